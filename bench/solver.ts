@@ -1,0 +1,110 @@
+/**
+ * Solver benchmark (issue 3): SpMV bandwidth against a same-runtime triad, and Jacobi-PCG time, for the
+ * js, wasm (1 and 2 threads) and native Eigen backends, on Poisson grids with n = 10⁶ and the SuiteSparse
+ * matrices. Ratios are computed from rows of this same run; whatever could not be measured is listed in
+ * not_measured with the reason.
+ *
+ *   tsx bench/solver.ts --json FILE [--quick] [--no-eigen] [--only a,b] [--matrices DIR] [--reps N]
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { cpus, loadavg } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { runJs, runWasm } from "./solver/backends.ts";
+import type { RunConfig } from "./solver/backends.ts";
+import { buildEigen, runEigen } from "./solver/eigen.ts";
+import { loadProblems } from "./solver/problems.ts";
+import { checkTargets, computeRatios, formatRatios, formatTable } from "./solver/report.ts";
+import type { BenchRow } from "./solver/row.ts";
+
+const repoRoot = fileURLToPath(new URL("..", import.meta.url));
+
+const { values: args } = parseArgs({
+  options: {
+    json: { type: "string" },
+    quick: { type: "boolean", default: false },
+    "no-eigen": { type: "boolean", default: false },
+    only: { type: "string" },
+    matrices: { type: "string", default: join(repoRoot, "../shared/matrices") },
+    reps: { type: "string" },
+  },
+});
+
+const quick = args.quick ?? false;
+const reps = args.reps === undefined ? (quick ? 5 : 21) : Number(args.reps);
+if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps must be a positive integer, got ${args.reps}`);
+const cfg: RunConfig = { reps, warmup: quick ? 2 : 5, tol: 1e-8, maxIter: 20_000 };
+const only = args.only === undefined ? null : new Set(args.only.split(","));
+const log = (s: string): void => void process.stderr.write(`${s}\n`);
+
+const loadStart = loadavg();
+const { problems, notMeasured } = await loadProblems(quick, args.matrices!, only);
+notMeasured.push({ name: "webgpu", reason: "WebGPU rows are measured by the WebGPU helper's benchmark, not yet here" });
+
+let eigenBinary: string | null = null;
+if (args["no-eigen"]) {
+  notMeasured.push({ name: "eigen", reason: "skipped (--no-eigen)" });
+} else {
+  const build = await buildEigen();
+  if (build.ok) eigenBinary = build.binary;
+  else notMeasured.push({ name: "eigen", reason: build.reason });
+}
+
+const rows: BenchRow[] = [];
+const attempt = async (label: string, f: () => BenchRow | Promise<BenchRow>): Promise<void> => {
+  const t0 = performance.now();
+  try {
+    const row = await f();
+    rows.push(row);
+    log(`  ${label}: spmv ${row.spmv_gbps.toFixed(2)} GB/s, cg ${row.cg_ms.toFixed(0)} ms (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  } catch (e) {
+    notMeasured.push({ name: label, reason: (e as Error).message });
+    log(`  ${label}: FAILED ${(e as Error).message}`);
+  }
+};
+
+for (const p of problems) {
+  log(`${p.name}: n=${p.n} nnz=${p.nnz}${p.symmetric ? "" : " (nonsymmetric: CG may fail, reported as such)"}`);
+  await attempt(`${p.name}/js/1`, () => runJs(p, cfg));
+  await attempt(`${p.name}/wasm/1`, () => runWasm(p, 1, cfg));
+  await attempt(`${p.name}/wasm/2`, () => runWasm(p, 2, cfg));
+  if (eigenBinary !== null) {
+    const bin = eigenBinary;
+    await attempt(`${p.name}/eigen/1`, () => runEigen(bin, p, 1, cfg));
+    await attempt(`${p.name}/eigen/2`, () => runEigen(bin, p, 2, cfg));
+  }
+}
+
+const ratios = computeRatios(rows);
+const headline = quick ? ["poisson2d-100", "poisson3d-22"] : ["poisson2d-1000", "poisson3d-100"];
+const targets = checkTargets(ratios, headline);
+const result = {
+  rows,
+  ratios,
+  targets,
+  not_measured: notMeasured,
+  config: { quick, reps: cfg.reps, warmup: cfg.warmup, tol: cfg.tol, max_iter: cfg.maxIter },
+  machine: {
+    cpu: cpus()[0]?.model ?? "unknown",
+    cores: cpus().length,
+    node: process.version,
+    // Other processes compete for the same cores: the load average says how quiet the run was.
+    loadavg_start: loadStart,
+    loadavg_end: loadavg(),
+  },
+};
+
+console.log(formatTable(rows));
+console.log();
+console.log(formatRatios(ratios, targets));
+if (notMeasured.length > 0) {
+  console.log("not measured:");
+  for (const m of notMeasured) console.log(`  ${m.name}: ${m.reason}`);
+}
+console.log(`load average start ${loadStart.map((v) => v.toFixed(2)).join(" ")}, end ${result.machine.loadavg_end.map((v) => v.toFixed(2)).join(" ")}`);
+if (args.json !== undefined) {
+  await mkdir(dirname(args.json), { recursive: true });
+  await writeFile(args.json, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`wrote ${args.json}`);
+}

@@ -1,0 +1,109 @@
+import type { BenchRow } from "./row.ts";
+
+export type Ratios = Record<string, Record<string, number>>;
+
+export interface TargetCheck {
+  problem: string;
+  ratio: string;
+  value: number;
+  target: string;
+  met: boolean;
+}
+
+function find(rows: BenchRow[], problem: string, backend: BenchRow["backend"], threads: number): BenchRow | undefined {
+  return rows.find((r) => r.problem === problem && r.backend === backend && r.threads === threads);
+}
+
+/** Ratios between rows of the same run, per problem (only those whose rows were measured). */
+export function computeRatios(rows: BenchRow[]): Ratios {
+  const out: Ratios = {};
+  for (const problem of [...new Set(rows.map((r) => r.problem))]) {
+    const js = find(rows, problem, "js", 1);
+    const w1 = find(rows, problem, "wasm", 1);
+    const w2 = find(rows, problem, "wasm", 2);
+    const e1 = find(rows, problem, "eigen", 1);
+    const e2 = find(rows, problem, "eigen", 2);
+    const r: Record<string, number> = {};
+    const perIter = (x: BenchRow): number => x.cg_ms / Math.max(1, x.cg_iterations);
+    if (w1) {
+      r["wasm1 spmv_gbps / wasm1 triad_gbps"] = w1.spmv_gbps / w1.triad_gbps;
+      r["wasm1 spmv_gbps / wasm1 triad_ws_gbps"] = w1.spmv_gbps / w1.triad_ws_gbps;
+      if (w1.solve_ms !== null) r["wasm1 solve_ms / wasm1 cg_ms"] = w1.solve_ms / w1.cg_ms;
+    }
+    if (js) {
+      r["js spmv_gbps / js triad_gbps"] = js.spmv_gbps / js.triad_gbps;
+      r["js spmv_gbps / js triad_ws_gbps"] = js.spmv_gbps / js.triad_ws_gbps;
+    }
+    if (w1 && w2) r["wasm2 spmv_gbps / wasm1 spmv_gbps"] = w2.spmv_gbps / w1.spmv_gbps;
+    if (w1 && js) r["wasm1 spmv_gbps / js spmv_gbps"] = w1.spmv_gbps / js.spmv_gbps;
+    if (e1) r["eigen1 spmv_gbps / eigen1 triad_ws_gbps"] = e1.spmv_gbps / e1.triad_ws_gbps;
+    if (w1 && e1) {
+      r["wasm1 cg_ms / eigen1 cg_ms"] = w1.cg_ms / e1.cg_ms;
+      r["wasm1 ms_per_iter / eigen1 ms_per_iter"] = perIter(w1) / perIter(e1);
+      r["wasm1 spmv_ms / eigen1 spmv_ms"] = w1.spmv_ms / e1.spmv_ms;
+    }
+    if (w2 && e1) r["wasm2 cg_ms / eigen1 cg_ms"] = w2.cg_ms / e1.cg_ms;
+    if (w2 && e2) r["wasm2 cg_ms / eigen2 cg_ms"] = w2.cg_ms / e2.cg_ms;
+    if (Object.keys(r).length > 0) out[problem] = r;
+  }
+  return out;
+}
+
+/** The brief's targets, checked on the headline problems. */
+export function checkTargets(ratios: Ratios, headline: string[]): TargetCheck[] {
+  const specs: [string, string, (v: number) => boolean, string[]][] = [
+    ["wasm1 spmv_gbps / wasm1 triad_gbps", ">= 0.85", (v) => v >= 0.85, headline],
+    ["wasm2 spmv_gbps / wasm1 spmv_gbps", ">= 1.7", (v) => v >= 1.7, headline],
+    ["wasm1 cg_ms / eigen1 cg_ms", "<= 1.15", (v) => v <= 1.15, headline.slice(0, 1)],
+  ];
+  const out: TargetCheck[] = [];
+  for (const [ratio, target, ok, problems] of specs) {
+    for (const problem of problems) {
+      const value = ratios[problem]?.[ratio];
+      if (value !== undefined) out.push({ problem, ratio, value, target, met: ok(value) });
+    }
+  }
+  return out;
+}
+
+function fmt(v: number | null, digits: number): string {
+  if (v === null) return "-";
+  if (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e7)) return v.toExponential(1);
+  return v.toFixed(digits);
+}
+
+export function formatTable(rows: BenchRow[]): string {
+  const head = ["problem", "n", "nnz", "backend", "thr", "spmv ms", "spmv GB/s", "triad GB/s", "triad_ws GB/s", "cg ms", "iters", "conv", "rel_res", "solve ms"];
+  const body = rows.map((r) => [
+    r.problem,
+    String(r.n),
+    String(r.nnz),
+    r.backend,
+    String(r.threads),
+    fmt(r.spmv_ms, 3),
+    fmt(r.spmv_gbps, 2),
+    fmt(r.triad_gbps, 2),
+    fmt(r.triad_ws_gbps, 2),
+    fmt(r.cg_ms, 1),
+    String(r.cg_iterations),
+    r.cg_converged ? "yes" : "NO",
+    r.rel_residual.toExponential(2),
+    fmt(r.solve_ms, 1),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i < 4 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  return [line(head), line(widths.map((w) => "-".repeat(w))), ...body.map(line)].join("\n");
+}
+
+export function formatRatios(ratios: Ratios, targets: TargetCheck[]): string {
+  const lines: string[] = [];
+  for (const [problem, r] of Object.entries(ratios)) {
+    lines.push(`${problem}:`);
+    for (const [name, v] of Object.entries(r)) lines.push(`  ${name.padEnd(42)} ${v.toFixed(3)}`);
+  }
+  lines.push("targets:");
+  for (const t of targets) {
+    lines.push(`  ${t.problem.padEnd(16)} ${t.ratio.padEnd(36)} ${t.value.toFixed(3)} (target ${t.target}) ${t.met ? "met" : "NOT met"}`);
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,69 @@
+import { expect, test, type Page } from "@playwright/test";
+import { resolve } from "node:path";
+
+// One tab alone submits a solve from the Dashboard and computes it in its own solver worker.
+
+const matrices = resolve(import.meta.dirname, "../../shared/matrices");
+
+async function openDashboard(page: Page) {
+  await page.goto("/#/dashboard");
+  await expect(page.getByTestId("solve-form")).toBeVisible();
+}
+
+function run(page: Page) {
+  return page.getByTestId("solve-run");
+}
+
+test("an example solves in the tab and the residual is certified", async ({ page }) => {
+  await openDashboard(page);
+  await page.getByLabel("example problem").selectOption("poisson2d-100");
+  await page.getByRole("button", { name: "Solve" }).click();
+  await expect(run(page)).toHaveAttribute("data-status", "done", { timeout: 60_000 });
+  await expect(page.getByTestId("solve-outcome")).toHaveText("converged");
+  const residualText = await page.getByTestId("solve-residual").innerText();
+  const residual = Number(/= ([0-9.e+-]+)/.exec(residualText)?.[1]);
+  expect(residual).toBeLessThanOrEqual(1e-8);
+  await expect(page.getByTestId("residual-chart").locator("canvas")).toBeVisible();
+});
+
+test("an uploaded SuiteSparse matrix (west0479, nonsymmetric) is solved by the hybrid", async ({ page }) => {
+  await openDashboard(page);
+  await page.getByLabel("upload .mtx").check();
+  await page.getByTestId("matrix-file").setInputFiles(resolve(matrices, "west0479.mtx"));
+  await page.getByRole("button", { name: "Solve" }).click();
+  await expect(run(page)).toHaveAttribute("data-status", "done", { timeout: 60_000 });
+  await expect(page.getByTestId("solve-outcome")).toHaveText("converged");
+  await expect(page.getByTestId("solve-summary")).toContainText("b = A·1");
+});
+
+test("a malformed upload gets a specific error and the tab keeps working", async ({ page }) => {
+  await openDashboard(page);
+  await page.getByLabel("upload .mtx").check();
+  await page.getByTestId("matrix-file").setInputFiles({
+    name: "broken.mtx",
+    mimeType: "text/plain",
+    buffer: Buffer.from("%%MatrixMarket matrix coordinate real general\n3 3 2\n1 1 4.0\n7 2 1.0\n"),
+  });
+  await page.getByRole("button", { name: "Solve" }).click();
+  await expect(run(page)).toHaveAttribute("data-status", "failed");
+  await expect(page.getByTestId("solve-error")).toContainText("index_out_of_range");
+
+  await page.getByLabel("example").check();
+  await page.getByLabel("example problem").selectOption("poisson3d-30");
+  await page.getByRole("button", { name: "Solve" }).click();
+  await expect(run(page)).toHaveAttribute("data-status", "done", { timeout: 60_000 });
+  await expect(page.getByTestId("solve-outcome")).toHaveText("converged");
+});
+
+test("cancel stops a long solve within a second", async ({ page }) => {
+  await openDashboard(page);
+  await page.getByLabel("example problem").selectOption("poisson2d-1000");
+  await page.getByLabel("backend").selectOption("js");
+  await page.getByRole("button", { name: "Solve" }).click();
+  await expect(page.getByTestId("solve-live")).toContainText("iteration", { timeout: 30_000 });
+  const cancelledAt = Date.now();
+  await page.getByRole("button", { name: "Cancel" }).click();
+  await expect(run(page)).not.toHaveAttribute("data-status", "running", { timeout: 1_000 });
+  expect(Date.now() - cancelledAt).toBeLessThan(1_500);
+  await expect(run(page)).toContainText("cancelled");
+});

@@ -1,0 +1,41 @@
+// Brings in the global `window.openSwarm` type (the ?test=1 hook).
+import type {} from "../../src/state/swarm-boot.ts";
+import type { Browser, BrowserContext, Page } from "@playwright/test";
+
+/** One peer = one browser context (its own IndexedDB, so its own identity) with the app open in test mode. */
+export interface TestPeer {
+  readonly context: BrowserContext;
+  readonly page: Page;
+  readonly peerId: string;
+}
+
+export async function openPeer(browser: Browser, path = "/?test=1"): Promise<TestPeer> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on("pageerror", (error) => console.error(`[page error] ${error.message}`));
+  await page.goto(path);
+  const peerId = await page.evaluate(async () => {
+    const hook = window.openSwarm;
+    if (!hook) throw new Error("window.openSwarm is missing: is the page in ?test=1 mode?");
+    const swarm = await hook.ready;
+    return swarm.identity.peerId;
+  });
+  return { context, page, peerId };
+}
+
+export async function openPeers(browser: Browser, count: number): Promise<TestPeer[]> {
+  return Promise.all(Array.from({ length: count }, () => openPeer(browser)));
+}
+
+export async function closePeers(peers: readonly TestPeer[]): Promise<void> {
+  await Promise.all(peers.map((peer) => peer.context.close().catch(() => undefined)));
+}
+
+/** Peer ids this page sees in the directory (excluding itself). */
+export function directoryPeerIds(page: Page): Promise<string[]> {
+  return page.evaluate(() => window.openSwarm!.store.getState().peers.map((peer) => peer.peerId));
+}
+
+export function counters(page: Page) {
+  return page.evaluate(() => window.openSwarm!.store.getState().counters);
+}

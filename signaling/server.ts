@@ -1,0 +1,127 @@
+import express from "express";
+import { readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Logger } from "pino";
+import { z } from "zod";
+import { resolveConfig, type ServerConfig } from "./config.ts";
+import { DirectoryRegistry } from "./directory/registry.ts";
+import { createDirectoryService } from "./directory/service.ts";
+import { apiNotFound, apiRouter, errorHandler, isolationHeaders, staticApp } from "./http-app.ts";
+import { createLogger, LogThrottle } from "./logger.ts";
+import { ServerMetrics, type MetricsSnapshot } from "./metrics.ts";
+import { mountPeerServer } from "./peerjs.ts";
+import { installUpgradeDispatcher } from "./upgrade.ts";
+
+export interface RunningServer {
+  /** http://host:port (localhost when listening on all interfaces). */
+  readonly url: string;
+  readonly port: number;
+  readonly logger: Logger;
+  /** The underlying server, e.g. to inspect listeners; do not add another 'upgrade' listener to it. */
+  readonly httpServer: Server;
+  metrics(): MetricsSnapshot;
+  /** Closes every socket and stops listening. */
+  close(): Promise<void>;
+}
+
+/**
+ * Open-Swarm's server: the built app with cross-origin isolation headers, the HTTP API under /api/v1,
+ * the peer directory (WebSocket, /api/v1/directory) and the PeerJS server (/peerjs) on one port.
+ */
+export async function startServer(partial: Partial<ServerConfig> = {}): Promise<RunningServer> {
+  const config = resolveConfig(partial);
+  const logger = config.logger ?? createLogger(config.logLevel);
+  const startedAtMs = Date.now();
+  const metrics = new ServerMetrics();
+  const registry = new DirectoryRegistry();
+  const throttle = new LogThrottle();
+
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(isolationHeaders);
+  const httpServer = createServer(app);
+
+  const peerjs = mountPeerServer(app, httpServer, { config, metrics, logger, throttle });
+  const directory = createDirectoryService({ config, registry, metrics, logger, throttle });
+  registry.onSessionEnded((peerId) => peerjs.terminate(peerId));
+  const dispatcher = installUpgradeDispatcher(httpServer, {
+    config,
+    directory,
+    peerjs,
+    registry,
+    metrics,
+    logger,
+    throttle,
+  });
+
+  const snapshot = (): MetricsSnapshot =>
+    metrics.snapshot({
+      peers: registry.size,
+      directoryConnections: directory.connectionCount,
+      peerjsConnections: peerjs.connectionCount,
+      uptimeS: Math.round((Date.now() - startedAtMs) / 1000),
+    });
+
+  // Order matters: headers, PeerJS (mounted above), the API, whatever the integrator mounts, the app.
+  app.use(
+    "/api/v1",
+    apiRouter({
+      version: packageVersion(),
+      iceServers: config.iceServers,
+      peerCount: () => registry.size,
+      uptimeS: () => Math.round((Date.now() - startedAtMs) / 1000),
+      metrics: snapshot,
+    }),
+  );
+  config.configureApp?.(app);
+  app.use("/api", apiNotFound);
+  app.use(staticApp(config.staticDir, logger));
+  app.use(errorHandler(logger));
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once("error", reject);
+    httpServer.listen(config.port, config.host, () => {
+      httpServer.off("error", reject);
+      resolve();
+    });
+  });
+  httpServer.on("error", (error) => logger.error({ event: "http_server_error", error: error.message }));
+  const port = (httpServer.address() as AddressInfo).port;
+  const url = `http://${displayHost(config.host)}:${port}`;
+  logger.info({ event: "listening", url, host: config.host, port, staticDir: config.staticDir });
+
+  let closing: Promise<void> | null = null;
+  return {
+    url,
+    port,
+    logger,
+    httpServer,
+    metrics: snapshot,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        dispatcher.close();
+        directory.close();
+        peerjs.close();
+        httpServer.close(() => resolve());
+        httpServer.closeAllConnections();
+        logger.info({ event: "closed" });
+      });
+      return closing;
+    },
+  };
+}
+
+function displayHost(host: string): string {
+  if (host === "0.0.0.0" || host === "::" || host === "") return "localhost";
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+function packageVersion(): string {
+  try {
+    const raw: unknown = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+    return z.object({ version: z.string() }).parse(raw).version;
+  } catch {
+    return "unknown";
+  }
+}

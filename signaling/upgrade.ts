@@ -1,0 +1,143 @@
+import type { IncomingMessage, Server } from "node:http";
+import type { Duplex } from "node:stream";
+import type { Logger } from "pino";
+import type { WebSocket } from "ws";
+import { DIRECTORY_PATH, PEERJS_KEY } from "../src/core/protocol/directory.ts";
+import type { ServerConfig } from "./config.ts";
+import type { DirectoryRegistry } from "./directory/registry.ts";
+import type { DirectoryService } from "./directory/service.ts";
+import { rejectUpgrade } from "./http-reject.ts";
+import { ConnectionCounter } from "./limits/connection-counter.ts";
+import { KeyedRateLimiter } from "./limits/token-bucket.ts";
+import type { LogThrottle } from "./logger.ts";
+import type { ServerMetrics } from "./metrics.ts";
+import { PEERJS_WS_PATH, type PeerJsBridge } from "./peerjs.ts";
+
+export interface UpgradeDispatcherDeps {
+  readonly config: Pick<
+    ServerConfig,
+    "maxConnectionsPerIp" | "upgradeRatePerS" | "upgradeBurst" | "trustProxy"
+  >;
+  readonly directory: DirectoryService;
+  readonly peerjs: PeerJsBridge;
+  readonly registry: DirectoryRegistry;
+  readonly metrics: ServerMetrics;
+  readonly logger: Logger;
+  readonly throttle: LogThrottle;
+}
+
+export interface UpgradeDispatcher {
+  readonly openConnections: number;
+  close(): void;
+}
+
+/**
+ * The only 'upgrade' listener on the HTTP server. Two ws servers each listening to 'upgrade' would both
+ * try to answer every request; here each request is routed by path, and admitted only within the
+ * per-address limits. A PeerJS registration is admitted only for a peer id with a live directory session
+ * and that session's token, so nobody can register an id derived from a key they do not hold.
+ */
+export function installUpgradeDispatcher(server: Server, deps: UpgradeDispatcherDeps): UpgradeDispatcher {
+  const { config, directory, peerjs, registry, metrics, logger, throttle } = deps;
+  const connections = new ConnectionCounter(config.maxConnectionsPerIp);
+  const rateLimiter = new KeyedRateLimiter(config.upgradeRatePerS, config.upgradeBurst);
+  const pruneTimer = setInterval(() => rateLimiter.prune(), 60_000);
+  pruneTimer.unref();
+
+  const refuse = (socket: Duplex, ip: string, status: number, reason: string, message: string): void => {
+    metrics.rejectUpgrade(reason);
+    const suppressed = throttle.admit(`upgrade:${reason}:${ip}`);
+    if (suppressed !== null) logger.warn({ event: "upgrade_rejected", reason, status, ip, suppressed });
+    rejectUpgrade(socket, status, message);
+  };
+
+  /** Counts an accepted socket against its address until it closes; false if the handshake failed. */
+  const track = (ws: WebSocket | null, ip: string): boolean => {
+    if (!ws) {
+      // ws has already answered 400 (e.g. a missing Sec-WebSocket-Key); only count it.
+      metrics.rejectUpgrade("bad_handshake");
+      return false;
+    }
+    connections.open(ip);
+    ws.once("close", () => connections.release(ip));
+    return true;
+  };
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    // After 'upgrade' Node leaves the socket without an error listener; a reset would crash the process.
+    socket.on("error", () => socket.destroy());
+    const ip = clientAddress(req, config.trustProxy);
+    let url: URL;
+    try {
+      url = new URL(req.url ?? "/", "http://upgrade.invalid");
+    } catch {
+      refuse(socket, ip, 400, "bad_url", "malformed request URL");
+      return;
+    }
+    const route =
+      url.pathname === DIRECTORY_PATH ? "directory" : url.pathname === PEERJS_WS_PATH ? "peerjs" : null;
+    if (!route) {
+      refuse(socket, ip, 404, "unknown_path", "no WebSocket endpoint at this path");
+      return;
+    }
+    if (!connections.canOpen(ip)) {
+      refuse(
+        socket,
+        ip,
+        429,
+        "too_many_connections",
+        `at most ${config.maxConnectionsPerIp} connections per address`,
+      );
+      return;
+    }
+    if (!rateLimiter.take(ip)) {
+      refuse(socket, ip, 429, "rate_limited", `at most ${config.upgradeRatePerS} connections/s per address`);
+      return;
+    }
+    if (route === "directory") {
+      if (track(directory.handleUpgrade(req, socket, head, ip), ip)) metrics.upgradesAccepted.directory++;
+      return;
+    }
+    const id = url.searchParams.get("id");
+    const token = url.searchParams.get("token");
+    const key = url.searchParams.get("key");
+    if (!id || !token || key !== PEERJS_KEY) {
+      refuse(socket, ip, 400, "peerjs_bad_params", "PeerJS needs id, token and key=peerjs");
+      return;
+    }
+    if (!registry.get(id)) {
+      refuse(socket, ip, 401, "peerjs_no_session", "join the directory before registering with PeerJS");
+      return;
+    }
+    if (!registry.tokenMatches(id, token)) {
+      refuse(socket, ip, 401, "peerjs_bad_token", "token is not this peer's directory session token");
+      return;
+    }
+    if (track(peerjs.handleUpgrade(req, socket, head, id), ip)) metrics.upgradesAccepted.peerjs++;
+  };
+
+  server.on("upgrade", onUpgrade);
+  return {
+    get openConnections() {
+      return connections.total;
+    },
+    close() {
+      clearInterval(pruneTimer);
+      server.off("upgrade", onUpgrade);
+    },
+  };
+}
+
+/** The client's address, IPv4-mapped IPv6 normalized, so one host cannot count as two. */
+export function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = req.headers["x-forwarded-for"];
+    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(",")[0]?.trim();
+    if (first) return normalizeAddress(first);
+  }
+  return normalizeAddress(req.socket.remoteAddress ?? "unknown");
+}
+
+function normalizeAddress(address: string): string {
+  return address.startsWith("::ffff:") ? address.slice(7) : address;
+}

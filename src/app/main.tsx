@@ -1,0 +1,17 @@
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { bootSwarm } from "../state/swarm-boot.ts";
+import { bindRouteToLocation } from "../state/route-store.ts";
+import { App } from "./App.tsx";
+import "./styles.css";
+
+const { store } = bootSwarm(window);
+bindRouteToLocation(window.location, window);
+
+const rootElement = document.getElementById("root");
+if (!rootElement) throw new Error("index.html has no #root element");
+createRoot(rootElement).render(
+  <StrictMode>
+    <App swarmStore={store} />
+  </StrictMode>,
+);

@@ -1,0 +1,63 @@
+import { useSwarm } from "../use-swarm.ts";
+import { CapabilitiesCard } from "../components/CapabilitiesCard.tsx";
+import { PeerList } from "../components/PeerList.tsx";
+
+/** The landing page: what this tab is, what it can do, and who else is online. */
+export function ContributePage() {
+  const status = useSwarm((s) => s.status);
+  const self = useSwarm((s) => s.self);
+  const peers = useSwarm((s) => s.peers);
+  const counters = useSwarm((s) => s.counters);
+  const lastError = useSwarm((s) => s.lastError);
+
+  return (
+    <>
+      <p>
+        This tab is part of the Open-Swarm volunteer network: while it is open, it can compute work units for
+        others and talk to other tabs directly over WebRTC.
+      </p>
+      {lastError && (
+        <p className="error" role="alert">
+          {lastError}
+        </p>
+      )}
+      <div className="grid">
+        <section className="card" data-testid="self">
+          <h2>This tab</h2>
+          <dl className="kv">
+            <dt>Status</dt>
+            <dd data-testid="self-status">{status}</dd>
+            <dt>Peer id</dt>
+            <dd className="mono" data-testid="self-peer-id">
+              {self?.peerId ?? "…"}
+            </dd>
+            <dt>Identity</dt>
+            <dd>
+              {self === null
+                ? "…"
+                : self.persistentIdentity
+                  ? "kept in this browser (IndexedDB)"
+                  : "temporary: another tab of this browser holds the stored identity"}
+            </dd>
+            <dt>Messages</dt>
+            <dd>
+              {counters.messagesReceived} received · {counters.invalidDropped} invalid dropped ·{" "}
+              {counters.forgedRejected} forged rejected
+            </dd>
+          </dl>
+        </section>
+        {self ? (
+          <CapabilitiesCard capabilities={self.capabilities} notes={self.probeNotes} />
+        ) : (
+          <section className="card">
+            <h2>My capabilities</h2>
+            <p className="muted">measuring…</p>
+          </section>
+        )}
+      </div>
+      <div style={{ marginTop: 16 }}>
+        <PeerList peers={peers} />
+      </div>
+    </>
+  );
+}

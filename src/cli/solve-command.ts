@@ -1,0 +1,189 @@
+import { accessSync, constants, writeFileSync } from "node:fs";
+import { basename, dirname, resolve } from "node:path";
+import { Option, type Command } from "commander";
+import { nnzOf } from "../core/sparse/csr.ts";
+import { writeMatrixMarketVector } from "../core/sparse/matrix-market.ts";
+import { multiply, ones, relativeResidual } from "../core/sparse/ops.ts";
+import { solve } from "../core/solver/solve.ts";
+import type { SolveOptions, SolveResult } from "../core/solver/types.ts";
+import { loadKernels } from "./backend.ts";
+import { CliError, describeFsError, EXIT_NOT_CONVERGED, EXIT_OK } from "./cli-error.ts";
+import type { CliIo } from "./io.ts";
+import { reportFailure } from "./failure.ts";
+import { createProgressLine } from "./progress.ts";
+import { loadMatrix, loadRhs } from "./read-inputs.ts";
+import {
+  CLI_METHODS,
+  CLI_PRECONDITIONERS,
+  DEFAULT_MAX_ITER,
+  DEFAULT_TOL,
+  parsePositiveInt,
+  parseTolerance,
+  toMethodName,
+  type SolveCliOptions,
+} from "./solve-options.ts";
+import { buildReport, formatReport } from "./solve-report.ts";
+
+/** Iterations between streamed updates when a progress line is shown. */
+const UPDATE_EVERY = 10;
+
+/**
+ * Our own acceptance of the solver's answer: the residual recomputed here may differ from the solver's
+ * certificate by rounding only (two f64 sums of the same terms), far below any tolerance a user asks for.
+ */
+const VERIFY_SLACK = 1 + 1e-6;
+
+const HELP_AFTER = `
+MATRIX is a Matrix Market file (coordinate real/integer/pattern; general, symmetric or skew-symmetric;
+duplicate entries are summed), or a generated test matrix: poisson2d-K (n = K^2) or poisson3d-K (n = K^3).
+
+Without --rhs the right-hand side is b = A*1, so the exact solution is all ones (the report gives the error).
+
+Exit codes: 0 converged, 2 did not converge (the report gives the residual reached), 1 bad input or
+options (with the specific error), 3 internal error (OPEN_SWARM_DEBUG=1 prints the stack).
+
+Examples:
+  open-swarm solve ../shared/matrices/494_bus.mtx --json
+  open-swarm solve A.mtx --rhs b.mtx --method cg --tol 1e-10 --out x.mtx
+  open-swarm solve poisson2d-1000 --backend wasm --threads 2`;
+
+function maxErrorVsOnes(x: Float64Array): number {
+  let m = 0;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]! - 1));
+  return Number.isNaN(m) ? NaN : m;
+}
+
+/** Fails before the (possibly long) solve if --out cannot be written. */
+function checkWritable(out: string): void {
+  const dir = dirname(resolve(out));
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    throw new CliError("write_failed", `cannot write --out ${out}: ${dir}: ${describeFsError(e).text}`);
+  }
+}
+
+/** Runs one solve; returns the exit code. Every expected failure is reported, never thrown. */
+export async function runSolve(matrixArg: string, opts: SolveCliOptions, io: CliIo): Promise<number> {
+  try {
+    if (opts.out !== undefined) checkWritable(opts.out);
+    const loaded = loadMatrix(matrixArg);
+    const a = loaded.a;
+    const matrixName = loaded.source === "file" ? basename(matrixArg) : matrixArg;
+    io.stderr.write(
+      `matrix ${matrixName}: ${a.rows}x${a.cols}, ${nnzOf(a)} nonzeros ` +
+        `(${loaded.source === "file" ? "read" : "generated"} in ${loaded.loadMs.toFixed(0)} ms)\n`,
+    );
+    let b: Float64Array;
+    if (opts.rhs !== undefined) {
+      b = loadRhs(opts.rhs, a.rows);
+    } else {
+      b = multiply(a, ones(a.cols));
+      io.stderr.write("no --rhs given: using b = A*1 (the exact solution is x = 1)\n");
+    }
+
+    const { kernels, notes } = await loadKernels(opts.backend, opts.threads, nnzOf(a));
+    for (const note of notes) io.stderr.write(`${note}\n`);
+    const progress = io.stderr.isTTY === true ? createProgressLine(io.stderr) : null;
+    const solveOptions: SolveOptions = {
+      method: toMethodName(opts.method),
+      tol: opts.tol,
+      maxIter: opts.maxIter,
+    };
+    if (opts.preconditioner !== undefined) solveOptions.preconditioner = opts.preconditioner;
+    if (opts.restart !== undefined) solveOptions.restart = opts.restart;
+    if (progress !== null) {
+      solveOptions.updateEvery = UPDATE_EVERY;
+      solveOptions.onUpdate = (u) => progress.onUpdate(u);
+    }
+    let result: SolveResult;
+    let x: Float64Array;
+    try {
+      result = solve(a, b, solveOptions, kernels);
+      // For wasm, x may be a view of wasm memory that dispose() releases: keep a copy.
+      x = result.x.slice();
+    } finally {
+      progress?.finish();
+      kernels.dispose();
+    }
+
+    const verified = relativeResidual(a, x, b);
+    const verifiedOk = verified <= opts.tol * VERIFY_SLACK;
+    const converged = result.converged && verifiedOk;
+    const reason = result.converged && !verifiedOk ? "verification_failed" : result.reason;
+    if (result.converged && !verifiedOk) {
+      io.stderr.write(
+        `warning: the solver reported convergence (certificate ${result.relResidual}) but the recomputed ` +
+          `residual is ${verified} > tol ${opts.tol}: reporting NOT converged\n`,
+      );
+    }
+
+    if (opts.out !== undefined) {
+      const comments = [
+        `x from: open-swarm solve ${matrixName} (method ${result.methodPath.join(" -> ")}, backend ${result.backend})`,
+        `converged: ${converged} (${reason}), relative residual ${verified}`,
+      ];
+      try {
+        writeFileSync(opts.out, writeMatrixMarketVector(x, { comments }));
+      } catch (e) {
+        throw new CliError("write_failed", `cannot write --out ${opts.out}: ${describeFsError(e).text}`);
+      }
+    }
+
+    const report = buildReport({
+      result,
+      verifiedResidual: verified,
+      converged,
+      reason,
+      requestedMethod: opts.method,
+      tol: opts.tol,
+      maxIter: opts.maxIter,
+      matrix: matrixArg,
+      n: a.rows,
+      nnz: nnzOf(a),
+      rhs: opts.rhs ?? "A*1",
+      maxErrorVsOnes: opts.rhs === undefined ? maxErrorVsOnes(x) : null,
+      loadMs: loaded.loadMs,
+      out: opts.out ?? null,
+    });
+    io.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : formatReport(report));
+    return converged ? EXIT_OK : EXIT_NOT_CONVERGED;
+  } catch (e) {
+    return reportFailure(e, opts.json, io, "solve");
+  }
+}
+
+/** Adds `open-swarm solve` to the program; `setExitCode` receives the command's exit code. */
+export function registerSolveCommand(program: Command, io: CliIo, setExitCode: (code: number) => void): void {
+  program
+    .command("solve")
+    .description("solve A x = b for a sparse matrix A from a Matrix Market file")
+    .argument("<matrix>", "Matrix Market file (.mtx), or poisson2d-K / poisson3d-K")
+    .option("--rhs <file>", "right-hand side b as a Matrix Market vector (default: b = A*1)")
+    .addOption(new Option("--method <name>", "solution method").choices(CLI_METHODS).default("hybrid"))
+    .option("--tol <number>", "relative residual target ||b - Ax||/||b||", parseTolerance, DEFAULT_TOL)
+    .option("--max-iter <n>", "iteration limit", parsePositiveInt, DEFAULT_MAX_ITER)
+    .addOption(
+      new Option("--backend <name>", "kernels (default: wasm if it loads, else js)").choices([
+        "js",
+        "wasm",
+      ] as const),
+    )
+    .option(
+      "--threads <n>",
+      "threads for the wasm backend (default: 1 below 200k nonzeros, else all cores)",
+      parsePositiveInt,
+    )
+    .addOption(
+      new Option("--preconditioner <name>", "preconditioner for cg/bicgstab/gmres").choices(
+        CLI_PRECONDITIONERS,
+      ),
+    )
+    .option("--restart <m>", "GMRES restart length", parsePositiveInt)
+    .option("--out <file>", "write x as a Matrix Market array (full precision)")
+    .option("--json", "print one JSON report object, last on stdout", false)
+    .addHelpText("after", HELP_AFTER)
+    .action(async (matrix: string, opts: SolveCliOptions) => {
+      setExitCode(await runSolve(matrix, opts, io));
+    });
+}

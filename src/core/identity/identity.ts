@@ -1,0 +1,62 @@
+import { fromBase64Url, toBase64Url, toHex } from "./encoding.ts";
+
+/**
+ * A peer's identity: an Ed25519 key pair made with WebCrypto. The private key is created non-extractable,
+ * so script on the page can sign with it but never read it out. The peer id is derived from the public key,
+ * so whoever proves possession of the private key (by signing a server nonce) owns the id.
+ */
+export interface Identity {
+  /** "os" + 32 hex chars of SHA-256(public key): a valid PeerJS id, stable per key. */
+  readonly peerId: string;
+  /** Raw 32-byte Ed25519 public key, base64url. */
+  readonly publicKey: string;
+  sign(data: Uint8Array): Promise<Uint8Array>;
+}
+
+const ED25519 = { name: "Ed25519" } as const;
+export const PEER_ID_PATTERN = /^os[0-9a-f]{32}$/;
+
+export async function peerIdFromPublicKey(publicKeyRaw: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", publicKeyRaw as BufferSource));
+  return "os" + toHex(digest.subarray(0, 16));
+}
+
+export async function generateKeyPair(): Promise<CryptoKeyPair> {
+  return (await crypto.subtle.generateKey(ED25519, false, ["sign", "verify"])) as CryptoKeyPair;
+}
+
+export async function identityFromKeyPair(keys: CryptoKeyPair): Promise<Identity> {
+  const raw = new Uint8Array(await crypto.subtle.exportKey("raw", keys.publicKey));
+  const peerId = await peerIdFromPublicKey(raw);
+  return {
+    peerId,
+    publicKey: toBase64Url(raw),
+    sign: async (data) =>
+      new Uint8Array(await crypto.subtle.sign(ED25519, keys.privateKey, data as BufferSource)),
+  };
+}
+
+/** Checks a signature against a base64url public key; false (never a throw) on any malformed input. */
+export async function verifySignature(
+  publicKey: string,
+  data: Uint8Array,
+  signature: Uint8Array,
+): Promise<boolean> {
+  try {
+    const raw = fromBase64Url(publicKey);
+    if (raw.length !== 32 || signature.length !== 64) return false;
+    const key = await crypto.subtle.importKey("raw", raw as BufferSource, ED25519, false, ["verify"]);
+    return await crypto.subtle.verify(ED25519, key, signature as BufferSource, data as BufferSource);
+  } catch {
+    return false;
+  }
+}
+
+/** True when `peerId` is the id derived from `publicKey`: a peer cannot claim someone else's id. */
+export async function peerIdMatchesKey(peerId: string, publicKey: string): Promise<boolean> {
+  try {
+    return (await peerIdFromPublicKey(fromBase64Url(publicKey))) === peerId;
+  } catch {
+    return false;
+  }
+}

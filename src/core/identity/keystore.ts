@@ -1,0 +1,88 @@
+import type { OpenSwarmDb } from "../ledger/db.ts";
+import { generateKeyPair, identityFromKeyPair, type Identity } from "./identity.ts";
+import type { WebCryptoKeyPair } from "./webcrypto-types.ts";
+
+const SELF_ROW_ID = "self";
+
+export type KeystoreErrorCode = "corrupt-row" | "storage-failed";
+
+export class KeystoreError extends Error {
+  constructor(
+    readonly code: KeystoreErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "KeystoreError";
+  }
+}
+
+function isUsableKeyPair(value: unknown): value is WebCryptoKeyPair {
+  if (typeof value !== "object" || value === null) return false;
+  const pair = value as Partial<WebCryptoKeyPair>;
+  return (
+    pair.privateKey?.type === "private" &&
+    pair.publicKey?.type === "public" &&
+    pair.privateKey.algorithm.name === "Ed25519" &&
+    pair.privateKey.usages.includes("sign")
+  );
+}
+
+/**
+ * The identity of this browser profile: loaded from IndexedDB, or made and stored on first use.
+ * Race-safe across tabs: the key is generated outside the transaction (WebCrypto promises would end an
+ * IndexedDB transaction), then written only if no other tab stored one first; everyone uses the stored one.
+ */
+export async function loadOrCreateIdentity(db: OpenSwarmDb): Promise<Identity> {
+  const existing = await readStored(db);
+  if (existing) return existing;
+
+  const fresh = await generateKeyPair();
+  const freshIdentity = await identityFromKeyPair(fresh);
+  let stored: WebCryptoKeyPair;
+  try {
+    stored = await db.transaction("rw", db.identity, async () => {
+      const row = await db.identity.get(SELF_ROW_ID);
+      if (row) return row.keyPair;
+      await db.identity.add({
+        id: SELF_ROW_ID,
+        keyPair: fresh,
+        peerId: freshIdentity.peerId,
+        createdAtMs: Date.now(),
+      });
+      return fresh;
+    });
+  } catch (error) {
+    throw new KeystoreError("storage-failed", `could not store the identity: ${String(error)}`);
+  }
+  return stored === fresh ? freshIdentity : checkedIdentity(stored, null);
+}
+
+/** An identity kept only in memory: for a second tab of a profile whose stored identity is in use. */
+export async function createEphemeralIdentity(): Promise<Identity> {
+  return identityFromKeyPair(await generateKeyPair());
+}
+
+async function readStored(db: OpenSwarmDb): Promise<Identity | null> {
+  let row;
+  try {
+    row = await db.identity.get(SELF_ROW_ID);
+  } catch (error) {
+    throw new KeystoreError("storage-failed", `could not read the identity: ${String(error)}`);
+  }
+  if (!row) return null;
+  return checkedIdentity(row.keyPair, row.peerId);
+}
+
+async function checkedIdentity(keyPair: unknown, storedPeerId: string | null): Promise<Identity> {
+  if (!isUsableKeyPair(keyPair)) {
+    throw new KeystoreError("corrupt-row", "the stored identity is not an Ed25519 signing key pair");
+  }
+  const identity = await identityFromKeyPair(keyPair);
+  if (storedPeerId !== null && identity.peerId !== storedPeerId) {
+    throw new KeystoreError(
+      "corrupt-row",
+      `the stored peer id ${storedPeerId} does not match its key (${identity.peerId})`,
+    );
+  }
+  return identity;
+}

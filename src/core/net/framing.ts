@@ -1,0 +1,363 @@
+/**
+ * Chunked framing for the peer data channel. A message is a JSON header plus an optional binary attachment:
+ *
+ *   message = u32 headerByteLength | header (UTF-8 JSON) | attachment bytes
+ *
+ * cut into frames of at most 16 KiB (the largest size every browser's SCTP stack sends in one piece):
+ *
+ *   frame = "OS" | u8 version | u8 reserved (0) | u32 messageId | u32 index | u32 count | payload
+ *
+ * All integers are big-endian. Every frame but the last of a message carries exactly CHUNK_PAYLOAD_BYTES,
+ * the last 1..CHUNK_PAYLOAD_BYTES, so a receiver can bound a message's size from its first frame. Frames are
+ * untrusted: the Reassembler drops (and counts) anything malformed and never throws.
+ */
+
+export const FRAME_VERSION = 1;
+export const FRAME_HEADER_BYTES = 16;
+export const MAX_FRAME_BYTES = 16 * 1024;
+export const CHUNK_PAYLOAD_BYTES = MAX_FRAME_BYTES - FRAME_HEADER_BYTES;
+const MAGIC_0 = 0x4f; // "O"
+const MAGIC_1 = 0x53; // "S"
+const LENGTH_PREFIX_BYTES = 4;
+
+export interface ReassemblyLimits {
+  /** Largest message (length prefix + header + attachment) accepted, in bytes. */
+  maxMessageBytes: number;
+  /** Largest JSON header, in bytes: control messages are small, only attachments are big. */
+  maxHeaderBytes: number;
+  /** Messages being reassembled at once; frames starting more are dropped. */
+  maxPartialMessages: number;
+  /** Bytes held by all partial messages together. */
+  maxBufferedBytes: number;
+  /** A partial message that received no frame for this long is dropped. */
+  partialTimeoutMs: number;
+}
+
+export const DEFAULT_REASSEMBLY_LIMITS: Readonly<ReassemblyLimits> = {
+  maxMessageBytes: 64 * 1024 * 1024,
+  maxHeaderBytes: 1024 * 1024,
+  maxPartialMessages: 16,
+  maxBufferedBytes: 128 * 1024 * 1024,
+  partialTimeoutMs: 30_000,
+};
+
+export type FrameDropReason =
+  | "not-binary"
+  | "too-short"
+  | "too-long"
+  | "bad-magic"
+  | "bad-version"
+  | "bad-index"
+  | "bad-chunk-size"
+  | "count-mismatch"
+  | "duplicate-chunk"
+  | "oversized"
+  | "too-many-partials"
+  | "buffer-full"
+  | "timeout"
+  | "bad-length-prefix"
+  | "bad-header";
+
+export type PushResult =
+  | {
+      readonly kind: "message";
+      readonly messageId: number;
+      readonly header: unknown;
+      readonly attachment: Uint8Array;
+    }
+  | { readonly kind: "partial" }
+  | { readonly kind: "dropped"; readonly reason: FrameDropReason };
+
+export interface ReassemblyStats {
+  framesAccepted: number;
+  messagesCompleted: number;
+  bytesReceived: number;
+  droppedTotal: number;
+  dropped: Partial<Record<FrameDropReason, number>>;
+}
+
+export type FramingErrorCode = "unserializable-header" | "header-too-large" | "message-too-large";
+
+export class FramingError extends Error {
+  constructor(
+    readonly code: FramingErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "FramingError";
+  }
+}
+
+export interface EncodedMessage {
+  readonly messageId: number;
+  readonly frameCount: number;
+  /** Bytes of the message before framing (length prefix + header + attachment). */
+  readonly messageBytes: number;
+  /** Frames made lazily, one 16 KiB copy at a time, so a 64 MiB attachment is never duplicated whole. */
+  frames(): Generator<Uint8Array<ArrayBuffer>>;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Numbers a sender's messages (u32, wrapping) and cuts them into frames. One per connection and direction. */
+export class FrameEncoder {
+  private nextMessageId = 1;
+
+  constructor(
+    private readonly limits: Pick<
+      ReassemblyLimits,
+      "maxMessageBytes" | "maxHeaderBytes"
+    > = DEFAULT_REASSEMBLY_LIMITS,
+  ) {}
+
+  encode(header: unknown, attachment: Uint8Array = EMPTY): EncodedMessage {
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(header);
+    } catch (error) {
+      throw new FramingError("unserializable-header", `header is not JSON-serializable: ${String(error)}`);
+    }
+    if (json === undefined)
+      throw new FramingError("unserializable-header", "header is not JSON-serializable");
+    const headerBytes = new TextEncoder().encode(json);
+    if (headerBytes.length > this.limits.maxHeaderBytes) {
+      throw new FramingError(
+        "header-too-large",
+        `header is ${headerBytes.length} bytes, limit ${this.limits.maxHeaderBytes}`,
+      );
+    }
+    const messageBytes = LENGTH_PREFIX_BYTES + headerBytes.length + attachment.length;
+    if (messageBytes > this.limits.maxMessageBytes) {
+      throw new FramingError(
+        "message-too-large",
+        `message is ${messageBytes} bytes, limit ${this.limits.maxMessageBytes}`,
+      );
+    }
+    const messageId = this.nextMessageId;
+    this.nextMessageId = (this.nextMessageId + 1) >>> 0 || 1;
+    const frameCount = Math.ceil(messageBytes / CHUNK_PAYLOAD_BYTES);
+    const prefix = new Uint8Array(LENGTH_PREFIX_BYTES);
+    new DataView(prefix.buffer).setUint32(0, headerBytes.length);
+    const parts = [prefix, headerBytes, attachment];
+    return {
+      messageId,
+      frameCount,
+      messageBytes,
+      frames: () => generateFrames(messageId, frameCount, messageBytes, parts),
+    };
+  }
+}
+
+function* generateFrames(
+  messageId: number,
+  frameCount: number,
+  messageBytes: number,
+  parts: readonly Uint8Array[],
+): Generator<Uint8Array<ArrayBuffer>> {
+  let partIndex = 0;
+  let partOffset = 0;
+  for (let index = 0; index < frameCount; index++) {
+    const payloadBytes = Math.min(CHUNK_PAYLOAD_BYTES, messageBytes - index * CHUNK_PAYLOAD_BYTES);
+    const frame = new Uint8Array(FRAME_HEADER_BYTES + payloadBytes);
+    writeFrameHeader(frame, messageId, index, frameCount);
+    let written = 0;
+    while (written < payloadBytes) {
+      const part = parts[partIndex]!;
+      const take = Math.min(part.length - partOffset, payloadBytes - written);
+      frame.set(part.subarray(partOffset, partOffset + take), FRAME_HEADER_BYTES + written);
+      written += take;
+      partOffset += take;
+      if (partOffset === part.length) {
+        partIndex++;
+        partOffset = 0;
+      }
+    }
+    yield frame;
+  }
+}
+
+function writeFrameHeader(frame: Uint8Array, messageId: number, index: number, count: number): void {
+  const view = new DataView(frame.buffer, frame.byteOffset, FRAME_HEADER_BYTES);
+  view.setUint8(0, MAGIC_0);
+  view.setUint8(1, MAGIC_1);
+  view.setUint8(2, FRAME_VERSION);
+  view.setUint8(3, 0);
+  view.setUint32(4, messageId);
+  view.setUint32(8, index);
+  view.setUint32(12, count);
+}
+
+/** Builds one raw frame; exported for tests that need to forge or reorder frames. */
+export function buildFrame(
+  messageId: number,
+  index: number,
+  count: number,
+  payload: Uint8Array,
+): Uint8Array<ArrayBuffer> {
+  const frame = new Uint8Array(FRAME_HEADER_BYTES + payload.length);
+  writeFrameHeader(frame, messageId, index, count);
+  frame.set(payload, FRAME_HEADER_BYTES);
+  return frame;
+}
+
+interface PartialMessage {
+  readonly count: number;
+  readonly chunks: (Uint8Array | undefined)[];
+  received: number;
+  bytes: number;
+  lastFrameAtMs: number;
+}
+
+function asBytes(data: unknown): Uint8Array | null {
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return null;
+}
+
+/** Reassembles one sender's frames into messages, within limits; one per connection. */
+export class Reassembler {
+  readonly limits: Readonly<ReassemblyLimits>;
+  readonly stats: ReassemblyStats = {
+    framesAccepted: 0,
+    messagesCompleted: 0,
+    bytesReceived: 0,
+    droppedTotal: 0,
+    dropped: {},
+  };
+  private readonly partials = new Map<number, PartialMessage>();
+  private bufferedBytes = 0;
+  private readonly decoder = new TextDecoder("utf-8", { fatal: true });
+
+  constructor(
+    limits: Partial<ReassemblyLimits> = {},
+    private readonly nowMs: () => number = () => Date.now(),
+  ) {
+    this.limits = { ...DEFAULT_REASSEMBLY_LIMITS, ...limits };
+  }
+
+  get partialCount(): number {
+    return this.partials.size;
+  }
+
+  get partialBytes(): number {
+    return this.bufferedBytes;
+  }
+
+  push(data: unknown): PushResult {
+    this.sweep();
+    const frame = asBytes(data);
+    if (!frame) return this.drop("not-binary");
+    this.stats.bytesReceived += frame.length;
+    if (frame.length <= FRAME_HEADER_BYTES) return this.drop("too-short");
+    if (frame.length > MAX_FRAME_BYTES) return this.drop("too-long");
+    const view = new DataView(frame.buffer, frame.byteOffset, FRAME_HEADER_BYTES);
+    if (view.getUint8(0) !== MAGIC_0 || view.getUint8(1) !== MAGIC_1) return this.drop("bad-magic");
+    if (view.getUint8(2) !== FRAME_VERSION || view.getUint8(3) !== 0) return this.drop("bad-version");
+    const messageId = view.getUint32(4);
+    const index = view.getUint32(8);
+    const count = view.getUint32(12);
+    const payload = frame.subarray(FRAME_HEADER_BYTES);
+
+    if (count === 0 || index >= count) return this.drop("bad-index");
+    if (count > Math.ceil(this.limits.maxMessageBytes / CHUNK_PAYLOAD_BYTES)) return this.drop("oversized");
+    const isLast = index === count - 1;
+    if (!isLast && payload.length !== CHUNK_PAYLOAD_BYTES) return this.drop("bad-chunk-size");
+    if ((count - 1) * CHUNK_PAYLOAD_BYTES + (isLast ? payload.length : 1) > this.limits.maxMessageBytes) {
+      return this.drop("oversized");
+    }
+
+    if (count === 1) {
+      this.stats.framesAccepted++;
+      return this.complete(messageId, payload);
+    }
+
+    let partial = this.partials.get(messageId);
+    if (!partial) {
+      if (this.partials.size >= this.limits.maxPartialMessages) return this.drop("too-many-partials");
+      partial = {
+        count,
+        chunks: new Array<Uint8Array | undefined>(count),
+        received: 0,
+        bytes: 0,
+        lastFrameAtMs: 0,
+      };
+      this.partials.set(messageId, partial);
+    } else if (partial.count !== count) {
+      this.discard(messageId, partial);
+      return this.drop("count-mismatch");
+    }
+    if (partial.chunks[index] !== undefined) return this.drop("duplicate-chunk");
+    if (this.bufferedBytes + payload.length > this.limits.maxBufferedBytes) {
+      this.discard(messageId, partial);
+      return this.drop("buffer-full");
+    }
+    partial.chunks[index] = payload;
+    partial.received++;
+    partial.bytes += payload.length;
+    partial.lastFrameAtMs = this.nowMs();
+    this.bufferedBytes += payload.length;
+    this.stats.framesAccepted++;
+    if (partial.received < count) return { kind: "partial" };
+
+    this.discard(messageId, partial);
+    const whole = new Uint8Array(partial.bytes);
+    let offset = 0;
+    for (const chunk of partial.chunks) {
+      whole.set(chunk!, offset);
+      offset += chunk!.length;
+    }
+    return this.complete(messageId, whole);
+  }
+
+  /** Drops partial messages that stalled; called on every push and periodically by the owner. */
+  sweep(): void {
+    const now = this.nowMs();
+    for (const [messageId, partial] of this.partials) {
+      if (now - partial.lastFrameAtMs >= this.limits.partialTimeoutMs) {
+        this.discard(messageId, partial);
+        this.drop("timeout");
+      }
+    }
+  }
+
+  /** Forgets every partial message (the connection closed). */
+  clear(): void {
+    this.partials.clear();
+    this.bufferedBytes = 0;
+  }
+
+  private complete(messageId: number, message: Uint8Array): PushResult {
+    if (message.length < LENGTH_PREFIX_BYTES) return this.drop("bad-length-prefix");
+    const headerBytes = new DataView(message.buffer, message.byteOffset, LENGTH_PREFIX_BYTES).getUint32(0);
+    if (headerBytes > this.limits.maxHeaderBytes || LENGTH_PREFIX_BYTES + headerBytes > message.length) {
+      return this.drop("bad-length-prefix");
+    }
+    let header: unknown;
+    try {
+      header = JSON.parse(
+        this.decoder.decode(message.subarray(LENGTH_PREFIX_BYTES, LENGTH_PREFIX_BYTES + headerBytes)),
+      );
+    } catch {
+      return this.drop("bad-header");
+    }
+    this.stats.messagesCompleted++;
+    return {
+      kind: "message",
+      messageId,
+      header,
+      attachment: message.subarray(LENGTH_PREFIX_BYTES + headerBytes),
+    };
+  }
+
+  private discard(messageId: number, partial: PartialMessage): void {
+    this.partials.delete(messageId);
+    this.bufferedBytes -= partial.bytes;
+  }
+
+  private drop(reason: FrameDropReason): PushResult {
+    this.stats.droppedTotal++;
+    this.stats.dropped[reason] = (this.stats.dropped[reason] ?? 0) + 1;
+    return { kind: "dropped", reason };
+  }
+}

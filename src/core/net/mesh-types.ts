@@ -1,0 +1,96 @@
+import type { Identity } from "../identity/identity.ts";
+import type { PeerMessage, SignedBody, SignedEnvelope } from "../protocol/peer.ts";
+import type { BackpressureOptions } from "./backpressure.ts";
+import type { ReassemblyLimits } from "./framing.ts";
+import type { LinkState, RejectionKind } from "./peer-link.ts";
+import type { MeshTransport, TransportStatus } from "./transport.ts";
+
+// The mesh's public vocabulary: options, events, counters (see mesh.ts for the behaviour).
+
+/** A peer as the directory announces it. */
+export interface MeshPeerInfo {
+  readonly peerId: string;
+  readonly publicKey: string;
+  /** When it (re)joined the directory: a change means a new session (a reloaded tab), so the old link is stale. */
+  readonly joinedAtMs?: number;
+}
+
+export interface MeshCounters {
+  /** Accepted messages from authenticated peers (handshake messages excluded). */
+  messagesReceived: number;
+  messagesSent: number;
+  /** Frames and messages dropped as malformed, out of place, replayed or failing their hash. */
+  invalidMessages: number;
+  /** Signed envelopes and handshake proofs whose signature or key binding did not verify. */
+  forgedSignatures: number;
+  handshakesCompleted: number;
+  handshakesFailed: number;
+  /** Dials that never reached an open data channel. */
+  connectFailures: number;
+  blobsReceived: number;
+  bytesReceived: number;
+  bytesSent: number;
+}
+
+export interface MeshEvents {
+  status: { readonly status: TransportStatus; readonly detail: string | null };
+  "peer-open": { readonly peerId: string; readonly publicKey: string; readonly dialer: boolean };
+  "peer-close": { readonly peerId: string; readonly reason: string; readonly previous: LinkState };
+  /** Every accepted message from an authenticated peer (signed ones only after their signature verified). */
+  message: { readonly from: string; readonly message: PeerMessage; readonly attachment: Uint8Array };
+  /** A verified signed envelope; `via` is the link it came over, `from` its signer. */
+  signed: {
+    readonly via: string;
+    readonly from: string;
+    readonly envelope: SignedEnvelope;
+    readonly body: SignedBody;
+  };
+  /** A blob whose SHA-256 matched (already acknowledged). */
+  blob: {
+    readonly from: string;
+    readonly id: string;
+    readonly sha256: string;
+    readonly bytes: Uint8Array;
+    readonly label: string | null;
+  };
+  rejected: {
+    readonly peerId: string;
+    readonly kind: RejectionKind;
+    readonly code: string;
+    readonly detail: string;
+  };
+  /** Counters or link stats changed (cheap to read: see `counters` and `links`). */
+  stats: null;
+}
+
+export interface MeshOptions {
+  identity: Identity;
+  transport: MeshTransport;
+  limits?: Partial<ReassemblyLimits>;
+  backpressure?: Partial<BackpressureOptions>;
+  pingIntervalMs?: number;
+  /** A link that received nothing (not even a pong) for this long is closed as dead. */
+  idleTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  handshakeTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  maxInvalidPerLink?: number;
+  redialBaseMs?: number;
+  redialMaxMs?: number;
+  /** Enables debugSendRaw (the page's ?test=1 hook): lets tests forge traffic from this peer. */
+  enableDebug?: boolean;
+  nowMs?: () => number;
+}
+
+export interface BlobReceipt {
+  readonly id: string;
+  readonly sha256: string;
+  readonly byteLength: number;
+  readonly elapsedMs: number;
+}
+
+export type OutgoingMessage = PeerMessage extends infer M
+  ? M extends PeerMessage
+    ? Omit<M, "v">
+    : never
+  : never;

@@ -1,0 +1,495 @@
+import { toBase64Url, toHex } from "../identity/encoding.ts";
+import { PEER_ID_PATTERN, type Identity } from "../identity/identity.ts";
+import type { WebCryptoBytes } from "../identity/webcrypto-types.ts";
+import {
+  PEER_PROTOCOL_VERSION,
+  type BlobMessage,
+  type PeerMessage,
+  type SignedBodyInput,
+  type SignedEnvelope,
+} from "../protocol/peer.ts";
+import { signEnvelope, verifyEnvelope } from "../protocol/signed-envelope.ts";
+import { DEFAULT_BACKPRESSURE, type BackpressureOptions } from "./backpressure.ts";
+import { Emitter } from "./emitter.ts";
+import { DEFAULT_REASSEMBLY_LIMITS, type ReassemblyLimits } from "./framing.ts";
+import { MeshError } from "./mesh-error.ts";
+import type {
+  BlobReceipt,
+  MeshCounters,
+  MeshEvents,
+  MeshOptions,
+  MeshPeerInfo,
+  OutgoingMessage,
+} from "./mesh-types.ts";
+import { PendingRequests, type Reply } from "./pending-requests.ts";
+import { RedialSchedule } from "./redial-schedule.ts";
+import { PeerLink, type LinkHooks, type LinkState, type LinkStats, type Rejection } from "./peer-link.ts";
+import type { LinkTransport, MeshTransport, TransportStatus } from "./transport.ts";
+
+export type {
+  BlobReceipt,
+  MeshCounters,
+  MeshEvents,
+  MeshOptions,
+  MeshPeerInfo,
+  OutgoingMessage,
+} from "./mesh-types.ts";
+
+const REPLAY_CACHE_SIZE = 4096;
+
+export function randomMessageId(): string {
+  return toBase64Url(crypto.getRandomValues(new Uint8Array(12)));
+}
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as WebCryptoBytes)));
+}
+
+/**
+ * The WebRTC mesh: one authenticated link per peer in the directory. The smaller peer id dials, so two
+ * peers never open two connections to each other; a dropped link is redialed with backoff while the peer
+ * stays in the directory. Everything a peer sends is validated; bad input is dropped and counted.
+ */
+export class Mesh {
+  readonly identity: Identity;
+  private readonly transport: MeshTransport;
+  private readonly emitter = new Emitter<MeshEvents>();
+  private readonly links = new Map<string, PeerLink>();
+  private readonly known = new Map<string, MeshPeerInfo>();
+  private readonly redials: RedialSchedule;
+  private readonly pending = new PendingRequests();
+  private readonly seenNonces = new Set<string>();
+  private readonly totals: MeshCounters = {
+    messagesReceived: 0,
+    messagesSent: 0,
+    invalidMessages: 0,
+    forgedSignatures: 0,
+    handshakesCompleted: 0,
+    handshakesFailed: 0,
+    connectFailures: 0,
+    blobsReceived: 0,
+    bytesReceived: 0,
+    bytesSent: 0,
+  };
+  /** Traffic of links that closed, so totals survive them. */
+  private closedTraffic = { bytesSent: 0, bytesReceived: 0, messagesSent: 0 };
+  private readonly options: Required<Omit<MeshOptions, "identity" | "transport" | "limits" | "backpressure">>;
+  private readonly linkHooks: LinkHooks;
+  private readonly limits: ReassemblyLimits;
+  private readonly backpressure: BackpressureOptions;
+  private transportStatus: TransportStatus = "connecting";
+  private tick: ReturnType<typeof setInterval> | null = null;
+  private closed = false;
+
+  constructor(options: MeshOptions) {
+    this.identity = options.identity;
+    this.transport = options.transport;
+    this.limits = { ...DEFAULT_REASSEMBLY_LIMITS, ...options.limits };
+    this.backpressure = { ...DEFAULT_BACKPRESSURE, ...options.backpressure };
+    const pingIntervalMs = options.pingIntervalMs ?? 5_000;
+    this.options = {
+      pingIntervalMs,
+      idleTimeoutMs: options.idleTimeoutMs ?? 3 * pingIntervalMs + 1_000,
+      connectTimeoutMs: options.connectTimeoutMs ?? 20_000,
+      handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
+      requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
+      maxInvalidPerLink: options.maxInvalidPerLink ?? 256,
+      redialBaseMs: options.redialBaseMs ?? 1_000,
+      redialMaxMs: options.redialMaxMs ?? 30_000,
+      enableDebug: options.enableDebug ?? false,
+      nowMs: options.nowMs ?? (() => Date.now()),
+    };
+    this.redials = new RedialSchedule(this.options.redialBaseMs, this.options.redialMaxMs);
+    this.linkHooks = {
+      authenticated: (link) => this.onAuthenticated(link),
+      message: (link, message, attachment) => this.onMessage(link, message, attachment),
+      rejected: (link, rejection) => this.onRejected(link.peerId, rejection),
+      closed: (link, reason, previous) => this.onLinkClosed(link, reason, previous),
+    };
+    this.transport.onStatus((status, detail) => {
+      this.transportStatus = status;
+      this.emitter.emit("status", { status, detail });
+    });
+    this.transport.onConnection((transport) => this.onIncoming(transport));
+  }
+
+  get peerId(): string {
+    return this.identity.peerId;
+  }
+
+  get status(): TransportStatus {
+    return this.transportStatus;
+  }
+
+  get counters(): MeshCounters {
+    const live = { bytesSent: 0, bytesReceived: 0, messagesSent: 0 };
+    for (const link of this.links.values()) {
+      const s = link.stats;
+      live.bytesSent += s.bytesSent;
+      live.bytesReceived += s.bytesReceived;
+      live.messagesSent += s.messagesSent;
+    }
+    return {
+      ...this.totals,
+      bytesSent: this.closedTraffic.bytesSent + live.bytesSent,
+      bytesReceived: this.closedTraffic.bytesReceived + live.bytesReceived,
+      messagesSent: this.closedTraffic.messagesSent + live.messagesSent,
+    };
+  }
+
+  /** Stats of every current link (open or being set up). */
+  linkStats(): LinkStats[] {
+    return [...this.links.values()].map((link) => link.stats);
+  }
+
+  connectedPeerIds(): string[] {
+    return [...this.links.values()].filter((l) => l.state === "open").map((l) => l.peerId);
+  }
+
+  on<K extends keyof MeshEvents>(event: K, listener: (payload: MeshEvents[K]) => void): () => void {
+    return this.emitter.on(event, listener);
+  }
+
+  /** Registers with the signaling server, then keeps links healthy until close(). */
+  async start(): Promise<void> {
+    await this.transport.start();
+    if (this.closed) return;
+    this.tick = setInterval(() => this.onTick(), this.options.pingIntervalMs);
+    for (const peerId of this.known.keys()) this.maybeDial(peerId);
+  }
+
+  /** The directory's view of who is online; dials the peers this side is responsible for. */
+  updatePeers(peers: readonly MeshPeerInfo[]): void {
+    if (this.closed) return;
+    const next = new Map<string, MeshPeerInfo>();
+    for (const peer of peers) {
+      if (peer.peerId !== this.peerId && PEER_ID_PATTERN.test(peer.peerId)) next.set(peer.peerId, peer);
+    }
+    for (const [peerId, link] of this.links) {
+      const before = this.known.get(peerId);
+      const now = next.get(peerId);
+      if (!now && link.state !== "open") link.close("left the directory");
+      else if (
+        now &&
+        before?.joinedAtMs !== undefined &&
+        now.joinedAtMs !== undefined &&
+        before.joinedAtMs !== now.joinedAtMs
+      ) {
+        link.close("peer rejoined the directory");
+      }
+    }
+    for (const peerId of this.known.keys()) {
+      if (!next.has(peerId)) this.redials.reset(peerId);
+    }
+    this.known.clear();
+    for (const [peerId, peer] of next) this.known.set(peerId, peer);
+    if (this.tick !== null) for (const peerId of this.known.keys()) this.maybeDial(peerId);
+  }
+
+  /** Resolves once an authenticated link to `peerId` is open. */
+  waitForPeer(peerId: string, timeoutMs: number = this.options.connectTimeoutMs): Promise<void> {
+    if (this.links.get(peerId)?.state === "open") return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const off = this.on("peer-open", (event) => {
+        if (event.peerId !== peerId) return;
+        clearTimeout(timer);
+        off();
+        resolve();
+      });
+      const timer = setTimeout(() => {
+        off();
+        reject(new MeshError("timeout", `no link to ${peerId} within ${timeoutMs} ms`));
+      }, timeoutMs);
+    });
+  }
+
+  async send(peerId: string, message: OutgoingMessage, attachment?: Uint8Array): Promise<void> {
+    await this.openLink(peerId).send({ ...message, v: PEER_PROTOCOL_VERSION } as PeerMessage, attachment);
+    this.emitter.emit("stats", null);
+  }
+
+  /** Signs a body with this peer's key (addressed to `to`, or to anyone when null). */
+  signEnvelope(
+    body: SignedBodyInput,
+    to: string | null,
+    correlation: { id?: string; replyTo?: string } = {},
+  ): Promise<SignedEnvelope> {
+    return signEnvelope(this.identity, body, { to, ...correlation });
+  }
+
+  /** Signs `body` for `peerId` and sends it; resolves with the envelope once it is queued on the channel. */
+  async sendSigned(peerId: string, body: SignedBodyInput): Promise<SignedEnvelope> {
+    const envelope = await this.signEnvelope(body, peerId);
+    await this.send(peerId, envelope);
+    return envelope;
+  }
+
+  /** Sends a message with a fresh `id` and resolves with the peer's reply (the message whose replyTo is that id). */
+  request(
+    peerId: string,
+    message: OutgoingMessage,
+    options: { attachment?: Uint8Array; timeoutMs?: number } = {},
+  ): Promise<Reply> {
+    const id = message.id ?? randomMessageId();
+    const timeoutMs = options.timeoutMs ?? this.options.requestTimeoutMs;
+    const reply = this.pending.wait(peerId, id, timeoutMs, message.type);
+    this.send(peerId, { ...message, id } as OutgoingMessage, options.attachment).catch((error: unknown) => {
+      this.pending.reject(
+        id,
+        error instanceof MeshError ? error : new MeshError("send-failed", String(error)),
+      );
+    });
+    return reply;
+  }
+
+  /** Round trip to `peerId` in ms (also recorded in its link stats). */
+  async ping(peerId: string, timeoutMs?: number): Promise<number> {
+    const startMs = this.options.nowMs();
+    await this.request(
+      peerId,
+      { type: "ping", id: randomMessageId() },
+      timeoutMs === undefined ? {} : { timeoutMs },
+    );
+    const rttMs = this.options.nowMs() - startMs;
+    const link = this.links.get(peerId);
+    if (link) link.rttMs = rttMs;
+    this.emitter.emit("stats", null);
+    return rttMs;
+  }
+
+  /**
+   * Sends bytes as one blob message and resolves when the peer acknowledged them with a matching SHA-256.
+   * The default timeout grows with the size (1 s per MiB on top of the request timeout).
+   */
+  async sendBlob(
+    peerId: string,
+    bytes: Uint8Array | ArrayBuffer,
+    options: { label?: string; timeoutMs?: number } = {},
+  ): Promise<BlobReceipt> {
+    const data = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+    const startMs = this.options.nowMs();
+    const sha256 = await sha256Hex(data);
+    const id = randomMessageId();
+    const message: Omit<BlobMessage, "v"> = {
+      type: "blob",
+      id,
+      sha256,
+      byteLength: data.length,
+      ...(options.label !== undefined ? { label: options.label } : {}),
+    };
+    const timeoutMs = options.timeoutMs ?? this.options.requestTimeoutMs + Math.ceil(data.length / 1024);
+    const reply = await this.request(peerId, message, { attachment: data, timeoutMs });
+    if (reply.message.type !== "blob-ack") {
+      throw new MeshError("blob-rejected", `${peerId} answered the blob with ${reply.message.type}`);
+    }
+    if (!reply.message.ok || reply.message.sha256 !== sha256) {
+      throw new MeshError(
+        "blob-rejected",
+        `${peerId} received a blob with SHA-256 ${reply.message.sha256}, sent ${sha256}`,
+      );
+    }
+    return { id, sha256, byteLength: data.length, elapsedMs: this.options.nowMs() - startMs };
+  }
+
+  /**
+   * TEST ONLY (needs enableDebug): sends traffic that bypasses every outgoing check, to prove the receiver
+   * rejects it. Bytes or text go out unframed; an object is framed as a message header (optionally with an
+   * attachment) without validation: forged envelopes, wrong versions, unknown types.
+   */
+  async debugSendRaw(peerId: string, frameOrMessage: unknown, attachment?: Uint8Array): Promise<void> {
+    if (!this.options.enableDebug)
+      throw new MeshError("debug-disabled", "debugSendRaw needs enableDebug (the ?test=1 hook)");
+    const link = this.openLink(peerId);
+    if (typeof frameOrMessage === "string") link.sendRaw(frameOrMessage);
+    else if (frameOrMessage instanceof ArrayBuffer) link.sendRaw(new Uint8Array(frameOrMessage.slice(0)));
+    else if (frameOrMessage instanceof Uint8Array) link.sendRaw(new Uint8Array(frameOrMessage));
+    else await link.sendUnchecked(frameOrMessage, attachment);
+  }
+
+  /** Re-registers with the signaling server now, if the transport lost it (new directory session). */
+  reconnectSignaling(): void {
+    if (!this.closed) this.transport.reconnect();
+  }
+
+  /** Closes one link (it is redialed later if this side dials and the peer is still in the directory). */
+  disconnect(peerId: string, reason = "closed locally"): void {
+    this.links.get(peerId)?.close(reason);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.tick !== null) clearInterval(this.tick);
+    this.redials.clear();
+    for (const link of [...this.links.values()]) link.close("mesh closed");
+    this.pending.rejectAll(new MeshError("closed", "mesh closed"));
+    this.transport.close();
+    this.emitter.emit("status", { status: "closed", detail: null });
+    this.emitter.clear();
+  }
+
+  private openLink(peerId: string): PeerLink {
+    if (this.closed) throw new MeshError("closed", "mesh closed");
+    const link = this.links.get(peerId);
+    if (!link || link.state !== "open") throw new MeshError("not-connected", `no open link to ${peerId}`);
+    return link;
+  }
+
+  private maybeDial(peerId: string): void {
+    if (this.closed || this.tick === null) return;
+    if (!(this.peerId < peerId) || !this.known.has(peerId)) return;
+    if (this.links.has(peerId) || this.redials.isWaiting(peerId)) return;
+    this.addLink(this.transport.dial(peerId));
+  }
+
+  private onIncoming(transport: LinkTransport): void {
+    if (
+      this.closed ||
+      !PEER_ID_PATTERN.test(transport.remotePeerId) ||
+      transport.remotePeerId === this.peerId
+    ) {
+      transport.close();
+      return;
+    }
+    // A second connection from the same peer means it reloaded (or both dialed): the newest one wins.
+    this.links.get(transport.remotePeerId)?.close("replaced by a newer connection");
+    this.addLink(transport);
+  }
+
+  private addLink(transport: LinkTransport): void {
+    const expectedKey = this.known.get(transport.remotePeerId)?.publicKey ?? null;
+    const link = new PeerLink(transport, this.identity, expectedKey, this.linkHooks, {
+      limits: this.limits,
+      backpressure: this.backpressure,
+      connectTimeoutMs: this.options.connectTimeoutMs,
+      handshakeTimeoutMs: this.options.handshakeTimeoutMs,
+      maxInvalidMessages: this.options.maxInvalidPerLink,
+      nowMs: this.options.nowMs,
+    });
+    this.links.set(link.peerId, link);
+    this.emitter.emit("stats", null);
+  }
+
+  private onAuthenticated(link: PeerLink): void {
+    this.totals.handshakesCompleted++;
+    this.redials.reset(link.peerId);
+    this.emitter.emit("peer-open", {
+      peerId: link.peerId,
+      publicKey: link.publicKey!,
+      dialer: link.transport.dialer,
+    });
+    this.emitter.emit("stats", null);
+    this.ping(link.peerId).catch(() => undefined);
+  }
+
+  private onLinkClosed(link: PeerLink, reason: string, previous: LinkState): void {
+    const stats = link.stats;
+    this.closedTraffic.bytesSent += stats.bytesSent;
+    this.closedTraffic.bytesReceived += stats.bytesReceived;
+    this.closedTraffic.messagesSent += stats.messagesSent;
+    if (previous === "connecting") this.totals.connectFailures++;
+    if (previous === "handshaking") this.totals.handshakesFailed++;
+    if (this.links.get(link.peerId) === link) this.links.delete(link.peerId);
+    this.pending.rejectPeer(
+      link.peerId,
+      new MeshError("peer-closed", `link to ${link.peerId} closed: ${reason}`),
+    );
+    this.emitter.emit("peer-close", { peerId: link.peerId, reason, previous });
+    this.emitter.emit("stats", null);
+    if (!this.closed && !this.links.has(link.peerId)) this.scheduleRedial(link.peerId, previous === "open");
+  }
+
+  private scheduleRedial(peerId: string, afterOpenLink: boolean): void {
+    if (!(this.peerId < peerId) || !this.known.has(peerId)) return;
+    this.redials.schedule(peerId, afterOpenLink, () => this.maybeDial(peerId));
+  }
+
+  private onRejected(peerId: string, rejection: Rejection): void {
+    if (rejection.kind === "forged") this.totals.forgedSignatures++;
+    else this.totals.invalidMessages++;
+    this.emitter.emit("rejected", { peerId, ...rejection });
+    this.emitter.emit("stats", null);
+  }
+
+  private onMessage(link: PeerLink, message: PeerMessage, attachment: Uint8Array): void {
+    switch (message.type) {
+      case "signed":
+        void this.onSigned(link, message);
+        return;
+      case "blob":
+        void this.onBlob(link, message, attachment);
+        return;
+      case "ping":
+        this.send(link.peerId, { type: "pong", replyTo: message.id }).catch(() => undefined);
+        break;
+      default:
+        break;
+    }
+    this.accept(link, message, attachment);
+  }
+
+  private accept(link: PeerLink, message: PeerMessage, attachment: Uint8Array): void {
+    this.totals.messagesReceived++;
+    if (message.replyTo !== undefined)
+      this.pending.resolve(link.peerId, message.replyTo, { message, attachment });
+    this.emitter.emit("message", { from: link.peerId, message, attachment });
+    this.emitter.emit("stats", null);
+  }
+
+  private async onSigned(link: PeerLink, envelope: SignedEnvelope): Promise<void> {
+    const result = await verifyEnvelope(envelope, { recipient: this.peerId });
+    if (!result.ok) {
+      this.onRejected(link.peerId, { kind: result.kind, code: result.code, detail: result.detail });
+      return;
+    }
+    const replayKey = `${result.envelope.from}/${result.body.nonce}`;
+    if (this.seenNonces.has(replayKey)) {
+      this.onRejected(link.peerId, {
+        kind: "invalid",
+        code: "replayed",
+        detail: `envelope ${replayKey} seen before`,
+      });
+      return;
+    }
+    this.seenNonces.add(replayKey);
+    if (this.seenNonces.size > REPLAY_CACHE_SIZE)
+      this.seenNonces.delete(this.seenNonces.values().next().value!);
+    this.emitter.emit("signed", {
+      via: link.peerId,
+      from: result.envelope.from,
+      envelope: result.envelope,
+      body: result.body,
+    });
+    this.accept(link, result.envelope, new Uint8Array(0));
+  }
+
+  private async onBlob(link: PeerLink, blob: BlobMessage, bytes: Uint8Array): Promise<void> {
+    const sha256 = await sha256Hex(bytes);
+    const ok = sha256 === blob.sha256;
+    this.send(link.peerId, { type: "blob-ack", replyTo: blob.id, ok, sha256 }).catch(() => undefined);
+    if (!ok) {
+      this.onRejected(link.peerId, {
+        kind: "invalid",
+        code: "blob-hash-mismatch",
+        detail: `blob ${blob.id} hashes to ${sha256}`,
+      });
+      return;
+    }
+    this.totals.blobsReceived++;
+    this.emitter.emit("blob", { from: link.peerId, id: blob.id, sha256, bytes, label: blob.label ?? null });
+    this.accept(link, blob, bytes);
+  }
+
+  private onTick(): void {
+    const now = this.options.nowMs();
+    for (const link of [...this.links.values()]) {
+      link.sweep();
+      if (link.state !== "open") continue;
+      if (now - link.lastReceivedAtMs > this.options.idleTimeoutMs) {
+        link.close(`no traffic for ${now - link.lastReceivedAtMs} ms`);
+        continue;
+      }
+      this.ping(link.peerId, this.options.pingIntervalMs).catch(() => undefined);
+    }
+  }
+}

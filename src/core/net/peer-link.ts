@@ -1,0 +1,301 @@
+import type { Identity } from "../identity/identity.ts";
+import { parsePeerMessage, peerMessageSchema, type PeerMessage } from "../protocol/peer.ts";
+import { BackpressureError, sendWithBackpressure, type BackpressureOptions } from "./backpressure.ts";
+import { FrameEncoder, FramingError, Reassembler, type ReassemblyLimits } from "./framing.ts";
+import { Handshake } from "./handshake.ts";
+import { MeshError } from "./mesh-error.ts";
+import type { LinkTransport } from "./transport.ts";
+
+export type LinkState = "connecting" | "handshaking" | "open" | "closed";
+
+export interface LinkStats {
+  readonly peerId: string;
+  readonly dialer: boolean;
+  readonly state: LinkState;
+  /** Last measured round trip (ping → pong), null until one completed. */
+  readonly rttMs: number | null;
+  readonly bytesSent: number;
+  readonly bytesReceived: number;
+  readonly messagesSent: number;
+  readonly messagesReceived: number;
+  readonly invalidMessages: number;
+  readonly openedAtMs: number | null;
+}
+
+export type RejectionKind = "invalid" | "forged" | "handshake";
+
+export interface Rejection {
+  readonly kind: RejectionKind;
+  readonly code: string;
+  readonly detail: string;
+}
+
+export interface LinkHooks {
+  authenticated(link: PeerLink): void;
+  /** An authenticated, well-formed message (never hello/hello-proof). */
+  message(link: PeerLink, message: PeerMessage, attachment: Uint8Array): void;
+  rejected(link: PeerLink, rejection: Rejection): void;
+  /** `previous` tells a failed dial ("connecting") or handshake ("handshaking") from a closed link ("open"). */
+  closed(link: PeerLink, reason: string, previous: LinkState): void;
+}
+
+export interface LinkOptions {
+  limits: Readonly<ReassemblyLimits>;
+  backpressure: Readonly<BackpressureOptions>;
+  connectTimeoutMs: number;
+  handshakeTimeoutMs: number;
+  /** A peer that sends this many invalid messages on one link is disconnected. */
+  maxInvalidMessages: number;
+  nowMs: () => number;
+}
+
+/**
+ * One data connection to one peer: framing in both directions, the handshake, then authenticated messages
+ * handed to the mesh. Bad input from the remote is dropped and reported through `hooks.rejected`, never thrown.
+ */
+export class PeerLink {
+  private linkState: LinkState = "connecting";
+  private readonly reassembler: Reassembler;
+  private readonly encoder: FrameEncoder;
+  private readonly handshake: Handshake;
+  /** Incoming messages are processed one at a time: handshake steps are async and must stay in order. */
+  private inbox: Promise<void> = Promise.resolve();
+  /** Multi-frame messages go out one after another so the receiver holds few partial messages. */
+  private bulkLane: Promise<unknown> = Promise.resolve();
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private counts = {
+    bytesSent: 0,
+    bytesReceived: 0,
+    messagesSent: 0,
+    messagesReceived: 0,
+    invalidMessages: 0,
+  };
+  private openedAtMs: number | null = null;
+  lastReceivedAtMs: number;
+  rttMs: number | null = null;
+
+  constructor(
+    readonly transport: LinkTransport,
+    identity: Identity,
+    expectedPublicKey: string | null,
+    private readonly hooks: LinkHooks,
+    private readonly options: LinkOptions,
+  ) {
+    this.reassembler = new Reassembler(options.limits, options.nowMs);
+    this.encoder = new FrameEncoder(options.limits);
+    this.handshake = new Handshake(
+      identity,
+      transport.remotePeerId,
+      () => transport.fingerprints(),
+      expectedPublicKey,
+    );
+    this.lastReceivedAtMs = options.nowMs();
+    this.arm(options.connectTimeoutMs, "connect-timeout");
+    transport.onOpen(() => this.onTransportOpen());
+    transport.onData((data) => this.onData(data));
+    transport.onClose((reason) => this.finish(reason));
+  }
+
+  get peerId(): string {
+    return this.transport.remotePeerId;
+  }
+
+  get state(): LinkState {
+    return this.linkState;
+  }
+
+  /** The remote's proven public key (null until the handshake completed). */
+  get publicKey(): string | null {
+    return this.handshake.remotePublicKey;
+  }
+
+  get stats(): LinkStats {
+    return {
+      peerId: this.peerId,
+      dialer: this.transport.dialer,
+      state: this.linkState,
+      rttMs: this.rttMs,
+      ...this.counts,
+      openedAtMs: this.openedAtMs,
+    };
+  }
+
+  /** Sends a message (checked against the schema first: a bug here must not reach the peer as garbage). */
+  async send(message: PeerMessage, attachment?: Uint8Array): Promise<void> {
+    if (this.linkState !== "open")
+      throw new MeshError("not-connected", `link to ${this.peerId} is ${this.linkState}`);
+    const checked = peerMessageSchema.safeParse(message);
+    if (!checked.success)
+      throw new MeshError(
+        "invalid-outgoing",
+        `outgoing ${message.type} is invalid: ${checked.error.message}`,
+      );
+    await this.sendFramed(message, attachment);
+  }
+
+  /** Test-only: frames and sends any JSON header without checking it, to forge messages. */
+  async sendUnchecked(header: unknown, attachment?: Uint8Array): Promise<void> {
+    if (this.linkState !== "open")
+      throw new MeshError("not-connected", `link to ${this.peerId} is ${this.linkState}`);
+    await this.sendFramed(header, attachment);
+  }
+
+  /** Test-only: puts bytes or text on the channel with no framing at all. */
+  sendRaw(data: Uint8Array<ArrayBuffer> | string): void {
+    const channel = this.transport.channel;
+    if (!channel || this.linkState !== "open")
+      throw new MeshError("not-connected", `link to ${this.peerId} is ${this.linkState}`);
+    channel.send(data);
+    this.counts.bytesSent += typeof data === "string" ? data.length : data.length;
+  }
+
+  close(reason: string): void {
+    if (this.linkState === "closed") return;
+    // Finish first: the transport reports its own close synchronously, with a less specific reason.
+    this.finish(reason);
+    this.transport.close();
+  }
+
+  /** Periodic housekeeping: drops stalled partial messages. */
+  sweep(): void {
+    this.reassembler.sweep();
+  }
+
+  private async sendFramed(header: unknown, attachment?: Uint8Array): Promise<void> {
+    const channel = this.transport.channel;
+    if (!channel) throw new MeshError("not-connected", `link to ${this.peerId} has no open channel`);
+    let encoded;
+    try {
+      encoded = this.encoder.encode(header, attachment);
+    } catch (error) {
+      if (error instanceof FramingError) throw new MeshError("invalid-outgoing", error.message);
+      throw error;
+    }
+    const run = async (): Promise<void> => {
+      try {
+        this.counts.bytesSent += await sendWithBackpressure(
+          channel,
+          encoded.frames(),
+          this.options.backpressure,
+        );
+        this.counts.messagesSent++;
+      } catch (error) {
+        if (error instanceof BackpressureError) {
+          throw new MeshError(error.code === "channel-closed" ? "peer-closed" : "send-failed", error.message);
+        }
+        throw error;
+      }
+    };
+    if (encoded.frameCount === 1) return run();
+    const queued = this.bulkLane.then(run);
+    this.bulkLane = queued.catch(() => undefined);
+    return queued;
+  }
+
+  private onTransportOpen(): void {
+    if (this.linkState !== "connecting") return;
+    this.linkState = "handshaking";
+    this.arm(this.options.handshakeTimeoutMs, "handshake-timeout");
+    this.sendFramed(this.handshake.hello()).catch((error: unknown) =>
+      this.close(`hello failed: ${String(error)}`),
+    );
+  }
+
+  private onData(data: unknown): void {
+    if (this.linkState === "closed") return;
+    // Browsers fire `open` before any message; if a transport ever does not, data proves the channel is open.
+    if (this.linkState === "connecting" && this.transport.channel) this.onTransportOpen();
+    this.lastReceivedAtMs = this.options.nowMs();
+    const before = this.reassembler.stats.bytesReceived;
+    const result = this.reassembler.push(data);
+    this.counts.bytesReceived += this.reassembler.stats.bytesReceived - before;
+    if (result.kind === "dropped") {
+      this.reject({
+        kind: "invalid",
+        code: `frame-${result.reason}`,
+        detail: `frame dropped: ${result.reason}`,
+      });
+      return;
+    }
+    if (result.kind === "partial") return;
+    const parsed = parsePeerMessage(result.header, result.attachment);
+    if (!parsed.ok) {
+      this.reject({ kind: "invalid", code: parsed.code, detail: parsed.detail });
+      return;
+    }
+    this.inbox = this.inbox.then(() => this.process(parsed.message, parsed.attachment));
+  }
+
+  private async process(message: PeerMessage, attachment: Uint8Array): Promise<void> {
+    if (this.linkState === "closed") return;
+    if (this.linkState === "open") {
+      if (message.type === "hello" || message.type === "hello-proof") {
+        this.reject({
+          kind: "invalid",
+          code: "handshake-repeated",
+          detail: `${message.type} after the handshake`,
+        });
+        return;
+      }
+      this.counts.messagesReceived++;
+      this.hooks.message(this, message, attachment);
+      return;
+    }
+    if (this.linkState !== "handshaking") return;
+    if (message.type === "hello") {
+      const step = await this.handshake.onHello(message);
+      if (!step.ok) return this.failHandshake(step.code, step.detail);
+      try {
+        await this.sendFramed(step.proof!);
+      } catch (error) {
+        this.close(`proof failed: ${String(error)}`);
+      }
+      return;
+    }
+    if (message.type === "hello-proof") {
+      const step = await this.handshake.onProof(message);
+      if (!step.ok) return this.failHandshake(step.code, step.detail);
+      if (this.linkState !== "handshaking") return;
+      this.linkState = "open";
+      this.openedAtMs = this.options.nowMs();
+      this.disarm();
+      this.hooks.authenticated(this);
+      return;
+    }
+    this.failHandshake("unexpected-message", `${message.type} before the handshake completed`);
+  }
+
+  private failHandshake(code: string, detail: string): void {
+    this.hooks.rejected(this, { kind: code === "bad-proof" ? "forged" : "handshake", code, detail });
+    this.close(`handshake failed: ${code}`);
+  }
+
+  private reject(rejection: Rejection): void {
+    this.counts.invalidMessages++;
+    this.hooks.rejected(this, rejection);
+    if (this.linkState === "handshaking") {
+      this.close(`handshake failed: ${rejection.code}`);
+    } else if (this.counts.invalidMessages >= this.options.maxInvalidMessages) {
+      this.close(`too many invalid messages (${this.counts.invalidMessages})`);
+    }
+  }
+
+  private arm(delayMs: number, reason: string): void {
+    this.disarm();
+    this.timer = setTimeout(() => this.close(reason), delayMs);
+  }
+
+  private disarm(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private finish(reason: string): void {
+    if (this.linkState === "closed") return;
+    const previous = this.linkState;
+    this.linkState = "closed";
+    this.disarm();
+    this.reassembler.clear();
+    this.hooks.closed(this, reason, previous);
+  }
+}

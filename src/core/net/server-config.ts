@@ -1,0 +1,53 @@
+import { z } from "zod";
+
+/** GET /api/v1/config: what a peer needs from the server before it joins (ICE servers for WebRTC). */
+export const serverConfigSchema = z.object({
+  iceServers: z
+    .array(
+      z.object({
+        urls: z.union([z.string().min(1).max(512), z.array(z.string().min(1).max(512)).min(1).max(16)]),
+        username: z.string().max(512).optional(),
+        credential: z.string().max(512).optional(),
+      }),
+    )
+    .max(16),
+});
+
+export type ServerConfig = z.infer<typeof serverConfigSchema>;
+
+/** The fetch subset used here (the global fetch in browsers and Node 20). */
+export type FetchLike = (url: string) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>;
+
+export type ServerConfigErrorCode = "config-unreachable" | "config-http-error" | "config-invalid";
+
+export class ServerConfigError extends Error {
+  constructor(
+    readonly code: ServerConfigErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ServerConfigError";
+  }
+}
+
+export async function fetchServerConfig(origin: string, fetchImpl: FetchLike): Promise<ServerConfig> {
+  const url = new URL("/api/v1/config", origin).toString();
+  let response;
+  try {
+    response = await fetchImpl(url);
+  } catch (error) {
+    throw new ServerConfigError("config-unreachable", `GET ${url} failed: ${String(error)}`);
+  }
+  if (!response.ok)
+    throw new ServerConfigError("config-http-error", `GET ${url} answered HTTP ${response.status}`);
+  let json: unknown;
+  try {
+    json = await response.json();
+  } catch {
+    throw new ServerConfigError("config-invalid", `GET ${url} did not return JSON`);
+  }
+  const parsed = serverConfigSchema.safeParse(json);
+  if (!parsed.success)
+    throw new ServerConfigError("config-invalid", `GET ${url}: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}

@@ -1,0 +1,29 @@
+import { z } from "zod";
+
+/**
+ * What a peer measured about itself and announces in the directory. Self-reported: the server checks shape
+ * and ranges only, and a requester trusts measured speed it observed itself over this.
+ */
+export const webGpuCapabilitiesSchema = z.object({
+  architecture: z.string().max(64),
+  vendor: z.string().max(64),
+  maxStorageBufferBindingSize: z.number().int().nonnegative(),
+  maxBufferSize: z.number().int().nonnegative(),
+  maxComputeWorkgroupSizeX: z.number().int().nonnegative(),
+  maxComputeInvocationsPerWorkgroup: z.number().int().nonnegative(),
+  shaderF16: z.boolean(),
+});
+
+export const capabilitiesSchema = z.object({
+  webgpu: webGpuCapabilitiesSchema.nullable(),
+  wasm: z.object({ simd: z.boolean(), threads: z.boolean() }),
+  hardwareConcurrency: z.number().int().min(1).max(1024),
+  crossOriginIsolated: z.boolean(),
+  /** Short CPU benchmark: effective SpMV throughput in MFLOP/s (2 flops per stored entry). */
+  benchmarkMflops: z.number().nonnegative().max(1e7),
+  /** Where the peer runs: a browser tab or a headless Node volunteer. */
+  runtime: z.enum(["browser", "node"]),
+});
+
+export type WebGpuCapabilities = z.infer<typeof webGpuCapabilitiesSchema>;
+export type Capabilities = z.infer<typeof capabilitiesSchema>;

@@ -1,0 +1,204 @@
+import { z } from "zod";
+import { capabilitiesSchema } from "./capabilities.ts";
+import { PEER_ID_PATTERN } from "../identity/identity.ts";
+import { utf8 } from "../identity/encoding.ts";
+
+/**
+ * The directory channel: a WebSocket at DIRECTORY_PATH where a peer proves it owns its key, learns who else
+ * is online with what capabilities, and gets the session token that lets it register its id with PeerJS.
+ *
+ *   server -> challenge {nonce}
+ *   client -> join {peerId, publicKey, capabilities, signature = Ed25519(JOIN_CONTEXT + nonce)}
+ *   server -> welcome {sessionToken, self, peers}      (or error + close)
+ *   server -> peer-joined / peer-updated / peer-left    (pushed to every joined peer)
+ *   client -> update-capabilities, ping (server -> pong)
+ *
+ * Every frame is JSON with `v: 1` and a `type`. Both directions are parsed from `unknown` here; nothing
+ * else in the code base looks at raw directory frames.
+ */
+
+export const DIRECTORY_PROTOCOL_VERSION = 1;
+export const DIRECTORY_PATH = "/api/v1/directory";
+/** Where the server mounts the PeerJS server, and its key (PeerJS client options `path` and `key`). */
+export const PEERJS_MOUNT_PATH = "/peerjs";
+export const PEERJS_KEY = "peerjs";
+/** Domain separation: a join signature can never be mistaken for a signature made for anything else. */
+export const JOIN_CONTEXT = "open-swarm-directory-v1:";
+/** Largest client frame the server parses (a join with full capabilities is about 1 KB). */
+export const MAX_DIRECTORY_CLIENT_FRAME_BYTES = 8 * 1024;
+/** Most peers a welcome may list; servers cap their directory at or below this. */
+export const MAX_DIRECTORY_PEERS = 10_000;
+
+export const DIRECTORY_ERROR_CODES = [
+  "malformed_json",
+  "unknown_type",
+  "invalid_message",
+  "bad_signature",
+  "id_mismatch",
+  "too_large",
+  "rate_limited",
+  "not_joined",
+  "already_joined",
+  "join_timeout",
+  "session_replaced",
+  "server_full",
+  "shutting_down",
+] as const;
+export type DirectoryErrorCode = (typeof DIRECTORY_ERROR_CODES)[number];
+
+/** WebSocket close codes the server uses; a client must not reconnect after `authFailed` or `replaced`. */
+export const DIRECTORY_CLOSE_CODES = {
+  normal: 1000,
+  goingAway: 1001,
+  tryAgainLater: 1013,
+  tooManyInvalid: 4400,
+  authFailed: 4401,
+  joinTimeout: 4408,
+  replaced: 4409,
+  tooSlow: 4429,
+} as const;
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+const peerIdSchema = z.string().max(64).regex(PEER_ID_PATTERN);
+/** Raw 32-byte Ed25519 public key, base64url without padding. */
+const publicKeySchema = z.string().length(43).regex(BASE64URL);
+/** 64-byte Ed25519 signature, base64url without padding. */
+const signatureSchema = z.string().length(86).regex(BASE64URL);
+const randomTokenSchema = z.string().min(16).max(128).regex(BASE64URL);
+const v = z.literal(DIRECTORY_PROTOCOL_VERSION);
+
+export const directoryPeerSchema = z.object({
+  peerId: peerIdSchema,
+  publicKey: publicKeySchema,
+  capabilities: capabilitiesSchema,
+  joinedAtMs: z.number().int().nonnegative(),
+});
+export type DirectoryPeer = z.infer<typeof directoryPeerSchema>;
+
+// ---- client -> server -------------------------------------------------------------------------------
+
+export const joinMessageSchema = z.object({
+  v,
+  type: z.literal("join"),
+  peerId: peerIdSchema,
+  publicKey: publicKeySchema,
+  capabilities: capabilitiesSchema,
+  signature: signatureSchema,
+});
+export const updateCapabilitiesMessageSchema = z.object({
+  v,
+  type: z.literal("update-capabilities"),
+  capabilities: capabilitiesSchema,
+});
+export const pingMessageSchema = z.object({ v, type: z.literal("ping") });
+
+export const directoryClientMessageSchema = z.discriminatedUnion("type", [
+  joinMessageSchema,
+  updateCapabilitiesMessageSchema,
+  pingMessageSchema,
+]);
+export type DirectoryClientMessage = z.infer<typeof directoryClientMessageSchema>;
+export type DirectoryClientMessageType = DirectoryClientMessage["type"];
+export const DIRECTORY_CLIENT_MESSAGE_TYPES: readonly DirectoryClientMessageType[] = [
+  "join",
+  "update-capabilities",
+  "ping",
+];
+
+// ---- server -> client -------------------------------------------------------------------------------
+
+export const directoryServerMessageSchema = z.discriminatedUnion("type", [
+  z.object({ v, type: z.literal("challenge"), nonce: randomTokenSchema }),
+  z.object({
+    v,
+    type: z.literal("welcome"),
+    sessionToken: randomTokenSchema,
+    self: directoryPeerSchema,
+    peers: z.array(directoryPeerSchema).max(MAX_DIRECTORY_PEERS),
+  }),
+  z.object({ v, type: z.literal("peer-joined"), peer: directoryPeerSchema }),
+  z.object({ v, type: z.literal("peer-updated"), peer: directoryPeerSchema }),
+  z.object({ v, type: z.literal("peer-left"), peerId: peerIdSchema }),
+  z.object({ v, type: z.literal("pong") }),
+  z.object({
+    v,
+    type: z.literal("error"),
+    code: z.enum(DIRECTORY_ERROR_CODES),
+    message: z.string().max(500),
+  }),
+]);
+export type DirectoryServerMessage = z.infer<typeof directoryServerMessageSchema>;
+export type DirectoryServerMessageType = DirectoryServerMessage["type"];
+
+// ---- parsing ----------------------------------------------------------------------------------------
+
+export type DirectoryDecodeResult<M> =
+  | { readonly ok: true; readonly message: M }
+  | { readonly ok: false; readonly code: DirectoryErrorCode; readonly detail: string };
+
+export function parseDirectoryClientMessage(raw: unknown): DirectoryClientMessage | null {
+  const result = directoryClientMessageSchema.safeParse(raw);
+  return result.success ? result.data : null;
+}
+
+export function parseDirectoryServerMessage(raw: unknown): DirectoryServerMessage | null {
+  const result = directoryServerMessageSchema.safeParse(raw);
+  return result.success ? result.data : null;
+}
+
+/**
+ * Decodes one text frame from a client into a message or a specific error code, so the server can tell
+ * the sender what was wrong. Never throws.
+ */
+export function decodeDirectoryClientFrame(text: string): DirectoryDecodeResult<DirectoryClientMessage> {
+  // Characters never outnumber UTF-8 bytes, so this is a safe early cut; the server also checks bytes.
+  if (text.length > MAX_DIRECTORY_CLIENT_FRAME_BYTES) {
+    return {
+      ok: false,
+      code: "too_large",
+      detail: `frame exceeds ${MAX_DIRECTORY_CLIENT_FRAME_BYTES} bytes`,
+    };
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { ok: false, code: "malformed_json", detail: "frame is not valid JSON" };
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    return { ok: false, code: "invalid_message", detail: "frame must be a JSON object" };
+  }
+  const type: unknown = (raw as { type?: unknown }).type;
+  if (typeof type !== "string") {
+    return { ok: false, code: "invalid_message", detail: "missing string field 'type'" };
+  }
+  if (!(DIRECTORY_CLIENT_MESSAGE_TYPES as readonly string[]).includes(type)) {
+    return { ok: false, code: "unknown_type", detail: `unknown message type '${type.slice(0, 40)}'` };
+  }
+  const result = directoryClientMessageSchema.safeParse(raw);
+  if (!result.success) {
+    return { ok: false, code: "invalid_message", detail: describeIssue(result.error) };
+  }
+  return { ok: true, message: result.data };
+}
+
+/** The client side: a server frame or null (a client ignores what it cannot understand). Never throws. */
+export function decodeDirectoryServerFrame(text: string): DirectoryServerMessage | null {
+  try {
+    return parseDirectoryServerMessage(JSON.parse(text));
+  } catch {
+    return null;
+  }
+}
+
+/** The bytes a joining peer signs: the context string and the server's one-time nonce. */
+export function joinChallengeBytes(nonce: string): Uint8Array {
+  return utf8.encode(JOIN_CONTEXT + nonce);
+}
+
+function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return "message does not match the protocol";
+  const path = issue.path.map(String).join(".") || "(root)";
+  return `${path}: ${issue.message}`.slice(0, 200);
+}

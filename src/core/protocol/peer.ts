@@ -1,0 +1,204 @@
+import { z } from "zod";
+import { PEER_ID_PATTERN } from "../identity/identity.ts";
+
+/**
+ * The peer-to-peer channel: every message two peers exchange over their WebRTC data channel, as a JSON
+ * header (plus, for `blob`, a binary attachment; see net/framing.ts). Parsed from `unknown` here; anything
+ * that does not match is dropped and counted by the mesh, never thrown across the wire.
+ *
+ * Correlation: any message may carry `id`; a response carries `replyTo` = that id (see Mesh.request).
+ */
+export const PEER_PROTOCOL_VERSION = 1;
+
+export const MAX_NOTE_CHARS = 16 * 1024;
+/** A signed body is JSON text; results and receipts stay small (big data travels as blob attachments). */
+export const MAX_SIGNED_BODY_CHARS = 256 * 1024;
+export const MAX_BLOB_BYTES = 63 * 1024 * 1024;
+
+const base64Url = (bytes: number) =>
+  z
+    .string()
+    .length(Math.ceil((bytes * 4) / 3))
+    .regex(/^[A-Za-z0-9_-]+$/);
+
+export const peerIdSchema = z.string().regex(PEER_ID_PATTERN);
+/** Raw 32-byte Ed25519 public key. */
+export const publicKeySchema = base64Url(32);
+/** 64-byte Ed25519 signature. */
+export const signatureSchema = base64Url(64);
+/** 32 random bytes. */
+export const nonceSchema = base64Url(32);
+export const sha256HexSchema = z.string().regex(/^[0-9a-f]{64}$/);
+export const messageIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+
+const header = {
+  v: z.literal(PEER_PROTOCOL_VERSION),
+  id: messageIdSchema.optional(),
+  replyTo: messageIdSchema.optional(),
+};
+
+/** First message on a channel, both ways: who I claim to be, and a fresh nonce for you to sign over. */
+export const helloSchema = z.strictObject({
+  ...header,
+  type: z.literal("hello"),
+  peerId: peerIdSchema,
+  publicKey: publicKeySchema,
+  nonce: nonceSchema,
+});
+
+/** Second message: my signature over the handshake transcript (both ids, both nonces, both DTLS fingerprints). */
+export const helloProofSchema = z.strictObject({
+  ...header,
+  type: z.literal("hello-proof"),
+  signature: signatureSchema,
+});
+
+export const pingSchema = z.strictObject({ ...header, type: z.literal("ping"), id: messageIdSchema });
+export const pongSchema = z.strictObject({ ...header, type: z.literal("pong"), replyTo: messageIdSchema });
+
+/**
+ * A signed envelope. `body` is JSON text and the signature covers exactly that string (see
+ * signed-envelope.ts), so it survives any re-serialisation of the envelope and can be stored and re-checked
+ * later (results, receipts). `publicKey` makes it self-contained: `from` must be the id of that key.
+ */
+export const signedEnvelopeSchema = z.strictObject({
+  ...header,
+  type: z.literal("signed"),
+  from: peerIdSchema,
+  publicKey: publicKeySchema,
+  body: z.string().min(2).max(MAX_SIGNED_BODY_CHARS),
+  sig: signatureSchema,
+});
+
+/** A binary payload in the frame's attachment; the receiver checks its SHA-256 and answers `blob-ack`. */
+export const blobSchema = z.strictObject({
+  ...header,
+  type: z.literal("blob"),
+  id: messageIdSchema,
+  sha256: sha256HexSchema,
+  byteLength: z.number().int().min(0).max(MAX_BLOB_BYTES),
+  /** What the payload is for (free text for tests today; later a content type). */
+  label: z.string().max(128).optional(),
+});
+
+export const blobAckSchema = z.strictObject({
+  ...header,
+  type: z.literal("blob-ack"),
+  replyTo: messageIdSchema,
+  ok: z.boolean(),
+  /** The digest the receiver computed. */
+  sha256: sha256HexSchema,
+});
+
+export const peerMessageSchema = z.discriminatedUnion("type", [
+  helloSchema,
+  helloProofSchema,
+  pingSchema,
+  pongSchema,
+  signedEnvelopeSchema,
+  blobSchema,
+  blobAckSchema,
+]);
+
+export type Hello = z.infer<typeof helloSchema>;
+export type HelloProof = z.infer<typeof helloProofSchema>;
+export type Ping = z.infer<typeof pingSchema>;
+export type Pong = z.infer<typeof pongSchema>;
+export type SignedEnvelope = z.infer<typeof signedEnvelopeSchema>;
+export type BlobMessage = z.infer<typeof blobSchema>;
+export type BlobAckMessage = z.infer<typeof blobAckSchema>;
+export type PeerMessage = z.infer<typeof peerMessageSchema>;
+export type PeerMessageType = PeerMessage["type"];
+
+/** The bodies a signed envelope may carry. Later issues add results and receipts to this union. */
+const signedBodyHeader = {
+  /** The intended recipient, or null for anyone: a body signed for A cannot be replayed to B as its own. */
+  to: peerIdSchema.nullable(),
+  atMs: z.number().int().nonnegative(),
+  /** 16 random bytes: makes every body unique, so receivers can drop replays by (from, nonce). */
+  nonce: z.string().regex(/^[A-Za-z0-9_-]{22}$/),
+};
+
+export const noteBodySchema = z.strictObject({
+  ...signedBodyHeader,
+  type: z.literal("note"),
+  text: z.string().max(MAX_NOTE_CHARS),
+});
+
+export const signedBodySchema = z.discriminatedUnion("type", [noteBodySchema]);
+
+export type SignedBody = z.infer<typeof signedBodySchema>;
+/** What a caller provides; the envelope code adds `to`, `atMs` and `nonce`. */
+export type SignedBodyInput = SignedBody extends infer B
+  ? B extends SignedBody
+    ? Omit<B, "to" | "atMs" | "nonce">
+    : never
+  : never;
+
+export type PeerParseErrorCode =
+  | "not-an-object"
+  | "bad-version"
+  | "unknown-type"
+  | "invalid-fields"
+  | "unexpected-attachment"
+  | "attachment-size-mismatch";
+
+export type PeerParseResult =
+  | { readonly ok: true; readonly message: PeerMessage; readonly attachment: Uint8Array }
+  | { readonly ok: false; readonly code: PeerParseErrorCode; readonly detail: string };
+
+const KNOWN_TYPES: ReadonlySet<string> = new Set(peerMessageSchema.options.map((o) => o.shape.type.value));
+
+/** Parses a reassembled frame (header + attachment). Only `blob` carries an attachment, of its byteLength. */
+export function parsePeerMessage(
+  header: unknown,
+  attachment: Uint8Array = new Uint8Array(0),
+): PeerParseResult {
+  if (typeof header !== "object" || header === null || Array.isArray(header)) {
+    return { ok: false, code: "not-an-object", detail: "message header is not a JSON object" };
+  }
+  const record = header as Record<string, unknown>;
+  if (record["v"] !== PEER_PROTOCOL_VERSION) {
+    return { ok: false, code: "bad-version", detail: `unsupported protocol version ${String(record["v"])}` };
+  }
+  if (typeof record["type"] !== "string" || !KNOWN_TYPES.has(record["type"])) {
+    return {
+      ok: false,
+      code: "unknown-type",
+      detail: `unknown message type ${String(record["type"]).slice(0, 64)}`,
+    };
+  }
+  const parsed = peerMessageSchema.safeParse(header);
+  if (!parsed.success) {
+    return { ok: false, code: "invalid-fields", detail: z.prettifyError(parsed.error).slice(0, 500) };
+  }
+  const message = parsed.data;
+  if (message.type === "blob") {
+    if (attachment.length !== message.byteLength) {
+      return {
+        ok: false,
+        code: "attachment-size-mismatch",
+        detail: `blob declares ${message.byteLength} bytes, attachment has ${attachment.length}`,
+      };
+    }
+  } else if (attachment.length !== 0) {
+    return { ok: false, code: "unexpected-attachment", detail: `${message.type} carries no attachment` };
+  }
+  return { ok: true, message, attachment };
+}
+
+export type SignedBodyParseResult =
+  { readonly ok: true; readonly body: SignedBody } | { readonly ok: false; readonly detail: string };
+
+/** Parses the JSON text of a signed body (after its signature was checked). */
+export function parseSignedBody(text: string): SignedBodyParseResult {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, detail: "signed body is not JSON" };
+  }
+  const parsed = signedBodySchema.safeParse(json);
+  if (!parsed.success) return { ok: false, detail: z.prettifyError(parsed.error).slice(0, 500) };
+  return { ok: true, body: parsed.data };
+}

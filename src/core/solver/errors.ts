@@ -1,0 +1,33 @@
+/**
+ * Discriminated solver errors: bad input or a request the solver refuses gets one of these codes (never a
+ * crash, never a silent wrong answer). A method that merely fails to converge is NOT an error: it returns a
+ * SolveResult with converged:false and its reason.
+ */
+export type SolverErrorCode =
+  | "not_square"
+  | "dimension_mismatch"
+  | "non_finite_rhs"
+  | "non_finite_guess"
+  | "non_finite_matrix"
+  | "invalid_option"
+  | "unknown_method"
+  | "zero_diagonal"
+  | "too_large_for_direct"
+  | "fill_too_large"
+  | "singular_matrix"
+  | "backend_mismatch"
+  | "invalid_update";
+
+export class SolverError extends Error {
+  override readonly name = "SolverError";
+  readonly code: SolverErrorCode;
+
+  constructor(code: SolverErrorCode, message: string) {
+    super(`${code}: ${message}`);
+    this.code = code;
+  }
+}
+
+export function isSolverError(e: unknown): e is SolverError {
+  return e instanceof SolverError;
+}

@@ -1,0 +1,176 @@
+import type { IterationUpdate, StopReason } from "./types.ts";
+
+/** What a running stage tells the monitor about itself (for streaming updates and reports). */
+export interface StageInfo {
+  label: string;
+  /** Estimated floating-point operations per iteration (2 per multiply-add). */
+  flopsPerIter: number;
+  /** Working set: matrix + preconditioner + work vectors, in bytes. */
+  memoryBytes: number;
+}
+
+export interface MonitorConfig {
+  n: number;
+  tol: number;
+  maxIter: number;
+  updateEvery: number;
+  includeXPartial: boolean;
+  onUpdate: ((update: IterationUpdate) => void) | undefined;
+  signal: AbortSignal | undefined;
+  /** Absolute deadline on the `now()` clock (Infinity for none). */
+  deadlineMs: number;
+  now: () => number;
+  stagnationWindow: number;
+  stagnationFactor: number;
+  divergenceFactor: number;
+  /** Streamed x_partial is multiplied by this (solve() may iterate on a scaled system). */
+  xScale: number;
+}
+
+/**
+ * Every iteration of every method passes through `step()`: it counts iterations (globally, across the
+ * stages of a hybrid solve), keeps the best iterate, streams updates, and decides whether to stop
+ * (cancelled, time limit, iteration budget, divergence, stagnation). Methods decide convergence
+ * themselves (they verify the true residual before believing a recursive one).
+ */
+export class IterationMonitor {
+  readonly config: MonitorConfig;
+  /** Global iteration count (all stages). */
+  iterations = 0;
+  /** Best tracked relative residual (any stage, with or without an iterate). */
+  bestRel = Infinity;
+  /** Best iterate seen with its residual; hybrid continues from it after a failed stage. */
+  readonly bestX: Float64Array;
+  bestXRel = Infinity;
+  lastRel = Infinity;
+  private stage: StageInfo = { label: "", flopsPerIter: 0, memoryBytes: 0 };
+  private stageStartIter = 0;
+  /** Best tracked residual of the current stage: divergence is judged against it (see step). */
+  private stageBest = Infinity;
+  private windowRef = Infinity;
+  private windowStartIter = 0;
+  private lastUpdateIter = 0;
+  private lastUpdateRel = Infinity;
+  private lastUpdateMs: number;
+
+  constructor(config: MonitorConfig) {
+    this.config = config;
+    this.bestX = new Float64Array(config.n);
+    this.lastUpdateMs = config.now();
+  }
+
+  get stageLabel(): string {
+    return this.stage.label;
+  }
+
+  get stageIterations(): number {
+    return this.iterations - this.stageStartIter;
+  }
+
+  beginStage(info: StageInfo): void {
+    this.stage = info;
+    this.stageStartIter = this.iterations;
+    this.stageBest = Infinity;
+    this.windowRef = Infinity;
+    this.windowStartIter = this.iterations;
+  }
+
+  /** Record an iterate with a known (true) residual without counting an iteration. */
+  record(rel: number, x: Float64Array): void {
+    this.lastRel = rel;
+    if (rel < this.bestRel) this.bestRel = rel;
+    if (rel < this.stageBest) this.stageBest = rel;
+    if (rel < this.bestXRel) {
+      this.bestXRel = rel;
+      this.bestX.set(x);
+    }
+    if (this.lastUpdateRel === Infinity) this.lastUpdateRel = rel;
+  }
+
+  /**
+   * One iteration done; `rel` is the method's tracked ‖r‖/‖b‖ of its current iterate. `x` is that iterate
+   * when the method holds it (null for GMRES inner steps, whose iterate `materialize` can form on demand).
+   * Returns a stop reason, "converged" when rel ≤ tol, or null to go on.
+   */
+  step(rel: number, x: Float64Array | null, materialize?: () => Float64Array): StopReason | null {
+    const c = this.config;
+    this.iterations++;
+    this.lastRel = rel;
+    const finite = Number.isFinite(rel);
+    if (finite && rel < this.bestRel) this.bestRel = rel;
+    if (finite && rel < this.stageBest) this.stageBest = rel;
+    if (finite && x !== null && rel < this.bestXRel) {
+      this.bestXRel = rel;
+      this.bestX.set(x);
+    }
+    if (c.onUpdate !== undefined && this.iterations % c.updateEvery === 0) {
+      this.emit(rel, x ?? (materialize ? materialize() : null));
+    }
+    if (finite && rel <= c.tol) return "converged";
+    if (c.signal?.aborted === true) return "cancelled";
+    if (c.now() > c.deadlineMs) return "time_limit";
+    // Against the stage's own best: an earlier stage's estimate (GMRES's Givens residual can be optimistic
+    // with a poor preconditioner) must not make the next stage look divergent on its first step.
+    if (!finite || rel > c.divergenceFactor * this.stageBest) return "diverged";
+    if (rel < c.stagnationFactor * this.windowRef) {
+      this.windowRef = rel;
+      this.windowStartIter = this.iterations;
+    } else if (this.iterations - this.windowStartIter >= c.stagnationWindow) {
+      return "stagnated";
+    }
+    if (this.iterations >= c.maxIter) return "max_iterations";
+    return null;
+  }
+
+  /**
+   * Count an iteration that is not part of an iterative method's budget (direct solve, refinement step):
+   * tracks the best iterate and streams an update when due, but never asks to stop.
+   */
+  tick(rel: number, x: Float64Array): void {
+    this.iterations++;
+    this.record(rel, x);
+    if (this.config.onUpdate !== undefined && this.iterations % this.config.updateEvery === 0)
+      this.emit(rel, x);
+  }
+
+  /** True when cancellation or the time limit says stop now (for steps outside `step`, e.g. direct). */
+  interrupted(): StopReason | null {
+    if (this.config.signal?.aborted === true) return "cancelled";
+    if (this.config.now() > this.config.deadlineMs) return "time_limit";
+    return null;
+  }
+
+  /** Final update after the solve (always sent when a listener exists); `x` is the caller's final answer. */
+  finish(rel: number, x: Float64Array): void {
+    if (this.config.onUpdate !== undefined) this.emit(rel, x, 1);
+  }
+
+  private emit(rel: number, x: Float64Array | null, xScale = this.config.xScale): void {
+    const c = this.config;
+    const now = c.now();
+    const iters = Math.max(1, this.iterations - this.lastUpdateIter);
+    const prev = this.lastUpdateRel;
+    const rate = prev > 0 && Number.isFinite(prev) && rel >= 0 ? Math.pow(rel / prev, 1 / iters) : NaN;
+    const update: IterationUpdate = {
+      type: "iteration_update",
+      method: this.stage.label,
+      iteration: this.iterations,
+      residual_norm: rel,
+      convergence_rate: rate,
+      performance: {
+        iteration_time_ms: (now - this.lastUpdateMs) / iters,
+        flops: this.stage.flopsPerIter,
+        memory_bytes: this.stage.memoryBytes,
+      },
+    };
+    if (c.includeXPartial && x !== null) {
+      const copy = x.slice();
+      if (xScale !== 1) for (let i = 0; i < copy.length; i++) copy[i] = copy[i]! * xScale;
+      update.x_partial = copy;
+    }
+    this.lastUpdateIter = this.iterations;
+    this.lastUpdateRel = rel;
+    this.lastUpdateMs = now;
+    c.onUpdate?.(update);
+  }
+}

@@ -1,0 +1,48 @@
+import type { Swarm } from "../core/net/swarm.ts";
+import type { SwarmStore } from "./swarm-store.ts";
+
+/**
+ * The test hook. With `?test=1` in the page URL, `window.openSwarm` lets Playwright drive this peer through
+ * page.evaluate (one browser context per peer):
+ *
+ *   const swarm = await window.openSwarm!.ready;                     // started: identity, directory, mesh
+ *   await swarm.mesh.waitForPeer(peerId, 10_000);                    // authenticated data channel open
+ *   await swarm.mesh.sendSigned(peerId, { type: "note", text });     // resolves when queued on the channel
+ *   await swarm.mesh.sendBlob(peerId, bytes, { label });             // resolves when acknowledged (SHA-256)
+ *   await swarm.mesh.ping(peerId);                                   // round trip in ms
+ *   const env = await swarm.mesh.signEnvelope({ type: "note", text }, peerId);
+ *   await swarm.mesh.debugSendRaw(peerId, { ...env, body: "tampered" });  // forged/garbage traffic (test only)
+ *   window.openSwarm!.store.getState().counters                      // messagesReceived, invalidDropped, forgedRejected, ...
+ *   window.openSwarm!.store.getState().peers / .recentNotes / .recentBlobs / .status / .self
+ *
+ * It exposes nothing secret beyond what devtools give the page's user: the private key is non-extractable,
+ * and debugSendRaw only lets this tab send garbage it could send anyway. Without ?test=1 debugSendRaw refuses.
+ * Node-side code (e2e, bench) gets the `window.openSwarm` type with `import type {} from ".../test-hook.ts"`.
+ */
+export interface OpenSwarmTestHook {
+  readonly store: SwarmStore;
+  /** Null until started (then the same object `ready` resolves to). */
+  readonly swarm: Swarm | null;
+  /** Resolves once the swarm started; rejects with the start error. */
+  readonly ready: Promise<Swarm>;
+}
+
+declare global {
+  interface Window {
+    openSwarm?: OpenSwarmTestHook;
+  }
+}
+
+export function isTestMode(search: string): boolean {
+  return new URLSearchParams(search).get("test") === "1";
+}
+
+export function installTestHook(win: Window, store: SwarmStore, ready: Promise<Swarm>): void {
+  win.openSwarm = {
+    store,
+    get swarm() {
+      return store.swarm();
+    },
+    ready,
+  };
+}

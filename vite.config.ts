@@ -1,0 +1,20 @@
+import { defineConfig } from "vite";
+
+// The page must be crossOriginIsolated (SharedArrayBuffer for threaded WASM kernels, ORT threads),
+// so dev and preview send the same COOP/COEP headers as the production server in signaling/.
+const isolationHeaders = {
+  "Cross-Origin-Opener-Policy": "same-origin",
+  "Cross-Origin-Embedder-Policy": "require-corp",
+};
+
+export default defineConfig({
+  server: { headers: isolationHeaders },
+  preview: { headers: isolationHeaders },
+  worker: { format: "es" },
+  build: {
+    target: "es2022",
+    sourcemap: true,
+    // WASM kernels are fetched and compiled by URL (and by content hash in the cache): never inline them.
+    assetsInlineLimit: (filePath: string) => (filePath.endsWith(".wasm") ? false : undefined),
+  },
+});

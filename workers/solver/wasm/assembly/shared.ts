@@ -1,0 +1,3 @@
+// Entry of kernels-shared.wasm: imported shared memory, helper threads (needs SharedArrayBuffer).
+export * from "./common";
+export { workerLoop } from "./threads";

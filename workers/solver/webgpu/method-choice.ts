@@ -1,0 +1,110 @@
+import type { CsrMatrix } from "../../../src/core/sparse/csr.ts";
+import type { SolveOptions } from "../../../src/core/solver/types.ts";
+import { WebGpuSolverError } from "./errors.ts";
+
+export type GpuMethod = "cg" | "bicgstab" | "jacobi" | "gauss_seidel";
+
+export interface MethodChoice {
+  readonly method: GpuMethod;
+  readonly jacobiPreconditioner: boolean;
+  /** D⁻¹ in f32 (ones without a preconditioner; 1 for a zero diagonal under a Krylov method). */
+  readonly dinv: Float32Array;
+  readonly label: string;
+}
+
+/**
+ * Maps the user's method to what runs on the GPU. "hybrid"/"auto" takes CG for a symmetric matrix with a
+ * positive diagonal and BiCGSTAB otherwise. GMRES, direct, IC(0), ILU(0) and sequential Gauss–Seidel are
+ * not GPU methods here: the CPU backends run them. `relaxation` ω scales the stationary updates (damped
+ * Jacobi, SOR-like multicolor Gauss–Seidel).
+ */
+export function chooseMethod(
+  a: CsrMatrix,
+  options: Pick<SolveOptions, "method" | "preconditioner" | "relaxation" | "gsVariant">,
+): MethodChoice {
+  const { method, preconditioner } = options;
+  if (preconditioner === "ic0" || preconditioner === "ilu0") {
+    throw new WebGpuSolverError(
+      "unsupported_method",
+      `preconditioner ${preconditioner} has no GPU kernel; use the wasm or js backend`,
+    );
+  }
+  let gm: GpuMethod;
+  switch (method) {
+    case "cg":
+    case "bicgstab":
+    case "jacobi":
+    case "gauss_seidel":
+      gm = method;
+      break;
+    case "hybrid":
+    case "auto":
+      gm = isSymmetric(a) && positiveDiagonal(a) ? "cg" : "bicgstab";
+      break;
+    default:
+      throw new WebGpuSolverError(
+        "unsupported_method",
+        `method ${method} has no GPU kernel; use the wasm or js backend`,
+      );
+  }
+  if (gm === "gauss_seidel" && options.gsVariant === "sequential") {
+    throw new WebGpuSolverError(
+      "unsupported_method",
+      "the GPU runs multicolor Gauss–Seidel only (gsVariant: multicolor); sequential sweeps run on the CPU",
+    );
+  }
+  const stationary = gm === "jacobi" || gm === "gauss_seidel";
+  const omega = stationary ? (options.relaxation ?? 1) : 1;
+  if (!(omega > 0 && omega < 2)) {
+    throw new WebGpuSolverError("invalid_input", `relaxation must be in (0, 2), got ${omega}`);
+  }
+  const jacobiPreconditioner = stationary || preconditioner !== "none";
+  const dinv = new Float32Array(a.rows).fill(1);
+  if (jacobiPreconditioner) {
+    for (let i = 0; i < a.rows; i++) {
+      const d = diagonalEntry(a, i);
+      if (d !== 0) dinv[i] = omega / d;
+      else if (stationary)
+        throw new WebGpuSolverError("zero_diagonal", `${gm} needs a nonzero diagonal; row ${i} has none`);
+    }
+  }
+  const label = stationary
+    ? `${gm}${omega === 1 ? "" : `(ω=${omega})`}`
+    : `${gm}+${jacobiPreconditioner ? "jacobi" : "none"}`;
+  return { method: gm, jacobiPreconditioner, dinv, label };
+}
+
+function diagonalEntry(a: CsrMatrix, i: number): number {
+  for (let k = a.rowPtr[i]!; k < a.rowPtr[i + 1]!; k++) if (a.colIdx[k] === i) return a.values[k]!;
+  return 0;
+}
+
+function positiveDiagonal(a: CsrMatrix): boolean {
+  for (let i = 0; i < a.rows; i++) if (!(diagonalEntry(a, i) > 0)) return false;
+  return true;
+}
+
+/** Exact symmetry of pattern and values (columns are sorted within rows, so a binary search finds a_ji). */
+export function isSymmetric(a: CsrMatrix): boolean {
+  for (let i = 0; i < a.rows; i++) {
+    for (let k = a.rowPtr[i]!; k < a.rowPtr[i + 1]!; k++) {
+      const j = a.colIdx[k]!;
+      if (j === i) continue;
+      let lo = a.rowPtr[j]!;
+      let hi = a.rowPtr[j + 1]! - 1;
+      let found = false;
+      while (lo <= hi) {
+        const mid = (lo + hi) >>> 1;
+        const c = a.colIdx[mid]!;
+        if (c === i) {
+          found = a.values[mid] === a.values[k];
+          break;
+        }
+        if (c < i) lo = mid + 1;
+        else hi = mid - 1;
+      }
+      if (!found) return false;
+    }
+  }
+  return true;
+}
