@@ -1,6 +1,7 @@
 // Lint with typescript-eslint's recommended rules (syntax-only: fast enough to run on every `npm test`).
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import globals from "globals";
 
 export default tseslint.config(
   {
@@ -9,6 +10,7 @@ export default tseslint.config(
       "node_modules/**",
       "public/**",
       "**/assembly/**",
+      "bench/_*",
       "**/*.generated.*",
       "test-results/**",
       "playwright-report/**",
@@ -24,6 +26,6 @@ export default tseslint.config(
   },
   {
     files: ["**/*.mjs", "**/*.js"],
-    languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly" } },
+    languageOptions: { globals: { ...globals.node } },
   },
 );

@@ -92,7 +92,7 @@ function base(a: CsrMatrix, overrides: Partial<RefineOptions> = {}): RefineOptio
     checkEvery: 16,
     methodLabel: "cg+jacobi",
     flopsPerIteration: 2 * (a.rowPtr[a.rows] ?? 0),
-    bytesPerIteration: 1,
+    workingSetBytes: 1,
     ...overrides,
   };
 }

@@ -72,6 +72,7 @@ export async function acquireGpu(
   const deviceBinding = Math.min(dl.maxStorageBufferBindingSize, dl.maxBufferSize);
   const limits: GpuLimitsUsed = {
     maxBindingBytes: floorTo4(Math.min(deviceBinding, options.maxBindingBytes ?? deviceBinding)),
+    maxBufferBytes: dl.maxBufferSize,
     maxWorkgroupsPerDimension: Math.min(
       dl.maxComputeWorkgroupsPerDimension,
       options.maxWorkgroupsPerDimension ?? dl.maxComputeWorkgroupsPerDimension,

@@ -16,8 +16,10 @@ export interface GpuCounters {
 export type DispatchPhase = "setup" | "loop" | "check";
 
 export interface GpuLimitsUsed {
-  /** Largest storage binding (and buffer) the solver will create, in bytes. */
+  /** Largest storage binding (and storage buffer) the solver will create, in bytes. */
   readonly maxBindingBytes: number;
+  /** The device's maxBufferSize (bounds the staging buffer, which is not a binding). */
+  readonly maxBufferBytes: number;
   readonly maxWorkgroupsPerDimension: number;
   readonly maxStorageBuffersPerShaderStage: number;
   /**

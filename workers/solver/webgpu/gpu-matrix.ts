@@ -2,7 +2,7 @@ import type { CsrMatrix } from "../../../src/core/sparse/csr.ts";
 import { WebGpuSolverError } from "./errors.ts";
 import type { GpuContext } from "./gpu-context.ts";
 import { planRowBlocks, rowsPerInvocationFor, WORKGROUP_SIZE, type RowBlock } from "./partition.ts";
-import type { StateLayout } from "./shaders/layout.ts";
+import { HEADER_BYTES, type StateLayout } from "./shaders/layout.ts";
 
 export interface GpuRowBlock extends RowBlock {
   readonly rowPtr: GPUBuffer;
@@ -25,6 +25,11 @@ export class GpuMatrix {
     readonly fullParams: GPUBuffer,
     readonly rowsPerInvocation: number,
   ) {}
+
+  /** Bytes the matrix occupies on the GPU: f32 values, u32 column indices, per-block row pointers. */
+  get bytes(): number {
+    return 8 * this.nnz + 4 * (this.n + this.blocks.length);
+  }
 
   get rowsPerWorkgroup(): number {
     return WORKGROUP_SIZE * this.rowsPerInvocation;
@@ -50,10 +55,12 @@ export class GpuMatrix {
 
   static async upload(ctx: GpuContext, a: CsrMatrix): Promise<GpuMatrix> {
     const n = a.rows;
-    if (n * 4 > ctx.limits.maxBindingBytes) {
+    // Vectors are not split: each must fit one binding, and the staging buffer (a vector plus the
+    // 64-byte header) one buffer.
+    if (n * 4 > ctx.limits.maxBindingBytes || n * 4 + HEADER_BYTES > ctx.limits.maxBufferBytes) {
       throw new WebGpuSolverError(
         "matrix_too_large",
-        `a vector of ${n} f32 needs ${n * 4} bytes; one binding holds at most ${ctx.limits.maxBindingBytes}`,
+        `a vector of ${n} f32 needs ${n * 4} bytes; one binding holds at most ${ctx.limits.maxBindingBytes} (vectors are not split)`,
       );
     }
     const rpi = rowsPerInvocationFor(ctx.limits.rowsPerInvocation, ctx.limits.softwareAdapter, n);

@@ -21,7 +21,8 @@ export interface RefineOptions {
   /** Name in updates, e.g. "cg+jacobi". */
   methodLabel: string;
   flopsPerIteration: number;
-  bytesPerIteration: number;
+  /** GPU memory held by the solve (IterationUpdate.performance.memory_bytes). */
+  workingSetBytes: number;
 }
 
 export interface RefineOutcome {
@@ -87,7 +88,7 @@ export async function refine(
       performance: {
         iteration_time_ms: (now - lastEmitMs) / steps,
         flops: o.flopsPerIteration,
-        memory_bytes: o.bytesPerIteration,
+        memory_bytes: o.workingSetBytes,
       },
     };
     if (withX && o.includeXPartial === true) update.x_partial = x.slice();

@@ -136,7 +136,7 @@ async function solveOnce(
       onUpdate: options.onUpdate,
       methodLabel: inner.label,
       flopsPerIteration: inner.flopsPerIteration,
-      bytesPerIteration: inner.bytesPerIteration,
+      workingSetBytes: inner.workingSetBytes,
     });
     const c = ctx.counters;
     const dispatches = c.dispatches - before.dispatches;

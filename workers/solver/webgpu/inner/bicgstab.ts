@@ -62,7 +62,7 @@ export async function createBicgstabMethod(
       gpuStops: true,
       dispatchesPerIteration: 6 + 2 * m.blocks.length,
       flopsPerIteration: 4 * m.nnz + 26 * n,
-      bytesPerIteration: 16 * m.nnz + 24 * n + 4 * 22 * n,
+      workingSetBytes: m.bytes + 10 * 4 * n + stateBytes(layout),
       state,
       reset(rhs: Float32Array, rr0: number, tol2: number): void {
         // r̂ = r₀ = rhs, so ρ₀ = r₀·r₀; p = v = 0 and β = 0 make the first vecP pass set p = r.

@@ -42,8 +42,7 @@ export async function createCgMethod(
       gpuStops: true,
       dispatchesPerIteration: 2 + m.blocks.length,
       flopsPerIteration: 2 * m.nnz + 14 * n,
-      // f32 SpMV (8 B per nonzero + row pointers + gather/scatter) plus the update's 7 reads and 5 writes.
-      bytesPerIteration: 8 * m.nnz + 12 * n + 48 * n,
+      workingSetBytes: m.bytes + 7 * 4 * n + stateBytes(layout),
       state,
       reset(rhs: Float32Array, _rr0: number, tol2: number): void {
         ctx.write(state, encodeHeader({}, tol2));

@@ -10,8 +10,8 @@ export interface InnerMethod {
   /** Dispatches one iteration encodes (the test asserts the measured ratio against this). */
   readonly dispatchesPerIteration: number;
   readonly flopsPerIteration: number;
-  /** Estimated device-memory bytes one iteration moves. */
-  readonly bytesPerIteration: number;
+  /** Bytes of GPU memory this method holds (matrix, vectors, state): IterationUpdate.memory_bytes. */
+  readonly workingSetBytes: number;
   /** The buffer whose header the driver reads back. */
   readonly state: GPUBuffer;
   /** Starts a new inner solve of A d = rhs from d = 0. */

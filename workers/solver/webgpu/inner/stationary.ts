@@ -57,7 +57,7 @@ export async function createJacobiMethod(
       gpuStops: false,
       dispatchesPerIteration: m.blocks.length,
       flopsPerIteration: 2 * m.nnz + 4 * n,
-      bytesPerIteration: 8 * m.nnz + 12 * n + 20 * n,
+      workingSetBytes: m.bytes + 4 * 4 * n + stateBytes(layout),
       state,
       reset(rhs: Float32Array, rr0: number, tol2: number): void {
         ctx.write(state, encodeHeader({ RR: rr0, RR0: rr0 }, tol2));
@@ -159,7 +159,7 @@ export async function createGaussSeidelMethod(
       gpuStops: false,
       dispatchesPerIteration: groups.length,
       flopsPerIteration: 2 * m.nnz + 3 * n,
-      bytesPerIteration: 8 * m.nnz + 12 * n + 20 * n,
+      workingSetBytes: m.bytes + 4 * 4 * n + stateBytes(layout),
       state,
       reset(rhs: Float32Array, rr0: number, tol2: number): void {
         ctx.write(state, encodeHeader({ RR: rr0, RR0: rr0 }, tol2));
