@@ -67,3 +67,15 @@ test("cancel stops a long solve within a second", async ({ page }) => {
   expect(Date.now() - cancelledAt).toBeLessThan(1_500);
   await expect(run(page)).toContainText("cancelled");
 });
+
+test("the WebGPU backend solves in the worker (f32 on the GPU, f64 by refinement)", async ({ page }) => {
+  await openDashboard(page);
+  const hasGpu = await page.evaluate(async () => (await navigator.gpu?.requestAdapter()) != null);
+  test.skip(!hasGpu, "this browser has no WebGPU adapter");
+  await page.getByLabel("example problem").selectOption("poisson2d-100");
+  await page.getByLabel("backend").selectOption("webgpu");
+  await page.getByRole("button", { name: "Solve" }).click();
+  await expect(run(page)).toHaveAttribute("data-status", "done", { timeout: 90_000 });
+  await expect(page.getByTestId("solve-outcome")).toHaveText("converged");
+  await expect(page.getByTestId("solve-summary")).toContainText("webgpu");
+});

@@ -51,6 +51,9 @@ let outDir: string;
 let baseUrl: string;
 /** The same entry point as a classic script (global WebGpuSolverModule), for pages that cannot fetch. */
 let iifeBundle: string;
+/** Systems staged for the page as binary blobs (CDP/trace serialisation of big arrays is slow). */
+const staged = new Map<string, Buffer>();
+let stagedCount = 0;
 
 test.beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), "webgpu-solver-e2e-"));
@@ -77,6 +80,9 @@ test.beforeAll(async () => {
     if (req.url === BUNDLE) {
       res.writeHead(200, { "content-type": "text/javascript" });
       res.end(bundle);
+    } else if (req.url?.startsWith("/system/") === true && staged.has(req.url)) {
+      res.writeHead(200, { "content-type": "application/octet-stream" });
+      res.end(staged.get(req.url));
     } else if (req.url === "/worker.js") {
       res.writeHead(200, { "content-type": "text/javascript" });
       res.end(WORKER_SOURCE);
@@ -92,6 +98,7 @@ test.beforeAll(async () => {
 });
 
 test.afterAll(async () => {
+  staged.clear();
   server.closeAllConnections(); // keep-alive sockets of the browser would hold close() open
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await rm(outDir, { recursive: true, force: true });
@@ -164,6 +171,29 @@ function plain(a: CsrMatrix): PlainCsr {
   };
 }
 
+/**
+ * Stages A and b as one blob: Int32 header [rows, cols, nnz, bLength], then values (f64), b (f64),
+ * rowPtr (i32), colIdx (i32): f64 parts first so their offsets stay 8-byte aligned. Returns its URL path.
+ */
+function stage(a: CsrMatrix, b: Float64Array): string {
+  const nnz = a.rowPtr[a.rows]!;
+  const bytes = 16 + 8 * nnz + 8 * b.length + 4 * (a.rows + 1) + 4 * nnz;
+  const buf = Buffer.alloc(bytes);
+  const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + bytes);
+  new Int32Array(ab, 0, 4).set([a.rows, a.cols, nnz, b.length]);
+  let off = 16;
+  new Float64Array(ab, off, nnz).set(a.values.subarray(0, nnz));
+  off += 8 * nnz;
+  new Float64Array(ab, off, b.length).set(b);
+  off += 8 * b.length;
+  new Int32Array(ab, off, a.rows + 1).set(a.rowPtr);
+  off += 4 * (a.rows + 1);
+  new Int32Array(ab, off, nnz).set(a.colIdx.subarray(0, nnz));
+  const path = `/system/${stagedCount++}`;
+  staged.set(path, Buffer.from(ab));
+  return path;
+}
+
 function loadMatrix(name: string): CsrMatrix {
   return parseMatrixMarket(readFileSync(join(MATRICES, `${name}.mtx`), "utf8"));
 }
@@ -192,22 +222,28 @@ async function solveInPage(
   device: DeviceOpts = {},
 ): Promise<PageSolveResult | PageSolveError> {
   return page.evaluate(
-    async ({ url, m, bArr, o, dev }) => {
+    async ({ url, systemUrl, o, dev }) => {
       const mod = await import(url);
-      const matrix = {
-        rows: m.rows,
-        cols: m.cols,
-        rowPtr: Int32Array.from(m.rowPtr),
-        colIdx: Int32Array.from(m.colIdx),
-        values: Float64Array.from(m.values),
-      };
+      const blob = await (await fetch(systemUrl)).arrayBuffer();
+      const [rows, cols, nnz, bLength] = new Int32Array(blob, 0, 4) as unknown as [
+        number,
+        number,
+        number,
+        number,
+      ];
+      const values = new Float64Array(blob, 16, nnz);
+      const b = new Float64Array(blob, 16 + 8 * nnz, bLength);
+      const rowPtrOffset = 16 + 8 * nnz + 8 * bLength;
+      const rowPtr = new Int32Array(blob, rowPtrOffset, rows + 1);
+      const colIdx = new Int32Array(blob, rowPtrOffset + 4 * (rows + 1), nnz);
+      const matrix = { rows, cols, rowPtr, colIdx, values };
       const updates: { iteration: number; residual: number }[] = [];
       let solver: { destroy(): void; adapter: { architecture: string } } | undefined;
       try {
         const s = await mod.createWebGpuSolver(navigator.gpu, dev);
         solver = s;
         const controller = new AbortController();
-        const r = await s.solve(matrix, Float64Array.from(bArr), {
+        const r = await s.solve(matrix, b, {
           method: o.method,
           tol: o.tol,
           maxIter: o.maxIter,
@@ -248,7 +284,7 @@ async function solveInPage(
         solver?.destroy();
       }
     },
-    { url: `${baseUrl}${BUNDLE}`, m: plain(a), bArr: Array.from(b), o: options, dev: device },
+    { url: `${baseUrl}${BUNDLE}`, systemUrl: stage(a, b), o: options, dev: device },
   );
 }
 

@@ -1,5 +1,7 @@
-import { Dexie, type DexieOptions, type EntityTable } from "dexie";
+import { Dexie, type DexieOptions, type EntityTable, type Table } from "dexie";
 import type { WebCryptoKeyPair } from "../identity/webcrypto-types.ts";
+import type { Job, WorkUnit } from "../jobs/model.ts";
+import type { ReputationRecord } from "../jobs/reputation.ts";
 
 /**
  * The peer's own key pair. CryptoKey objects are structured-cloneable, so IndexedDB stores the
@@ -14,6 +16,29 @@ export interface IdentityRow {
   readonly createdAtMs: number;
 }
 
+/** A result a volunteer returned for (unitId, attempt): kept so a reload re-verifies instead of recomputing. */
+export interface ResultRow {
+  readonly unitId: string;
+  readonly attempt: number;
+  readonly jobId: string;
+  readonly volunteerId: string;
+  readonly receivedAtMs: number;
+  /** One solution per right-hand side of the unit (IndexedDB stores typed arrays natively). */
+  readonly xs: readonly Float64Array[];
+  /** The requester's own certificate per solution, once verified. */
+  readonly relResiduals: readonly number[] | null;
+  readonly verified: boolean;
+  /** The signed result envelope as received (JSON text), for audit; null in tests without a mesh. */
+  readonly envelope: string | null;
+}
+
+/** A job input (matrix, right-hand side) by content digest, so a job survives closing every tab. */
+export interface JobBlobRow {
+  readonly sha256: string;
+  readonly bytes: Uint8Array;
+  readonly storedAtMs: number;
+}
+
 export const DEFAULT_DB_NAME = "open-swarm";
 
 /**
@@ -22,10 +47,23 @@ export const DEFAULT_DB_NAME = "open-swarm";
  */
 export class OpenSwarmDb extends Dexie {
   identity!: EntityTable<IdentityRow, "id">;
+  jobs!: EntityTable<Job, "id">;
+  units!: EntityTable<WorkUnit, "id">;
+  results!: Table<ResultRow, [string, number]>;
+  reputation!: EntityTable<ReputationRecord, "volunteerId">;
+  jobBlobs!: EntityTable<JobBlobRow, "sha256">;
 
   /** `options.indexedDB`/`IDBKeyRange` let Node tests pass an in-memory IndexedDB implementation. */
   constructor(name: string = DEFAULT_DB_NAME, options?: DexieOptions) {
     super(name, options);
     this.version(1).stores({ identity: "id" });
+    // Version 2 (jobs, issue 4): tables not named here (identity) are kept as they are.
+    this.version(2).stores({
+      jobs: "id, status, createdAtMs",
+      units: "id, jobId, status",
+      results: "[unitId+attempt], unitId, jobId",
+      reputation: "volunteerId",
+      jobBlobs: "sha256",
+    });
   }
 }

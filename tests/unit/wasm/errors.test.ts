@@ -138,12 +138,25 @@ describe("helper thread failures (fault injection)", () => {
     const n = 1 << 16;
     const x = k.vector(n);
     const y = k.vector(n);
-    // Injected fault: point the helper's half of the task past the end of memory, then run the task.
-    const team = (k as unknown as { team: { task: (...a: number[]) => void; ptr: (s: number, p: number) => void; run: (nt: number) => void } }).team;
-    team.task(4 /* dot */, n, n / 4096, 0, 2048);
+    // Injected fault: a task whose second vector lies past the end of memory, and a caller that stalls
+    // 50 ms before taking chunks, so the helper claims them and traps.
+    type TeamInternals = {
+      vectorTask: (op: number, n: number, nb: number, part: number) => void;
+      ptr: (slot: number, p: number) => void;
+      run: (parallel: boolean) => void;
+      runChunks: (ctrl: number) => void;
+    };
+    const team = (k as unknown as { team: TeamInternals }).team;
+    const realRunChunks = team.runChunks;
+    team.runChunks = (ctrl) => {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+      realRunChunks(ctrl);
+    };
+    team.vectorTask(4 /* dot */, n, n / 4096, 0);
     team.ptr(0, x.byteOffset);
     team.ptr(1, 0x7fff_0000);
-    expect(() => team.run(2)).toThrow();
+    expect(() => team.run(true)).toThrow(WasmKernelError);
+    team.runChunks = realRunChunks;
     expect(codeOf(() => k.dot(x, y))).toBe("worker_failed");
     k.dispose();
   });

@@ -4,10 +4,12 @@
  * browser: Vite asset URL + Web Workers) and returns a Kernels implementation.
  */
 import { createWasmKernelsOn } from "./core.ts";
-import type { WasmKernels, WasmKernelsOptions } from "./core.ts";
+import type { WasmKernelsOptions } from "./core.ts";
+import type { WasmKernels } from "./kernels.ts";
 import type { WasmPlatform } from "./platform.ts";
 
-export type { WasmKernels, WasmKernelsOptions } from "./core.ts";
+export type { WasmKernelsOptions } from "./core.ts";
+export type { WasmKernels } from "./kernels.ts";
 export { WasmKernelError, isWasmKernelError } from "./errors.ts";
 export type { WasmKernelErrorCode } from "./errors.ts";
 

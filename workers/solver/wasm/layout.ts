@@ -1,24 +1,31 @@
 /**
  * The control block the caller writes before each kernel call, and the op codes: the JS mirror of
- * assembly/layout.ts. KEEP IN SYNC — a module built from a different layout is refused at load time
- * (`abiVersion()` must equal ABI_VERSION), so bump ABI_VERSION on both sides with every change.
+ * assembly/layout.ts (see there for what each word means). KEEP IN SYNC — a module built from a different
+ * layout is refused at load time (`abiVersion()` must equal ABI_VERSION), so bump ABI_VERSION on both
+ * sides with every change.
  */
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 3;
 
 // Byte offsets from the control block's base.
 export const GEN = 0;
-export const DONE = 64;
-export const ERR = 128;
-export const OP = 192;
-export const NT = 196;
-export const N = 200;
-export const NB = 204;
-export const SPLITS = 208;
-export const PART = 212;
-export const P0 = 216;
-export const S0 = 256;
-export const S1 = 264;
-export const CTRL_BYTES = 320;
+export const STATE = 64;
+export const STATE_OPEN = 0x80;
+export const STATE_COUNT = 0x7f;
+export const NEXT = 128;
+export const ERR = 192;
+export const EXIT = 196;
+export const HELPED = 200;
+export const OP = 256;
+export const N = 260;
+export const NB = 264;
+export const CB = 268;
+export const NCHUNKS = 272;
+export const PART = 276;
+export const ROWBLOCKS = 340;
+export const P0 = 280;
+export const S0 = 320;
+export const S1 = 328;
+export const CTRL_BYTES = 384;
 
 export const Op = {
   spmv: 1,
@@ -29,6 +36,5 @@ export const Op = {
   xpby: 6,
   cgUpdate: 7,
   triad: 8,
-  exit: 99,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];

@@ -12,9 +12,9 @@ export interface HelperInit {
   index: number;
   /** GEN value at start: the helper waits for it to change. */
   gen: number;
-  /** Byte offsets (from ctrl) of the ERR flag and DONE counter, for reporting a trap. */
+  /** Byte offsets (from ctrl) of the ERR flag and the STATE word, for reporting a trap. */
   errOffset: number;
-  doneOffset: number;
+  stateOffset: number;
 }
 
 /** Messages a helper posts back. */

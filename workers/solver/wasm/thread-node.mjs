@@ -3,7 +3,7 @@
 /* global WebAssembly */
 import { parentPort, workerData } from "node:worker_threads";
 
-const { module, memory, ctrl, index, gen, errOffset, doneOffset } = workerData;
+const { module, memory, ctrl, gen, errOffset, stateOffset } = workerData;
 let instance;
 try {
   instance = new WebAssembly.Instance(module, { env: { memory } });
@@ -13,13 +13,14 @@ try {
 }
 parentPort.postMessage({ type: "ready" });
 try {
-  // Returns when the caller posts the exit op.
-  instance.exports.workerLoop(ctrl, index, gen);
+  // Returns once the caller sets EXIT (dispose).
+  instance.exports.workerLoop(ctrl, gen);
 } catch (e) {
-  // A trap: flag it and count ourselves done so the caller stops waiting and reports worker_failed.
+  // A trap (inside a task, the only place one can happen): flag it and leave the task, so the caller
+  // stops waiting and reports worker_failed.
   const i32 = new Int32Array(memory.buffer);
   Atomics.store(i32, (ctrl + errOffset) >> 2, 1);
-  Atomics.add(i32, (ctrl + doneOffset) >> 2, 1);
-  Atomics.notify(i32, (ctrl + doneOffset) >> 2);
+  Atomics.sub(i32, (ctrl + stateOffset) >> 2, 1); // leave the task we had joined
+  Atomics.notify(i32, (ctrl + stateOffset) >> 2);
   parentPort.postMessage({ type: "error", message: String(e) });
 }

@@ -4,11 +4,11 @@
 import type { HelperInit } from "./platform.ts";
 
 interface HelperExports {
-  workerLoop(ctrl: number, index: number, gen: number): void;
+  workerLoop(ctrl: number, gen: number): void;
 }
 
 self.onmessage = async (ev: MessageEvent<HelperInit>) => {
-  const { module, memory, ctrl, index, gen, errOffset, doneOffset } = ev.data;
+  const { module, memory, ctrl, gen, errOffset, stateOffset } = ev.data;
   let exports: HelperExports;
   try {
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
@@ -19,12 +19,12 @@ self.onmessage = async (ev: MessageEvent<HelperInit>) => {
   }
   self.postMessage({ type: "ready" });
   try {
-    exports.workerLoop(ctrl, index, gen); // returns on the exit op
+    exports.workerLoop(ctrl, gen); // returns once the caller sets EXIT (dispose)
   } catch (e) {
     const i32 = new Int32Array(memory.buffer);
     Atomics.store(i32, (ctrl + errOffset) >> 2, 1);
-    Atomics.add(i32, (ctrl + doneOffset) >> 2, 1);
-    Atomics.notify(i32, (ctrl + doneOffset) >> 2);
+    Atomics.sub(i32, (ctrl + stateOffset) >> 2, 1); // leave the task we had joined
+    Atomics.notify(i32, (ctrl + stateOffset) >> 2);
     self.postMessage({ type: "error", message: String(e) });
   }
   self.close();

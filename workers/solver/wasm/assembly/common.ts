@@ -1,7 +1,7 @@
 // Exports shared by both builds.
 import { ABI_VERSION, BLOCK, CTRL_BYTES } from "./layout";
 
-export { runShare } from "./dispatch";
+export { runChunks } from "./dispatch";
 
 /** The JS side refuses a module whose ABI differs from the layout it was written for (stale build). */
 export function abiVersion(): i32 {
@@ -15,3 +15,4 @@ export function blockSize(): i32 {
 export function ctrlBytes(): i32 {
   return CTRL_BYTES;
 }
+

@@ -33,6 +33,34 @@ export function dotRange(x: usize, y: usize, start: i32, end: i32): f64 {
   return s;
 }
 
+/** r = b − r over [start, end), returning Σ r[i]² (the residual's second pass, after r = A x). */
+export function subFromRange(b: usize, r: usize, start: i32, end: i32): f64 {
+  let a0 = f64x2.splat(0);
+  let a1 = f64x2.splat(0);
+  let pb = b + (<usize>start << 3);
+  let pr = r + (<usize>start << 3);
+  const stop = r + (<usize>end << 3);
+  while (pr + 32 <= stop) {
+    const d0 = f64x2.sub(v128.load(pb), v128.load(pr));
+    const d1 = f64x2.sub(v128.load(pb, 16), v128.load(pr, 16));
+    v128.store(pr, d0);
+    v128.store(pr, d1, 16);
+    a0 = f64x2.add(a0, f64x2.mul(d0, d0));
+    a1 = f64x2.add(a1, f64x2.mul(d1, d1));
+    pb += 32;
+    pr += 32;
+  }
+  let s = hsum(f64x2.add(a0, a1));
+  while (pr < stop) {
+    const d = load<f64>(pb) - load<f64>(pr);
+    store<f64>(pr, d);
+    s += d * d;
+    pb += 8;
+    pr += 8;
+  }
+  return s;
+}
+
 /** y += alpha·x over [start, end). */
 export function axpyRange(alpha: f64, x: usize, y: usize, start: i32, end: i32): void {
   const va = f64x2.splat(alpha);

@@ -1,0 +1,119 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type {
+  Job,
+  SolveJobSpec,
+  VolunteerCapabilities,
+  VolunteerInfo,
+} from "../../../src/core/jobs/model.ts";
+import { ReputationBook } from "../../../src/core/jobs/reputation.ts";
+import { Scheduler, type SchedulerAction, type SchedulerOptions } from "../../../src/core/jobs/scheduler.ts";
+import { planJob, type JobPlan } from "../../../src/core/jobs/split.ts";
+import type { CsrMatrix } from "../../../src/core/sparse/csr.ts";
+import { parseMatrixMarket } from "../../../src/core/sparse/matrix-market.ts";
+
+/** The shared SuiteSparse folder (read-only, never copied into the repo). */
+const MATRIX_DIR = new URL("../../../../shared/matrices/", import.meta.url);
+
+export function loadMatrix(name: string): CsrMatrix {
+  return parseMatrixMarket(readFileSync(fileURLToPath(new URL(`${name}.mtx`, MATRIX_DIR)), "utf8"));
+}
+
+/** mulberry32: a small seeded uniform [0, 1) source, so every test run draws the same numbers. */
+export function seededRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A clock the test moves by hand. */
+export class ManualClock {
+  ms = 1_000_000;
+  readonly now = (): number => this.ms;
+  advance(ms: number): void {
+    this.ms += ms;
+  }
+}
+
+export const CPU: VolunteerCapabilities = { webgpu: false, memoryBytes: 1024 ** 3, benchmarkMflops: 500 };
+export const GPU: VolunteerCapabilities = { webgpu: true, memoryBytes: 4 * 1024 ** 3, benchmarkMflops: 500 };
+
+/** Peer ids as the identity layer makes them ("os" + 32 hex). */
+export function peerId(n: number): string {
+  return "os" + n.toString(16).padStart(32, "0");
+}
+
+export function volunteer(n: number, capabilities: VolunteerCapabilities = CPU): VolunteerInfo {
+  return { peerId: peerId(n), capabilities };
+}
+
+const HEX64 = "a".repeat(64);
+
+export function spec(
+  overrides: Partial<SolveJobSpec> = {},
+  rhsCount = 1,
+  rows = 100,
+  nnz = 500,
+): SolveJobSpec {
+  return {
+    matrix: { sha256: HEX64, byteLength: 1000, rows, cols: rows, nnz },
+    rhs: Array.from({ length: rhsCount }, (_, i) => ({
+      sha256: i.toString(16).padStart(64, "0"),
+      byteLength: 8 * rows,
+    })),
+    method: "cg",
+    maxIter: 1000,
+    ...overrides,
+  };
+}
+
+export function multiRhsPlan(
+  id: string,
+  rhsCount: number,
+  createdAtMs = 0,
+  extra: Partial<SolveJobSpec> = {},
+): JobPlan {
+  return planJob({
+    id,
+    kind: "multi-rhs",
+    spec: spec(extra, rhsCount),
+    tolerance: 1e-8,
+    createdAtMs,
+  });
+}
+
+export function newScheduler(
+  clock: ManualClock,
+  seed = 1,
+  options: Partial<SchedulerOptions> = {},
+): Scheduler {
+  return new Scheduler({
+    nowMs: clock.now,
+    random: seededRandom(seed),
+    reputation: new ReputationBook(),
+    ...options,
+  });
+}
+
+export function addPlan(s: Scheduler, plan: JobPlan): Job {
+  s.addJob(plan.job, plan.units);
+  return plan.job;
+}
+
+export type AssignAction = Extract<SchedulerAction, { type: "assign" }>;
+
+export function assigns(actions: readonly SchedulerAction[]): AssignAction[] {
+  return actions.filter((a): a is AssignAction => a.type === "assign");
+}
+
+export function ofType<T extends SchedulerAction["type"]>(
+  actions: readonly SchedulerAction[],
+  type: T,
+): Extract<SchedulerAction, { type: T }>[] {
+  return actions.filter((a): a is Extract<SchedulerAction, { type: T }> => a.type === type);
+}
