@@ -33,14 +33,18 @@ const { values: args } = parseArgs({
 
 const quick = args.quick ?? false;
 const reps = args.reps === undefined ? (quick ? 5 : 21) : Number(args.reps);
-if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps must be a positive integer, got ${args.reps}`);
+if (!Number.isInteger(reps) || reps < 1)
+  throw new Error(`--reps must be a positive integer, got ${args.reps}`);
 const cfg: RunConfig = { reps, warmup: quick ? 2 : 5, tol: 1e-8, maxIter: 20_000 };
 const only = args.only === undefined ? null : new Set(args.only.split(","));
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 
 const loadStart = loadavg();
 const { problems, notMeasured } = await loadProblems(quick, args.matrices!, only);
-notMeasured.push({ name: "webgpu", reason: "WebGPU rows are measured by the WebGPU helper's benchmark, not yet here" });
+notMeasured.push({
+  name: "webgpu",
+  reason: "WebGPU rows are measured by the WebGPU helper's benchmark, not yet here",
+});
 
 let eigenBinary: string | null = null;
 if (args["no-eigen"]) {
@@ -57,7 +61,9 @@ const attempt = async (label: string, f: () => BenchRow | Promise<BenchRow>): Pr
   try {
     const row = await f();
     rows.push(row);
-    log(`  ${label}: spmv ${row.spmv_gbps.toFixed(2)} GB/s, cg ${row.cg_ms.toFixed(0)} ms (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    log(
+      `  ${label}: spmv ${row.spmv_gbps.toFixed(2)} GB/s, cg ${row.cg_ms.toFixed(0)} ms (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+    );
   } catch (e) {
     notMeasured.push({ name: label, reason: (e as Error).message });
     log(`  ${label}: FAILED ${(e as Error).message}`);
@@ -65,7 +71,9 @@ const attempt = async (label: string, f: () => BenchRow | Promise<BenchRow>): Pr
 };
 
 for (const p of problems) {
-  log(`${p.name}: n=${p.n} nnz=${p.nnz}${p.symmetric ? "" : " (nonsymmetric: CG may fail, reported as such)"}`);
+  log(
+    `${p.name}: n=${p.n} nnz=${p.nnz}${p.symmetric ? "" : " (nonsymmetric: CG may fail, reported as such)"}`,
+  );
   await attempt(`${p.name}/js/1`, () => runJs(p, cfg));
   await attempt(`${p.name}/wasm/1`, () => runWasm(p, 1, cfg));
   await attempt(`${p.name}/wasm/2`, () => runWasm(p, 2, cfg));
@@ -102,7 +110,9 @@ if (notMeasured.length > 0) {
   console.log("not measured:");
   for (const m of notMeasured) console.log(`  ${m.name}: ${m.reason}`);
 }
-console.log(`load average start ${loadStart.map((v) => v.toFixed(2)).join(" ")}, end ${result.machine.loadavg_end.map((v) => v.toFixed(2)).join(" ")}`);
+console.log(
+  `load average start ${loadStart.map((v) => v.toFixed(2)).join(" ")}, end ${result.machine.loadavg_end.map((v) => v.toFixed(2)).join(" ")}`,
+);
 if (args.json !== undefined) {
   await mkdir(dirname(args.json), { recursive: true });
   await writeFile(args.json, `${JSON.stringify(result, null, 2)}\n`);

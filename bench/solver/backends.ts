@@ -34,7 +34,12 @@ function measure(k: Kernels, triad: TriadTimer, p: Problem, cfg: RunConfig): Ben
   const cgMs = performance.now() - t0;
 
   const t1 = performance.now();
-  const s = solve(p.a, p.b, { method: "cg", preconditioner: "jacobi", tol: cfg.tol, maxIter: cfg.maxIter }, k);
+  const s = solve(
+    p.a,
+    p.b,
+    { method: "cg", preconditioner: "jacobi", tol: cfg.tol, maxIter: cfg.maxIter },
+    k,
+  );
   const solveMs = performance.now() - t1;
 
   return {

@@ -26,7 +26,8 @@ export type EigenBuild = { ok: true; binary: string } | { ok: false; reason: str
 
 export async function buildEigen(): Promise<EigenBuild> {
   if (spawnSync("g++", ["--version"]).status !== 0) return { ok: false, reason: "g++ not found" };
-  if (!existsSync(join(EIGEN_INCLUDE, "Eigen/Sparse"))) return { ok: false, reason: `${EIGEN_INCLUDE} not found` };
+  if (!existsSync(join(EIGEN_INCLUDE, "Eigen/Sparse")))
+    return { ok: false, reason: `${EIGEN_INCLUDE} not found` };
   const source = await readFile(SOURCE);
   const hash = createHash("sha256").update(source).update(FLAGS.join(" ")).digest("hex").slice(0, 16);
   const dir = join(tmpdir(), `open-swarm-eigen-${hash}`);
@@ -35,7 +36,8 @@ export async function buildEigen(): Promise<EigenBuild> {
   await mkdir(dir, { recursive: true });
   const tmp = `${binary}.${process.pid}`;
   const r = spawnSync("g++", [...FLAGS, SOURCE, "-o", tmp], { encoding: "utf8" });
-  if (r.status !== 0) return { ok: false, reason: `g++ failed: ${(r.stderr || r.error?.message || "").slice(0, 500)}` };
+  if (r.status !== 0)
+    return { ok: false, reason: `g++ failed: ${(r.stderr || r.error?.message || "").slice(0, 500)}` };
   await rm(binary, { force: true });
   await writeFile(binary, await readFile(tmp), { mode: 0o755 });
   await rm(tmp, { force: true });
@@ -68,14 +70,22 @@ function csrFile(p: Problem): Buffer {
   ]);
 }
 
-export async function runEigen(binary: string, p: Problem, threads: number, cfg: RunConfig): Promise<BenchRow> {
+export async function runEigen(
+  binary: string,
+  p: Problem,
+  threads: number,
+  cfg: RunConfig,
+): Promise<BenchRow> {
   const dir = await mkdtemp(join(tmpdir(), "open-swarm-eigen-run-"));
   try {
     const [m, rhs, xOut] = ["A.csr", "b.f64", "x.f64"].map((f) => join(dir, f)) as [string, string, string];
     await writeFile(m, csrFile(p));
     await writeFile(rhs, Buffer.from(p.b.buffer, p.b.byteOffset, 8 * p.n));
     const args = [m, rhs, xOut, String(cfg.tol), String(cfg.maxIter), String(cfg.reps), String(threads)];
-    const r = spawnSync(binary, args, { encoding: "utf8", env: { ...process.env, OMP_NUM_THREADS: String(threads) } });
+    const r = spawnSync(binary, args, {
+      encoding: "utf8",
+      env: { ...process.env, OMP_NUM_THREADS: String(threads) },
+    });
     if (r.status !== 0) throw new Error(`eigen cg_bench failed (${r.status}): ${r.stderr}`);
     const out = EigenOutput.parse(JSON.parse(r.stdout));
     const xBytes = await readFile(xOut);

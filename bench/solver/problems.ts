@@ -55,7 +55,11 @@ function problem(name: string, a: CsrMatrix): Problem {
  * The benchmark's problems: two Poisson grids with n = 10⁶ (--quick: n ≈ 10⁴) and every SuiteSparse
  * matrix found in `matricesDir` (read in place, never copied). `only` filters by name when given.
  */
-export async function loadProblems(quick: boolean, matricesDir: string, only: Set<string> | null): Promise<ProblemSet> {
+export async function loadProblems(
+  quick: boolean,
+  matricesDir: string,
+  only: Set<string> | null,
+): Promise<ProblemSet> {
   const notMeasured: ProblemSet["notMeasured"] = [];
   const generated: [string, () => CsrMatrix][] = quick
     ? [
@@ -67,7 +71,8 @@ export async function loadProblems(quick: boolean, matricesDir: string, only: Se
         ["poisson3d-100", () => poisson3d(100)],
       ];
   const problems: Problem[] = [];
-  for (const [name, make] of generated) if (only === null || only.has(name)) problems.push(problem(name, make()));
+  for (const [name, make] of generated)
+    if (only === null || only.has(name)) problems.push(problem(name, make()));
 
   let files: string[] = [];
   try {

@@ -10,7 +10,12 @@ export interface TargetCheck {
   met: boolean;
 }
 
-function find(rows: BenchRow[], problem: string, backend: BenchRow["backend"], threads: number): BenchRow | undefined {
+function find(
+  rows: BenchRow[],
+  problem: string,
+  backend: BenchRow["backend"],
+  threads: number,
+): BenchRow | undefined {
   return rows.find((r) => r.problem === problem && r.backend === backend && r.threads === threads);
 }
 
@@ -73,7 +78,22 @@ function fmt(v: number | null, digits: number): string {
 }
 
 export function formatTable(rows: BenchRow[]): string {
-  const head = ["problem", "n", "nnz", "backend", "thr", "spmv ms", "spmv GB/s", "triad GB/s", "triad_ws GB/s", "cg ms", "iters", "conv", "rel_res", "solve ms"];
+  const head = [
+    "problem",
+    "n",
+    "nnz",
+    "backend",
+    "thr",
+    "spmv ms",
+    "spmv GB/s",
+    "triad GB/s",
+    "triad_ws GB/s",
+    "cg ms",
+    "iters",
+    "conv",
+    "rel_res",
+    "solve ms",
+  ];
   const body = rows.map((r) => [
     r.problem,
     String(r.n),
@@ -91,7 +111,8 @@ export function formatTable(rows: BenchRow[]): string {
     fmt(r.solve_ms, 1),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i < 4 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (i < 4 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
   return [line(head), line(widths.map((w) => "-".repeat(w))), ...body.map(line)].join("\n");
 }
 
@@ -103,7 +124,9 @@ export function formatRatios(ratios: Ratios, targets: TargetCheck[]): string {
   }
   lines.push("targets:");
   for (const t of targets) {
-    lines.push(`  ${t.problem.padEnd(16)} ${t.ratio.padEnd(36)} ${t.value.toFixed(3)} (target ${t.target}) ${t.met ? "met" : "NOT met"}`);
+    lines.push(
+      `  ${t.problem.padEnd(16)} ${t.ratio.padEnd(36)} ${t.value.toFixed(3)} (target ${t.target}) ${t.met ? "met" : "NOT met"}`,
+    );
   }
   return lines.join("\n");
 }

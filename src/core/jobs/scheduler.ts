@@ -12,6 +12,7 @@ import {
   type VolunteerView,
   type WorkUnit,
 } from "./model.ts";
+import { PendingQueue } from "./pending-queue.ts";
 import { ReputationBook, type ReputationRecord } from "./reputation.ts";
 import type { UnitDraft } from "./split.ts";
 import {
@@ -151,7 +152,7 @@ export class Scheduler {
   /** Units of a running job not yet done or failed. */
   readonly #remaining = new Map<string, number>();
   readonly #units = new Map<string, WorkUnit>();
-  readonly #pending = new Set<string>();
+  readonly #pending = new PendingQueue();
   readonly #leased = new Set<string>();
   readonly #volunteers = new Map<string, VolunteerState>();
   #outbox: SchedulerAction[] = [];
@@ -243,7 +244,7 @@ export class Scheduler {
       if (u.status !== "done" && u.status !== "failed") {
         this.#remaining.set(u.jobId, this.#remaining.get(u.jobId)! + 1);
       }
-      if (u.status === "pending") this.#pending.add(u.id);
+      if (u.status === "pending") this.#pending.add(u.id, this.#queueKey(u));
       if (dirty) this.#dirtyUnits.add(u.id);
     }
     for (const job of jobs) this.#maybeFinishJob(job.id);
@@ -469,9 +470,8 @@ export class Scheduler {
       (v) => v.connected && now >= v.backoffUntilMs && !this.reputation.isBanned(v.peerId, now),
     );
     if (!usable.some((v) => v.inFlight.size < this.#k)) return;
-    const order = [...this.#pending].map((id) => this.#units.get(id)!);
-    order.sort((p, q) => this.#jobOrder.get(p.jobId)! - this.#jobOrder.get(q.jobId)! || p.index - q.index);
-    for (const u of order) {
+    for (const id of this.#pending.ordered()) {
+      const u = this.#units.get(id)!;
       const v = this.#choose(u, usable);
       if (v === null) continue;
       const attempt = u.attempt + 1;
@@ -574,7 +574,7 @@ export class Scheduler {
         message: `unit ${u.id} failed after ${next.attemptsUsed} attempts (${lines.join("; ")})`,
       });
     } else {
-      this.#pending.add(u.id);
+      this.#pending.add(u.id, this.#queueKey(u));
       this.#put(next);
     }
   }
@@ -598,6 +598,11 @@ export class Scheduler {
         cancel: "volunteer-banned",
       });
     }
+  }
+
+  /** Assignment order: job submission order, then unit index (unit indices stay below 2^20). */
+  #queueKey(u: WorkUnit): number {
+    return this.#jobOrder.get(u.jobId)! * 2 ** 20 + u.index;
   }
 
   #release(volunteerId: string, u: WorkUnit): void {

@@ -5,7 +5,7 @@ import { pickProbeRows, relativeResidual, rowProbe, type ProjectionCheck } from 
  * How the requester decides whether a volunteer's result is right, without trusting the volunteer.
  *
  * Cost, which is the point (see DESIGN.md "Verification is cheaper than the work"):
- *  - verifySolveResult: one SpMV in f64 (2·nnz flops, ≈ 12·nnz + 24·n bytes moved) per solution vector, plus
+ *  - verifySolveResult: one SpMV in f64 (2·nnz flops, ≈ 12·nnz + 20·n bytes moved) per solution vector, plus
  *    an O(n) finiteness scan. A solve costs hundreds of SpMVs (494_bus: ~400 CG iterations), so verifying
  *    costs well under 1% of the work, where replication (BOINC's default) costs 100% or more.
  *  - spotCheckPartial: O(entries of the probed rows) for the row probes plus O(n) per projection probe

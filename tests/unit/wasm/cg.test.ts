@@ -24,7 +24,8 @@ function relDiff(a: Float64Array, b: Float64Array): number {
 
 function rhsOnes(a: CsrMatrix): Float64Array {
   const b = new Float64Array(a.rows);
-  for (let i = 0; i < a.rows; i++) for (let k = a.rowPtr[i]!; k < a.rowPtr[i + 1]!; k++) b[i]! += a.values[k]!;
+  for (let i = 0; i < a.rows; i++)
+    for (let k = a.rowPtr[i]!; k < a.rowPtr[i + 1]!; k++) b[i]! += a.values[k]!;
   return b;
 }
 

@@ -25,7 +25,13 @@ export function rng(seed: number): () => number {
  * A random rows×cols CSR with sorted distinct columns; about `emptyFraction` of rows are empty and row
  * lengths vary from 0 to maxPerRow (odd lengths exercise the unrolled loops' tails).
  */
-export function randomCsr(rows: number, cols: number, seed: number, maxPerRow = 9, emptyFraction = 0.1): CsrMatrix {
+export function randomCsr(
+  rows: number,
+  cols: number,
+  seed: number,
+  maxPerRow = 9,
+  emptyFraction = 0.1,
+): CsrMatrix {
   const rnd = rng(seed);
   const rowPtr = new Int32Array(rows + 1);
   const colList: number[] = [];

@@ -161,6 +161,30 @@ describe.each([1, 2])("wasm kernels, %i thread(s)", (threads) => {
   });
 });
 
+describe("the 2-thread team really shares the work", () => {
+  it("the helper runs chunks of large kernels", async () => {
+    ensureWasmBuilt();
+    const k = await createWasmKernels({ threads: 2 });
+    try {
+      const a = randomCsr(200_000, 200_000, 3);
+      const ka = k.matrix(a);
+      const x = load(k, randomVector(200_000, 4));
+      const y = k.vector(200_000);
+      const team = (k as unknown as { team: { helpedChunks: number } }).team;
+      // Dynamic chunking gives the helper work only when the OS runs it: on a loaded machine keep
+      // calling (up to 5 s) until it has taken part.
+      const deadline = performance.now() + 5000;
+      while (team.helpedChunks === 0 && performance.now() < deadline) {
+        k.spmv(ka, x, y);
+        k.dot(x, y);
+      }
+      expect(team.helpedChunks).toBeGreaterThan(0);
+    } finally {
+      k.dispose();
+    }
+  });
+});
+
 describe("wasm kernels are deterministic across thread counts", () => {
   let one: WasmKernels;
   let two: WasmKernels;

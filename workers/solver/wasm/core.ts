@@ -32,7 +32,10 @@ const MAX_PAGES_TRIED = [65536, 32768, 16384, 4096];
 
 function checkThreads(threads: number): void {
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
-    throw new WasmKernelError("invalid_option", `threads must be an integer in [1, ${MAX_THREADS}], got ${threads}`);
+    throw new WasmKernelError(
+      "invalid_option",
+      `threads must be an integer in [1, ${MAX_THREADS}], got ${threads}`,
+    );
   }
 }
 
@@ -47,7 +50,10 @@ function createMemory(shared: boolean, initialBytes: number): WebAssembly.Memory
       last = e;
     }
   }
-  throw new WasmKernelError("unsupported", `cannot create ${shared ? "shared " : ""}wasm memory: ${String(last)}`);
+  throw new WasmKernelError(
+    "unsupported",
+    `cannot create ${shared ? "shared " : ""}wasm memory: ${String(last)}`,
+  );
 }
 
 async function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<KernelExports> {
@@ -64,7 +70,8 @@ async function startHelpers(helpers: StartedHelper[]): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new WasmKernelError("worker_failed", `helpers not ready in ${HELPER_START_TIMEOUT_MS} ms`)),
+      () =>
+        reject(new WasmKernelError("worker_failed", `helpers not ready in ${HELPER_START_TIMEOUT_MS} ms`)),
       HELPER_START_TIMEOUT_MS,
     );
   });
@@ -79,7 +86,10 @@ async function startHelpers(helpers: StartedHelper[]): Promise<void> {
  * The wasm backend on a given platform. See index.ts for the environment-picking entry point.
  * Threads actually used can be fewer than asked (no shared memory, or a thread that may not block).
  */
-export async function createWasmKernelsOn(platform: WasmPlatform, opts: WasmKernelsOptions = {}): Promise<WasmKernels> {
+export async function createWasmKernelsOn(
+  platform: WasmPlatform,
+  opts: WasmKernelsOptions = {},
+): Promise<WasmKernels> {
   const asked = opts.threads ?? 1;
   checkThreads(asked);
   const memoryBytes = opts.memoryBytes ?? 1 << 20;
@@ -97,7 +107,9 @@ export async function createWasmKernelsOn(platform: WasmPlatform, opts: WasmKern
   const helpers: StartedHelper[] = [];
   try {
     for (let t = 1; t < threads; t++) {
-      helpers.push(platform.spawn({ module, memory, ctrl, index: t, gen: 0, errOffset: ERR, stateOffset: STATE }));
+      helpers.push(
+        platform.spawn({ module, memory, ctrl, index: t, gen: 0, errOffset: ERR, stateOffset: STATE }),
+      );
     }
     await startHelpers(helpers);
   } catch (e) {
@@ -107,4 +119,3 @@ export async function createWasmKernelsOn(platform: WasmPlatform, opts: WasmKern
   const team = new ThreadTeam(heap, ctrl, ex.runChunks, helpers);
   return new WasmKernelsImpl(heap, team, ex.blockSize());
 }
-

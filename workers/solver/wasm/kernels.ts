@@ -19,7 +19,7 @@ export interface WasmKernels extends Kernels {
 /** Below this many elements a vector op runs on the caller alone: waking helpers costs more. */
 const PAR_MIN_ELEMENTS = 1 << 15;
 /** Partial-sum slots reserved up front (vectors up to 2²⁴ elements); more are added on demand. */
-const INITIAL_PARTIAL_SLOTS = 2 * (1 << 24) / 4096;
+const INITIAL_PARTIAL_SLOTS = (2 * (1 << 24)) / 4096;
 
 type MatrixOp = typeof Op.spmv | typeof Op.spmvDot | typeof Op.residual;
 type VectorOp = typeof Op.dot | typeof Op.axpy | typeof Op.xpby | typeof Op.cgUpdate | typeof Op.triad;
@@ -68,21 +68,28 @@ export class WasmKernelsImpl implements WasmKernels {
 
   private ptr(v: Float64Array, what: string): number {
     if (!this.heap.owns(v)) {
-      throw new WasmKernelError("foreign_vector", `${what} is not a vector of this wasm instance (use vector(n))`);
+      throw new WasmKernelError(
+        "foreign_vector",
+        `${what} is not a vector of this wasm instance (use vector(n))`,
+      );
     }
     return v.byteOffset;
   }
 
   private mat(a: KernelMatrix): WasmMatrix {
     if (!(a instanceof WasmMatrix) || a.owner !== this) {
-      throw new SolverError("backend_mismatch", "matrix handle was not created by this wasm kernels instance");
+      throw new SolverError(
+        "backend_mismatch",
+        "matrix handle was not created by this wasm kernels instance",
+      );
     }
     return a;
   }
 
   /** Length check without allocation (this is on every kernel call's path). */
   private len(v: Float64Array, n: number, name: string): void {
-    if (v.length !== n) throw new SolverError("dimension_mismatch", `${name} has length ${v.length}, expected ${n}`);
+    if (v.length !== n)
+      throw new SolverError("dimension_mismatch", `${name} has length ${v.length}, expected ${n}`);
   }
 
   private distinct(a: Float64Array, b: Float64Array, what: string): void {
@@ -159,7 +166,8 @@ export class WasmKernelsImpl implements WasmKernels {
   spmvDot(a: KernelMatrix, p: Float64Array, q: Float64Array): number {
     this.live();
     const m = this.mat(a);
-    if (m.rows !== m.cols) throw new SolverError("not_square", `spmvDot needs a square matrix, got ${m.rows}×${m.cols}`);
+    if (m.rows !== m.cols)
+      throw new SolverError("not_square", `spmvDot needs a square matrix, got ${m.rows}×${m.cols}`);
     this.len(p, m.rows, "p");
     this.len(q, m.rows, "q");
     this.distinct(p, q, "spmvDot p and q");

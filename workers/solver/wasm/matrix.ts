@@ -60,12 +60,16 @@ export function checkCsr(a: CsrMatrix, nnz: number): void {
   }
   if (rowPtr[0] !== 0) throw new SolverError("dimension_mismatch", "rowPtr[0] must be 0");
   for (let i = 0; i < rows; i++) {
-    if (rowPtr[i + 1]! < rowPtr[i]!) throw new SolverError("dimension_mismatch", `rowPtr decreases at row ${i}`);
+    if (rowPtr[i + 1]! < rowPtr[i]!)
+      throw new SolverError("dimension_mismatch", `rowPtr decreases at row ${i}`);
   }
   for (let k = 0; k < nnz; k++) {
     const c = colIdx[k]!;
     if (c < 0 || c >= cols) {
-      throw new SolverError("dimension_mismatch", `column index ${c} at position ${k} is outside [0, ${cols})`);
+      throw new SolverError(
+        "dimension_mismatch",
+        `column index ${c} at position ${k} is outside [0, ${cols})`,
+      );
     }
   }
 }

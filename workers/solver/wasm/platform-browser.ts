@@ -35,9 +35,11 @@ function spawn(init: HelperInit): StartedHelper {
     worker.onmessage = (ev: MessageEvent<unknown>) => {
       const msg = parseHelperMessage(ev.data);
       if (msg?.type === "ready") resolve();
-      else if (msg?.type === "error") reject(new WasmKernelError("worker_failed", `helper ${init.index}: ${msg.message}`));
+      else if (msg?.type === "error")
+        reject(new WasmKernelError("worker_failed", `helper ${init.index}: ${msg.message}`));
     };
-    worker.onerror = (ev: ErrorEvent) => reject(new WasmKernelError("worker_failed", `helper ${init.index}: ${ev.message}`));
+    worker.onerror = (ev: ErrorEvent) =>
+      reject(new WasmKernelError("worker_failed", `helper ${init.index}: ${ev.message}`));
   });
   ready.catch(() => undefined);
   worker.postMessage(init);

@@ -35,28 +35,41 @@ async function compileVariant(variant: WasmVariant): Promise<WebAssembly.Module>
   try {
     bytes = await fs.readFile(url);
   } catch (e) {
-    throw new WasmKernelError("not_built", `cannot read ${url.pathname} (${(e as Error).message}); run npm run build:wasm`);
+    throw new WasmKernelError(
+      "not_built",
+      `cannot read ${url.pathname} (${(e as Error).message}); run npm run build:wasm`,
+    );
   }
   try {
     return await WebAssembly.compile(bytes);
   } catch (e) {
-    throw new WasmKernelError("unsupported", `this runtime cannot compile the kernels: ${(e as Error).message}`);
+    throw new WasmKernelError(
+      "unsupported",
+      `this runtime cannot compile the kernels: ${(e as Error).message}`,
+    );
   }
 }
 
 function spawn(init: HelperInit): StartedHelper {
   if (workerThreads === null) throw new WasmKernelError("unsupported", "worker_threads not loaded");
-  const worker = new workerThreads.Worker(new URL("./thread-node.mjs", import.meta.url), { workerData: init });
+  const worker = new workerThreads.Worker(new URL("./thread-node.mjs", import.meta.url), {
+    workerData: init,
+  });
   // A forgotten dispose() must not keep the process alive.
   worker.unref();
   const ready = new Promise<void>((resolve, reject) => {
     worker.on("message", (data) => {
       const msg = parseHelperMessage(data);
       if (msg?.type === "ready") resolve();
-      else if (msg?.type === "error") reject(new WasmKernelError("worker_failed", `helper ${init.index}: ${msg.message}`));
+      else if (msg?.type === "error")
+        reject(new WasmKernelError("worker_failed", `helper ${init.index}: ${msg.message}`));
     });
-    worker.on("error", (err) => reject(new WasmKernelError("worker_failed", `helper ${init.index}: ${err.message}`)));
-    worker.on("exit", (code) => reject(new WasmKernelError("worker_failed", `helper ${init.index} exited (${code})`)));
+    worker.on("error", (err) =>
+      reject(new WasmKernelError("worker_failed", `helper ${init.index}: ${err.message}`)),
+    );
+    worker.on("exit", (code) =>
+      reject(new WasmKernelError("worker_failed", `helper ${init.index} exited (${code})`)),
+    );
   });
   // Rejections after start-up are surfaced through the shared ERR flag instead.
   ready.catch(() => undefined);

@@ -1,6 +1,5 @@
 // A helper thread of the wasm backend under Node (worker_threads). Plain JS so it runs without a TS
 // loader (tsx, vitest and plain node alike). Mirrors thread.worker.ts (the browser's): keep them in sync.
-/* global WebAssembly */
 import { parentPort, workerData } from "node:worker_threads";
 
 const { module, memory, ctrl, gen, errOffset, stateOffset } = workerData;

@@ -6,8 +6,8 @@
 //    rows, four sets of streams in flight. Out of cache this was 1.7× faster on Poisson 3D (n = 10⁶, 7
 //    nonzeros per row) than one row at a time, and within ±10% elsewhere (Poisson 2D, bcsstk13).
 // Each row sums in a fixed order, whatever the range.
-// (Variants measured: scalar with 1–2 accumulators unrolled by 2 or 4, SIMD pairs, 2- and 4-way
-// interleaving; see the README section of bench/solver.ts for the numbers.)
+// (Variants measured: scalar with 1–2 accumulators unrolled by 2 or 4, SIMD pairs, 2-, 4- and 8-way
+// interleaving; see workers/solver/wasm/README.md.)
 
 /** Σ_k vals[k]·x[cols[k]] for k in [k0, k1). */
 @inline function rowDot(vals: usize, cols: usize, k0: usize, k1: usize, x: usize): f64 {
