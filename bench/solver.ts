@@ -1,10 +1,12 @@
 /**
  * Solver benchmark (issue 3): SpMV bandwidth against a same-runtime triad, and Jacobi-PCG time, for the
  * js, wasm (1 and 2 threads) and native Eigen backends, on Poisson grids with n = 10⁶ and the SuiteSparse
- * matrices. Ratios are computed from rows of this same run; whatever could not be measured is listed in
- * not_measured with the reason.
+ * matrices; and the WebGPU backend in headless Chromium (dispatches and readbacks per iteration; times only
+ * from a hardware adapter). Ratios are computed from rows of this same run; whatever could not be measured
+ * is listed in not_measured with the reason.
  *
- *   tsx bench/solver.ts --json FILE [--quick] [--no-eigen] [--only a,b] [--matrices DIR] [--reps N]
+ *   tsx bench/solver.ts --json FILE [--quick] [--no-eigen] [--no-webgpu] [--webgpu-max-n N]
+ *                       [--only a,b] [--matrices DIR] [--reps N]
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
@@ -15,8 +17,16 @@ import { runJs, runWasm } from "./solver/backends.ts";
 import type { RunConfig } from "./solver/backends.ts";
 import { buildEigen, runEigen } from "./solver/eigen.ts";
 import { loadProblems } from "./solver/problems.ts";
-import { checkTargets, computeRatios, formatRatios, formatTable } from "./solver/report.ts";
-import type { BenchRow } from "./solver/row.ts";
+import {
+  checkTargets,
+  computeRatios,
+  formatRatios,
+  formatTable,
+  formatWebGpuTable,
+  webgpuHeadline,
+} from "./solver/report.ts";
+import type { BenchRow, CpuBenchRow } from "./solver/row.ts";
+import { runWebGpu } from "./solver/webgpu.ts";
 
 const repoRoot = fileURLToPath(new URL("..", import.meta.url));
 
@@ -25,6 +35,9 @@ const { values: args } = parseArgs({
     json: { type: "string" },
     quick: { type: "boolean", default: false },
     "no-eigen": { type: "boolean", default: false },
+    "no-webgpu": { type: "boolean", default: false },
+    // SwiftShader runs a 10⁶-row grid for minutes: by default larger problems are listed, not run.
+    "webgpu-max-n": { type: "string", default: "250000" },
     only: { type: "string" },
     matrices: { type: "string", default: join(repoRoot, "../shared/matrices") },
     reps: { type: "string" },
@@ -35,16 +48,15 @@ const quick = args.quick ?? false;
 const reps = args.reps === undefined ? (quick ? 5 : 21) : Number(args.reps);
 if (!Number.isInteger(reps) || reps < 1)
   throw new Error(`--reps must be a positive integer, got ${args.reps}`);
+const webgpuMaxN = Number(args["webgpu-max-n"]);
+if (!Number.isInteger(webgpuMaxN) || webgpuMaxN < 1)
+  throw new Error(`--webgpu-max-n must be a positive integer, got ${args["webgpu-max-n"]}`);
 const cfg: RunConfig = { reps, warmup: quick ? 2 : 5, tol: 1e-8, maxIter: 20_000 };
 const only = args.only === undefined ? null : new Set(args.only.split(","));
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 
 const loadStart = loadavg();
 const { problems, notMeasured } = await loadProblems(quick, args.matrices!, only);
-notMeasured.push({
-  name: "webgpu",
-  reason: "WebGPU rows are measured by the WebGPU helper's benchmark, not yet here",
-});
 
 let eigenBinary: string | null = null;
 if (args["no-eigen"]) {
@@ -56,7 +68,7 @@ if (args["no-eigen"]) {
 }
 
 const rows: BenchRow[] = [];
-const attempt = async (label: string, f: () => BenchRow | Promise<BenchRow>): Promise<void> => {
+const attempt = async (label: string, f: () => CpuBenchRow | Promise<CpuBenchRow>): Promise<void> => {
   const t0 = performance.now();
   try {
     const row = await f();
@@ -84,15 +96,37 @@ for (const p of problems) {
   }
 }
 
+if (args["no-webgpu"]) {
+  notMeasured.push({ name: "webgpu", reason: "skipped (--no-webgpu)" });
+} else {
+  const gpu = await runWebGpu(problems, {
+    tol: cfg.tol,
+    maxIter: cfg.maxIter,
+    maxN: webgpuMaxN,
+    timeLimitMs: quick ? 120_000 : 600_000,
+    log,
+  });
+  rows.push(...gpu.rows);
+  notMeasured.push(...gpu.notMeasured);
+}
+
 const ratios = computeRatios(rows);
 const headline = quick ? ["poisson2d-100", "poisson3d-22"] : ["poisson2d-1000", "poisson3d-100"];
-const targets = checkTargets(ratios, headline);
+const targets = checkTargets(ratios, headline, webgpuHeadline(rows, headline));
 const result = {
   rows,
   ratios,
   targets,
   not_measured: notMeasured,
-  config: { quick, reps: cfg.reps, warmup: cfg.warmup, tol: cfg.tol, max_iter: cfg.maxIter },
+  config: {
+    quick,
+    reps: cfg.reps,
+    warmup: cfg.warmup,
+    tol: cfg.tol,
+    max_iter: cfg.maxIter,
+    webgpu: !args["no-webgpu"],
+    webgpu_max_n: webgpuMaxN,
+  },
   machine: {
     cpu: cpus()[0]?.model ?? "unknown",
     cores: cpus().length,
@@ -105,6 +139,12 @@ const result = {
 
 console.log(formatTable(rows));
 console.log();
+const gpuTable = formatWebGpuTable(rows);
+if (gpuTable !== "") {
+  console.log("webgpu (counts per iteration; times only from a hardware adapter):");
+  console.log(gpuTable);
+  console.log();
+}
 console.log(formatRatios(ratios, targets));
 if (notMeasured.length > 0) {
   console.log("not measured:");

@@ -5,7 +5,7 @@ import { solve } from "../../src/core/solver/solve.ts";
 import { createWasmKernels } from "../../workers/solver/wasm/index.ts";
 import { jacobiPcg } from "./pcg.ts";
 import type { Problem } from "./problems.ts";
-import type { BenchRow } from "./row.ts";
+import type { CpuBenchRow } from "./row.ts";
 import { gbps, jsTriad, medianMs, spmvBytes } from "./timing.ts";
 
 export interface RunConfig {
@@ -18,7 +18,7 @@ export interface RunConfig {
 /** Triad on vectors of a given length in the backend's own runtime; returns the median ms. */
 type TriadTimer = (length: number) => number;
 
-function measure(k: Kernels, triad: TriadTimer, p: Problem, cfg: RunConfig): BenchRow {
+function measure(k: Kernels, triad: TriadTimer, p: Problem, cfg: RunConfig): CpuBenchRow {
   const ka = k.matrix(p.a);
   const x = k.vector(p.n);
   const y = k.vector(p.n);
@@ -64,7 +64,7 @@ function measure(k: Kernels, triad: TriadTimer, p: Problem, cfg: RunConfig): Ben
   };
 }
 
-export function runJs(p: Problem, cfg: RunConfig): BenchRow {
+export function runJs(p: Problem, cfg: RunConfig): CpuBenchRow {
   const k = createJsKernels();
   const triad: TriadTimer = (len) => {
     const [a, b, c] = [new Float64Array(len), new Float64Array(len).fill(1), new Float64Array(len).fill(2)];
@@ -77,7 +77,7 @@ export function runJs(p: Problem, cfg: RunConfig): BenchRow {
   }
 }
 
-export async function runWasm(p: Problem, threads: number, cfg: RunConfig): Promise<BenchRow> {
+export async function runWasm(p: Problem, threads: number, cfg: RunConfig): Promise<CpuBenchRow> {
   const k = await createWasmKernels({ threads });
   if (k.threads !== threads) {
     k.dispose();

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { relativeResidual } from "../../src/core/solver/certificate.ts";
 import type { Problem } from "./problems.ts";
-import type { BenchRow } from "./row.ts";
+import type { CpuBenchRow } from "./row.ts";
 import type { RunConfig } from "./backends.ts";
 import { gbps, spmvBytes } from "./timing.ts";
 
@@ -75,7 +75,7 @@ export async function runEigen(
   p: Problem,
   threads: number,
   cfg: RunConfig,
-): Promise<BenchRow> {
+): Promise<CpuBenchRow> {
   const dir = await mkdtemp(join(tmpdir(), "open-swarm-eigen-run-"));
   try {
     const [m, rhs, xOut] = ["A.csr", "b.f64", "x.f64"].map((f) => join(dir, f)) as [string, string, string];

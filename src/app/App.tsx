@@ -2,6 +2,7 @@ import { useStore } from "zustand";
 import type { SwarmStore } from "../state/swarm-store.ts";
 import { routeStore, type Route } from "../state/route-store.ts";
 import { SwarmStoreContext, useSwarm } from "./use-swarm.ts";
+import { JobsStoreContext, VolunteerStoreContext, type JobsStore, type VolunteerStore } from "./use-jobs.ts";
 import { ContributePage } from "./pages/ContributePage.tsx";
 import { DashboardPage } from "./pages/DashboardPage.tsx";
 
@@ -10,24 +11,40 @@ const NAV: readonly { route: Route; href: string; label: string }[] = [
   { route: "dashboard", href: "#/dashboard", label: "Dashboard" },
 ];
 
-export function App({ swarmStore }: { swarmStore: SwarmStore }) {
+export interface AppProps {
+  swarmStore: SwarmStore;
+  /** The requester's job runtime; without it the Dashboard offers only the local solve. */
+  jobsStore?: JobsStore | undefined;
+  /** This tab's volunteer runtime; without it the Contribute view has no Volunteering card. */
+  volunteerStore?: VolunteerStore | undefined;
+}
+
+export function App({ swarmStore, jobsStore, volunteerStore }: AppProps) {
   const route = useStore(routeStore, (s) => s.route);
   return (
     <SwarmStoreContext.Provider value={swarmStore}>
-      <div className="shell">
-        <header className="topbar">
-          <h1>Open-Swarm</h1>
-          <nav>
-            {NAV.map((item) => (
-              <a key={item.route} href={item.href} aria-current={route === item.route ? "page" : undefined}>
-                {item.label}
-              </a>
-            ))}
-          </nav>
-          <ConnectionStatus />
-        </header>
-        <main>{route === "dashboard" ? <DashboardPage /> : <ContributePage />}</main>
-      </div>
+      <JobsStoreContext.Provider value={jobsStore ?? null}>
+        <VolunteerStoreContext.Provider value={volunteerStore ?? null}>
+          <div className="shell">
+            <header className="topbar">
+              <h1>Open-Swarm</h1>
+              <nav>
+                {NAV.map((item) => (
+                  <a
+                    key={item.route}
+                    href={item.href}
+                    aria-current={route === item.route ? "page" : undefined}
+                  >
+                    {item.label}
+                  </a>
+                ))}
+              </nav>
+              <ConnectionStatus />
+            </header>
+            <main>{route === "dashboard" ? <DashboardPage /> : <ContributePage />}</main>
+          </div>
+        </VolunteerStoreContext.Provider>
+      </JobsStoreContext.Provider>
     </SwarmStoreContext.Provider>
   );
 }

@@ -20,3 +20,16 @@ export function downloadSolutionMtx(name: string, x: Float64Array): void {
 export function downloadSolutionJson(name: string, x: Float64Array, meta: Record<string, unknown>): void {
   download(`${name}-x.json`, JSON.stringify({ ...meta, x: Array.from(x) }), "application/json");
 }
+
+/** Every solution of a many-right-hand-side job in one file: `x[k]` solves `A x = b_k`. */
+export function downloadSolutionsJson(
+  name: string,
+  xs: readonly Float64Array[],
+  meta: Record<string, unknown>,
+): void {
+  download(
+    `${name}-x.json`,
+    JSON.stringify({ ...meta, x: xs.map((x) => Array.from(x)) }),
+    "application/json",
+  );
+}

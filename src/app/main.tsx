@@ -5,13 +5,13 @@ import { bindRouteToLocation } from "../state/route-store.ts";
 import { App } from "./App.tsx";
 import "./styles.css";
 
-const { store } = bootSwarm(window);
+const booted = bootSwarm(window);
 bindRouteToLocation(window.location, window);
 
 const rootElement = document.getElementById("root");
 if (!rootElement) throw new Error("index.html has no #root element");
 createRoot(rootElement).render(
   <StrictMode>
-    <App swarmStore={store} />
+    <App swarmStore={booted.store} jobsStore={booted.jobs} volunteerStore={booted.volunteer} />
   </StrictMode>,
 );

@@ -1,8 +1,11 @@
 import { createEphemeralIdentity, loadOrCreateIdentity } from "../core/identity/keystore.ts";
 import { OpenSwarmDb } from "../core/ledger/db.ts";
 import { startSwarm, type Swarm } from "../core/net/swarm.ts";
+import { bootJobs } from "./jobs-boot.ts";
+import type { JobsStore } from "./jobs-store.ts";
 import { createSwarmStore, type SwarmStore } from "./swarm-store.ts";
 import { installTestHook, isTestMode } from "./test-hook.ts";
+import type { VolunteerStore } from "./volunteer-store.ts";
 
 /**
  * One stored identity per browser profile, but several tabs: the directory accepts one session per peer id
@@ -24,6 +27,9 @@ async function holdIdentityLock(locks: LockManager | undefined): Promise<boolean
 export interface BootedSwarm {
   readonly store: SwarmStore;
   readonly ready: Promise<Swarm>;
+  /** This tab's jobs (requester) and contribution (volunteer); their runtimes attach once the swarm runs. */
+  readonly jobs: JobsStore;
+  readonly volunteer: VolunteerStore;
 }
 
 /**
@@ -55,6 +61,7 @@ export function bootSwarm(win: Window = window): BootedSwarm {
   // A start error is reported in the store's lastError; this only keeps it from being an unhandled rejection
   // (whoever awaits `ready` still sees it).
   ready.catch(() => undefined);
-  if (testMode) installTestHook(win, store, ready);
-  return { store, ready };
+  const booted = bootJobs(win, db, ready, { testMode });
+  if (testMode) installTestHook(win, store, ready, booted);
+  return { store, ready, jobs: booted.jobs, volunteer: booted.volunteer };
 }

@@ -1,5 +1,8 @@
 import type { Swarm } from "../core/net/swarm.ts";
+import type { BootedJobs } from "./jobs-boot.ts";
+import type { JobsStore } from "./jobs-store.ts";
 import type { SwarmStore } from "./swarm-store.ts";
+import type { VolunteerStore } from "./volunteer-store.ts";
 
 /**
  * The test hook. With `?test=1` in the page URL, `window.openSwarm` lets Playwright drive this peer through
@@ -17,6 +20,12 @@ import type { SwarmStore } from "./swarm-store.ts";
  *
  * It exposes nothing secret beyond what devtools give the page's user: the private key is non-extractable,
  * and debugSendRaw only lets this tab send garbage it could send anyway. Without ?test=1 debugSendRaw refuses.
+ *
+ * Jobs (issue 4): `window.openSwarm.jobs` / `.volunteer` are the tab's jobs and volunteer stores
+ * (src/state/jobs-types.ts); `await window.openSwarm.jobsReady` waits until both runtimes run.
+ *   const id = await window.openSwarm!.jobs.getState().actions.submit({ name, kind: "multi-rhs", ... });
+ *   window.openSwarm!.jobs.getState().jobs / .units[id] / .volunteers
+ *   window.openSwarm!.volunteer.getState().actions.pause()
  * Node-side code (e2e, bench) gets the `window.openSwarm` type with `import type {} from ".../test-hook.ts"`.
  */
 export interface OpenSwarmTestHook {
@@ -25,6 +34,10 @@ export interface OpenSwarmTestHook {
   readonly swarm: Swarm | null;
   /** Resolves once the swarm started; rejects with the start error. */
   readonly ready: Promise<Swarm>;
+  readonly jobs: JobsStore;
+  readonly volunteer: VolunteerStore;
+  /** Resolves once the requester and volunteer runtimes run. */
+  readonly jobsReady: Promise<void>;
 }
 
 declare global {
@@ -37,12 +50,20 @@ export function isTestMode(search: string): boolean {
   return new URLSearchParams(search).get("test") === "1";
 }
 
-export function installTestHook(win: Window, store: SwarmStore, ready: Promise<Swarm>): void {
+export function installTestHook(
+  win: Window,
+  store: SwarmStore,
+  ready: Promise<Swarm>,
+  jobs: BootedJobs,
+): void {
   win.openSwarm = {
     store,
     get swarm() {
       return store.swarm();
     },
     ready,
+    jobs: jobs.jobs,
+    volunteer: jobs.volunteer,
+    jobsReady: jobs.ready,
   };
 }

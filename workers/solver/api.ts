@@ -5,11 +5,17 @@ import type {
   StageReport,
   StopReason,
 } from "../../src/core/solver/types.ts";
+import type { CsrMatrix } from "../../src/core/sparse/csr.ts";
 
-/** Where the system comes from: Matrix Market text (an upload) or a named generator (poisson2d-300, ...). */
+/**
+ * Where the system comes from: Matrix Market text (an upload), a named generator (poisson2d-300, ...), or an
+ * already decoded and validated CSR matrix with its right-hand side (a swarm work unit; payload.ts checked
+ * it; the caller may transfer the arrays).
+ */
 export type SolveSource =
   | { kind: "matrix-market"; matrixText: string; rhsText?: string; name: string }
-  | { kind: "generated"; name: string };
+  | { kind: "generated"; name: string }
+  | { kind: "csr"; name: string; a: CsrMatrix; b: Float64Array };
 
 export type BackendChoice = "auto" | "js" | "wasm" | "webgpu";
 

@@ -18,6 +18,7 @@ import { signalFromFlag } from "./cancel-flag.ts";
 import { pickCpuKernels } from "./pick-kernels.ts";
 
 function loadSystem(source: SolveSource): { a: CsrMatrix; b: Float64Array; rhsIsAOnes: boolean } {
+  if (source.kind === "csr") return { a: source.a, b: source.b, rhsIsAOnes: false };
   if (source.kind === "generated") {
     const a = generateByName(source.name);
     if (!a) throw Object.assign(new Error(`unknown example "${source.name}"`), { code: "unknown_example" });

@@ -27,7 +27,8 @@ export function ResidualChart({ points, tol }: { points: readonly ResidualPoint[
         ],
         series: [
           {},
-          { label: "residual", stroke: "#2f7cf6", width: 2, points: { show: false } },
+          // uPlot's default shows points only while they are sparse: a job's first reports are visible.
+          { label: "residual", stroke: "#2f7cf6", width: 2, points: { size: 5 } },
           { label: "tolerance", stroke: "#22a05b", dash: [6, 4], width: 1, points: { show: false } },
         ],
         legend: { show: true },

@@ -1,25 +1,7 @@
 import { useState, type FormEvent } from "react";
 import type { BackendChoice, SolveJobOptions, SolveSource } from "../../../workers/solver/api.ts";
 import type { MethodName } from "../../core/solver/types.ts";
-
-/** Generated examples (SuiteSparse files are not redistributed with the app: upload one instead). */
-export const EXAMPLES = [
-  { name: "poisson2d-100", label: "2D Poisson 100×100 (n = 10,000)" },
-  { name: "poisson2d-300", label: "2D Poisson 300×300 (n = 90,000)" },
-  { name: "poisson2d-1000", label: "2D Poisson 1000×1000 (n = 1,000,000)" },
-  { name: "poisson3d-30", label: "3D Poisson 30³ (n = 27,000)" },
-  { name: "poisson3d-100", label: "3D Poisson 100³ (n = 1,000,000)" },
-] as const;
-
-const METHODS: readonly { value: MethodName; label: string }[] = [
-  { value: "hybrid", label: "hybrid (inspects the matrix, adapts)" },
-  { value: "cg", label: "CG + Jacobi" },
-  { value: "bicgstab", label: "BiCGSTAB" },
-  { value: "gmres", label: "GMRES(30) + ILU(0)" },
-  { value: "jacobi", label: "Jacobi" },
-  { value: "gauss_seidel", label: "Gauss–Seidel" },
-  { value: "direct", label: "direct sparse LU" },
-];
+import { EXAMPLES, MAX_UPLOAD_BYTES, METHODS, parseSolveLimits } from "../solve-choices.ts";
 
 const BACKENDS: readonly { value: BackendChoice; label: string }[] = [
   { value: "auto", label: "auto (wasm, threads by size)" },
@@ -27,9 +9,6 @@ const BACKENDS: readonly { value: BackendChoice; label: string }[] = [
   { value: "js", label: "js (f64 reference)" },
   { value: "webgpu", label: "WebGPU (f32 + f64 refinement)" },
 ];
-
-/** A large upload is read as text; V8 strings top out near 512 MiB, so refuse well before. */
-const MAX_UPLOAD_BYTES = 400 * 1024 * 1024;
 
 export function SolveForm({
   disabled,
@@ -51,16 +30,12 @@ export function SolveForm({
   async function submit(event: FormEvent) {
     event.preventDefault();
     setFormError(null);
-    const tolValue = Number(tol);
-    const maxIterValue = Number(maxIter);
-    if (!(tolValue > 0 && tolValue < 1))
-      return setFormError("tolerance must be a number between 0 and 1, e.g. 1e-8");
-    if (!Number.isInteger(maxIterValue) || maxIterValue < 1)
-      return setFormError("max iterations must be a positive integer");
+    const limits = parseSolveLimits(tol, maxIter);
+    if (!limits.ok) return setFormError(limits.message);
     const options: SolveJobOptions = {
       method,
-      tol: tolValue,
-      maxIter: maxIterValue,
+      tol: limits.tol,
+      maxIter: limits.maxIter,
       backend,
       updateEvery: 10,
     };

@@ -1,6 +1,8 @@
 import { useSwarm } from "../use-swarm.ts";
 import { CapabilitiesCard } from "../components/CapabilitiesCard.tsx";
 import { PeerList } from "../components/PeerList.tsx";
+import { VolunteeringCard } from "../components/volunteer/VolunteeringCard.tsx";
+import { useHasVolunteer } from "../use-jobs.ts";
 
 /** The landing page: what this tab is, what it can do, and who else is online. */
 export function ContributePage() {
@@ -9,6 +11,7 @@ export function ContributePage() {
   const peers = useSwarm((s) => s.peers);
   const counters = useSwarm((s) => s.counters);
   const lastError = useSwarm((s) => s.lastError);
+  const hasVolunteer = useHasVolunteer();
 
   return (
     <>
@@ -20,6 +23,11 @@ export function ContributePage() {
         <p className="error" role="alert">
           {lastError}
         </p>
+      )}
+      {hasVolunteer && (
+        <div style={{ marginBottom: 16 }}>
+          <VolunteeringCard />
+        </div>
       )}
       <div className="grid">
         <section className="card" data-testid="self">

@@ -4,6 +4,10 @@ import { createLocalSolveStore } from "../../state/local-solve-store.ts";
 import { SolverClient } from "../../state/solver-client.ts";
 import { SolveForm } from "../components/SolveForm.tsx";
 import { SolveRun } from "../components/SolveRun.tsx";
+import { JobDetail } from "../components/jobs/JobDetail.tsx";
+import { JobList } from "../components/jobs/JobList.tsx";
+import { SubmitJobForm } from "../components/jobs/SubmitJobForm.tsx";
+import { useHasJobs } from "../use-jobs.ts";
 
 // One solver worker per page, created on first use of the dashboard.
 let sharedStore: ReturnType<typeof createLocalSolveStore> | null = null;
@@ -12,13 +16,33 @@ function localSolveStore() {
   return sharedStore;
 }
 
-/** The requester's side: submit a solve and watch it run in this tab's solver worker. */
+/**
+ * The requester's side: submit a job to the swarm and watch volunteers compute it (when the job runtime is
+ * present), or solve in this tab's own solver worker.
+ */
 export function DashboardPage() {
+  const hasJobs = useHasJobs();
+  return (
+    <div className="stack">
+      {hasJobs && (
+        <>
+          <SubmitJobForm />
+          <JobList />
+          <JobDetail />
+          <h2 className="section-title">Solve in this tab (no swarm)</h2>
+        </>
+      )}
+      <LocalSolve />
+    </div>
+  );
+}
+
+function LocalSolve() {
   const store = useMemo(localSolveStore, []);
   const running = useStore(store, (s) => s.status === "running");
   const [tol, setTol] = useState(1e-8);
   return (
-    <div style={{ display: "grid", gap: 16 }}>
+    <>
       <SolveForm
         disabled={running}
         onSubmit={(source, options) => {
@@ -27,6 +51,6 @@ export function DashboardPage() {
         }}
       />
       <SolveRun store={store} tol={tol} />
-    </div>
+    </>
   );
 }

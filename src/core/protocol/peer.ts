@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { PEER_ID_PATTERN } from "../identity/identity.ts";
+import { JOB_MESSAGE_SHAPES } from "../jobs/messages.ts";
 
 /**
  * The peer-to-peer channel: every message two peers exchange over their WebRTC data channel, as a JSON
@@ -125,7 +126,18 @@ export const noteBodySchema = z.strictObject({
   text: z.string().max(MAX_NOTE_CHARS),
 });
 
-export const signedBodySchema = z.discriminatedUnion("type", [noteBodySchema]);
+/** Work units (jobs/messages.ts): requester → volunteer assign/cancel; volunteer → requester the rest. The
+ *  receiver takes the volunteer's identity from the verified envelope's `from`, never from a body field. */
+const jobBodySchemas = [
+  z.strictObject({ ...signedBodyHeader, ...JOB_MESSAGE_SHAPES["unit-assign"] }),
+  z.strictObject({ ...signedBodyHeader, ...JOB_MESSAGE_SHAPES["unit-cancel"] }),
+  z.strictObject({ ...signedBodyHeader, ...JOB_MESSAGE_SHAPES["unit-heartbeat"] }),
+  z.strictObject({ ...signedBodyHeader, ...JOB_MESSAGE_SHAPES["unit-progress"] }),
+  z.strictObject({ ...signedBodyHeader, ...JOB_MESSAGE_SHAPES["unit-result"] }),
+  z.strictObject({ ...signedBodyHeader, ...JOB_MESSAGE_SHAPES["unit-error"] }),
+] as const;
+
+export const signedBodySchema = z.discriminatedUnion("type", [noteBodySchema, ...jobBodySchemas]);
 
 export type SignedBody = z.infer<typeof signedBodySchema>;
 /** What a caller provides; the envelope code adds `to`, `atMs` and `nonce`. */

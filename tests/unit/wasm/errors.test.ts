@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SolverError } from "../../../src/core/solver/errors.ts";
 import { createJsKernels } from "../../../src/core/solver/js-kernels.ts";
+import { solve } from "../../../src/core/solver/solve.ts";
 import { poisson2d } from "../../../src/core/sparse/generators.ts";
 import { createWasmKernelsOn } from "../../../workers/solver/wasm/core.ts";
 import { createWasmKernels, WasmKernelError } from "../../../workers/solver/wasm/index.ts";
@@ -72,10 +73,12 @@ describe("wasm kernels refuse bad calls with a specific code", () => {
     expect(codeOf(() => k.vector(2.5))).toBe("invalid_option");
   });
 
-  it("invalid thread counts", async () => {
+  it("invalid thread counts and memory sizes", async () => {
     for (const threads of [0, 1.5, 65, Number.NaN]) {
       expect(await asyncCodeOf(createWasmKernels({ threads }))).toBe("invalid_option");
     }
+    expect(await asyncCodeOf(createWasmKernels({ memoryBytes: -1 }))).toBe("invalid_option");
+    expect(await asyncCodeOf(createWasmKernels({ memoryBytes: Number.NaN }))).toBe("invalid_option");
   });
 
   it("calls after dispose", async () => {
@@ -95,7 +98,10 @@ describe("wasm kernels without shared memory or blocking (as on a page that is n
   });
 
   it("runs single-threaded on non-shared memory and refuses to grow once vectors exist", async () => {
-    const k = await createWasmKernelsOn({ ...node, sharedMemory: false }, { threads: 2 });
+    const k = await createWasmKernelsOn(
+      { ...node, sharedMemory: false },
+      { threads: 2, memoryBytes: 1 << 20 },
+    );
     expect(k.threads).toBe(1);
     expect(k.sharedMemory).toBe(false);
     // Matrix first: it reserves room for a solver's vectors, so this works.
@@ -107,6 +113,16 @@ describe("wasm kernels without shared memory or blocking (as on a page that is n
     k.spmv(ka, x, y);
     expect(y[0]).toBe(2); // corner row of the 5-point Laplacian: 4 − 1 − 1
     expect(codeOf(() => k.vector(50_000_000))).toBe("memory_fixed");
+    k.dispose();
+  });
+
+  it("starts large enough by default that solve() (vectors first, then the matrix) works", async () => {
+    const k = await createWasmKernelsOn({ ...node, sharedMemory: false }, {});
+    const a = poisson2d(200);
+    const b = new Float64Array(a.rows).fill(1);
+    const r = solve(a, b, { method: "cg", preconditioner: "jacobi", tol: 1e-8, maxIter: 2000 }, k);
+    expect(r.converged).toBe(true);
+    expect(r.backend).toBe("wasm");
     k.dispose();
   });
 

@@ -11,7 +11,11 @@ export interface WasmKernelsOptions {
   /** Threads including the caller (default 1). More than 1 needs shared memory and a thread that may
    *  block (a worker, or Node); otherwise the instance runs on the caller alone (see `threads`). */
   threads?: number;
-  /** Initial memory; only matters for non-shared memory, which cannot grow once vectors exist. */
+  /**
+   * Initial memory. Shared memory grows as needed (default 1 MiB). Non-shared memory (page not
+   * crossOriginIsolated) cannot grow once vectors exist, so it starts large: default 256 MiB (fewer if
+   * the runtime refuses), pages the OS only commits when touched.
+   */
   memoryBytes?: number;
 }
 
@@ -29,6 +33,9 @@ const RESERVED_LOW_BYTES = 1024; // pointer 0 means "none" (dinv), so nothing li
 const HELPER_START_TIMEOUT_MS = 30_000;
 /** Maximum memory sizes tried in turn: a shared memory reserves its maximum up front. */
 const MAX_PAGES_TRIED = [65536, 32768, 16384, 4096];
+const SHARED_INITIAL_BYTES = 1 << 20;
+/** Non-shared initial sizes tried in turn when memoryBytes is not given. */
+const SINGLE_INITIAL_BYTES_TRIED = [256 << 20, 64 << 20, 16 << 20];
 
 function checkThreads(threads: number): void {
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
@@ -39,15 +46,17 @@ function checkThreads(threads: number): void {
   }
 }
 
-function createMemory(shared: boolean, initialBytes: number): WebAssembly.Memory {
-  const initial = Math.max(1, Math.ceil(initialBytes / 65536));
+function createMemory(shared: boolean, initialBytesTried: readonly number[]): WebAssembly.Memory {
   let last: unknown = null;
-  for (const maximum of MAX_PAGES_TRIED) {
-    if (maximum < initial) break;
-    try {
-      return new WebAssembly.Memory({ initial, maximum, shared });
-    } catch (e) {
-      last = e;
+  for (const initialBytes of initialBytesTried) {
+    const initial = Math.max(1, Math.ceil(initialBytes / 65536));
+    for (const maximum of MAX_PAGES_TRIED) {
+      if (maximum < initial) break;
+      try {
+        return new WebAssembly.Memory({ initial, maximum, shared });
+      } catch (e) {
+        last = e;
+      }
     }
   }
   throw new WasmKernelError(
@@ -92,14 +101,21 @@ export async function createWasmKernelsOn(
 ): Promise<WasmKernels> {
   const asked = opts.threads ?? 1;
   checkThreads(asked);
-  const memoryBytes = opts.memoryBytes ?? 1 << 20;
-  if (!Number.isFinite(memoryBytes) || memoryBytes < 0 || memoryBytes > 2 ** 32) {
-    throw new WasmKernelError("invalid_option", `memoryBytes must be in [0, 4 GiB], got ${memoryBytes}`);
-  }
   const shared = platform.sharedMemory;
+  const askedBytes = opts.memoryBytes;
+  if (askedBytes !== undefined && !(askedBytes >= 0 && askedBytes <= 2 ** 32)) {
+    throw new WasmKernelError("invalid_option", `memoryBytes must be in [0, 4 GiB], got ${askedBytes}`);
+  }
+  const floor = RESERVED_LOW_BYTES + CTRL_BYTES;
+  const initialTried =
+    askedBytes !== undefined
+      ? [Math.max(askedBytes, floor)]
+      : shared
+        ? [SHARED_INITIAL_BYTES]
+        : SINGLE_INITIAL_BYTES_TRIED;
   const threads = shared && platform.canBlock ? asked : 1;
   const module = await platform.compile(shared ? "shared" : "single");
-  const memory = createMemory(shared, Math.max(memoryBytes, RESERVED_LOW_BYTES + CTRL_BYTES));
+  const memory = createMemory(shared, initialTried);
   const ex = await instantiate(module, memory);
   const heap = new WasmHeap(memory, shared, RESERVED_LOW_BYTES);
   const ctrl = heap.alloc(CTRL_BYTES);

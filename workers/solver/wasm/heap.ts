@@ -21,7 +21,7 @@ export class WasmHeap {
   /** Every ArrayBuffer/SharedArrayBuffer object `memory.buffer` has returned: a shared memory hands out
    *  a new buffer object after each growth, all aliasing the same bytes. */
   private readonly buffers = new Set<ArrayBufferLike>();
-  private onGrowHandlers: (() => void)[] = [];
+  private readonly onGrowHandlers: (() => void)[] = [];
   /** Views handed out by issueF64: the fast path of `owns` (reading `.buffer` of a view on shared
    *  memory costs tens of ns, on every kernel call). */
   private readonly issued = new WeakSet<ArrayBufferView>();
@@ -31,10 +31,6 @@ export class WasmHeap {
     this.shared = shared;
     this.top = alignUp(baseBytes);
     this.buffers.add(memory.buffer);
-  }
-
-  get capacityBytes(): number {
-    return this.memory.buffer.byteLength;
   }
 
   get usedBytes(): number {

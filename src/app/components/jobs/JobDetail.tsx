@@ -1,0 +1,104 @@
+import { useMemo, useState } from "react";
+import type { ResidualPoint, UnitView, VolunteerStatsView } from "../../../state/jobs-types.ts";
+import { formatDuration, formatResidual, formatTimestamp } from "../../format.ts";
+import { useJobs } from "../../use-jobs.ts";
+import { ResidualChart } from "../ResidualChart.tsx";
+import { StatusBadge } from "../StatusBadge.tsx";
+import { JobVolunteers } from "./JobVolunteers.tsx";
+import { SolutionDownloads } from "./SolutionDownloads.tsx";
+import { UnitTable } from "./UnitTable.tsx";
+
+// Stable empties: a selector returning a fresh [] would re-render forever.
+const NO_UNITS: readonly UnitView[] = [];
+const NO_POINTS: readonly ResidualPoint[] = [];
+
+/** The selected job, live: progress, units and their verification, residual chart, volunteers, downloads. */
+export function JobDetail() {
+  const job = useJobs((s) => s.jobs.find((j) => j.id === s.selectedJobId) ?? null);
+  const units = useJobs((s) =>
+    s.selectedJobId === null ? NO_UNITS : (s.units[s.selectedJobId] ?? NO_UNITS),
+  );
+  const history = useJobs((s) =>
+    s.selectedJobId === null ? NO_POINTS : (s.residualHistory[s.selectedJobId] ?? NO_POINTS),
+  );
+  const allVolunteers = useJobs((s) => s.volunteers);
+  const cancel = useJobs((s) => s.actions.cancel);
+  const [cancelError, setCancelError] = useState<string | null>(null);
+
+  // The volunteers that hold or held a unit of this job (a unit keeps the id of whoever computed it).
+  const volunteers = useMemo<readonly VolunteerStatsView[]>(() => {
+    const ids = new Set(units.flatMap((u) => (u.volunteerId === null ? [] : [u.volunteerId])));
+    return allVolunteers.filter((v) => ids.has(v.peerId));
+  }, [units, allVolunteers]);
+
+  if (!job) return null;
+  const fraction = job.unitsTotal > 0 ? job.unitsDone / job.unitsTotal : 0;
+
+  async function onCancel(jobId: string) {
+    setCancelError(null);
+    try {
+      await cancel(jobId);
+    } catch (e) {
+      setCancelError(e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  return (
+    <section className="card" data-testid="job-detail" data-job-id={job.id} data-status={job.status}>
+      <h2>
+        {job.name} · {job.kind} · <StatusBadge status={job.status} testId="job-detail-status" />
+      </h2>
+      <progress value={fraction} max={1} aria-label="job progress" data-testid="job-progress" />
+      <div className="row" style={{ justifyContent: "space-between" }}>
+        <span className="muted" data-testid="job-units-summary">
+          {job.unitsDone} of {job.unitsTotal} units verified
+          {job.unitsFailed > 0 ? ` · ${job.unitsFailed} failed` : ""}
+        </span>
+        {job.status === "running" && (
+          <button type="button" onClick={() => void onCancel(job.id)} data-testid="job-cancel">
+            Cancel job
+          </button>
+        )}
+      </div>
+      {job.error && (
+        <p className="error" role="alert" data-testid="job-error">
+          {job.error}
+        </p>
+      )}
+      {cancelError && (
+        <p className="error" role="alert">
+          cancel failed: {cancelError}
+        </p>
+      )}
+      <dl className="kv" style={{ marginTop: 12 }}>
+        <dt>System</dt>
+        <dd>
+          n = {job.n.toLocaleString()}, nnz = {job.nnz.toLocaleString()}, {job.rhsCount} right-hand side
+          {job.rhsCount === 1 ? "" : "s"}
+        </dd>
+        <dt>Method</dt>
+        <dd>
+          {job.method}, tolerance {job.tol.toExponential(0)}
+        </dd>
+        <dt>Worst certified residual</dt>
+        <dd data-testid="job-worst-residual">{formatResidual(job.worstRelResidual)}</dd>
+        <dt>Created</dt>
+        <dd>
+          {formatTimestamp(job.createdAtMs)}
+          {job.finishedAtMs !== null &&
+            ` · finished after ${formatDuration(job.finishedAtMs - job.createdAtMs)}`}
+        </dd>
+        <dt>Job id</dt>
+        <dd className="mono">{job.id}</dd>
+      </dl>
+      <h3>Work units</h3>
+      <UnitTable units={units} />
+      <h3>Residual vs iteration</h3>
+      <ResidualChart key={`chart-${job.id}`} points={history} tol={job.tol} />
+      <h3>Volunteers on this job</h3>
+      <JobVolunteers volunteers={volunteers} />
+      <h3>Solution</h3>
+      <SolutionDownloads key={`downloads-${job.id}`} job={job} />
+    </section>
+  );
+}

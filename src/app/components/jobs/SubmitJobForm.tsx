@@ -1,0 +1,263 @@
+import { useState, type FormEvent } from "react";
+import type { MethodName } from "../../../core/solver/types.ts";
+import { EXAMPLES, METHODS } from "../../solve-choices.ts";
+import { useJobs } from "../../use-jobs.ts";
+import {
+  buildSubmission,
+  jobKindFor,
+  MAX_BLOCKS,
+  MAX_RANDOM_RHS,
+  type JobFormValues,
+} from "./job-submission.ts";
+
+const INITIAL: JobFormValues = {
+  name: "",
+  source: "generated",
+  generatedName: EXAMPLES[0].name,
+  matrixFile: null,
+  rhsFiles: [],
+  rhsMode: "ones",
+  randomCount: "8",
+  method: "hybrid",
+  tol: "1e-8",
+  maxIter: "20000",
+  distribute: false,
+  blocks: "2",
+};
+
+/**
+ * The main flow of the Dashboard: describe a system and hand it to the swarm. Labels avoid the words the
+ * local "Solve in this tab" form uses ("example", "upload .mtx", "backend") so both can share the page.
+ */
+export function SubmitJobForm() {
+  const submit = useJobs((s) => s.actions.submit);
+  const select = useJobs((s) => s.actions.select);
+  const lastError = useJobs((s) => s.lastError);
+  const [values, setValues] = useState<JobFormValues>(INITIAL);
+  const [formError, setFormError] = useState<string | null>(null);
+  const [submitting, setSubmitting] = useState(false);
+  const set = (patch: Partial<JobFormValues>) => setValues((v) => ({ ...v, ...patch }));
+
+  const uploadedRhs = values.source === "upload" ? values.rhsFiles.length : 0;
+  const rhsCount =
+    uploadedRhs > 0 ? uploadedRhs : values.rhsMode === "random" ? Number(values.randomCount) || 0 : 1;
+
+  async function onSubmit(event: FormEvent) {
+    event.preventDefault();
+    setFormError(null);
+    setSubmitting(true);
+    try {
+      const built = await buildSubmission(values);
+      if (!built.ok) return setFormError(built.message);
+      const jobId = await submit(built.submission);
+      select(jobId);
+    } catch (error) {
+      setFormError(error instanceof Error ? error.message : String(error));
+    } finally {
+      setSubmitting(false);
+    }
+  }
+
+  return (
+    <form className="card" onSubmit={onSubmit} data-testid="job-form">
+      <h2>Submit to the swarm</h2>
+      <p className="muted" style={{ marginTop: 0 }}>
+        The system is split into work units that volunteers compute; every result is accepted only after this
+        tab recomputes its residual in f64.
+      </p>
+      <div className="row">
+        <label className="inline">
+          <input
+            type="radio"
+            name="job-source"
+            checked={values.source === "generated"}
+            onChange={() => set({ source: "generated" })}
+          />
+          generated
+        </label>
+        <label className="inline">
+          <input
+            type="radio"
+            name="job-source"
+            data-testid="job-source-upload"
+            checked={values.source === "upload"}
+            onChange={() => set({ source: "upload" })}
+          />
+          uploaded files
+        </label>
+      </div>
+      {values.source === "generated" ? (
+        <select
+          aria-label="generated system"
+          data-testid="job-generated"
+          value={values.generatedName}
+          onChange={(e) => set({ generatedName: e.target.value })}
+        >
+          {EXAMPLES.map((ex) => (
+            <option key={ex.name} value={ex.name}>
+              {ex.label}
+            </option>
+          ))}
+        </select>
+      ) : (
+        <div className="row">
+          <label>
+            A (.mtx)
+            <br />
+            <input
+              type="file"
+              accept=".mtx,text/plain"
+              data-testid="job-matrix-file"
+              onChange={(e) => set({ matrixFile: e.target.files?.[0] ?? null })}
+            />
+          </label>
+          <label>
+            right-hand sides (.mtx arrays, optional; several files → one solve each)
+            <br />
+            <input
+              type="file"
+              accept=".mtx,text/plain"
+              multiple
+              data-testid="job-rhs-files"
+              onChange={(e) => set({ rhsFiles: Array.from(e.target.files ?? []) })}
+            />
+          </label>
+        </div>
+      )}
+      {uploadedRhs > 0 ? (
+        <p className="muted">
+          {uploadedRhs} uploaded right-hand side{uploadedRhs === 1 ? "" : "s"}
+        </p>
+      ) : (
+        <div className="row">
+          <label className="inline">
+            <input
+              type="radio"
+              name="job-rhs"
+              checked={values.rhsMode === "ones"}
+              onChange={() => set({ rhsMode: "ones" })}
+            />
+            b = A·1
+          </label>
+          <label className="inline">
+            <input
+              type="radio"
+              name="job-rhs"
+              data-testid="job-rhs-random"
+              checked={values.rhsMode === "random"}
+              onChange={() => set({ rhsMode: "random" })}
+            />
+            random right-hand sides:
+          </label>
+          <input
+            type="number"
+            aria-label="number of random right-hand sides"
+            data-testid="job-random-count"
+            min={1}
+            max={MAX_RANDOM_RHS}
+            value={values.randomCount}
+            disabled={values.rhsMode !== "random"}
+            onChange={(e) => set({ randomCount: e.target.value })}
+            style={{ width: 80 }}
+          />
+        </div>
+      )}
+      <div className="row">
+        <label>
+          solver
+          <br />
+          <select
+            aria-label="swarm solver method"
+            data-testid="job-method"
+            value={values.method}
+            onChange={(e) => set({ method: e.target.value as MethodName })}
+          >
+            {METHODS.map((m) => (
+              <option key={m.value} value={m.value}>
+                {m.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          tolerance
+          <br />
+          <input
+            type="text"
+            aria-label="swarm tolerance"
+            data-testid="job-tol"
+            value={values.tol}
+            size={8}
+            onChange={(e) => set({ tol: e.target.value })}
+          />
+        </label>
+        <label>
+          max iterations
+          <br />
+          <input
+            type="number"
+            aria-label="swarm max iterations"
+            data-testid="job-max-iter"
+            value={values.maxIter}
+            min={1}
+            onChange={(e) => set({ maxIter: e.target.value })}
+          />
+        </label>
+        <label>
+          job name
+          <br />
+          <input
+            type="text"
+            aria-label="job name"
+            data-testid="job-name"
+            placeholder="from the matrix"
+            value={values.name}
+            onChange={(e) => set({ name: e.target.value })}
+          />
+        </label>
+      </div>
+      <div className="row">
+        <label className="inline">
+          <input
+            type="checkbox"
+            data-testid="job-distribute"
+            checked={values.distribute}
+            onChange={(e) => set({ distribute: e.target.checked })}
+          />
+          distribute across volunteers (row blocks)
+        </label>
+        <input
+          type="number"
+          aria-label="row blocks"
+          data-testid="job-blocks"
+          min={2}
+          max={MAX_BLOCKS}
+          value={values.blocks}
+          disabled={!values.distribute}
+          onChange={(e) => set({ blocks: e.target.value })}
+          style={{ width: 70 }}
+        />
+      </div>
+      <div className="row" style={{ marginTop: 12 }}>
+        <button type="submit" className="primary" disabled={submitting} data-testid="job-submit">
+          {submitting ? "Submitting…" : "Submit to the swarm"}
+        </button>
+        <span className="muted" data-testid="job-kind-preview">
+          {jobKindFor(values.distribute, rhsCount)}
+          {rhsCount > 1 ? ` · ${rhsCount} right-hand sides` : ""}
+          {values.distribute ? ` · ${values.blocks} row blocks` : ""}
+        </span>
+      </div>
+      {formError && (
+        <p className="error" role="alert" data-testid="job-form-error">
+          {formError}
+        </p>
+      )}
+      {lastError && lastError !== formError && (
+        <p className="error" role="alert" data-testid="jobs-error">
+          {lastError}
+        </p>
+      )}
+    </form>
+  );
+}

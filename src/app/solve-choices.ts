@@ -1,0 +1,37 @@
+import type { MethodName } from "../core/solver/types.ts";
+
+/** Generated examples (SuiteSparse files are not redistributed with the app: upload one instead). */
+export const EXAMPLES = [
+  { name: "poisson2d-100", label: "2D Poisson 100×100 (n = 10,000)" },
+  { name: "poisson2d-300", label: "2D Poisson 300×300 (n = 90,000)" },
+  { name: "poisson2d-1000", label: "2D Poisson 1000×1000 (n = 1,000,000)" },
+  { name: "poisson3d-30", label: "3D Poisson 30³ (n = 27,000)" },
+  { name: "poisson3d-100", label: "3D Poisson 100³ (n = 1,000,000)" },
+] as const;
+
+export const METHODS: readonly { value: MethodName; label: string }[] = [
+  { value: "hybrid", label: "hybrid (inspects the matrix, adapts)" },
+  { value: "cg", label: "CG + Jacobi" },
+  { value: "bicgstab", label: "BiCGSTAB" },
+  { value: "gmres", label: "GMRES(30) + ILU(0)" },
+  { value: "jacobi", label: "Jacobi" },
+  { value: "gauss_seidel", label: "Gauss–Seidel" },
+  { value: "direct", label: "direct sparse LU" },
+];
+
+/** A large upload is read as text; V8 strings top out near 512 MiB, so refuse well before. */
+export const MAX_UPLOAD_BYTES = 400 * 1024 * 1024;
+
+/** Parses the tolerance and iteration fields shared by both solve forms; a message on bad input. */
+export function parseSolveLimits(
+  tol: string,
+  maxIter: string,
+): { ok: true; tol: number; maxIter: number } | { ok: false; message: string } {
+  const tolValue = Number(tol);
+  const maxIterValue = Number(maxIter);
+  if (!(tolValue > 0 && tolValue < 1))
+    return { ok: false, message: "tolerance must be a number between 0 and 1, e.g. 1e-8" };
+  if (!Number.isInteger(maxIterValue) || maxIterValue < 1)
+    return { ok: false, message: "max iterations must be a positive integer" };
+  return { ok: true, tol: tolValue, maxIter: maxIterValue };
+}

@@ -1,0 +1,58 @@
+import type { RowPartition } from "../jobs/partition.ts";
+
+/** A full iterate whose blocks all come from the same iteration: safe to restart the recurrence from. */
+export interface Checkpoint {
+  readonly iteration: number;
+  readonly x: Float64Array;
+}
+
+/**
+ * Collects x blocks sent with a checkpoint request and commits the iterate once every block of the same
+ * iteration is in. Until then the previous committed checkpoint stays the one to restart from.
+ */
+export class CheckpointStore {
+  private committedCp: Checkpoint;
+  private pending: { iteration: number; x: Float64Array; have: Set<number> } | null = null;
+
+  constructor(
+    private readonly partition: RowPartition,
+    x0: Float64Array,
+  ) {
+    this.committedCp = { iteration: 0, x: x0.slice() };
+  }
+
+  get committed(): Checkpoint {
+    return this.committedCp;
+  }
+
+  /** Returns true when this block completed a checkpoint. Blocks of another iteration replace a stale pending one. */
+  add(block: number, iteration: number, xBlock: Float64Array): boolean {
+    const b = this.partition.blocks[block];
+    if (
+      b === undefined ||
+      xBlock.length !== b.rowEnd - b.rowStart ||
+      iteration <= this.committedCp.iteration
+    ) {
+      return false;
+    }
+    if (this.pending?.iteration !== iteration) {
+      this.pending = { iteration, x: new Float64Array(this.partition.rows), have: new Set() };
+    }
+    this.pending.x.set(xBlock, b.rowStart);
+    this.pending.have.add(block);
+    if (this.pending.have.size < this.partition.blocks.length) return false;
+    this.committedCp = { iteration, x: this.pending.x };
+    this.pending = null;
+    return true;
+  }
+
+  /** Drops a partly collected checkpoint (after a failover it can never complete). */
+  dropPending(): void {
+    this.pending = null;
+  }
+
+  blockOf(block: number): Float64Array<ArrayBuffer> {
+    const b = this.partition.blocks[block]!;
+    return this.committedCp.x.slice(b.rowStart, b.rowEnd);
+  }
+}

@@ -1,0 +1,340 @@
+import type { CsrMatrix } from "../sparse/csr.ts";
+import { JobError } from "../jobs/errors.ts";
+import { partitionRows } from "../jobs/partition.ts";
+import type { RowPartition } from "../jobs/partition.ts";
+import { relativeResidual } from "../solver/certificate.ts";
+import { buildBlockData } from "./block-data.ts";
+import { CheckpointStore } from "./checkpoint.ts";
+import type { Checkpoint } from "./checkpoint.ts";
+import { DISTRIBUTED_PROTOCOL_VERSION, fromWorkerSchema } from "./messages.ts";
+import type {
+  BlockData,
+  BlockPreconditionerName,
+  DistributedMethod,
+  FromWorker,
+  HaloPart,
+  ToWorker,
+} from "./messages.ts";
+import { scalarRuleFor } from "./scalar-rules.ts";
+import type { ScalarRule } from "./scalar-rules.ts";
+
+export interface DistributedOptions {
+  method: DistributedMethod;
+  /** Local preconditioner of each diagonal block; default ic0 for pcg, ilu0 for bicgstab. */
+  preconditioner?: BlockPreconditionerName;
+  tol: number;
+  maxIter: number;
+  /** Collect a consistent x every this many iterations (default 10); 0 = only at the start. */
+  checkpointEvery?: number;
+  /** "coordinator": workers send halo parts here to be forwarded; "peer": the transport delivers them. */
+  haloRouting?: "coordinator" | "peer";
+  /** Restarts allowed when the recursive residual claims convergence the certificate denies (default 5). */
+  maxDriftRestarts?: number;
+  x0?: Float64Array;
+  onIteration?: (iteration: number, relResidual: number) => void;
+}
+
+export type DistributedStopReason = "converged" | "max-iterations" | "breakdown" | "worker-error";
+
+export interface DistributedResult {
+  x: Float64Array;
+  converged: boolean;
+  reason: DistributedStopReason;
+  /** Certificate ‖b − A x‖/‖b‖ computed by the coordinator in f64 from the gathered x. */
+  relResidual: number;
+  /** Updates applied in total, including those lost to a failover rollback. */
+  iterations: number;
+  failovers: number;
+  driftRestarts: number;
+  /** Recursive ‖r‖/‖b‖ per iteration as the workers reported it (index = iteration). */
+  residualHistory: number[];
+  label: string;
+  /** Local preconditioner each block actually used (from the gather; empty if the solve ended without one). */
+  blockPreconditioners: string[];
+  detail?: string;
+}
+
+export interface Outgoing {
+  readonly to: number;
+  readonly message: ToWorker;
+}
+
+type State = "idle" | "running" | "gathering" | "done";
+
+/**
+ * The requester's side of a distributed solve: partitions A, hands out BlockData, sums the workers'
+ * partials in block order (so the result does not depend on arrival order), broadcasts the scalars,
+ * routes halos (unless the transport routes them peer to peer), keeps the last consistent checkpoint and
+ * restarts from it when a worker is lost, and certifies the gathered x. Every method returns the
+ * messages to send; nothing here knows about the transport.
+ */
+export class Coordinator {
+  readonly partition: RowPartition;
+  readonly label: string;
+  private readonly rule: ScalarRule;
+  private readonly checkpoints: CheckpointStore;
+  private readonly bNorm: number;
+  private readonly every: number;
+  private state: State = "idle";
+  private epoch = 0;
+  private iterations = 0;
+  private failovers = 0;
+  private driftRestarts = 0;
+  private checkpointAsked = false;
+  private stopReason: DistributedStopReason = "converged";
+  private detail: string | undefined;
+  private readonly history: number[] = [];
+  private halos = new Map<number, HaloPart[]>();
+  private haloSeq = -1;
+  private dots: (readonly number[] | undefined)[] = [];
+  private gathered: (Float64Array | undefined)[] = [];
+  private preconditioners: string[] = [];
+  private finalResult: DistributedResult | null = null;
+
+  constructor(
+    readonly a: CsrMatrix,
+    readonly b: Float64Array,
+    k: number,
+    readonly options: DistributedOptions,
+  ) {
+    if (b.length !== a.rows)
+      throw new JobError("invalid-spec", `b has ${b.length} entries, A has ${a.rows} rows`);
+    if (options.x0 !== undefined && options.x0.length !== a.rows) {
+      throw new JobError("invalid-spec", `x0 has ${options.x0.length} entries, A has ${a.rows} rows`);
+    }
+    if (!(options.tol > 0) || !Number.isInteger(options.maxIter) || options.maxIter < 1) {
+      throw new JobError("invalid-spec", `tol ${options.tol} must be > 0 and maxIter ${options.maxIter} ≥ 1`);
+    }
+    this.partition = partitionRows(a, k); // throws JobError("invalid-partition") for a bad k
+    this.rule = scalarRuleFor(options.method);
+    const x0 = options.x0 ?? new Float64Array(a.rows);
+    this.checkpoints = new CheckpointStore(this.partition, x0);
+    let bb = 0;
+    for (let i = 0; i < b.length; i++) bb += b[i]! * b[i]!;
+    this.bNorm = Math.sqrt(bb);
+    this.every = options.checkpointEvery ?? 10;
+    const pre = options.preconditioner ?? (options.method === "pcg" ? "ic0" : "ilu0");
+    this.label = `distributed-${options.method}+block-${pre}(k=${k})`;
+  }
+
+  get blocks(): number {
+    return this.partition.blocks.length;
+  }
+  get iteration(): number {
+    return this.iterations;
+  }
+  get checkpoint(): Checkpoint {
+    return this.checkpoints.committed;
+  }
+  get result(): DistributedResult | null {
+    return this.finalResult;
+  }
+
+  /** What the worker taking block j needs (x = the last consistent checkpoint's block). */
+  blockData(j: number): BlockData {
+    const block = this.partition.blocks[j];
+    if (block === undefined) throw new RangeError(`no block ${j}`);
+    const pre = this.options.preconditioner ?? (this.options.method === "pcg" ? "ic0" : "ilu0");
+    return buildBlockData(
+      this.a,
+      this.partition,
+      block,
+      this.b,
+      this.checkpoints.committed.x,
+      this.options.method,
+      pre,
+    );
+  }
+
+  /** First epoch: every worker (already initialised with blockData) restarts from its x. */
+  start(): Outgoing[] {
+    if (this.state !== "idle") return [];
+    return this.restartAll(() => ({}));
+  }
+
+  /** Asks for a consistent x with the next update (on top of the every-c-iterations ones). */
+  requestCheckpoint(): void {
+    this.checkpointAsked = true;
+  }
+
+  /**
+   * Block j's worker is gone. The transport must initialise its replacement with blockData(j) and then
+   * deliver the returned messages: all blocks roll back to the committed checkpoint (survivors from their
+   * own copy, the replacement from the x sent) and the Krylov recurrence restarts from r = b − A x.
+   */
+  workerLost(j: number): Outgoing[] {
+    if (this.state === "done" || j < 0 || j >= this.blocks) return [];
+    this.failovers++;
+    this.checkpoints.dropPending();
+    const cp = this.checkpoints.committed;
+    return this.restartAll((i) =>
+      i === j || cp.iteration === 0
+        ? { x: this.checkpoints.blockOf(i), fromCheckpoint: cp.iteration }
+        : { fromCheckpoint: cp.iteration },
+    );
+  }
+
+  onWorkerMessage(block: number, raw: unknown): Outgoing[] {
+    const parsed = fromWorkerSchema.safeParse(raw);
+    if (!parsed.success)
+      return this.fail(`block ${block}: malformed message (${parsed.error.issues[0]?.message})`);
+    const msg = parsed.data;
+    if (msg.type === "error") {
+      if (msg.code === "stale" || (msg.epoch !== undefined && msg.epoch < this.epoch)) return [];
+      return this.fail(`block ${block}: ${msg.code}: ${msg.message}`);
+    }
+    // Stale (an older epoch, a lost worker's last words) or misaddressed: ignore.
+    if (msg.block !== block || msg.epoch !== this.epoch || this.state === "done" || this.state === "idle")
+      return [];
+    if (msg.type === "halo") return this.onHalo(msg);
+    if (msg.type === "dots") return this.onDots(msg);
+    return this.onX(msg);
+  }
+
+  private restartAll(
+    extra: (i: number) => { x?: Float64Array<ArrayBuffer>; fromCheckpoint?: number },
+  ): Outgoing[] {
+    this.epoch++;
+    this.state = "running";
+    this.rule.reset();
+    this.halos = new Map();
+    this.haloSeq = -1;
+    this.dots = [];
+    this.gathered = [];
+    return this.partition.blocks.map((_, i) => ({
+      to: i,
+      message: { v: DISTRIBUTED_PROTOCOL_VERSION, type: "restart", epoch: this.epoch, ...extra(i) },
+    }));
+  }
+
+  private onHalo(msg: Extract<FromWorker, { type: "halo" }>): Outgoing[] {
+    if (msg.checkpoint !== undefined)
+      this.checkpoints.add(msg.block, msg.checkpoint.iteration, msg.checkpoint.x);
+    if (this.options.haloRouting === "peer" || this.state !== "running") return [];
+    if (msg.seq !== this.haloSeq) {
+      this.halos = new Map();
+      this.haloSeq = msg.seq;
+    }
+    if (msg.parts.some((p) => p.fromBlock !== msg.block || p.epoch !== this.epoch || p.seq !== msg.seq)) {
+      return this.fail(`block ${msg.block}: a halo part claims another sender, epoch or seq`);
+    }
+    this.halos.set(msg.block, msg.parts);
+    if (this.halos.size < this.blocks) return [];
+    const inbox: HaloPart[][] = this.partition.blocks.map(() => []);
+    for (let i = 0; i < this.blocks; i++)
+      for (const part of this.halos.get(i)!) inbox[part.toBlock]?.push(part);
+    this.halos = new Map();
+    return inbox.map((parts, i) => ({
+      to: i,
+      message: { v: DISTRIBUTED_PROTOCOL_VERSION, type: "halo", epoch: this.epoch, seq: msg.seq, parts },
+    }));
+  }
+
+  private onDots(msg: Extract<FromWorker, { type: "dots" }>): Outgoing[] {
+    if (this.state !== "running") return [];
+    if (msg.partials.length !== this.rule.partialsPerPhase[msg.phase]) {
+      return this.fail(
+        `block ${msg.block}: phase ${msg.phase} needs ${this.rule.partialsPerPhase[msg.phase]} partials`,
+      );
+    }
+    this.dots[msg.block] = msg.partials;
+    for (let i = 0; i < this.blocks; i++) if (this.dots[i] === undefined) return [];
+    // Fixed block order: the sums, hence α, β and the iterates, do not depend on message arrival order.
+    const sums = new Array<number>(msg.partials.length).fill(0);
+    for (const d of this.dots) d!.forEach((v, i) => (sums[i] = sums[i]! + v));
+    this.dots = [];
+    const at = this.rule.residualAt;
+    if (msg.phase === at.phase) {
+      const rel = Math.sqrt(Math.max(0, sums[at.index]!)) / (this.bNorm || 1);
+      this.history[this.iterations] = rel;
+      this.options.onIteration?.(this.iterations, rel);
+      if (rel <= this.options.tol) return this.gather("converged");
+      if (this.iterations >= this.options.maxIter) return this.gather("max-iterations");
+    }
+    const red = this.rule.reduce(msg.phase, sums);
+    if ("breakdown" in red) return this.gather("breakdown", red.breakdown);
+    let checkpoint = false;
+    if (red.completesIteration) {
+      this.iterations++;
+      checkpoint = this.checkpointAsked || (this.every > 0 && this.iterations % this.every === 0);
+      this.checkpointAsked = false;
+    }
+    return this.broadcast((epoch) => ({
+      v: DISTRIBUTED_PROTOCOL_VERSION,
+      type: "scalars",
+      epoch,
+      iteration: this.iterations,
+      values: red.scalars,
+      checkpoint,
+    }));
+  }
+
+  private gather(reason: DistributedStopReason, detail?: string): Outgoing[] {
+    this.state = "gathering";
+    this.stopReason = reason;
+    this.detail = detail;
+    this.gathered = [];
+    return this.broadcast((epoch) => ({ v: DISTRIBUTED_PROTOCOL_VERSION, type: "gather", epoch }));
+  }
+
+  private onX(msg: Extract<FromWorker, { type: "x" }>): Outgoing[] {
+    const blk = this.partition.blocks[msg.block]!;
+    if (this.state !== "gathering") return [];
+    if (msg.x.length !== blk.rowEnd - blk.rowStart)
+      return this.fail(`block ${msg.block}: x has the wrong length`);
+    this.gathered[msg.block] = msg.x;
+    this.preconditioners[msg.block] = msg.preconditioner;
+    for (let i = 0; i < this.blocks; i++) if (this.gathered[i] === undefined) return [];
+    const x = new Float64Array(this.a.rows);
+    this.partition.blocks.forEach((bk, i) => x.set(this.gathered[i]!, bk.rowStart));
+    const rel = relativeResidual(this.a, x, this.b);
+    const converged = rel <= this.options.tol;
+    if (
+      !converged &&
+      this.stopReason === "converged" &&
+      this.driftRestarts < (this.options.maxDriftRestarts ?? 5)
+    ) {
+      // The recursive residual drifted from b − A x: restart the recurrence from this x (workers keep it).
+      this.driftRestarts++;
+      return this.restartAll(() => ({}));
+    }
+    this.finish(x, rel, converged);
+    return [];
+  }
+
+  private finish(x: Float64Array, relResidual: number, converged: boolean): void {
+    this.state = "done";
+    const reason = converged
+      ? "converged"
+      : this.stopReason === "converged"
+        ? "max-iterations"
+        : this.stopReason;
+    this.finalResult = {
+      x,
+      converged,
+      reason,
+      relResidual,
+      iterations: this.iterations,
+      failovers: this.failovers,
+      driftRestarts: this.driftRestarts,
+      residualHistory: this.history,
+      label: this.label,
+      blockPreconditioners: [...this.preconditioners],
+      ...(this.detail === undefined ? {} : { detail: this.detail }),
+    };
+  }
+
+  /** A worker reported an error or sent garbage: stop, returning the last consistent checkpoint, certified. */
+  private fail(detail: string): Outgoing[] {
+    if (this.state === "done") return [];
+    this.stopReason = "worker-error";
+    this.detail = detail;
+    const cp = this.checkpoints.committed;
+    this.finish(cp.x, relativeResidual(this.a, cp.x, this.b), false);
+    return [];
+  }
+
+  private broadcast(make: (epoch: number) => ToWorker): Outgoing[] {
+    return this.partition.blocks.map((_, i) => ({ to: i, message: make(this.epoch) }));
+  }
+}

@@ -1,0 +1,18 @@
+/** Distributed solve of one large system across K workers: see README.md in this folder. */
+export { Coordinator } from "./coordinator.ts";
+export type {
+  DistributedOptions,
+  DistributedResult,
+  DistributedStopReason,
+  Outgoing,
+} from "./coordinator.ts";
+export type { Checkpoint } from "./checkpoint.ts";
+export { createBlockWorker } from "./worker.ts";
+export type { BlockWorker } from "./worker.ts";
+export { runDistributedInProcess } from "./in-process.ts";
+export type { FailureRecord, FaultPlan, InProcessOptions, InProcessRun } from "./in-process.ts";
+export { benchmarkDistributed } from "./benchmark.ts";
+export type { BenchmarkOptions, DistributedBenchmark } from "./benchmark.ts";
+export * from "./messages.ts";
+export { TrafficMeter, ITERATION_KINDS } from "./traffic.ts";
+export type { TrafficCount, TrafficKind } from "./traffic.ts";

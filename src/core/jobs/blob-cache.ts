@@ -1,0 +1,100 @@
+/**
+ * Blobs received from peers, by SHA-256 (the mesh already checked each digest on arrival). A volunteer keeps
+ * a job's matrix here, so a multi-rhs job sends A once per volunteer; the requester finds the solution
+ * vectors of a result here. Bounded by bytes, least recently used first out: a peer that floods blobs can
+ * only evict, never grow memory past the cap. Waiters cover a blob that is still on its way.
+ */
+export const DEFAULT_BLOB_CACHE_BYTES = 256 * 1024 * 1024;
+
+interface Waiter {
+  resolve(bytes: Uint8Array): void;
+  reject(error: Error): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+export class BlobWaitTimeout extends Error {
+  override readonly name = "BlobWaitTimeout";
+}
+
+export class BlobCache {
+  readonly #maxBytes: number;
+  /** Insertion order = recency (a get moves the entry to the end). */
+  readonly #entries = new Map<string, Uint8Array>();
+  readonly #waiters = new Map<string, Set<Waiter>>();
+  #bytes = 0;
+
+  constructor(maxBytes: number = DEFAULT_BLOB_CACHE_BYTES) {
+    this.#maxBytes = maxBytes;
+  }
+
+  get totalBytes(): number {
+    return this.#bytes;
+  }
+
+  has(sha256: string): boolean {
+    return this.#entries.has(sha256);
+  }
+
+  get(sha256: string): Uint8Array | undefined {
+    const bytes = this.#entries.get(sha256);
+    if (bytes !== undefined) {
+      this.#entries.delete(sha256);
+      this.#entries.set(sha256, bytes);
+    }
+    return bytes;
+  }
+
+  put(sha256: string, bytes: Uint8Array): void {
+    const waiters = this.#waiters.get(sha256);
+    if (waiters !== undefined) {
+      this.#waiters.delete(sha256);
+      for (const w of waiters) {
+        clearTimeout(w.timer);
+        w.resolve(bytes);
+      }
+    }
+    if (bytes.length > this.#maxBytes) return;
+    this.delete(sha256);
+    this.#entries.set(sha256, bytes);
+    this.#bytes += bytes.length;
+    for (const [key, value] of this.#entries) {
+      if (this.#bytes <= this.#maxBytes) break;
+      this.#entries.delete(key);
+      this.#bytes -= value.length;
+    }
+  }
+
+  delete(sha256: string): void {
+    const old = this.#entries.get(sha256);
+    if (old === undefined) return;
+    this.#entries.delete(sha256);
+    this.#bytes -= old.length;
+  }
+
+  /** The blob, now or once it arrives; rejects with BlobWaitTimeout after timeoutMs. */
+  waitFor(sha256: string, timeoutMs: number): Promise<Uint8Array> {
+    const have = this.get(sha256);
+    if (have !== undefined) return Promise.resolve(have);
+    return new Promise((resolve, reject) => {
+      let set = this.#waiters.get(sha256);
+      if (set === undefined) this.#waiters.set(sha256, (set = new Set()));
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          set.delete(waiter);
+          if (set.size === 0) this.#waiters.delete(sha256);
+          reject(new BlobWaitTimeout(`blob ${sha256.slice(0, 12)}… did not arrive within ${timeoutMs} ms`));
+        }, timeoutMs),
+      };
+      set.add(waiter);
+    });
+  }
+
+  clear(): void {
+    for (const set of this.#waiters.values()) for (const w of set) clearTimeout(w.timer);
+    this.#waiters.clear();
+    this.#entries.clear();
+    this.#bytes = 0;
+  }
+}

@@ -1,0 +1,141 @@
+import type { Mesh } from "../net/mesh.ts";
+import type { SignedBody } from "../protocol/peer.ts";
+import type {
+  UnitAssign,
+  UnitCancel,
+  UnitErrorMessage,
+  UnitHeartbeat,
+  UnitProgress,
+  UnitResultMessage,
+} from "./messages.ts";
+
+/**
+ * How the job runtimes talk: signed job bodies and content-addressed blobs between peers, plus a loopback
+ * for the tab's own id, so a requester schedules units to its own volunteer without WebRTC (one tab alone
+ * completes a job). Over the mesh every body is signed by its sender and `from` is the verified signer;
+ * loopback bodies never leave the tab, so there is nothing to verify.
+ */
+export type JobBody =
+  UnitAssign | UnitCancel | UnitHeartbeat | UnitProgress | UnitResultMessage | UnitErrorMessage;
+
+export interface JobBodyEvent {
+  /** The verified signer (or this tab, for loopback). */
+  readonly from: string;
+  readonly body: JobBody;
+  /** The signed envelope as received (JSON), for audit; null for loopback. */
+  readonly envelope: string | null;
+}
+
+export interface JobLink {
+  readonly selfId: string;
+  sendBody(to: string, body: JobBody): Promise<void>;
+  /** Resolves once the peer acknowledged the bytes (their SHA-256 matched). */
+  sendBlob(to: string, bytes: Uint8Array): Promise<void>;
+  onBody(listener: (event: JobBodyEvent) => void): () => void;
+  onBlob(listener: (from: string, sha256: string, bytes: Uint8Array) => void): () => void;
+  /** The link to a peer closed (its tab went away, or the network did). */
+  onPeerClosed(listener: (peerId: string) => void): () => void;
+  /** Peers with an open authenticated link, plus this tab. */
+  connectedPeerIds(): string[];
+  close(): void;
+}
+
+const JOB_BODY_TYPES: ReadonlySet<string> = new Set([
+  "unit-assign",
+  "unit-cancel",
+  "unit-heartbeat",
+  "unit-progress",
+  "unit-result",
+  "unit-error",
+]);
+
+export function isJobBody(body: SignedBody): body is SignedBody & JobBody {
+  return JOB_BODY_TYPES.has(body.type);
+}
+
+/** Strips the envelope header fields a received body carries (to, atMs, nonce). */
+function jobBodyOf(body: SignedBody & JobBody): JobBody {
+  const { to: _to, atMs: _atMs, nonce: _nonce, ...rest } = body;
+  void _to;
+  void _atMs;
+  void _nonce;
+  return rest as JobBody;
+}
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
+  let s = "";
+  for (const b of digest) s += b.toString(16).padStart(2, "0");
+  return s;
+}
+
+class Listeners<A extends unknown[]> {
+  readonly #set = new Set<(...args: A) => void>();
+  add(listener: (...args: A) => void): () => void {
+    this.#set.add(listener);
+    return () => this.#set.delete(listener);
+  }
+  emit(...args: A): void {
+    for (const l of [...this.#set]) {
+      try {
+        l(...args);
+      } catch (error) {
+        console.error("job link listener failed", error);
+      }
+    }
+  }
+  clear(): void {
+    this.#set.clear();
+  }
+}
+
+/** The JobLink of a tab (or Node peer) on the mesh. */
+export function meshJobLink(mesh: Mesh): JobLink {
+  const selfId = mesh.peerId;
+  const bodies = new Listeners<[JobBodyEvent]>();
+  const blobs = new Listeners<[string, string, Uint8Array]>();
+  const closed = new Listeners<[string]>();
+  const offs = [
+    mesh.on("signed", (event) => {
+      if (!isJobBody(event.body)) return;
+      bodies.emit({
+        from: event.from,
+        body: jobBodyOf(event.body),
+        envelope: JSON.stringify(event.envelope),
+      });
+    }),
+    mesh.on("blob", (event) => blobs.emit(event.from, event.sha256, event.bytes)),
+    mesh.on("peer-close", (event) => closed.emit(event.peerId)),
+  ];
+  // Loopback deliveries go through a macrotask-free queue, but never synchronously: a sender must not
+  // re-enter its own handler in the middle of an event.
+  const later = (fn: () => void): void => void Promise.resolve().then(fn);
+  return {
+    selfId,
+    async sendBody(to, body) {
+      if (to === selfId) {
+        later(() => bodies.emit({ from: selfId, body, envelope: null }));
+        return;
+      }
+      await mesh.sendSigned(to, body);
+    },
+    async sendBlob(to, bytes) {
+      if (to === selfId) {
+        const sha = await sha256Hex(bytes);
+        later(() => blobs.emit(selfId, sha, bytes));
+        return;
+      }
+      await mesh.sendBlob(to, bytes, { label: "job" });
+    },
+    onBody: (l) => bodies.add(l),
+    onBlob: (l) => blobs.add(l),
+    onPeerClosed: (l) => closed.add(l),
+    connectedPeerIds: () => [selfId, ...mesh.connectedPeerIds()],
+    close() {
+      for (const off of offs) off();
+      bodies.clear();
+      blobs.clear();
+      closed.clear();
+    },
+  };
+}
