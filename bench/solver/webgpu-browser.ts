@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import type { CsrMatrix } from "../../src/core/sparse/csr.ts";
+import type * as WebGpuSolverModule from "../../workers/solver/webgpu/index.ts";
 
 /**
  * The browser side of the WebGPU rows: workers/solver/webgpu/index.ts bundled with esbuild, served from
@@ -17,6 +18,14 @@ import type { CsrMatrix } from "../../src/core/sparse/csr.ts";
 const ENTRY = fileURLToPath(new URL("../../workers/solver/webgpu/index.ts", import.meta.url));
 const SYSTEM_CHROMIUM = "/usr/bin/chromium";
 const BUNDLE_PATH = "/webgpu-solver.js";
+/**
+ * The page loads the bundle itself and leaves it on a global: an import() inside a page.evaluate function
+ * would be rewritten by whatever transpiles this file (vitest's SSR transform does), and break in the page.
+ */
+const MODULE_GLOBAL = "webgpuSolverModule";
+const PAGE_HTML =
+  `<!doctype html><title>webgpu bench</title>` +
+  `<script type="module">import * as m from "${BUNDLE_PATH}"; globalThis.${MODULE_GLOBAL} = m;</script>`;
 const CHROMIUM_ARGS = [
   "--no-sandbox",
   "--headless=new",
@@ -133,7 +142,7 @@ export class WebGpuBrowser {
         staged.delete(req.url!); // fetched once: free the copy
         res.writeHead(200, { "content-type": "application/octet-stream" }).end(blob);
       } else if (req.url === "/") {
-        res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>webgpu bench</title>");
+        res.writeHead(200, { "content-type": "text/html" }).end(PAGE_HTML);
       } else {
         res.writeHead(404).end();
       }
@@ -157,9 +166,11 @@ export class WebGpuBrowser {
 
   private async freshPage(): Promise<Page> {
     if (this.page !== null && !this.page.isClosed()) return this.page;
-    this.page = await this.browser.newPage();
-    await this.page.goto(`${this.baseUrl}/`);
-    return this.page;
+    const page = await this.browser.newPage();
+    await page.goto(`${this.baseUrl}/`);
+    await page.waitForFunction((name) => name in globalThis, MODULE_GLOBAL, { timeout: 60_000 });
+    this.page = page;
+    return page;
   }
 
   /** Is there a WebGPU adapter in this browser, and which. */
@@ -195,7 +206,7 @@ export class WebGpuBrowser {
     try {
       const raw = await Promise.race([
         guard,
-        page.evaluate(solveInPage, { bundleUrl: `${this.baseUrl}${BUNDLE_PATH}`, systemUrl, o }),
+        page.evaluate(solveInPage, { moduleGlobal: MODULE_GLOBAL, systemUrl, o }),
       ]);
       return PageSolveResult.parse(raw);
     } finally {
@@ -216,8 +227,8 @@ function closeServer(server: Server): Promise<void> {
 }
 
 /** Runs in the page (serialised by Playwright: it may use only its arguments and browser globals). */
-async function solveInPage(args: { bundleUrl: string; systemUrl: string; o: PageSolveOptions }) {
-  const mod = (await import(args.bundleUrl)) as typeof import("../../workers/solver/webgpu/index.ts");
+async function solveInPage(args: { moduleGlobal: string; systemUrl: string; o: PageSolveOptions }) {
+  const mod = (globalThis as unknown as Record<string, typeof WebGpuSolverModule>)[args.moduleGlobal]!;
   const blob = await (await fetch(args.systemUrl)).arrayBuffer();
   const [rows, cols, nnz, n] = new Int32Array(blob, 0, 4) as unknown as [number, number, number, number];
   const values = new Float64Array(blob, 16, nnz);

@@ -65,5 +65,14 @@ export function submissionToInput(value: JobSubmission, random: () => number = M
   else if (s.rhs.kind === "random")
     rhs = Array.from({ length: s.rhs.count }, () => randomRhs(a.rows, random));
   else rhs = s.rhs.texts.map((text) => parseMatrixMarketVector(text));
-  return { name: s.name, kind: s.kind, a, rhs, method: s.method, tol: s.tol, maxIter: s.maxIter };
+  return {
+    name: s.name,
+    kind: s.kind,
+    a,
+    rhs,
+    method: s.method,
+    tol: s.tol,
+    maxIter: s.maxIter,
+    ...(s.blocks !== undefined ? { blocks: s.blocks } : {}),
+  };
 }

@@ -16,7 +16,8 @@ export type JobErrorCode =
   | "bad-row-pointers"
   | "bad-column-index"
   | "non-finite-value"
-  | "unsupported-host";
+  | "unsupported-host"
+  | "invalid-message";
 
 export class JobError extends Error {
   override readonly name = "JobError";

@@ -1,5 +1,6 @@
 import type { Mesh } from "../net/mesh.ts";
 import type { SignedBody } from "../protocol/peer.ts";
+import { DIST_WIRE_VERSION, decodeDistPayload, encodeDistPayload, type DistEnvelope } from "./dist-wire.ts";
 import type {
   UnitAssign,
   UnitCancel,
@@ -33,6 +34,11 @@ export interface JobLink {
   sendBlob(to: string, bytes: Uint8Array): Promise<void>;
   onBody(listener: (event: JobBodyEvent) => void): () => void;
   onBlob(listener: (from: string, sha256: string, bytes: Uint8Array) => void): () => void;
+  /** Sends one distributed-solve message (unsigned, on the authenticated channel; see dist-wire.ts). */
+  sendDist(to: string, envelope: DistEnvelope): Promise<void>;
+  /** Distributed-solve messages, decoded but not yet parsed by the distributed schemas; `from` is the
+   *  authenticated peer. Undecodable ones are dropped here. */
+  onDist(listener: (from: string, envelope: DistEnvelope) => void): () => void;
   /** The link to a peer closed (its tab went away, or the network did). */
   onPeerClosed(listener: (peerId: string) => void): () => void;
   /** Peers with an open authenticated link, plus this tab. */
@@ -95,7 +101,22 @@ export function meshJobLink(mesh: Mesh): JobLink {
   const bodies = new Listeners<[JobBodyEvent]>();
   const blobs = new Listeners<[string, string, Uint8Array]>();
   const closed = new Listeners<[string]>();
+  const dists = new Listeners<[string, DistEnvelope]>();
+  const emitDist = (from: string, payload: unknown, attachment: Uint8Array, head: Omit<DistEnvelope, "message">) => {
+    let message: unknown;
+    try {
+      message = decodeDistPayload(payload, attachment);
+    } catch {
+      return; // a malformed reference: dropped like any invalid message
+    }
+    dists.emit(from, { ...head, message });
+  };
   const offs = [
+    mesh.on("message", (event) => {
+      const m = event.message;
+      if (m.type !== "dist") return;
+      emitDist(event.from, m.payload, event.attachment, { kind: m.kind, unitId: m.unitId, attempt: m.attempt });
+    }),
     mesh.on("signed", (event) => {
       if (!isJobBody(event.body)) return;
       bodies.emit({
@@ -127,6 +148,17 @@ export function meshJobLink(mesh: Mesh): JobLink {
       }
       await mesh.sendBlob(to, bytes, { label: "job" });
     },
+    async sendDist(to, envelope) {
+      // Encoded for loopback too: the receiver gets its own copy and the same validation path.
+      const { payload, attachment } = encodeDistPayload(envelope.message);
+      const head = { kind: envelope.kind, unitId: envelope.unitId, attempt: envelope.attempt };
+      if (to === selfId) {
+        later(() => emitDist(selfId, structuredClone(payload), attachment, head));
+        return;
+      }
+      await mesh.send(to, { type: "dist", dv: DIST_WIRE_VERSION, ...head, payload }, attachment);
+    },
+    onDist: (l) => dists.add(l),
     onBody: (l) => bodies.add(l),
     onBlob: (l) => blobs.add(l),
     onPeerClosed: (l) => closed.add(l),
@@ -136,6 +168,7 @@ export function meshJobLink(mesh: Mesh): JobLink {
       bodies.clear();
       blobs.clear();
       closed.clear();
+      dists.clear();
     },
   };
 }

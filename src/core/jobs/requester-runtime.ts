@@ -3,6 +3,9 @@ import type { CsrMatrix } from "../sparse/csr.ts";
 import type { MethodName, PreconditionerName } from "../solver/types.ts";
 import { assignBody } from "./assign-body.ts";
 import type { BlobCache } from "./blob-cache.ts";
+import type { DistEnvelope } from "./dist-wire.ts";
+import { DistributedRun } from "./distributed-run.ts";
+import type { DistributedResult } from "../distributed/index.ts";
 import { JobError } from "./errors.ts";
 import type { JobBodyEvent, JobLink } from "./job-link.ts";
 import { loadJobMeta, saveJobMeta } from "./job-meta.ts";
@@ -26,6 +29,7 @@ import {
   type SchedulerOptions,
   type VerificationVerdict,
 } from "./scheduler.ts";
+import { partitionRows } from "./partition.ts";
 import { planJob, solveCostFlops } from "./split.ts";
 
 /**
@@ -51,6 +55,8 @@ export interface SubmitInput {
   readonly maxIter: number;
   readonly rhsPerUnit?: number;
   readonly backend?: UnitBackend;
+  /** distributed-solve: number of row blocks (≥ 2). */
+  readonly blocks?: number;
 }
 
 export interface UnitLiveProgress {
@@ -109,12 +115,21 @@ export class RequesterRuntime {
   #kicked = false;
   #timer: ReturnType<typeof setInterval> | null = null;
   #closed = false;
+  /** Distributed solves of this session, by job id (created at their first placement; see #assignBlock). */
+  readonly #distributedStats = new Map<
+    string,
+    { failovers: number; iterations: number; relResidual: number; label: string }
+  >();
+  readonly #runs = new Map<string, Promise<DistributedRun>>();
+  /** Heartbeat period the scheduler expects (sent to block holders with their data). */
+  readonly #heartbeatIntervalMs: number;
 
   private constructor(options: RequesterRuntimeOptions, scheduler: Scheduler) {
     this.#o = options;
     this.#now = options.nowMs ?? (() => Date.now());
     this.#random = options.random ?? Math.random;
     this.scheduler = scheduler;
+    this.#heartbeatIntervalMs = options.scheduler?.heartbeatIntervalMs ?? 1_000;
   }
 
   /** Resumes the persisted state (repo.resumeState), then starts ticking. */
@@ -161,6 +176,7 @@ export class RequesterRuntime {
       // Solutions arrive as blobs just before their result body (put is idempotent if the volunteer
       // runtime of this tab feeds the same cache).
       link.onBlob((_from, sha256, bytes) => this.#o.cache.put(sha256, bytes)),
+      link.onDist((from, env) => this.#onDist(from, env)),
       link.onPeerClosed((peerId) => {
         this.#sent.delete(peerId);
         this.scheduler.onDisconnect(peerId);
@@ -174,6 +190,8 @@ export class RequesterRuntime {
     this.#closed = true;
     if (this.#timer !== null) clearInterval(this.#timer);
     for (const off of this.#offs) off();
+    for (const run of this.#runs.values()) void run.then((r) => r.stop()).catch(() => undefined);
+    this.#runs.clear();
   }
 
   /** Resolves once everything changed so far is in IndexedDB. */
@@ -185,13 +203,12 @@ export class RequesterRuntime {
   // ── submitting and cancelling ───────────────────────────────────────────────────────────────────────
 
   async submit(input: SubmitInput): Promise<string> {
-    if (input.kind === "distributed-solve") {
-      throw new JobError(
-        "invalid-spec",
-        "distributed solves are not available in this build yet: submit a solve or multi-rhs job",
-      );
-    }
     const { a } = input;
+    // A distributed solve's units are the row blocks of this partition (partitionRows checks k).
+    const partition =
+      input.kind === "distributed-solve" && input.blocks !== undefined && Number.isInteger(input.blocks)
+        ? partitionRows(a, input.blocks)
+        : undefined;
     const nowMs = this.#now();
     const matrixBytes = encodeCsr(a);
     const matrix: MatrixRef = {
@@ -221,8 +238,9 @@ export class RequesterRuntime {
         ...(input.preconditioner !== undefined ? { preconditioner: input.preconditioner } : {}),
         ...(input.rhsPerUnit !== undefined ? { rhsPerUnit: input.rhsPerUnit } : {}),
         ...(input.backend !== undefined ? { backend: input.backend } : {}),
+        ...(input.blocks !== undefined ? { blocks: input.blocks } : {}),
       },
-    });
+    }, partition);
     const { repo } = this.#o;
     // Inputs and name first: a job row in IndexedDB always finds its inputs after a reload.
     await repo.putBlob(matrix.sha256, matrixBytes, nowMs);
@@ -522,7 +540,12 @@ export class RequesterRuntime {
             reason: action.reason,
           })
           .catch(() => undefined);
-      } else if (action.type === "job-finished") finished = true;
+      } else if (action.type === "job-finished") {
+        finished = true;
+        const run = this.#runs.get(action.jobId);
+        this.#runs.delete(action.jobId);
+        void run?.then((r) => r.stop()).catch(() => undefined);
+      }
     }
     if (finished) this.#dropUnusedInputs();
     this.#persist();
@@ -541,6 +564,11 @@ export class RequesterRuntime {
       const job = this.scheduler.job(action.jobId);
       const unit = this.scheduler.unit(unitId);
       if (job === undefined || unit === undefined) return;
+      if (unit.task.kind === "row-block") {
+        const run = await this.#runOf(job);
+        run.place(unit.task.block, unitId, attempt, volunteerId);
+        return;
+      }
       const body = assignBody(job, unit, action);
       // The body first, so the volunteer starts heartbeating while the inputs are on their way.
       await this.#o.link.sendBody(volunteerId, body);
@@ -554,6 +582,147 @@ export class RequesterRuntime {
         this.#kick();
       }
     }
+  }
+
+  // ── distributed solves ──────────────────────────────────────────────────────────────────────────────
+
+  /** The job's run, created at its first placement (after a reload too: the solve then starts over). */
+  #runOf(job: Job): Promise<DistributedRun> {
+    let run = this.#runs.get(job.id);
+    if (run === undefined) {
+      run = (async () => {
+        const a = await this.#matrixOf(job.spec.matrix.sha256);
+        const ref = job.spec.rhs[0];
+        if (ref === undefined) throw new JobError("invalid-state", `job ${job.id} has no right-hand side`);
+        const b = await this.#vectorOf(ref.sha256, a.rows);
+        return new DistributedRun({
+          jobId: job.id,
+          a,
+          b,
+          blocks: job.spec.blocks ?? 2,
+          tol: job.tolerance,
+          maxIter: job.spec.maxIter,
+          heartbeatIntervalMs: this.#heartbeatIntervalMs,
+          send: (to, env) => this.#o.link.sendDist(to, env),
+          onIteration: (iteration, rel) => this.#onDistributedIteration(job.id, iteration, rel),
+          onResult: (result) => void this.#onDistributedResult(job.id, result),
+          onSendFailed: (holder) => {
+            const unit = this.scheduler.unit(holder.unitId);
+            if (unit?.status === "leased" && unit.lease?.attempt === holder.attempt) {
+              this.scheduler.onDisconnect(holder.volunteerId);
+              this.#kick();
+            }
+          },
+        });
+      })();
+      this.#runs.set(job.id, run);
+      run.catch((error: unknown) => {
+        this.#o.onError?.(`distributed solve ${job.id} could not start: ${String(error)}`);
+        if (this.#runs.get(job.id) === run) this.#runs.delete(job.id);
+      });
+    }
+    return run;
+  }
+
+  #onDist(from: string, env: DistEnvelope): void {
+    if (this.#closed || env.kind !== "from") return;
+    const unit = this.scheduler.unit(env.unitId);
+    if (unit === undefined) return;
+    const run = this.#runs.get(unit.jobId);
+    if (run === undefined) return;
+    // Any reply of the current holder is as good as a heartbeat.
+    this.scheduler.onHeartbeat(env.unitId, env.attempt, from);
+    void run.then((r) => r.onMessage(from, env)).catch(() => undefined);
+  }
+
+  #onDistributedIteration(jobId: string, iteration: number, relResidual: number): void {
+    let points = this.#residualHistory.get(jobId);
+    if (points === undefined) this.#residualHistory.set(jobId, (points = []));
+    points.push({ iteration, residual: relResidual });
+    if (points.length > RESIDUAL_HISTORY_CAP) points.splice(0, points.length - RESIDUAL_HISTORY_CAP);
+    for (const unit of this.scheduler.unitsOf(jobId)) {
+      if (unit.status !== "leased" || unit.lease === null) continue;
+      this.#progress.set(unit.id, {
+        attempt: unit.lease.attempt,
+        rhsDone: 0,
+        rhsTotal: 1,
+        iteration,
+        relResidual,
+        backend: "js",
+      });
+    }
+    this.#o.onChange?.();
+  }
+
+  /**
+   * The coordinator gathered x and certified it (its relativeResidual is this tab's own f64 check). A
+   * converged result is stored on block 0's unit (x whole; the other blocks' rows carry no vector) and
+   * every block unit is accepted and verified, crediting its current holder. A result that did not
+   * converge is reported as such on every unit (the scheduler then retries or fails the job).
+   */
+  async #onDistributedResult(jobId: string, result: DistributedResult): Promise<void> {
+    const job = this.scheduler.job(jobId);
+    if (job === undefined || job.status !== "running") return;
+    this.#runs.delete(jobId);
+    const receivedAtMs = this.#now();
+    const ok = result.converged && result.relResidual <= job.tolerance;
+    const units = [...this.scheduler.unitsOf(jobId)].sort((p, q) => p.index - q.index);
+    const { nnz } = job.spec.matrix;
+    const accepted: { unitId: string; attempt: number }[] = [];
+    for (const unit of units) {
+      const lease = unit.lease;
+      if (unit.status !== "leased" || lease === null || unit.task.kind !== "row-block") continue;
+      const blockNnz = Math.ceil(nnz / Math.max(1, unit.task.blocks));
+      const workFlops = solveCostFlops(unit.task.rowEnd - unit.task.rowStart, blockNnz, result.iterations, 1);
+      if (this.scheduler.onResult(unit.id, lease.attempt, lease.volunteerId, workFlops) !== "accept-for-verification")
+        continue;
+      accepted.push({ unitId: unit.id, attempt: lease.attempt });
+      await this.#o.repo.saveResult({
+        unitId: unit.id,
+        attempt: lease.attempt,
+        jobId,
+        volunteerId: lease.volunteerId,
+        receivedAtMs,
+        xs: unit.index === 0 ? [result.x] : [],
+        relResiduals: null,
+        verified: false,
+        envelope: null,
+      });
+    }
+    await this.flush();
+    for (const { unitId, attempt } of accepted) {
+      if (ok) {
+        await this.#o.repo.markResultVerified(unitId, attempt, [result.relResidual]);
+        this.#unitResidual.set(unitId, result.relResidual);
+        const p = this.#progress.get(unitId);
+        if (p !== undefined) this.#progress.set(unitId, { ...p, rhsDone: 1 });
+      }
+      this.scheduler.onVerified(
+        unitId,
+        attempt,
+        ok
+          ? { ok: true }
+          : {
+              ok: false,
+              code: "not-converged",
+              reason:
+                `distributed ${result.label} stopped (${result.reason}) after ${result.iterations} iterations ` +
+                `with certified residual ${result.relResidual.toExponential(2)}${result.detail ? `: ${result.detail}` : ""}`,
+            },
+      );
+    }
+    this.#distributedStats.set(jobId, {
+      failovers: result.failovers,
+      iterations: result.iterations,
+      relResidual: result.relResidual,
+      label: result.label,
+    });
+    this.#kick();
+  }
+
+  /** Failovers, iterations and certificate of this session's finished distributed solves. */
+  distributedStats(jobId: string): { failovers: number; iterations: number; relResidual: number; label: string } | null {
+    return this.#distributedStats.get(jobId) ?? null;
   }
 
   #ensureBlob(volunteerId: string, sha256: string): Promise<void> {

@@ -1,5 +1,6 @@
 import type { CsrMatrix } from "../sparse/csr.ts";
 import { BlobWaitTimeout, type BlobCache } from "./blob-cache.ts";
+import { DistributedVolunteer } from "./distributed-volunteer.ts";
 import { isJobError } from "./errors.ts";
 import type { FaultInjection } from "./fault-injection.ts";
 import type { JobBodyEvent, JobLink } from "./job-link.ts";
@@ -118,6 +119,8 @@ export class VolunteerRuntime {
   #lastBackend: UnitBackendUsed = "js";
   #closed = false;
   #lastEmitMs = 0;
+  /** Row blocks of distributed solves placed here (they run beside the queued units, see that file). */
+  readonly distributed: DistributedVolunteer;
 
   constructor(options: VolunteerRuntimeOptions) {
     this.#o = {
@@ -141,6 +144,7 @@ export class VolunteerRuntime {
       link.onPeerClosed((peerId) => this.#dropRequester(peerId)),
     );
     if (this.#visibility) this.#offs.push(this.#visibility.onChange(() => this.#pausedChanged()));
+    this.distributed = new DistributedVolunteer(link, { isPaused: () => this.paused });
   }
 
   // ── controls ────────────────────────────────────────────────────────────────────────────────────────
@@ -186,6 +190,7 @@ export class VolunteerRuntime {
     if (this.#closed) return;
     this.#closed = true;
     for (const off of this.#offs) off();
+    this.distributed.close();
     for (const unit of [...this.#held.values()]) this.#release(unit);
     if (this.#idleTimer !== null) clearTimeout(this.#idleTimer);
     this.#o.solver.dispose();
@@ -200,6 +205,7 @@ export class VolunteerRuntime {
         this.#sendError(unit, running ? "cancelled" : "declined", "the volunteer paused");
         this.#release(unit);
       }
+      this.distributed.dropAll();
     } else {
       this.#pump();
     }

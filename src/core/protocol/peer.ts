@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { PEER_ID_PATTERN } from "../identity/identity.ts";
+import { distShape } from "../jobs/dist-wire.ts";
 import { JOB_MESSAGE_SHAPES } from "../jobs/messages.ts";
 
 /**
@@ -91,7 +92,14 @@ export const blobAckSchema = z.strictObject({
   sha256: sha256HexSchema,
 });
 
+/**
+ * One distributed-solve message (jobs/dist-wire.ts): typed arrays travel in the attachment. Unsigned on
+ * purpose (per-iteration traffic): the channel is authenticated by the handshake; the result is certified.
+ */
+export const distSchema = z.strictObject({ ...header, ...distShape });
+
 export const peerMessageSchema = z.discriminatedUnion("type", [
+  distSchema,
   helloSchema,
   helloProofSchema,
   pingSchema,
@@ -108,6 +116,7 @@ export type Pong = z.infer<typeof pongSchema>;
 export type SignedEnvelope = z.infer<typeof signedEnvelopeSchema>;
 export type BlobMessage = z.infer<typeof blobSchema>;
 export type BlobAckMessage = z.infer<typeof blobAckSchema>;
+export type DistMessage = z.infer<typeof distSchema>;
 export type PeerMessage = z.infer<typeof peerMessageSchema>;
 export type PeerMessageType = PeerMessage["type"];
 
@@ -161,7 +170,8 @@ export type PeerParseResult =
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set(peerMessageSchema.options.map((o) => o.shape.type.value));
 
-/** Parses a reassembled frame (header + attachment). Only `blob` carries an attachment, of its byteLength. */
+/** Parses a reassembled frame (header + attachment). `blob` carries an attachment of its byteLength;
+ *  `dist` may carry one (its typed arrays), bounded by MAX_BLOB_BYTES. */
 export function parsePeerMessage(
   header: unknown,
   attachment: Uint8Array = new Uint8Array(0),
@@ -191,6 +201,14 @@ export function parsePeerMessage(
         ok: false,
         code: "attachment-size-mismatch",
         detail: `blob declares ${message.byteLength} bytes, attachment has ${attachment.length}`,
+      };
+    }
+  } else if (message.type === "dist") {
+    if (attachment.length > MAX_BLOB_BYTES) {
+      return {
+        ok: false,
+        code: "attachment-size-mismatch",
+        detail: `dist attachment is ${attachment.length} bytes, cap ${MAX_BLOB_BYTES}`,
       };
     }
   } else if (attachment.length !== 0) {

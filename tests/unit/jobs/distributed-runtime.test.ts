@@ -1,0 +1,101 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { SubmitInput } from "../../../src/core/jobs/requester-runtime.ts";
+import { poisson2d } from "../../../src/core/sparse/generators.ts";
+import { multiply, ones } from "../../../src/core/sparse/ops.ts";
+import { CAPS, cleanup, freshDbName, openRepo, startPeers, startRequester, until } from "./runtime-helpers.ts";
+
+afterEach(cleanup);
+
+function distributed(blocks: number): SubmitInput {
+  const a = poisson2d(40);
+  return {
+    name: "poisson2d-40",
+    kind: "distributed-solve",
+    a,
+    rhs: [multiply(a, ones(a.cols))],
+    method: "cg",
+    tol: 1e-8,
+    maxIter: 5_000,
+    blocks,
+  };
+}
+
+/** ‖b − A x‖/‖b‖ computed here, independently of the runtime. */
+function residual(input: SubmitInput, x: Float64Array): number {
+  const { a } = input;
+  const b = input.rhs[0]!;
+  let rr = 0;
+  let bb = 0;
+  for (let r = 0; r < a.rows; r++) {
+    let s = 0;
+    for (let k = a.rowPtr[r]!; k < a.rowPtr[r + 1]!; k++) s += a.values[k]! * x[a.colIdx[k]!]!;
+    rr += (b[r]! - s) ** 2;
+    bb += b[r]! ** 2;
+  }
+  return Math.sqrt(rr / bb);
+}
+
+describe("distributed solve over the mesh", () => {
+  it("solves poisson2d(40) in 2 blocks on 2 remote volunteers, certified", async () => {
+    const peers = await startPeers(3);
+    const [req, v1, v2] = peers as [(typeof peers)[0], (typeof peers)[0], (typeof peers)[0]];
+    // Only the two remote peers volunteer: every halo and reduction crosses the (in-memory) mesh.
+    const rt = await startRequester(req, openRepo(freshDbName()), {
+      volunteers: () => [v1, v2].map((p) => ({ peerId: p.mesh.peerId, capabilities: CAPS })),
+    });
+    const input = distributed(2);
+    const id = await rt.submit(input);
+    await until(() => rt.scheduler.job(id)?.status !== "running", 30_000);
+    expect(rt.scheduler.job(id)!.status).toBe("done");
+    const units = rt.units(id);
+    expect(units).toHaveLength(2);
+    expect(units.every((u) => u.status === "done")).toBe(true);
+    // One block on each volunteer.
+    expect(new Set(units.map((u) => u.result!.volunteerId))).toEqual(
+      new Set([v1.mesh.peerId, v2.mesh.peerId]),
+    );
+    const stats = rt.distributedStats(id)!;
+    expect(stats.relResidual).toBeLessThanOrEqual(1e-8);
+    expect(stats.failovers).toBe(0);
+    expect(rt.residualHistory(id).length).toBeGreaterThan(10);
+    const [x] = await rt.solutions(id);
+    expect(residual(input, x!)).toBeLessThanOrEqual(1e-8);
+    // The volunteers ran their blocks: neither solved the whole system.
+    expect(v1.solver.calls + v2.solver.calls).toBe(0);
+  }, 60_000);
+
+  it("moves a block when its volunteer disappears mid-solve and still certifies x", async () => {
+    const peers = await startPeers(4);
+    const [req, v1, v2, v3] = peers as [
+      (typeof peers)[0],
+      (typeof peers)[0],
+      (typeof peers)[0],
+      (typeof peers)[0],
+    ];
+    const present = new Set([v1, v2]);
+    const rt = await startRequester(req, openRepo(freshDbName()), {
+      volunteers: () => [...present].map((p) => ({ peerId: p.mesh.peerId, capabilities: CAPS })),
+    });
+    const input = distributed(2);
+    const id = await rt.submit(input);
+    // Wait until the solve is under way, then the volunteer holding block 1 vanishes; v3 joins.
+    await until(() => rt.residualHistory(id).length >= 25, 30_000);
+    const victimId = rt.units(id).find((u) => u.index === 1)!.lease!.volunteerId;
+    const victim = peers.find((p) => p.mesh.peerId === victimId)!;
+    present.delete(victim);
+    present.add(v3);
+    victim.volunteer?.close();
+    victim.link.close();
+    victim.mesh.close();
+    await until(() => rt.scheduler.job(id)?.status !== "running", 60_000);
+    expect(rt.scheduler.job(id)!.status).toBe("done");
+    const stats = rt.distributedStats(id)!;
+    expect(stats.failovers).toBeGreaterThanOrEqual(1);
+    expect(stats.relResidual).toBeLessThanOrEqual(1e-8);
+    const moved = rt.units(id).find((u) => u.index === 1)!;
+    expect(moved.attempt).toBeGreaterThan(1);
+    expect(moved.result!.volunteerId).not.toBe(victimId);
+    const [x] = await rt.solutions(id);
+    expect(residual(input, x!)).toBeLessThanOrEqual(1e-8);
+  }, 90_000);
+});
