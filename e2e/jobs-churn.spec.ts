@@ -159,6 +159,7 @@ test("a distributed solve of bcsstk13 in 3 blocks completes after a volunteer ta
     (id) => window.openSwarm!.jobs.runtime()!.distributedStats(id),
     jobId,
   );
+  console.log(`distributed churn: block ${victimBlock} moved; ${JSON.stringify(stats)}`);
   expect(stats!.failovers).toBeGreaterThanOrEqual(1);
   expect(stats!.relResidual).toBeLessThanOrEqual(TOL);
   const outcomes = await attemptOutcomes(requester.page, jobId);

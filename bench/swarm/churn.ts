@@ -1,7 +1,7 @@
 import type { JobSubmission } from "../../src/state/jobs-types.ts";
 import { link, pauseVolunteer, sleep, type Harness, type Tab } from "./harness.ts";
 import { loadMatrix, randomVector, seededRandom, vectorText, type LoadedMatrix } from "./inputs.ts";
-import { acceptedResults, attemptOutcomes, downloadSolutions, jobEnds, submit, waitForJobs } from "./jobs.ts";
+import { acceptedResults, attemptHistory, downloadSolutions, jobEnds, submit, waitForJobs } from "./jobs.ts";
 import { independentRelResidual } from "./residual.ts";
 
 /**
@@ -36,6 +36,8 @@ export interface KillEvent {
   atMs: number;
   wasComputing: boolean;
   jobsRunning: number;
+  /** Units the requester had leased to the victim when it was killed. */
+  unitsInFlight: number;
 }
 
 export interface ChurnResult {
@@ -51,7 +53,10 @@ export interface ChurnResult {
   liar_results_sent: number;
   liar_results_accepted: number;
   invalid_results_rejected: number;
+  /** Attempts that ended because their volunteer went away (disconnected, heartbeat or deadline). */
   attempts_lost_to_churn: number;
+  /** Attempt endings recorded against the killed volunteers, by outcome. */
+  victim_attempt_outcomes: Record<string, number>;
   liar_banned: boolean | null;
   wall_s: number;
   failures: { job: string; status: string; error: string | null }[];
@@ -141,15 +146,24 @@ export async function runChurn(o: ChurnOptions): Promise<ChurnResult> {
         .evaluate(() => window.openSwarm!.volunteer.getState().status === "computing")
         .catch(() => false);
       const running = (await jobEnds(requester.page, [...ids])).filter((e) => e.status === "running").length;
+      const unitsInFlight = await requester.page.evaluate(
+        (id) =>
+          window
+            .openSwarm!.jobs.runtime()!
+            .scheduler.volunteers()
+            .find((v) => v.peerId === id)?.inFlight ?? 0,
+        victim.peerId,
+      );
       await o.harness.closeTab(victim);
       kills.push({
         label: victim.label,
         atMs: Math.round(performance.now() - t0),
         wasComputing,
         jobsRunning: running,
+        unitsInFlight,
       });
       o.log(
-        `  killed ${victim.label} at ${(kills.at(-1)!.atMs / 1000).toFixed(1)} s (computing: ${wasComputing})`,
+        `  killed ${victim.label} at ${(kills.at(-1)!.atMs / 1000).toFixed(1)} s (computing: ${wasComputing}, units leased to it: ${unitsInFlight})`,
       );
     }
   })();
@@ -163,10 +177,17 @@ export async function runChurn(o: ChurnOptions): Promise<ChurnResult> {
   let liarAccepted = 0;
   let invalid = 0;
   let lost = 0;
+  const victimOutcomes: Record<string, number> = {};
   const failures: ChurnResult["failures"] = [];
   for (const end of ends) {
     const plan = idPlan.get(end.id)!;
-    const outcomes = await attemptOutcomes(requester.page, end.id);
+    const history = await attemptHistory(requester.page, end.id);
+    const outcomes = history.map((h) => h.outcome);
+    for (const h of history) {
+      if (victims.some((v) => v.peerId === h.volunteerId)) {
+        victimOutcomes[h.outcome] = (victimOutcomes[h.outcome] ?? 0) + 1;
+      }
+    }
     invalid += outcomes.filter((x) => x === "invalid-result").length;
     lost += outcomes.filter(
       (x) => x === "disconnected" || x === "heartbeat-timeout" || x === "deadline-expired",
@@ -215,6 +236,7 @@ export async function runChurn(o: ChurnOptions): Promise<ChurnResult> {
     liar_results_accepted: liarAccepted,
     invalid_results_rejected: invalid,
     attempts_lost_to_churn: lost,
+    victim_attempt_outcomes: victimOutcomes,
     liar_banned: liarStats === null ? null : liarStats.banned,
     wall_s: wallS,
     failures,

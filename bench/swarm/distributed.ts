@@ -1,5 +1,6 @@
 import { poisson2d } from "../../src/core/sparse/generators.ts";
 import { multiply, ones } from "../../src/core/sparse/ops.ts";
+import type * as DistributedModule from "../../src/core/distributed/index.ts";
 
 /**
  * distributed_vs_single through src/core/distributed's own benchmark (benchmarkDistributed): single-process
@@ -11,7 +12,7 @@ export async function runDistributed(
   k: number,
   tol: number,
 ): Promise<{ ok: true; result: Record<string, unknown> } | { ok: false; reason: string }> {
-  let mod: typeof import("../../src/core/distributed/index.ts");
+  let mod: typeof DistributedModule;
   try {
     mod = await import("../../src/core/distributed/index.ts");
   } catch (error) {

@@ -69,11 +69,16 @@ export function acceptedResults(
   }, jobId);
 }
 
-/** Every attempt outcome recorded for the job's units. */
-export function attemptOutcomes(page: Page, jobId: string): Promise<string[]> {
+/** Every attempt that ended without a verified result, for the job's units: who and how. */
+export function attemptHistory(
+  page: Page,
+  jobId: string,
+): Promise<{ volunteerId: string; outcome: string }[]> {
   return page.evaluate((id) => {
     const rt = window.openSwarm!.jobs.runtime()!;
-    return rt.units(id).flatMap((u) => u.history.map((h) => h.outcome));
+    return rt
+      .units(id)
+      .flatMap((u) => u.history.map((h) => ({ volunteerId: h.volunteerId, outcome: h.outcome })));
   }, jobId);
 }
 

@@ -75,7 +75,10 @@ export function encodeDistPayload(message: unknown): { payload: unknown; attachm
   };
   const payload = walk(message, 0);
   if (offset > MAX_DIST_ATTACHMENT_BYTES) {
-    throw new JobError("invalid-spec", `distributed message is ${offset} bytes, cap ${MAX_DIST_ATTACHMENT_BYTES}`);
+    throw new JobError(
+      "invalid-spec",
+      `distributed message is ${offset} bytes, cap ${MAX_DIST_ATTACHMENT_BYTES}`,
+    );
   }
   const attachment = new Uint8Array(offset);
   let at = 0;
@@ -98,7 +101,10 @@ export function decodeDistPayload(payload: unknown, attachment: Uint8Array): unk
         const { $ta, o, n } = ref.data;
         const width = $ta === "f64" ? 8 : 4;
         if (o % width !== 0 || o + n * width > attachment.length) {
-          throw new JobError("invalid-message", `typed-array reference [${o}, +${n}×${width}) is out of bounds`);
+          throw new JobError(
+            "invalid-message",
+            `typed-array reference [${o}, +${n}×${width}) is out of bounds`,
+          );
         }
         const bytes = attachment.slice(o, o + n * width);
         return $ta === "f64" ? new Float64Array(bytes.buffer) : new Int32Array(bytes.buffer);

@@ -120,7 +120,12 @@ export class DistributedRun {
     for (const o of outs) {
       const holder = this.#holders.get(o.to);
       if (holder === undefined) continue; // not placed (yet): its placement restarts the epoch
-      this.#sendTo(holder, { kind: "to", unitId: holder.unitId, attempt: holder.attempt, message: o.message });
+      this.#sendTo(holder, {
+        kind: "to",
+        unitId: holder.unitId,
+        attempt: holder.attempt,
+        message: o.message,
+      });
     }
   }
 

@@ -1,5 +1,10 @@
 import { z } from "zod";
-import { blockDataSchema, createBlockWorker, toWorkerSchema, type BlockWorker } from "../distributed/index.ts";
+import {
+  blockDataSchema,
+  createBlockWorker,
+  toWorkerSchema,
+  type BlockWorker,
+} from "../distributed/index.ts";
 import type { JobBodyEvent, JobLink } from "./job-link.ts";
 import { JOB_PROTOCOL_VERSION, MAX_HEARTBEAT_INTERVAL_MS, MIN_HEARTBEAT_INTERVAL_MS } from "./messages.ts";
 import type { DistEnvelope } from "./dist-wire.ts";
@@ -28,10 +33,12 @@ interface HeldBlock {
   readonly worker: BlockWorker;
   readonly heartbeat: ReturnType<typeof setInterval>;
   steps: number;
+  /** Coordinator iteration of the latest `scalars` message (for the Contribute view). */
+  iteration: number;
 }
 
 export interface DistributedVolunteerSnapshot {
-  readonly blocks: readonly { unitId: string; requesterId: string; steps: number }[];
+  readonly blocks: readonly { unitId: string; requesterId: string; steps: number; iteration: number }[];
 }
 
 export class DistributedVolunteer {
@@ -40,6 +47,7 @@ export class DistributedVolunteer {
   readonly #offs: (() => void)[] = [];
   readonly #isPaused: () => boolean;
   readonly #onChange: () => void;
+  #lastChangeMs = 0;
 
   constructor(link: JobLink, options: { isPaused?: () => boolean; onChange?: () => void } = {}) {
     this.#link = link;
@@ -60,6 +68,7 @@ export class DistributedVolunteer {
         unitId: h.unitId,
         requesterId: h.requesterId,
         steps: h.steps,
+        iteration: h.iteration,
       })),
     };
   }
@@ -99,6 +108,12 @@ export class DistributedVolunteer {
     if (!parsed.success) return; // never reaches the worker
     const reply = h.worker.step(parsed.data);
     h.steps++;
+    if (parsed.data.type === "scalars") h.iteration = parsed.data.iteration;
+    const now = Date.now();
+    if (now - this.#lastChangeMs >= 250) {
+      this.#lastChangeMs = now;
+      this.#onChange();
+    }
     this.#send(from, env.unitId, env.attempt, reply);
   }
 
@@ -138,7 +153,15 @@ export class DistributedVolunteer {
     };
     beat();
     const heartbeat = setInterval(beat, init.data.heartbeatIntervalMs);
-    this.#held.set(key, { requesterId: from, unitId: env.unitId, attempt: env.attempt, worker, heartbeat, steps: 0 });
+    this.#held.set(key, {
+      requesterId: from,
+      unitId: env.unitId,
+      attempt: env.attempt,
+      worker,
+      heartbeat,
+      steps: 0,
+      iteration: 0,
+    });
     this.#onChange();
   }
 

@@ -102,7 +102,12 @@ export function meshJobLink(mesh: Mesh): JobLink {
   const blobs = new Listeners<[string, string, Uint8Array]>();
   const closed = new Listeners<[string]>();
   const dists = new Listeners<[string, DistEnvelope]>();
-  const emitDist = (from: string, payload: unknown, attachment: Uint8Array, head: Omit<DistEnvelope, "message">) => {
+  const emitDist = (
+    from: string,
+    payload: unknown,
+    attachment: Uint8Array,
+    head: Omit<DistEnvelope, "message">,
+  ) => {
     let message: unknown;
     try {
       message = decodeDistPayload(payload, attachment);
@@ -115,7 +120,11 @@ export function meshJobLink(mesh: Mesh): JobLink {
     mesh.on("message", (event) => {
       const m = event.message;
       if (m.type !== "dist") return;
-      emitDist(event.from, m.payload, event.attachment, { kind: m.kind, unitId: m.unitId, attempt: m.attempt });
+      emitDist(event.from, m.payload, event.attachment, {
+        kind: m.kind,
+        unitId: m.unitId,
+        attempt: m.attempt,
+      });
     }),
     mesh.on("signed", (event) => {
       if (!isJobBody(event.body)) return;

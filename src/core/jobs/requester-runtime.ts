@@ -225,22 +225,25 @@ export class RequesterRuntime {
     });
     const rhs = await Promise.all(rhsBytes.map((bytes) => blobRefOf(bytes)));
     const id = newJobId(this.#random);
-    const plan = planJob({
-      id,
-      kind: input.kind,
-      tolerance: input.tol,
-      createdAtMs: nowMs,
-      spec: {
-        matrix,
-        rhs,
-        method: input.method,
-        maxIter: input.maxIter,
-        ...(input.preconditioner !== undefined ? { preconditioner: input.preconditioner } : {}),
-        ...(input.rhsPerUnit !== undefined ? { rhsPerUnit: input.rhsPerUnit } : {}),
-        ...(input.backend !== undefined ? { backend: input.backend } : {}),
-        ...(input.blocks !== undefined ? { blocks: input.blocks } : {}),
+    const plan = planJob(
+      {
+        id,
+        kind: input.kind,
+        tolerance: input.tol,
+        createdAtMs: nowMs,
+        spec: {
+          matrix,
+          rhs,
+          method: input.method,
+          maxIter: input.maxIter,
+          ...(input.preconditioner !== undefined ? { preconditioner: input.preconditioner } : {}),
+          ...(input.rhsPerUnit !== undefined ? { rhsPerUnit: input.rhsPerUnit } : {}),
+          ...(input.backend !== undefined ? { backend: input.backend } : {}),
+          ...(input.blocks !== undefined ? { blocks: input.blocks } : {}),
+        },
       },
-    }, partition);
+      partition,
+    );
     const { repo } = this.#o;
     // Inputs and name first: a job row in IndexedDB always finds its inputs after a reload.
     await repo.putBlob(matrix.sha256, matrixBytes, nowMs);
@@ -674,7 +677,10 @@ export class RequesterRuntime {
       if (unit.status !== "leased" || lease === null || unit.task.kind !== "row-block") continue;
       const blockNnz = Math.ceil(nnz / Math.max(1, unit.task.blocks));
       const workFlops = solveCostFlops(unit.task.rowEnd - unit.task.rowStart, blockNnz, result.iterations, 1);
-      if (this.scheduler.onResult(unit.id, lease.attempt, lease.volunteerId, workFlops) !== "accept-for-verification")
+      if (
+        this.scheduler.onResult(unit.id, lease.attempt, lease.volunteerId, workFlops) !==
+        "accept-for-verification"
+      )
         continue;
       accepted.push({ unitId: unit.id, attempt: lease.attempt });
       await this.#o.repo.saveResult({
@@ -721,7 +727,9 @@ export class RequesterRuntime {
   }
 
   /** Failovers, iterations and certificate of this session's finished distributed solves. */
-  distributedStats(jobId: string): { failovers: number; iterations: number; relResidual: number; label: string } | null {
+  distributedStats(
+    jobId: string,
+  ): { failovers: number; iterations: number; relResidual: number; label: string } | null {
     return this.#distributedStats.get(jobId) ?? null;
   }
 

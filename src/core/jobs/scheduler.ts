@@ -469,7 +469,10 @@ export class Scheduler {
     const usable = [...this.#volunteers.values()].filter(
       (v) => v.connected && now >= v.backoffUntilMs && !this.reputation.isBanned(v.peerId, now),
     );
-    if (!usable.some((v) => v.inFlight.size < this.#k)) return;
+    // An upper bound for the whole pass (#choose applies each unit's own cap).
+    const maxCap = this.#maxCap;
+    const roomy = (): boolean => usable.some((v) => v.inFlight.size < maxCap);
+    if (!roomy()) return;
     for (const id of this.#pending.ordered()) {
       const u = this.#units.get(id)!;
       const v = this.#choose(u, usable);
@@ -499,7 +502,7 @@ export class Scheduler {
         deadlineMs,
         heartbeatIntervalMs: this.#heartbeatIntervalMs,
       });
-      if (!usable.some((w) => w.inFlight.size < this.#k)) return;
+      if (!roomy()) return;
     }
   }
 
@@ -508,10 +511,35 @@ export class Scheduler {
    * the unit before are passed over while any other capable one exists, even a busy one (waiting for it
    * beats burning another attempt on a volunteer that already failed).
    */
+  /**
+   * Units a volunteer may hold when offered `u`. The row blocks of a distributed solve must all be placed
+   * before it can start, so with fewer volunteers than blocks a volunteer takes several (on top of K).
+   */
+  #capFor(u: WorkUnit): number {
+    return u.task.kind === "row-block" ? this.#k + u.task.blocks - 1 : this.#k;
+  }
+
+  /** The largest #capFor over pending units (K when none is a row block). */
+  get #maxCap(): number {
+    let cap = this.#k;
+    for (const id of this.#pending.ordered()) {
+      const u = this.#units.get(id);
+      if (u !== undefined) cap = Math.max(cap, this.#capFor(u));
+    }
+    return cap;
+  }
+
   #choose(u: WorkUnit, usable: readonly VolunteerState[]): VolunteerState | null {
     const capable = usable.filter((v) => meetsRequirements(v.capabilities, u.requirements));
     const fresh = capable.filter((v) => !u.failedBy.includes(v.peerId));
-    const pool = (fresh.length > 0 ? fresh : capable).filter((v) => v.inFlight.size < this.#k);
+    const open = (fresh.length > 0 ? fresh : capable).filter((v) => v.inFlight.size < this.#capFor(u));
+    // Row blocks of one distributed solve go to distinct volunteers while there are enough of them: the
+    // blocks compute in parallel, and a lost volunteer then costs one block, not several.
+    const spread =
+      u.task.kind === "row-block"
+        ? open.filter((v) => ![...v.inFlight].some((id) => this.#units.get(id)?.jobId === u.jobId))
+        : open;
+    const pool = spread.length > 0 ? spread : open;
     if (pool.length === 0) return null;
     let best = Infinity;
     let ties: VolunteerState[] = [];

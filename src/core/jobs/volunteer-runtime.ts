@@ -144,7 +144,10 @@ export class VolunteerRuntime {
       link.onPeerClosed((peerId) => this.#dropRequester(peerId)),
     );
     if (this.#visibility) this.#offs.push(this.#visibility.onChange(() => this.#pausedChanged()));
-    this.distributed = new DistributedVolunteer(link, { isPaused: () => this.paused });
+    this.distributed = new DistributedVolunteer(link, {
+      isPaused: () => this.paused,
+      onChange: () => this.#emit(),
+    });
   }
 
   // ── controls ────────────────────────────────────────────────────────────────────────────────────────
@@ -175,9 +178,22 @@ export class VolunteerRuntime {
   }
 
   snapshot(): VolunteerSnapshot {
+    // A held row block of a distributed solve shows when no queued unit runs (it steps between them).
+    const block = this.#running === null ? this.distributed?.snapshot().blocks[0] : undefined;
     return {
-      status: this.paused ? "paused" : this.#running !== null ? "computing" : "idle",
-      current: this.#current,
+      status: this.paused ? "paused" : this.#running !== null || block !== undefined ? "computing" : "idle",
+      current:
+        block === undefined
+          ? this.#current
+          : {
+              unitId: block.unitId,
+              jobId: jobIdOf(block.unitId),
+              requesterId: block.requesterId,
+              progress: 0,
+              iteration: block.iteration,
+              residual: null,
+              backend: "js (distributed block)",
+            },
       unitsDone: this.#unitsDone,
       requestersServed: this.#served,
       cpuShare: this.#cpuShare,

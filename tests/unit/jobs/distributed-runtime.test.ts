@@ -2,7 +2,15 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { SubmitInput } from "../../../src/core/jobs/requester-runtime.ts";
 import { poisson2d } from "../../../src/core/sparse/generators.ts";
 import { multiply, ones } from "../../../src/core/sparse/ops.ts";
-import { CAPS, cleanup, freshDbName, openRepo, startPeers, startRequester, until } from "./runtime-helpers.ts";
+import {
+  CAPS,
+  cleanup,
+  freshDbName,
+  openRepo,
+  startPeers,
+  startRequester,
+  until,
+} from "./runtime-helpers.ts";
 
 afterEach(cleanup);
 
@@ -98,4 +106,18 @@ describe("distributed solve over the mesh", () => {
     const [x] = await rt.solutions(id);
     expect(residual(input, x!)).toBeLessThanOrEqual(1e-8);
   }, 90_000);
+});
+
+describe("distributed solve with fewer volunteers than blocks", () => {
+  it("one tab alone holds all 3 blocks through its loopback and completes", async () => {
+    const [solo] = await startPeers(1);
+    const rt = await startRequester(solo!, openRepo(freshDbName()));
+    const input = distributed(3);
+    const id = await rt.submit(input);
+    await until(() => rt.scheduler.job(id)?.status !== "running", 30_000);
+    expect(rt.scheduler.job(id)!.status).toBe("done");
+    expect(rt.units(id).every((u) => u.result!.volunteerId === solo!.mesh.peerId)).toBe(true);
+    const [x] = await rt.solutions(id);
+    expect(residual(input, x!)).toBeLessThanOrEqual(1e-8);
+  }, 60_000);
 });

@@ -35,7 +35,7 @@ describe("bench/solver.ts --quick", () => {
       const json = join(dir, "solver.json");
       const { stdout } = await run(
         process.execPath,
-        ["--import", "tsx", "bench/solver.ts", "--quick", "--no-eigen", "--json", json],
+        ["--import", "tsx", "bench/solver.ts", "--quick", "--no-eigen", "--no-webgpu", "--json", json],
         { cwd: root, timeout: 120_000 },
       );
       expect(stdout).toContain("spmv GB/s");
