@@ -73,9 +73,23 @@ export class DistributedVolunteer {
     };
   }
 
-  /** Drops every held block (pause: the requester's leases lapse and it moves the blocks elsewhere). */
-  dropAll(): void {
-    for (const key of [...this.#held.keys()]) this.#drop(key);
+  /** Drops every held block; with a reason (pause), tells each requester so it moves the block at once. */
+  dropAll(reason?: string): void {
+    for (const [key, h] of [...this.#held]) {
+      if (reason !== undefined) {
+        this.#link
+          .sendBody(h.requesterId, {
+            type: "unit-error",
+            jv: JOB_PROTOCOL_VERSION,
+            unitId: h.unitId,
+            attempt: h.attempt,
+            code: "cancelled",
+            detail: reason,
+          })
+          .catch(() => undefined);
+      }
+      this.#drop(key);
+    }
   }
 
   close(): void {
@@ -118,7 +132,20 @@ export class DistributedVolunteer {
   }
 
   #init(from: string, key: string, env: DistEnvelope): void {
-    if (this.#isPaused()) return; // no heartbeat follows: the requester places the block elsewhere
+    if (this.#isPaused()) {
+      // Declined like any unit offered to a paused volunteer: the requester places the block elsewhere.
+      this.#link
+        .sendBody(from, {
+          type: "unit-error",
+          jv: JOB_PROTOCOL_VERSION,
+          unitId: env.unitId,
+          attempt: env.attempt,
+          code: "declined",
+          detail: "the volunteer is paused",
+        })
+        .catch(() => undefined);
+      return;
+    }
     const old = this.#held.get(key);
     if (old !== undefined && old.attempt >= env.attempt) return;
     this.#drop(key);

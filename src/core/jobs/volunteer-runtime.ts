@@ -221,7 +221,7 @@ export class VolunteerRuntime {
         this.#sendError(unit, running ? "cancelled" : "declined", "the volunteer paused");
         this.#release(unit);
       }
-      this.distributed.dropAll();
+      this.distributed.dropAll("the volunteer paused");
     } else {
       this.#pump();
     }

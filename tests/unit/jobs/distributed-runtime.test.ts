@@ -121,3 +121,31 @@ describe("distributed solve with fewer volunteers than blocks", () => {
     expect(residual(input, x!)).toBeLessThanOrEqual(1e-8);
   }, 60_000);
 });
+
+describe("distributed solve and a pausing volunteer", () => {
+  it("a volunteer that pauses gives its block back and the solve completes elsewhere", async () => {
+    const peers = await startPeers(4);
+    const [req, v1, v2, v3] = peers as [
+      (typeof peers)[0],
+      (typeof peers)[0],
+      (typeof peers)[0],
+      (typeof peers)[0],
+    ];
+    const rt = await startRequester(req, openRepo(freshDbName()), {
+      volunteers: () => [v1, v2, v3].map((p) => ({ peerId: p.mesh.peerId, capabilities: CAPS })),
+    });
+    const id = await rt.submit(distributed(2));
+    await until(() => rt.residualHistory(id).length >= 25, 30_000);
+    const holderId = rt.units(id).find((u) => u.index === 0)!.lease!.volunteerId;
+    const holder = peers.find((p) => p.mesh.peerId === holderId)!;
+    holder.volunteer!.pause();
+    expect(holder.volunteer!.distributed.snapshot().blocks).toHaveLength(0);
+    await until(() => rt.scheduler.job(id)?.status !== "running", 60_000);
+    expect(rt.scheduler.job(id)!.status).toBe("done");
+    expect(rt.distributedStats(id)!.failovers).toBeGreaterThanOrEqual(1);
+    expect(rt.distributedStats(id)!.relResidual).toBeLessThanOrEqual(1e-8);
+    const moved = rt.units(id).find((u) => u.index === 0)!;
+    expect(moved.result!.volunteerId).not.toBe(holderId);
+    expect(moved.history.some((h) => h.outcome === "declined")).toBe(true);
+  }, 90_000);
+});
