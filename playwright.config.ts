@@ -1,10 +1,9 @@
 import { defineConfig } from "@playwright/test";
-import { existsSync } from "node:fs";
+import { chromiumLaunchOptions } from "./scripts/chromium.ts";
 
 // One server per test run, on a port chosen at run time (workers inherit the env of the main process).
 process.env.OPEN_SWARM_E2E_PORT ??= String(20000 + Math.floor(Math.random() * 30000));
 const port = Number(process.env.OPEN_SWARM_E2E_PORT);
-const systemChromium = "/usr/bin/chromium";
 
 export default defineConfig({
   testDir: "e2e",
@@ -18,19 +17,7 @@ export default defineConfig({
   use: {
     baseURL: `http://localhost:${port}`,
     trace: "retain-on-failure",
-    launchOptions: {
-      ...(existsSync(systemChromium) ? { executablePath: systemChromium } : {}),
-      args: [
-        "--no-sandbox",
-        "--enable-unsafe-webgpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        // Host candidates instead of mDNS names: tabs on one machine connect in ~60 ms instead of ~250 ms.
-        "--disable-features=WebRtcHideLocalIpsWithMdns",
-      ],
-    },
+    launchOptions: chromiumLaunchOptions(),
   },
   webServer: {
     command: "node --import tsx signaling/main.ts",

@@ -11,6 +11,7 @@ import { chromium, type Browser, type Page } from "@playwright/test";
 // Brings in the global `window.openSwarm` type (the ?test=1 hook).
 import type {} from "../src/state/swarm-boot.ts";
 import { startServer } from "../signaling/server.ts";
+import { chromiumLaunchOptions } from "../scripts/chromium.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -37,17 +38,7 @@ const server = await startServer({
   upgradeBurst: 256,
   upgradeRatePerS: 256,
 });
-const browser = await chromium.launch({
-  ...(existsSync("/usr/bin/chromium") ? { executablePath: "/usr/bin/chromium" } : {}),
-  args: [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-features=WebRtcHideLocalIpsWithMdns",
-  ],
-});
+const browser = await chromium.launch(chromiumLaunchOptions());
 
 interface Metrics {
   joins: number;

@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import type { CsrMatrix } from "../../src/core/sparse/csr.ts";
 import type * as WebGpuSolverModule from "../../workers/solver/webgpu/index.ts";
+import { CHROMIUM_ARGS, SYSTEM_CHROMIUM } from "../../scripts/chromium.ts";
 
 /**
  * The browser side of the WebGPU rows: workers/solver/webgpu/index.ts bundled with esbuild, served from
@@ -16,7 +17,6 @@ import type * as WebGpuSolverModule from "../../workers/solver/webgpu/index.ts";
  */
 
 const ENTRY = fileURLToPath(new URL("../../workers/solver/webgpu/index.ts", import.meta.url));
-const SYSTEM_CHROMIUM = "/usr/bin/chromium";
 const BUNDLE_PATH = "/webgpu-solver.js";
 /**
  * The page loads the bundle itself and leaves it on a global: an import() inside a page.evaluate function
@@ -26,15 +26,6 @@ const MODULE_GLOBAL = "webgpuSolverModule";
 const PAGE_HTML =
   `<!doctype html><title>webgpu bench</title>` +
   `<script type="module">import * as m from "${BUNDLE_PATH}"; globalThis.${MODULE_GLOBAL} = m;</script>`;
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--headless=new",
-  "--enable-unsafe-webgpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 
 export interface AdapterInfo {
   vendor: string;
@@ -153,7 +144,7 @@ export class WebGpuBrowser {
     try {
       const browser = await chromium.launch({
         headless: true,
-        args: CHROMIUM_ARGS,
+        args: [...CHROMIUM_ARGS, "--headless=new"],
         ...(exe === undefined ? {} : { executablePath: exe }),
       });
       return new WebGpuBrowser(browser, server, baseUrl, staged);

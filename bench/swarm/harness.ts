@@ -1,8 +1,8 @@
-import { existsSync } from "node:fs";
 import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from "@playwright/test";
 // Brings in the global `window.openSwarm` type (the ?test=1 hook).
 import type {} from "../../src/state/test-hook.ts";
 import { startServer } from "../../signaling/server.ts";
+import { chromiumLaunchOptions } from "../../scripts/chromium.ts";
 
 /** One tab = one browser context (its own IndexedDB, so its own identity), driven through ?test=1. */
 export interface Tab {
@@ -31,21 +31,15 @@ export async function startHarness(): Promise<Harness> {
     upgradeBurst: 256,
     upgradeRatePerS: 256,
   });
-  const browser: Browser = await chromium.launch({
-    ...(existsSync("/usr/bin/chromium") ? { executablePath: "/usr/bin/chromium" } : {}),
-    args: [
-      "--no-sandbox",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-      "--disable-features=WebRtcHideLocalIpsWithMdns",
-      // Tabs in the background must not be throttled: each one is a volunteer.
+  const browser: Browser = await chromium.launch(
+    // Tabs in the background must not be throttled: each one is a volunteer.
+    chromiumLaunchOptions([
       "--disable-background-timer-throttling",
       "--disable-renderer-backgrounding",
       "--disable-backgrounding-occluded-windows",
-    ],
-  });
+    ]),
+  );
+
   return {
     url: server.url,
     async openTab(label, query = "") {
