@@ -1,9 +1,10 @@
 import { expect, test, type Page } from "@playwright/test";
+import { SHARED_MATRICES_DIR } from "./support/matrices.ts";
 import { resolve } from "node:path";
 
 // One tab alone submits a solve from the Dashboard and computes it in its own solver worker.
 
-const matrices = resolve(import.meta.dirname, "../../shared/matrices");
+const matrices = SHARED_MATRICES_DIR;
 
 async function openDashboard(page: Page) {
   await page.goto("/#/dashboard");

@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
 import { expect, test } from "@playwright/test";
+import { sharedMatrixText } from "./support/matrices.ts";
 import {
   attemptOutcomes,
   jobSnapshot,
@@ -27,7 +27,7 @@ test("a many-rhs job on bcsstk13 completes with certified residuals after a volu
   browser,
 }) => {
   test.setTimeout(90_000);
-  const matrixText = readFileSync(new URL("../../shared/matrices/bcsstk13.mtx", import.meta.url), "utf8");
+  const matrixText = sharedMatrixText("bcsstk13");
   peers = await openPeers(browser, 4);
   const [requester, ...volunteers] = peers as [TestPeer, TestPeer, TestPeer, TestPeer];
   await Promise.all(peers.map((p) => jobsReady(p.page)));
@@ -95,7 +95,7 @@ test("a distributed solve of bcsstk13 in 3 blocks completes after a volunteer ta
   browser,
 }) => {
   test.setTimeout(150_000);
-  const matrixText = readFileSync(new URL("../../shared/matrices/bcsstk13.mtx", import.meta.url), "utf8");
+  const matrixText = sharedMatrixText("bcsstk13");
   peers = await openPeers(browser, 4);
   const [requester, ...volunteers] = peers as [TestPeer, TestPeer, TestPeer, TestPeer];
   await Promise.all(peers.map((p) => jobsReady(p.page)));

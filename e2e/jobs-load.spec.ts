@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
 import { expect, test, type Page } from "@playwright/test";
+import { sharedMatrixText } from "./support/matrices.ts";
 import type { JobSubmission } from "../src/state/jobs-types.ts";
 import { jobsReady, waitForLinks } from "./support/jobs.ts";
 import { closePeers, openPeers, type TestPeer } from "./support/peers.ts";
@@ -38,7 +38,7 @@ function statuses(page: Page, ids: string[]) {
 
 test("20 small jobs submitted at once from two requesters all complete", async ({ browser }) => {
   test.setTimeout(90_000);
-  const lfat5 = readFileSync(new URL("../../shared/matrices/LFAT5.mtx", import.meta.url), "utf8");
+  const lfat5 = sharedMatrixText("LFAT5");
   peers = await openPeers(browser, 3);
   await Promise.all(peers.map((p) => jobsReady(p.page)));
   const [a, b, c] = peers as [TestPeer, TestPeer, TestPeer];

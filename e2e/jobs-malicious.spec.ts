@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
 import { expect, test } from "@playwright/test";
+import { sharedMatrixText } from "./support/matrices.ts";
 import {
   attemptOutcomes,
   jobsReady,
@@ -26,7 +26,7 @@ test("perturbed results are never accepted; the faulty volunteer is banned and t
   browser,
 }) => {
   test.setTimeout(240_000);
-  const matrixText = readFileSync(new URL("../../shared/matrices/bcsstk13.mtx", import.meta.url), "utf8");
+  const matrixText = sharedMatrixText("bcsstk13");
   const honest = await openPeers(browser, 3);
   const liar = await openPeer(browser, "/?test=1&fault=perturb");
   peers = [...honest, liar];

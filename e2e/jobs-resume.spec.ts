@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
 import { expect, test, type Page } from "@playwright/test";
+import { sharedMatrixText } from "./support/matrices.ts";
 import { jobSnapshot, jobsReady, submitJob, waitForJobEnd, waitForLinks } from "./support/jobs.ts";
 import { closePeers, openPeers, type TestPeer } from "./support/peers.ts";
 
@@ -24,7 +24,7 @@ test("a requester reload mid-job resumes from IndexedDB without recomputing veri
   browser,
 }) => {
   test.setTimeout(90_000);
-  const matrixText = readFileSync(new URL("../../shared/matrices/bcsstk13.mtx", import.meta.url), "utf8");
+  const matrixText = sharedMatrixText("bcsstk13");
   peers = await openPeers(browser, 3);
   const [requester, ...volunteers] = peers as [TestPeer, TestPeer, TestPeer];
   await Promise.all(peers.map((p) => jobsReady(p.page)));
