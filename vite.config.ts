@@ -11,6 +11,8 @@ export default defineConfig({
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },
   worker: { format: "es" },
+  // Pre-bundle ORT up front, or the first `vite dev` load discovers it in the worker and reloads the page.
+  optimizeDeps: { include: ["onnxruntime-web/wasm", "onnxruntime-web/webgpu"] },
   build: {
     target: "es2022",
     sourcemap: true,

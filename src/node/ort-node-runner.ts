@@ -21,7 +21,13 @@ export class OrtNodeRunner implements ModelRunner {
 
   constructor(
     private readonly modelsDir: string,
-    private readonly options: { intraOpThreads?: number } = {},
+    private readonly options: {
+      intraOpThreads?: number;
+      /** Default "all", except qdq manifest models get "basic": at "all" onnxruntime-node fuses
+       *  DequantizeLinear + MatMul into an int8 kernel that also quantizes the activations, which
+       *  onnxruntime-web does not do (logits then differ by up to 0.05 from the browser's). */
+      graphOptimizationLevel?: "disabled" | "basic" | "extended" | "all";
+    } = {},
   ) {}
 
   async load(source: ModelSource): Promise<LoadedModel> {
@@ -41,6 +47,9 @@ export class OrtNodeRunner implements ModelRunner {
     try {
       session = await ort.InferenceSession.create(bytes, {
         intraOpNumThreads: this.options.intraOpThreads ?? 1,
+        graphOptimizationLevel:
+          this.options.graphOptimizationLevel ??
+          (source.kind === "manifest" && source.entry.variant === "qdq" ? "basic" : "all"),
         interOpNumThreads: 1,
       });
     } catch (error) {
@@ -99,7 +108,9 @@ export class OrtNodeRunner implements ModelRunner {
       const tensor = results[name] as ort.Tensor | undefined;
       if (!tensor) continue;
       const data =
-        tensor.data instanceof Float32Array ? tensor.data : Float32Array.from(tensor.data as ArrayLike<number>, Number);
+        tensor.data instanceof Float32Array
+          ? tensor.data
+          : Float32Array.from(tensor.data as ArrayLike<number>, Number);
       outputs[name] = { data, cols: rows > 0 ? data.length / rows : 0 };
     }
     return { outputs, ms: performance.now() - started };

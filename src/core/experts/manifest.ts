@@ -44,7 +44,11 @@ export const manifestModelSchema = z.strictObject({
   /** Relative to the manifest (public/models/). */
   file: z.string().regex(/^[a-z0-9][a-z0-9.-]{0,127}\.onnx$/),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  bytes: z.number().int().positive().max(256 * 1024 * 1024),
+  bytes: z
+    .number()
+    .int()
+    .positive()
+    .max(256 * 1024 * 1024),
   inputs: z.array(tensorInfoSchema).min(1).max(8),
   outputs: z.array(tensorInfoSchema).min(1).max(8),
   /** Providers this variant is meant for, preferred first. */

@@ -1,33 +1,39 @@
 import type { CsrMatrix } from "../sparse/csr.ts";
 import type { MethodContext, MethodOutcome } from "./context.ts";
-import { symmetricGraph } from "./csr-utils.ts";
+import { DEFAULT_DIRECT_ORDERING, factorsOfUnpermuted, preorderForLu } from "./amd-lu-ordering.ts";
+import type { DirectOrdering } from "./amd-lu-ordering.ts";
 import { SolverError } from "./errors.ts";
-import { envelopeSize, reverseCuthillMcKee } from "./ordering.ts";
 import { luNnz, luSolve, sparseLu } from "./sparse-lu.ts";
 import type { LuFactors } from "./sparse-lu.ts";
 
 export const DEFAULT_DIRECT_MAX_N = 20_000;
 /** nnz(L) + nnz(U) cap: 8e6 entries ≈ 96 MB of factors, about what a browser tab can spare. */
 export const DEFAULT_DIRECT_MAX_FILL = 8_000_000;
-/** Threshold partial pivoting: prefer the diagonal (keeps RCM's envelope) unless it is 10× too small. */
+/** Threshold partial pivoting: prefer the diagonal (keeps the pre-ordering's fill) unless 10× too small. */
 const PIVOT_TOL = 0.1;
 
 export interface DirectLimits {
   maxN: number;
   maxFill: number;
+  /** Fill-reducing pre-ordering (amd-lu-ordering.ts); default amd. */
+  ordering?: DirectOrdering;
 }
 
 export interface DirectFactorization {
   factors: LuFactors;
-  /** nnz(L) + nnz(U) predicted from the RCM envelope before factorising. */
+  /** nnz(L) + nnz(U) predicted before factorising (symbolic Cholesky of the ordered A+Aᵀ pattern). */
   estimatedFill: number;
   label: string;
+  ordering: DirectOrdering;
+  /** How rows and columns were pre-ordered, for the stage note. */
+  orderingNote: string;
 }
 
 /**
- * Orders A + Aᵀ by reverse Cuthill–McKee (used as the column order; rows follow by pivoting) and factors
- * P A Q = L U. Refuses up front, with a code: n above maxN (too_large_for_direct) or an envelope estimate
- * above maxFill (fill_too_large); the factorisation also stops at maxFill. Throws singular_matrix.
+ * Pre-orders A (default: approximate minimum degree on A + Aᵀ, see amd-lu-ordering.ts; the order is used
+ * for columns, rows follow by diagonal-preferring threshold pivoting) and factors P A Q = L U. Refuses up
+ * front, with a code: n above maxN (too_large_for_direct) or a symbolic fill estimate above maxFill
+ * (fill_too_large); the factorisation also stops at maxFill. Throws singular_matrix.
  */
 export function factorDirect(a: CsrMatrix, limits: DirectLimits): DirectFactorization {
   const n = a.rows;
@@ -37,17 +43,23 @@ export function factorDirect(a: CsrMatrix, limits: DirectLimits): DirectFactoriz
       `n = ${n} exceeds the direct solver limit of ${limits.maxN}`,
     );
   }
-  const g = symmetricGraph(a);
-  const q = reverseCuthillMcKee(g);
-  const estimatedFill = 2 * envelopeSize(g, q) + n;
+  const pre = preorderForLu(a, limits.ordering ?? DEFAULT_DIRECT_ORDERING, limits.maxFill);
+  const estimatedFill = pre.estimatedFill;
   if (estimatedFill > limits.maxFill) {
     throw new SolverError(
       "fill_too_large",
-      `estimated LU fill ${estimatedFill} exceeds the limit of ${limits.maxFill} entries`,
+      `estimated LU fill (${pre.description}) exceeds the limit of ${limits.maxFill} entries` +
+        (Number.isFinite(estimatedFill) ? `: ${estimatedFill}` : ""),
     );
   }
-  const factors = sparseLu(a, q, { pivotTol: PIVOT_TOL, maxFill: limits.maxFill });
-  return { factors, estimatedFill, label: "direct" };
+  const factors = sparseLu(pre.matrix, pre.q, { pivotTol: PIVOT_TOL, maxFill: limits.maxFill });
+  return {
+    factors: factorsOfUnpermuted(factors, pre.rowOf),
+    estimatedFill,
+    label: "direct",
+    ordering: pre.ordering,
+    orderingNote: pre.description,
+  };
 }
 
 /**
@@ -68,7 +80,8 @@ export function runDirect(ctx: MethodContext, limits: DirectLimits, refinements 
     throw e;
   }
   const fill = luNnz(fact.factors);
-  const note = `LU (RCM column order, threshold pivoting): nnz(L+U) = ${fill}, estimated ${fact.estimatedFill}`;
+  const note =
+    `LU (${fact.orderingNote}, threshold pivoting): nnz(L+U) = ${fill}, ` + `estimated ${fact.estimatedFill}`;
   monitor.beginStage({
     label,
     flopsPerIter: 2 * ctx.a.rowPtr[n]! + 4 * fill,
