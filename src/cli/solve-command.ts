@@ -1,9 +1,11 @@
 import { accessSync, constants, writeFileSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { Option, type Command } from "commander";
+import { DIRECT_ORDERINGS } from "../core/solver/amd-lu-ordering.ts";
 import { nnzOf } from "../core/sparse/csr.ts";
 import { writeMatrixMarketVector } from "../core/sparse/matrix-market.ts";
 import { multiply, ones, relativeResidual } from "../core/sparse/ops.ts";
+import { applyUpdates, type UpdatedSystem } from "../core/solver/incremental.ts";
 import { solve } from "../core/solver/solve.ts";
 import type { SolveOptions, SolveResult } from "../core/solver/types.ts";
 import { loadKernels } from "./backend.ts";
@@ -12,6 +14,7 @@ import type { CliIo } from "./io.ts";
 import { reportFailure } from "./failure.ts";
 import { createProgressLine } from "./progress.ts";
 import { loadMatrix, loadRhs } from "./read-inputs.ts";
+import { loadUpdates } from "./read-updates.ts";
 import {
   CLI_METHODS,
   CLI_PRECONDITIONERS,
@@ -20,9 +23,11 @@ import {
   parsePositiveInt,
   parseTolerance,
   toMethodName,
+  UPDATE_MODES,
   type SolveCliOptions,
 } from "./solve-options.ts";
 import { buildReport, formatReport } from "./solve-report.ts";
+import { buildUpdateReport, runUpdatedSolve, type UpdateRun } from "./solve-update.ts";
 
 /** Iterations between streamed updates when a progress line is shown. */
 const UPDATE_EVERY = 10;
@@ -39,13 +44,22 @@ duplicate entries are summed), or a generated test matrix: poisson2d-K (n = K^2)
 
 Without --rhs the right-hand side is b = A*1, so the exact solution is all ones (the report gives the error).
 
+Incremental updates: --update U.mtx (a coordinate matrix of A's size listing the entries to change) and/or
+--update-rhs V.mtx (a coordinate n x 1 file of b entries, or a full array) are applied after the first solve,
+which is then re-solved warm from its x. --update-mode set (default) replaces entries, add adds to them;
+duplicate coordinates are summed first; entries outside A's pattern are inserted. The updated system is
+also solved cold (from x = 0) to report the iterations saved (--no-cold-compare skips it). The report, --out
+and the exit code are about the updated system; --json adds update: {iterations_warm, iterations_cold,
+saved, ...} with the first solve under update.initial.
+
 Exit codes: 0 converged, 2 did not converge (the report gives the residual reached), 1 bad input or
 options (with the specific error), 3 internal error (OPEN_SWARM_DEBUG=1 prints the stack).
 
 Examples:
   open-swarm solve ../shared/matrices/494_bus.mtx --json
   open-swarm solve A.mtx --rhs b.mtx --method cg --tol 1e-10 --out x.mtx
-  open-swarm solve poisson2d-1000 --backend wasm --threads 2`;
+  open-swarm solve poisson2d-1000 --backend wasm --threads 2
+  open-swarm solve A.mtx --update dA.mtx --update-rhs db.mtx --update-mode add --json`;
 
 function maxErrorVsOnes(x: Float64Array): number {
   let m = 0;
@@ -81,6 +95,9 @@ export async function runSolve(matrixArg: string, opts: SolveCliOptions, io: Cli
       b = multiply(a, ones(a.cols));
       io.stderr.write("no --rhs given: using b = A*1 (the exact solution is x = 1)\n");
     }
+    // Read and check the updates before the (possibly long) first solve.
+    const updates = loadUpdates(opts, a);
+    const updated: UpdatedSystem | null = updates === null ? null : applyUpdates(a, b, updates);
 
     const { kernels, notes } = await loadKernels(opts.backend, opts.threads, nnzOf(a));
     for (const note of notes) io.stderr.write(`${note}\n`);
@@ -92,22 +109,34 @@ export async function runSolve(matrixArg: string, opts: SolveCliOptions, io: Cli
     };
     if (opts.preconditioner !== undefined) solveOptions.preconditioner = opts.preconditioner;
     if (opts.restart !== undefined) solveOptions.restart = opts.restart;
+    if (opts.ordering !== undefined) solveOptions.directOrdering = opts.ordering;
     if (progress !== null) {
       solveOptions.updateEvery = UPDATE_EVERY;
       solveOptions.onUpdate = (u) => progress.onUpdate(u);
     }
     let result: SolveResult;
     let x: Float64Array;
+    let initial: SolveResult | null = null;
+    let updateRun: UpdateRun | null = null;
     try {
       result = solve(a, b, solveOptions, kernels);
       // For wasm, x may be a view of wasm memory that dispose() releases: keep a copy.
       x = result.x.slice();
+      if (updated !== null) {
+        initial = { ...result, x };
+        updateRun = runUpdatedSolve(updated, x, solveOptions, kernels, opts.coldCompare);
+        result = updateRun.warm;
+        x = result.x;
+      }
     } finally {
       progress?.finish();
       kernels.dispose();
     }
+    // From here on: the system x solves (the updated one after --update).
+    const sysA = updated?.a ?? a;
+    const sysB = updated?.b ?? b;
 
-    const verified = relativeResidual(a, x, b);
+    const verified = relativeResidual(sysA, x, sysB);
     const verifiedOk = verified <= opts.tol * VERIFY_SLACK;
     const converged = result.converged && verifiedOk;
     const reason = result.converged && !verifiedOk ? "verification_failed" : result.reason;
@@ -120,7 +149,8 @@ export async function runSolve(matrixArg: string, opts: SolveCliOptions, io: Cli
 
     if (opts.out !== undefined) {
       const comments = [
-        `x from: open-swarm solve ${matrixName} (method ${result.methodPath.join(" -> ")}, backend ${result.backend})`,
+        `x from: open-swarm solve ${matrixName} (method ${result.methodPath.join(" -> ")}, backend ${result.backend})` +
+          (updated === null ? "" : ", after the --update/--update-rhs changes (warm re-solve)"),
         `converged: ${converged} (${reason}), relative residual ${verified}`,
       ];
       try {
@@ -142,10 +172,19 @@ export async function runSolve(matrixArg: string, opts: SolveCliOptions, io: Cli
       n: a.rows,
       nnz: nnzOf(a),
       rhs: opts.rhs ?? "A*1",
-      maxErrorVsOnes: opts.rhs === undefined ? maxErrorVsOnes(x) : null,
+      maxErrorVsOnes: opts.rhs === undefined && updated === null ? maxErrorVsOnes(x) : null,
       loadMs: loaded.loadMs,
       out: opts.out ?? null,
     });
+    if (updated !== null && updateRun !== null && initial !== null) {
+      report.update = buildUpdateReport(updateRun, initial, updated, {
+        matrix: opts.update ?? null,
+        rhs: opts.updateRhs ?? null,
+        mode: opts.updateMode,
+        matrixEntries: updates?.matrix?.length ?? 0,
+        rhsEntries: updates?.rhs?.length ?? 0,
+      });
+    }
     io.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : formatReport(report));
     return converged ? EXIT_OK : EXIT_NOT_CONVERGED;
   } catch (e) {
@@ -180,6 +219,19 @@ export function registerSolveCommand(program: Command, io: CliIo, setExitCode: (
       ),
     )
     .option("--restart <m>", "GMRES restart length", parsePositiveInt)
+    .addOption(
+      new Option("--ordering <name>", "fill-reducing ordering of the direct LU (default amd)").choices(
+        DIRECT_ORDERINGS,
+      ),
+    )
+    .option("--update <file>", "A entries to change after the first solve (Matrix Market coordinate)")
+    .option("--update-rhs <file>", "b entries to change after the first solve (Matrix Market)")
+    .addOption(
+      new Option("--update-mode <mode>", "update values replace entries (set) or are added (add)")
+        .choices(UPDATE_MODES)
+        .default("set"),
+    )
+    .option("--no-cold-compare", "with --update: skip the cold solve that measures iterations saved")
     .option("--out <file>", "write x as a Matrix Market array (full precision)")
     .option("--json", "print one JSON report object, last on stdout", false)
     .addHelpText("after", HELP_AFTER)

@@ -44,7 +44,20 @@ export interface SolveCliOptions {
   json: boolean;
   preconditioner?: PreconditionerName;
   restart?: number;
+  /** Pre-ordering of the direct LU. */
+  ordering?: "amd" | "rcm" | "natural";
+  /** Matrix Market coordinate file of A entries to change after the first solve (then re-solve warm). */
+  update?: string;
+  /** Matrix Market file of b entries to change (coordinate n×1, or a full array). */
+  updateRhs?: string;
+  updateMode: UpdateMode;
+  /** Also solve the updated system cold to count the iterations saved (--no-cold-compare turns it off). */
+  coldCompare: boolean;
 }
+
+/** "set": an update file's value replaces the entry; "add": it is added to the entry. */
+export const UPDATE_MODES = ["set", "add"] as const;
+export type UpdateMode = (typeof UPDATE_MODES)[number];
 
 export function parseTolerance(value: string): number {
   const v = Number(value);

@@ -1,4 +1,5 @@
 import type { SolveResult, StageReport } from "../core/solver/types.ts";
+import { formatUpdate, type UpdateReport } from "./solve-update.ts";
 
 /** What `open-swarm solve --json` prints (one object, last on stdout). snake_case like the HTTP API. */
 export interface SolveReport {
@@ -29,6 +30,8 @@ export interface SolveReport {
   load_ms: number;
   out: string | null;
   stages?: StageReport[];
+  /** With --update/--update-rhs: the warm re-solve against a cold one; the fields above are the warm one. */
+  update?: UpdateReport;
 }
 
 export function finiteOrNull(v: number): number | null {
@@ -86,6 +89,7 @@ export function buildReport(r: ReportInputs): SolveReport {
 /** The human summary printed on stdout without --json. */
 export function formatReport(rep: SolveReport): string {
   const lines: string[] = [];
+  if (rep.update !== undefined) lines.push(formatUpdate(rep.update).trimEnd());
   const path = rep.method.join(" -> ");
   if (rep.converged) {
     lines.push(`converged in ${rep.iterations} iterations (${rep.ms.toFixed(1)} ms) with ${path}`);

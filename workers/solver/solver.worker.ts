@@ -1,21 +1,21 @@
 /// <reference lib="webworker" />
 /**
- * The solver in a Web Worker: parses the system, picks a backend, runs the solve, streams iteration updates
- * back through a Comlink callback and returns x (transferred, not copied). Errors come back as
- * { ok: false, error: { code, message } } so their codes survive the trip.
+ * The solver in a Web Worker: parses the system, runs the solve (run-job.ts: backend, live updates, cold
+ * comparison), streams iteration updates back through a Comlink callback and returns x (transferred, not
+ * copied). With keepSystem it keeps A, b and x for warm re-solves after updates (resolveWarm). Errors come
+ * back as { ok: false, error: { code, message } } so their codes survive the trip.
  */
 import * as Comlink from "comlink";
 import { isInputError } from "../../src/core/sparse/errors.ts";
 import { generateByName } from "../../src/core/sparse/generators.ts";
 import { parseMatrixMarket, parseMatrixMarketVector } from "../../src/core/sparse/matrix-market.ts";
 import { multiply, ones } from "../../src/core/sparse/ops.ts";
-import { nnzOf, type CsrMatrix } from "../../src/core/sparse/csr.ts";
+import type { CsrMatrix } from "../../src/core/sparse/csr.ts";
+import { relativeResidual } from "../../src/core/solver/certificate.ts";
 import { isSolverError } from "../../src/core/solver/errors.ts";
-import { solve } from "../../src/core/solver/solve.ts";
-import type { IterationUpdate, SolveOptions, SolveResult } from "../../src/core/solver/types.ts";
-import type { SolveJobOptions, SolveJobOutcome, SolveSource, SolverWorkerApi } from "./api.ts";
-import { signalFromFlag } from "./cancel-flag.ts";
-import { pickCpuKernels } from "./pick-kernels.ts";
+import { applyUpdates } from "../../src/core/solver/incremental.ts";
+import type { SolveJobOutcome, SolveJobSummary, SolveSource, SolverWorkerApi } from "./api.ts";
+import { runJob, type KeptSystem } from "./run-job.ts";
 
 function loadSystem(source: SolveSource): { a: CsrMatrix; b: Float64Array; rhsIsAOnes: boolean } {
   if (source.kind === "csr") return { a: source.a, b: source.b, rhsIsAOnes: false };
@@ -30,16 +30,6 @@ function loadSystem(source: SolveSource): { a: CsrMatrix; b: Float64Array; rhsIs
   return { a, b, rhsIsAOnes: false };
 }
 
-async function runOnWebGpu(a: CsrMatrix, b: Float64Array, options: SolveOptions): Promise<SolveResult> {
-  const { createWebGpuSolver } = await import("./webgpu/index.ts");
-  const solver = await createWebGpuSolver(self.navigator.gpu);
-  try {
-    return await solver.solve(a, b, options);
-  } finally {
-    solver.destroy();
-  }
-}
-
 function errorOutcome(e: unknown): SolveJobOutcome {
   const code =
     isInputError(e) || isSolverError(e)
@@ -51,59 +41,52 @@ function errorOutcome(e: unknown): SolveJobOutcome {
   return { ok: false, error: { code, message } };
 }
 
+/** The system of the last solve that asked for keepSystem (one client, one solve at a time). */
+let kept: KeptSystem | null = null;
+
+function transferSummary(summary: SolveJobSummary): SolveJobOutcome {
+  return Comlink.transfer({ ok: true, summary }, [summary.x.buffer as ArrayBuffer]);
+}
+
 const api: SolverWorkerApi = {
-  async solve(source, jobOptions: SolveJobOptions, onUpdate: (u: IterationUpdate) => void, cancelFlag) {
+  async solve(source, jobOptions, onUpdate, cancelFlag, mailbox = null, onEvent) {
     const setupStart = performance.now();
+    kept = null; // a failed solve must not leave an older system to be updated
     try {
       const { a, b, rhsIsAOnes } = loadSystem(source);
-      const notes: string[] = [];
-      const options: SolveOptions = {
-        method: jobOptions.method,
-        tol: jobOptions.tol,
-        maxIter: jobOptions.maxIter,
-        updateEvery: jobOptions.updateEvery ?? 10,
-        // x_partial is never asked for here: the chart needs residuals, and copying x per update is costly.
-        onUpdate: (update) => onUpdate(update),
-        ...(jobOptions.preconditioner ? { preconditioner: jobOptions.preconditioner } : {}),
-        ...(jobOptions.restart ? { restart: jobOptions.restart } : {}),
-        ...(jobOptions.timeLimitMs ? { timeLimitMs: jobOptions.timeLimitMs } : {}),
-        ...(cancelFlag ? { signal: signalFromFlag(cancelFlag) } : {}),
-      };
-      let result: SolveResult;
-      let setupMs: number;
-      if (jobOptions.backend === "webgpu") {
-        setupMs = performance.now() - setupStart;
-        result = await runOnWebGpu(a, b, options);
-      } else {
-        const picked = await pickCpuKernels(jobOptions.backend, jobOptions.threads, nnzOf(a));
-        notes.push(...picked.notes);
-        setupMs = performance.now() - setupStart;
-        try {
-          result = solve(a, b, options, picked.kernels);
-        } finally {
-          picked.kernels.dispose();
-        }
+      const io = { onUpdate, cancelFlag, mailbox, onEvent: onEvent ?? null };
+      const run = await runJob({ name: source.name, a, b, rhsIsAOnes, setupStart }, jobOptions, io, null);
+      kept = jobOptions.keepSystem === true ? run.kept : null;
+      return transferSummary(run.summary);
+    } catch (e) {
+      return errorOutcome(e);
+    }
+  },
+
+  async resolveWarm(updates, seq, jobOptions, onUpdate, cancelFlag, mailbox, onEvent) {
+    const setupStart = performance.now();
+    try {
+      if (kept === null) {
+        const message = "no solved system is kept in the solver worker: solve first (with keepSystem)";
+        return { ok: false, error: { code: "no_kept_system", message } };
       }
-      const summary = {
-        name: source.name,
-        n: a.rows,
-        nnz: nnzOf(a),
-        rhsIsAOnes,
-        converged: result.converged,
-        reason: result.reason,
-        iterations: result.iterations,
-        relResidual: result.relResidual,
-        bestResidual: result.bestResidual,
-        methodPath: result.methodPath,
-        stages: result.stages ?? [],
-        backend: result.backend,
-        threads: result.threads,
-        ms: result.ms,
-        setupMs,
-        notes,
-        x: result.x,
+      // Throws SolverError update_* on a bad batch: `kept` is left as it was.
+      const sys = applyUpdates(kept.a, kept.b, updates);
+      const applied = {
+        type: "update_applied" as const,
+        seq,
+        iteration: 0,
+        matrixEntries: updates.matrix?.length ?? 0,
+        rhsEntries: updates.rhs?.length ?? 0,
+        newEntries: sys.newEntries,
+        residualBefore: relativeResidual(kept.a, kept.x, kept.b),
+        residualAfter: relativeResidual(sys.a, kept.x, sys.b),
       };
-      return Comlink.transfer({ ok: true, summary }, [result.x.buffer as ArrayBuffer]);
+      const io = { onUpdate, cancelFlag, mailbox, onEvent };
+      const system = { name: kept.name, a: sys.a, b: sys.b, rhsIsAOnes: false, setupStart };
+      const run = await runJob(system, jobOptions, io, { x0: kept.x, applied });
+      if (jobOptions.keepSystem === true) kept = run.kept;
+      return transferSummary(run.summary);
     } catch (e) {
       return errorOutcome(e);
     }

@@ -3,6 +3,8 @@ import type { LocalSolveStore } from "../../state/local-solve-store.ts";
 import { downloadSolutionJson, downloadSolutionMtx } from "../downloads.ts";
 import { formatDuration } from "../format.ts";
 import { ResidualChart } from "./ResidualChart.tsx";
+import { UpdateEntries } from "./UpdateEntries.tsx";
+import { UpdatesSummary } from "./UpdatesSummary.tsx";
 
 /** Live view of the current solve: progress, residual chart, then the certified result and downloads. */
 export function SolveRun({ store, tol }: { store: LocalSolveStore; tol: number }) {
@@ -16,18 +18,20 @@ export function SolveRun({ store, tol }: { store: LocalSolveStore; tol: number }
       </h2>
       <progress value={state.progress} max={1} aria-label="progress" />
       <p className="muted" data-testid="solve-live">
-        {lastUpdate
-          ? `${lastUpdate.method}: iteration ${lastUpdate.iteration}, residual ${lastUpdate.residual_norm.toExponential(2)}, rate ${lastUpdate.convergence_rate.toFixed(4)} per iteration`
-          : state.status === "running"
-            ? "preparing the system…"
-            : ""}
+        {state.phase === "cold"
+          ? "solving the updated system cold (from x = 0) to count the iterations the warm start saved…"
+          : lastUpdate
+            ? `${lastUpdate.method}: iteration ${lastUpdate.iteration}, residual ${lastUpdate.residual_norm.toExponential(2)}, rate ${lastUpdate.convergence_rate.toFixed(4)} per iteration`
+            : state.status === "running"
+              ? "preparing the system…"
+              : ""}
       </p>
       {state.status === "running" && (
         <button type="button" onClick={() => state.cancel()}>
           Cancel
         </button>
       )}
-      <ResidualChart points={state.history} tol={tol} />
+      <ResidualChart points={state.history} tol={tol} markers={state.markers} />
       {error && (
         <p className="error" role="alert" data-testid="solve-error">
           {error.code}: {error.message}
@@ -49,6 +53,7 @@ export function SolveRun({ store, tol }: { store: LocalSolveStore; tol: number }
             <dd>{summary.methodPath.join(" → ")}</dd>
             <dt>Iterations</dt>
             <dd>{summary.iterations}</dd>
+            {summary.updates && <UpdatesSummary updates={summary.updates} />}
             <dt>Backend</dt>
             <dd>
               {summary.backend}, {summary.threads} thread{summary.threads === 1 ? "" : "s"}
@@ -85,6 +90,7 @@ export function SolveRun({ store, tol }: { store: LocalSolveStore; tol: number }
           </div>
         </>
       )}
+      <UpdateEntries store={store} />
     </section>
   );
 }

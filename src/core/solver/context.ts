@@ -19,7 +19,7 @@ export class MethodContext {
   readonly bNorm: number;
   readonly tol: number;
   readonly monitor: IterationMonitor;
-  private readonly slots: Float64Array[] = [];
+  private readonly slots: Float64Array[];
 
   constructor(
     kernels: Kernels,
@@ -29,6 +29,7 @@ export class MethodContext {
     x: Float64Array,
     tol: number,
     monitor: IterationMonitor,
+    slots: Float64Array[] = [],
   ) {
     this.kernels = kernels;
     this.a = a;
@@ -37,7 +38,16 @@ export class MethodContext {
     this.x = x;
     this.tol = tol;
     this.monitor = monitor;
+    this.slots = slots;
     this.bNorm = Math.sqrt(kernels.dot(b, b));
+  }
+
+  /**
+   * The same solve on a changed system (a live update): same x, b vector (whose contents the caller has
+   * rewritten) and work-vector slots, new matrix; ‖b‖ is recomputed.
+   */
+  withSystem(a: CsrMatrix, ka: KernelMatrix): MethodContext {
+    return new MethodContext(this.kernels, a, ka, this.b, this.x, this.tol, this.monitor, this.slots);
   }
 
   get n(): number {

@@ -16,7 +16,12 @@ export type SolverErrorCode =
   | "fill_too_large"
   | "singular_matrix"
   | "backend_mismatch"
-  | "invalid_update";
+  /** Incremental updates (incremental*.ts): an index outside A or b, a non-finite value (given or produced
+   *  by "add"), a batch larger than the running solve's mailbox, or kernels that refused the new matrix. */
+  | "update_index_out_of_range"
+  | "update_non_finite"
+  | "update_too_large"
+  | "update_backend";
 
 export class SolverError extends Error {
   override readonly name = "SolverError";

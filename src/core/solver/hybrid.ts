@@ -107,7 +107,7 @@ export function runHybrid(ctx: MethodContext, options: HybridOptions): HybridOut
   const profile = profileMatrix(ctx.a);
   let reason: StopReason = "max_iterations";
   for (const plan of planStages(profile)) {
-    if (monitor.iterations >= monitor.config.maxIter) break;
+    if (monitor.budgetLeft <= 0) break;
     if (stages.length > 0) continueFromBest(ctx);
     const before = monitor.iterations;
     const outcome = runStage(ctx, plan, options.restart);

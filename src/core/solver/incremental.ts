@@ -39,7 +39,7 @@ function apply(old: number, u: { value: number; mode?: "set" | "add" }): number 
 
 function checkIndex(what: string, i: number, n: number): void {
   if (!Number.isInteger(i) || i < 0 || i >= n)
-    throw new SolverError("invalid_update", `${what} ${i} out of range [0, ${n})`);
+    throw new SolverError("update_index_out_of_range", `${what} ${i} out of range [0, ${n})`);
 }
 
 /** Position of column j in row i (binary search over the sorted row), or -1. */
@@ -60,7 +60,8 @@ function find(a: CsrMatrix, i: number, j: number): number {
  * Applies updates to copies of A and b (the inputs are not modified; copying values is O(nnz), small next
  * to a solve). Entries already in the pattern are changed in place in the copy; an entry outside the
  * pattern makes us rebuild the CSR with the new entries merged in (O(nnz + k log k)) — simpler for callers
- * than refusing, and the rebuilt matrix keeps all CSR invariants. Setting an entry to 0 keeps it as an
+ * than refusing, and the rebuilt matrix keeps all CSR invariants (so inserting entries is supported, for a
+ * finished and for a running solve alike). Setting an entry to 0 keeps it as an
  * explicit zero (the pattern never shrinks). Updates apply in order; later ones see earlier ones.
  */
 export function applyUpdates(a: CsrMatrix, b: Float64Array, updates: SystemUpdates): UpdatedSystem {
@@ -73,7 +74,7 @@ export function applyUpdates(a: CsrMatrix, b: Float64Array, updates: SystemUpdat
     checkIndex("row", u.row, n);
     checkIndex("col", u.col, a.cols);
     if (!Number.isFinite(u.value))
-      throw new SolverError("invalid_update", `a(${u.row},${u.col}) value ${u.value} is not finite`);
+      throw new SolverError("update_non_finite", `a(${u.row},${u.col}) value ${u.value} is not finite`);
     const p = find(view, u.row, u.col);
     if (p >= 0) values[p] = apply(values[p]!, u);
     else {
@@ -84,12 +85,20 @@ export function applyUpdates(a: CsrMatrix, b: Float64Array, updates: SystemUpdat
   for (const u of updates.rhs ?? []) {
     checkIndex("rhs index", u.index, n);
     if (!Number.isFinite(u.value))
-      throw new SolverError("invalid_update", `b[${u.index}] value ${u.value} is not finite`);
+      throw new SolverError("update_non_finite", `b[${u.index}] value ${u.value} is not finite`);
     nb[u.index] = apply(nb[u.index]!, u);
+    if (!Number.isFinite(nb[u.index]!))
+      throw new SolverError("update_non_finite", `adding ${u.value} made b[${u.index}] non-finite`);
   }
   for (let k = 0; k < values.length; k++)
     if (!Number.isFinite(values[k]!))
-      throw new SolverError("invalid_update", "an update made a value non-finite");
+      throw new SolverError("update_non_finite", 'an "add" update made a matrix value non-finite');
+  for (const [key, v] of extra)
+    if (!Number.isFinite(v))
+      throw new SolverError(
+        "update_non_finite",
+        `updates made a(${Math.floor(key / a.cols)},${key % a.cols}) non-finite`,
+      );
   if (extra.size === 0) return { a: view, b: nb, patternChanged: false, newEntries: 0 };
 
   const added = [...extra.entries()].sort((p, q) => p[0] - q[0]);
@@ -151,6 +160,20 @@ export function resolveIncremental(
   const { x0: _ignored, ...base } = options;
   const warm = solve(sys.a, sys.b, { ...base, x0: x }, extra.kernels);
   if (extra.compareCold !== true) return { ...sys, warm };
-  const cold = solve(sys.a, sys.b, base, extra.kernels);
+  const cold = solveCold(sys.a, sys.b, options, extra.kernels);
   return { ...sys, warm, cold, iterationsSaved: cold.iterations - warm.iterations };
+}
+
+/**
+ * The reference a warm start is judged against: the same system and options from x = 0, silently (no
+ * streaming, no live updates, no warm start). Costs a full solve: callers run it only when asked.
+ */
+export function solveCold(
+  a: CsrMatrix,
+  b: Float64Array,
+  options: SolveOptions,
+  kernels?: Kernels,
+): SolveResult {
+  const { x0: _x0, onUpdate: _onUpdate, liveUpdates: _live, includeXPartial: _partial, ...base } = options;
+  return solve(a, b, base, kernels);
 }

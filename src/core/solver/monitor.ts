@@ -93,11 +93,38 @@ export class IterationMonitor {
   private lastUpdateIter = 0;
   private lastUpdateRel = Infinity;
   private lastUpdateMs: number;
+  /**
+   * Live updates (incremental-live.ts): asked at every step; true means a validated update of A or b is
+   * ready, and `step` then stops the stage with "cancelled" so the solve can apply it and restart the
+   * method from the current x. The solve tells this apart from a user's cancel by the signal.
+   */
+  interruptForUpdate: (() => boolean) | null = null;
+  /** The iteration budget of the current system (maxIter counts from the last applied update). */
+  private budgetEnd: number;
 
   constructor(config: MonitorConfig) {
     this.config = config;
     this.bestX = new Float64Array(config.n);
     this.lastUpdateMs = config.now();
+    this.budgetEnd = config.maxIter;
+  }
+
+  /** Iterations left on the current system's budget (the hybrid stops planning stages at 0). */
+  get budgetLeft(): number {
+    return this.budgetEnd - this.iterations;
+  }
+
+  /**
+   * A and/or b changed under a running solve: what was "best" belongs to the old system, so forget it, and
+   * give the new system a fresh budget of maxIter iterations. The iteration count goes on (the chart
+   * continues across the update).
+   */
+  newSystem(): void {
+    this.bestRel = Infinity;
+    this.bestXRel = Infinity;
+    this.lastRel = Infinity;
+    this.lastUpdateRel = Infinity;
+    this.budgetEnd = this.iterations + this.config.maxIter;
   }
 
   get stageLabel(): string {
@@ -161,6 +188,7 @@ export class IterationMonitor {
     }
     if (finite && rel <= c.tol) return "converged";
     if (c.signal?.aborted === true) return "cancelled";
+    if (this.interruptForUpdate?.() === true) return "cancelled";
     if (c.deadlineMs !== Infinity && c.now() > c.deadlineMs) return "time_limit";
     // Against the stage's own best: an earlier stage's estimate (GMRES's Givens residual can be optimistic
     // with a poor preconditioner) must not make the next stage look divergent on its first step.
@@ -171,7 +199,7 @@ export class IterationMonitor {
     } else if (this.iterations - this.windowStartIter >= c.stagnationWindow) {
       return "stagnated";
     }
-    if (this.iterations >= c.maxIter) return "max_iterations";
+    if (this.iterations >= this.budgetEnd) return "max_iterations";
     return null;
   }
 

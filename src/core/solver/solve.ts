@@ -8,6 +8,7 @@ import { DEFAULT_DIRECT_MAX_FILL, DEFAULT_DIRECT_MAX_N, runDirect } from "./dire
 import { runGaussSeidel } from "./gauss-seidel.ts";
 import { runGmres } from "./gmres.ts";
 import { runHybrid } from "./hybrid.ts";
+import { LiveUpdates } from "./incremental-live.ts";
 import { createJsKernels } from "./js-kernels.ts";
 import { runJacobi } from "./jacobi.ts";
 import type { Kernels } from "./kernels.ts";
@@ -39,6 +40,7 @@ function runMethod(ctx: MethodContext, o: SolveOptions): { reason: StopReason; s
   const direct = {
     maxN: o.directMaxN ?? DEFAULT_DIRECT_MAX_N,
     maxFill: o.directMaxFill ?? DEFAULT_DIRECT_MAX_FILL,
+    ...(o.directOrdering ? { ordering: o.directOrdering } : {}),
   };
   const restart = o.restart ?? DEFAULT_RESTART;
   const before = ctx.monitor.iterations;
@@ -121,27 +123,33 @@ export function solve(a: CsrMatrix, b: Float64Array, options: SolveOptions, kern
       }
     }
     const ctx = new MethodContext(k, a, k.matrix(a), kb, kx, options.tol, monitor);
-
-    let run: { reason: StopReason; stages: StageReport[] };
-    if (ctx.bNorm === 0) {
-      kx.fill(0); // b = 0: x = 0 is the exact answer, whatever the method
-      run = { reason: "converged", stages: [] };
-    } else if (options.signal?.aborted === true) {
-      run = { reason: "cancelled", stages: [] };
-    } else {
-      run = runMethod(ctx, options);
-    }
+    // Updates of A and b while the solve runs (incremental-live.ts); null without options.liveUpdates.
+    const live =
+      options.liveUpdates === undefined
+        ? null
+        : new LiveUpdates(options.liveUpdates, k, ctx, b, bScale, options.signal);
+    const runOnce = (c: MethodContext): { reason: StopReason; stages: StageReport[] } => {
+      if (c.bNorm === 0) {
+        c.x.fill(0); // b = 0: x = 0 is the exact answer, whatever the method
+        return { reason: "converged", stages: [] };
+      }
+      if (options.signal?.aborted === true) return { reason: "cancelled", stages: [] };
+      return runMethod(c, options);
+    };
+    const run = live === null ? runOnce(ctx) : live.drive(ctx, runOnce);
+    // The certificate is for the system x now solves: the updated one after live updates.
+    const { a: finalA, b: finalB } = live?.system ?? { a, b };
 
     let x = kx.slice();
     if (bScale !== 1) {
       for (let i = 0; i < n; i++) x[i] = x[i]! * bScale;
       for (let i = 0; i < n; i++) monitor.bestX[i] = monitor.bestX[i]! * bScale;
     }
-    let relResidual = relativeResidual(a, x, b);
+    let relResidual = relativeResidual(finalA, x, finalB);
     // A failed run hands back its best iterate, judged by the certificate, not by the tracked residual.
     if (!(relResidual <= options.tol) && monitor.bestXRel < Infinity) {
       const alt = monitor.bestX.slice();
-      const altRel = relativeResidual(a, alt, b);
+      const altRel = relativeResidual(finalA, alt, finalB);
       if (altRel < relResidual || Number.isNaN(relResidual)) {
         x = alt;
         relResidual = altRel;
@@ -157,7 +165,7 @@ export function solve(a: CsrMatrix, b: Float64Array, options: SolveOptions, kern
     if (converged) reason = "converged";
     else if (reason === "converged") reason = "stagnated";
     monitor.finish(relResidual, x);
-    return {
+    const result: SolveResult = {
       x,
       converged,
       reason,
@@ -170,6 +178,8 @@ export function solve(a: CsrMatrix, b: Float64Array, options: SolveOptions, kern
       ms: now() - start,
       stages: run.stages,
     };
+    if (live !== null) result.updates = live.report(monitor);
+    return result;
   } finally {
     if (kernels === undefined) k.dispose();
   }

@@ -1,3 +1,4 @@
+import type { LiveUpdateOptions, UpdatesReport } from "./incremental-source.ts";
 import type { BackendName } from "./kernels.ts";
 
 /** Methods a user can ask for. "hybrid" (alias "auto") inspects the matrix and adapts; see hybrid.ts. */
@@ -50,6 +51,13 @@ export interface SolveOptions {
   /** Largest n the direct LU accepts (default 20000), and the largest nnz(L)+nnz(U) (default 8e6). */
   directMaxN?: number;
   directMaxFill?: number;
+  /** Fill-reducing pre-ordering of the direct LU (default "amd"; see amd-lu-ordering.ts). */
+  directOrdering?: "amd" | "rcm" | "natural";
+  /**
+   * Updates of A and b posted while the solve runs (incremental-live.ts): applied at the next iteration
+   * boundary, the method restarts warm from the current x; `maxIter` then counts from the last update.
+   */
+  liveUpdates?: LiveUpdateOptions;
 }
 
 /** One stage of a (hybrid) solve, for failure reports. */
@@ -93,4 +101,6 @@ export interface SolveResult {
   ms: number;
   /** Per-stage detail (always filled by solve()). */
   stages?: StageReport[];
+  /** With options.liveUpdates: what was applied, and the system x (and relResidual) belongs to. */
+  updates?: UpdatesReport;
 }

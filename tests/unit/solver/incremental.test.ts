@@ -52,11 +52,40 @@ describe("incremental updates", () => {
     );
   });
 
-  it("refuses out-of-range or non-finite updates with invalid_update", () => {
+  it("refuses out-of-range or non-finite updates with their specific codes", () => {
     const a = loadMatrix("LFAT5");
     const b = ones(a.rows);
-    expect(() => applyUpdates(a, b, { matrix: [{ row: 99, col: 0, value: 1 }] })).toThrow(/invalid_update/);
-    expect(() => applyUpdates(a, b, { rhs: [{ index: 0, value: NaN }] })).toThrow(/invalid_update/);
+    const code = (f: () => unknown): string | undefined => {
+      try {
+        f();
+      } catch (e) {
+        return (e as { code?: string }).code;
+      }
+      return undefined;
+    };
+    expect(code(() => applyUpdates(a, b, { matrix: [{ row: 99, col: 0, value: 1 }] }))).toBe(
+      "update_index_out_of_range",
+    );
+    expect(code(() => applyUpdates(a, b, { matrix: [{ row: 0, col: -1, value: 1 }] }))).toBe(
+      "update_index_out_of_range",
+    );
+    expect(code(() => applyUpdates(a, b, { matrix: [{ row: 0.5, col: 0, value: 1 }] }))).toBe(
+      "update_index_out_of_range",
+    );
+    expect(code(() => applyUpdates(a, b, { rhs: [{ index: 0, value: NaN }] }))).toBe("update_non_finite");
+    const huge = { row: 0, col: 0, value: 1e308, mode: "add" as const };
+    expect(code(() => applyUpdates(a, b, { matrix: [huge, huge] }))).toBe("update_non_finite");
+    // Two adds to an entry outside the pattern overflow in the inserted entry.
+    expect(
+      code(() =>
+        applyUpdates(a, b, {
+          matrix: [
+            { row: 0, col: 13, value: 1e308, mode: "add" },
+            { row: 0, col: 13, value: 1e308, mode: "add" },
+          ],
+        }),
+      ),
+    ).toBe("update_non_finite");
   });
 
   it("a warm re-solve after a small update takes fewer iterations than a cold one", () => {
