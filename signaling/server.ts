@@ -7,6 +7,7 @@ import { z } from "zod";
 import { resolveConfig, type ServerConfig } from "./config.ts";
 import { DirectoryRegistry } from "./directory/registry.ts";
 import { createDirectoryService } from "./directory/service.ts";
+import { datasetsRouter } from "./datasets.ts";
 import { apiNotFound, apiRouter, errorHandler, isolationHeaders, staticApp } from "./http-app.ts";
 import { createLogger, LogThrottle } from "./logger.ts";
 import { ServerMetrics, type MetricsSnapshot } from "./metrics.ts";
@@ -74,6 +75,7 @@ export async function startServer(partial: Partial<ServerConfig> = {}): Promise<
       metrics: snapshot,
     }),
   );
+  app.use("/api/v1/datasets", datasetsRouter());
   config.configureApp?.(app);
   app.use("/api", apiNotFound);
   app.use(staticApp(config.staticDir, logger));

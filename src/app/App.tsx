@@ -2,6 +2,9 @@ import { useStore } from "zustand";
 import type { SwarmStore } from "../state/swarm-store.ts";
 import { routeStore, type Route } from "../state/route-store.ts";
 import { SwarmStoreContext, useSwarm } from "./use-swarm.ts";
+import type { ExpertsStore } from "../state/experts-store.ts";
+import { ExpertsStoreContext } from "./components/experts/use-experts.ts";
+import { ExpertsPage } from "./components/experts/ExpertsPage.tsx";
 import { JobsStoreContext, VolunteerStoreContext, type JobsStore, type VolunteerStore } from "./use-jobs.ts";
 import { ContributePage } from "./pages/ContributePage.tsx";
 import { DashboardPage } from "./pages/DashboardPage.tsx";
@@ -9,6 +12,7 @@ import { DashboardPage } from "./pages/DashboardPage.tsx";
 const NAV: readonly { route: Route; href: string; label: string }[] = [
   { route: "contribute", href: "#/", label: "Contribute" },
   { route: "dashboard", href: "#/dashboard", label: "Dashboard" },
+  { route: "experts", href: "#/experts", label: "Experts" },
 ];
 
 export interface AppProps {
@@ -17,32 +21,44 @@ export interface AppProps {
   jobsStore?: JobsStore | undefined;
   /** This tab's volunteer runtime; without it the Contribute view has no Volunteering card. */
   volunteerStore?: VolunteerStore | undefined;
+  /** The mixture-of-experts view (classify jobs, expert host); without it the Experts view says so. */
+  expertsStore?: ExpertsStore | undefined;
 }
 
-export function App({ swarmStore, jobsStore, volunteerStore }: AppProps) {
+export function App({ swarmStore, jobsStore, volunteerStore, expertsStore }: AppProps) {
   const route = useStore(routeStore, (s) => s.route);
   return (
     <SwarmStoreContext.Provider value={swarmStore}>
       <JobsStoreContext.Provider value={jobsStore ?? null}>
         <VolunteerStoreContext.Provider value={volunteerStore ?? null}>
-          <div className="shell">
-            <header className="topbar">
-              <h1>Open-Swarm</h1>
-              <nav>
-                {NAV.map((item) => (
-                  <a
-                    key={item.route}
-                    href={item.href}
-                    aria-current={route === item.route ? "page" : undefined}
-                  >
-                    {item.label}
-                  </a>
-                ))}
-              </nav>
-              <ConnectionStatus />
-            </header>
-            <main>{route === "dashboard" ? <DashboardPage /> : <ContributePage />}</main>
-          </div>
+          <ExpertsStoreContext.Provider value={expertsStore ?? null}>
+            <div className="shell">
+              <header className="topbar">
+                <h1>Open-Swarm</h1>
+                <nav>
+                  {NAV.map((item) => (
+                    <a
+                      key={item.route}
+                      href={item.href}
+                      aria-current={route === item.route ? "page" : undefined}
+                    >
+                      {item.label}
+                    </a>
+                  ))}
+                </nav>
+                <ConnectionStatus />
+              </header>
+              <main>
+                {route === "dashboard" ? (
+                  <DashboardPage />
+                ) : route === "experts" ? (
+                  <ExpertsPage />
+                ) : (
+                  <ContributePage />
+                )}
+              </main>
+            </div>
+          </ExpertsStoreContext.Provider>
         </VolunteerStoreContext.Provider>
       </JobsStoreContext.Provider>
     </SwarmStoreContext.Provider>

@@ -12,6 +12,11 @@ const rootElement = document.getElementById("root");
 if (!rootElement) throw new Error("index.html has no #root element");
 createRoot(rootElement).render(
   <StrictMode>
-    <App swarmStore={booted.store} jobsStore={booted.jobs} volunteerStore={booted.volunteer} />
+    <App
+      swarmStore={booted.store}
+      jobsStore={booted.jobs}
+      volunteerStore={booted.volunteer}
+      expertsStore={booted.experts}
+    />
   </StrictMode>,
 );

@@ -1,10 +1,12 @@
 import { createStore } from "zustand/vanilla";
 
-/** The app's two routes live in the URL hash, so the static server needs no route table. */
-export type Route = "contribute" | "dashboard";
+/** The app's routes live in the URL hash, so the static server needs no route table. */
+export type Route = "contribute" | "dashboard" | "experts";
 
 export function routeFromHash(hash: string): Route {
-  return hash.replace(/^#\/?/, "").startsWith("dashboard") ? "dashboard" : "contribute";
+  const path = hash.replace(/^#\/?/, "");
+  if (path.startsWith("dashboard")) return "dashboard";
+  return path.startsWith("experts") ? "experts" : "contribute";
 }
 
 export const routeStore = createStore<{ route: Route }>(() => ({ route: "contribute" }));

@@ -1,6 +1,8 @@
 import { createEphemeralIdentity, loadOrCreateIdentity } from "../core/identity/keystore.ts";
 import { OpenSwarmDb } from "../core/ledger/db.ts";
 import { startSwarm, type Swarm } from "../core/net/swarm.ts";
+import { bootExperts } from "./experts-boot.ts";
+import type { ExpertsStore } from "./experts-store.ts";
 import { bootJobs } from "./jobs-boot.ts";
 import type { JobsStore } from "./jobs-store.ts";
 import { createSwarmStore, type SwarmStore } from "./swarm-store.ts";
@@ -30,6 +32,8 @@ export interface BootedSwarm {
   /** This tab's jobs (requester) and contribution (volunteer); their runtimes attach once the swarm runs. */
   readonly jobs: JobsStore;
   readonly volunteer: VolunteerStore;
+  /** The mixture-of-experts view: classify jobs (requester) and the expert host (volunteer). */
+  readonly experts: ExpertsStore;
 }
 
 /**
@@ -62,6 +66,7 @@ export function bootSwarm(win: Window = window): BootedSwarm {
   // (whoever awaits `ready` still sees it).
   ready.catch(() => undefined);
   const booted = bootJobs(win, db, ready, { testMode });
+  const experts = bootExperts(win, ready, booted.volunteer, { testMode });
   if (testMode) installTestHook(win, store, ready, booted);
-  return { store, ready, jobs: booted.jobs, volunteer: booted.volunteer };
+  return { store, ready, jobs: booted.jobs, volunteer: booted.volunteer, experts: experts.store };
 }

@@ -1,4 +1,5 @@
 import type { Swarm } from "../core/net/swarm.ts";
+import { installExpertJobsTestHook } from "./experts-jobs-test-hook.ts";
 import type { BootedJobs } from "./jobs-boot.ts";
 import type { JobsStore } from "./jobs-store.ts";
 import type { SwarmStore } from "./swarm-store.ts";
@@ -66,4 +67,6 @@ export function installTestHook(
     volunteer: jobs.volunteer,
     jobsReady: jobs.ready,
   };
+  void import("./experts-test-hook.ts").then((m) => m.installExpertsTestHook(win)); // issue 5: .experts
+  installExpertJobsTestHook(win); // issue 5: .expertJobs (classify jobs; experts-jobs-test-hook.ts)
 }

@@ -3,6 +3,8 @@ import { CapabilitiesCard } from "../components/CapabilitiesCard.tsx";
 import { PeerList } from "../components/PeerList.tsx";
 import { VolunteeringCard } from "../components/volunteer/VolunteeringCard.tsx";
 import { useHasVolunteer } from "../use-jobs.ts";
+import { ExpertsHostedCard } from "../components/experts/ExpertsHostedCard.tsx";
+import { useHasExperts } from "../components/experts/use-experts.ts";
 
 /** The landing page: what this tab is, what it can do, and who else is online. */
 export function ContributePage() {
@@ -12,6 +14,7 @@ export function ContributePage() {
   const counters = useSwarm((s) => s.counters);
   const lastError = useSwarm((s) => s.lastError);
   const hasVolunteer = useHasVolunteer();
+  const hasExperts = useHasExperts();
 
   return (
     <>
@@ -27,6 +30,11 @@ export function ContributePage() {
       {hasVolunteer && (
         <div style={{ marginBottom: 16 }}>
           <VolunteeringCard />
+        </div>
+      )}
+      {hasExperts && (
+        <div style={{ marginBottom: 16 }}>
+          <ExpertsHostedCard />
         </div>
       )}
       <div className="grid">

@@ -24,6 +24,10 @@ export function DashboardPage() {
   const hasJobs = useHasJobs();
   return (
     <div className="stack">
+      <p className="muted" style={{ margin: 0 }}>
+        Images to classify, or an ONNX model to run? The <a href="#/experts">Experts</a> view sends them
+        through the swarm&apos;s mixture of experts.
+      </p>
       {hasJobs && (
         <>
           <SubmitJobForm />

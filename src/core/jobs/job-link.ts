@@ -33,6 +33,7 @@ export interface JobLink {
   /** Resolves once the peer acknowledged the bytes (their SHA-256 matched). */
   sendBlob(to: string, bytes: Uint8Array): Promise<void>;
   onBody(listener: (event: JobBodyEvent) => void): () => void;
+  /** Blobs labelled JOB_BLOB_LABEL only. */
   onBlob(listener: (from: string, sha256: string, bytes: Uint8Array) => void): () => void;
   /** Sends one distributed-solve message (unsigned, on the authenticated channel; see dist-wire.ts). */
   sendDist(to: string, envelope: DistEnvelope): Promise<void>;
@@ -45,6 +46,11 @@ export interface JobLink {
   connectedPeerIds(): string[];
   close(): void;
 }
+
+/** The label of the blobs job runtimes send (matrices, results). Blobs with any other label (an expert
+ *  model, "xp-model", or a test's) are not the job runtimes' business: they never reach onBlob, so they do
+ *  not land in the job caches. */
+export const JOB_BLOB_LABEL = "job";
 
 const JOB_BODY_TYPES: ReadonlySet<string> = new Set([
   "unit-assign",
@@ -134,7 +140,9 @@ export function meshJobLink(mesh: Mesh): JobLink {
         envelope: JSON.stringify(event.envelope),
       });
     }),
-    mesh.on("blob", (event) => blobs.emit(event.from, event.sha256, event.bytes)),
+    mesh.on("blob", (event) => {
+      if (event.label === JOB_BLOB_LABEL) blobs.emit(event.from, event.sha256, event.bytes);
+    }),
     mesh.on("peer-close", (event) => closed.emit(event.peerId)),
   ];
   // Loopback deliveries go through a macrotask-free queue, but never synchronously: a sender must not
@@ -155,7 +163,7 @@ export function meshJobLink(mesh: Mesh): JobLink {
         later(() => blobs.emit(selfId, sha, bytes));
         return;
       }
-      await mesh.sendBlob(to, bytes, { label: "job" });
+      await mesh.sendBlob(to, bytes, { label: JOB_BLOB_LABEL });
     },
     async sendDist(to, envelope) {
       // Encoded for loopback too: the receiver gets its own copy and the same validation path.

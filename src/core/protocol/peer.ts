@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { PEER_ID_PATTERN } from "../identity/identity.ts";
 import { distShape } from "../jobs/dist-wire.ts";
+import { xpAttachmentBytes, xpShape } from "../experts/wire.ts";
 import { JOB_MESSAGE_SHAPES } from "../jobs/messages.ts";
 
 /**
@@ -98,8 +99,16 @@ export const blobAckSchema = z.strictObject({
  */
 export const distSchema = z.strictObject({ ...header, ...distShape });
 
+/**
+ * One swarm mixture-of-experts message (experts/wire.ts): float32 rows travel in the attachment, whose size
+ * must be exactly the rows × cols the body announces. Unsigned for the same reason as `dist`: per-batch
+ * traffic on the authenticated channel; the outputs are verified by the requester (canaries, replication).
+ */
+export const xpSchema = z.strictObject({ ...header, ...xpShape });
+
 export const peerMessageSchema = z.discriminatedUnion("type", [
   distSchema,
+  xpSchema,
   helloSchema,
   helloProofSchema,
   pingSchema,
@@ -117,6 +126,7 @@ export type SignedEnvelope = z.infer<typeof signedEnvelopeSchema>;
 export type BlobMessage = z.infer<typeof blobSchema>;
 export type BlobAckMessage = z.infer<typeof blobAckSchema>;
 export type DistMessage = z.infer<typeof distSchema>;
+export type XpPeerMessage = z.infer<typeof xpSchema>;
 export type PeerMessage = z.infer<typeof peerMessageSchema>;
 export type PeerMessageType = PeerMessage["type"];
 
@@ -171,7 +181,8 @@ export type PeerParseResult =
 const KNOWN_TYPES: ReadonlySet<string> = new Set(peerMessageSchema.options.map((o) => o.shape.type.value));
 
 /** Parses a reassembled frame (header + attachment). `blob` carries an attachment of its byteLength;
- *  `dist` may carry one (its typed arrays), bounded by MAX_BLOB_BYTES. */
+ *  `dist` may carry one (its typed arrays), bounded by MAX_BLOB_BYTES; `xp` exactly the bytes of the rows
+ *  its body announces. */
 export function parsePeerMessage(
   header: unknown,
   attachment: Uint8Array = new Uint8Array(0),
@@ -209,6 +220,15 @@ export function parsePeerMessage(
         ok: false,
         code: "attachment-size-mismatch",
         detail: `dist attachment is ${attachment.length} bytes, cap ${MAX_BLOB_BYTES}`,
+      };
+    }
+  } else if (message.type === "xp") {
+    const expected = xpAttachmentBytes(message.body);
+    if (attachment.length !== expected) {
+      return {
+        ok: false,
+        code: "attachment-size-mismatch",
+        detail: `xp ${message.body.kind} announces ${expected} bytes, attachment has ${attachment.length}`,
       };
     }
   } else if (attachment.length !== 0) {

@@ -1,0 +1,255 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import type { ExpertLink } from "../../../src/core/experts/expert-link.ts";
+import { MemoryExpertHub } from "../../../src/core/experts/expert-link-memory.ts";
+import { ExpertHost } from "../../../src/core/experts/host.ts";
+import type { ManifestModel } from "../../../src/core/experts/manifest.ts";
+import type { ModelSource } from "../../../src/core/experts/runner.ts";
+import type { XpHosting, XpMessage } from "../../../src/core/experts/wire.ts";
+import { OrtNodeRunner } from "../../../src/node/ort-node-runner.ts";
+import { buildTinyMoe, randomInputs, sha256 } from "./router-fixtures.ts";
+
+const tiny = buildTinyMoe({ experts: 3 });
+const dir = mkdtempSync(join(tmpdir(), "xp-host-"));
+const entries: ManifestModel[] = tiny.expertModels.map((bytes, i) => {
+  const file = `expert-${i}-fp32.onnx`;
+  writeFileSync(join(dir, file), bytes);
+  return {
+    name: `expert-${i}`,
+    role: "expert",
+    expert: i,
+    variant: "fp32",
+    file,
+    sha256: sha256(bytes),
+    bytes: bytes.length,
+    inputs: [{ name: "pixels", type: "float32", shape: ["N", tiny.inputCols] }],
+    outputs: [{ name: "logits", type: "float32", shape: ["N", 10] }],
+    providers: ["wasm"],
+  };
+});
+const resolve = (sha: string, file: string): ModelSource | undefined => {
+  const entry = entries.find((m) => m.sha256 === sha && m.file === file);
+  return entry ? { kind: "manifest", entry, url: join(dir, entry.file) } : undefined;
+};
+
+/** A requester's end of the link: every message it receives, and a way to await one. */
+function requester(link: ExpertLink) {
+  const inbox: XpMessage[] = [];
+  const waiters: (() => void)[] = [];
+  link.onMessage((_from, m) => {
+    inbox.push(m);
+    for (const w of waiters.splice(0)) w();
+  });
+  const next = async <K extends XpMessage["kind"]>(
+    kind: K,
+    id?: string,
+  ): Promise<Extract<XpMessage, { kind: K }>> => {
+    for (;;) {
+      const i = inbox.findIndex((m) => m.kind === kind && (id === undefined || ("id" in m && m.id === id)));
+      if (i >= 0) return inbox.splice(i, 1)[0] as Extract<XpMessage, { kind: K }>;
+      await new Promise<void>((r) => waiters.push(r));
+    }
+  };
+  return { inbox, next };
+}
+
+const closers: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of closers.splice(0)) await c();
+});
+
+function setup(options: Partial<ConstructorParameters<typeof ExpertHost>[0]> = {}) {
+  const hub = new MemoryExpertHub();
+  const runner = new OrtNodeRunner(dir);
+  const host = new ExpertHost({ link: hub.link("host"), runner, resolveManifest: resolve, ...options });
+  closers.push(() => host.close());
+  const link = hub.link("req");
+  return { hub, host, runner, link, req: requester(link) };
+}
+
+describe("expert host", () => {
+  it("hosts manifest models, serves infer-requests in arrival order with the runner's exact outputs, counts them", async () => {
+    const { host, runner, link, req } = setup();
+    await link.send("host", {
+      kind: "host-request",
+      requestId: "h1",
+      models: entries
+        .slice(0, 2)
+        .map((m) => ({ source: "manifest" as const, sha256: m.sha256, file: m.file })),
+    });
+    const hosting = await req.next("hosting");
+    expect(hosting).toMatchObject({ requestId: "h1", provider: "cpu", failed: [], paused: false });
+    expect([...hosting.hosted].sort()).toEqual([entries[0]!.sha256, entries[1]!.sha256].sort());
+
+    const x = randomInputs(20, tiny.inputCols, 5);
+    const ids = ["a", "b", "c", "d"];
+    for (const [i, id] of ids.entries()) {
+      await link.send("host", {
+        kind: "infer-request",
+        id,
+        model: entries[i % 2]!.sha256,
+        rows: 5,
+        cols: tiny.inputCols,
+        data: x.subarray(i * 5 * tiny.inputCols, (i + 1) * 5 * tiny.inputCols),
+      });
+    }
+    for (const [i, id] of ids.entries()) {
+      const result = await req.next("infer-result", id);
+      const direct = await runner.run(
+        entries[i % 2]!.sha256,
+        x.subarray(i * 5 * tiny.inputCols, (i + 1) * 5 * tiny.inputCols),
+        5,
+      );
+      expect(result.data).toEqual(direct.outputs["logits"]!.data);
+    }
+    expect(host.stats()).toMatchObject({
+      batchesServed: 4,
+      rowsServed: 20,
+      queuedRequests: 0,
+      errorsSent: {},
+    });
+  });
+
+  it("answers results in arrival order, each equal to a direct run", async () => {
+    const { runner, link, req } = setup();
+    await link.send("host", {
+      kind: "host-request",
+      requestId: "h1",
+      models: [{ source: "manifest", sha256: entries[0]!.sha256, file: entries[0]!.file }],
+    });
+    await req.next("hosting");
+    const got: string[] = [];
+    link.onMessage((_f, m) => {
+      if (m.kind === "infer-result") got.push(m.id);
+    });
+    const x = randomInputs(30, tiny.inputCols, 9);
+    for (let i = 0; i < 6; i++) {
+      await link.send("host", {
+        kind: "infer-request",
+        id: `r${i}`,
+        model: entries[0]!.sha256,
+        rows: 5,
+        cols: tiny.inputCols,
+        data: x.subarray(i * 5 * tiny.inputCols, (i + 1) * 5 * tiny.inputCols),
+      });
+    }
+    const last = await req.next("infer-result", "r5");
+    expect(got).toEqual(["r0", "r1", "r2", "r3", "r4", "r5"]);
+    const direct = await runner.run(entries[0]!.sha256, x.subarray(25 * tiny.inputCols), 5);
+    expect(last.data).toEqual(direct.outputs["logits"]!.data);
+    expect(last).toMatchObject({ rows: 5, cols: 10 });
+  });
+
+  it("gives specific codes: model-missing, bad-input, busy, paused; and not-in-manifest for an unknown file", async () => {
+    const { host, link, req } = setup({ maxQueuedRequests: 1 });
+    await link.send("host", {
+      kind: "host-request",
+      requestId: "h1",
+      models: [
+        { source: "manifest", sha256: entries[0]!.sha256, file: entries[0]!.file },
+        { source: "manifest", sha256: "0".repeat(64), file: "expert-9-fp32.onnx" },
+      ],
+    });
+    const hosting = await req.next("hosting");
+    expect(hosting.hosted).toEqual([entries[0]!.sha256]);
+    expect(hosting.failed).toEqual([expect.objectContaining({ code: "not-in-manifest" })]);
+    const cols = tiny.inputCols;
+    const x = new Float32Array(4 * cols);
+    await link.send("host", {
+      kind: "infer-request",
+      id: "m",
+      model: entries[2]!.sha256,
+      rows: 4,
+      cols,
+      data: x,
+    });
+    expect(await req.next("infer-error", "m")).toMatchObject({ code: "model-missing" });
+    await link.send("host", {
+      kind: "infer-request",
+      id: "w",
+      model: entries[0]!.sha256,
+      rows: 2,
+      cols: cols * 2,
+      data: x,
+    });
+    expect(await req.next("infer-error", "w")).toMatchObject({ code: "bad-input" });
+    // Queue of one: the first runs, the second waits, the rest are refused at once.
+    for (const id of ["q1", "q2", "q3", "q4"]) {
+      await link.send("host", {
+        kind: "infer-request",
+        id,
+        model: entries[0]!.sha256,
+        rows: 4,
+        cols,
+        data: x,
+      });
+    }
+    const busy = [await req.next("infer-error", "q3"), await req.next("infer-error", "q4")];
+    expect(busy.map((m) => m.code)).toEqual(["busy", "busy"]);
+    await req.next("infer-result", "q2");
+    host.pause();
+    const announced = await req.next("hosting");
+    expect(announced).toMatchObject({ requestId: null, paused: true });
+    await link.send("host", {
+      kind: "infer-request",
+      id: "p",
+      model: entries[0]!.sha256,
+      rows: 4,
+      cols,
+      data: x,
+    });
+    expect(await req.next("infer-error", "p")).toMatchObject({ code: "paused" });
+    host.resume();
+    expect(await req.next("hosting")).toMatchObject({ paused: false });
+    expect(host.stats().errorsSent).toEqual({ "model-missing": 1, "bad-input": 1, busy: 2, paused: 1 });
+  });
+
+  it("hosts a model sent as a blob (bytes before or after the request), refuses corrupt bytes, and never gets bytes it was not sent", async () => {
+    const { host, link, req } = setup({ blobWaitMs: 300 });
+    const bytes = tiny.expertModels[1]!;
+    await link.sendModelBytes("host", bytes);
+    await new Promise((r) => setTimeout(r, 5));
+    const garbage = new Uint8Array(256).fill(7);
+    const request = (id: string, models: { sha256: string; bytes: number }[]) =>
+      link.send("host", {
+        kind: "host-request",
+        requestId: id,
+        models: models.map((m) => ({ source: "blob" as const, label: "uploaded", ...m })),
+      });
+    await request("h1", [
+      { sha256: sha256(bytes), bytes: bytes.length },
+      { sha256: sha256(garbage), bytes: garbage.length },
+      { sha256: "e".repeat(64), bytes: 10 },
+    ]);
+    await link.sendModelBytes("host", garbage); // after the request: still picked up
+    const hosting: XpHosting = await req.next("hosting");
+    expect(hosting.hosted).toEqual([sha256(bytes)]);
+    const codes = Object.fromEntries(hosting.failed.map((f) => [f.sha256.slice(0, 4), f.code]));
+    expect(codes).toEqual({ [sha256(garbage).slice(0, 4)]: "corrupt-model", eeee: "blob-missing" });
+    expect(host.stats().hosted).toEqual([sha256(bytes)]);
+  });
+
+  it("releases a requester's models when it asks for none or its link closes, and drops its queued work", async () => {
+    const { hub, host, link, req } = setup();
+    const other = hub.link("other");
+    const otherReq = requester(other);
+    const m0 = { source: "manifest" as const, sha256: entries[0]!.sha256, file: entries[0]!.file };
+    const m1 = { source: "manifest" as const, sha256: entries[1]!.sha256, file: entries[1]!.file };
+    await link.send("host", { kind: "host-request", requestId: "h1", models: [m0, m1] });
+    await req.next("hosting");
+    await other.send("host", { kind: "host-request", requestId: "o1", models: [m1] });
+    await otherReq.next("hosting");
+    await link.send("host", { kind: "host-request", requestId: "h2", models: [m0] });
+    await req.next("hosting");
+    expect([...host.stats().hosted].sort()).toEqual([m0.sha256, m1.sha256].sort()); // m1 still claimed by other
+    hub.kill("other");
+    await new Promise((r) => setTimeout(r, 20));
+    expect(host.stats().hosted).toEqual([m0.sha256]);
+    expect(host.stats().requesters).toBe(1);
+    await link.send("host", { kind: "host-request", requestId: "h3", models: [] });
+    expect(await req.next("hosting")).toMatchObject({ hosted: [] });
+    expect(host.stats()).toMatchObject({ hosted: [], requesters: 0 });
+  });
+});
