@@ -41,18 +41,36 @@ export function computeRatios(rows: BenchRow[]): Ratios {
     const r: Record<string, number> = {};
     const gpu = findWebGpu(rows, problem);
     const perIter = (x: CpuBenchRow): number => x.cg_ms / Math.max(1, x.cg_iterations);
+    // triad_gbps is the byte-matched reference; triad_small_gbps the n-length triad (see notes.ts).
+    const alternating = (x: CpuBenchRow): number | null =>
+      x.spmv_alternating_gbps === null || x.triad_alternating_gbps === null
+        ? null
+        : x.spmv_alternating_gbps / x.triad_alternating_gbps;
+    const put = (name: string, v: number | null): void => {
+      if (v !== null) r[name] = v;
+    };
     if (w1) {
       r["wasm1 spmv_gbps / wasm1 triad_gbps"] = w1.spmv_gbps / w1.triad_gbps;
-      r["wasm1 spmv_gbps / wasm1 triad_ws_gbps"] = w1.spmv_gbps / w1.triad_ws_gbps;
+      r["wasm1 spmv_gbps / wasm1 triad_small_gbps"] = w1.spmv_gbps / w1.triad_small_gbps;
+      put("wasm1 alternating spmv / triad", alternating(w1));
       if (w1.solve_ms !== null) r["wasm1 solve_ms / wasm1 cg_ms"] = w1.solve_ms / w1.cg_ms;
+    }
+    if (w2) {
+      r["wasm2 spmv_gbps / wasm2 triad_gbps"] = w2.spmv_gbps / w2.triad_gbps;
+      r["wasm2 spmv_gbps / wasm2 triad_small_gbps"] = w2.spmv_gbps / w2.triad_small_gbps;
+      put("wasm2 alternating spmv / triad", alternating(w2));
     }
     if (js) {
       r["js spmv_gbps / js triad_gbps"] = js.spmv_gbps / js.triad_gbps;
-      r["js spmv_gbps / js triad_ws_gbps"] = js.spmv_gbps / js.triad_ws_gbps;
+      r["js spmv_gbps / js triad_small_gbps"] = js.spmv_gbps / js.triad_small_gbps;
+      put("js alternating spmv / triad", alternating(js));
     }
     if (w1 && w2) r["wasm2 spmv_gbps / wasm1 spmv_gbps"] = w2.spmv_gbps / w1.spmv_gbps;
     if (w1 && js) r["wasm1 spmv_gbps / js spmv_gbps"] = w1.spmv_gbps / js.spmv_gbps;
-    if (e1) r["eigen1 spmv_gbps / eigen1 triad_ws_gbps"] = e1.spmv_gbps / e1.triad_ws_gbps;
+    if (e1) {
+      r["eigen1 spmv_gbps / eigen1 triad_gbps"] = e1.spmv_gbps / e1.triad_gbps;
+      r["eigen1 spmv_gbps / eigen1 triad_small_gbps"] = e1.spmv_gbps / e1.triad_small_gbps;
+    }
     if (w1 && e1) {
       r["wasm1 cg_ms / eigen1 cg_ms"] = w1.cg_ms / e1.cg_ms;
       r["wasm1 ms_per_iter / eigen1 ms_per_iter"] = perIter(w1) / perIter(e1);
@@ -85,6 +103,8 @@ export function checkTargets(
 ): TargetCheck[] {
   const specs: [string, string, (v: number) => boolean, string[]][] = [
     ["wasm1 spmv_gbps / wasm1 triad_gbps", ">= 0.85", (v) => v >= 0.85, headline],
+    // The same target in the cold regime (see notes.ts): it must hold in both.
+    ["wasm1 alternating spmv / triad", ">= 0.85", (v) => v >= 0.85, headline],
     ["wasm2 spmv_gbps / wasm1 spmv_gbps", ">= 1.7", (v) => v >= 1.7, headline],
     ["wasm1 cg_ms / eigen1 cg_ms", "<= 1.15", (v) => v <= 1.15, headline.slice(0, 1)],
     [WEBGPU_DISPATCHES, "<= 3", (v) => v <= 3, webgpuHeadline],
@@ -133,7 +153,9 @@ export function formatTable(rows: BenchRow[]): string {
     "spmv ms",
     "spmv GB/s",
     "triad GB/s",
-    "triad_ws GB/s",
+    "triad_small GB/s",
+    "alt spmv",
+    "alt triad",
     "cg ms",
     "iters",
     "conv",
@@ -149,7 +171,9 @@ export function formatTable(rows: BenchRow[]): string {
     fmt(r.spmv_ms, 3),
     fmt(r.spmv_gbps, 2),
     fmt(r.triad_gbps, 2),
-    fmt(r.triad_ws_gbps, 2),
+    fmt(r.triad_small_gbps, 2),
+    fmt(r.spmv_alternating_gbps, 2),
+    fmt(r.triad_alternating_gbps, 2),
     fmt(r.cg_ms, 1),
     String(r.cg_iterations),
     r.cg_converged ? "yes" : "NO",
@@ -208,12 +232,12 @@ export function formatRatios(ratios: Ratios, targets: TargetCheck[]): string {
   const lines: string[] = [];
   for (const [problem, r] of Object.entries(ratios)) {
     lines.push(`${problem}:`);
-    for (const [name, v] of Object.entries(r)) lines.push(`  ${name.padEnd(42)} ${v.toFixed(3)}`);
+    for (const [name, v] of Object.entries(r)) lines.push(`  ${name.padEnd(44)} ${v.toFixed(3)}`);
   }
   lines.push("targets:");
   for (const t of targets) {
     lines.push(
-      `  ${t.problem.padEnd(16)} ${t.ratio.padEnd(42)} ${t.value.toFixed(3)} (target ${t.target}) ${t.met ? "met" : "NOT met"}`,
+      `  ${t.problem.padEnd(16)} ${t.ratio.padEnd(44)} ${t.value.toFixed(3)} (target ${t.target}) ${t.met ? "met" : "NOT met"}`,
     );
   }
   return lines.join("\n");

@@ -17,10 +17,21 @@ export interface CpuBenchRow extends RowCommon {
   spmv_ms: number;
   /** (12·nnz + 20·n) bytes / spmv_ms. */
   spmv_gbps: number;
-  /** a = b + s·c on vectors of length n (24·n bytes), same runtime and threads. */
+  /**
+   * The reference: STREAM triad a = b + s·c in the same runtime and threads, on vectors of length
+   * triad_length, sized so that it moves the SpMV's effective bytes (24·triad_length ≈ 12·nnz + 20·n):
+   * the same working set, so the same cache level. Like spmv_ms, timed in steady state (repeated calls)
+   * in blocks interleaved with the SpMV's (bench/solver/timing.ts blockMedianMs).
+   */
   triad_gbps: number;
-  /** The same triad on vectors long enough to move the SpMV's bytes (same cache regime as the SpMV). */
-  triad_ws_gbps: number;
+  /** The same triad on n-length vectors (24·n bytes): a smaller working set than the SpMV's. */
+  triad_small_gbps: number;
+  /** Length of the reference triad's vectors. */
+  triad_length: number;
+  /** SpMV and reference triad called alternately, one call each (neither finds its arrays left in cache
+   *  by its own previous call when both do not fit together); null where not measured (eigen). */
+  spmv_alternating_gbps: number | null;
+  triad_alternating_gbps: number | null;
   /** Jacobi-PCG from x0 = 0 to ‖r‖ ≤ 1e-8·‖b‖ (recursive residual), matrix already loaded. */
   cg_ms: number;
   /** The product's solve({method: "cg", preconditioner: "jacobi"}) on the same kernels (null for eigen). */
@@ -41,7 +52,10 @@ export interface WebGpuBenchRow extends RowCommon {
   spmv_ms: null;
   spmv_gbps: null;
   triad_gbps: null;
-  triad_ws_gbps: null;
+  triad_small_gbps: null;
+  triad_length: null;
+  spmv_alternating_gbps: null;
+  triad_alternating_gbps: null;
   cg_ms: number | null;
   solve_ms: null;
   solve_iterations: null;

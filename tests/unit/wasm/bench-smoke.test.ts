@@ -21,6 +21,10 @@ interface Row {
   nnz: number;
   spmv_gbps: number;
   triad_gbps: number;
+  triad_small_gbps: number;
+  triad_length: number;
+  spmv_alternating_gbps: number | null;
+  triad_alternating_gbps: number | null;
   cg_converged: boolean;
   cg_iterations: number;
   rel_residual: number;
@@ -43,7 +47,11 @@ describe("bench/solver.ts --quick", () => {
         rows: Row[];
         ratios: Record<string, Record<string, number>>;
         not_measured: { name: string; reason: string }[];
+        notes: string[];
       };
+      // The output says what the reference triad is and why STREAM's array-size rule was not used.
+      expect(stdout).toContain("triad_gbps is the reference");
+      expect(out.notes.some((n) => n.includes("STREAM's rule"))).toBe(true);
       const problems = [...new Set(out.rows.map((r) => r.problem))];
       expect(problems).toEqual(
         expect.arrayContaining(["poisson2d-100", "poisson3d-22", "bcsstk13", "west0479"]),
@@ -55,6 +63,12 @@ describe("bench/solver.ts --quick", () => {
       for (const r of out.rows) {
         expect(r.spmv_gbps).toBeGreaterThan(0);
         expect(r.triad_gbps).toBeGreaterThan(0);
+        expect(r.triad_small_gbps).toBeGreaterThan(0);
+        // The reference triad moves the SpMV's effective bytes (24 per element).
+        expect(r.triad_length).toBe(Math.ceil((12 * r.nnz + 20 * r.n) / 24));
+        // js and wasm rows also time the SpMV and that triad in alternation (the cold regime).
+        expect(r.spmv_alternating_gbps).toBeGreaterThan(0);
+        expect(r.triad_alternating_gbps).toBeGreaterThan(0);
         // A converged row is certified by an independent residual; a symmetric positive definite Poisson
         // problem must converge, west0479 (nonsymmetric, not diagonally dominant) must not claim to.
         if (r.cg_converged) expect(r.rel_residual).toBeLessThanOrEqual(1e-8 * 10);
@@ -62,6 +76,7 @@ describe("bench/solver.ts --quick", () => {
         if (r.problem === "west0479") expect(r.cg_converged).toBe(false);
       }
       expect(out.ratios["poisson2d-100"]?.["wasm2 spmv_gbps / wasm1 spmv_gbps"]).toBeGreaterThan(0);
+      expect(out.ratios["poisson2d-100"]?.["wasm1 spmv_gbps / wasm1 triad_small_gbps"]).toBeGreaterThan(0);
       expect(out.not_measured.map((m) => m.name)).toEqual(expect.arrayContaining(["webgpu", "eigen"]));
     } finally {
       await rm(dir, { recursive: true, force: true });
