@@ -4,17 +4,7 @@ import { generateByName } from "../../src/core/sparse/generators.ts";
 import { parseMatrixMarket } from "../../src/core/sparse/matrix-market.ts";
 import { writeMatrixMarketVector } from "../../src/core/sparse/matrix-market-write.ts";
 
-/** Seeded PRNG (mulberry32): the same --seed gives the same right-hand sides, jobs, kill times and victims. */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from "../../src/node/seeded-random.ts";
 
 export function randomVector(n: number, random: () => number): Float64Array {
   const b = new Float64Array(n);

@@ -1,16 +1,8 @@
 import { writeMatrixMarketVector } from "../core/sparse/matrix-market.ts";
-
-function download(filename: string, content: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([content], { type }));
-  const link = document.createElement("a");
-  link.href = url;
-  link.download = filename;
-  link.click();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
+import { saveFile } from "./save-file.ts";
 
 export function downloadSolutionMtx(name: string, x: Float64Array): void {
-  download(
+  saveFile(
     `${name}-x.mtx`,
     writeMatrixMarketVector(x, { comments: [`solution of ${name} by Open-Swarm`] }),
     "text/plain",
@@ -18,7 +10,7 @@ export function downloadSolutionMtx(name: string, x: Float64Array): void {
 }
 
 export function downloadSolutionJson(name: string, x: Float64Array, meta: Record<string, unknown>): void {
-  download(`${name}-x.json`, JSON.stringify({ ...meta, x: Array.from(x) }), "application/json");
+  saveFile(`${name}-x.json`, JSON.stringify({ ...meta, x: Array.from(x) }), "application/json");
 }
 
 /** Every solution of a many-right-hand-side job in one file: `x[k]` solves `A x = b_k`. */
@@ -27,7 +19,7 @@ export function downloadSolutionsJson(
   xs: readonly Float64Array[],
   meta: Record<string, unknown>,
 ): void {
-  download(
+  saveFile(
     `${name}-x.json`,
     JSON.stringify({ ...meta, x: xs.map((x) => Array.from(x)) }),
     "application/json",

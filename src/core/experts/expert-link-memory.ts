@@ -114,10 +114,10 @@ export class MemoryExpertHub {
 
 class MemoryPeer {
   alive = true;
-  readonly messages = new Listeners<[string, XpMessage]>();
-  readonly models = new Listeners<[string, string, Uint8Array]>();
-  readonly rejected = new Listeners<[string, string, string]>();
-  readonly closed = new Listeners<[string]>();
+  readonly messages = new Listeners<[string, XpMessage]>("expert link listener");
+  readonly models = new Listeners<[string, string, Uint8Array]>("expert link listener");
+  readonly rejected = new Listeners<[string, string, string]>("expert link listener");
+  readonly closed = new Listeners<[string]>("expert link listener");
   constructor(readonly id: string) {}
   clear(): void {
     this.messages.clear();

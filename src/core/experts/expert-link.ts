@@ -1,5 +1,7 @@
 import type { Mesh } from "../net/mesh.ts";
 import { decodeXp, encodeXp, XP_MODEL_BLOB_LABEL, XP_WIRE_VERSION, type XpMessage } from "./wire.ts";
+import { sha256Hex } from "../identity/digest.ts";
+import { Listeners } from "../net/listeners.ts";
 
 /**
  * How the expert router and the expert host talk: xp messages (wire.ts) and model bytes (blobs labelled
@@ -24,33 +26,6 @@ export interface ExpertLink {
   close(): void;
 }
 
-export class Listeners<A extends unknown[]> {
-  readonly #set = new Set<(...args: A) => void>();
-  add(listener: (...args: A) => void): () => void {
-    this.#set.add(listener);
-    return () => this.#set.delete(listener);
-  }
-  emit(...args: A): void {
-    for (const l of [...this.#set]) {
-      try {
-        l(...args);
-      } catch (error) {
-        console.error("expert link listener failed", error);
-      }
-    }
-  }
-  clear(): void {
-    this.#set.clear();
-  }
-}
-
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
-  let s = "";
-  for (const b of digest) s += b.toString(16).padStart(2, "0");
-  return s;
-}
-
 /** Loopback deliveries are asynchronous: a sender must not re-enter its own handler mid-event. */
 const later = (fn: () => void): void => void Promise.resolve().then(fn);
 
@@ -63,10 +38,10 @@ export function roundTrip(message: XpMessage): ReturnType<typeof decodeXp> {
 /** The ExpertLink of a tab (or Node peer) on the mesh. */
 export function meshExpertLink(mesh: Mesh): ExpertLink {
   const selfId = mesh.peerId;
-  const messages = new Listeners<[string, XpMessage]>();
-  const models = new Listeners<[string, string, Uint8Array]>();
-  const rejected = new Listeners<[string, string, string]>();
-  const closed = new Listeners<[string]>();
+  const messages = new Listeners<[string, XpMessage]>("expert link listener");
+  const models = new Listeners<[string, string, Uint8Array]>("expert link listener");
+  const rejected = new Listeners<[string, string, string]>("expert link listener");
+  const closed = new Listeners<[string]>("expert link listener");
   const offs = [
     mesh.on("message", (event) => {
       const m = event.message;
@@ -116,3 +91,5 @@ export function meshExpertLink(mesh: Mesh): ExpertLink {
     },
   };
 }
+
+export { Listeners, sha256Hex };

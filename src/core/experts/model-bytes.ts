@@ -1,4 +1,5 @@
 import { ExpertError, type ModelSource } from "./runner.ts";
+import { sha256Hex } from "../identity/digest.ts";
 
 /**
  * Model bytes by content hash: read from a cache or fetched by URL, ALWAYS digested before use, and put in
@@ -46,15 +47,6 @@ export interface VerifiedModel<T> {
 }
 
 const DEFAULT_FETCH_TIMEOUT_MS = 60_000;
-
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  // digest() wants a BufferSource backed by an ArrayBuffer; copy only when the view is on a shared buffer.
-  const view = bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : bytes.slice();
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", view));
-  let hex = "";
-  for (const byte of digest) hex += byte.toString(16).padStart(2, "0");
-  return hex;
-}
 
 export function sourceDigest(source: ModelSource): string {
   return source.kind === "manifest" ? source.entry.sha256 : source.sha256;
@@ -166,3 +158,5 @@ function asCorrupt(error: unknown, label: string): ExpertError {
   const reason = error instanceof Error ? error.message : String(error);
   return new ExpertError("corrupt-model", `${label}: onnxruntime could not load the model: ${reason}`);
 }
+
+export { sha256Hex };

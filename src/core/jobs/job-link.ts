@@ -9,6 +9,8 @@ import type {
   UnitProgress,
   UnitResultMessage,
 } from "./messages.ts";
+import { sha256Hex } from "../identity/digest.ts";
+import { Listeners } from "../net/listeners.ts";
 
 /**
  * How the job runtimes talk: signed job bodies and content-addressed blobs between peers, plus a loopback
@@ -74,40 +76,13 @@ function jobBodyOf(body: SignedBody & JobBody): JobBody {
   return rest as JobBody;
 }
 
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
-  let s = "";
-  for (const b of digest) s += b.toString(16).padStart(2, "0");
-  return s;
-}
-
-class Listeners<A extends unknown[]> {
-  readonly #set = new Set<(...args: A) => void>();
-  add(listener: (...args: A) => void): () => void {
-    this.#set.add(listener);
-    return () => this.#set.delete(listener);
-  }
-  emit(...args: A): void {
-    for (const l of [...this.#set]) {
-      try {
-        l(...args);
-      } catch (error) {
-        console.error("job link listener failed", error);
-      }
-    }
-  }
-  clear(): void {
-    this.#set.clear();
-  }
-}
-
 /** The JobLink of a tab (or Node peer) on the mesh. */
 export function meshJobLink(mesh: Mesh): JobLink {
   const selfId = mesh.peerId;
-  const bodies = new Listeners<[JobBodyEvent]>();
-  const blobs = new Listeners<[string, string, Uint8Array]>();
-  const closed = new Listeners<[string]>();
-  const dists = new Listeners<[string, DistEnvelope]>();
+  const bodies = new Listeners<[JobBodyEvent]>("job link listener");
+  const blobs = new Listeners<[string, string, Uint8Array]>("job link listener");
+  const closed = new Listeners<[string]>("job link listener");
+  const dists = new Listeners<[string, DistEnvelope]>("job link listener");
   const emitDist = (
     from: string,
     payload: unknown,

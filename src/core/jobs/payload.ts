@@ -1,6 +1,7 @@
 import type { CsrMatrix } from "../sparse/csr.ts";
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from "../sparse/errors.ts";
 import { JobError } from "./errors.ts";
+import { toHex } from "../identity/encoding.ts";
 
 /**
  * Binary encodings of a unit's inputs and outputs as they travel in peer-protocol blobs (and as the
@@ -162,12 +163,6 @@ export function decodeVector(
     if (!Number.isFinite(x[i]!)) throw new JobError("non-finite-value", `vector entry ${i} is ${x[i]}`);
   }
   return x;
-}
-
-function toHex(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += b.toString(16).padStart(2, "0");
-  return s;
 }
 
 /** The content address of a payload: SHA-256 (WebCrypto, available in tabs, workers and Node). */

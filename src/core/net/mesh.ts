@@ -1,6 +1,5 @@
-import { toBase64Url, toHex } from "../identity/encoding.ts";
+import { toBase64Url } from "../identity/encoding.ts";
 import { PEER_ID_PATTERN, type Identity } from "../identity/identity.ts";
-import type { WebCryptoBytes } from "../identity/webcrypto-types.ts";
 import {
   PEER_PROTOCOL_VERSION,
   type BlobMessage,
@@ -34,15 +33,12 @@ export type {
   MeshPeerInfo,
   OutgoingMessage,
 } from "./mesh-types.ts";
+import { sha256Hex } from "../identity/digest.ts";
 
 const REPLAY_CACHE_SIZE = 4096;
 
 export function randomMessageId(): string {
   return toBase64Url(crypto.getRandomValues(new Uint8Array(12)));
-}
-
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as WebCryptoBytes)));
 }
 
 /**

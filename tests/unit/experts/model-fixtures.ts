@@ -11,6 +11,7 @@ import type { AddressInfo } from "node:net";
 import onnxProto from "onnx-proto";
 import type { ManifestModel } from "../../../src/core/experts/manifest.ts";
 import type { ModelSource } from "../../../src/core/experts/runner.ts";
+import { seededRandom as seeded } from "../../../src/node/seeded-random.ts";
 
 const { onnx } = onnxProto;
 const FLOAT = 1;
@@ -18,17 +19,7 @@ const INT8 = 3;
 const INT64 = 7;
 export const INPUT_COLS = 784;
 
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom as seeded } from "../../../src/node/seeded-random.ts";
 
 function tensor(name: string, dataType: number, dims: number[], raw: ArrayBufferView) {
   return onnx.TensorProto.create({

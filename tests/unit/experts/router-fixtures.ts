@@ -20,6 +20,7 @@ import type { HostFault } from "../../../src/core/experts/faults.ts";
 import { ExpertHost } from "../../../src/core/experts/host.ts";
 import { ExpertRouter, type ExpertRouterOptions } from "../../../src/core/experts/router.ts";
 import { OrtNodeRunner } from "../../../src/node/ort-node-runner.ts";
+import { seededRandom as seeded } from "../../../src/node/seeded-random.ts";
 
 const { onnx } = onnxProto;
 const FLOAT = 1;
@@ -28,17 +29,7 @@ const INT64 = 7;
 export const MODELS_DIR = new URL("../../../public/models/", import.meta.url).pathname;
 export const FASHION_TEST_IMAGES = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
 
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom as seeded } from "../../../src/node/seeded-random.ts";
 
 function tensor(name: string, dims: number[], values: Float32Array): onnxProto.onnx.ITensorProto {
   return { name, dims, dataType: FLOAT, rawData: new Uint8Array(values.buffer.slice(0)) };

@@ -11,6 +11,7 @@ import { Scheduler, type SchedulerAction, type SchedulerOptions } from "../../..
 import { planJob, type JobPlan } from "../../../src/core/jobs/split.ts";
 import type { CsrMatrix } from "../../../src/core/sparse/csr.ts";
 import { parseMatrixMarket } from "../../../src/core/sparse/matrix-market.ts";
+import { seededRandom } from "../../../src/node/seeded-random.ts";
 
 /** The shared SuiteSparse folder (read-only, never copied into the repo). */
 const MATRIX_DIR = new URL("../../../../shared/matrices/", import.meta.url);
@@ -19,17 +20,7 @@ export function loadMatrix(name: string): CsrMatrix {
   return parseMatrixMarket(readFileSync(fileURLToPath(new URL(`${name}.mtx`, MATRIX_DIR)), "utf8"));
 }
 
-/** mulberry32: a small seeded uniform [0, 1) source, so every test run draws the same numbers. */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from "../../../src/node/seeded-random.ts";
 
 /** A clock the test moves by hand. */
 export class ManualClock {

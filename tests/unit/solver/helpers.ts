@@ -156,14 +156,4 @@ export const rhsArb = (n: number) =>
     return b;
   });
 
-/** Deterministic uniform [0,1) source (mulberry32) for reproducible "secret" vectors in tests. */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from "../../../src/node/seeded-random.ts";

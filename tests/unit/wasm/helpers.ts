@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { CsrMatrix } from "../../../src/core/sparse/csr.ts";
+import { seededRandom as rng } from "../../../src/node/seeded-random.ts";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -9,17 +10,7 @@ export function ensureWasmBuilt(): void {
   execFileSync(process.execPath, ["scripts/build-wasm.mjs"], { cwd: root, stdio: "pipe" });
 }
 
-/** Deterministic PRNG (mulberry32) in [0, 1). */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom as rng } from "../../../src/node/seeded-random.ts";
 
 /**
  * A random rows×cols CSR with sorted distinct columns; about `emptyFraction` of rows are empty and row

@@ -1,14 +1,5 @@
 import { writeNpy } from "../../../core/experts/npy.ts";
-
-/** Saves bytes or text as a file (an object URL on a temporary link, revoked a little later). */
-export function saveFile(filename: string, content: BlobPart, type: string): void {
-  const url = URL.createObjectURL(new Blob([content], { type }));
-  const link = document.createElement("a");
-  link.href = url;
-  link.download = filename;
-  link.click();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
+import { saveFile } from "../../save-file.ts";
 
 /** A file-name-safe stem from an uploaded model's name ("my model.onnx" → "my_model"). */
 export function stemOf(fileName: string): string {
