@@ -4,6 +4,7 @@ import type { RouterHostSnapshot, RouterTotals } from "../src/core/experts/route
 import type { ClassifySnapshot } from "../src/state/experts-jobs-test-hook.ts";
 import { waitForLinks } from "./support/jobs.ts";
 import { closePeers, openPeer, type TestPeer } from "./support/peers.ts";
+import { FASHION_TEST_IMAGES as TEST_IMAGES } from "../src/node/fashion-mnist.ts";
 
 // The swarm mixture-of-experts across real tabs (separate browser contexts, real WebRTC through the real
 // server): a requester tab runs the gate and routes every image's expert rows to volunteer tabs hosting
@@ -16,7 +17,6 @@ import { closePeers, openPeer, type TestPeer } from "./support/peers.ts";
 //      canary or by replication, banned in the router's host table, and no wrong prediction is accepted.
 // Tabs are heavy (each loads onnxruntime-web in a worker) and the machine has 2 cores: at most 4 are open.
 
-const TEST_IMAGES = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
 const MANIFEST = new URL("../public/models/manifest.json", import.meta.url).pathname;
 const IMAGES = 1000;
 

@@ -5,6 +5,7 @@ import { gunzipSync, deflateSync, crc32 } from "node:zlib";
 import { parseNpy, writeNpy } from "../src/core/experts/npy.ts";
 import type {} from "../src/state/experts-jobs-test-hook.ts";
 import { closePeers, openPeer, type TestPeer } from "./support/peers.ts";
+import { FASHION_TEST_IMAGES as TEST_IMAGES } from "../src/node/fashion-mnist.ts";
 
 // The experts view end to end, one tab alone: it is the requester (gate, canaries, combine) and, through the
 // expert link's loopback, its own expert host. Classifies bundled Fashion-MNIST test images from the UI,
@@ -14,7 +15,6 @@ import { closePeers, openPeer, type TestPeer } from "./support/peers.ts";
 // completes and its outputs download as .npy and .json).
 
 const MODELS = new URL("../public/models/", import.meta.url).pathname;
-const TEST_IMAGES = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
 const SCREENSHOT = "/tmp/experts-ui.png";
 
 let peers: TestPeer[] = [];

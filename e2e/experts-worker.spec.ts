@@ -25,10 +25,10 @@ import {
 import type { RunOutput } from "../src/core/experts/runner.ts";
 import { OrtNodeRunner } from "../src/node/ort-node-runner.ts";
 import * as ortNode from "onnxruntime-node";
+import { FASHION_TEST_IMAGES } from "../src/node/fashion-mnist.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const MODELS_DIR = process.env.OPEN_SWARM_MODELS_DIR ?? join(ROOT, "public", "models");
-const FASHION_TEST_IMAGES = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
 const ROWS = 200;
 const BATCH_ROWS = 50;
 const COLS = 784;

@@ -1,14 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { parseIdxImages, pixelsToInput } from "../../src/core/experts/idx.ts";
+import { FASHION_TEST_IMAGES } from "../../src/node/fashion-mnist.ts";
 
 /** Where Debian's dataset-fashion-mnist puts the test set (the server serves the same file to the tabs). */
-export const TEST_IMAGES_FILE = join(
-  process.env.OPEN_SWARM_DATASETS_DIR || "/usr/share/datasets",
-  "fashion-mnist",
-  "t10k-images-idx3-ubyte.gz",
-);
+export const TEST_IMAGES_FILE = FASHION_TEST_IMAGES;
 
 /** The first `count` test images as the models' input (pixel/255, [count, 784]). */
 export function loadTestImages(count: number, file = TEST_IMAGES_FILE): Float32Array {

@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { parseIdxImages, parseIdxLabels, pixelsToInput } from "../../src/core/experts/idx.ts";
+import { FASHION_MNIST_DIR } from "../../src/node/fashion-mnist.ts";
 
 /** Where Debian's `dataset-fashion-mnist` package installs the original IDX files. */
-export const FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist";
+export { FASHION_MNIST_DIR };
 export const IMAGE_SIDE = 28;
 /** 28 × 28, as a literal type (the manifest's inputSize). */
 export const INPUT_SIZE = 784;

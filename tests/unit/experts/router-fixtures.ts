@@ -21,13 +21,14 @@ import { ExpertHost } from "../../../src/core/experts/host.ts";
 import { ExpertRouter, type ExpertRouterOptions } from "../../../src/core/experts/router.ts";
 import { OrtNodeRunner } from "../../../src/node/ort-node-runner.ts";
 import { seededRandom as seeded } from "../../../src/node/seeded-random.ts";
+import { FASHION_TEST_IMAGES } from "../../../src/node/fashion-mnist.ts";
 
 const { onnx } = onnxProto;
 const FLOAT = 1;
 const INT64 = 7;
 
 export const MODELS_DIR = new URL("../../../public/models/", import.meta.url).pathname;
-export const FASHION_TEST_IMAGES = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
+export { FASHION_TEST_IMAGES };
 
 export { seededRandom as seeded } from "../../../src/node/seeded-random.ts";
 

@@ -9,6 +9,7 @@ import {
   pixelsToInput,
   type IdxErrorCode,
 } from "../../../src/core/experts/idx.ts";
+import { FASHION_TEST_IMAGES } from "../../../src/node/fashion-mnist.ts";
 
 function idx(type: number, dims: number[], data: number[] | Uint8Array): Uint8Array {
   const header = new Uint8Array(4 + 4 * dims.length);
@@ -71,7 +72,7 @@ describe("IDX parser", () => {
     );
   });
 
-  const testImages = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
+  const testImages = FASHION_TEST_IMAGES;
   it.skipIf(!existsSync(testImages))("reads the real Fashion-MNIST test images", () => {
     const images = parseIdxImages(gunzipSync(readFileSync(testImages)), { rows: 28, cols: 28 });
     expect(images.count).toBe(10_000);
