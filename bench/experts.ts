@@ -12,7 +12,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { manifestSchema } from "../src/core/experts/manifest.ts";
+import { manifestSchema } from "../src/core/protocol/manifest.ts";
 import { parseExpertsArgs } from "./experts/args.ts";
 import { timeBrowser, type BrowserWorkerInfo } from "./experts/browser-models.ts";
 import { loadTestImages } from "./experts/images.ts";

@@ -21,7 +21,7 @@ import {
   manifestSchema,
   type ManifestModel,
   type ModelManifest,
-} from "../src/core/experts/manifest.ts";
+} from "../src/core/protocol/manifest.ts";
 import type { RunOutput } from "../src/core/experts/runner.ts";
 import { OrtNodeRunner } from "../src/node/ort-node-runner.ts";
 import * as ortNode from "onnxruntime-node";

@@ -1,5 +1,5 @@
 import { argmaxRows } from "../../src/core/experts/combine.ts";
-import { findModel, type ModelManifest } from "../../src/core/experts/manifest.ts";
+import { findModel, type ModelManifest } from "../../src/core/protocol/manifest.ts";
 import { OrtNodeRunner } from "../../src/node/ort-node-runner.ts";
 import type { PassSettings, PassTimes } from "./passes.ts";
 import type { MoeModel } from "./rows.ts";

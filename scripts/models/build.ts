@@ -17,7 +17,7 @@ import {
   manifestSchema,
   type ModelManifest,
   type ModelVariant,
-} from "../../src/core/experts/manifest.ts";
+} from "../../src/core/protocol/manifest.ts";
 import { calibrateHiddenScales } from "./calibrate.ts";
 import {
   CLASS_COUNT,

@@ -6,7 +6,7 @@ import {
   type ExecutionProvider,
   type ManifestModel,
   type ModelVariant,
-} from "../../src/core/experts/manifest.ts";
+} from "../../src/core/protocol/manifest.ts";
 import { expertGraph, gateGraph, moeGraph, type BuiltGraph, type MoeModel } from "./moe-graphs.ts";
 
 /** Providers each variant is meant for, preferred first (see manifest.ts and DESIGN.md). */

@@ -1,4 +1,4 @@
-import type { ModelVariant, TensorInfo } from "../../src/core/experts/manifest.ts";
+import type { ModelVariant, TensorInfo } from "../../src/core/protocol/manifest.ts";
 import type { MoeParams } from "./moe.ts";
 import { GraphBuilder, scalarTensor, type ValueInfo } from "./onnx-graph.ts";
 import { PIXEL_SCALE, quantizePerColumn, type QuantizedMatrix } from "./quantize.ts";

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import { WebSocket, type RawData } from "ws";
 import { peerIdMatchesKey, verifySignature } from "../../src/core/identity/identity.ts";
-import { fromBase64Url } from "../../src/core/identity/encoding.ts";
+import { fromBase64Url } from "../../src/core/base/encoding.ts";
 import {
   DIRECTORY_CLOSE_CODES,
   MAX_DIRECTORY_CLIENT_FRAME_BYTES,

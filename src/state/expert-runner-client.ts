@@ -1,6 +1,6 @@
 import * as Comlink from "comlink";
 import type { ExpertWorkerApi, ExpertWorkerInfo, Outcome } from "../../workers/experts/api.ts";
-import type { ExecutionProvider } from "../core/experts/manifest.ts";
+import type { ExecutionProvider } from "../core/protocol/manifest.ts";
 import type { ProviderPreference } from "../core/experts/provider-choice.ts";
 import { ExpertError, type ModelRunner, type ModelSource, type RunOutput } from "../core/experts/runner.ts";
 import type { PoolLoadedModel } from "../core/experts/session-pool.ts";

@@ -2,7 +2,7 @@ import type { StoreApi } from "zustand/vanilla";
 import { argmaxRows } from "../core/experts/combine.ts";
 import type { ExpertLink } from "../core/experts/expert-link.ts";
 import { manifestSource, type FetchedManifest } from "../core/experts/manifest-fetch.ts";
-import type { ModelVariant } from "../core/experts/manifest.ts";
+import type { ModelVariant } from "../core/protocol/manifest.ts";
 import { sha256Hex } from "../core/experts/model-bytes.ts";
 import { ExpertRouter } from "../core/experts/router.ts";
 import { ExpertError, type ModelRunner } from "../core/experts/runner.ts";

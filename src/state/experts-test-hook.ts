@@ -1,4 +1,4 @@
-import type { ModelVariant } from "../core/experts/manifest.ts";
+import type { ModelVariant } from "../core/protocol/manifest.ts";
 import { fetchManifest, manifestSource, type FetchedManifest } from "../core/experts/manifest-fetch.ts";
 import type { ModelSource } from "../core/experts/runner.ts";
 import { ExpertRunnerClient, type ExpertRunnerOptions } from "./expert-runner-client.ts";

@@ -1,11 +1,11 @@
-import { BlobCache } from "../core/jobs/blob-cache.ts";
+import { BlobCache } from "../core/base/blob-cache.ts";
 import { FaultInjection } from "../core/jobs/fault-injection.ts";
 import { meshJobLink } from "../core/jobs/job-link.ts";
 import { volunteerCapabilitiesFrom, type VolunteerInfo } from "../core/jobs/model.ts";
 import { RequesterRuntime } from "../core/jobs/requester-runtime.ts";
 import { VolunteerRuntime, type VisibilitySource } from "../core/jobs/volunteer-runtime.ts";
-import type { OpenSwarmDb } from "../core/ledger/db.ts";
-import { JobRepository } from "../core/ledger/job-repository.ts";
+import type { OpenSwarmDb } from "../core/storage/db.ts";
+import { JobRepository } from "../core/storage/job-repository.ts";
 import type { Swarm } from "../core/net/swarm.ts";
 import { createJobsStore, type JobsStore } from "./jobs-store.ts";
 import { createVolunteerStore, type VolunteerStore } from "./volunteer-store.ts";

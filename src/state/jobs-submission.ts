@@ -1,7 +1,8 @@
 import { z } from "zod";
-import { JobError } from "../core/jobs/errors.ts";
+import { JobError } from "../core/protocol/job-errors.ts";
 import type { SubmitInput } from "../core/jobs/requester-runtime.ts";
-import { MAX_MAX_ITER } from "../core/jobs/messages.ts";
+import { MAX_MAX_ITER } from "../core/protocol/jobs.ts";
+import { METHOD_NAMES } from "../core/protocol/solver-names.ts";
 import { generateByName } from "../core/sparse/generators.ts";
 import { parseMatrixMarket, parseMatrixMarketVector } from "../core/sparse/matrix-market.ts";
 import { multiply, ones } from "../core/sparse/ops.ts";
@@ -10,16 +11,7 @@ import type { JobSubmission } from "./jobs-types.ts";
 /** Right-hand sides one submission may ask for (each becomes at least part of a unit). */
 export const MAX_SUBMITTED_RHS = 4096;
 
-const methodSchema = z.enum([
-  "hybrid",
-  "auto",
-  "jacobi",
-  "gauss_seidel",
-  "cg",
-  "bicgstab",
-  "gmres",
-  "direct",
-]);
+const methodSchema = z.enum(METHOD_NAMES);
 
 /** What the UI (or a test through the hook) submits, checked before anything is parsed. */
 export const jobSubmissionSchema = z.object({

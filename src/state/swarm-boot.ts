@@ -1,5 +1,5 @@
 import { createEphemeralIdentity, loadOrCreateIdentity } from "../core/identity/keystore.ts";
-import { OpenSwarmDb } from "../core/ledger/db.ts";
+import { identityStoreOf, OpenSwarmDb } from "../core/storage/db.ts";
 import { startSwarm, type Swarm } from "../core/net/swarm.ts";
 import { bootExperts } from "./experts-boot.ts";
 import type { ExpertsStore } from "./experts-store.ts";
@@ -50,8 +50,15 @@ export function bootSwarm(win: Window = window): BootedSwarm {
     },
     async startSwarm() {
       persistentIdentity = await holdIdentityLock(win.navigator.locks);
-      const identity = persistentIdentity ? await loadOrCreateIdentity(db) : await createEphemeralIdentity();
-      return startSwarm({ origin: win.location.origin, db, identity, enableDebug: testMode });
+      const identity = persistentIdentity
+        ? await loadOrCreateIdentity(identityStoreOf(db))
+        : await createEphemeralIdentity();
+      return startSwarm({
+        origin: win.location.origin,
+        identityStore: identityStoreOf(db),
+        identity,
+        enableDebug: testMode,
+      });
     },
   });
   const ready = store

@@ -1,4 +1,4 @@
-import type { ExecutionProvider } from "../../src/core/experts/manifest.ts";
+import type { ExecutionProvider } from "../../src/core/protocol/manifest.ts";
 import type { ProviderPreference } from "../../src/core/experts/provider-choice.ts";
 import type { ExpertErrorCode, ModelSource, RunOutput } from "../../src/core/experts/runner.ts";
 import type { PoolLoadedModel } from "../../src/core/experts/session-pool.ts";

@@ -8,7 +8,7 @@ import asyncifyMjsUrl from "onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?
 import asyncifyWasmUrl from "onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url";
 import wasmMjsUrl from "onnxruntime-web/ort-wasm-simd-threaded.mjs?url";
 import wasmUrl from "onnxruntime-web/ort-wasm-simd-threaded.wasm?url";
-import type { ExecutionProvider } from "../../src/core/experts/manifest.ts";
+import type { ExecutionProvider } from "../../src/core/protocol/manifest.ts";
 import type { RuntimeSession, SessionRuntime } from "../../src/core/experts/session-pool.ts";
 import { PROBE_MODEL } from "./probe-model.ts";
 

@@ -1,7 +1,7 @@
 import type { CsrMatrix } from "../sparse/csr.ts";
 import { solve } from "../solver/solve.ts";
 import { runDistributedInProcess } from "./in-process.ts";
-import type { BlockPreconditionerName } from "./messages.ts";
+import type { BlockPreconditionerName } from "../protocol/distributed.ts";
 
 export interface DistributedBenchmark {
   n: number;

@@ -1,5 +1,5 @@
 import { dot } from "./local-block.ts";
-import type { BlockData, FromWorker, ToWorker } from "./messages.ts";
+import type { BlockData, FromWorker, ToWorker } from "../protocol/distributed.ts";
 import { WorkerBase } from "./worker-base.ts";
 
 /**

@@ -1,7 +1,7 @@
 import type { CsrMatrix } from "../sparse/csr.ts";
-import type { RowBlock, RowPartition } from "../jobs/partition.ts";
-import { DISTRIBUTED_PROTOCOL_VERSION } from "./messages.ts";
-import type { BlockData, BlockPreconditionerName, DistributedMethod } from "./messages.ts";
+import type { RowBlock, RowPartition } from "./partition.ts";
+import { DISTRIBUTED_PROTOCOL_VERSION } from "../protocol/distributed.ts";
+import type { BlockData, BlockPreconditionerName, DistributedMethod } from "../protocol/distributed.ts";
 
 /**
  * BlockData for one block of a row partition: rows [rowStart, rowEnd) of A with column j renumbered to

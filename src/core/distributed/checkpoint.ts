@@ -1,4 +1,4 @@
-import type { RowPartition } from "../jobs/partition.ts";
+import type { RowPartition } from "./partition.ts";
 
 /** A full iterate whose blocks all come from the same iteration: safe to restart the recurrence from. */
 export interface Checkpoint {

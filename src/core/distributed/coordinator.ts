@@ -1,12 +1,12 @@
 import type { CsrMatrix } from "../sparse/csr.ts";
-import { JobError } from "../jobs/errors.ts";
-import { partitionRows } from "../jobs/partition.ts";
-import type { RowPartition } from "../jobs/partition.ts";
+import { JobError } from "../protocol/job-errors.ts";
+import { partitionRows } from "./partition.ts";
+import type { RowPartition } from "./partition.ts";
 import { relativeResidual } from "../solver/certificate.ts";
 import { buildBlockData } from "./block-data.ts";
 import { CheckpointStore } from "./checkpoint.ts";
 import type { Checkpoint } from "./checkpoint.ts";
-import { DISTRIBUTED_PROTOCOL_VERSION, fromWorkerSchema } from "./messages.ts";
+import { DISTRIBUTED_PROTOCOL_VERSION, fromWorkerSchema } from "../protocol/distributed.ts";
 import type {
   BlockData,
   BlockPreconditionerName,
@@ -14,7 +14,7 @@ import type {
   FromWorker,
   HaloPart,
   ToWorker,
-} from "./messages.ts";
+} from "../protocol/distributed.ts";
 import { scalarRuleFor } from "./scalar-rules.ts";
 import type { ScalarRule } from "./scalar-rules.ts";
 

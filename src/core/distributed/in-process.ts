@@ -1,9 +1,9 @@
 import type { CsrMatrix } from "../sparse/csr.ts";
-import { JobError } from "../jobs/errors.ts";
+import { JobError } from "../protocol/job-errors.ts";
 import { Coordinator } from "./coordinator.ts";
 import type { DistributedOptions, DistributedResult } from "./coordinator.ts";
-import { messageBytes } from "./messages.ts";
-import type { FromWorker, HaloPart, ToWorker } from "./messages.ts";
+import { messageBytes } from "../protocol/distributed.ts";
+import type { FromWorker, HaloPart, ToWorker } from "../protocol/distributed.ts";
 import { ITERATION_KINDS, TrafficMeter } from "./traffic.ts";
 import type { TrafficCount, TrafficKind } from "./traffic.ts";
 import { createBlockWorker } from "./worker.ts";

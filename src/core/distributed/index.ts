@@ -13,6 +13,6 @@ export { runDistributedInProcess } from "./in-process.ts";
 export type { FailureRecord, FaultPlan, InProcessOptions, InProcessRun } from "./in-process.ts";
 export { benchmarkDistributed } from "./benchmark.ts";
 export type { BenchmarkOptions, DistributedBenchmark } from "./benchmark.ts";
-export * from "./messages.ts";
+export * from "../protocol/distributed.ts";
 export { TrafficMeter, ITERATION_KINDS } from "./traffic.ts";
 export type { TrafficCount, TrafficKind } from "./traffic.ts";

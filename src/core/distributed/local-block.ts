@@ -3,7 +3,7 @@ import { ilu0Preconditioner } from "../solver/ilu0.ts";
 import { jacobiPreconditioner } from "../solver/precond.ts";
 import type { Preconditioner } from "../solver/precond.ts";
 import { diagonalBlock } from "./block-data.ts";
-import type { BlockData, HaloPart } from "./messages.ts";
+import type { BlockData, HaloPart } from "../protocol/distributed.ts";
 
 /** A neighbour's contiguous run of halo slots (owners are contiguous row blocks, haloCols ascending). */
 interface HaloSource {

@@ -1,4 +1,4 @@
-import type { BlockData, FromWorker, ToWorker } from "./messages.ts";
+import type { BlockData, FromWorker, ToWorker } from "../protocol/distributed.ts";
 import { WorkerBase } from "./worker-base.ts";
 
 /**

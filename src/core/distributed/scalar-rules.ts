@@ -1,4 +1,4 @@
-import type { DistributedMethod } from "./messages.ts";
+import type { DistributedMethod } from "../protocol/distributed.ts";
 
 export type Reduction =
   { readonly scalars: number[]; readonly completesIteration: boolean } | { readonly breakdown: string };

@@ -1,5 +1,5 @@
-import { messageBytes } from "./messages.ts";
-import type { BlockData, FromWorker, ToWorker } from "./messages.ts";
+import { messageBytes } from "../protocol/distributed.ts";
+import type { BlockData, FromWorker, ToWorker } from "../protocol/distributed.ts";
 
 export type TrafficKind =
   "init" | "restart" | "halo" | "checkpoint" | "dots" | "scalars" | "gather" | "x" | "error";

@@ -1,6 +1,6 @@
 import { LocalBlock } from "./local-block.ts";
-import { DISTRIBUTED_PROTOCOL_VERSION } from "./messages.ts";
-import type { BlockData, FromWorker, HaloPart, ToWorker, WorkerErrorCode } from "./messages.ts";
+import { DISTRIBUTED_PROTOCOL_VERSION } from "../protocol/distributed.ts";
+import type { BlockData, FromWorker, HaloPart, ToWorker, WorkerErrorCode } from "../protocol/distributed.ts";
 
 type HaloMsg = Extract<ToWorker, { type: "halo" }>;
 type ScalarsMsg = Extract<ToWorker, { type: "scalars" }>;

@@ -1,6 +1,6 @@
 import { BicgstabWorker } from "./bicgstab-worker.ts";
-import { blockDataSchema, DISTRIBUTED_PROTOCOL_VERSION, toWorkerSchema } from "./messages.ts";
-import type { FromWorker } from "./messages.ts";
+import { blockDataSchema, DISTRIBUTED_PROTOCOL_VERSION, toWorkerSchema } from "../protocol/distributed.ts";
+import type { FromWorker } from "../protocol/distributed.ts";
 import { PcgWorker } from "./pcg-worker.ts";
 import type { WorkerBase } from "./worker-base.ts";
 

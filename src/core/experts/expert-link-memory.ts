@@ -1,6 +1,6 @@
 import { parsePeerMessage, PEER_PROTOCOL_VERSION } from "../protocol/peer.ts";
 import { Listeners, sha256Hex, type ExpertLink } from "./expert-link.ts";
-import { decodeXp, encodeXp, XP_WIRE_VERSION, type XpMessage } from "./wire.ts";
+import { decodeXp, encodeXp, XP_WIRE_VERSION, type XpMessage } from "../protocol/experts.ts";
 
 /**
  * FAKE transport, for unit tests and in-process benchmarks: ExpertLinks between peers of one process with no

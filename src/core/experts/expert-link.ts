@@ -1,7 +1,13 @@
 import type { Mesh } from "../net/mesh.ts";
-import { decodeXp, encodeXp, XP_MODEL_BLOB_LABEL, XP_WIRE_VERSION, type XpMessage } from "./wire.ts";
-import { sha256Hex } from "../identity/digest.ts";
-import { Listeners } from "../net/listeners.ts";
+import {
+  decodeXp,
+  encodeXp,
+  XP_MODEL_BLOB_LABEL,
+  XP_WIRE_VERSION,
+  type XpMessage,
+} from "../protocol/experts.ts";
+import { sha256Hex } from "../base/digest.ts";
+import { Listeners } from "../base/listeners.ts";
 
 /**
  * How the expert router and the expert host talk: xp messages (wire.ts) and model bytes (blobs labelled

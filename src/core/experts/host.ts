@@ -1,4 +1,4 @@
-import { Emitter } from "../net/emitter.ts";
+import { Emitter } from "../base/emitter.ts";
 import type { ExpertLink } from "./expert-link.ts";
 import type { HostFault } from "./faults.ts";
 import { ExpertError, type LoadedModel, type ModelRunner, type ModelSource } from "./runner.ts";
@@ -15,7 +15,7 @@ import {
   type XpInferResult,
   type XpLoadFailureCode,
   type XpMessage,
-} from "./wire.ts";
+} from "../protocol/experts.ts";
 
 /**
  * The volunteer side of the swarm mixture-of-experts: hosts the models requesters ask for (host-request),

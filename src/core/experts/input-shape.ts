@@ -1,4 +1,4 @@
-import type { ManifestModel } from "./manifest.ts";
+import type { ManifestModel } from "../protocol/manifest.ts";
 import { ExpertError } from "./runner.ts";
 
 /**

@@ -1,4 +1,4 @@
-import { findModel, manifestSchema, type ModelManifest, type ModelVariant } from "./manifest.ts";
+import { findModel, manifestSchema, type ModelManifest, type ModelVariant } from "../protocol/manifest.ts";
 import { ExpertError, type ModelSource } from "./runner.ts";
 
 /**

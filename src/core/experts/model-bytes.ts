@@ -1,5 +1,5 @@
 import { ExpertError, type ModelSource } from "./runner.ts";
-import { sha256Hex } from "../identity/digest.ts";
+import { sha256Hex } from "../base/digest.ts";
 
 /**
  * Model bytes by content hash: read from a cache or fetched by URL, ALWAYS digested before use, and put in

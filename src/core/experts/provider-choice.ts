@@ -1,4 +1,4 @@
-import type { ExecutionProvider, ModelVariant } from "./manifest.ts";
+import type { ExecutionProvider, ModelVariant } from "../protocol/manifest.ts";
 
 /**
  * Which onnxruntime-web execution provider a session gets. int8 graphs (DynamicQuantizeLinear /

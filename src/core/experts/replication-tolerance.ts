@@ -1,4 +1,4 @@
-import type { ExecutionProvider } from "./manifest.ts";
+import type { ExecutionProvider } from "../protocol/manifest.ts";
 
 /**
  * How far two honest computations of the same model on the same rows may differ, per pair of providers: a

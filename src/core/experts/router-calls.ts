@@ -1,6 +1,6 @@
 import type { ExpertLink } from "./expert-link.ts";
 import { blocksToWide, layoutCols, layoutMismatch, type OutputLayout } from "./router-outputs.ts";
-import { splitXpOutputs, type XpInferErrorCode, type XpMessage } from "./wire.ts";
+import { splitXpOutputs, type XpInferErrorCode, type XpMessage } from "../protocol/experts.ts";
 
 /**
  * One infer-request to one host and its answer: correlated by id and by the authenticated sender (an answer

@@ -1,5 +1,5 @@
-import { ReputationBook } from "../jobs/reputation.ts";
-import { Emitter } from "../net/emitter.ts";
+import { ReputationBook } from "../trust/reputation.ts";
+import { Emitter } from "../base/emitter.ts";
 import { RemoteCalls } from "./router-calls.ts";
 import { HostRegistry, type HostEntry } from "./router-hosts.ts";
 import type { Job, JobModel } from "./router-job.ts";

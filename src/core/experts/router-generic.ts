@@ -1,4 +1,4 @@
-import { MAX_XP_OUTPUT_NAME_CHARS, MAX_XP_OUTPUTS, MAX_XP_ROWS, MAX_XP_VALUES } from "./wire.ts";
+import { MAX_XP_OUTPUT_NAME_CHARS, MAX_XP_OUTPUTS, MAX_XP_ROWS, MAX_XP_VALUES } from "../protocol/experts.ts";
 import type { OutputLayout } from "./router-outputs.ts";
 
 /**

@@ -1,6 +1,6 @@
 import { HostStats } from "./host-stats.ts";
 import type { ProviderName } from "./replication-tolerance.ts";
-import type { XpHosting } from "./wire.ts";
+import type { XpHosting } from "../protocol/experts.ts";
 
 /**
  * The router's view of expert hosts: what each serves (from its `hosting` announcements), whether it is

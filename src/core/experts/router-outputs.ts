@@ -1,5 +1,5 @@
 import { ExpertError } from "./runner.ts";
-import type { XpOutputBlock } from "./wire.ts";
+import type { XpOutputBlock } from "../protocol/experts.ts";
 
 /**
  * The generic job keeps a model's outputs "wide": one row per input row holding every output's values for

@@ -2,7 +2,7 @@ import { MAX_BLOB_BYTES } from "../protocol/peer.ts";
 import type { ExpertLink } from "./expert-link.ts";
 import { placeExperts, type Placement } from "./placement.ts";
 import type { ModelSource } from "./runner.ts";
-import type { XpHostModel } from "./wire.ts";
+import type { XpHostModel } from "../protocol/experts.ts";
 
 /**
  * The requester's side of placement: who volunteers, which experts each should host (placement.ts), and

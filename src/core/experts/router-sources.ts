@@ -1,4 +1,4 @@
-import { findModel, type ModelManifest, type ModelVariant } from "./manifest.ts";
+import { findModel, type ModelManifest, type ModelVariant } from "../protocol/manifest.ts";
 import type { ModelSource } from "./runner.ts";
 
 /**

@@ -1,9 +1,9 @@
-import type { ReputationBook } from "../jobs/reputation.ts";
+import type { ReputationBook } from "../trust/reputation.ts";
 import type { ExpertLink } from "./expert-link.ts";
 import type { HostStatsSnapshot } from "./host-stats.ts";
 import type { ProviderName } from "./replication-tolerance.ts";
 import type { ModelRunner, ModelSource } from "./runner.ts";
-import type { XpHosting } from "./wire.ts";
+import type { XpHosting } from "../protocol/experts.ts";
 
 // The expert router's public vocabulary: options, events, results, the stats snapshot (see router.ts).
 

@@ -1,4 +1,4 @@
-import type { ReputationBook } from "../jobs/reputation.ts";
+import type { ReputationBook } from "../trust/reputation.ts";
 import { classifyJob } from "./router-classify.ts";
 import { createRouterCore, expertsOf, sleep, type RouterCore } from "./router-core.ts";
 import { BatchDispatcher } from "./router-dispatch.ts";
@@ -15,7 +15,7 @@ import type {
   RunModelResult,
 } from "./router-types.ts";
 import { ExpertError, type ModelSource } from "./runner.ts";
-import type { XpMessage } from "./wire.ts";
+import type { XpMessage } from "../protocol/experts.ts";
 
 export type * from "./router-types.ts";
 export { MAX_CLASSIFY_ROWS, MAX_RUN_MODEL_ROWS } from "./router-generic.ts";

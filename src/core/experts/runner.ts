@@ -1,4 +1,4 @@
-import type { ExecutionProvider, ManifestModel } from "./manifest.ts";
+import type { ExecutionProvider, ManifestModel } from "../protocol/manifest.ts";
 
 /**
  * What runs an ONNX model, wherever it runs: onnxruntime-web in the expert worker (browser), onnxruntime-node

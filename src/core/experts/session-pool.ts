@@ -1,4 +1,4 @@
-import type { ExecutionProvider } from "./manifest.ts";
+import type { ExecutionProvider } from "../protocol/manifest.ts";
 import { checkRunInput, describeModelIo, feedDims, type ModelIo, type ValueMetaLike } from "./input-shape.ts";
 import { loadVerifiedModel, sourceDigest, sourceLabel, type ModelBytesDeps } from "./model-bytes.ts";
 import { chooseProvider, type ProviderPreference } from "./provider-choice.ts";

@@ -1,4 +1,5 @@
-import { fromBase64Url, toBase64Url, toHex } from "./encoding.ts";
+import { fromBase64Url, toBase64Url, toHex } from "../base/encoding.ts";
+import { PEER_ID_PATTERN } from "../protocol/ids.ts";
 
 /**
  * A peer's identity: an Ed25519 key pair made with WebCrypto. The private key is created non-extractable,
@@ -14,7 +15,6 @@ export interface Identity {
 }
 
 const ED25519 = { name: "Ed25519" } as const;
-export const PEER_ID_PATTERN = /^os[0-9a-f]{32}$/;
 
 export async function peerIdFromPublicKey(publicKeyRaw: Uint8Array): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", publicKeyRaw as BufferSource));

@@ -1,8 +1,30 @@
-import type { OpenSwarmDb } from "../ledger/db.ts";
+import type { WebCryptoKeyPair } from "../base/webcrypto-types.ts";
 import { generateKeyPair, identityFromKeyPair, type Identity } from "./identity.ts";
-import type { WebCryptoKeyPair } from "./webcrypto-types.ts";
 
 const SELF_ROW_ID = "self";
+
+/**
+ * The peer's own key pair as stored. CryptoKey objects are structured-cloneable, so IndexedDB stores the
+ * non-extractable private key itself: script on the page can sign with it, never read it out.
+ */
+export interface IdentityRow {
+  /** Always "self" today; a string key leaves room for more than one stored identity. */
+  readonly id: string;
+  readonly keyPair: WebCryptoKeyPair;
+  /** Derived from the public key; stored to detect a corrupted or hand-edited row. */
+  readonly peerId: string;
+  readonly createdAtMs: number;
+}
+
+/**
+ * Where the identity is kept. The keystore says what it needs and storage/ implements it (IndexedDB in a
+ * tab), so identity does not depend on a database.
+ */
+export interface IdentityStore {
+  get(id: string): Promise<IdentityRow | undefined>;
+  /** Stores `row` unless a row with its id exists, atomically; returns the key pair kept (the older one). */
+  addIfAbsent(row: IdentityRow): Promise<WebCryptoKeyPair>;
+}
 
 export type KeystoreErrorCode = "corrupt-row" | "storage-failed";
 
@@ -32,24 +54,19 @@ function isUsableKeyPair(value: unknown): value is WebCryptoKeyPair {
  * Race-safe across tabs: the key is generated outside the transaction (WebCrypto promises would end an
  * IndexedDB transaction), then written only if no other tab stored one first; everyone uses the stored one.
  */
-export async function loadOrCreateIdentity(db: OpenSwarmDb): Promise<Identity> {
-  const existing = await readStored(db);
+export async function loadOrCreateIdentity(store: IdentityStore): Promise<Identity> {
+  const existing = await readStored(store);
   if (existing) return existing;
 
   const fresh = await generateKeyPair();
   const freshIdentity = await identityFromKeyPair(fresh);
   let stored: WebCryptoKeyPair;
   try {
-    stored = await db.transaction("rw", db.identity, async () => {
-      const row = await db.identity.get(SELF_ROW_ID);
-      if (row) return row.keyPair;
-      await db.identity.add({
-        id: SELF_ROW_ID,
-        keyPair: fresh,
-        peerId: freshIdentity.peerId,
-        createdAtMs: Date.now(),
-      });
-      return fresh;
+    stored = await store.addIfAbsent({
+      id: SELF_ROW_ID,
+      keyPair: fresh,
+      peerId: freshIdentity.peerId,
+      createdAtMs: Date.now(),
     });
   } catch (error) {
     throw new KeystoreError("storage-failed", `could not store the identity: ${String(error)}`);
@@ -62,10 +79,10 @@ export async function createEphemeralIdentity(): Promise<Identity> {
   return identityFromKeyPair(await generateKeyPair());
 }
 
-async function readStored(db: OpenSwarmDb): Promise<Identity | null> {
+async function readStored(store: IdentityStore): Promise<Identity | null> {
   let row;
   try {
-    row = await db.identity.get(SELF_ROW_ID);
+    row = await store.get(SELF_ROW_ID);
   } catch (error) {
     throw new KeystoreError("storage-failed", `could not read the identity: ${String(error)}`);
   }

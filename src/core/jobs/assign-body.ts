@@ -1,5 +1,5 @@
-import { JobError } from "./errors.ts";
-import { JOB_PROTOCOL_VERSION, type UnitAssign } from "./messages.ts";
+import { JobError } from "../protocol/job-errors.ts";
+import { JOB_PROTOCOL_VERSION, type UnitAssign } from "../protocol/jobs.ts";
 import type { Job, WorkUnit } from "./model.ts";
 import type { SchedulerAction } from "./scheduler.ts";
 

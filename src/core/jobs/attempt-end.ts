@@ -1,4 +1,4 @@
-import type { CancelReason } from "./messages.ts";
+import type { CancelReason } from "../protocol/jobs.ts";
 import { unitTerminal } from "./job-completion.ts";
 import { appendCapped, type AttemptOutcome, type UnitFailure, type WorkUnit } from "./model.ts";
 import type { SchedulerBook } from "./scheduler-book.ts";

@@ -2,7 +2,7 @@ import { Coordinator, fromWorkerSchema } from "../distributed/index.ts";
 import type { DistributedResult, Outgoing } from "../distributed/index.ts";
 import type { CsrMatrix } from "../sparse/csr.ts";
 import { profileMatrix } from "../solver/inspect.ts";
-import type { DistEnvelope } from "./dist-wire.ts";
+import type { DistEnvelope } from "../protocol/distributed-frame.ts";
 
 /**
  * One distributed solve on the requester: the Coordinator (distributed/coordinator.ts) plus where each

@@ -6,8 +6,12 @@ import {
   type BlockWorker,
 } from "../distributed/index.ts";
 import type { JobBodyEvent, JobLink } from "./job-link.ts";
-import { JOB_PROTOCOL_VERSION, MAX_HEARTBEAT_INTERVAL_MS, MIN_HEARTBEAT_INTERVAL_MS } from "./messages.ts";
-import type { DistEnvelope } from "./dist-wire.ts";
+import {
+  JOB_PROTOCOL_VERSION,
+  MAX_HEARTBEAT_INTERVAL_MS,
+  MIN_HEARTBEAT_INTERVAL_MS,
+} from "../protocol/jobs.ts";
+import type { DistEnvelope } from "../protocol/distributed-frame.ts";
 
 /**
  * The volunteer's side of a distributed solve: holds the row blocks requesters placed here (one

@@ -1,4 +1,4 @@
-import { JobError } from "./errors.ts";
+import { JobError } from "../protocol/job-errors.ts";
 import { finishJob, maybeFinishJob } from "./job-completion.ts";
 import { appendCapped, unitIdOf, type Job, type WorkUnit } from "./model.ts";
 import type { SchedulerBook } from "./scheduler-book.ts";

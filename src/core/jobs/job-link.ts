@@ -1,6 +1,11 @@
 import type { Mesh } from "../net/mesh.ts";
 import type { SignedBody } from "../protocol/peer.ts";
-import { DIST_WIRE_VERSION, decodeDistPayload, encodeDistPayload, type DistEnvelope } from "./dist-wire.ts";
+import {
+  DIST_WIRE_VERSION,
+  decodeDistPayload,
+  encodeDistPayload,
+  type DistEnvelope,
+} from "../protocol/distributed-frame.ts";
 import type {
   UnitAssign,
   UnitCancel,
@@ -8,9 +13,9 @@ import type {
   UnitHeartbeat,
   UnitProgress,
   UnitResultMessage,
-} from "./messages.ts";
-import { sha256Hex } from "../identity/digest.ts";
-import { Listeners } from "../net/listeners.ts";
+} from "../protocol/jobs.ts";
+import { sha256Hex } from "../base/digest.ts";
+import { Listeners } from "../base/listeners.ts";
 
 /**
  * How the job runtimes talk: signed job bodies and content-addressed blobs between peers, plus a loopback

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { JobRepository } from "../ledger/job-repository.ts";
+import type { JobStore } from "./job-store.ts";
 
 /**
  * What the dashboard shows about a job that the scheduler does not need (its name). Kept in the job
@@ -13,11 +13,11 @@ export type JobMeta = z.infer<typeof jobMetaSchema>;
 
 const keyOf = (jobId: string): string => `meta/${jobId}`;
 
-export async function saveJobMeta(repo: JobRepository, jobId: string, meta: JobMeta, nowMs: number) {
+export async function saveJobMeta(repo: JobStore, jobId: string, meta: JobMeta, nowMs: number) {
   await repo.putBlob(keyOf(jobId), new TextEncoder().encode(JSON.stringify(meta)), nowMs);
 }
 
-export async function loadJobMeta(repo: JobRepository, jobId: string): Promise<JobMeta | null> {
+export async function loadJobMeta(repo: JobStore, jobId: string): Promise<JobMeta | null> {
   const bytes = await repo.getBlob(keyOf(jobId));
   if (bytes === undefined) return null;
   try {

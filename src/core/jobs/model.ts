@@ -1,6 +1,7 @@
 import type { Capabilities } from "../protocol/capabilities.ts";
-import type { MethodName, PreconditionerName } from "../solver/types.ts";
-import { JobError } from "./errors.ts";
+import type { MethodName, PreconditionerName } from "../protocol/solver-names.ts";
+import { UNIT_ID_PATTERN } from "../protocol/ids.ts";
+import { JobError } from "../protocol/job-errors.ts";
 
 /**
  * The requester's vocabulary: a Job is what a user submitted; it is split into WorkUnits, each handed to a
@@ -201,7 +202,6 @@ export function volunteerCapabilitiesFrom(
 }
 
 export const JOB_ID_PATTERN = /^[A-Za-z0-9_-]{1,48}$/;
-export const UNIT_ID_PATTERN = /^[A-Za-z0-9_-]{1,48}\/(0|[1-9][0-9]{0,5})$/;
 const ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
 
 /** A 16-character job id from the caller's uniform [0, 1) source (ids name jobs, they are not secrets). */

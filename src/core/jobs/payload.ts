@@ -1,7 +1,7 @@
 import type { CsrMatrix } from "../sparse/csr.ts";
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from "../sparse/errors.ts";
-import { JobError } from "./errors.ts";
-import { toHex } from "../identity/encoding.ts";
+import { JobError } from "../protocol/job-errors.ts";
+import { toHex } from "../base/encoding.ts";
 
 /**
  * Binary encodings of a unit's inputs and outputs as they travel in peer-protocol blobs (and as the

@@ -1,8 +1,8 @@
-import type { JobRepository } from "../ledger/job-repository.ts";
+import type { JobStore } from "./job-store.ts";
 import type { DistributedResult } from "../distributed/index.ts";
-import type { DistEnvelope } from "./dist-wire.ts";
+import type { DistEnvelope } from "../protocol/distributed-frame.ts";
 import { DistributedRun } from "./distributed-run.ts";
-import { JobError } from "./errors.ts";
+import { JobError } from "../protocol/job-errors.ts";
 import type { JobLink } from "./job-link.ts";
 import type { Job } from "./model.ts";
 import type { RequesterInputs } from "./requester-inputs.ts";
@@ -15,7 +15,7 @@ export interface DistributedSolvesContext {
   readonly scheduler: Scheduler;
   readonly inputs: RequesterInputs;
   readonly link: JobLink;
-  readonly repo: JobRepository;
+  readonly repo: JobStore;
   readonly view: RequesterView;
   readonly now: () => number;
   /** Heartbeat period the scheduler expects (sent to block holders with their data). */

@@ -1,6 +1,6 @@
-import type { JobRepository } from "../ledger/job-repository.ts";
+import type { JobStore } from "./job-store.ts";
 import type { CsrMatrix } from "../sparse/csr.ts";
-import { JobError } from "./errors.ts";
+import { JobError } from "../protocol/job-errors.ts";
 import type { Job } from "./model.ts";
 import { decodeCsr, decodeVector } from "./payload.ts";
 
@@ -10,11 +10,11 @@ import { decodeCsr, decodeVector } from "./payload.ts";
  * distributed solves.
  */
 export class RequesterInputs {
-  readonly #repo: JobRepository;
+  readonly #repo: JobStore;
   readonly #inputs = new Map<string, Uint8Array<ArrayBuffer>>();
   readonly #decoded = new Map<string, CsrMatrix | Float64Array>();
 
-  constructor(repo: JobRepository) {
+  constructor(repo: JobStore) {
     this.#repo = repo;
   }
 

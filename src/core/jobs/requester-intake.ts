@@ -1,7 +1,7 @@
-import type { JobRepository } from "../ledger/job-repository.ts";
-import type { BlobCache } from "./blob-cache.ts";
+import type { JobStore } from "./job-store.ts";
+import type { BlobCache } from "../base/blob-cache.ts";
 import type { JobBodyEvent } from "./job-link.ts";
-import type { UnitProgress, UnitResultMessage } from "./messages.ts";
+import type { UnitProgress, UnitResultMessage } from "../protocol/jobs.ts";
 import { decodeVector } from "./payload.ts";
 import type { RequesterView } from "./requester-view.ts";
 import {
@@ -19,7 +19,7 @@ export interface IntakeContext {
   readonly scheduler: Scheduler;
   readonly verify: VerifyContext;
   readonly view: RequesterView;
-  readonly repo: JobRepository;
+  readonly repo: JobStore;
   /** Where solution blobs arrive. */
   readonly cache: BlobCache;
   readonly now: () => number;

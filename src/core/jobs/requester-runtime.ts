@@ -1,13 +1,13 @@
-import type { JobRepository } from "../ledger/job-repository.ts";
+import type { JobStore } from "./job-store.ts";
 import { assignBody } from "./assign-body.ts";
-import type { BlobCache } from "./blob-cache.ts";
+import type { BlobCache } from "../base/blob-cache.ts";
 import { BlobSender } from "./blob-sender.ts";
-import { JobError } from "./errors.ts";
+import { JobError } from "../protocol/job-errors.ts";
 import type { JobLink } from "./job-link.ts";
 import { loadJobMeta, saveJobMeta } from "./job-meta.ts";
-import { JOB_PROTOCOL_VERSION } from "./messages.ts";
+import { JOB_PROTOCOL_VERSION } from "../protocol/jobs.ts";
 import type { Job, VolunteerInfo, WorkUnit } from "./model.ts";
-import { ReputationBook } from "./reputation.ts";
+import { ReputationBook } from "../trust/reputation.ts";
 import { RequesterDistributedSolves } from "./requester-distributed.ts";
 import { RequesterInputs } from "./requester-inputs.ts";
 import { RequesterResultIntake } from "./requester-intake.ts";
@@ -21,7 +21,7 @@ export type { UnitLiveProgress } from "./requester-view.ts";
 /**
  * The requester of a tab: owns the jobs this tab submitted, runs the scheduler (scheduler.ts) against the
  * swarm through a JobLink, verifies every result itself (requester-intake.ts, requester-verify.ts: one SpMV
- * per solution) and keeps everything in IndexedDB (JobRepository), so a reload resumes: leased units are
+ * per solution) and keeps everything in IndexedDB (JobStore), so a reload resumes: leased units are
  * reissued, received but unverified results are verified again, verified units are never recomputed.
  *
  * Event flow: a message or a directory change goes into the scheduler; `#kick()` runs `tick()` soon after
@@ -34,7 +34,7 @@ export type { UnitLiveProgress } from "./requester-view.ts";
 
 export interface RequesterRuntimeOptions {
   readonly link: JobLink;
-  readonly repo: JobRepository;
+  readonly repo: JobStore;
   /** Where solution blobs arrive (shared with the tab's volunteer: the mesh has one blob stream). */
   readonly cache: BlobCache;
   /** Volunteers reachable now (this tab included): asked at every tick. */

@@ -1,9 +1,9 @@
 import type { CsrMatrix } from "../sparse/csr.ts";
 import type { MethodName, PreconditionerName } from "../solver/types.ts";
-import { JobError } from "./errors.ts";
+import { JobError } from "../protocol/job-errors.ts";
 import { newJobId, type BlobRef, type JobKind, type MatrixRef, type UnitBackend } from "./model.ts";
 import { blobRefOf, encodeCsr, encodeVector } from "./payload.ts";
-import { partitionRows } from "./partition.ts";
+import { partitionRows } from "../distributed/partition.ts";
 import { planJob } from "./split.ts";
 
 /** What a tab asks to solve: turned into a planned job (and its encoded inputs) by prepareSubmission. */

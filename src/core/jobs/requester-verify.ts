@@ -1,5 +1,5 @@
-import type { JobRepository } from "../ledger/job-repository.ts";
-import type { UnitResultMessage } from "./messages.ts";
+import type { JobStore } from "./job-store.ts";
+import type { UnitResultMessage } from "../protocol/jobs.ts";
 import type { Job } from "./model.ts";
 import type { RequesterInputs } from "./requester-inputs.ts";
 import type { RequesterView } from "./requester-view.ts";
@@ -10,7 +10,7 @@ import type { Scheduler, VerificationVerdict } from "./scheduler.ts";
 export interface VerifyContext {
   readonly scheduler: Scheduler;
   readonly inputs: RequesterInputs;
-  readonly repo: JobRepository;
+  readonly repo: JobStore;
   readonly view: RequesterView;
 }
 

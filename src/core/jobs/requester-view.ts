@@ -1,4 +1,4 @@
-import type { UnitProgress } from "./messages.ts";
+import type { UnitProgress } from "../protocol/jobs.ts";
 
 /**
  * What the requester's views show beyond the scheduler's own state: the live progress of each unit, the

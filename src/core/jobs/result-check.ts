@@ -1,5 +1,5 @@
 import type { CsrMatrix } from "../sparse/csr.ts";
-import type { UnitSolution } from "./messages.ts";
+import type { UnitSolution } from "../protocol/jobs.ts";
 import type { VerificationVerdict } from "./scheduler.ts";
 import { verifySolveResult } from "./verify.ts";
 

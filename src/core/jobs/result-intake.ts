@@ -1,6 +1,6 @@
 import { endAttempt, endLease, takeBackFromBanned } from "./attempt-end.ts";
 import { unitTerminal } from "./job-completion.ts";
-import type { UnitErrorCode } from "./messages.ts";
+import type { UnitErrorCode } from "../protocol/jobs.ts";
 import { appendCapped } from "./model.ts";
 import type { SchedulerBook } from "./scheduler-book.ts";
 import type { HeartbeatVerdict, ResultVerdict, VerificationVerdict } from "./scheduler-types.ts";

@@ -1,7 +1,7 @@
-import type { CancelReason } from "./messages.ts";
+import type { CancelReason } from "../protocol/jobs.ts";
 import type { Job, WorkUnit } from "./model.ts";
 import { PendingQueue } from "./pending-queue.ts";
-import type { ReputationBook } from "./reputation.ts";
+import type { ReputationBook } from "../trust/reputation.ts";
 import type { SchedulerConfig } from "./scheduler-config.ts";
 import type { SchedulerAction, SchedulerChanges } from "./scheduler-types.ts";
 import type { VolunteerState } from "./volunteers.ts";

@@ -1,4 +1,4 @@
-import { JobError } from "./errors.ts";
+import { JobError } from "../protocol/job-errors.ts";
 import type { SchedulerOptions } from "./scheduler-types.ts";
 
 /** SchedulerOptions with every default filled in and every bound checked once, at construction. */

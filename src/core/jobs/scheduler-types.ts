@@ -1,6 +1,6 @@
-import type { CancelReason } from "./messages.ts";
+import type { CancelReason } from "../protocol/jobs.ts";
 import type { Job, JobOutcome, JobStatus, UnitFailure, WorkUnit } from "./model.ts";
-import type { ReputationBook, ReputationRecord } from "./reputation.ts";
+import type { ReputationBook, ReputationRecord } from "../trust/reputation.ts";
 
 /** The scheduler's public vocabulary: its options, the actions it returns, and its verdicts. */
 

@@ -1,10 +1,10 @@
 import { endLease } from "./attempt-end.ts";
 import { cancelJob, checkRestorable, insertJobs, newJobUnits } from "./job-intake.ts";
 import { expireLeases } from "./lease-expiry.ts";
-import type { UnitErrorCode } from "./messages.ts";
+import type { UnitErrorCode } from "../protocol/jobs.ts";
 import type { Job, VolunteerInfo, VolunteerView, WorkUnit } from "./model.ts";
 import { assignPending } from "./placement.ts";
-import { ReputationBook } from "./reputation.ts";
+import { ReputationBook } from "../trust/reputation.ts";
 import { heartbeat, result, unitError, verified } from "./result-intake.ts";
 import { SchedulerBook } from "./scheduler-book.ts";
 import { resolveConfig } from "./scheduler-config.ts";

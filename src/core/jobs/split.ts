@@ -1,5 +1,5 @@
-import { JobError } from "./errors.ts";
-import { MAX_MAX_ITER, MAX_RHS_PER_UNIT } from "./messages.ts";
+import { JobError } from "../protocol/job-errors.ts";
+import { MAX_MAX_ITER, MAX_RHS_PER_UNIT } from "../protocol/jobs.ts";
 import {
   JOB_ID_PATTERN,
   type Job,
@@ -8,7 +8,7 @@ import {
   type UnitRequirements,
   type UnitTask,
 } from "./model.ts";
-import type { RowPartition } from "./partition.ts";
+import type { RowPartition } from "../distributed/partition.ts";
 
 /**
  * Turning a submitted job into work units.

@@ -1,7 +1,7 @@
 import type { CsrMatrix } from "../sparse/csr.ts";
-import { BlobWaitTimeout, type BlobCache } from "./blob-cache.ts";
+import { BlobWaitTimeout, type BlobCache } from "../base/blob-cache.ts";
 import { DistributedVolunteer } from "./distributed-volunteer.ts";
-import { isJobError } from "./errors.ts";
+import { isJobError } from "../protocol/job-errors.ts";
 import type { FaultInjection } from "./fault-injection.ts";
 import type { JobBodyEvent, JobLink } from "./job-link.ts";
 import {
@@ -11,7 +11,7 @@ import {
   type UnitAssign,
   type UnitErrorCode,
   type UnitSolution,
-} from "./messages.ts";
+} from "../protocol/jobs.ts";
 import { blobRefOf, decodeCsr, decodeVector, encodeVector } from "./payload.ts";
 import type { UnitBackendUsed, UnitSolveHandle, UnitSolver } from "./unit-solver.ts";
 

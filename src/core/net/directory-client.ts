@@ -1,5 +1,5 @@
 import type { Identity } from "../identity/identity.ts";
-import { toBase64Url } from "../identity/encoding.ts";
+import { toBase64Url } from "../base/encoding.ts";
 import type { Capabilities } from "../protocol/capabilities.ts";
 import {
   DIRECTORY_CLOSE_CODES,

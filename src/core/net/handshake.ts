@@ -1,4 +1,4 @@
-import { fromBase64Url, toBase64Url, utf8 } from "../identity/encoding.ts";
+import { fromBase64Url, toBase64Url, utf8 } from "../base/encoding.ts";
 import { peerIdMatchesKey, verifySignature, type Identity } from "../identity/identity.ts";
 import { PEER_PROTOCOL_VERSION, type Hello, type HelloProof } from "../protocol/peer.ts";
 

@@ -1,5 +1,6 @@
-import { toBase64Url } from "../identity/encoding.ts";
-import { PEER_ID_PATTERN, type Identity } from "../identity/identity.ts";
+import { toBase64Url } from "../base/encoding.ts";
+import type { Identity } from "../identity/identity.ts";
+import { PEER_ID_PATTERN } from "../protocol/ids.ts";
 import {
   PEER_PROTOCOL_VERSION,
   type BlobMessage,
@@ -7,9 +8,9 @@ import {
   type SignedBodyInput,
   type SignedEnvelope,
 } from "../protocol/peer.ts";
-import { signEnvelope, verifyEnvelope } from "../protocol/signed-envelope.ts";
+import { signEnvelope, verifyEnvelope } from "../identity/signed-envelope.ts";
 import { DEFAULT_BACKPRESSURE, type BackpressureOptions } from "./backpressure.ts";
-import { Emitter } from "./emitter.ts";
+import { Emitter } from "../base/emitter.ts";
 import { DEFAULT_REASSEMBLY_LIMITS, type ReassemblyLimits } from "./framing.ts";
 import { MeshError } from "./mesh-error.ts";
 import type {
@@ -33,7 +34,7 @@ export type {
   MeshPeerInfo,
   OutgoingMessage,
 } from "./mesh-types.ts";
-import { sha256Hex } from "../identity/digest.ts";
+import { sha256Hex } from "../base/digest.ts";
 
 const REPLAY_CACHE_SIZE = 4096;
 

@@ -1,11 +1,11 @@
 import type { Identity } from "../identity/identity.ts";
 import { loadOrCreateIdentity } from "../identity/keystore.ts";
-import type { OpenSwarmDb } from "../ledger/db.ts";
+import type { IdentityStore } from "../identity/keystore.ts";
 import type { Capabilities } from "../protocol/capabilities.ts";
 import { PEERJS_KEY, PEERJS_MOUNT_PATH } from "../protocol/directory.ts";
 import { probeCapabilities, probeEnvironmentFrom, type ProbeEnvironment } from "./capabilities-probe.ts";
 import { DirectoryClient, directoryUrlFor, type WebSocketConstructor } from "./directory-client.ts";
-import { Emitter } from "./emitter.ts";
+import { Emitter } from "../base/emitter.ts";
 import { Mesh, type MeshOptions } from "./mesh.ts";
 import { PeerJsTransport, type IceServer, type PeerJsTransportOptions } from "./peerjs-transport.ts";
 import { fetchServerConfig, type FetchLike } from "./server-config.ts";
@@ -28,7 +28,7 @@ export class SwarmError extends Error {
 export interface SwarmOptions {
   /** The site's origin (http/https); directory, PeerServer and API all live there. */
   origin: string;
-  db: OpenSwarmDb;
+  identityStore: IdentityStore;
   /** Use this identity instead of the profile's stored one (a second tab of the same profile). */
   identity?: Identity;
   /** Where to probe capabilities (default: globalThis). */
@@ -87,7 +87,7 @@ const defaultFetch: FetchLike = (url) => fetch(url);
 export async function startSwarm(options: SwarmOptions): Promise<Swarm> {
   let identity: Identity;
   try {
-    identity = options.identity ?? (await loadOrCreateIdentity(options.db));
+    identity = options.identity ?? (await loadOrCreateIdentity(options.identityStore));
   } catch (error) {
     throw new SwarmError("identity-failed", `could not load or create the identity: ${String(error)}`);
   }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { capabilitiesSchema } from "./capabilities.ts";
-import { PEER_ID_PATTERN } from "../identity/identity.ts";
-import { utf8 } from "../identity/encoding.ts";
+import { PEER_ID_PATTERN } from "./ids.ts";
+import { utf8 } from "../base/encoding.ts";
 
 /**
  * The directory channel: a WebSocket at DIRECTORY_PATH where a peer proves it owns its key, learns who else

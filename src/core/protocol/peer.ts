@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { PEER_ID_PATTERN } from "../identity/identity.ts";
-import { distShape } from "../jobs/dist-wire.ts";
-import { xpAttachmentBytes, xpShape } from "../experts/wire.ts";
-import { JOB_MESSAGE_SHAPES } from "../jobs/messages.ts";
+import { PEER_ID_PATTERN } from "./ids.ts";
+import { distShape } from "./distributed-frame.ts";
+import { xpAttachmentBytes, xpShape } from "./experts.ts";
+import { JOB_MESSAGE_SHAPES } from "./jobs.ts";
 
 /**
  * The peer-to-peer channel: every message two peers exchange over their WebRTC data channel, as a JSON

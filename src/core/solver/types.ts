@@ -1,10 +1,9 @@
 import type { LiveUpdateOptions, UpdatesReport } from "./incremental-source.ts";
 import type { BackendName } from "./kernels.ts";
 
-/** Methods a user can ask for. "hybrid" (alias "auto") inspects the matrix and adapts; see hybrid.ts. */
-export type MethodName =
-  "hybrid" | "auto" | "jacobi" | "gauss_seidel" | "cg" | "bicgstab" | "gmres" | "direct";
-export type PreconditionerName = "none" | "jacobi" | "ic0" | "ilu0";
+import type { MethodName, PreconditionerName } from "../protocol/solver-names.ts";
+
+export type { MethodName, PreconditionerName } from "../protocol/solver-names.ts";
 
 /** The seed's streaming update, emitted every `updateEvery` iterations (and at the end). */
 export interface IterationUpdate {

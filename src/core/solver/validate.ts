@@ -1,8 +1,8 @@
+import { isMethodName } from "../protocol/solver-names.ts";
 import type { CsrMatrix } from "../sparse/csr.ts";
 import { SolverError } from "./errors.ts";
 import type { SolveOptions } from "./types.ts";
 
-const METHODS = new Set(["hybrid", "auto", "jacobi", "gauss_seidel", "cg", "bicgstab", "gmres", "direct"]);
 const PRECONDITIONERS: Record<string, readonly string[]> = {
   cg: ["none", "jacobi", "ic0"],
   bicgstab: ["none", "jacobi", "ilu0"],
@@ -48,7 +48,7 @@ export function validateSolveInput(a: CsrMatrix, b: Float64Array, options: Solve
     const badX = finite(options.x0);
     if (badX >= 0) throw new SolverError("non_finite_guess", `x0[${badX}] is not finite`);
   }
-  if (!METHODS.has(options.method))
+  if (!isMethodName(options.method))
     throw new SolverError("unknown_method", `unknown method "${String(options.method)}"`);
   positive("tol", options.tol, false);
   if (options.maxIter === undefined) throw new SolverError("invalid_option", "maxIter is required");

@@ -5,9 +5,9 @@ import {
   fromWorkerSchema,
   MAX_SCALARS,
   toWorkerSchema,
-} from "../../../src/core/distributed/messages.ts";
+} from "../../../src/core/protocol/distributed.ts";
 import { createBlockWorker } from "../../../src/core/distributed/worker.ts";
-import { isJobError } from "../../../src/core/jobs/errors.ts";
+import { isJobError } from "../../../src/core/protocol/job-errors.ts";
 import { relativeResidual } from "../../../src/core/solver/certificate.ts";
 import { poisson2d } from "../../../src/core/sparse/generators.ts";
 import { rhsOfOnes } from "./helpers.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { runDistributedInProcess } from "../../../src/core/distributed/in-process.ts";
-import { partitionRows } from "../../../src/core/jobs/partition.ts";
+import { partitionRows } from "../../../src/core/distributed/partition.ts";
 import { relativeResidual } from "../../../src/core/solver/certificate.ts";
 import { poisson2d } from "../../../src/core/sparse/generators.ts";
 import { loadMatrix, rhsOfOnes } from "./helpers.ts";

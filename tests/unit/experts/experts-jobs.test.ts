@@ -7,7 +7,7 @@ import { argmaxRows } from "../../../src/core/experts/combine.ts";
 import { MemoryExpertHub } from "../../../src/core/experts/expert-link-memory.ts";
 import { ExpertHost } from "../../../src/core/experts/host.ts";
 import type { FetchedManifest } from "../../../src/core/experts/manifest-fetch.ts";
-import { FASHION_MNIST_CLASSES, type ModelManifest } from "../../../src/core/experts/manifest.ts";
+import { FASHION_MNIST_CLASSES, type ModelManifest } from "../../../src/core/protocol/manifest.ts";
 import { writeNpy } from "../../../src/core/experts/npy.ts";
 import { manifestResolver } from "../../../src/core/experts/router-sources.ts";
 import { OrtNodeRunner } from "../../../src/node/ort-node-runner.ts";

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { MemoryExpertHub } from "../../../src/core/experts/expert-link-memory.ts";
 import { ExpertHost } from "../../../src/core/experts/host.ts";
-import { splitXpOutputs, type XpMessage } from "../../../src/core/experts/wire.ts";
+import { splitXpOutputs, type XpMessage } from "../../../src/core/protocol/experts.ts";
 import { OrtNodeRunner } from "../../../src/node/ort-node-runner.ts";
 import { MODELS_DIR, randomInputs } from "./router-fixtures.ts";
 import { directOutputs, sameBits, twoOutputModel, TWO_OUT_COLS } from "./router-generic-fixtures.ts";

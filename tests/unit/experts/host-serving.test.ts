@@ -5,9 +5,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { ExpertLink } from "../../../src/core/experts/expert-link.ts";
 import { MemoryExpertHub } from "../../../src/core/experts/expert-link-memory.ts";
 import { ExpertHost } from "../../../src/core/experts/host.ts";
-import type { ManifestModel } from "../../../src/core/experts/manifest.ts";
+import type { ManifestModel } from "../../../src/core/protocol/manifest.ts";
 import type { ModelSource } from "../../../src/core/experts/runner.ts";
-import type { XpHosting, XpMessage } from "../../../src/core/experts/wire.ts";
+import type { XpHosting, XpMessage } from "../../../src/core/protocol/experts.ts";
 import { OrtNodeRunner } from "../../../src/node/ort-node-runner.ts";
 import { buildTinyMoe, randomInputs, sha256 } from "./router-fixtures.ts";
 

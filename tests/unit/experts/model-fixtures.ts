@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import onnxProto from "onnx-proto";
-import type { ManifestModel } from "../../../src/core/experts/manifest.ts";
+import type { ManifestModel } from "../../../src/core/protocol/manifest.ts";
 import type { ModelSource } from "../../../src/core/experts/runner.ts";
 import { seededRandom as seeded } from "../../../src/node/seeded-random.ts";
 

@@ -5,7 +5,7 @@
  * webgpu sessions, or slow runs down; counters show what reached the runtime.
  */
 import * as ort from "onnxruntime-node";
-import type { ExecutionProvider } from "../../../src/core/experts/manifest.ts";
+import type { ExecutionProvider } from "../../../src/core/protocol/manifest.ts";
 import type { RuntimeSession, SessionRuntime } from "../../../src/core/experts/session-pool.ts";
 
 export class NodeTestRuntime implements SessionRuntime {

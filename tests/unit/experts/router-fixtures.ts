@@ -9,7 +9,11 @@ import { existsSync, readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import onnxProto from "onnx-proto";
 import { parseIdxImages, pixelsToInput } from "../../../src/core/experts/idx.ts";
-import { manifestSchema, type ModelManifest, type ModelVariant } from "../../../src/core/experts/manifest.ts";
+import {
+  manifestSchema,
+  type ModelManifest,
+  type ModelVariant,
+} from "../../../src/core/protocol/manifest.ts";
 import {
   manifestResolver as coreManifestResolver,
   moeSourcesFromManifest,

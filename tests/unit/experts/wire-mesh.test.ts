@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { meshExpertLink } from "../../../src/core/experts/expert-link.ts";
 import { ExpertHost } from "../../../src/core/experts/host.ts";
 import { ExpertRouter } from "../../../src/core/experts/router.ts";
-import type { XpMessage } from "../../../src/core/experts/wire.ts";
+import type { XpMessage } from "../../../src/core/protocol/experts.ts";
 import { generateKeyPair, identityFromKeyPair } from "../../../src/core/identity/identity.ts";
 import { Mesh } from "../../../src/core/net/mesh.ts";
 import { OrtNodeRunner } from "../../../src/node/ort-node-runner.ts";

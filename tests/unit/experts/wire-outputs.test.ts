@@ -6,7 +6,7 @@ import {
   MAX_XP_OUTPUTS,
   splitXpOutputs,
   type XpMessage,
-} from "../../../src/core/experts/wire.ts";
+} from "../../../src/core/protocol/experts.ts";
 import { parsePeerMessage } from "../../../src/core/protocol/peer.ts";
 import { blocksToWide, layoutMismatch, wideToBlocks } from "../../../src/core/experts/router-outputs.ts";
 

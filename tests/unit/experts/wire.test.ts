@@ -6,7 +6,7 @@ import {
   MAX_XP_ROWS,
   MAX_XP_VALUES,
   type XpMessage,
-} from "../../../src/core/experts/wire.ts";
+} from "../../../src/core/protocol/experts.ts";
 import { parsePeerMessage } from "../../../src/core/protocol/peer.ts";
 
 const sha = "ab".repeat(32);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { assignBody } from "../../../src/core/jobs/assign-body.ts";
-import { parseJobMessage } from "../../../src/core/jobs/messages.ts";
-import { partitionRows } from "../../../src/core/jobs/partition.ts";
+import { parseJobMessage } from "../../../src/core/protocol/jobs.ts";
+import { partitionRows } from "../../../src/core/distributed/partition.ts";
 import { planJob } from "../../../src/core/jobs/split.ts";
 import { poisson2d } from "../../../src/core/sparse/generators.ts";
 import { addPlan, assigns, ManualClock, multiRhsPlan, newScheduler, spec, volunteer } from "./helpers.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeDistPayload, encodeDistPayload } from "../../../src/core/jobs/dist-wire.ts";
+import { decodeDistPayload, encodeDistPayload } from "../../../src/core/protocol/distributed-frame.ts";
 import { parsePeerMessage } from "../../../src/core/protocol/peer.ts";
 import { toWorkerSchema } from "../../../src/core/distributed/index.ts";
 

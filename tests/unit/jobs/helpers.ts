@@ -6,7 +6,7 @@ import type {
   VolunteerCapabilities,
   VolunteerInfo,
 } from "../../../src/core/jobs/model.ts";
-import { ReputationBook } from "../../../src/core/jobs/reputation.ts";
+import { ReputationBook } from "../../../src/core/trust/reputation.ts";
 import { Scheduler, type SchedulerAction, type SchedulerOptions } from "../../../src/core/jobs/scheduler.ts";
 import { planJob, type JobPlan } from "../../../src/core/jobs/split.ts";
 import type { CsrMatrix } from "../../../src/core/sparse/csr.ts";

@@ -8,7 +8,7 @@ import {
   parseJobMessage,
   type UnitAssign,
   type UnitResultMessage,
-} from "../../../src/core/jobs/messages.ts";
+} from "../../../src/core/protocol/jobs.ts";
 import { MAX_SIGNED_BODY_CHARS } from "../../../src/core/protocol/peer.ts";
 
 const SHA = "0123456789abcdef".repeat(4);

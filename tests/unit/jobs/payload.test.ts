@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { isJobError } from "../../../src/core/jobs/errors.ts";
+import { isJobError } from "../../../src/core/protocol/job-errors.ts";
 import {
   blobRefOf,
   csrByteLength,

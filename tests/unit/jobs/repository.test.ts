@@ -8,12 +8,12 @@ import {
   encodeVector,
   blobRefOf,
 } from "../../../src/core/jobs/payload.ts";
-import { ReputationBook } from "../../../src/core/jobs/reputation.ts";
+import { ReputationBook } from "../../../src/core/trust/reputation.ts";
 import { Scheduler } from "../../../src/core/jobs/scheduler.ts";
 import { planJob } from "../../../src/core/jobs/split.ts";
 import { verifySolveResult } from "../../../src/core/jobs/verify.ts";
-import { OpenSwarmDb } from "../../../src/core/ledger/db.ts";
-import { JobRepository } from "../../../src/core/ledger/job-repository.ts";
+import { OpenSwarmDb } from "../../../src/core/storage/db.ts";
+import { JobRepository } from "../../../src/core/storage/job-repository.ts";
 import { solve } from "../../../src/core/solver/solve.ts";
 import type { CsrMatrix } from "../../../src/core/sparse/csr.ts";
 import { assigns, loadMatrix, ManualClock, ofType, seededRandom, volunteer } from "./helpers.ts";

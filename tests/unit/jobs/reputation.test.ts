@@ -9,7 +9,7 @@ import {
   ReputationBook,
   shouldReplicate,
   type ReputationRecord,
-} from "../../../src/core/jobs/reputation.ts";
+} from "../../../src/core/trust/reputation.ts";
 import { seededRandom } from "./helpers.ts";
 
 const ID = "os" + "1".repeat(32);

@@ -1,5 +1,5 @@
 import "fake-indexeddb/auto";
-import { BlobCache } from "../../../src/core/jobs/blob-cache.ts";
+import { BlobCache } from "../../../src/core/base/blob-cache.ts";
 import type { FaultInjection } from "../../../src/core/jobs/fault-injection.ts";
 import { meshJobLink, type JobLink } from "../../../src/core/jobs/job-link.ts";
 import type { VolunteerCapabilities } from "../../../src/core/jobs/model.ts";
@@ -7,8 +7,8 @@ import { RequesterRuntime, type RequesterRuntimeOptions } from "../../../src/cor
 import type { UnitSolveOutcome, UnitSolver } from "../../../src/core/jobs/unit-solver.ts";
 import { VolunteerRuntime } from "../../../src/core/jobs/volunteer-runtime.ts";
 import { generateKeyPair, identityFromKeyPair } from "../../../src/core/identity/identity.ts";
-import { OpenSwarmDb } from "../../../src/core/ledger/db.ts";
-import { JobRepository } from "../../../src/core/ledger/job-repository.ts";
+import { OpenSwarmDb } from "../../../src/core/storage/db.ts";
+import { JobRepository } from "../../../src/core/storage/job-repository.ts";
 import { Mesh } from "../../../src/core/net/mesh.ts";
 import { solve } from "../../../src/core/solver/solve.ts";
 import { MemoryHub, MemoryTransport } from "../net/memory-transport.ts";

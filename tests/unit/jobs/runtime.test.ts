@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { FaultInjection } from "../../../src/core/jobs/fault-injection.ts";
 import type { JobBodyEvent } from "../../../src/core/jobs/job-link.ts";
-import { JOB_PROTOCOL_VERSION } from "../../../src/core/jobs/messages.ts";
+import { JOB_PROTOCOL_VERSION } from "../../../src/core/protocol/jobs.ts";
 import { blobRefOf, encodeCsr, encodeVector } from "../../../src/core/jobs/payload.ts";
 import type { SubmitInput } from "../../../src/core/jobs/requester-runtime.ts";
 import type { UnitSolver } from "../../../src/core/jobs/unit-solver.ts";

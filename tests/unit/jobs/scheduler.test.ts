@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isJobError } from "../../../src/core/jobs/errors.ts";
+import { isJobError } from "../../../src/core/protocol/job-errors.ts";
 import { planJob } from "../../../src/core/jobs/split.ts";
 import {
   addPlan,

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { isJobError } from "../../../src/core/jobs/errors.ts";
-import { partitionRows } from "../../../src/core/jobs/partition.ts";
+import { isJobError } from "../../../src/core/protocol/job-errors.ts";
+import { partitionRows } from "../../../src/core/distributed/partition.ts";
 import { estimateSolveMemoryBytes, planJob, solveCostFlops } from "../../../src/core/jobs/split.ts";
 import type { CsrMatrix } from "../../../src/core/sparse/csr.ts";
 import { poisson2d } from "../../../src/core/sparse/generators.ts";

@@ -2,10 +2,10 @@ import { IDBKeyRange, indexedDB } from "fake-indexeddb";
 import { afterEach, describe, expect, it } from "vitest";
 import { generateKeyPair } from "../../../src/core/identity/identity.ts";
 import { KeystoreError, loadOrCreateIdentity } from "../../../src/core/identity/keystore.ts";
-import { OpenSwarmDb } from "../../../src/core/ledger/db.ts";
-import { utf8 } from "../../../src/core/identity/encoding.ts";
+import { identityStoreOf, OpenSwarmDb } from "../../../src/core/storage/db.ts";
+import { utf8 } from "../../../src/core/base/encoding.ts";
 import { verifySignature } from "../../../src/core/identity/identity.ts";
-import type { WebCryptoKeyPair } from "../../../src/core/identity/webcrypto-types.ts";
+import type { WebCryptoKeyPair } from "../../../src/core/base/webcrypto-types.ts";
 
 // fake-indexeddb is a complete in-memory IndexedDB (structured clone included), so CryptoKeys round-trip.
 let counter = 0;
@@ -22,8 +22,8 @@ afterEach(() => {
 describe("loadOrCreateIdentity", () => {
   it("creates an identity once and loads the same one after a reopen", async () => {
     const name = `ks-${counter++}`;
-    const first = await loadOrCreateIdentity(openDb(name));
-    const again = await loadOrCreateIdentity(openDb(name));
+    const first = await loadOrCreateIdentity(identityStoreOf(openDb(name)));
+    const again = await loadOrCreateIdentity(identityStoreOf(openDb(name)));
     expect(again.peerId).toBe(first.peerId);
     expect(again.publicKey).toBe(first.publicKey);
     const signature = await again.sign(utf8.encode("persisted"));
@@ -32,7 +32,7 @@ describe("loadOrCreateIdentity", () => {
 
   it("stores a non-extractable private key", async () => {
     const db = openDb(`ks-${counter++}`);
-    await loadOrCreateIdentity(db);
+    await loadOrCreateIdentity(identityStoreOf(db));
     const row = await db.identity.get("self");
     expect(row?.keyPair.privateKey.extractable).toBe(false);
     await expect(crypto.subtle.exportKey("pkcs8", row!.keyPair.privateKey)).rejects.toThrow();
@@ -40,7 +40,9 @@ describe("loadOrCreateIdentity", () => {
 
   it("gives racing tabs the same identity", async () => {
     const name = `ks-${counter++}`;
-    const ids = await Promise.all([0, 1, 2, 3].map(() => loadOrCreateIdentity(openDb(name))));
+    const ids = await Promise.all(
+      [0, 1, 2, 3].map(() => loadOrCreateIdentity(identityStoreOf(openDb(name)))),
+    );
     expect(new Set(ids.map((id) => id.peerId)).size).toBe(1);
   });
 
@@ -48,13 +50,13 @@ describe("loadOrCreateIdentity", () => {
     const db = openDb(`ks-${counter++}`);
     const keyPair = await generateKeyPair();
     await db.identity.put({ id: "self", keyPair, peerId: "os" + "0".repeat(32), createdAtMs: 0 });
-    await expect(loadOrCreateIdentity(db)).rejects.toMatchObject({ code: "corrupt-row" });
+    await expect(loadOrCreateIdentity(identityStoreOf(db))).rejects.toMatchObject({ code: "corrupt-row" });
     await db.identity.put({
       id: "self",
       keyPair: { nope: true } as unknown as WebCryptoKeyPair,
       peerId: "x",
       createdAtMs: 0,
     });
-    await expect(loadOrCreateIdentity(db)).rejects.toBeInstanceOf(KeystoreError);
+    await expect(loadOrCreateIdentity(identityStoreOf(db))).rejects.toBeInstanceOf(KeystoreError);
   });
 });

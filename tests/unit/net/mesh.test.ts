@@ -3,7 +3,7 @@ import { generateKeyPair, identityFromKeyPair, type Identity } from "../../../sr
 import { buildFrame } from "../../../src/core/net/framing.ts";
 import { Mesh, type MeshEvents, type MeshOptions } from "../../../src/core/net/mesh.ts";
 import { MeshError } from "../../../src/core/net/mesh-error.ts";
-import { signEnvelope } from "../../../src/core/protocol/signed-envelope.ts";
+import { signEnvelope } from "../../../src/core/identity/signed-envelope.ts";
 import { MemoryHub, MemoryTransport } from "./memory-transport.ts";
 
 const meshes: Mesh[] = [];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { fromBase64Url, toBase64Url, utf8 } from "../../../src/core/identity/encoding.ts";
+import { fromBase64Url, toBase64Url, utf8 } from "../../../src/core/base/encoding.ts";
 import { generateKeyPair, identityFromKeyPair } from "../../../src/core/identity/identity.ts";
-import { signEnvelope, verifyEnvelope } from "../../../src/core/protocol/signed-envelope.ts";
+import { signEnvelope, verifyEnvelope } from "../../../src/core/identity/signed-envelope.ts";
 
 const alice = await identityFromKeyPair(await generateKeyPair());
 const bob = await identityFromKeyPair(await generateKeyPair());

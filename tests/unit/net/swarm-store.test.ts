@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { generateKeyPair, identityFromKeyPair, type Identity } from "../../../src/core/identity/identity.ts";
 import type { DirectoryClient } from "../../../src/core/net/directory-client.ts";
-import { Emitter } from "../../../src/core/net/emitter.ts";
+import { Emitter } from "../../../src/core/base/emitter.ts";
 import { Mesh } from "../../../src/core/net/mesh.ts";
 import type { Swarm, SwarmEvents } from "../../../src/core/net/swarm.ts";
 import type { Capabilities } from "../../../src/core/protocol/capabilities.ts";

@@ -10,7 +10,7 @@ import {
   type TestServer,
 } from "./helpers.ts";
 import { joinChallengeBytes } from "../../../src/core/protocol/directory.ts";
-import { toBase64Url } from "../../../src/core/identity/encoding.ts";
+import { toBase64Url } from "../../../src/core/base/encoding.ts";
 
 let t: TestServer;
 const clients: DirectoryClient[] = [];

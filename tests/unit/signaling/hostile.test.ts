@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { WebSocket } from "ws";
-import { toBase64Url } from "../../../src/core/identity/encoding.ts";
+import { toBase64Url } from "../../../src/core/base/encoding.ts";
 import { DIRECTORY_CLOSE_CODES, joinChallengeBytes } from "../../../src/core/protocol/directory.ts";
 import {
   capabilities,

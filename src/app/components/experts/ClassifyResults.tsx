@@ -1,4 +1,4 @@
-import { FASHION_MNIST_CLASSES } from "../../../core/experts/manifest.ts";
+import { FASHION_MNIST_CLASSES } from "../../../core/protocol/manifest.ts";
 import type { ClassifyJobView, ExpertsJobPhase } from "../../../state/experts-types.ts";
 import { useSwarm } from "../../use-swarm.ts";
 import { Bars } from "./Bars.tsx";

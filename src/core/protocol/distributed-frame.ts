@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { JobError } from "./errors.ts";
-import { attemptSchema, unitIdSchema } from "./messages.ts";
+import { JobError } from "./job-errors.ts";
+import { attemptSchema, unitIdSchema } from "./jobs.ts";
 
 /**
  * Wire form of the distributed-solve messages (distributed/messages.ts) on the peer channel: the message is

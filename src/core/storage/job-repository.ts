@@ -1,28 +1,13 @@
 import type { Job, WorkUnit } from "../jobs/model.ts";
-import type { ReputationRecord } from "../jobs/reputation.ts";
-import { resumeUnits, type ReverifyItem } from "../jobs/resume.ts";
+import type { ReputationRecord } from "../trust/reputation.ts";
+import type { JobStore, ResultRow, ResumeState } from "../jobs/job-store.ts";
+import { resumeUnits } from "../jobs/resume.ts";
 import type { SchedulerChanges } from "../jobs/scheduler.ts";
-import type { JobBlobRow, OpenSwarmDb, ResultRow } from "./db.ts";
+import type { JobBlobRow, OpenSwarmDb } from "./db.ts";
 
-/**
- * The requester's durable job state in IndexedDB (Dexie): jobs, units, returned results (solution vectors
- * stored as Float64Arrays), reputation per volunteer, and the job inputs by digest. The scheduler stays
- * in memory and synchronous; after each batch of events the integrator persists
- * `scheduler.drainChanges()` with `saveChanges` (one transaction), and stores each accepted result with
- * `saveResult` before verifying it. After a reload `resumeState()` gives back what the scheduler needs.
- */
-
-export interface ResumeState {
-  /** Running jobs (finished ones are history: `listJobs`). */
-  readonly jobs: Job[];
-  /** Their units, normalised by resumeUnits: no leases; verified units stay done. */
-  readonly units: WorkUnit[];
-  readonly reputation: ReputationRecord[];
-  /** Results received but not verified before the reload: verify them again. */
-  readonly reverify: ReverifyItem[];
-}
-
-export class JobRepository {
+/** The jobs layer's JobStore in IndexedDB (Dexie): jobs, units, returned results (solution vectors stored
+ * as Float64Arrays), reputation per volunteer, and the job inputs by digest. */
+export class JobRepository implements JobStore {
   readonly #db: OpenSwarmDb;
 
   constructor(db: OpenSwarmDb) {

@@ -1,5 +1,5 @@
 import type { CsrMatrix } from "../sparse/csr.ts";
-import { JobError } from "./errors.ts";
+import { JobError } from "../protocol/job-errors.ts";
 
 /**
  * Row partition of a square matrix for the distributed solve of one large system across K volunteers.

@@ -1,36 +1,9 @@
 import { Dexie, type DexieOptions, type EntityTable, type Table } from "dexie";
-import type { WebCryptoKeyPair } from "../identity/webcrypto-types.ts";
+import type { WebCryptoKeyPair } from "../base/webcrypto-types.ts";
+import type { IdentityRow, IdentityStore } from "../identity/keystore.ts";
+import type { ResultRow } from "../jobs/job-store.ts";
 import type { Job, WorkUnit } from "../jobs/model.ts";
-import type { ReputationRecord } from "../jobs/reputation.ts";
-
-/**
- * The peer's own key pair. CryptoKey objects are structured-cloneable, so IndexedDB stores the
- * non-extractable private key itself: script on the page can sign with it, never read it out.
- */
-export interface IdentityRow {
-  /** Always "self" today; a string key leaves room for more than one stored identity. */
-  readonly id: string;
-  readonly keyPair: WebCryptoKeyPair;
-  /** Derived from the public key; stored to detect a corrupted or hand-edited row. */
-  readonly peerId: string;
-  readonly createdAtMs: number;
-}
-
-/** A result a volunteer returned for (unitId, attempt): kept so a reload re-verifies instead of recomputing. */
-export interface ResultRow {
-  readonly unitId: string;
-  readonly attempt: number;
-  readonly jobId: string;
-  readonly volunteerId: string;
-  readonly receivedAtMs: number;
-  /** One solution per right-hand side of the unit (IndexedDB stores typed arrays natively). */
-  readonly xs: readonly Float64Array[];
-  /** The requester's own certificate per solution, once verified. */
-  readonly relResiduals: readonly number[] | null;
-  readonly verified: boolean;
-  /** The signed result envelope as received (JSON text), for audit; null in tests without a mesh. */
-  readonly envelope: string | null;
-}
+import type { ReputationRecord } from "../trust/reputation.ts";
 
 /** A job input (matrix, right-hand side) by content digest, so a job survives closing every tab. */
 export interface JobBlobRow {
@@ -66,4 +39,18 @@ export class OpenSwarmDb extends Dexie {
       jobBlobs: "sha256",
     });
   }
+}
+
+/** The keystore's IdentityStore over this database's identity table. */
+export function identityStoreOf(db: OpenSwarmDb): IdentityStore {
+  return {
+    get: (id) => db.identity.get(id),
+    addIfAbsent: (row: IdentityRow): Promise<WebCryptoKeyPair> =>
+      db.transaction("rw", db.identity, async () => {
+        const existing = await db.identity.get(row.id);
+        if (existing) return existing.keyPair;
+        await db.identity.add(row);
+        return row.keyPair;
+      }),
+  };
 }

@@ -1,5 +1,5 @@
-import { fromBase64Url, toBase64Url, utf8 } from "../identity/encoding.ts";
-import { peerIdMatchesKey, verifySignature, type Identity } from "../identity/identity.ts";
+import { fromBase64Url, toBase64Url, utf8 } from "../base/encoding.ts";
+import { peerIdMatchesKey, verifySignature, type Identity } from "./identity.ts";
 import {
   PEER_PROTOCOL_VERSION,
   parseSignedBody,
@@ -7,7 +7,7 @@ import {
   type SignedBody,
   type SignedBodyInput,
   type SignedEnvelope,
-} from "./peer.ts";
+} from "../protocol/peer.ts";
 
 /**
  * Signing input = this prefix + the exact body text. The prefix separates these signatures from every other

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import type { MethodName, PreconditionerName } from "../solver/types.ts";
-import { UNIT_ID_PATTERN } from "./model.ts";
+import { METHOD_NAMES, PRECONDITIONER_NAMES } from "./solver-names.ts";
+import { UNIT_ID_PATTERN } from "./ids.ts";
 
 /**
  * What requester and volunteer say to each other about work units. These travel as signed bodies on the
@@ -26,31 +26,6 @@ export const MAX_BLOB_REF_BYTES = 2 ** 31;
 export const MAX_MAX_ITER = 10_000_000;
 export const MIN_HEARTBEAT_INTERVAL_MS = 100;
 export const MAX_HEARTBEAT_INTERVAL_MS = 600_000;
-
-const METHOD_NAMES = [
-  "hybrid",
-  "auto",
-  "jacobi",
-  "gauss_seidel",
-  "cg",
-  "bicgstab",
-  "gmres",
-  "direct",
-] as const satisfies readonly MethodName[];
-const PRECONDITIONER_NAMES = [
-  "none",
-  "jacobi",
-  "ic0",
-  "ilu0",
-] as const satisfies readonly PreconditionerName[];
-// Compile-time check that the lists are complete: stops type-checking when the solver adds a name.
-const _methodsComplete: [Exclude<MethodName, (typeof METHOD_NAMES)[number]>] extends [never] ? true : false =
-  true;
-const _preconditionersComplete: [Exclude<PreconditionerName, (typeof PRECONDITIONER_NAMES)[number]>] extends [
-  never,
-]
-  ? true
-  : false = true;
 
 const jv = z.literal(JOB_PROTOCOL_VERSION);
 export const unitIdSchema = z.string().max(56).regex(UNIT_ID_PATTERN);
@@ -241,6 +216,3 @@ export function parseJobMessage(value: unknown): JobMessageParse {
   const where = issue === undefined || issue.path.length === 0 ? "message" : issue.path.join(".");
   return { ok: false, code: "invalid-fields", detail: `${where}: ${issue?.message ?? "invalid"}` };
 }
-
-void _methodsComplete;
-void _preconditionersComplete;

@@ -1,0 +1,61 @@
+import type { ReputationRecord } from "../trust/reputation.ts";
+import type { Job, WorkUnit } from "./model.ts";
+import type { ReverifyItem } from "./resume.ts";
+import type { SchedulerChanges } from "./scheduler.ts";
+
+/** A result a volunteer returned for (unitId, attempt): kept so a reload re-verifies instead of recomputing. */
+export interface ResultRow {
+  readonly unitId: string;
+  readonly attempt: number;
+  readonly jobId: string;
+  readonly volunteerId: string;
+  readonly receivedAtMs: number;
+  /** One solution per right-hand side of the unit (IndexedDB stores typed arrays natively). */
+  readonly xs: readonly Float64Array[];
+  /** The requester's own certificate per solution, once verified. */
+  readonly relResiduals: readonly number[] | null;
+  readonly verified: boolean;
+  /** The signed result envelope as received (JSON text), for audit; null in tests without a mesh. */
+  readonly envelope: string | null;
+}
+
+export interface ResumeState {
+  /** Running jobs (finished ones are history: `listJobs`). */
+  readonly jobs: Job[];
+  /** Their units, normalised by resumeUnits: no leases; verified units stay done. */
+  readonly units: WorkUnit[];
+  readonly reputation: ReputationRecord[];
+  /** Results received but not verified before the reload: verify them again. */
+  readonly reverify: ReverifyItem[];
+}
+
+/**
+ * The requester's durable job state: what the jobs layer needs kept across a reload. The scheduler stays in
+ * memory and synchronous; after each batch of events the integrator persists `scheduler.drainChanges()`
+ * with `saveChanges` (one transaction), and stores each accepted result with `saveResult` before verifying
+ * it. After a reload `resumeState()` gives back what the scheduler needs. storage/job-repository.ts keeps it
+ * in IndexedDB; the jobs layer never names a database.
+ */
+export interface JobStore {
+  /** Persists what the scheduler changed, atomically. */
+  saveChanges(changes: SchedulerChanges): Promise<void>;
+  saveJob(job: Job, units?: readonly WorkUnit[]): Promise<void>;
+  loadJob(jobId: string): Promise<Job | undefined>;
+  /** Newest first. */
+  listJobs(limit?: number): Promise<Job[]>;
+  /** By unit index. */
+  loadUnits(jobId: string): Promise<WorkUnit[]>;
+  saveResult(row: ResultRow): Promise<void>;
+  loadResult(unitId: string, attempt: number): Promise<ResultRow | undefined>;
+  markResultVerified(unitId: string, attempt: number, relResiduals: readonly number[]): Promise<void>;
+  /** The verified result of each done unit of the job, by unit id (what the user downloads). */
+  loadVerifiedResults(jobId: string): Promise<Map<string, ResultRow>>;
+  /** A job input (matrix, right-hand side) by content digest, so a job survives closing every tab. */
+  putBlob(sha256: string, bytes: Uint8Array, nowMs: number): Promise<void>;
+  getBlob(sha256: string): Promise<Uint8Array | undefined>;
+  loadReputation(): Promise<ReputationRecord[]>;
+  /** Removes a job, its units and its results (inputs are shared by digest and kept). */
+  deleteJob(jobId: string): Promise<void>;
+  /** Running jobs and their units with every lease dropped (resume.ts), written back normalised. */
+  resumeState(nowMs: number): Promise<ResumeState>;
+}
