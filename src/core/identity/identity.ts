@@ -1,5 +1,4 @@
 import { fromBase64Url, toBase64Url, toHex } from "../base/encoding.ts";
-import { PEER_ID_PATTERN } from "../protocol/ids.ts";
 
 /**
  * A peer's identity: an Ed25519 key pair made with WebCrypto. The private key is created non-extractable,
