@@ -9,7 +9,7 @@ import { writeFileSync, existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { chromium, type Browser, type Page } from "@playwright/test";
 // Brings in the global `window.openSwarm` type (the ?test=1 hook).
-import type {} from "../src/state/swarm-boot.ts";
+import type {} from "../src/state/swarm/boot.ts";
 import { startServer } from "../signaling/server.ts";
 import { chromiumLaunchOptions } from "../scripts/chromium.ts";
 

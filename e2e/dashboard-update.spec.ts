@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { expect, test, type Page } from "@playwright/test";
 import { relativeResidual } from "../src/core/solver/certificate.ts";
-import { applyUpdates } from "../src/core/solver/incremental.ts";
+import { applyUpdates } from "../src/core/solver/updates/patch.ts";
 import { generateByName } from "../src/core/sparse/generators.ts";
 import { parseMatrixMarketVector } from "../src/core/sparse/matrix-market.ts";
 import { multiply, ones } from "../src/core/sparse/ops.ts";

@@ -1,7 +1,7 @@
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import { existsSync, readFileSync } from "node:fs";
-import type { RouterHostSnapshot, RouterTotals } from "../src/core/experts/router-types.ts";
-import type { ClassifySnapshot } from "../src/state/experts-jobs-test-hook.ts";
+import type { RouterHostSnapshot, RouterTotals } from "../src/core/experts/router/types.ts";
+import type { ClassifySnapshot } from "../src/state/experts/jobs-test-hook.ts";
 import { waitForLinks } from "./support/jobs.ts";
 import { closePeers, openPeer, type TestPeer } from "./support/peers.ts";
 import { FASHION_TEST_IMAGES as TEST_IMAGES } from "../src/node/fashion-mnist.ts";

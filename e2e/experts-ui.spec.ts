@@ -2,8 +2,8 @@ import { expect, test, type Page } from "@playwright/test";
 import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { gunzipSync, deflateSync, crc32 } from "node:zlib";
-import { parseNpy, writeNpy } from "../src/core/experts/npy.ts";
-import type {} from "../src/state/experts-jobs-test-hook.ts";
+import { parseNpy, writeNpy } from "../src/core/formats/npy.ts";
+import type {} from "../src/state/experts/jobs-test-hook.ts";
 import { closePeers, openPeer, type TestPeer } from "./support/peers.ts";
 import { FASHION_TEST_IMAGES as TEST_IMAGES } from "../src/node/fashion-mnist.ts";
 

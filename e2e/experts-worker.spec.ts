@@ -9,7 +9,7 @@
  * Models: public/models (npm run models:build); OPEN_SWARM_MODELS_DIR overrides it (the server must serve
  * the same files under /models/).
  */
-import type {} from "../src/state/experts-test-hook.ts";
+import type {} from "../src/state/experts/test-hook.ts";
 import { expect, test, type Page } from "@playwright/test";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
@@ -22,7 +22,7 @@ import {
   type ManifestModel,
   type ModelManifest,
 } from "../src/core/protocol/manifest.ts";
-import type { RunOutput } from "../src/core/experts/runner.ts";
+import type { RunOutput } from "../src/core/experts/models/runner.ts";
 import { OrtNodeRunner } from "../src/node/ort-node-runner.ts";
 import * as ortNode from "onnxruntime-node";
 import { FASHION_TEST_IMAGES } from "../src/node/fashion-mnist.ts";

@@ -1,6 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
 import { sharedMatrixText } from "./support/matrices.ts";
-import type { JobSubmission } from "../src/state/jobs-types.ts";
+import type { JobSubmission } from "../src/state/jobs/types.ts";
 import { jobsReady, waitForLinks } from "./support/jobs.ts";
 import { closePeers, openPeers, type TestPeer } from "./support/peers.ts";
 

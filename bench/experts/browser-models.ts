@@ -1,4 +1,4 @@
-import type {} from "../../src/state/experts-test-hook.ts";
+import type {} from "../../src/state/experts/test-hook.ts";
 import type { Tab } from "../swarm/harness.ts";
 import type { PassSettings, PassTimes } from "./passes.ts";
 import type { MoeModel } from "./rows.ts";

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
-import { parseIdxImages, pixelsToInput } from "../../src/core/experts/idx.ts";
+import { parseIdxImages, pixelsToInput } from "../../src/core/formats/idx.ts";
 import { FASHION_TEST_IMAGES } from "../../src/node/fashion-mnist.ts";
 
 /** Where Debian's dataset-fashion-mnist puts the test set (the server serves the same file to the tabs). */

@@ -1,6 +1,6 @@
-import type { RouterHostSnapshot } from "../../src/core/experts/router-types.ts";
-import type {} from "../../src/state/experts-jobs-test-hook.ts";
-import type { ClassifySnapshot } from "../../src/state/experts-jobs-test-hook.ts";
+import type { RouterHostSnapshot } from "../../src/core/experts/router/types.ts";
+import type {} from "../../src/state/experts/jobs-test-hook.ts";
+import type { ClassifySnapshot } from "../../src/state/experts/jobs-test-hook.ts";
 import { link, sleep, type Harness, type Tab } from "../swarm/harness.ts";
 import type { LatencyRow, SwarmRow } from "./rows.ts";
 import { median, perSecond } from "./stats.ts";

@@ -1,4 +1,4 @@
-import type { JobSubmission } from "../../src/state/jobs-types.ts";
+import type { JobSubmission } from "../../src/state/jobs/types.ts";
 import { link, pauseVolunteer, sleep, type Harness, type Tab } from "./harness.ts";
 import { loadMatrix, randomVector, seededRandom, vectorText, type LoadedMatrix } from "./inputs.ts";
 import { acceptedResults, attemptHistory, downloadSolutions, jobEnds, submit, waitForJobs } from "./jobs.ts";

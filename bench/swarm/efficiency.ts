@@ -1,4 +1,4 @@
-import type { JobSubmission } from "../../src/state/jobs-types.ts";
+import type { JobSubmission } from "../../src/state/jobs/types.ts";
 import { link, mainThreadTaskMs, type Harness, type Tab } from "./harness.ts";
 import { randomVector, seededRandom, vectorText, type LoadedMatrix } from "./inputs.ts";
 import { acceptedResults, downloadSolutions, submit, waitForJobs } from "./jobs.ts";

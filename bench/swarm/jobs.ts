@@ -1,6 +1,6 @@
 import type { Page } from "@playwright/test";
 import type {} from "../../src/state/test-hook.ts";
-import type { JobSubmission } from "../../src/state/jobs-types.ts";
+import type { JobSubmission } from "../../src/state/jobs/types.ts";
 import { sleep } from "./harness.ts";
 
 export interface JobEnd {

@@ -1,7 +1,7 @@
 // Helpers for the jobs specs: drive a tab's requester and volunteer through the ?test=1 hook.
-import type {} from "../../src/state/swarm-boot.ts";
+import type {} from "../../src/state/swarm/boot.ts";
 import { expect, type Page } from "@playwright/test";
-import type { JobSubmission, JobView, UnitView, VolunteerState } from "../../src/state/jobs-types.ts";
+import type { JobSubmission, JobView, UnitView, VolunteerState } from "../../src/state/jobs/types.ts";
 
 /** Waits until the tab's requester and volunteer runtimes run. */
 export async function jobsReady(page: Page): Promise<void> {

@@ -1,5 +1,5 @@
 // Brings in the global `window.openSwarm` type (the ?test=1 hook).
-import type {} from "../../src/state/swarm-boot.ts";
+import type {} from "../../src/state/swarm/boot.ts";
 import type { Browser, BrowserContext, Page } from "@playwright/test";
 
 /** One peer = one browser context (its own IndexedDB, so its own identity) with the app open in test mode. */

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
-import { parseIdxImages, parseIdxLabels, pixelsToInput } from "../../src/core/experts/idx.ts";
+import { parseIdxImages, parseIdxLabels, pixelsToInput } from "../../src/core/formats/idx.ts";
 import { FASHION_MNIST_DIR } from "../../src/node/fashion-mnist.ts";
 
 /** Where Debian's `dataset-fashion-mnist` package installs the original IDX files. */

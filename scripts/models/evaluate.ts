@@ -1,11 +1,11 @@
 import * as ort from "onnxruntime-node";
-import { argmaxRows, combineExperts } from "../../src/core/experts/combine.ts";
-import { gatherRows, routeRows } from "../../src/core/experts/routing.ts";
+import { argmaxRows, combineExperts } from "../../src/core/experts/router/jobs/combine.ts";
+import { gatherRows, routeRows } from "../../src/core/experts/router/jobs/routing.ts";
 
 /**
  * Measurements on the exported files with onnxruntime-node (native ONNX Runtime, CPU), never on the
  * TypeScript forward pass: test accuracy of moe-V.onnx, and whether gate-V + expert-I-V + the swarm's
- * combine (src/core/experts/combine.ts) reproduce moe-V exactly when every expert only sees its routed rows,
+ * combine (src/core/experts/router/jobs/combine.ts) reproduce moe-V exactly when every expert only sees its routed rows,
  * in batches unlike the whole-graph run's.
  */
 export const ORT_VERSION: string = ort.env.versions.node ?? "unknown";

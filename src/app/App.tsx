@@ -1,11 +1,16 @@
 import { useStore } from "zustand";
-import type { SwarmStore } from "../state/swarm-store.ts";
+import type { SwarmStore } from "../state/swarm/store.ts";
 import { routeStore, type Route } from "../state/route-store.ts";
-import { SwarmStoreContext, useSwarm } from "./use-swarm.ts";
-import type { ExpertsStore } from "../state/experts-store.ts";
-import { ExpertsStoreContext } from "./components/experts/use-experts.ts";
-import { ExpertsPage } from "./components/experts/ExpertsPage.tsx";
-import { JobsStoreContext, VolunteerStoreContext, type JobsStore, type VolunteerStore } from "./use-jobs.ts";
+import { SwarmStoreContext, useSwarm } from "./hooks/use-swarm.ts";
+import type { ExpertsStore } from "../state/experts/store.ts";
+import { ExpertsStoreContext } from "./hooks/use-experts.ts";
+import { ExpertsPage } from "./pages/ExpertsPage.tsx";
+import {
+  JobsStoreContext,
+  VolunteerStoreContext,
+  type JobsStore,
+  type VolunteerStore,
+} from "./hooks/use-jobs.ts";
 import { ContributePage } from "./pages/ContributePage.tsx";
 import { DashboardPage } from "./pages/DashboardPage.tsx";
 

@@ -1,9 +1,9 @@
 import type { Swarm } from "../core/net/swarm.ts";
-import { installExpertJobsTestHook } from "./experts-jobs-test-hook.ts";
-import type { BootedJobs } from "./jobs-boot.ts";
-import type { JobsStore } from "./jobs-store.ts";
-import type { SwarmStore } from "./swarm-store.ts";
-import type { VolunteerStore } from "./volunteer-store.ts";
+import { installExpertJobsTestHook } from "./experts/jobs-test-hook.ts";
+import type { BootedJobs } from "./jobs/boot.ts";
+import type { JobsStore } from "./jobs/store.ts";
+import type { SwarmStore } from "./swarm/store.ts";
+import type { VolunteerStore } from "./jobs/volunteer-store.ts";
 
 /**
  * The test hook. With `?test=1` in the page URL, `window.openSwarm` lets Playwright drive this peer through
@@ -23,7 +23,7 @@ import type { VolunteerStore } from "./volunteer-store.ts";
  * and debugSendRaw only lets this tab send garbage it could send anyway. Without ?test=1 debugSendRaw refuses.
  *
  * Jobs (issue 4): `window.openSwarm.jobs` / `.volunteer` are the tab's jobs and volunteer stores
- * (src/state/jobs-types.ts); `await window.openSwarm.jobsReady` waits until both runtimes run.
+ * (src/state/jobs/types.ts); `await window.openSwarm.jobsReady` waits until both runtimes run.
  *   const id = await window.openSwarm!.jobs.getState().actions.submit({ name, kind: "multi-rhs", ... });
  *   window.openSwarm!.jobs.getState().jobs / .units[id] / .volunteers
  *   window.openSwarm!.volunteer.getState().actions.pause()
@@ -67,6 +67,6 @@ export function installTestHook(
     volunteer: jobs.volunteer,
     jobsReady: jobs.ready,
   };
-  void import("./experts-test-hook.ts").then((m) => m.installExpertsTestHook(win)); // issue 5: .experts
+  void import("./experts/test-hook.ts").then((m) => m.installExpertsTestHook(win)); // issue 5: .experts
   installExpertJobsTestHook(win); // issue 5: .expertJobs (classify jobs; experts-jobs-test-hook.ts)
 }

@@ -1,12 +1,12 @@
 import type { ExecutionProvider } from "../../src/core/protocol/manifest.ts";
-import type { ProviderPreference } from "../../src/core/experts/provider-choice.ts";
-import type { ExpertErrorCode, ModelSource, RunOutput } from "../../src/core/experts/runner.ts";
-import type { PoolLoadedModel } from "../../src/core/experts/session-pool.ts";
+import type { ProviderPreference } from "../../src/core/experts/models/provider-choice.ts";
+import type { ExpertErrorCode, ModelSource, RunOutput } from "../../src/core/experts/models/runner.ts";
+import type { PoolLoadedModel } from "../../src/core/experts/models/session-pool.ts";
 
 /**
  * The expert worker's Comlink surface. Every call answers an Outcome: ExpertError codes do not survive
  * Comlink's error serialisation, so failures travel as plain { code, message } and the main thread
- * (src/state/expert-runner-client.ts) rebuilds the ExpertError.
+ * (workers/experts/client.ts) rebuilds the ExpertError.
  */
 export type Outcome<T> =
   { ok: true; value: T } | { ok: false; error: { code: ExpertErrorCode; message: string } };

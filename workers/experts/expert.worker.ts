@@ -1,12 +1,12 @@
 /// <reference lib="webworker" />
 /**
- * The expert worker: onnxruntime-web sessions by model digest (src/core/experts/session-pool.ts), model
+ * The expert worker: onnxruntime-web sessions by model digest (src/core/experts/models/session-pool.ts), model
  * bytes verified against their sha256 and cached in the Cache API (cache-store.ts), exposed with Comlink.
  * Output buffers are transferred back, not copied.
  */
 import * as Comlink from "comlink";
-import { ExpertError } from "../../src/core/experts/runner.ts";
-import { SessionPool } from "../../src/core/experts/session-pool.ts";
+import { ExpertError } from "../../src/core/experts/models/runner.ts";
+import { SessionPool } from "../../src/core/experts/models/session-pool.ts";
 import type { ExpertWorkerApi, ExpertWorkerConfig, Outcome } from "./api.ts";
 import { CacheApiModelStore } from "./cache-store.ts";
 import { OrtWebRuntime } from "./ort-runtime.ts";

@@ -1,10 +1,10 @@
-import { useSwarm } from "../use-swarm.ts";
-import { CapabilitiesCard } from "../components/CapabilitiesCard.tsx";
-import { PeerList } from "../components/PeerList.tsx";
+import { useSwarm } from "../hooks/use-swarm.ts";
+import { CapabilitiesCard } from "../components/swarm/CapabilitiesCard.tsx";
+import { PeerList } from "../components/swarm/PeerList.tsx";
 import { VolunteeringCard } from "../components/volunteer/VolunteeringCard.tsx";
-import { useHasVolunteer } from "../use-jobs.ts";
+import { useHasVolunteer } from "../hooks/use-jobs.ts";
 import { ExpertsHostedCard } from "../components/experts/ExpertsHostedCard.tsx";
-import { useHasExperts } from "../components/experts/use-experts.ts";
+import { useHasExperts } from "../hooks/use-experts.ts";
 
 /** The landing page: what this tab is, what it can do, and who else is online. */
 export function ContributePage() {

@@ -1,13 +1,13 @@
 import { useMemo, useState } from "react";
 import { useStore } from "zustand";
-import { createLocalSolveStore } from "../../state/local-solve-store.ts";
-import { SolverClient } from "../../state/solver-client.ts";
-import { SolveForm } from "../components/SolveForm.tsx";
-import { SolveRun } from "../components/SolveRun.tsx";
+import { createLocalSolveStore } from "../../state/solve/store.ts";
+import { SolverClient } from "../../../workers/solver/client.ts";
+import { SolveForm } from "../components/solve/SolveForm.tsx";
+import { SolveRun } from "../components/solve/SolveRun.tsx";
 import { JobDetail } from "../components/jobs/JobDetail.tsx";
 import { JobList } from "../components/jobs/JobList.tsx";
 import { SubmitJobForm } from "../components/jobs/SubmitJobForm.tsx";
-import { useHasJobs } from "../use-jobs.ts";
+import { useHasJobs } from "../hooks/use-jobs.ts";
 
 // One solver worker per page, created on first use of the dashboard.
 let sharedStore: ReturnType<typeof createLocalSolveStore> | null = null;

@@ -1,7 +1,7 @@
-import { ic0Preconditioner } from "../solver/ic0.ts";
-import { ilu0Preconditioner } from "../solver/ilu0.ts";
-import { jacobiPreconditioner } from "../solver/precond.ts";
-import type { Preconditioner } from "../solver/precond.ts";
+import { ic0Preconditioner } from "../solver/precond/ic0.ts";
+import { ilu0Preconditioner } from "../solver/precond/ilu0.ts";
+import { jacobiPreconditioner } from "../solver/precond/precond.ts";
+import type { Preconditioner } from "../solver/precond/precond.ts";
 import { diagonalBlock } from "./block-data.ts";
 import type { BlockData, HaloPart } from "../protocol/distributed.ts";
 

@@ -1,7 +1,7 @@
 import type { ReputationRecord } from "../trust/reputation.ts";
 import type { Job, WorkUnit } from "./model.ts";
-import type { ReverifyItem } from "./resume.ts";
-import type { SchedulerChanges } from "./scheduler.ts";
+import type { ReverifyItem } from "./scheduler/resume.ts";
+import type { SchedulerChanges } from "./scheduler/scheduler.ts";
 
 /** A result a volunteer returned for (unitId, attempt): kept so a reload re-verifies instead of recomputing. */
 export interface ResultRow {

@@ -3,7 +3,7 @@ import { JobError } from "./job-errors.ts";
 import { attemptSchema, unitIdSchema } from "./jobs.ts";
 
 /**
- * Wire form of the distributed-solve messages (distributed/messages.ts) on the peer channel: the message is
+ * Wire form of the distributed-solve messages (protocol/distributed.ts) on the peer channel: the message is
  * JSON with every typed array replaced by a reference {$ta, o, n} into one binary attachment (8-byte
  * aligned), so halo values and block data cross as raw f64/i32 bytes instead of JSON numbers. The receiver
  * rebuilds the object here and then parses it with the distributed zod schemas (that is where bad input

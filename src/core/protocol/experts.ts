@@ -18,7 +18,7 @@ import { EXECUTION_PROVIDERS, manifestModelSchema } from "./manifest.ts";
  *                  after the other, each [rows, block cols] row-major, `cols` being the sum of the blocks'.
  *   infer-error    host → requester: a specific code (model-missing, bad-input, busy, paused, ...).
  *
- * Why unsigned is acceptable (same reasoning as jobs/dist-wire.ts): these are per-batch messages (one
+ * Why unsigned is acceptable (same reasoning as protocol/distributed-frame.ts): these are per-batch messages (one
  * signature per 64 rows would cost more than the inference), they ride on the authenticated channel whose
  * handshake binds the DTLS fingerprints to the peer's Ed25519 key (so `from` is who we think), and a
  * signature would prove nothing about the numbers anyway: what makes a host's outputs acceptable is the

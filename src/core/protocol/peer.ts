@@ -94,13 +94,13 @@ export const blobAckSchema = z.strictObject({
 });
 
 /**
- * One distributed-solve message (jobs/dist-wire.ts): typed arrays travel in the attachment. Unsigned on
+ * One distributed-solve message (protocol/distributed-frame.ts): typed arrays travel in the attachment. Unsigned on
  * purpose (per-iteration traffic): the channel is authenticated by the handshake; the result is certified.
  */
 export const distSchema = z.strictObject({ ...header, ...distShape });
 
 /**
- * One swarm mixture-of-experts message (experts/wire.ts): float32 rows travel in the attachment, whose size
+ * One swarm mixture-of-experts message (protocol/experts.ts): float32 rows travel in the attachment, whose size
  * must be exactly the rows × cols the body announces. Unsigned for the same reason as `dist`: per-batch
  * traffic on the authenticated channel; the outputs are verified by the requester (canaries, replication).
  */
@@ -145,7 +145,7 @@ export const noteBodySchema = z.strictObject({
   text: z.string().max(MAX_NOTE_CHARS),
 });
 
-/** Work units (jobs/messages.ts): requester → volunteer assign/cancel; volunteer → requester the rest. The
+/** Work units (protocol/jobs.ts): requester → volunteer assign/cancel; volunteer → requester the rest. The
  *  receiver takes the volunteer's identity from the verified envelope's `from`, never from a body field. */
 const jobBodySchemas = [
   z.strictObject({ ...signedBodyHeader, ...JOB_MESSAGE_SHAPES["unit-assign"] }),

@@ -1,6 +1,6 @@
 import type { CsrMatrix } from "../sparse/csr.ts";
 import { nnzOf } from "../sparse/csr.ts";
-import { transpose } from "./csr-utils.ts";
+import { transpose } from "../sparse/structure.ts";
 
 /** What the hybrid looks at before choosing a method. O(nnz). */
 export interface MatrixProfile {

@@ -1,4 +1,4 @@
-import type { LiveUpdateOptions, UpdatesReport } from "./incremental-source.ts";
+import type { LiveUpdateOptions, UpdatesReport } from "./updates/source.ts";
 import type { BackendName } from "./kernels.ts";
 
 import type { MethodName, PreconditionerName } from "../protocol/solver-names.ts";

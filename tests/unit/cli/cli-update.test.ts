@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { applyUpdates, type SystemUpdates } from "../../../src/core/solver/incremental.ts";
+import { applyUpdates, type SystemUpdates } from "../../../src/core/solver/updates/patch.ts";
 import { parseMatrixMarket, parseMatrixMarketVector } from "../../../src/core/sparse/matrix-market.ts";
 import { multiply, ones, relativeResidual } from "../../../src/core/sparse/ops.ts";
 

@@ -3,16 +3,16 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { argmaxRows } from "../../../src/core/experts/combine.ts";
-import { MemoryExpertHub } from "../../../src/core/experts/expert-link-memory.ts";
-import { ExpertHost } from "../../../src/core/experts/host.ts";
-import type { FetchedManifest } from "../../../src/core/experts/manifest-fetch.ts";
+import { argmaxRows } from "../../../src/core/experts/router/jobs/combine.ts";
+import { MemoryExpertHub } from "../../../src/core/experts/link/memory-hub.ts";
+import { ExpertHost } from "../../../src/core/experts/host/host.ts";
+import type { FetchedManifest } from "../../../src/core/experts/models/manifest-fetch.ts";
 import { FASHION_MNIST_CLASSES, type ModelManifest } from "../../../src/core/protocol/manifest.ts";
-import { writeNpy } from "../../../src/core/experts/npy.ts";
-import { manifestResolver } from "../../../src/core/experts/router-sources.ts";
+import { writeNpy } from "../../../src/core/formats/npy.ts";
+import { manifestResolver } from "../../../src/core/experts/router/jobs/sources.ts";
 import { OrtNodeRunner } from "../../../src/node/ort-node-runner.ts";
-import { ExpertsJobs } from "../../../src/state/experts-jobs.ts";
-import { createExpertsStore, type ExpertsStore } from "../../../src/state/experts-store.ts";
+import { ExpertsJobs } from "../../../src/state/experts/jobs.ts";
+import { createExpertsStore, type ExpertsStore } from "../../../src/state/experts/store.ts";
 import { buildTinyMoe, seeded, sha256, type TinyMoe } from "./router-fixtures.ts";
 
 // The experts view's requester runtime end to end in one process: a tiny real MoE (onnx-proto graphs,

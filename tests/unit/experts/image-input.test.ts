@@ -1,13 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { pixelsToInput } from "../../../src/core/experts/idx.ts";
+import { pixelsToInput } from "../../../src/core/formats/idx.ts";
 import {
   ImageInputError,
   imageToModelInput,
   resizeArea,
   toGray,
   type DecodedImage,
-} from "../../../src/core/experts/image-input.ts";
+} from "../../../src/core/formats/image-input.ts";
 
 /** A Fashion-MNIST-like 28×28 image: a bright blob on black, deterministic. */
 function garment(): Uint8Array {

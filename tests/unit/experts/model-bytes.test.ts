@@ -1,7 +1,11 @@
 import * as ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadVerifiedModel, sha256Hex, type ModelBytesDeps } from "../../../src/core/experts/model-bytes.ts";
-import { ExpertError, type ModelSource } from "../../../src/core/experts/runner.ts";
+import {
+  loadVerifiedModel,
+  sha256Hex,
+  type ModelBytesDeps,
+} from "../../../src/core/experts/models/model-bytes.ts";
+import { ExpertError, type ModelSource } from "../../../src/core/experts/models/runner.ts";
 import {
   entryFor,
   int8Expert,

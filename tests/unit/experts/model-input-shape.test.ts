@@ -4,9 +4,9 @@ import {
   describeModelIo,
   feedDims,
   type ValueMetaLike,
-} from "../../../src/core/experts/input-shape.ts";
-import { chooseProvider } from "../../../src/core/experts/provider-choice.ts";
-import { ExpertError } from "../../../src/core/experts/runner.ts";
+} from "../../../src/core/experts/models/input-shape.ts";
+import { chooseProvider } from "../../../src/core/experts/models/provider-choice.ts";
+import { ExpertError } from "../../../src/core/experts/models/runner.ts";
 import { entryFor, int8Expert } from "./model-fixtures.ts";
 
 const tensor = (name: string, type: string, shape: (number | string)[]): ValueMetaLike => ({

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fetchManifest, manifestSource } from "../../../src/core/experts/manifest-fetch.ts";
-import type { ExpertError } from "../../../src/core/experts/runner.ts";
+import { fetchManifest, manifestSource } from "../../../src/core/experts/models/manifest-fetch.ts";
+import type { ExpertError } from "../../../src/core/experts/models/runner.ts";
 import { entryFor, int8Expert, startModelServer, type ModelServer } from "./model-fixtures.ts";
 
 const manifest = {

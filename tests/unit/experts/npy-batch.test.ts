@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { writeNpy } from "../../../src/core/experts/npy.ts";
+import { writeNpy } from "../../../src/core/formats/npy.ts";
 import {
   BatchError,
   checkBatchFits,
@@ -7,7 +7,7 @@ import {
   MAX_BATCH_FILE_BYTES,
   parseInputBatch,
   type BatchErrorCode,
-} from "../../../src/state/experts-batch.ts";
+} from "../../../src/state/experts/batch.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 

@@ -6,7 +6,7 @@ import {
   parseNpy,
   writeNpy,
   type NpyErrorCode,
-} from "../../../src/core/experts/npy.ts";
+} from "../../../src/core/formats/npy.ts";
 
 // Written by numpy 2.4 (`np.save` to a BytesIO, then .hex()): the parser is checked against the real thing.
 const NUMPY_F4_2X2 =

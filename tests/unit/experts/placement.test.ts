@@ -5,7 +5,7 @@ import {
   placeExperts,
   placementMoves,
   type Placement,
-} from "../../../src/core/experts/placement.ts";
+} from "../../../src/core/experts/router/placement-plan.ts";
 
 const ids = (n: number, from = 0) =>
   Array.from({ length: n }, (_, i) => `v${String(i + from).padStart(2, "0")}`);

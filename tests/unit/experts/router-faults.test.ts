@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { HostFault } from "../../../src/core/experts/faults.ts";
+import { HostFault } from "../../../src/core/experts/host/faults.ts";
 import { OrtNodeRunner } from "../../../src/node/ort-node-runner.ts";
 import {
   differingRows,

@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import onnxProto from "onnx-proto";
-import { parseIdxImages, pixelsToInput } from "../../../src/core/experts/idx.ts";
+import { parseIdxImages, pixelsToInput } from "../../../src/core/formats/idx.ts";
 import {
   manifestSchema,
   type ModelManifest,
@@ -17,12 +17,12 @@ import {
 import {
   manifestResolver as coreManifestResolver,
   moeSourcesFromManifest,
-} from "../../../src/core/experts/router-sources.ts";
-import type { ModelSource } from "../../../src/core/experts/runner.ts";
-import { MemoryExpertHub } from "../../../src/core/experts/expert-link-memory.ts";
-import type { HostFault } from "../../../src/core/experts/faults.ts";
-import { ExpertHost } from "../../../src/core/experts/host.ts";
-import { ExpertRouter, type ExpertRouterOptions } from "../../../src/core/experts/router.ts";
+} from "../../../src/core/experts/router/jobs/sources.ts";
+import type { ModelSource } from "../../../src/core/experts/models/runner.ts";
+import { MemoryExpertHub } from "../../../src/core/experts/link/memory-hub.ts";
+import type { HostFault } from "../../../src/core/experts/host/faults.ts";
+import { ExpertHost } from "../../../src/core/experts/host/host.ts";
+import { ExpertRouter, type ExpertRouterOptions } from "../../../src/core/experts/router/router.ts";
 import { OrtNodeRunner } from "../../../src/node/ort-node-runner.ts";
 import { seededRandom as seeded } from "../../../src/node/seeded-random.ts";
 import { FASHION_TEST_IMAGES } from "../../../src/node/fashion-mnist.ts";

@@ -5,17 +5,17 @@ import {
   planCanaryRows,
   unmixCanaries,
   type Canary,
-} from "../../../src/core/experts/canaries.ts";
-import { MemoryExpertHub } from "../../../src/core/experts/expert-link-memory.ts";
-import { HostStats } from "../../../src/core/experts/host-stats.ts";
-import { adjudicate, replicasAgree } from "../../../src/core/experts/replication.ts";
+} from "../../../src/core/experts/router/verification/canaries.ts";
+import { MemoryExpertHub } from "../../../src/core/experts/link/memory-hub.ts";
+import { HostStats } from "../../../src/core/experts/router/dispatch/host-stats.ts";
+import { adjudicate, replicasAgree } from "../../../src/core/experts/router/verification/replication.ts";
 import {
   compareOutputs,
   PROVIDER_TOLERANCE,
   toleranceFor,
-} from "../../../src/core/experts/replication-tolerance.ts";
-import { RemoteCalls } from "../../../src/core/experts/router-calls.ts";
-import { HostRegistry } from "../../../src/core/experts/router-hosts.ts";
+} from "../../../src/core/experts/router/verification/tolerance.ts";
+import { RemoteCalls } from "../../../src/core/experts/router/dispatch/calls.ts";
+import { HostRegistry } from "../../../src/core/experts/router/dispatch/hosts.ts";
 import { seeded } from "./router-fixtures.ts";
 
 const sha = "ab".repeat(32);

@@ -8,7 +8,11 @@ import {
   type XpMessage,
 } from "../../../src/core/protocol/experts.ts";
 import { parsePeerMessage } from "../../../src/core/protocol/peer.ts";
-import { blocksToWide, layoutMismatch, wideToBlocks } from "../../../src/core/experts/router-outputs.ts";
+import {
+  blocksToWide,
+  layoutMismatch,
+  wideToBlocks,
+} from "../../../src/core/experts/router/dispatch/outputs.ts";
 
 // infer-result carrying every output of a model (the generic job): blocks named in the header, one after
 // the other in the attachment; and the requester's "wide" rows built from them.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { assignBody } from "../../../src/core/jobs/assign-body.ts";
+import { assignBody } from "../../../src/core/jobs/requester/assign-body.ts";
 import { parseJobMessage } from "../../../src/core/protocol/jobs.ts";
 import { partitionRows } from "../../../src/core/distributed/partition.ts";
 import { planJob } from "../../../src/core/jobs/split.ts";

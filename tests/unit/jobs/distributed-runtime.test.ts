@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { SubmitInput } from "../../../src/core/jobs/requester-runtime.ts";
+import type { SubmitInput } from "../../../src/core/jobs/requester/runtime.ts";
 import { poisson2d } from "../../../src/core/sparse/generators.ts";
 import { multiply, ones } from "../../../src/core/sparse/ops.ts";
 import {

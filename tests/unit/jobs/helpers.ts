@@ -7,7 +7,11 @@ import type {
   VolunteerInfo,
 } from "../../../src/core/jobs/model.ts";
 import { ReputationBook } from "../../../src/core/trust/reputation.ts";
-import { Scheduler, type SchedulerAction, type SchedulerOptions } from "../../../src/core/jobs/scheduler.ts";
+import {
+  Scheduler,
+  type SchedulerAction,
+  type SchedulerOptions,
+} from "../../../src/core/jobs/scheduler/scheduler.ts";
 import { planJob, type JobPlan } from "../../../src/core/jobs/split.ts";
 import type { CsrMatrix } from "../../../src/core/sparse/csr.ts";
 import { parseMatrixMarket } from "../../../src/core/sparse/matrix-market.ts";

@@ -14,7 +14,7 @@ import {
   seededRandom,
   spec,
 } from "./helpers.ts";
-import type { Scheduler, SchedulerAction } from "../../../src/core/jobs/scheduler.ts";
+import type { Scheduler, SchedulerAction } from "../../../src/core/jobs/scheduler/scheduler.ts";
 
 const TOL = 1e-8;
 

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { PendingQueue } from "../../../src/core/jobs/pending-queue.ts";
+import { PendingQueue } from "../../../src/core/jobs/scheduler/pending-queue.ts";
 
 describe("PendingQueue", () => {
   it("yields live ids in key order through adds, deletes and re-adds", () => {

@@ -9,7 +9,7 @@ import {
   blobRefOf,
 } from "../../../src/core/jobs/payload.ts";
 import { ReputationBook } from "../../../src/core/trust/reputation.ts";
-import { Scheduler } from "../../../src/core/jobs/scheduler.ts";
+import { Scheduler } from "../../../src/core/jobs/scheduler/scheduler.ts";
 import { planJob } from "../../../src/core/jobs/split.ts";
 import { verifySolveResult } from "../../../src/core/jobs/verify.ts";
 import { OpenSwarmDb } from "../../../src/core/storage/db.ts";

@@ -1,11 +1,11 @@
 import "fake-indexeddb/auto";
 import { BlobCache } from "../../../src/core/base/blob-cache.ts";
-import type { FaultInjection } from "../../../src/core/jobs/fault-injection.ts";
+import type { FaultInjection } from "../../../src/core/jobs/volunteer/fault-injection.ts";
 import { meshJobLink, type JobLink } from "../../../src/core/jobs/job-link.ts";
 import type { VolunteerCapabilities } from "../../../src/core/jobs/model.ts";
-import { RequesterRuntime, type RequesterRuntimeOptions } from "../../../src/core/jobs/requester-runtime.ts";
-import type { UnitSolveOutcome, UnitSolver } from "../../../src/core/jobs/unit-solver.ts";
-import { VolunteerRuntime } from "../../../src/core/jobs/volunteer-runtime.ts";
+import { RequesterRuntime, type RequesterRuntimeOptions } from "../../../src/core/jobs/requester/runtime.ts";
+import type { UnitSolveOutcome, UnitSolver } from "../../../src/core/jobs/volunteer/unit-solver.ts";
+import { VolunteerRuntime } from "../../../src/core/jobs/volunteer/runtime.ts";
 import { generateKeyPair, identityFromKeyPair } from "../../../src/core/identity/identity.ts";
 import { OpenSwarmDb } from "../../../src/core/storage/db.ts";
 import { JobRepository } from "../../../src/core/storage/job-repository.ts";

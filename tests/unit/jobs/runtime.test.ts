@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { FaultInjection } from "../../../src/core/jobs/fault-injection.ts";
+import { FaultInjection } from "../../../src/core/jobs/volunteer/fault-injection.ts";
 import type { JobBodyEvent } from "../../../src/core/jobs/job-link.ts";
 import { JOB_PROTOCOL_VERSION } from "../../../src/core/protocol/jobs.ts";
 import { blobRefOf, encodeCsr, encodeVector } from "../../../src/core/jobs/payload.ts";
-import type { SubmitInput } from "../../../src/core/jobs/requester-runtime.ts";
-import type { UnitSolver } from "../../../src/core/jobs/unit-solver.ts";
-import { VolunteerRuntime, type VisibilitySource } from "../../../src/core/jobs/volunteer-runtime.ts";
+import type { SubmitInput } from "../../../src/core/jobs/requester/runtime.ts";
+import type { UnitSolver } from "../../../src/core/jobs/volunteer/unit-solver.ts";
+import { VolunteerRuntime, type VisibilitySource } from "../../../src/core/jobs/volunteer/runtime.ts";
 import { poisson2d } from "../../../src/core/sparse/generators.ts";
 import { seededRandom } from "./helpers.ts";
 import { cleanup, freshDbName, openRepo, startPeers, startRequester, until } from "./runtime-helpers.ts";

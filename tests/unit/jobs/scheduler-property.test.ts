@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { WorkUnit } from "../../../src/core/jobs/model.ts";
-import type { Scheduler } from "../../../src/core/jobs/scheduler.ts";
+import type { Scheduler } from "../../../src/core/jobs/scheduler/scheduler.ts";
 import { assigns, ManualClock, multiRhsPlan, newScheduler, peerId, volunteer } from "./helpers.ts";
 
 /**

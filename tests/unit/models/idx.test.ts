@@ -8,7 +8,7 @@ import {
   parseIdxLabels,
   pixelsToInput,
   type IdxErrorCode,
-} from "../../../src/core/experts/idx.ts";
+} from "../../../src/core/formats/idx.ts";
 import { FASHION_TEST_IMAGES } from "../../../src/node/fashion-mnist.ts";
 
 function idx(type: number, dims: number[], data: number[] | Uint8Array): Uint8Array {

@@ -6,7 +6,7 @@ import { Mesh } from "../../../src/core/net/mesh.ts";
 import type { Swarm, SwarmEvents } from "../../../src/core/net/swarm.ts";
 import type { Capabilities } from "../../../src/core/protocol/capabilities.ts";
 import type { DirectoryPeer } from "../../../src/core/protocol/directory.ts";
-import { createSwarmStore } from "../../../src/state/swarm-store.ts";
+import { createSwarmStore } from "../../../src/state/swarm/store.ts";
 import { MemoryHub, MemoryTransport } from "./memory-transport.ts";
 
 const capabilities: Capabilities = {

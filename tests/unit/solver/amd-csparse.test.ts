@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { amdOrderGraph } from "../../../src/core/solver/amd.ts";
-import type { Graph } from "../../../src/core/solver/csr-utils.ts";
-import { symmetricGraph } from "../../../src/core/solver/csr-utils.ts";
+import { amdOrderGraph } from "../../../src/core/solver/ordering/amd/amd.ts";
+import type { Graph } from "../../../src/core/sparse/structure.ts";
+import { symmetricGraph } from "../../../src/core/sparse/structure.ts";
 import { poisson2d, poisson3d } from "../../../src/core/sparse/generators.ts";
 import { loadMatrix, SUITE } from "./helpers.ts";
 

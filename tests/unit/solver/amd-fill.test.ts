@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { choleskyFillCount } from "../../../src/core/solver/amd-fill.ts";
-import type { Graph } from "../../../src/core/solver/csr-utils.ts";
+import { choleskyFillCount } from "../../../src/core/solver/ordering/amd/fill.ts";
+import type { Graph } from "../../../src/core/sparse/structure.ts";
 
 /** nnz(L) by eliminating a dense boolean copy of the pattern in order (the definition of fill). */
 function bruteForceFill(g: Graph, perm: Int32Array): number {

@@ -2,12 +2,12 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { CsrMatrix } from "../../../src/core/sparse/csr.ts";
 import { poisson2d, poisson3d } from "../../../src/core/sparse/generators.ts";
-import { DIRECT_ORDERINGS } from "../../../src/core/solver/amd-lu-ordering.ts";
-import type { DirectOrdering } from "../../../src/core/solver/amd-lu-ordering.ts";
-import { factorDirect } from "../../../src/core/solver/direct.ts";
+import { DIRECT_ORDERINGS } from "../../../src/core/solver/ordering/lu-ordering.ts";
+import type { DirectOrdering } from "../../../src/core/solver/ordering/lu-ordering.ts";
+import { factorDirect } from "../../../src/core/solver/methods/direct.ts";
 import { SolverError } from "../../../src/core/solver/errors.ts";
 import { solve } from "../../../src/core/solver/solve.ts";
-import { luNnz, luSolve } from "../../../src/core/solver/sparse-lu.ts";
+import { luNnz, luSolve } from "../../../src/core/solver/methods/sparse-lu.ts";
 import { loadMatrix, multiply, nonsymmetricArb, ones, rhsArb, SUITE } from "./helpers.ts";
 
 const LIMITS = { maxN: 20_000, maxFill: 50_000_000 };

@@ -1,12 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { amdOrder, amdOrderGraph } from "../../../src/core/solver/amd.ts";
-import { choleskyFillCount } from "../../../src/core/solver/amd-fill.ts";
-import { denseThreshold } from "../../../src/core/solver/amd-state.ts";
-import type { Graph } from "../../../src/core/solver/csr-utils.ts";
-import { symmetricGraph } from "../../../src/core/solver/csr-utils.ts";
+import { amdOrder, amdOrderGraph } from "../../../src/core/solver/ordering/amd/amd.ts";
+import { choleskyFillCount } from "../../../src/core/solver/ordering/amd/fill.ts";
+import { denseThreshold } from "../../../src/core/solver/ordering/amd/state.ts";
+import type { Graph } from "../../../src/core/sparse/structure.ts";
+import { symmetricGraph } from "../../../src/core/sparse/structure.ts";
 import { SolverError } from "../../../src/core/solver/errors.ts";
-import { reverseCuthillMcKee } from "../../../src/core/solver/ordering.ts";
+import { reverseCuthillMcKee } from "../../../src/core/solver/ordering/rcm.ts";
 import { poisson2d, poisson3d } from "../../../src/core/sparse/generators.ts";
 
 function isPermutation(p: Int32Array, n: number): boolean {

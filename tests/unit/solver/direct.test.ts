@@ -1,11 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { CsrMatrix } from "../../../src/core/sparse/csr.ts";
-import { symmetricGraph } from "../../../src/core/solver/csr-utils.ts";
-import { envelopeSize, reverseCuthillMcKee } from "../../../src/core/solver/ordering.ts";
+import { symmetricGraph } from "../../../src/core/sparse/structure.ts";
+import { envelopeSize, reverseCuthillMcKee } from "../../../src/core/solver/ordering/rcm.ts";
 import { solve } from "../../../src/core/solver/solve.ts";
-import { luSolve, sparseLu } from "../../../src/core/solver/sparse-lu.ts";
-import { permuteRows, zeroFreeDiagonal } from "../../../src/core/solver/transversal.ts";
+import { luSolve, sparseLu } from "../../../src/core/solver/methods/sparse-lu.ts";
+import { permuteRows, zeroFreeDiagonal } from "../../../src/core/solver/ordering/transversal.ts";
 import { denseToCsr, loadMatrix, multiply, nonsymmetricArb, rhsArb } from "./helpers.ts";
 
 function isPermutation(p: Int32Array): boolean {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { relativeResidual } from "../../../src/core/solver/certificate.ts";
-import { planStages } from "../../../src/core/solver/hybrid.ts";
+import { planStages } from "../../../src/core/solver/methods/hybrid.ts";
 import { profileMatrix } from "../../../src/core/solver/inspect.ts";
 import { solve } from "../../../src/core/solver/solve.ts";
 import type { IterationUpdate } from "../../../src/core/solver/types.ts";

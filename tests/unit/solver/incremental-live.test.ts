@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createWasmKernels } from "../../../workers/solver/wasm/index.ts";
-import { applyUpdates, solveCold, type SystemUpdates } from "../../../src/core/solver/incremental.ts";
-import { createUpdateQueue, type LiveUpdateEvent } from "../../../src/core/solver/incremental-source.ts";
+import { applyUpdates, type SystemUpdates } from "../../../src/core/solver/updates/patch.ts";
+import { solveCold } from "../../../src/core/solver/updates/resolve.ts";
+import { createUpdateQueue, type LiveUpdateEvent } from "../../../src/core/solver/updates/source.ts";
 import {
   createUpdateMailbox,
   mailboxSource,
   postToMailbox,
-} from "../../../src/core/solver/incremental-mailbox.ts";
+} from "../../../src/core/solver/updates/mailbox.ts";
 import { createJsKernels } from "../../../src/core/solver/js-kernels.ts";
 import type { Kernels } from "../../../src/core/solver/kernels.ts";
 import { solve } from "../../../src/core/solver/solve.ts";

@@ -1,14 +1,14 @@
 import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
-import { applyUpdates, type SystemUpdates } from "../../../src/core/solver/incremental.ts";
+import { applyUpdates, type SystemUpdates } from "../../../src/core/solver/updates/patch.ts";
 import {
   closeMailbox,
   createUpdateMailbox,
   mailboxClosed,
   mailboxSource,
   postToMailbox,
-} from "../../../src/core/solver/incremental-mailbox.ts";
-import type { LiveUpdateEvent } from "../../../src/core/solver/incremental-source.ts";
+} from "../../../src/core/solver/updates/mailbox.ts";
+import type { LiveUpdateEvent } from "../../../src/core/solver/updates/source.ts";
 import { generateByName } from "../../../src/core/sparse/generators.ts";
 import { multiply, seededRandom } from "./helpers.ts";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseUpdateText } from "../../../src/core/solver/incremental-text.ts";
+import { parseUpdateText } from "../../../src/core/solver/updates/text.ts";
 
 function errorOf(f: () => unknown): { code?: string; message?: string; details?: unknown } {
   try {

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { applyUpdates, resolveIncremental } from "../../../src/core/solver/incremental.ts";
+import { applyUpdates } from "../../../src/core/solver/updates/patch.ts";
+import { resolveIncremental } from "../../../src/core/solver/updates/resolve.ts";
 import { solve } from "../../../src/core/solver/solve.ts";
 import type { SolveOptions } from "../../../src/core/solver/types.ts";
 import { csrToDense, diagDominantArb, loadMatrix, multiply, ones } from "./helpers.ts";

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { CsrMatrix } from "../../../src/core/sparse/csr.ts";
 import { relativeResidual } from "../../../src/core/solver/certificate.ts";
-import { greedyColoring, isProperColoring } from "../../../src/core/solver/coloring.ts";
+import { greedyColoring, isProperColoring } from "../../../src/core/solver/ordering/coloring.ts";
 import { profileMatrix } from "../../../src/core/solver/inspect.ts";
 import { solve } from "../../../src/core/solver/solve.ts";
 import type { SolveOptions, SolveResult } from "../../../src/core/solver/types.ts";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { CsrMatrix } from "../../../src/core/sparse/csr.ts";
-import { ic0Preconditioner } from "../../../src/core/solver/ic0.ts";
-import { ilu0Preconditioner } from "../../../src/core/solver/ilu0.ts";
+import { ic0Preconditioner } from "../../../src/core/solver/precond/ic0.ts";
+import { ilu0Preconditioner } from "../../../src/core/solver/precond/ilu0.ts";
 import { solve } from "../../../src/core/solver/solve.ts";
 import type { SolveOptions } from "../../../src/core/solver/types.ts";
 import { denseToCsr, multiply, ones } from "./helpers.ts";

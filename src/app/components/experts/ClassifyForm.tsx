@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from "react";
-import { MAX_CLASSIFY_ROWS } from "../../../state/experts-inputs.ts";
-import type { ClassifyFilesOptions } from "../../../state/experts-types.ts";
-import { useExperts } from "./use-experts.ts";
+import { MAX_CLASSIFY_ROWS } from "../../../state/experts/inputs.ts";
+import type { ClassifyFilesOptions } from "../../../state/experts/types.ts";
+import { useExperts } from "../../hooks/use-experts.ts";
 
 const DEFAULT_COUNT = 1000;
 const running = (phase: string | undefined): boolean =>

@@ -1,10 +1,10 @@
 import { FASHION_MNIST_CLASSES } from "../../../core/protocol/manifest.ts";
-import type { ClassifyJobView, ExpertsJobPhase } from "../../../state/experts-types.ts";
-import { useSwarm } from "../../use-swarm.ts";
+import type { ClassifyJobView, ExpertsJobPhase } from "../../../state/experts/types.ts";
+import { useSwarm } from "../../hooks/use-swarm.ts";
 import { Bars } from "./Bars.tsx";
 import { sourceLabel } from "./source-label.ts";
 import { Thumbnail } from "./Thumbnail.tsx";
-import { useExperts } from "./use-experts.ts";
+import { useExperts } from "../../hooks/use-experts.ts";
 
 export const PHASE_TEXT: Readonly<Record<ExpertsJobPhase, string>> = {
   "loading-inputs": "Loading the inputs…",

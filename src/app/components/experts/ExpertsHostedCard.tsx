@@ -1,6 +1,6 @@
 import { formatBytes } from "../../format.ts";
 import { StatusBadge } from "../StatusBadge.tsx";
-import { useExperts } from "./use-experts.ts";
+import { useExperts } from "../../hooks/use-experts.ts";
 
 /** The volunteer side: which models this tab hosts for requesters and what it has served. */
 export function ExpertsHostedCard() {

@@ -1,11 +1,11 @@
 import { useState, type FormEvent } from "react";
-import { MAX_BATCH_FILE_BYTES, MAX_MODEL_FILE_BYTES } from "../../../state/experts-batch.ts";
+import { MAX_BATCH_FILE_BYTES, MAX_MODEL_FILE_BYTES } from "../../../state/experts/batch.ts";
 import { formatBytes } from "../../format.ts";
-import { useSwarm } from "../../use-swarm.ts";
+import { useSwarm } from "../../hooks/use-swarm.ts";
 import { PHASE_TEXT } from "./ClassifyResults.tsx";
 import { downloadOutputNpy, downloadOutputsJson, stemOf } from "./downloads.ts";
 import { sourceLabel } from "./source-label.ts";
-import { useExperts } from "./use-experts.ts";
+import { useExperts } from "../../hooks/use-experts.ts";
 
 /** Any ONNX model (one float32 input [rows, ...]) on an uploaded batch, sharded across the volunteers;
  *  every output downloadable. */

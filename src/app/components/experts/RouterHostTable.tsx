@@ -1,8 +1,8 @@
-import type { RouterHostSnapshot } from "../../../core/experts/router-types.ts";
-import { useSwarm } from "../../use-swarm.ts";
+import type { RouterHostSnapshot } from "../../../core/experts/router/types.ts";
+import { useSwarm } from "../../hooks/use-swarm.ts";
 import { StatusBadge } from "../StatusBadge.tsx";
 import { sourceLabel } from "./source-label.ts";
-import { useExperts } from "./use-experts.ts";
+import { useExperts } from "../../hooks/use-experts.ts";
 
 const ms = (v: number | null): string => (v === null ? "–" : v < 10 ? v.toFixed(1) : v.toFixed(0));
 

@@ -1,4 +1,4 @@
-import { writeNpy } from "../../../core/experts/npy.ts";
+import { writeNpy } from "../../../core/formats/npy.ts";
 import { saveFile } from "../../save-file.ts";
 
 /** A file-name-safe stem from an uploaded model's name ("my model.onnx" → "my_model"). */

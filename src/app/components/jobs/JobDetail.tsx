@@ -1,8 +1,8 @@
 import { useMemo, useState } from "react";
-import type { ResidualPoint, UnitView, VolunteerStatsView } from "../../../state/jobs-types.ts";
+import type { ResidualPoint, UnitView, VolunteerStatsView } from "../../../state/jobs/types.ts";
 import { formatDuration, formatResidual, formatTimestamp } from "../../format.ts";
-import { useJobs } from "../../use-jobs.ts";
-import { ResidualChart } from "../ResidualChart.tsx";
+import { useJobs } from "../../hooks/use-jobs.ts";
+import { ResidualChart } from "../solve/ResidualChart.tsx";
 import { StatusBadge } from "../StatusBadge.tsx";
 import { JobVolunteers } from "./JobVolunteers.tsx";
 import { SolutionDownloads } from "./SolutionDownloads.tsx";

@@ -1,4 +1,4 @@
-import { useJobs } from "../../use-jobs.ts";
+import { useJobs } from "../../hooks/use-jobs.ts";
 import { JobRow } from "./JobRow.tsx";
 
 /** Every job this requester submitted, newest first; a click shows it below. */

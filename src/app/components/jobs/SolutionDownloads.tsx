@@ -1,7 +1,7 @@
 import { useState } from "react";
-import type { JobView } from "../../../state/jobs-types.ts";
+import type { JobView } from "../../../state/jobs/types.ts";
 import { downloadSolutionMtx, downloadSolutionsJson } from "../../downloads.ts";
-import { useJobs } from "../../use-jobs.ts";
+import { useJobs } from "../../hooks/use-jobs.ts";
 
 /**
  * Downloads the verified x of a finished job: one Matrix Market array per right-hand side (chosen from a

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from "react";
 import type { MethodName } from "../../../core/solver/types.ts";
 import { EXAMPLES, METHODS } from "../../solve-choices.ts";
-import { useJobs } from "../../use-jobs.ts";
+import { useJobs } from "../../hooks/use-jobs.ts";
 import {
   buildSubmission,
   jobKindFor,

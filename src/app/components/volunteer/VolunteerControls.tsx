@@ -1,4 +1,4 @@
-import { useVolunteer } from "../../use-jobs.ts";
+import { useVolunteer } from "../../hooks/use-jobs.ts";
 
 /** Pause/resume, CPU share (a duty cycle of one core) and pausing while the tab is hidden. */
 export function VolunteerControls() {

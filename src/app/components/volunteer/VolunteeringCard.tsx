@@ -1,5 +1,5 @@
 import { shortPeerId } from "../../format.ts";
-import { useVolunteer } from "../../use-jobs.ts";
+import { useVolunteer } from "../../hooks/use-jobs.ts";
 import { StatusBadge } from "../StatusBadge.tsx";
 import { CurrentUnit } from "./CurrentUnit.tsx";
 import { VolunteerControls } from "./VolunteerControls.tsx";

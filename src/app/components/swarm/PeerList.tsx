@@ -1,0 +1,42 @@
+import type { SwarmPeerView } from "../../../state/swarm/store.ts";
+import { shortPeerId } from "../../format.ts";
+
+export function PeerList({ peers }: { peers: readonly SwarmPeerView[] }) {
+  return (
+    <section className="card" data-testid="peers">
+      <h2>Peers online</h2>
+      <div className="big-number" data-testid="peer-count">
+        {peers.length}
+      </div>
+      <p className="muted">other tabs and volunteers the directory knows, live</p>
+      {peers.length > 0 && (
+        <table>
+          <thead>
+            <tr>
+              <th>Peer</th>
+              <th>WebRTC</th>
+              <th>RTT</th>
+              <th>Cores</th>
+              <th>WebGPU</th>
+              <th>MFLOP/s</th>
+            </tr>
+          </thead>
+          <tbody>
+            {peers.map((peer) => (
+              <tr key={peer.peerId} data-peer-id={peer.peerId}>
+                <td className="mono" title={peer.peerId}>
+                  {shortPeerId(peer.peerId)}
+                </td>
+                <td>{peer.connected ? "open" : "—"}</td>
+                <td>{peer.rttMs === null ? "—" : `${peer.rttMs.toFixed(1)} ms`}</td>
+                <td>{peer.capabilities.hardwareConcurrency}</td>
+                <td>{peer.capabilities.webgpu ? peer.capabilities.webgpu.architecture || "yes" : "no"}</td>
+                <td>{peer.capabilities.benchmarkMflops.toFixed(0)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

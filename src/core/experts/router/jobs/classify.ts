@@ -1,0 +1,129 @@
+import { CanarySupply, planCanaryRows, type Canary } from "../verification/canaries.ts";
+import { argmaxRows, combineExperts } from "./combine.ts";
+import { isSelf, type RouterCore } from "../core.ts";
+import type { BatchDispatcher } from "../dispatch/dispatch.ts";
+import { MAX_CLASSIFY_ROWS } from "./generic.ts";
+import { Job } from "./job.ts";
+import type { RowLedger } from "../verification/row-ledger.ts";
+import type { ClassifyOptions, ClassifyResult } from "../types.ts";
+import { routeRows } from "./routing.ts";
+import { ExpertError } from "../../models/runner.ts";
+
+interface ExpertBatch {
+  readonly e: number;
+  readonly positions: Int32Array;
+  readonly supply: CanarySupply;
+}
+
+/**
+ * The mixture-of-experts job (ExpertRouter.classify): the gate runs here, each row goes to the experts with
+ * a non-zero gate weight, each expert's rows go in batches to its hosts (router-dispatch.ts), and the
+ * outputs are combined exactly as the whole-graph model does (combine.ts).
+ */
+export async function classifyJob(
+  core: RouterCore,
+  ledger: RowLedger,
+  dispatcher: BatchDispatcher,
+  pixels: Float32Array,
+  rows: number,
+  options: ClassifyOptions,
+): Promise<ClassifyResult> {
+  const { o, local, shas, registry, totals, perExpert, jobs, emitter } = core;
+  if (core.closed) throw new ExpertError("unavailable", "the router is closed");
+  const started = o.nowMs();
+  if (Number.isInteger(rows) && rows > MAX_CLASSIFY_ROWS) {
+    throw new ExpertError(
+      "bad-input",
+      `${rows} rows in one classify job; at most ${MAX_CLASSIFY_ROWS} (split the input into several jobs)`,
+    );
+  }
+  const cols = (await local.gate()).inputCols;
+  if (!Number.isInteger(rows) || rows < 1 || pixels.length !== rows * cols) {
+    throw new ExpertError("bad-input", `input has ${pixels.length} values for ${rows} rows of ${cols}`);
+  }
+  for (let i = 0; i < pixels.length; i++) {
+    if (!Number.isFinite(pixels[i]!)) throw new ExpertError("bad-input", `input value ${i} is ${pixels[i]}`);
+  }
+  const jobId = `job-${++core.seq}`;
+  const gateStarted = o.nowMs();
+  const { weights, chosen } = await local.runGate(pixels, rows);
+  const gateMs = o.nowMs() - gateStarted;
+  const routing = routeRows({ rows, experts: shas.length, weights, chosen });
+  const job = new Job(
+    jobId,
+    pixels,
+    cols,
+    rows,
+    routing.rowsOf,
+    core.expertModels,
+    options.onProgress ?? null,
+  );
+  totals.jobs++;
+  routing.rowsOf.forEach((list, e) => {
+    perExpert[e]!.routed += list.length;
+    perExpert[e]!.chosen += routing.chosenCount[e]!;
+    totals.expertRows += list.length;
+  });
+
+  // Per expert: all local when nobody hosts it, else canaries first (computed here), then remote batches.
+  const batches: ExpertBatch[][] = [];
+  const localOnly: number[] = [];
+  for (let e = 0; e < shas.length; e++) {
+    const count = routing.rowsOf[e]!.length;
+    if (count === 0) continue;
+    const all = Int32Array.from({ length: count }, (_, i) => i);
+    const hosts = registry.hostsFor(shas[e]!);
+    if (hosts.length === 0) {
+      localOnly.push(e);
+      continue;
+    }
+    // Canaries only when another tab may take the batches: this tab's own host is trusted.
+    const perRequest = hosts.some((h) => !isSelf(core, h.peerId)) ? o.canariesPerRequest : 0;
+    const plan = planCanaryRows(all, o.batchRows, perRequest, o.random);
+    const canaryOut = await ledger.computeLocally(job, e, plan.canaryRows, "canary");
+    const canaries: Canary[] = [...plan.canaryRows].map((position, i) => ({
+      row: position,
+      input: job.inputOf(e, position),
+      output: canaryOut.subarray(i * o.classes, (i + 1) * o.classes),
+    }));
+    const supply = new CanarySupply(canaries, o.random);
+    const list: ExpertBatch[] = [];
+    for (let at = 0; at < plan.remoteRows.length; at += o.batchRows) {
+      list.push({ e, positions: plan.remoteRows.subarray(at, at + o.batchRows), supply });
+    }
+    batches.push(list);
+  }
+  // Interleaved across experts, so every host gets work from the start.
+  const order: ExpertBatch[] = [];
+  for (let i = 0; batches.some((l) => i < l.length); i++)
+    for (const l of batches) if (i < l.length) order.push(l[i]!);
+  jobs.add(job);
+  try {
+    await Promise.all([
+      ...localOnly.map(async (e) => {
+        const all = Int32Array.from({ length: routing.rowsOf[e]!.length }, (_, i) => i);
+        await ledger.computeLocally(job, e, all, "fallback");
+      }),
+      ...order.map((b) => dispatcher.runBatch(job, b.e, b.positions, b.supply)),
+    ]);
+    // Outputs of a host caught later in this job are being recomputed: wait for them.
+    while (job.redo.length > 0) await Promise.all(job.redo.splice(0));
+  } finally {
+    jobs.delete(job);
+  }
+
+  const logits = combineExperts(routing, weights, job.outputs, o.classes);
+  totals.rowsClassified += rows;
+  emitter.emit("stats", null);
+  return {
+    jobId,
+    rows,
+    logits,
+    predictions: argmaxRows(logits, o.classes),
+    rowsPerExpert: routing.rowsOf.map((l) => l.length),
+    chosenPerExpert: [...routing.chosenCount],
+    rowsBySource: Object.fromEntries(job.bySource),
+    gateMs,
+    elapsedMs: o.nowMs() - started,
+  };
+}

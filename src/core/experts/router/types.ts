@@ -1,0 +1,199 @@
+import type { ReputationBook } from "../../trust/reputation.ts";
+import type { ExpertLink } from "../link/expert-link.ts";
+import type { HostStatsSnapshot } from "./dispatch/host-stats.ts";
+import type { ProviderName } from "./verification/tolerance.ts";
+import type { ModelRunner, ModelSource } from "../models/runner.ts";
+import type { XpHosting } from "../../protocol/experts.ts";
+
+// The expert router's public vocabulary: options, events, results, the stats snapshot (see router.ts).
+
+export interface ExpertRouterOptions {
+  readonly link: ExpertLink;
+  /** The requester's own runner: runs the gate, computes canaries, arbitrates disagreements, and serves as
+   *  the fallback when no host can. */
+  readonly local: ModelRunner;
+  /** The mixture's gate; absent for a router that only runs generic jobs (runModel; classify then fails
+   *  with ExpertError("unavailable")). */
+  readonly gate?: ModelSource;
+  /** Expert e's model at index e (at least one with a gate; none without). */
+  readonly experts?: readonly ModelSource[];
+  /** Width of an expert's output (10 for Fashion-MNIST). */
+  readonly classes?: number;
+  /** Real rows per remote request (canaries come on top). */
+  readonly batchRows?: number;
+  readonly canariesPerRequest?: number;
+  /** Hosts per expert when the swarm allows (placement.ts). */
+  readonly replicas?: number;
+  readonly maxInFlightPerHost?: number;
+  /** Remote tries of one batch (distinct hosts) before it is computed locally. */
+  readonly maxRemoteAttempts?: number;
+  /** Timeout of a request = clamp(timeoutFactor × host EWMA ms/row × rows, minTimeoutMs, maxTimeoutMs);
+   *  firstTimeoutMs while the host is unmeasured (its first run includes session warm-up). */
+  readonly minTimeoutMs?: number;
+  readonly maxTimeoutMs?: number;
+  readonly firstTimeoutMs?: number;
+  readonly timeoutFactor?: number;
+  /** Consecutive timeouts after which a host is left alone for suspendMs. */
+  readonly suspendAfterTimeouts?: number;
+  readonly suspendMs?: number;
+  /** Probability of sending a batch to a random free host instead of the best-scored one. */
+  readonly explore?: number;
+  /** Rows per local run (gate, fallback). */
+  readonly localChunkRows?: number;
+  /** Add a peer that announces itself as a host (ExpertHost.announce) to the volunteers (default true). */
+  readonly adoptAnnouncedHosts?: boolean;
+  /** How long an offered volunteer that has not announced hosting is waited for after its probe (an empty
+   *  host-request): a peer without an expert host never answers, and is not waited on after this. */
+  readonly probeGraceMs?: number;
+  /** runModel: how long to wait for the volunteers to load the model before starting with those ready. */
+  readonly modelHostWaitMs?: number;
+  /** Reputation records (persisted by the caller); a fresh book when absent. */
+  readonly reputation?: ReputationBook;
+  readonly random?: () => number;
+  readonly nowMs?: () => number;
+}
+
+export interface ClassifyOptions {
+  readonly onProgress?: (progress: RouterProgress) => void;
+}
+
+/** runModel's options. */
+export interface RunModelOptions {
+  readonly onProgress?: (progress: RouterProgress) => void;
+  /** "placing": the volunteers are loading the model (and this tab computes the canaries); "running". */
+  readonly onStage?: (stage: "placing" | "running") => void;
+  /** Aborting stops the job: runModel rejects with the signal's reason, batches stop where they are, the
+   *  volunteers are told to release the model. */
+  readonly signal?: AbortSignal;
+  /** Rows per remote request (canaries on top); default the router's batchRows, lowered to what one message
+   *  carries and to about targetBatchMs of this tab's own computation. */
+  readonly batchRows?: number;
+  readonly targetBatchMs?: number;
+  /** Overrides the router's modelHostWaitMs for this job. */
+  readonly hostWaitMs?: number;
+}
+
+export interface RunModelResult {
+  readonly jobId: string;
+  readonly rows: number;
+  readonly sha256: string;
+  /** Every output of the model by name, each [rows, cols] row-major, in the model's output order. */
+  readonly outputs: Readonly<Record<string, { readonly data: Float32Array; readonly cols: number }>>;
+  readonly outputNames: readonly string[];
+  /** Rows accepted from each host; "local" = computed by the requester (canaries, fallback, arbitration). */
+  readonly rowsBySource: Readonly<Record<string, number>>;
+  /** Volunteers that could not load the model, and why. */
+  readonly hostFailures: readonly {
+    readonly peerId: string;
+    readonly code: string;
+    readonly message: string;
+  }[];
+  /** Why no row was sent to a volunteer, when none was (null when some were). */
+  readonly localOnlyReason: string | null;
+  readonly elapsedMs: number;
+}
+
+export interface RouterProgress {
+  readonly jobId: string;
+  /** Rows whose every routed expert output has been accepted. */
+  readonly rowsDone: number;
+  readonly rows: number;
+}
+
+export interface ClassifyResult {
+  readonly jobId: string;
+  readonly rows: number;
+  /** [rows, classes] combined exactly as the whole-graph moe does (combine.ts). */
+  readonly logits: Float32Array;
+  readonly predictions: Int32Array;
+  /** Per expert: rows routed to it (non-zero gate weight) in this job. */
+  readonly rowsPerExpert: readonly number[];
+  /** Per expert: rows that chose it among their top-k in this job. */
+  readonly chosenPerExpert: readonly number[];
+  /** Expert rows accepted from each host in this job; "local" = computed by the requester (fallback,
+   *  canaries, arbitration). */
+  readonly rowsBySource: Readonly<Record<string, number>>;
+  readonly gateMs: number;
+  readonly elapsedMs: number;
+}
+
+export interface RouterEvents {
+  progress: RouterProgress;
+  /** Something in the stats snapshot changed (cheap: read router.stats() when you need it). */
+  stats: null;
+  /** A host was caught serving wrong outputs: it gets no more requests. */
+  banned: { readonly peerId: string; readonly reason: string };
+  /** A host announced what it serves. */
+  hosting: {
+    readonly peerId: string;
+    readonly experts: readonly number[];
+    readonly failed: XpHosting["failed"];
+  };
+}
+
+export interface RouterHostSnapshot extends HostStatsSnapshot {
+  readonly peerId: string;
+  readonly provider: ProviderName;
+  /** Experts it serves to us now. */
+  readonly ready: readonly number[];
+  /** Experts placement.ts gave it. */
+  readonly placed: readonly number[];
+  readonly connected: boolean;
+  readonly paused: boolean;
+  readonly suspended: boolean;
+  readonly banned: string | null;
+  readonly trusted: boolean;
+  readonly consecutiveValid: number;
+  readonly inFlight: number;
+  /** Share of all accepted expert rows (requester's own included in the denominator). */
+  readonly share: number;
+}
+
+export interface RouterExpertSnapshot {
+  readonly expert: number;
+  readonly sha256: string;
+  readonly placedOn: readonly string[];
+  readonly readyOn: readonly string[];
+  /** Cumulative over jobs: rows routed (the routing histogram), rows choosing it in their top-k. */
+  readonly rowsRouted: number;
+  readonly rowsChosen: number;
+  readonly rowsLocal: number;
+}
+
+export interface RouterTotals {
+  readonly jobs: number;
+  readonly rowsClassified: number;
+  readonly expertRows: number;
+  readonly remoteRows: number;
+  /** Expert rows computed by the requester: fallback + canaries + arbitration. */
+  readonly localRows: number;
+  readonly fallbackRows: number;
+  readonly canaryRows: number;
+  readonly arbitrationRows: number;
+  readonly canariesSent: number;
+  readonly replicatedBatches: number;
+  readonly disagreements: number;
+  readonly retries: number;
+  readonly liarsCaught: number;
+  /** Rows of answers discarded because their host was caught. */
+  readonly rowsDiscarded: number;
+  /** Rows accepted from a host before it was caught, recomputed by the requester (part of rowsDiscarded). */
+  readonly redoneRows: number;
+  readonly lateResults: number;
+  /** Generic jobs (runModel) and their rows. The other counts above (remote, local, canaries, replication,
+   *  liars...) cover the rows of both kinds of job. */
+  readonly modelJobs: number;
+  readonly modelRows: number;
+}
+
+export interface RouterStatsSnapshot {
+  readonly localProvider: ProviderName;
+  /** Volunteers offered (setVolunteers) or adopted (announced hosting). */
+  readonly volunteers: readonly string[];
+  /** The volunteers models are placed on: those known to run an expert host (they sent `hosting`). */
+  readonly candidates: readonly string[];
+  readonly hosts: readonly RouterHostSnapshot[];
+  readonly experts: readonly RouterExpertSnapshot[];
+  readonly totals: RouterTotals;
+  readonly inFlight: number;
+}

@@ -1,0 +1,29 @@
+import { z } from "zod";
+import type { JobStore } from "../job-store.ts";
+
+/**
+ * What the dashboard shows about a job that the scheduler does not need (its name). Kept in the job
+ * repository's blob table under a key that cannot collide with a SHA-256 ("meta/<jobId>"), so it needs no
+ * schema change and survives closing every tab like the job itself.
+ */
+export const jobMetaSchema = z.strictObject({
+  name: z.string().max(200),
+});
+export type JobMeta = z.infer<typeof jobMetaSchema>;
+
+const keyOf = (jobId: string): string => `meta/${jobId}`;
+
+export async function saveJobMeta(repo: JobStore, jobId: string, meta: JobMeta, nowMs: number) {
+  await repo.putBlob(keyOf(jobId), new TextEncoder().encode(JSON.stringify(meta)), nowMs);
+}
+
+export async function loadJobMeta(repo: JobStore, jobId: string): Promise<JobMeta | null> {
+  const bytes = await repo.getBlob(keyOf(jobId));
+  if (bytes === undefined) return null;
+  try {
+    const parsed = jobMetaSchema.safeParse(JSON.parse(new TextDecoder().decode(bytes)));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}

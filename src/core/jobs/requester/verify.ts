@@ -1,0 +1,61 @@
+import type { JobStore } from "../job-store.ts";
+import type { UnitResultMessage } from "../../protocol/jobs.ts";
+import type { Job } from "../model.ts";
+import type { RequesterInputs } from "./inputs.ts";
+import type { RequesterView } from "./view.ts";
+import { checkUnitResult } from "./result-check.ts";
+import type { Scheduler, VerificationVerdict } from "../scheduler/scheduler.ts";
+
+/** What verifying a right-hand-side group's result needs from the requester runtime. */
+export interface VerifyContext {
+  readonly scheduler: Scheduler;
+  readonly inputs: RequesterInputs;
+  readonly repo: JobStore;
+  readonly view: RequesterView;
+}
+
+/**
+ * The requester's own check of a right-hand-side group's solutions (result-check.ts: one SpMV per
+ * solution against the job's inputs). A verified result is marked so in IndexedDB and its certificate
+ * (worst over its solutions) is shown.
+ */
+export async function verifyRhsGroup(
+  ctx: VerifyContext,
+  job: Job,
+  unitId: string,
+  xs: readonly Float64Array[],
+  claims: UnitResultMessage["solutions"],
+): Promise<VerificationVerdict> {
+  const unit = ctx.scheduler.unit(unitId);
+  if (unit === undefined || unit.task.kind !== "rhs-group") {
+    return { ok: false, code: "invalid", reason: `unit ${unitId} is not a right-hand-side group` };
+  }
+  const a = await ctx.inputs.matrixOf(job.spec.matrix.sha256);
+  const refs = job.spec.rhs.slice(unit.task.rhsStart, unit.task.rhsStart + unit.task.rhsCount);
+  const bs = await Promise.all(refs.map((r) => ctx.inputs.vectorOf(r.sha256, a.rows)));
+  const result = checkUnitResult(a, bs, xs, claims, job.tolerance);
+  const attempt = unit.result?.attempt ?? unit.attempt;
+  if (result.verdict.ok) {
+    await ctx.repo.markResultVerified(unitId, attempt, result.relResiduals);
+    ctx.view.setUnitResidual(unitId, Math.max(...result.relResiduals));
+  }
+  return result.verdict;
+}
+
+/**
+ * Claims for a stored result re-verified after a reload: the stored row has no claims, so these claim
+ * nothing a check could trust (an unverifiable stored result is simply invalid).
+ */
+export function storedResultClaims(count: number): UnitResultMessage["solutions"] {
+  return Array.from({ length: count }, () => ({
+    x: { sha256: "0".repeat(64), byteLength: 0 },
+    converged: true,
+    iterations: 0,
+    relResidual: null,
+    methodPath: [],
+  }));
+}
+
+export function invalidVerdict(error: unknown): VerificationVerdict {
+  return { ok: false, code: "invalid", reason: error instanceof Error ? error.message : String(error) };
+}

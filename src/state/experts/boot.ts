@@ -1,0 +1,190 @@
+import { meshExpertLink, type ExpertLink } from "../../core/experts/link/expert-link.ts";
+import { HostFault } from "../../core/experts/host/faults.ts";
+import { ExpertHost, type ExpertHostStats } from "../../core/experts/host/host.ts";
+import { fetchManifest, type FetchedManifest } from "../../core/experts/models/manifest-fetch.ts";
+import { manifestResolver } from "../../core/experts/router/jobs/sources.ts";
+import type { ModelRunner, ModelSource } from "../../core/experts/models/runner.ts";
+import type { Swarm } from "../../core/net/swarm.ts";
+import { ExpertRunnerClient } from "../../../workers/experts/client.ts";
+import { ExpertsJobs } from "./jobs.ts";
+import { createExpertsStore, type ExpertsStore } from "./store.ts";
+import type { ManifestView } from "./types.ts";
+import type { VolunteerStore } from "../jobs/volunteer-store.ts";
+
+/**
+ * The tab's part in the swarm mixture-of-experts, both roles at once (like jobs-boot.ts):
+ *  - volunteer: an ExpertHost serving whatever requesters ask it to host, on its own expert worker; it
+ *    follows the Contribute view's pause control (and pause-while-hidden) through the volunteer store;
+ *  - requester: ExpertsJobs (classify jobs through the ExpertRouter, the generic ONNX job) on a second
+ *    expert worker, so a host releasing a model never pulls a session from under the router.
+ * Both share one ExpertLink: the router reaches this tab's own host through the link's loopback, so one tab
+ * alone completes a job. Workers start on first use, not at page load.
+ */
+export interface ExpertsRuntime {
+  readonly link: ExpertLink;
+  readonly host: ExpertHost;
+  readonly jobs: ExpertsJobs;
+  readonly manifest: FetchedManifest | null;
+}
+
+export interface BootedExperts {
+  readonly store: ExpertsStore;
+  /** Resolves once the host runs and the jobs accept work (rejects when the swarm did not start). */
+  readonly ready: Promise<ExpertsRuntime>;
+}
+
+export const MANIFEST_PATH = "/models/manifest.json";
+const HOST_STATS_MS = 200;
+
+let current: BootedExperts | null = null;
+
+/** The experts of this page, once bootExperts ran (the test hook reads it). */
+export function bootedExperts(): BootedExperts | null {
+  return current;
+}
+
+export function bootExperts(
+  win: Window,
+  swarmReady: Promise<Swarm>,
+  volunteer: VolunteerStore,
+  options: { testMode: boolean },
+): BootedExperts {
+  const store = createExpertsStore();
+  const manifest = loadManifest(win, store);
+  const params = new URLSearchParams(win.location.search);
+  const ready = swarmReady.then(async (swarm) => {
+    const link = meshExpertLink(swarm.mesh);
+    const fetched = await manifest;
+    const hostRunner = lazyRunner();
+    const fault = hostFaultFrom(params, options.testMode);
+    const host = new ExpertHost({
+      link,
+      runner: hostRunner,
+      resolveManifest: (sha256, file) => manifestEntry(fetched, sha256, file),
+      ...(fault ? { fault } : {}),
+    });
+    const jobs = new ExpertsJobs({ store, link, runner: lazyRunner(), manifest });
+    store.attach(jobs);
+
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const publish = (stats: ExpertHostStats) => {
+      store.setState({ host: stats, hostedNames: namesFor(stats.hosted, fetched) });
+    };
+    publish(host.stats());
+    host.on("stats", () => {
+      timer ??= setTimeout(() => {
+        timer = null;
+        publish(host.stats());
+      }, HOST_STATS_MS);
+    });
+
+    // The Contribute view's pause (or pause-while-hidden) pauses hosting too: queued batches are answered
+    // `paused` at once, so requesters reroute instead of waiting.
+    const follow = (status: string) => (status === "paused" ? host.pause() : host.resume());
+    follow(volunteer.getState().status);
+    volunteer.subscribe((state, previous) => {
+      if (state.status !== previous.status) follow(state.status);
+    });
+
+    // Tell every peer (this tab too) that an expert host runs here: routers place experts only on peers
+    // known to host (a Node volunteer that only solves is never waited on).
+    host.announce(link.connectedPeerIds());
+    swarm.mesh.on("peer-open", (event) => {
+      host.announce([event.peerId]);
+      jobs.volunteersChanged();
+    });
+    swarm.mesh.on("peer-close", () => jobs.volunteersChanged());
+    return { link, host, jobs, manifest: fetched };
+  });
+  ready.catch((error: unknown) => store.fail(error));
+  current = { store, ready };
+  return current;
+}
+
+/** Fetches the manifest once; the store's manifest view says what happened. Null when there is none. */
+async function loadManifest(win: Window, store: ExpertsStore): Promise<FetchedManifest | null> {
+  const url = new URL(MANIFEST_PATH, win.location.origin).href;
+  let status = 0;
+  try {
+    const fetched = await fetchManifest(url, async (u) => {
+      const response = await fetch(u);
+      status = response.status;
+      return response;
+    });
+    const m = fetched.manifest;
+    const expert = m.models.find((model) => model.role === "expert" && model.variant === "int8");
+    const view: ManifestView = {
+      status: "ready",
+      error: null,
+      classes: m.classes,
+      experts: m.experts,
+      topK: m.topK,
+      accuracy: { fp32: m.accuracy.fp32, int8: m.accuracy.int8, testImages: m.accuracy.testImages },
+      expertBytes: expert?.bytes ?? 0,
+    };
+    store.setState({ manifest: view });
+    return fetched;
+  } catch (error) {
+    const missing = status === 404;
+    store.setState({
+      manifest: {
+        ...store.getState().manifest,
+        status: missing ? "missing" : "error",
+        error: missing
+          ? `this site has no models (${MANIFEST_PATH} is missing: run npm run models:build)`
+          : error instanceof Error
+            ? error.message
+            : String(error),
+      },
+    });
+    return null;
+  }
+}
+
+function manifestEntry(
+  fetched: FetchedManifest | null,
+  sha256: string,
+  file: string,
+): ModelSource | undefined {
+  if (!fetched) return undefined;
+  return manifestResolver(fetched.manifest, (f) => new URL(f, fetched.url).href)(sha256, file);
+}
+
+function namesFor(hosted: readonly string[], fetched: FetchedManifest | null): Record<string, string> {
+  const names: Record<string, string> = {};
+  for (const sha of hosted) {
+    const entry = fetched?.manifest.models.find((m) => m.sha256 === sha);
+    names[sha] = entry ? `${entry.name} (${entry.variant})` : `uploaded model ${sha.slice(0, 10)}`;
+  }
+  return names;
+}
+
+/** TEST ONLY: `?xp-fault=perturb|silent|die-mid-batch[&xp-fault-after=N]` under ?test=1 (faults.ts). */
+function hostFaultFrom(params: URLSearchParams, testMode: boolean): HostFault | null {
+  const mode = params.get("xp-fault");
+  if (mode === null) return null;
+  const after = Number(params.get("xp-fault-after") ?? "NaN");
+  const fault = HostFault.create(
+    mode,
+    testMode,
+    Number.isInteger(after) && after >= 0 ? { afterRequests: after } : {},
+  );
+  console.warn(`HostFault "${fault.mode}" is on: this tab's expert host misbehaves`);
+  return fault;
+}
+
+/** A ModelRunner whose expert worker starts on the first load (most tabs never host or classify). */
+function lazyRunner(): ModelRunner {
+  let client: ExpertRunnerClient | null = null;
+  const get = () => (client ??= new ExpertRunnerClient());
+  return {
+    get provider() {
+      return client?.provider ?? "wasm";
+    },
+    load: (source) => get().load(source),
+    run: (sha256, input, rows) => get().run(sha256, input, rows),
+    unload: async (sha256) => {
+      if (client) await client.unload(sha256);
+    },
+  };
+}

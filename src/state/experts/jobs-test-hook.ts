@@ -1,0 +1,133 @@
+import type { ExpertHostStats } from "../../core/experts/host/host.ts";
+import type { RouterStatsSnapshot } from "../../core/experts/router/types.ts";
+import { bootedExperts, type BootedExperts, type ExpertsRuntime } from "./boot.ts";
+import type { ExpertsStore } from "./store.ts";
+import type { ExpertsJobError, ExpertsJobPhase } from "./types.ts";
+
+/**
+ * The experts view under ?test=1: `window.openSwarm.expertJobs` drives this tab's classify jobs from
+ * Playwright (page.evaluate) and reads their state as plain JSON:
+ *
+ *   await window.openSwarm!.expertJobs!.ready;                        // host running, jobs accepted
+ *   const job = await window.openSwarm!.expertJobs!.classifyTestSet(1000);   // resolves when done or failed
+ *   job.predictions / job.accuracy / job.rowsPerExpert / job.rowsBySource
+ *   window.openSwarm!.expertJobs!.state()                             // { classify, router, host, manifest }
+ *   await window.openSwarm!.expertJobs!.wholeGraph()                  // moe-int8 on the last job's inputs, here
+ *
+ * (The expert runner's own hook, experts-test-hook.ts, is another file.)
+ */
+export interface ClassifySnapshot {
+  readonly id: number;
+  readonly phase: ExpertsJobPhase;
+  readonly rows: number;
+  readonly rowsDone: number;
+  readonly predictions: number[] | null;
+  readonly labels: number[] | null;
+  readonly accuracy: number | null;
+  readonly rowsPerExpert: readonly number[];
+  readonly chosenPerExpert: readonly number[];
+  readonly rowsBySource: Readonly<Record<string, number>>;
+  readonly elapsedMs: number | null;
+  readonly error: ExpertsJobError | null;
+}
+
+export interface ExpertJobsSnapshot {
+  readonly manifestStatus: string;
+  readonly classify: ClassifySnapshot | null;
+  readonly router: RouterStatsSnapshot | null;
+  readonly host: ExpertHostStats | null;
+  readonly hostedNames: Readonly<Record<string, string>>;
+}
+
+export interface WholeGraphComparison {
+  readonly rows: number;
+  /** moe-V's predictions, computed in this tab on the same inputs as the last classify job. */
+  readonly predictions: number[];
+  /** Rows where the swarm's prediction differs (null when the last job has no predictions). */
+  readonly mismatches: number | null;
+  readonly accuracy: number | null;
+}
+
+export interface ExpertJobsTestHook {
+  readonly store: ExpertsStore;
+  readonly ready: Promise<void>;
+  classifyTestSet(count: number): Promise<ClassifySnapshot>;
+  state(): ExpertJobsSnapshot;
+  wholeGraph(): Promise<WholeGraphComparison>;
+}
+
+declare module "../test-hook.ts" {
+  interface OpenSwarmTestHook {
+    expertJobs?: ExpertJobsTestHook;
+  }
+}
+
+/** Adds `expertJobs` to window.openSwarm (call after installTestHook; bootExperts must have run). */
+export function installExpertJobsTestHook(win: Window): void {
+  const booted = bootedExperts();
+  if (!win.openSwarm || !booted) return;
+  (win.openSwarm as { expertJobs?: ExpertJobsTestHook }).expertJobs = createHook(booted);
+}
+
+function createHook(booted: BootedExperts): ExpertJobsTestHook {
+  const { store } = booted;
+  const runtime = (): Promise<ExpertsRuntime> => booted.ready;
+  return {
+    store,
+    ready: booted.ready.then(() => undefined),
+    async classifyTestSet(count) {
+      await store.getState().actions.classifyTestSet(count);
+      const snapshot = classifySnapshot(store);
+      if (!snapshot) throw new Error("the classify job left no state");
+      return snapshot;
+    },
+    state() {
+      const s = store.getState();
+      return {
+        manifestStatus: s.manifest.status,
+        classify: classifySnapshot(store),
+        router: s.router,
+        host: s.host,
+        hostedNames: s.hostedNames,
+      };
+    },
+    async wholeGraph() {
+      const { jobs } = await runtime();
+      const input = jobs.lastInput;
+      if (!input) throw new Error("no classify job has run in this tab yet");
+      const predictions = await jobs.wholeGraphPredictions(input.pixels, input.rows);
+      const swarm = store.getState().classify?.predictions ?? null;
+      let mismatches: number | null = null;
+      if (swarm && swarm.length === predictions.length) {
+        mismatches = 0;
+        for (let i = 0; i < predictions.length; i++) if (predictions[i] !== swarm[i]) mismatches++;
+      }
+      let accuracy: number | null = null;
+      if (input.labels) {
+        let correct = 0;
+        for (let i = 0; i < input.rows; i++) if (predictions[i] === input.labels[i]) correct++;
+        accuracy = correct / input.rows;
+      }
+      return { rows: input.rows, predictions: [...predictions], mismatches, accuracy };
+    },
+  };
+}
+
+function classifySnapshot(store: ExpertsStore): ClassifySnapshot | null {
+  const job = store.getState().classify;
+  if (!job) return null;
+  return {
+    id: job.id,
+    phase: job.phase,
+    rows: job.rows,
+    rowsDone: job.rowsDone,
+    predictions: job.predictions ? [...job.predictions] : null,
+    labels: job.labels ? [...job.labels] : null,
+    accuracy: job.accuracy,
+    rowsPerExpert: job.rowsPerExpert,
+    chosenPerExpert: job.chosenPerExpert,
+    rowsBySource: job.rowsBySource,
+    elapsedMs: job.elapsedMs,
+    error: job.error,
+  };
+}

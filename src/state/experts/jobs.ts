@@ -1,0 +1,417 @@
+import type { StoreApi } from "zustand/vanilla";
+import { argmaxRows } from "../../core/experts/router/jobs/combine.ts";
+import type { ExpertLink } from "../../core/experts/link/expert-link.ts";
+import { manifestSource, type FetchedManifest } from "../../core/experts/models/manifest-fetch.ts";
+import type { ModelVariant } from "../../core/protocol/manifest.ts";
+import { sha256Hex } from "../../core/experts/models/model-bytes.ts";
+import { ExpertRouter } from "../../core/experts/router/router.ts";
+import { ExpertError, type ModelRunner } from "../../core/experts/models/runner.ts";
+import {
+  BatchError,
+  checkBatchFits,
+  looksLikeOnnx,
+  MAX_MODEL_FILE_BYTES,
+  parseInputBatch,
+  type InputBatch,
+} from "./batch.ts";
+import { InputError, previewPixels, testSetLoader, uploadedInput, type ClassifyInput } from "./inputs.ts";
+import type { ExpertsJobRunner } from "./store.ts";
+import type {
+  ClassifyFilesOptions,
+  ClassifyJobView,
+  ExpertsErrorCode,
+  ExpertsJobError,
+  ExpertsState,
+  GenericJobView,
+  PreviewImage,
+} from "./types.ts";
+
+export interface ExpertsJobsDeps {
+  readonly store: StoreApi<ExpertsState>;
+  /** The tab's expert link (shared with its ExpertHost, so its own id is a volunteer through the loopback). */
+  readonly link: ExpertLink;
+  /** The requester's own runner: the gate, canaries, fallback, the generic job, the whole-graph reference. */
+  readonly runner: ModelRunner;
+  /** Resolves with the site's manifest, or null when the site has none. */
+  readonly manifest: Promise<FetchedManifest | null>;
+  /** How long a classify job waits for every expert to have a host before it starts anyway (the router
+   *  computes unhosted experts itself). */
+  readonly hostWaitMs?: number;
+  readonly variant?: ModelVariant;
+  readonly fetch?: typeof fetch;
+}
+
+/** Thumbnails in the quick view. */
+const PREVIEW_COUNT = 16;
+const UI_UPDATE_MS = 120;
+const REPLICA_GRACE_MS = 3_000;
+
+/**
+ * The requester side of the experts view: a classify job through the swarm router (created on the first
+ * job, then kept: its hosts stay warm and its statistics accumulate), and the generic ONNX job, sharded
+ * across the volunteers by the same router (ExpertRouter.runModel: every volunteer that loads the model
+ * takes batches, verified by canaries and replication; this tab computes what they cannot). One job of each
+ * kind at a time. Every failure ends in the job's view as { code, message }, never as a crash. `mode` says
+ * whether any row of the generic job ran on a volunteer ("swarm") or all ran in this tab ("local").
+ */
+export class ExpertsJobs implements ExpertsJobRunner {
+  readonly #d: Required<Omit<ExpertsJobsDeps, "fetch">> & { fetch: typeof fetch };
+  #router: Promise<ExpertRouter> | null = null;
+  #routerInstance: ExpertRouter | null = null;
+  #seq = 0;
+  #classifyBusy = false;
+  #genericBusy = false;
+  #genericOutputs: Map<string, { data: Float32Array; cols: number }> | null = null;
+  #lastInput: ClassifyInput | null = null;
+  #statsTimer: ReturnType<typeof setTimeout> | null = null;
+  #closed = false;
+  readonly #testSet: (count: number) => Promise<ClassifyInput>;
+
+  constructor(deps: ExpertsJobsDeps) {
+    this.#d = {
+      hostWaitMs: 15_000,
+      variant: "int8",
+      ...deps,
+      fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
+    };
+    this.#testSet = testSetLoader(this.#d.fetch);
+  }
+
+  get router(): ExpertRouter | null {
+    return this.#routerInstance;
+  }
+
+  /** The inputs of the last classify job (the test hook compares them against the whole graph). */
+  get lastInput(): ClassifyInput | null {
+    return this.#lastInput;
+  }
+
+  classifyTestSet(count: number): Promise<void> {
+    return this.#classify("test-set", () => this.#testSet(count));
+  }
+
+  classifyFiles(files: readonly File[], options: ClassifyFilesOptions): Promise<void> {
+    return this.#classify("upload", () => uploadedInput(files, options.invert));
+  }
+
+  genericOutputs(): ReadonlyMap<string, { readonly data: Float32Array; readonly cols: number }> | null {
+    return this.#genericOutputs;
+  }
+
+  /** The connected volunteers changed: the router re-places experts (no-op before the first job). */
+  volunteersChanged(): void {
+    this.#routerInstance?.setVolunteers(this.#d.link.connectedPeerIds());
+  }
+
+  /** Predictions of the single-process whole-graph model (moe-V) on `pixels`, on this tab's runner. */
+  async wholeGraphPredictions(pixels: Float32Array, rows: number): Promise<Int32Array> {
+    const fetched = await this.#d.manifest;
+    if (!fetched) throw new ExpertError("model-missing", "this site has no model manifest");
+    const loaded = await this.#d.runner.load(manifestSource(fetched, "moe", this.#d.variant));
+    const classes = fetched.manifest.classes.length;
+    const cols = fetched.manifest.inputSize;
+    const logits = new Float32Array(rows * classes);
+    for (let at = 0; at < rows; at += 1024) {
+      const n = Math.min(1024, rows - at);
+      const out = await this.#d.runner.run(loaded.sha256, pixels.subarray(at * cols, (at + n) * cols), n);
+      const first = out.outputs[loaded.outputNames[0] ?? ""];
+      if (!first) throw new ExpertError("runtime-failed", "the whole-graph model gave no output");
+      logits.set(first.data, at * classes);
+    }
+    return argmaxRows(logits, classes);
+  }
+
+  close(): void {
+    this.#closed = true;
+    if (this.#statsTimer !== null) clearTimeout(this.#statsTimer);
+    this.#routerInstance?.close();
+  }
+
+  // ---- classify ---------------------------------------------------------------------------------------------
+
+  async #classify(source: ClassifyJobView["source"], load: () => Promise<ClassifyInput>): Promise<void> {
+    const store = this.#d.store;
+    // The running job keeps its view; the new one is refused (the UI disables Run meanwhile).
+    if (this.#classifyBusy) throw new ExpertError("unavailable", "a classify job is already running");
+    this.#classifyBusy = true;
+    const id = ++this.#seq;
+    const started = performance.now();
+    store.setState({ classify: emptyClassify(id, source) });
+    try {
+      const input = await load();
+      this.#lastInput = input;
+      patchClassify(store, id, {
+        rows: input.rows,
+        description: input.description,
+        phase: "loading-models",
+        invertedCount: input.invertedCount,
+        labels: input.labels,
+      });
+      if (!(await this.#d.manifest)) throw noModels();
+      const router = await this.#ensureRouter();
+      router.setVolunteers(this.#d.link.connectedPeerIds());
+      patchClassify(store, id, { phase: "waiting-for-hosts" });
+      // Not every expert hosted in time is fine: the router computes those itself, and no row is dropped.
+      await router.waitForHosts(this.#d.hostWaitMs, 1).catch(() => undefined);
+      // Then a short grace for the replicas placement asked for, so the first job already spreads its rows
+      // over the volunteers instead of going to whichever host answered first.
+      await router.waitForHosts(REPLICA_GRACE_MS).catch(() => undefined);
+      patchClassify(store, id, { phase: "running" });
+      let lastUpdate = 0;
+      const result = await router.classify(input.pixels, input.rows, {
+        onProgress: (p) => {
+          const now = performance.now();
+          if (now - lastUpdate < UI_UPDATE_MS && p.rowsDone < p.rows) return;
+          lastUpdate = now;
+          patchClassify(store, id, { rowsDone: p.rowsDone });
+        },
+      });
+      let correct: number | null = null;
+      if (input.labels) {
+        correct = 0;
+        for (let i = 0; i < result.rows; i++) if (result.predictions[i] === input.labels[i]) correct++;
+      }
+      patchClassify(store, id, {
+        phase: "done",
+        rowsDone: result.rows,
+        predictions: result.predictions,
+        correct,
+        accuracy: correct === null ? null : correct / result.rows,
+        rowsPerExpert: result.rowsPerExpert,
+        chosenPerExpert: result.chosenPerExpert,
+        rowsBySource: result.rowsBySource,
+        previews: previews(input, result.predictions),
+        gateMs: result.gateMs,
+        elapsedMs: performance.now() - started,
+      });
+      this.#publishStats();
+    } catch (error) {
+      patchClassify(store, id, {
+        phase: "failed",
+        error: toJobError(error, "classify"),
+        elapsedMs: performance.now() - started,
+      });
+    } finally {
+      this.#classifyBusy = false;
+    }
+  }
+
+  /** The tab's one router (two would send competing host-requests to the same volunteers): with the
+   *  site's gate and experts when it has a manifest, else for generic jobs only. */
+  #ensureRouter(): Promise<ExpertRouter> {
+    this.#router ??= (async () => {
+      const fetched = await this.#d.manifest;
+      const mixture = fetched
+        ? {
+            gate: manifestSource(fetched, "gate", this.#d.variant),
+            experts: Array.from({ length: fetched.manifest.experts }, (_, e) =>
+              manifestSource(fetched, `expert-${e}`, this.#d.variant),
+            ),
+            classes: fetched.manifest.classes.length,
+          }
+        : {};
+      const router = new ExpertRouter({ link: this.#d.link, local: this.#d.runner, ...mixture });
+      try {
+        await router.init();
+      } catch (error) {
+        router.close();
+        throw error;
+      }
+      router.on("stats", () => this.#scheduleStats());
+      this.#routerInstance = router;
+      return router;
+    })();
+    this.#router.catch(() => (this.#router = null)); // the next job tries again
+    return this.#router;
+  }
+
+  #scheduleStats(): void {
+    if (this.#statsTimer !== null || this.#closed) return;
+    this.#statsTimer = setTimeout(() => {
+      this.#statsTimer = null;
+      this.#publishStats();
+    }, UI_UPDATE_MS);
+  }
+
+  #publishStats(): void {
+    const router = this.#routerInstance;
+    if (router) this.#d.store.setState({ router: router.stats(), provider: router.stats().localProvider });
+  }
+
+  // ---- generic ONNX job ------------------------------------------------------------------------------------
+
+  async runGeneric(modelFile: File, batchFile: File): Promise<void> {
+    const store = this.#d.store;
+    if (this.#genericBusy) throw new ExpertError("unavailable", "a generic job is already running");
+    this.#genericBusy = true;
+    const id = ++this.#seq;
+    const started = performance.now();
+    const base: GenericJobView = {
+      id,
+      modelName: modelFile.name,
+      modelSha256: "",
+      modelBytes: modelFile.size,
+      inputName: batchFile.name,
+      inputShape: [],
+      phase: "loading-inputs",
+      rows: 0,
+      rowsDone: 0,
+      startedAtMs: Date.now(),
+      elapsedMs: null,
+      error: null,
+      mode: "local",
+      rowsBySource: {},
+      outputs: [],
+    };
+    store.setState({ generic: base });
+    const patch = (p: Partial<GenericJobView>) => {
+      const current = store.getState().generic;
+      if (current?.id === id) store.setState({ generic: { ...current, ...p } });
+    };
+    this.#genericOutputs = null;
+    try {
+      if (modelFile.size > MAX_MODEL_FILE_BYTES) {
+        throw new BatchError(
+          "too-large",
+          `${modelFile.name} is ${modelFile.size} bytes; models are limited to ${MAX_MODEL_FILE_BYTES / 1024 / 1024} MiB`,
+        );
+      }
+      const modelBytes = new Uint8Array(await modelFile.arrayBuffer());
+      if (!looksLikeOnnx(modelBytes)) {
+        throw new InputError(
+          "not-onnx",
+          `${modelFile.name} is not an ONNX model (an ONNX file is a protobuf ModelProto starting with its IR version)`,
+        );
+      }
+      const batch: InputBatch = parseInputBatch(
+        batchFile.name,
+        new Uint8Array(await batchFile.arrayBuffer()),
+      );
+      patch({ inputShape: batch.shape, rows: batch.rows, phase: "loading-models" });
+      const sha256 = await sha256Hex(modelBytes);
+      patch({ modelSha256: sha256 });
+      let loaded;
+      try {
+        loaded = await this.#d.runner.load({
+          kind: "bytes",
+          sha256,
+          bytes: modelBytes,
+          label: modelFile.name,
+        });
+      } catch (error) {
+        if (error instanceof ExpertError && error.code === "corrupt-model") {
+          throw new InputError("not-onnx", `${modelFile.name} is not a valid ONNX model: ${error.message}`);
+        }
+        throw error;
+      }
+      checkBatchFits(batch, loaded);
+      const router = await this.#ensureRouter();
+      router.setVolunteers(this.#d.link.connectedPeerIds());
+      patch({ phase: "waiting-for-hosts" });
+      let lastUpdate = 0;
+      const result = await router.runModel(
+        { kind: "bytes", sha256, bytes: modelBytes, label: modelFile.name },
+        batch.data,
+        batch.rows,
+        {
+          onStage: (stage) => patch({ phase: stage === "running" ? "running" : "waiting-for-hosts" }),
+          onProgress: (p) => {
+            const now = performance.now();
+            if (now - lastUpdate < UI_UPDATE_MS && p.rowsDone < p.rows) return;
+            lastUpdate = now;
+            patch({ rowsDone: p.rowsDone });
+          },
+        },
+      );
+      const outputs = new Map(result.outputNames.map((name) => [name, result.outputs[name]!]));
+      this.#genericOutputs = outputs;
+      patch({
+        phase: "done",
+        rowsDone: batch.rows,
+        mode: Object.keys(result.rowsBySource).some((source) => source !== "local") ? "swarm" : "local",
+        rowsBySource: result.rowsBySource,
+        outputs: result.outputNames.map((name) => ({ name, cols: result.outputs[name]!.cols })),
+        elapsedMs: performance.now() - started,
+      });
+      this.#publishStats();
+    } catch (error) {
+      patch({ phase: "failed", error: toJobError(error, "generic"), elapsedMs: performance.now() - started });
+    } finally {
+      this.#genericBusy = false;
+    }
+  }
+}
+
+function noModels(): InputError {
+  return new InputError(
+    "no-models",
+    "this site has no models: public/models/manifest.json is missing (npm run models:build)",
+  );
+}
+
+function emptyClassify(id: number, source: ClassifyJobView["source"]): ClassifyJobView {
+  return {
+    id,
+    source,
+    description: source === "test-set" ? "Fashion-MNIST test images" : "uploaded files",
+    phase: "loading-inputs",
+    rows: 0,
+    rowsDone: 0,
+    startedAtMs: Date.now(),
+    elapsedMs: null,
+    error: null,
+    predictions: null,
+    labels: null,
+    accuracy: null,
+    correct: null,
+    rowsPerExpert: [],
+    chosenPerExpert: [],
+    rowsBySource: {},
+    previews: [],
+    invertedCount: 0,
+    gateMs: null,
+  };
+}
+
+function patchClassify(store: StoreApi<ExpertsState>, id: number, patch: Partial<ClassifyJobView>): void {
+  const current = store.getState().classify;
+  if (current?.id === id) store.setState({ classify: { ...current, ...patch } });
+}
+
+/** The quick view: the first images, with a few misclassified ones swapped in so mistakes are visible. */
+function previews(input: ClassifyInput, predictions: Int32Array): PreviewImage[] {
+  const picked: number[] = [];
+  const wrong: number[] = [];
+  if (input.labels) {
+    for (let i = 0; i < input.rows && wrong.length < PREVIEW_COUNT / 4; i++) {
+      if (predictions[i] !== input.labels[i]) wrong.push(i);
+    }
+  }
+  for (let i = 0; i < input.rows && picked.length < PREVIEW_COUNT - wrong.length; i++) {
+    if (!wrong.includes(i)) picked.push(i);
+  }
+  return [...picked, ...wrong]
+    .sort((a, b) => a - b)
+    .map((i) => ({
+      index: i,
+      pixels: previewPixels(input.pixels, i),
+      predicted: predictions[i] ?? null,
+      label: input.labels ? input.labels[i]! : null,
+      name: input.names[i] ?? `#${i}`,
+    }));
+}
+
+function toJobError(error: unknown, kind: "classify" | "generic"): ExpertsJobError {
+  if (error instanceof InputError || error instanceof BatchError)
+    return { code: error.code, message: error.message };
+  if (error instanceof ExpertError) {
+    const code: ExpertsErrorCode =
+      error.code === "bad-input"
+        ? "bad-shape"
+        : error.code === "corrupt-model" && kind === "generic"
+          ? "not-onnx"
+          : "model-failed";
+    return { code, message: error.message };
+  }
+  return { code: "failed", message: error instanceof Error ? error.message : String(error) };
+}

@@ -1,0 +1,86 @@
+import { BlobCache } from "../../core/base/blob-cache.ts";
+import { FaultInjection } from "../../core/jobs/volunteer/fault-injection.ts";
+import { meshJobLink } from "../../core/jobs/job-link.ts";
+import { volunteerCapabilitiesFrom, type VolunteerInfo } from "../../core/jobs/model.ts";
+import { RequesterRuntime } from "../../core/jobs/requester/runtime.ts";
+import { VolunteerRuntime, type VisibilitySource } from "../../core/jobs/volunteer/runtime.ts";
+import type { OpenSwarmDb } from "../../core/storage/db.ts";
+import { JobRepository } from "../../core/storage/job-repository.ts";
+import type { Swarm } from "../../core/net/swarm.ts";
+import { createJobsStore, type JobsStore } from "./store.ts";
+import { createVolunteerStore, type VolunteerStore } from "./volunteer-store.ts";
+import { createWorkerUnitSolver } from "../../../workers/solver/unit-client.ts";
+
+/**
+ * Every tab is both a requester (for the jobs it submits) and a volunteer (for anyone's units, its own
+ * included, through the job link's loopback). The stores exist at once; the runtimes attach when the swarm
+ * has started and the persisted jobs are resumed.
+ */
+export interface BootedJobs {
+  readonly jobs: JobsStore;
+  readonly volunteer: VolunteerStore;
+  /** Resolves once both runtimes run (rejects if the swarm did not start). */
+  readonly ready: Promise<void>;
+}
+
+function documentVisibility(doc: Document): VisibilitySource {
+  return {
+    hidden: () => doc.visibilityState === "hidden",
+    onChange(listener) {
+      doc.addEventListener("visibilitychange", listener);
+      return () => doc.removeEventListener("visibilitychange", listener);
+    },
+  };
+}
+
+/** Connected peers (an open authenticated link) with what they announced, plus this tab. */
+function volunteersOf(swarm: Swarm): VolunteerInfo[] {
+  const connected = new Set(swarm.mesh.connectedPeerIds());
+  const list: VolunteerInfo[] = [
+    { peerId: swarm.identity.peerId, capabilities: volunteerCapabilitiesFrom(swarm.capabilities) },
+  ];
+  for (const peer of swarm.directory.peers) {
+    if (connected.has(peer.peerId)) {
+      list.push({ peerId: peer.peerId, capabilities: volunteerCapabilitiesFrom(peer.capabilities) });
+    }
+  }
+  return list;
+}
+
+export function bootJobs(
+  win: Window,
+  db: OpenSwarmDb,
+  swarmReady: Promise<Swarm>,
+  options: { testMode: boolean },
+): BootedJobs {
+  const jobs = createJobsStore();
+  const volunteer = createVolunteerStore();
+  const faultMode = new URLSearchParams(win.location.search).get("fault");
+  const ready = swarmReady.then(async (swarm) => {
+    const link = meshJobLink(swarm.mesh);
+    const cache = new BlobCache();
+    const fault = faultMode === null ? null : FaultInjection.create(faultMode, options.testMode);
+    if (fault !== null) console.warn(`FaultInjection "${fault.mode}" is on: this tab returns wrong results`);
+    const volunteerRuntime = new VolunteerRuntime({
+      link,
+      cache,
+      solver: createWorkerUnitSolver(),
+      fault,
+      visibility: documentVisibility(win.document),
+      webgpu: swarm.capabilities.webgpu !== null,
+      onChange: (snapshot) => volunteer.update(snapshot),
+    });
+    volunteer.attach(volunteerRuntime);
+    const requester = await RequesterRuntime.start({
+      link,
+      repo: new JobRepository(db),
+      cache,
+      volunteers: () => volunteersOf(swarm),
+      onChange: () => jobs.refresh(),
+      onError: (message) => jobs.setState({ lastError: message }),
+    });
+    jobs.attach(requester);
+  });
+  ready.catch((error: unknown) => jobs.fail(error));
+  return { jobs, volunteer, ready };
+}

@@ -1,0 +1,121 @@
+/**
+ * What the Dashboard and Contribute views read about swarm jobs. The runtime (src/state/jobs/store.ts and
+ * src/core/jobs/*-runtime.ts) fills these; the UI only reads them and calls the actions.
+ */
+import type { JobKind, JobStatus, UnitStatus } from "../../core/jobs/model.ts";
+import type { MethodName } from "../../core/solver/types.ts";
+
+export interface ResidualPoint {
+  iteration: number;
+  residual: number;
+}
+
+export interface JobView {
+  id: string;
+  name: string;
+  kind: JobKind;
+  status: JobStatus;
+  createdAtMs: number;
+  finishedAtMs: number | null;
+  tol: number;
+  method: MethodName;
+  n: number;
+  nnz: number;
+  rhsCount: number;
+  unitsTotal: number;
+  unitsDone: number;
+  unitsFailed: number;
+  /** Worst certified residual over verified units (null until one is verified). */
+  worstRelResidual: number | null;
+  /** Human-readable reason when failed or cancelled. */
+  error: string | null;
+}
+
+export type VerificationStatus = "none" | "pending" | "verified" | "rejected";
+
+export interface UnitView {
+  id: string;
+  index: number;
+  attempt: number;
+  status: UnitStatus;
+  volunteerId: string | null;
+  /** 0..1 from the volunteer's progress reports (1 once done). */
+  progress: number;
+  iteration: number | null;
+  residual: number | null;
+  verification: VerificationStatus;
+  relResidual: number | null;
+  backend: string | null;
+  attemptsUsed: number;
+}
+
+export interface VolunteerStatsView {
+  peerId: string;
+  unitsInFlight: number;
+  unitsDone: number;
+  consecutiveValid: number;
+  totalValid: number;
+  totalInvalid: number;
+  banned: boolean;
+  /** Measured throughput (EWMA), FLOP/s; null before the first result. */
+  speedFlopsPerS: number | null;
+}
+
+/** What a user submits from the Dashboard. */
+export interface JobSubmission {
+  name: string;
+  kind: JobKind;
+  /** Matrix Market text of A, or a generator name such as "poisson2d-300". */
+  matrix: { kind: "matrix-market"; text: string } | { kind: "generated"; name: string };
+  /** Right-hand sides: Matrix Market array texts; none → b = A·1; `randomCount` → that many random b. */
+  rhs: { kind: "texts"; texts: string[] } | { kind: "ones" } | { kind: "random"; count: number };
+  method: MethodName;
+  tol: number;
+  maxIter: number;
+  /** Row blocks for a distributed solve (ignored otherwise). */
+  blocks?: number;
+}
+
+export interface JobsState {
+  jobs: JobView[];
+  units: Record<string, UnitView[]>;
+  residualHistory: Record<string, ResidualPoint[]>;
+  volunteers: VolunteerStatsView[];
+  selectedJobId: string | null;
+  lastError: string | null;
+  actions: {
+    submit(submission: JobSubmission): Promise<string>;
+    cancel(jobId: string): Promise<void>;
+    select(jobId: string | null): void;
+    /** The verified solution(s) of a job: one vector per right-hand side, in order. */
+    solutions(jobId: string): Promise<Float64Array[]>;
+  };
+}
+
+export type VolunteerStatus = "idle" | "computing" | "paused";
+
+export interface VolunteerState {
+  status: VolunteerStatus;
+  current: {
+    unitId: string;
+    jobId: string;
+    requesterId: string;
+    progress: number;
+    iteration: number | null;
+    residual: number | null;
+    backend: string | null;
+  } | null;
+  unitsDone: number;
+  requestersServed: string[];
+  /** Fraction of one core this tab may use for work (a duty cycle): 0.1..1. */
+  cpuShare: number;
+  pauseWhenHidden: boolean;
+  /** unit-result messages this tab sent, per unit id (tests check verified units are not recomputed). */
+  resultsSent?: Record<string, number>;
+  actions: {
+    pause(): void;
+    resume(): void;
+    setCpuShare(share: number): void;
+    setPauseWhenHidden(value: boolean): void;
+  };
+}

@@ -1,0 +1,243 @@
+import { createStore } from "zustand/vanilla";
+import type {
+  SolveJobEvent,
+  SolveJobOptions,
+  SolveJobOutcome,
+  SolveJobSummary,
+  SolveSource,
+} from "../../../workers/solver/api.ts";
+import type { IterationUpdate } from "../../core/solver/types.ts";
+import type { SolveHandle, SolverClient } from "../../../workers/solver/client.ts";
+import {
+  describeBatch,
+  isUpdateErrorCode,
+  mergeBatches,
+  parseUpdateInput,
+  type ChartMarker,
+  type QueuedBatch,
+  type UpdateLogEntry,
+} from "./updates.ts";
+
+export type { ChartMarker, UpdateLogEntry } from "./updates.ts";
+
+export interface ResidualPoint {
+  iteration: number;
+  residual: number;
+}
+
+export interface LocalSolveState {
+  status: "idle" | "running" | "done" | "failed";
+  /** While running: iterating, or solving the updated system cold to measure what the warm start saved. */
+  phase: "solving" | "cold" | null;
+  sourceName: string | null;
+  startedAtMs: number | null;
+  /** Residual history for the chart (thinned to at most MAX_POINTS); continues across warm re-solves. */
+  history: ResidualPoint[];
+  /** Where updates took effect, in the chart's iterations. */
+  markers: ChartMarker[];
+  lastUpdate: IterationUpdate | null;
+  /** 0..1: how far the residual has come from its start toward the tolerance (log scale). */
+  progress: number;
+  summary: SolveJobSummary | null;
+  error: { code: string; message: string } | null;
+  /** Size of the system being solved (for checking update indices), and whether updates reach it live. */
+  n: number | null;
+  liveUpdates: boolean;
+  updateLog: UpdateLogEntry[];
+  updateError: { code: string; message: string } | null;
+  /** After updates: also solve the updated system cold to count the iterations saved. */
+  compareCold: boolean;
+  submit(source: SolveSource, options: SolveJobOptions): Promise<void>;
+  cancel(): void;
+  /** Lines "i j value" (A) / "i value" (b), 1-based: applied to the running solve, or re-solved warm. */
+  applyUpdate(text: string, mode: "set" | "add"): Promise<void>;
+  setCompareCold(on: boolean): void;
+}
+
+const MAX_POINTS = 2000;
+
+/** Log-scale progress from the first residual to the tolerance; iterations/maxIter when that is further. */
+export function solveProgress(
+  first: number,
+  current: number,
+  tol: number,
+  iteration: number,
+  maxIter: number,
+) {
+  const byResidual =
+    first > tol && current > 0 ? Math.log(first / Math.max(current, tol)) / Math.log(first / tol) : 0;
+  return Math.min(1, Math.max(0, byResidual, iteration / maxIter));
+}
+
+/** Keeps every other point once the history is full, so a long solve still draws quickly. */
+function appendThinned(history: ResidualPoint[], point: ResidualPoint): ResidualPoint[] {
+  const next = [...history, point];
+  return next.length <= MAX_POINTS ? next : next.filter((_, i) => i % 2 === 0 || i === next.length - 1);
+}
+
+export function createLocalSolveStore(client: SolverClient, nowMs: () => number = () => Date.now()) {
+  let current: SolveHandle | null = null;
+  let jobOptions: SolveJobOptions | null = null;
+  /** Chart iteration where the current run's iteration 0 sits (warm re-solves continue the chart). */
+  let base = 0;
+  /** Batches the running solve did not take: applied together by a warm re-solve when it ends. */
+  let queue: QueuedBatch[] = [];
+
+  return createStore<LocalSolveState>()((set, get) => {
+    const log = (seq: number, patch: Partial<UpdateLogEntry>): void =>
+      set((s) => ({ updateLog: s.updateLog.map((e) => (e.seq === seq ? { ...e, ...patch } : e)) }));
+
+    const onEvent = (e: SolveJobEvent): void => {
+      if (e.type === "system") set({ n: e.n, liveUpdates: e.liveUpdates });
+      else if (e.type === "cold_start") set({ phase: "cold" });
+      else if (e.type === "update_applied") {
+        const iteration = base + e.iteration;
+        set((s) => ({ markers: [...s.markers, { iteration, label: `update #${e.seq}` }] }));
+        log(e.seq, {
+          status: "applied",
+          message:
+            `applied at iteration ${iteration}; residual on the updated system ` +
+            `${e.residualAfter.toExponential(2)} (a cold start has 1)`,
+        });
+      } else log(e.seq, { status: "rejected", message: `${e.code}: ${e.message}` });
+    };
+
+    /** Follows one run (a solve or a warm re-solve) to its end, streaming into the chart. */
+    const follow = async (handle: SolveHandle): Promise<void> => {
+      current = handle;
+      const outcome: SolveJobOutcome = await handle.outcome;
+      current = null;
+      if (outcome.ok) {
+        base += outcome.summary.iterations;
+        set({
+          status: "done",
+          phase: null,
+          summary: outcome.summary,
+          progress: outcome.summary.converged ? 1 : get().progress,
+        });
+      } else if (isUpdateErrorCode(outcome.error.code) && get().summary !== null) {
+        // The warm re-solve refused its batch: the previous result stands.
+        set({ status: "done", phase: null, updateError: outcome.error });
+      } else set({ status: "failed", phase: null, error: outcome.error });
+      flushQueue();
+    };
+
+    const streamTo = (tol: number, maxIter: number) => {
+      let first: number | null = null;
+      return (u: IterationUpdate): void => {
+        first ??= u.residual_norm;
+        const iteration = base + u.iteration;
+        set((s) => ({
+          lastUpdate: { ...u, iteration },
+          history: appendThinned(s.history, { iteration, residual: u.residual_norm }),
+          progress: solveProgress(first!, u.residual_norm, tol, u.iteration, maxIter),
+        }));
+      };
+    };
+
+    /** Re-solves warm from the kept x with `batch` applied (the worker keeps A, b and x). */
+    const resolveWarm = (batch: QueuedBatch): void => {
+      if (jobOptions === null) return;
+      const options = { ...jobOptions, compareCold: get().compareCold };
+      set({ status: "running", phase: "solving", progress: 0, updateError: null, error: null });
+      log(batch.seq, { status: "posted", message: "re-solving warm from the last x" });
+      const stream = streamTo(options.tol, options.maxIter);
+      void follow(client.resolveWarm(batch.updates, batch.seq, options, stream, onEvent));
+    };
+
+    function flushQueue(): void {
+      if (queue.length === 0 || current !== null) return;
+      const s = get();
+      const stopped = s.status !== "done" || s.summary === null || s.summary.reason === "cancelled";
+      if (stopped) {
+        for (const q of queue)
+          log(q.seq, { status: "rejected", message: "not applied: the solve did not finish" });
+        queue = [];
+        return;
+      }
+      const batch = mergeBatches(queue);
+      queue = [];
+      resolveWarm(batch);
+    }
+
+    return {
+      status: "idle",
+      phase: null,
+      sourceName: null,
+      startedAtMs: null,
+      history: [],
+      markers: [],
+      lastUpdate: null,
+      progress: 0,
+      summary: null,
+      error: null,
+      n: null,
+      liveUpdates: false,
+      updateLog: [],
+      updateError: null,
+      compareCold: true,
+      async submit(source, options) {
+        if (get().status === "running") return;
+        jobOptions = { ...options, keepSystem: true };
+        base = 0;
+        queue = [];
+        set({
+          status: "running",
+          phase: "solving",
+          sourceName: source.name,
+          startedAtMs: nowMs(),
+          history: [],
+          markers: [],
+          lastUpdate: null,
+          progress: 0,
+          summary: null,
+          error: null,
+          n: null,
+          liveUpdates: false,
+          updateLog: [],
+          updateError: null,
+        });
+        const opts = { ...jobOptions, compareCold: get().compareCold };
+        const handle = client.solve(source, opts, streamTo(options.tol, options.maxIter), onEvent);
+        await follow(handle);
+      },
+      cancel() {
+        current?.cancel();
+      },
+      setCompareCold(on) {
+        set({ compareCold: on });
+      },
+      async applyUpdate(text, mode) {
+        const s = get();
+        set({ updateError: null });
+        if (s.status === "idle" || (s.status === "failed" && s.summary === null) || jobOptions === null) {
+          set({
+            updateError: { code: "no_solve", message: "solve a system first, then update its entries" },
+          });
+          return;
+        }
+        const parsed = parseUpdateInput(text, s.n, mode);
+        if (!parsed.ok) return set({ updateError: parsed.error });
+        const seq = client.nextSeq();
+        const what = describeBatch(parsed.updates, mode);
+        const entry: UpdateLogEntry = { seq, what, status: "posted", message: "" };
+        set((st) => ({ updateLog: [...st.updateLog, entry] }));
+        if (current === null) return resolveWarm({ seq, updates: parsed.updates });
+        log(seq, { message: "posted to the running solve" });
+        const r = await current.post(parsed.updates, seq);
+        if (r.status !== "not_taken") return; // the event already logged it
+        const why =
+          r.why === "no_shared_memory"
+            ? "this page has no shared memory"
+            : r.why === "too_large"
+              ? "the batch is larger than the live mailbox"
+              : "the solve had finished";
+        log(seq, { status: "queued", message: `${why}: applied by a warm re-solve` });
+        queue.push({ seq, updates: parsed.updates });
+        flushQueue();
+      },
+    };
+  });
+}
+
+export type LocalSolveStore = ReturnType<typeof createLocalSolveStore>;
