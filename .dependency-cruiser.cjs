@@ -43,7 +43,11 @@ const outerUpward = OUTER_TIERS.slice(0, -1).map((tier, i) => ({
     .join(", ")}.`,
   severity: "error",
   from: { path: tier.path },
-  to: { path: OUTER_TIERS.slice(i + 1).map((t) => t.path).join("|") },
+  to: {
+    path: OUTER_TIERS.slice(i + 1)
+      .map((t) => t.path)
+      .join("|"),
+  },
 }));
 
 /** @type {import('dependency-cruiser').IConfiguration} */

@@ -3,7 +3,7 @@ import { loadOrCreateIdentity } from "../identity/keystore.ts";
 import type { IdentityStore } from "../identity/keystore.ts";
 import type { Capabilities } from "../protocol/capabilities.ts";
 import { PEERJS_KEY, PEERJS_MOUNT_PATH } from "../protocol/directory.ts";
-import { probeCapabilities, probeEnvironmentFrom, type ProbeEnvironment } from "./capabilities-probe.ts";
+import { probeCapabilities, probeEnvironmentFrom, type ProbeEnvironment } from "../env/capabilities-probe.ts";
 import { DirectoryClient, directoryUrlFor, type WebSocketConstructor } from "./directory-client.ts";
 import { Emitter } from "../base/emitter.ts";
 import { Mesh, type MeshOptions } from "./mesh.ts";
