@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import type { CsrMatrix } from "../core/sparse/csr.ts";
 import { InputError } from "../core/sparse/errors.ts";
 import { parseMatrixMarket, parseMatrixMarketVector } from "../core/sparse/matrix-market.ts";
-import type { EntryUpdate, RhsUpdate, SystemUpdates } from "../core/solver/updates/patch.ts";
+import type { EntryUpdate, RhsUpdate, SystemUpdates } from "../core/solver/updates/index.ts";
 import { CliError, describeFsError } from "./cli-error.ts";
 import type { UpdateMode } from "./solve-options.ts";
 

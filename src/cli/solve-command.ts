@@ -1,11 +1,11 @@
 import { accessSync, constants, writeFileSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { Option, type Command } from "commander";
-import { DIRECT_ORDERINGS } from "../core/solver/ordering/lu-ordering.ts";
+import { DIRECT_ORDERINGS } from "../core/solver/ordering/index.ts";
 import { nnzOf } from "../core/sparse/csr.ts";
 import { writeMatrixMarketVector } from "../core/sparse/matrix-market.ts";
 import { multiply, ones, relativeResidual } from "../core/sparse/ops.ts";
-import { applyUpdates, type UpdatedSystem } from "../core/solver/updates/patch.ts";
+import { applyUpdates, type UpdatedSystem } from "../core/solver/updates/index.ts";
 import { solve } from "../core/solver/solve.ts";
 import type { SolveOptions, SolveResult } from "../core/solver/types.ts";
 import { loadKernels } from "./backend.ts";

@@ -1,7 +1,6 @@
 import type { CsrMatrix } from "../core/sparse/csr.ts";
 import { relativeResidual } from "../core/sparse/ops.ts";
-import type { UpdatedSystem } from "../core/solver/updates/patch.ts";
-import { solveCold } from "../core/solver/updates/resolve.ts";
+import { solveCold, type UpdatedSystem } from "../core/solver/updates/index.ts";
 import type { Kernels } from "../core/solver/kernels.ts";
 import { solve } from "../core/solver/solve.ts";
 import type { SolveOptions, SolveResult } from "../core/solver/types.ts";

@@ -6,8 +6,7 @@ import type {
   StopReason,
 } from "../../src/core/solver/types.ts";
 import type { CsrMatrix } from "../../src/core/sparse/csr.ts";
-import type { SystemUpdates } from "../../src/core/solver/updates/patch.ts";
-import type { LiveUpdateEvent } from "../../src/core/solver/updates/source.ts";
+import type { LiveUpdateEvent, SystemUpdates } from "../../src/core/solver/updates/index.ts";
 
 /**
  * Where the system comes from: Matrix Market text (an upload), a named generator (poisson2d-300, ...), or an

@@ -1,7 +1,5 @@
 import type { SolveJobOutcome } from "./api.ts";
-import type { SystemUpdates } from "../../src/core/solver/updates/patch.ts";
-import { postToMailbox } from "../../src/core/solver/updates/mailbox.ts";
-import type { LiveUpdateEvent } from "../../src/core/solver/updates/source.ts";
+import { type LiveUpdateEvent, postToMailbox, type SystemUpdates } from "../../src/core/solver/updates/index.ts";
 
 /**
  * What became of updates posted to a running solve: applied or rejected by it (with the solver's event),

@@ -1,8 +1,6 @@
 import * as Comlink from "comlink";
 import type { SolveJobEvent, SolveJobOptions, SolveJobOutcome, SolveSource, SolverWorkerApi } from "./api.ts";
-import type { SystemUpdates } from "../../src/core/solver/updates/patch.ts";
-import { createUpdateMailbox } from "../../src/core/solver/updates/mailbox.ts";
-import type { LiveUpdateEvent } from "../../src/core/solver/updates/source.ts";
+import { createUpdateMailbox, type LiveUpdateEvent, type SystemUpdates } from "../../src/core/solver/updates/index.ts";
 import type { IterationUpdate } from "../../src/core/solver/types.ts";
 import { postWhileRunning, type PostOutcome } from "./client-post.ts";
 

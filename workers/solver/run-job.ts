@@ -1,7 +1,5 @@
 import { nnzOf, type CsrMatrix } from "../../src/core/sparse/csr.ts";
-import { solveCold } from "../../src/core/solver/updates/resolve.ts";
-import { closeMailbox, mailboxSource } from "../../src/core/solver/updates/mailbox.ts";
-import type { LiveUpdateEvent } from "../../src/core/solver/updates/source.ts";
+import { closeMailbox, type LiveUpdateEvent, mailboxSource, solveCold } from "../../src/core/solver/updates/index.ts";
 import { solve } from "../../src/core/solver/solve.ts";
 import type { IterationUpdate, SolveOptions, SolveResult } from "../../src/core/solver/types.ts";
 import type { SolveJobEvent, SolveJobOptions, SolveJobSummary, SolveJobUpdates } from "./api.ts";

@@ -13,7 +13,7 @@ import { multiply, ones } from "../../src/core/sparse/ops.ts";
 import type { CsrMatrix } from "../../src/core/sparse/csr.ts";
 import { relativeResidual } from "../../src/core/solver/certificate.ts";
 import { isSolverError } from "../../src/core/solver/errors.ts";
-import { applyUpdates } from "../../src/core/solver/updates/patch.ts";
+import { applyUpdates } from "../../src/core/solver/updates/index.ts";
 import type { SolveJobOutcome, SolveJobSummary, SolveSource, SolverWorkerApi } from "./api.ts";
 import { runJob, type KeptSystem } from "./run-job.ts";
 

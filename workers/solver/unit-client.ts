@@ -1,9 +1,4 @@
-import type {
-  UnitBackendUsed,
-  UnitSolveHandle,
-  UnitSolveOutcome,
-  UnitSolver,
-} from "../../src/core/jobs/volunteer/unit-solver.ts";
+import type { UnitBackendUsed, UnitSolveHandle, UnitSolveOutcome, UnitSolver } from "../../src/core/jobs/volunteer/index.ts";
 import { SolverClient } from "./client.ts";
 
 const BACKENDS: readonly UnitBackendUsed[] = ["js", "wasm", "webgpu"];

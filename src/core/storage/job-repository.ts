@@ -1,8 +1,7 @@
 import type { Job, WorkUnit } from "../jobs/model.ts";
 import type { ReputationRecord } from "../trust/reputation.ts";
 import type { JobStore, ResultRow, ResumeState } from "../jobs/job-store.ts";
-import { resumeUnits } from "../jobs/scheduler/resume.ts";
-import type { SchedulerChanges } from "../jobs/scheduler/scheduler.ts";
+import { resumeUnits, type SchedulerChanges } from "../jobs/scheduler/index.ts";
 import type { JobBlobRow, OpenSwarmDb } from "./db.ts";
 
 /** The jobs layer's JobStore in IndexedDB (Dexie): jobs, units, returned results (solution vectors stored

@@ -1,9 +1,8 @@
 import { BlobCache } from "../../core/base/blob-cache.ts";
-import { FaultInjection } from "../../core/jobs/volunteer/fault-injection.ts";
+import { FaultInjection, type VisibilitySource, VolunteerRuntime } from "../../core/jobs/volunteer/index.ts";
 import { meshJobLink } from "../../core/jobs/job-link.ts";
 import { volunteerCapabilitiesFrom, type VolunteerInfo } from "../../core/jobs/model.ts";
-import { RequesterRuntime } from "../../core/jobs/requester/runtime.ts";
-import { VolunteerRuntime, type VisibilitySource } from "../../core/jobs/volunteer/runtime.ts";
+import { RequesterRuntime } from "../../core/jobs/requester/index.ts";
 import type { OpenSwarmDb } from "../../core/storage/db.ts";
 import { JobRepository } from "../../core/storage/job-repository.ts";
 import type { Swarm } from "../../core/net/swarm.ts";

@@ -1,5 +1,5 @@
 import { createStore, type StoreApi } from "zustand/vanilla";
-import type { RequesterRuntime } from "../../core/jobs/requester/runtime.ts";
+import type { RequesterRuntime } from "../../core/jobs/requester/index.ts";
 import { submissionToInput } from "./submission.ts";
 import type { JobsState } from "./types.ts";
 import { jobsViews } from "./views.ts";

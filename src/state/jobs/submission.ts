@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { JobError } from "../../core/protocol/job-errors.ts";
-import type { SubmitInput } from "../../core/jobs/requester/runtime.ts";
+import type { SubmitInput } from "../../core/jobs/requester/index.ts";
 import { MAX_MAX_ITER } from "../../core/protocol/jobs.ts";
 import { METHOD_NAMES } from "../../core/protocol/solver-names.ts";
 import { generateByName } from "../../core/sparse/generators.ts";

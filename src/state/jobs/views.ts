@@ -1,6 +1,6 @@
 import type { Job, WorkUnit } from "../../core/jobs/model.ts";
-import type { RequesterRuntime } from "../../core/jobs/requester/runtime.ts";
-import { residualProgress } from "../../core/jobs/volunteer/runtime.ts";
+import type { RequesterRuntime } from "../../core/jobs/requester/index.ts";
+import { residualProgress } from "../../core/jobs/volunteer/index.ts";
 import type { JobView, ResidualPoint, UnitView, VerificationStatus, VolunteerStatsView } from "./types.ts";
 
 /** Read-only views of the requester runtime for the Dashboard (recomputed a few times a second at most). */

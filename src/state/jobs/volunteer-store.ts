@@ -1,5 +1,5 @@
 import { createStore, type StoreApi } from "zustand/vanilla";
-import type { VolunteerRuntime, VolunteerSnapshot } from "../../core/jobs/volunteer/runtime.ts";
+import type { VolunteerRuntime, VolunteerSnapshot } from "../../core/jobs/volunteer/index.ts";
 import type { VolunteerState } from "./types.ts";
 
 export type VolunteerStore = StoreApi<VolunteerState> & {

@@ -1,5 +1,4 @@
-import type { SystemUpdates } from "../../core/solver/updates/patch.ts";
-import { parseUpdateText } from "../../core/solver/updates/text.ts";
+import { parseUpdateText, type SystemUpdates } from "../../core/solver/updates/index.ts";
 import { isInputError } from "../../core/sparse/errors.ts";
 
 /** A point on the residual chart where an update took effect. */

@@ -8,7 +8,7 @@ import { loadJobMeta, saveJobMeta } from "./job-meta.ts";
 import { JOB_PROTOCOL_VERSION } from "../../protocol/jobs.ts";
 import type { Job, VolunteerInfo, WorkUnit } from "../model.ts";
 import { ReputationBook } from "../../trust/reputation.ts";
-import { RequesterDistributedSolves } from "../distributed/requester.ts";
+import { RequesterDistributedSolves } from "../distributed/index.ts";
 import { RequesterInputs } from "./inputs.ts";
 import { RequesterResultIntake } from "./intake.ts";
 import { prepareSubmission, type SubmitInput } from "./submit.ts";

@@ -1,6 +1,6 @@
 import type { CsrMatrix } from "../../sparse/csr.ts";
 import { BlobWaitTimeout, type BlobCache } from "../../base/blob-cache.ts";
-import { DistributedVolunteer } from "../distributed/volunteer.ts";
+import { DistributedVolunteer } from "../distributed/index.ts";
 import { isJobError } from "../../protocol/job-errors.ts";
 import type { FaultInjection } from "./fault-injection.ts";
 import type { JobBodyEvent, JobLink } from "../job-link.ts";

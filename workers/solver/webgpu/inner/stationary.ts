@@ -1,4 +1,4 @@
-import { greedyColoring } from "../../../../src/core/solver/ordering/coloring.ts";
+import { greedyColoring } from "../../../../src/core/solver/ordering/index.ts";
 import type { CsrMatrix } from "../../../../src/core/sparse/csr.ts";
 import type { GpuContext } from "../gpu-context.ts";
 import type { GpuMatrix } from "../gpu-matrix.ts";
