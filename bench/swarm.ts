@@ -14,7 +14,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { runChurn, type ChurnResult } from "./swarm/churn.ts";
 import { runCoordination, type CoordinationRun } from "./swarm/coordination.ts";
-import { runDistributed } from "./swarm/distributed.ts";
+import { runDistributed, type DistributedResult } from "./swarm/distributed.ts";
 import { runEfficiency, type EfficiencyRun } from "./swarm/efficiency.ts";
 import { pauseVolunteer, startHarness } from "./swarm/harness.ts";
 import { loadMatrix } from "./swarm/inputs.ts";
@@ -134,7 +134,7 @@ try {
 }
 
 // ── 4: distributed vs single (in Node, after the browser is gone) ──────────────────────────────────────
-let distributed: Record<string, unknown> | null = null;
+let distributed: (DistributedResult & { expectation: string }) | null = null;
 if (args["skip-distributed"]) notMeasured.push("distributed_vs_single: skipped by --skip-distributed");
 else {
   log(

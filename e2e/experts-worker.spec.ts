@@ -28,7 +28,7 @@ import * as ortNode from "onnxruntime-node";
 import { FASHION_TEST_IMAGES } from "../src/node/fashion-mnist.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const MODELS_DIR = process.env.OPEN_SWARM_MODELS_DIR ?? join(ROOT, "public", "models");
+const MODELS_DIR = process.env["OPEN_SWARM_MODELS_DIR"] ?? join(ROOT, "public", "models");
 const ROWS = 200;
 const BATCH_ROWS = 50;
 const COLS = 784;
@@ -395,14 +395,14 @@ test("qdq runs on webgpu when an adapter exists and agrees with onnxruntime-node
   const rows = base64(inputs);
   const basic = await nodeReference(entry, inputs, BATCH_ROWS, "basic");
   const fused = await nodeReference(entry, inputs, BATCH_ROWS, "default");
-  const fusedGap = differences(Array.from(fused.logits!.data), basic.logits!.data);
+  const fusedGap = differences(Array.from(fused["logits"]!.data), basic["logits"]!.data);
   console.log(
     `${entry.file}: node default level vs node "basic": max |Δ| = ${fusedGap.maxAbs} (not asserted)`,
   );
   for (const provider of ["webgpu", "wasm"] as const) {
     const browser = await loadAndRun(page, entry.name, "qdq", rows, BATCH_ROWS, provider);
     expect(browser, browser.message).toMatchObject({ ok: true, provider });
-    const { maxAbs, maxRel } = differences(browser.outputs!.logits!.data, basic.logits!.data);
+    const { maxAbs, maxRel } = differences(browser.outputs!["logits"]!.data, basic["logits"]!.data);
     console.log(
       `${entry.file} on ${provider} vs node "basic": max |Δ| = ${maxAbs}, max |Δ|/(1+|ref|) = ${maxRel}`,
     );

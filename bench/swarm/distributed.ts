@@ -2,6 +2,9 @@ import { poisson2d } from "../../src/core/sparse/generators.ts";
 import { multiply, ones } from "../../src/core/sparse/ops.ts";
 import type * as DistributedModule from "../../src/core/distributed/index.ts";
 
+/** benchmarkDistributed's figures, with the matrix and tolerance they were measured on. */
+export type DistributedResult = DistributedModule.DistributedBenchmark & { matrix: string; tol: number };
+
 /**
  * distributed_vs_single through src/core/distributed's own benchmark (benchmarkDistributed): single-process
  * PCG against the distributed PCG with K in-process block workers, same A, b = A·1 and tolerance, in this
@@ -11,7 +14,7 @@ export async function runDistributed(
   grid: number,
   k: number,
   tol: number,
-): Promise<{ ok: true; result: Record<string, unknown> } | { ok: false; reason: string }> {
+): Promise<{ ok: true; result: DistributedResult } | { ok: false; reason: string }> {
   let mod: typeof DistributedModule;
   try {
     mod = await import("../../src/core/distributed/index.ts");

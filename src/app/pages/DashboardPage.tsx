@@ -42,7 +42,7 @@ export function DashboardPage() {
 }
 
 function LocalSolve() {
-  const store = useMemo(localSolveStore, []);
+  const store = useMemo(() => localSolveStore(), []);
   const running = useStore(store, (s) => s.status === "running");
   const [tol, setTol] = useState(1e-8);
   return (

@@ -86,12 +86,12 @@ describe("SessionPool", () => {
     const reference = new OrtNodeRunner("/nonexistent");
     await reference.load({ kind: "bytes", sha256: gate.sha256, bytes: gateBytes, label: "gate" });
     const expected = await reference.run(gate.sha256, input, 16);
-    expect(out.outputs.weights!.cols).toBe(4);
-    expect(out.outputs.experts!.cols).toBe(2);
-    expect(Array.from(out.outputs.weights!.data)).toEqual(Array.from(expected.outputs.weights!.data));
-    expect(Array.from(out.outputs.experts!.data)).toEqual(Array.from(expected.outputs.experts!.data));
+    expect(out.outputs["weights"]!.cols).toBe(4);
+    expect(out.outputs["experts"]!.cols).toBe(2);
+    expect(Array.from(out.outputs["weights"]!.data)).toEqual(Array.from(expected.outputs["weights"]!.data));
+    expect(Array.from(out.outputs["experts"]!.data)).toEqual(Array.from(expected.outputs["experts"]!.data));
     // int64 expert indices arrive as small whole numbers
-    expect(out.outputs.experts!.data.every((v) => Number.isInteger(v) && v >= 0 && v < 4)).toBe(true);
+    expect(out.outputs["experts"]!.data.every((v) => Number.isInteger(v) && v >= 0 && v < 4)).toBe(true);
   });
 
   it("a second pool on the same cache loads without downloading (fromCache)", async () => {
@@ -132,7 +132,9 @@ describe("SessionPool", () => {
     await reference.load({ kind: "bytes", sha256: expert.sha256, bytes: expertBytes, label: "x" });
     for (const [i, input] of inputs.entries()) {
       const expected = await reference.run(expert.sha256, input, 4);
-      expect(Array.from(outs[i]!.outputs.logits!.data)).toEqual(Array.from(expected.outputs.logits!.data));
+      expect(Array.from(outs[i]!.outputs["logits"]!.data)).toEqual(
+        Array.from(expected.outputs["logits"]!.data),
+      );
     }
   });
 

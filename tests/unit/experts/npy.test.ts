@@ -99,6 +99,7 @@ describe("parseNpy refuses bad files with specific codes", () => {
       } catch (e) {
         return e as NpyError;
       }
+      return undefined;
     })();
     expect(error?.code).toBe("fortran-order");
     expect(error?.message).toContain("C order");

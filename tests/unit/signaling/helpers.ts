@@ -118,7 +118,7 @@ export class RawSocket {
   async waitForType(type: string, n = 0): Promise<Record<string, unknown>> {
     let found: Record<string, unknown> | undefined;
     await waitFor(() => {
-      found = this.messages.filter((m) => m.type === type)[n];
+      found = this.messages.filter((m) => m["type"] === type)[n];
       return found !== undefined;
     }, `message '${type}' #${n}`);
     return found!;

@@ -55,7 +55,7 @@ describe("hostile directory input", () => {
     raw.ws.send(Buffer.from([1, 2, 3]), { binary: true });
     await raw.waitForType("error", 6);
     await raw.waitForType("pong");
-    const codes = raw.messages.filter((m) => m.type === "error").map((m) => m.code);
+    const codes = raw.messages.filter((m) => m["type"] === "error").map((m) => m["code"]);
     expect(codes).toEqual([
       "malformed_json",
       "unknown_type",
@@ -65,12 +65,14 @@ describe("hostile directory input", () => {
       "not_joined",
       "invalid_message",
     ]);
-    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(({} as Record<string, unknown>)["polluted"]).toBeUndefined();
     expect(raw.closeCode).toBeNull();
     const metrics = t.server.metrics();
-    expect(metrics.rejected.messages.malformed_json).toBeGreaterThanOrEqual(1);
-    expect(metrics.rejected.messages.unknown_type).toBeGreaterThanOrEqual(1);
-    expect(t.logs.some((l) => l.event === "directory_rejected" && l.code === "unknown_type")).toBe(true);
+    expect(metrics.rejected.messages["malformed_json"]).toBeGreaterThanOrEqual(1);
+    expect(metrics.rejected.messages["unknown_type"]).toBeGreaterThanOrEqual(1);
+    expect(t.logs.some((l) => l["event"] === "directory_rejected" && l["code"] === "unknown_type")).toBe(
+      true,
+    );
     await healthy();
   });
 
@@ -84,13 +86,13 @@ describe("hostile directory input", () => {
   it("rejects frames over the protocol limit, and closes on frames over maxPayload", async () => {
     const raw = await openRaw();
     raw.send({ v: 1, type: "ping", pad: "x".repeat(10_000) });
-    expect((await raw.waitForType("error")).code).toBe("too_large");
+    expect((await raw.waitForType("error"))["code"]).toBe("too_large");
     expect(raw.closeCode).toBeNull();
 
     raw.send("x".repeat(MAX_PAYLOAD_BYTES + 1));
     expect(await raw.waitForClose()).toBe(1009);
     await waitFor(
-      () => (t.server.metrics().rejected.messages.too_large ?? 0) >= 2,
+      () => (t.server.metrics().rejected.messages["too_large"] ?? 0) >= 2,
       "too_large counted twice",
     );
     await healthy();
@@ -107,9 +109,9 @@ describe("hostile directory input", () => {
       capabilities: capabilities(),
       signature: toBase64Url(new Uint8Array(64).fill(7)),
     });
-    expect((await raw.waitForType("error")).code).toBe("bad_signature");
+    expect((await raw.waitForType("error"))["code"]).toBe("bad_signature");
     expect(await raw.waitForClose()).toBe(DIRECTORY_CLOSE_CODES.authFailed);
-    expect(raw.messages.some((m) => m.type === "welcome")).toBe(false);
+    expect(raw.messages.some((m) => m["type"] === "welcome")).toBe(false);
   });
 
   it("rejects a signature over someone else's nonce (no replay)", async () => {
@@ -124,7 +126,7 @@ describe("hostile directory input", () => {
       capabilities: capabilities(),
       signature: toBase64Url(signature),
     });
-    expect((await raw.waitForType("error")).code).toBe("bad_signature");
+    expect((await raw.waitForType("error"))["code"]).toBe("bad_signature");
   });
 
   it("rejects a join whose peerId is not derived from the key (id_mismatch)", async () => {
@@ -132,7 +134,7 @@ describe("hostile directory input", () => {
     const victim = await newIdentity();
     const raw = await openRaw();
     const challenge = raw.messages[0]!;
-    const signature = await attacker.sign(joinChallengeBytes(String(challenge.nonce)));
+    const signature = await attacker.sign(joinChallengeBytes(String(challenge["nonce"])));
     raw.send({
       v: 1,
       type: "join",
@@ -141,22 +143,22 @@ describe("hostile directory input", () => {
       capabilities: capabilities(),
       signature: toBase64Url(signature),
     });
-    expect((await raw.waitForType("error")).code).toBe("id_mismatch");
+    expect((await raw.waitForType("error"))["code"]).toBe("id_mismatch");
     expect(await raw.waitForClose()).toBe(DIRECTORY_CLOSE_CODES.authFailed);
-    expect(t.server.metrics().rejected.messages.id_mismatch).toBe(1);
+    expect(t.server.metrics().rejected.messages["id_mismatch"]).toBe(1);
   });
 
   it("rejects a join with out-of-range capabilities and keeps the connection for a correct one", async () => {
     const identity = await newIdentity();
     const raw = await openRaw();
-    const signature = toBase64Url(await identity.sign(joinChallengeBytes(String(raw.messages[0]!.nonce))));
+    const signature = toBase64Url(await identity.sign(joinChallengeBytes(String(raw.messages[0]!["nonce"]))));
     const join = { v: 1, type: "join", peerId: identity.peerId, publicKey: identity.publicKey, signature };
     raw.send({ ...join, capabilities: capabilities({ hardwareConcurrency: 1e9 }) });
-    expect((await raw.waitForType("error")).code).toBe("invalid_message");
+    expect((await raw.waitForType("error"))["code"]).toBe("invalid_message");
     raw.send({ ...join, capabilities: capabilities() });
     await raw.waitForType("welcome");
     raw.send({ ...join, capabilities: capabilities() });
-    expect((await raw.waitForType("error", 1)).code).toBe("already_joined");
+    expect((await raw.waitForType("error", 1))["code"]).toBe("already_joined");
   });
 
   it("closes a connection that never joins", async () => {
@@ -166,8 +168,8 @@ describe("hostile directory input", () => {
       raws.push(raw);
       await raw.waitForType("challenge");
       expect(await raw.waitForClose()).toBe(DIRECTORY_CLOSE_CODES.joinTimeout);
-      expect((await raw.waitForType("error")).code).toBe("join_timeout");
-      expect(quick.server.metrics().rejected.messages.join_timeout).toBe(1);
+      expect((await raw.waitForType("error"))["code"]).toBe("join_timeout");
+      expect(quick.server.metrics().rejected.messages["join_timeout"]).toBe(1);
     } finally {
       await quick.close();
     }
@@ -184,7 +186,7 @@ describe("hostile directory input", () => {
       req.end();
     });
     expect(status).toBe(400);
-    expect(t.server.metrics().rejected.upgrades.bad_handshake).toBe(1);
+    expect(t.server.metrics().rejected.upgrades["bad_handshake"]).toBe(1);
     await healthy();
   });
 
@@ -216,11 +218,11 @@ describe("connection flood from one address", () => {
 
     const metrics = flood.server.metrics();
     const rejected = metrics.rejected.upgrades;
-    expect((rejected.rate_limited ?? 0) + (rejected.too_many_connections ?? 0)).toBe(refused429);
+    expect((rejected["rate_limited"] ?? 0) + (rejected["too_many_connections"] ?? 0)).toBe(refused429);
     const res = await fetch(`${flood.baseUrl}/api/v1/metrics`);
     expect(((await res.json()) as typeof metrics).rejected.upgrades).toEqual(rejected);
     // Logged, but throttled: a flood must not flood the log.
-    const lines = flood.logs.filter((l) => l.event === "upgrade_rejected");
+    const lines = flood.logs.filter((l) => l["event"] === "upgrade_rejected");
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.length).toBeLessThanOrEqual(40);
 
@@ -248,7 +250,7 @@ describe("connection flood from one address", () => {
       ];
       await Promise.all(sockets.map((s) => s.opened));
       expect(await tryUpgrade(server.directoryUrl)).toBe(429);
-      expect(server.server.metrics().rejected.upgrades.too_many_connections).toBe(1);
+      expect(server.server.metrics().rejected.upgrades["too_many_connections"]).toBe(1);
       sockets[0]!.ws.close();
       await sockets[0]!.waitForClose();
       await waitFor(() => server.server.metrics().directoryConnections === 2, "slot released");

@@ -24,8 +24,8 @@ describe("HTTP", () => {
     expectIsolated(res);
     const body = (await res.json()) as Record<string, unknown>;
     expect(body).toMatchObject({ status: "ok", peers: 0 });
-    expect(typeof body.uptimeS).toBe("number");
-    expect(body.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(typeof body["uptimeS"]).toBe("number");
+    expect(body["version"]).toMatch(/^\d+\.\d+\.\d+/);
   });
 
   it("serves index.html at / with cross-origin isolation headers", async () => {

@@ -15,13 +15,13 @@ export function SolutionDownloads({ job }: { job: JobView }) {
   const [error, setError] = useState<string | null>(null);
   const ready = job.status === "done";
 
-  async function withSolutions(use: (xs: Float64Array[]) => void) {
+  async function withSolutions(deliver: (xs: Float64Array[]) => void) {
     setBusy(true);
     setError(null);
     try {
       const xs = await solutions(job.id);
       if (xs.length === 0) throw new Error("the job has no verified solution");
-      use(xs);
+      deliver(xs);
     } catch (e) {
       setError(`download failed: ${e instanceof Error ? e.message : String(e)}`);
     } finally {

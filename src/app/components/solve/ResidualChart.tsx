@@ -41,7 +41,6 @@ export function ResidualChart({
   const container = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const markerRef = useRef(markers);
-  markerRef.current = markers;
 
   useEffect(() => {
     if (!container.current) return;
@@ -79,6 +78,7 @@ export function ResidualChart({
   }, []);
 
   useEffect(() => {
+    markerRef.current = markers; // read by the draw hook: set before setData redraws
     const xs = points.map((p) => p.iteration);
     const ys = points.map((p) => Math.max(p.residual, 1e-300));
     plot.current?.setData([xs, ys, xs.map(() => tol)]);

@@ -55,7 +55,16 @@ export function SolveForm({
   }
 
   return (
-    <form className="card" onSubmit={submit} data-testid="solve-form">
+    <form
+      className="card"
+      onSubmit={(event) => {
+        // Reading the chosen files can fail (one removed or changed since it was picked): say so in the form.
+        submit(event).catch((error: unknown) =>
+          setFormError(error instanceof Error ? error.message : String(error)),
+        );
+      }}
+      data-testid="solve-form"
+    >
       <h2>Solve Ax = b</h2>
       <div className="row">
         <label>
