@@ -1,5 +1,9 @@
 import type { SolveJobOutcome } from "./api.ts";
-import { type LiveUpdateEvent, postToMailbox, type SystemUpdates } from "../../src/core/solver/updates/index.ts";
+import {
+  type LiveUpdateEvent,
+  postToMailbox,
+  type SystemUpdates,
+} from "../../src/core/solver/updates/index.ts";
 
 /**
  * What became of updates posted to a running solve: applied or rejected by it (with the solver's event),

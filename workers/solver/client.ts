@@ -1,6 +1,10 @@
 import * as Comlink from "comlink";
 import type { SolveJobEvent, SolveJobOptions, SolveJobOutcome, SolveSource, SolverWorkerApi } from "./api.ts";
-import { createUpdateMailbox, type LiveUpdateEvent, type SystemUpdates } from "../../src/core/solver/updates/index.ts";
+import {
+  createUpdateMailbox,
+  type LiveUpdateEvent,
+  type SystemUpdates,
+} from "../../src/core/solver/updates/index.ts";
 import type { IterationUpdate } from "../../src/core/solver/types.ts";
 import { postWhileRunning, type PostOutcome } from "./client-post.ts";
 

@@ -1,5 +1,10 @@
 import { nnzOf, type CsrMatrix } from "../../src/core/sparse/csr.ts";
-import { closeMailbox, type LiveUpdateEvent, mailboxSource, solveCold } from "../../src/core/solver/updates/index.ts";
+import {
+  closeMailbox,
+  type LiveUpdateEvent,
+  mailboxSource,
+  solveCold,
+} from "../../src/core/solver/updates/index.ts";
 import { solve } from "../../src/core/solver/solve.ts";
 import type { IterationUpdate, SolveOptions, SolveResult } from "../../src/core/solver/types.ts";
 import type { SolveJobEvent, SolveJobOptions, SolveJobSummary, SolveJobUpdates } from "./api.ts";

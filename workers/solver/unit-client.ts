@@ -1,4 +1,9 @@
-import type { UnitBackendUsed, UnitSolveHandle, UnitSolveOutcome, UnitSolver } from "../../src/core/jobs/volunteer/index.ts";
+import type {
+  UnitBackendUsed,
+  UnitSolveHandle,
+  UnitSolveOutcome,
+  UnitSolver,
+} from "../../src/core/jobs/volunteer/index.ts";
 import { SolverClient } from "./client.ts";
 
 const BACKENDS: readonly UnitBackendUsed[] = ["js", "wasm", "webgpu"];
