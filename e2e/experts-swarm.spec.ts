@@ -1,6 +1,7 @@
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import { existsSync, readFileSync } from "node:fs";
 import type { RouterHostSnapshot, RouterTotals } from "../src/core/experts/router/types.ts";
+import type { HostFaultSnapshot } from "../src/core/experts/host/faults.ts";
 import type { ClassifySnapshot } from "../src/state/experts/jobs-test-hook.ts";
 import { waitForLinks } from "./support/jobs.ts";
 import { closePeers, openPeer, type TestPeer } from "./support/peers.ts";
@@ -15,10 +16,19 @@ import { FASHION_TEST_IMAGES as TEST_IMAGES } from "../src/node/fashion-mnist.ts
 //      has its tab closed: every input still answered, 0 mismatches;
 //  (c) a lying volunteer (xp-fault=perturb: every output moved by a relative 1e-3) joins: it is caught by a
 //      canary or by replication, banned in the router's host table, and no wrong prediction is accepted.
+// The router alone would not reliably send a given volunteer anything: a tab may still be loading its experts
+// when the job starts (a job waits for hosts ~18 s at most, less once every expert has one, and computes
+// itself what no host serves yet; a busy machine makes loading slower), and hosts already measured win ties.
+// So each job forces one of its first batches onto the volunteers it is about (the ?test=1 hook's test-only
+// firstBatchTo), and each test first checks that they really got it, so a failure names the step that did
+// not happen.
 // Tabs are heavy (each loads onnxruntime-web in a worker) and the machine has 2 cores: at most 4 are open.
 
 const MANIFEST = new URL("../public/models/manifest.json", import.meta.url).pathname;
 const IMAGES = 1000;
+/** How long a forced job waits for its newcomer to serve an expert (loading 4 int8 experts in a fresh tab
+ *  takes a few seconds, more on a loaded machine). */
+const FIRST_BATCH_WAIT_MS = 25_000;
 
 test.describe.configure({ mode: "serial" });
 
@@ -41,9 +51,31 @@ async function openTab(browser: Browser, path: string): Promise<TestPeer> {
   return peer;
 }
 
-/** Runs a classify job of the first `count` test images in the requester tab (resolves when it ended). */
-function classify(page: Page, count: number): Promise<ClassifySnapshot> {
-  return page.evaluate((n) => window.openSwarm!.expertJobs!.classifyTestSet(n), count);
+/** Runs a classify job of the first `count` test images in the requester tab (resolves when it ended),
+ *  one of its first batches forced onto each peer of `firstBatchTo` (test-only). */
+function classify(page: Page, count: number, firstBatchTo: readonly string[]): Promise<ClassifySnapshot> {
+  return page.evaluate(
+    ({ n, to, waitMs }) =>
+      window.openSwarm!.expertJobs!.classifyTestSet(n, { firstBatchTo: to, firstBatchWaitMs: waitMs }),
+    { n: count, to: [...firstBatchTo], waitMs: FIRST_BATCH_WAIT_MS },
+  );
+}
+
+/** What the tab's injected host fault did (null when the tab has none, or no host yet). */
+function hostFault(page: Page): Promise<HostFaultSnapshot | null> {
+  return page.evaluate(() => window.openSwarm!.expertJobs!.state().host?.fault ?? null);
+}
+
+/** The id of the tab's last classify job (0 before the first). */
+async function lastJobId(page: Page): Promise<number> {
+  return page.evaluate(() => window.openSwarm!.expertJobs!.state().classify?.id ?? 0);
+}
+
+/** The tab's classify job started after job `afterId`, in a few words (for assertion messages). */
+async function jobSummary(page: Page, afterId: number): Promise<string> {
+  const job = await page.evaluate(() => window.openSwarm!.expertJobs!.state().classify);
+  if (!job || job.id <= afterId) return "job not started";
+  return `job ${job.phase}${job.error ? `: ${job.error.message}` : ""}`;
 }
 
 function routerTotals(page: Page): Promise<RouterTotals> {
@@ -98,19 +130,31 @@ test.afterAll(async () => {
 });
 
 test("(a) 1,000 images over 2 volunteer tabs: all answered, identical to the whole graph", async () => {
-  test.setTimeout(90_000);
+  // The job's waits are bounded (hosts ≤ 18 s, forced volunteers ≤ FIRST_BATCH_WAIT_MS): room for them on a
+  // busy machine, where the volunteers' first expert loads are slowest.
+  test.setTimeout(120_000);
   const started = Date.now();
-  const job = await classify(requester.page, IMAGES);
+  const job = await classify(
+    requester.page,
+    IMAGES,
+    volunteers.map((v) => v.peerId),
+  );
   console.log(
     `(a) classify ${IMAGES}: ${Date.now() - started} ms, rows by source ${JSON.stringify(job.rowsBySource)}`,
   );
+  // Step 1: each volunteer got (at least) its forced batch, and its rows were kept.
+  for (const v of volunteers) {
+    expect(
+      job.rowsBySource[v.peerId] ?? 0,
+      `rows accepted from volunteer ${v.peerId}${job.error ? ` (the job failed: ${job.error.message})` : ""}`,
+    ).toBeGreaterThan(0);
+  }
   expectAllAnswered(job);
   // A model that works (not a sanity-free pass): close to the accuracy the manifest measured.
   expect(job.accuracy!).toBeGreaterThan(manifestInt8Accuracy() - 0.05);
   await expectSameAsWholeGraph(requester.page, job);
 
   // Remote hosts really served rows: the volunteers' own counters and the requester's credit agree.
-  for (const v of volunteers) expect(job.rowsBySource[v.peerId] ?? 0).toBeGreaterThan(0);
   for (const v of volunteers) {
     const served = await v.page.evaluate(() => window.openSwarm!.expertJobs!.state().host?.rowsServed ?? 0);
     expect(served).toBeGreaterThanOrEqual(job.rowsBySource[v.peerId]!);
@@ -128,42 +172,65 @@ test("(a) 1,000 images over 2 volunteer tabs: all answered, identical to the who
 test("(b) a volunteer dies holding a batch and its tab closes: every input still answered", async ({
   browser,
 }) => {
-  test.setTimeout(90_000);
-  // Dies (stops answering, drops its link) on the first infer-request it gets: it holds that batch.
+  // Bounded waits: the job's (hosts ≤ 18 s, the victim ≤ FIRST_BATCH_WAIT_MS), the held batch's 15 s
+  // timeout, the requester noticing the closed tab (≤ 30 s): room for them on a busy machine.
+  test.setTimeout(120_000);
+  // Dies (stops answering, drops its expert link) on the first infer-request it gets: it holds that batch.
   const victim = await openTab(browser, "/?test=1&xp-fault=die-mid-batch&xp-fault-after=0");
   await waitForLinks(requester.page, [victim.peerId]);
 
   const before = await routerTotals(requester.page);
+  const previousJob = await lastJobId(requester.page);
   const started = Date.now();
-  const running = classify(requester.page, IMAGES);
-  // Once its host has died with a batch in hand, the tab goes away for real. Closing a browser context does
-  // not close the WebRTC link at once on the other side (the mesh notices by its ~16 s idle timeout), so the
-  // router's 15 s timeout for a host it has not measured yet is what reroutes the batch: (b) takes ~16–20 s.
-  await expect
-    .poll(() => victim.page.evaluate(() => window.openSwarm!.expertJobs!.state().host?.closed ?? false), {
-      timeout: 30_000,
-      intervals: [50],
-    })
-    .toBe(true);
+  const running = classify(requester.page, IMAGES, [victim.peerId]);
+  // Step 1: the forced first batch reaches the victim, which dies holding it. Polled against the job too, so
+  // a job that could not force it (the victim never served an expert) fails here at once with its reason.
+  const dying = async () =>
+    (await hostFault(victim.page))?.diedHoldingRows != null
+      ? "died"
+      : jobSummary(requester.page, previousJob);
+  await expect.poll(dying, { timeout: 60_000, intervals: [50] }).toMatch(/^(died|job (done|failed))/);
+  expect(await dying(), "the victim dies holding its forced first batch").toBe("died");
   const diedAtMs = Date.now() - started;
+  const fault = (await hostFault(victim.page))!;
+  expect(fault.requests, "infer-requests the victim received").toBe(1);
+  expect(fault.diedHoldingRows, "rows of the batch the victim held when it died").toBeGreaterThan(0);
+  expect(await victim.page.evaluate(() => window.openSwarm!.expertJobs!.state().host?.closed)).toBe(true);
+  // Then the tab goes away for real. Closing a browser context does not close the WebRTC link at once on
+  // the other side (the mesh notices by its ~16 s idle timeout): the router's 15 s timeout for a host it
+  // has not measured yet is what reroutes the held batch, so (b) takes ~20 s after the victim is ready.
   await victim.context.close();
   const job = await running;
   console.log(`(b) classify ${IMAGES}: ${Date.now() - started} ms (victim died at ${diedAtMs} ms)`);
-  expectAllAnswered(job);
-  await expectSameAsWholeGraph(requester.page, job);
 
-  // The victim was sent work it never answered; its rows were computed elsewhere.
+  // Step 2, the requester's side of step 1: it sent the victim work that never came back.
   const hosts = await routerHosts(requester.page);
   const dead = hosts.find((h) => h.peerId === victim.peerId);
   expect(dead, "the router knew the victim as a host").toBeDefined();
-  expect(dead!.requests).toBeGreaterThan(0);
-  expect(dead!.failures).toBeGreaterThan(0);
+  expect(dead!.requests, "requests the router sent the victim").toBeGreaterThan(0);
+  expect(dead!.failures, "the victim's failed requests (its held batch timed out)").toBeGreaterThan(0);
   expect(dead!.rowsAccepted).toBe(0);
+
+  // Outcome: every input answered, exactly as the whole graph, none of it from the victim.
+  expectAllAnswered(job);
+  await expectSameAsWholeGraph(requester.page, job);
   expect(job.rowsBySource[victim.peerId] ?? 0).toBe(0);
   // Its batches went to another host (a retry) or were computed by the requester (fallback).
   const after = await routerTotals(requester.page);
   expect(after.retries - before.retries + (after.fallbackRows - before.fallbackRows)).toBeGreaterThan(0);
   for (const v of volunteers) expect(job.rowsBySource[v.peerId] ?? 0).toBeGreaterThan(0);
+
+  // The requester's mesh notices the closed tab (its idle timeout), so (c) starts without a dead host that
+  // the router could still send batches to.
+  await expect
+    .poll(
+      async () => (await routerHosts(requester.page)).find((h) => h.peerId === victim.peerId)?.connected,
+      {
+        timeout: 30_000,
+        message: "the requester's router sees the victim's link closed",
+      },
+    )
+    .toBe(false);
 });
 
 test("(c) a lying volunteer is caught, banned, and no wrong prediction is accepted", async ({ browser }) => {
@@ -172,25 +239,39 @@ test("(c) a lying volunteer is caught, banned, and no wrong prediction is accept
   await waitForLinks(requester.page, [liar.peerId]);
 
   const started = Date.now();
-  const job = await classify(requester.page, IMAGES);
+  const job = await classify(requester.page, IMAGES, [liar.peerId]);
   console.log(
     `(c) classify ${IMAGES}: ${Date.now() - started} ms, rows by source ${JSON.stringify(job.rowsBySource)}`,
   );
-  expectAllAnswered(job);
-  await expectSameAsWholeGraph(requester.page, job);
+  const failed = job.error ? ` (the job failed: ${job.error.message})` : "";
 
-  // It did serve (perturbed) outputs; the router caught it and banned it; nothing of it was kept.
-  const served = await liar.page.evaluate(
-    () => window.openSwarm!.expertJobs!.state().host?.batchesServed ?? 0,
-  );
-  expect(served).toBeGreaterThan(0);
+  // Step 1: the forced first batch reached the liar, and it served it perturbed. (Host stats reach the
+  // page's state on a short timer: polled.)
+  await expect
+    .poll(async () => (await hostFault(liar.page))?.requests ?? 0, {
+      message: `infer-requests the liar received${failed}`,
+    })
+    .toBeGreaterThanOrEqual(1);
+  await expect
+    .poll(() => liar.page.evaluate(() => window.openSwarm!.expertJobs!.state().host?.batchesServed ?? 0), {
+      message: `batches the liar served${failed}`,
+    })
+    .toBeGreaterThanOrEqual(1);
+  expect((await hostFault(liar.page))!.corruptedRows, "rows the liar perturbed").toBeGreaterThan(0);
+
+  // Step 2: the router caught it (canary or replication) and banned it; nothing of it was kept.
   const state = await requester.page.evaluate(() => window.openSwarm!.expertJobs!.state().router!);
   const caught = state.hosts.find((h) => h.peerId === liar.peerId);
   expect(caught, "the router knew the liar as a host").toBeDefined();
-  expect(caught!.banned).not.toBeNull();
-  expect(caught!.canaryFailures + caught!.replicaMismatches).toBeGreaterThan(0);
+  expect(caught!.requests, "requests the router sent the liar").toBeGreaterThan(0);
+  expect(caught!.canaryFailures + caught!.replicaMismatches, "the liar's failed checks").toBeGreaterThan(0);
+  expect(caught!.banned, "the liar's ban").not.toBeNull();
   expect(caught!.rowsAccepted).toBe(0);
   expect(state.totals.liarsCaught).toBeGreaterThanOrEqual(1);
+
+  // Outcome: every input answered, exactly as the whole graph, none of it from the liar.
+  expectAllAnswered(job);
+  await expectSameAsWholeGraph(requester.page, job);
   expect(job.rowsBySource[liar.peerId] ?? 0).toBe(0);
   // The honest volunteers stay in good standing.
   for (const v of volunteers) expect(state.hosts.find((h) => h.peerId === v.peerId)?.banned).toBeNull();

@@ -10,6 +10,7 @@ import type { ExpertsJobError, ExpertsJobPhase } from "./types.ts";
  *
  *   await window.openSwarm!.expertJobs!.ready;                        // host running, jobs accepted
  *   const job = await window.openSwarm!.expertJobs!.classifyTestSet(1000);   // resolves when done or failed
+ *   await window.openSwarm!.expertJobs!.classifyTestSet(1000, { firstBatchTo: peerId });  // forced (below)
  *   job.predictions / job.accuracy / job.rowsPerExpert / job.rowsBySource
  *   window.openSwarm!.expertJobs!.state()                             // { classify, router, host, manifest }
  *   await window.openSwarm!.expertJobs!.wholeGraph()                  // moe-int8 on the last job's inputs, here
@@ -48,10 +49,24 @@ export interface WholeGraphComparison {
   readonly accuracy: number | null;
 }
 
+/**
+ * TEST ONLY: `firstBatchTo` forces one of the job's first batches onto each peer named
+ * (ClassifyOptions.testFirstBatchTo): the job waits up to `firstBatchWaitMs` (default 30 s) for every one
+ * of them to serve one of its experts, then sends each a batch before any other. A test about what a host
+ * does with a batch (serves it, dies holding it, lies about it) thereby does not depend on the router
+ * happening to choose that host; when a peer never serves an expert, the job fails with an error saying so.
+ */
+export interface ClassifyTestSetOptions {
+  readonly firstBatchTo?: string | readonly string[];
+  readonly firstBatchWaitMs?: number;
+}
+
+const DEFAULT_FIRST_BATCH_WAIT_MS = 30_000;
+
 export interface ExpertJobsTestHook {
   readonly store: ExpertsStore;
   readonly ready: Promise<void>;
-  classifyTestSet(count: number): Promise<ClassifySnapshot>;
+  classifyTestSet(count: number, options?: ClassifyTestSetOptions): Promise<ClassifySnapshot>;
   state(): ExpertJobsSnapshot;
   wholeGraph(): Promise<WholeGraphComparison>;
 }
@@ -75,8 +90,17 @@ function createHook(booted: BootedExperts): ExpertJobsTestHook {
   return {
     store,
     ready: booted.ready.then(() => undefined),
-    async classifyTestSet(count) {
-      await store.getState().actions.classifyTestSet(count);
+    async classifyTestSet(count, options = {}) {
+      if (options.firstBatchTo === undefined) await store.getState().actions.classifyTestSet(count);
+      else {
+        // Straight to the runtime: the store's action (the UI's) has no test-only parameter.
+        const { jobs } = await runtime();
+        const to = options.firstBatchTo;
+        await jobs.classifyTestSet(count, {
+          peerIds: typeof to === "string" ? [to] : [...to],
+          waitMs: options.firstBatchWaitMs ?? DEFAULT_FIRST_BATCH_WAIT_MS,
+        });
+      }
       const snapshot = classifySnapshot(store);
       if (!snapshot) throw new Error("the classify job left no state");
       return snapshot;

@@ -4,7 +4,7 @@ import type { ExpertLink } from "../../core/experts/link/expert-link.ts";
 import { manifestSource, type FetchedManifest } from "../../core/experts/models/manifest-fetch.ts";
 import type { ModelVariant } from "../../core/protocol/manifest.ts";
 import { sha256Hex } from "../../core/experts/models/model-bytes.ts";
-import { ExpertRouter } from "../../core/experts/router/router.ts";
+import { ExpertRouter, type TestFirstBatchTo } from "../../core/experts/router/router.ts";
 import { ExpertError, type ModelRunner } from "../../core/experts/models/runner.ts";
 import {
   BatchError,
@@ -86,8 +86,10 @@ export class ExpertsJobs implements ExpertsJobRunner {
     return this.#lastInput;
   }
 
-  classifyTestSet(count: number): Promise<void> {
-    return this.#classify("test-set", () => this.#testSet(count));
+  /** `testFirstBatchTo`: TEST ONLY, passed by the ?test=1 hook alone (the store's action, which the UI
+   *  calls, has no such parameter): see ClassifyOptions.testFirstBatchTo. */
+  classifyTestSet(count: number, testFirstBatchTo?: TestFirstBatchTo): Promise<void> {
+    return this.#classify("test-set", () => this.#testSet(count), testFirstBatchTo);
   }
 
   classifyFiles(files: readonly File[], options: ClassifyFilesOptions): Promise<void> {
@@ -129,7 +131,11 @@ export class ExpertsJobs implements ExpertsJobRunner {
 
   // ---- classify ---------------------------------------------------------------------------------------------
 
-  async #classify(source: ClassifyJobView["source"], load: () => Promise<ClassifyInput>): Promise<void> {
+  async #classify(
+    source: ClassifyJobView["source"],
+    load: () => Promise<ClassifyInput>,
+    testFirstBatchTo?: TestFirstBatchTo,
+  ): Promise<void> {
     const store = this.#d.store;
     // The running job keeps its view; the new one is refused (the UI disables Run meanwhile).
     if (this.#classifyBusy) throw new ExpertError("unavailable", "a classify job is already running");
@@ -165,6 +171,7 @@ export class ExpertsJobs implements ExpertsJobRunner {
           lastUpdate = now;
           patchClassify(store, id, { rowsDone: p.rowsDone });
         },
+        ...(testFirstBatchTo ? { testFirstBatchTo } : {}),
       });
       let correct: number | null = null;
       if (input.labels) {

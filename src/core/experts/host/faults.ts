@@ -26,6 +26,17 @@ export interface HostFaultOptions {
 /** What the host does with the next infer-request. */
 export type FaultAction = "serve" | "ignore" | "die";
 
+/** What the fault did so far (the host's stats carry it, so a test can check its precondition: the faulty
+ *  host really was sent work, and really misbehaved with it). */
+export interface HostFaultSnapshot {
+  readonly mode: HostFaultMode;
+  /** Infer-requests that reached the host. */
+  readonly requests: number;
+  readonly corruptedRows: number;
+  /** "die-mid-batch": rows of the request it died holding (null while alive). */
+  readonly diedHoldingRows: number | null;
+}
+
 export class HostFault {
   readonly mode: HostFaultMode;
   readonly #rowFraction: number;
@@ -34,6 +45,8 @@ export class HostFault {
   #requests = 0;
   /** Rows whose outputs were changed (what the router must never accept). */
   corruptedRows = 0;
+  /** Set by the host when it dies on a request (see onRequest's "die"). */
+  diedHoldingRows: number | null = null;
 
   private constructor(mode: HostFaultMode, options: HostFaultOptions) {
     this.mode = mode;
@@ -57,6 +70,15 @@ export class HostFault {
     if (this.mode === "silent") return "ignore";
     if (this.mode === "die-mid-batch" && this.#requests > this.#afterRequests) return "die";
     return "serve";
+  }
+
+  snapshot(): HostFaultSnapshot {
+    return {
+      mode: this.mode,
+      requests: this.#requests,
+      corruptedRows: this.corruptedRows,
+      diedHoldingRows: this.diedHoldingRows,
+    };
   }
 
   /** The outputs the host will send ([rows, cols]); "perturb" changes them in place. */

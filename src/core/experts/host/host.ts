@@ -1,6 +1,6 @@
 import { Emitter } from "../../base/emitter.ts";
 import type { ExpertLink } from "../link/expert-link.ts";
-import type { HostFault } from "./faults.ts";
+import type { HostFault, HostFaultSnapshot } from "./faults.ts";
 import { ExpertError, type LoadedModel, type ModelRunner, type ModelSource } from "../models/runner.ts";
 import {
   joinXpOutputs,
@@ -59,6 +59,8 @@ export interface ExpertHostStats {
   readonly busyMs: number;
   readonly errorsSent: Readonly<Partial<Record<XpInferErrorCode, number>>>;
   readonly loadFailures: number;
+  /** TEST ONLY: what the injected fault did (faults.ts); null on every real host. */
+  readonly fault: HostFaultSnapshot | null;
 }
 
 export interface ExpertHostEvents {
@@ -137,6 +139,7 @@ export class ExpertHost {
       busyMs: this.#busyMs,
       errorsSent: { ...this.#errors },
       loadFailures: this.#loadFailures,
+      fault: this.#o.fault?.snapshot() ?? null,
     };
   }
 
@@ -315,10 +318,12 @@ export class ExpertHost {
   }
 
   #accept(from: string, request: XpInferRequest): void {
-    const fault = this.#o.fault?.onRequest() ?? "serve";
-    if (fault === "ignore") return;
-    if (fault === "die") {
+    const fault = this.#o.fault;
+    const action = fault?.onRequest() ?? "serve";
+    if (action === "ignore") return;
+    if (action === "die" && fault) {
       // TEST ONLY: the tab goes away holding this batch.
+      fault.diedHoldingRows = request.rows;
       void this.close();
       this.#o.link.close();
       return;

@@ -55,6 +55,24 @@ export interface ExpertRouterOptions {
 
 export interface ClassifyOptions {
   readonly onProgress?: (progress: RouterProgress) => void;
+  /** TEST ONLY (like faults.ts, and reached only through the ?test=1 hook's classifyTestSet(n,
+   *  { firstBatchTo })): forces the job's first batches onto named hosts. */
+  readonly testFirstBatchTo?: TestFirstBatchTo;
+}
+
+/**
+ * TEST ONLY: the hosts a classify job's first batches must go to, one batch each. The routing policy alone
+ * never guarantees that a given host gets work (a host that joined a moment ago may still be loading its
+ * experts when the job starts, and measured hosts win ties), so a test about what one host does with a
+ * batch (serves it, dies holding it, lies about it) forces it: the job waits up to `waitMs` until every
+ * named host serves an expert that has rows in this job, then sends each of them a batch of such an expert
+ * before any other batch is dispatched; retries of those batches, and every other batch, are routed as
+ * usual. When a host never serves one, the job fails with ExpertError("timeout") naming it and its placed
+ * and ready experts, so a test says which step did not happen.
+ */
+export interface TestFirstBatchTo {
+  readonly peerIds: readonly string[];
+  readonly waitMs: number;
 }
 
 /** runModel's options. */

@@ -19,7 +19,15 @@ export class BatchDispatcher {
     private readonly ledger: RowLedger,
   ) {}
 
-  async runBatch(job: Job, e: number, positions: Int32Array, supply: CanarySupply): Promise<void> {
+  /** `firstTo`: TEST ONLY (ClassifyOptions.testFirstBatchTo), the host the first attempt must go to; null
+   *  (always, outside tests) lets the registry pick. */
+  async runBatch(
+    job: Job,
+    e: number,
+    positions: Int32Array,
+    supply: CanarySupply,
+    firstTo: string | null = null,
+  ): Promise<void> {
     const { core, ledger } = this;
     const model = job.models[e]!;
     const input = job.inputsOf(e, positions);
@@ -28,7 +36,9 @@ export class BatchDispatcher {
     const ask = this.#ask.bind(this);
     for (let attempt = 0; attempt < core.o.maxRemoteAttempts; attempt++) {
       if (job.cancelled) return;
-      const entry = await acquireHost(core, model.sha256, tried, attempt === 0 ? 1 : 0);
+      const forced =
+        attempt === 0 && firstTo !== null ? await this.#acquireOnly(model.sha256, firstTo) : null;
+      const entry = forced ?? (await acquireHost(core, model.sha256, tried, attempt === 0 ? 1 : 0));
       if (!entry) break;
       if (job.cancelled) {
         core.registry.release(entry);
@@ -49,6 +59,17 @@ export class BatchDispatcher {
     core.totals.localRows += rows;
     if (model.expert !== null) core.perExpert[model.expert]!.local += rows;
     ledger.accept(job, e, positions, output, "local");
+  }
+
+  /** TEST ONLY: `peerId`'s slot for the model (every other known host excluded, so the registry can only
+   *  grant this one; priority 0, ahead of fresh batches), or null when it is not usable for the model (the
+   *  batch is then routed as usual). */
+  #acquireOnly(sha256: string, peerId: string): Promise<HostEntry | null> {
+    const others = this.core.registry
+      .all()
+      .map((h) => h.peerId)
+      .filter((id) => id !== peerId);
+    return acquireHost(this.core, sha256, new Set(others), 0);
   }
 
   /** Sends the batch (with canaries, unless to this tab's own host) to a host; its answer without the
