@@ -17,9 +17,14 @@ const CORE_LAYERS = [
   ["storage"],
 ];
 
-/** The tiers around the core, lowest first: what a tier may not import is every tier above it. */
+/**
+ * The tiers around the core, lowest first: what a tier may not import is every tier above it. kernels (the
+ * wasm and WebGPU compute backends) sit between the core and the workers: the solver worker, the CLI,
+ * benches and tests all load them.
+ */
 const OUTER_TIERS = [
   { name: "core", path: "^src/core/" },
+  { name: "kernels", path: "^kernels/" },
   { name: "workers", path: "^workers/" },
   { name: "state", path: "^src/state/" },
   { name: "app", path: "^src/app/" },
@@ -70,10 +75,17 @@ module.exports = {
       to: { path: "^(src/(app|state|cli|node)|signaling|bench|scripts|e2e|tests)/" },
     },
     {
+      name: "kernels-import-core-only",
+      comment: "The kernels run in workers and in Node alike: besides themselves, only src/core.",
+      severity: "error",
+      from: { path: "^kernels/" },
+      to: { path: "^(src|workers|signaling|bench|scripts|e2e|tests)/", pathNot: "^src/core/" },
+    },
+    {
       name: "product-does-not-import-tests",
       comment: "Product code never imports tests, benches, scripts or e2e helpers.",
       severity: "error",
-      from: { path: "^(src|workers|signaling)/" },
+      from: { path: "^(src|kernels|workers|signaling)/" },
       to: { path: "^(tests|e2e|bench|scripts)/" },
     },
     {
@@ -81,7 +93,7 @@ module.exports = {
       comment: "The server shares only the wire (base, protocol, identity) with the peers.",
       severity: "error",
       from: { path: "^signaling/" },
-      to: { path: "^(src|workers)/", pathNot: "^src/core/(base|protocol|identity)/" },
+      to: { path: "^(src|kernels|workers)/", pathNot: "^src/core/(base|protocol|identity)/" },
     },
   ],
   options: {

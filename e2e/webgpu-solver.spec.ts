@@ -1,6 +1,6 @@
 /**
  * The WebGPU solver backend in a real browser (Chromium's WebGPU on SwiftShader here; a real GPU elsewhere).
- * Self-contained: bundles workers/solver/webgpu/index.ts with esbuild, serves it from 127.0.0.1 (WebGPU
+ * Self-contained: bundles kernels/webgpu/index.ts with esbuild, serves it from 127.0.0.1 (WebGPU
  * needs a secure context) and drives it with page.evaluate. Answers are checked in Node against the f64 CPU
  * direct solver and by recomputing ‖b − Ax‖/‖b‖ here, independently of what the GPU side reports.
  * Dispatch/readback counters are asserted: they are the point of the design (DESIGN.md, WebGPU).
@@ -58,7 +58,7 @@ let stagedCount = 0;
 test.beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), "webgpu-solver-e2e-"));
   await build({
-    entryPoints: [join(ROOT, "workers/solver/webgpu/index.ts")],
+    entryPoints: [join(ROOT, "kernels/webgpu/index.ts")],
     bundle: true,
     format: "esm",
     target: "es2022",
@@ -66,7 +66,7 @@ test.beforeAll(async () => {
     logLevel: "warning",
   });
   const iife = await build({
-    entryPoints: [join(ROOT, "workers/solver/webgpu/index.ts")],
+    entryPoints: [join(ROOT, "kernels/webgpu/index.ts")],
     bundle: true,
     format: "iife",
     globalName: "WebGpuSolverModule",

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Compiles the AssemblyScript solver kernels (workers/solver/wasm/assembly) into workers/solver/wasm/build.
+// Compiles the AssemblyScript solver kernels (kernels/wasm/assembly) into kernels/wasm/build.
 // Two variants of the same kernels:
 //   kernels-shared.wasm  imported SHARED memory + helper-thread loop (--enable threads); used wherever
 //                        SharedArrayBuffer exists (Node, crossOriginIsolated pages);
@@ -13,8 +13,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const srcDir = join(root, "workers/solver/wasm/assembly");
-const outDir = join(root, "workers/solver/wasm/build");
+const srcDir = join(root, "kernels/wasm/assembly");
+const outDir = join(root, "kernels/wasm/build");
 
 const common = [
   "-O3",

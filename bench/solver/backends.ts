@@ -2,7 +2,7 @@ import { relativeResidual } from "../../src/core/solver/certificate.ts";
 import { createJsKernels } from "../../src/core/solver/js-kernels.ts";
 import type { Kernels } from "../../src/core/solver/kernels.ts";
 import { solve } from "../../src/core/solver/solve.ts";
-import { createWasmKernels } from "../../workers/solver/wasm/index.ts";
+import { createWasmKernels } from "../../kernels/wasm/index.ts";
 import { jacobiPcg } from "./pcg.ts";
 import type { Problem } from "./problems.ts";
 import type { CpuBenchRow } from "./row.ts";

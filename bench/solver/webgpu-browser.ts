@@ -6,17 +6,17 @@ import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import type { CsrMatrix } from "../../src/core/sparse/csr.ts";
-import type * as WebGpuSolverModule from "../../workers/solver/webgpu/index.ts";
+import type * as WebGpuSolverModule from "../../kernels/webgpu/index.ts";
 import { CHROMIUM_ARGS, SYSTEM_CHROMIUM } from "../../scripts/chromium.ts";
 
 /**
- * The browser side of the WebGPU rows: workers/solver/webgpu/index.ts bundled with esbuild, served from
+ * The browser side of the WebGPU rows: kernels/webgpu/index.ts bundled with esbuild, served from
  * 127.0.0.1 (WebGPU needs a secure context, and http://127.0.0.1 is one), driven in headless Chromium with
  * page.evaluate. Systems travel to the page as one binary blob it fetches (serialising big arrays through
  * the DevTools protocol is slow); x comes back as a Float64Array (Playwright transfers typed arrays).
  */
 
-const ENTRY = fileURLToPath(new URL("../../workers/solver/webgpu/index.ts", import.meta.url));
+const ENTRY = fileURLToPath(new URL("../../kernels/webgpu/index.ts", import.meta.url));
 const BUNDLE_PATH = "/webgpu-solver.js";
 /**
  * The page loads the bundle itself and leaves it on a global: an import() inside a page.evaluate function
@@ -33,7 +33,7 @@ export interface AdapterInfo {
   description: string;
 }
 
-/** Same test as workers/solver/webgpu/benchmark.ts: a CPU implementation of WebGPU times nothing useful. */
+/** Same test as kernels/webgpu/benchmark.ts: a CPU implementation of WebGPU times nothing useful. */
 export function isSoftwareAdapter(a: AdapterInfo): boolean {
   return /swiftshader|llvmpipe|software/i.test(`${a.architecture} ${a.description}`);
 }

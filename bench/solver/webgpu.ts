@@ -5,7 +5,7 @@ import { isSoftwareAdapter, WebGpuBrowser } from "./webgpu-browser.ts";
 
 /**
  * The WebGPU rows of the solver benchmark: each problem solved once by the product's WebGPU backend
- * (Jacobi-CG in f32 + f64 refinement, workers/solver/webgpu) in headless Chromium, its x certified here in
+ * (Jacobi-CG in f32 + f64 refinement, kernels/webgpu) in headless Chromium, its x certified here in
  * f64. What the rows are for is the cost structure the design rests on: dispatches and readbacks per
  * iteration. Times are reported only from a hardware adapter; on SwiftShader they say nothing about a GPU.
  */

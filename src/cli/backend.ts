@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import type { Kernels } from "../core/solver/kernels.ts";
 import { createJsKernels } from "../core/solver/js-kernels.ts";
+import { createWasmKernels } from "../../kernels/wasm/index.ts";
 import { CliError } from "./cli-error.ts";
 
 export type CliBackend = "js" | "wasm";
@@ -9,24 +10,6 @@ export interface LoadedKernels {
   kernels: Kernels;
   /** Lines for stderr: which backend was chosen and why. */
   notes: string[];
-}
-
-type CreateWasmKernels = (options: { threads: number }) => Promise<Kernels>;
-
-/**
- * The wasm backend lives under workers/ (compiled for the WebWorker lib), so it is imported at run time by
- * URL instead of statically: the CLI's type-check (Node lib) never pulls worker code in, and a checkout
- * without the wasm module still runs on js.
- */
-const WASM_MODULE_URL = new URL("../../workers/solver/wasm/index.ts", import.meta.url).href;
-
-async function importWasmFactory(): Promise<CreateWasmKernels> {
-  const mod: unknown = await import(WASM_MODULE_URL);
-  const factory = (mod as { createWasmKernels?: unknown }).createWasmKernels;
-  if (typeof factory !== "function") {
-    throw new Error(`${WASM_MODULE_URL} does not export createWasmKernels`);
-  }
-  return factory as CreateWasmKernels;
 }
 
 /**
@@ -60,8 +43,7 @@ export async function loadKernels(
   if (choice !== "js") {
     const wasmThreads = threads ?? defaultWasmThreads(nnz);
     try {
-      const create = await importWasmFactory();
-      const kernels = await create({ threads: wasmThreads });
+      const kernels = await createWasmKernels({ threads: wasmThreads });
       const count = `${kernels.threads} thread${kernels.threads === 1 ? "" : "s"}`;
       const why = threads === undefined ? ` (by matrix size; --threads N to choose)` : "";
       notes.push(`backend: wasm, ${count}${why}${choice === undefined ? "; --backend js to compare" : ""}`);

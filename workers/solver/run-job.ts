@@ -9,7 +9,7 @@ import { solve } from "../../src/core/solver/solve.ts";
 import type { IterationUpdate, SolveOptions, SolveResult } from "../../src/core/solver/types.ts";
 import type { SolveJobEvent, SolveJobOptions, SolveJobSummary, SolveJobUpdates } from "./api.ts";
 import { signalFromFlag } from "./cancel-flag.ts";
-import { pickCpuKernels } from "./pick-kernels.ts";
+import { pickCpuKernels } from "../../kernels/pick-kernels.ts";
 
 export interface JobSystem {
   name: string;
@@ -42,7 +42,7 @@ export interface KeptSystem {
 }
 
 async function runOnWebGpu(a: CsrMatrix, b: Float64Array, options: SolveOptions): Promise<SolveResult> {
-  const { createWebGpuSolver } = await import("./webgpu/index.ts");
+  const { createWebGpuSolver } = await import("../../kernels/webgpu/index.ts");
   const solver = await createWebGpuSolver(self.navigator.gpu);
   try {
     return await solver.solve(a, b, options);

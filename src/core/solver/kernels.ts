@@ -18,7 +18,7 @@ export interface KernelMatrix {
  * cheap steps; hot steps go through the kernels. Views stay valid until `dispose()`.
  *
  * The WebGPU backend does not implement this interface (a synchronous dot per call would force one readback
- * per iteration); it has its own fused loops, see workers/solver/webgpu.
+ * per iteration); it has its own fused loops, see kernels/webgpu.
  */
 export interface Kernels {
   readonly backend: BackendName;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { createWasmKernels, type WasmKernels } from "../../../workers/solver/wasm/index.ts";
+import { createWasmKernels, type WasmKernels } from "../../../kernels/wasm/index.ts";
 import { createJsKernels } from "../../../src/core/solver/js-kernels.ts";
 import { solve } from "../../../src/core/solver/solve.ts";
 import { relativeResidual } from "../../../src/core/solver/certificate.ts";

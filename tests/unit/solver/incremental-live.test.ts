@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createWasmKernels } from "../../../workers/solver/wasm/index.ts";
+import { createWasmKernels } from "../../../kernels/wasm/index.ts";
 import { applyUpdates, type SystemUpdates } from "../../../src/core/solver/updates/patch.ts";
 import { solveCold } from "../../../src/core/solver/updates/resolve.ts";
 import { createUpdateQueue, type LiveUpdateEvent } from "../../../src/core/solver/updates/source.ts";

@@ -5,8 +5,8 @@ import { createJsKernels } from "../../../src/core/solver/js-kernels.ts";
 import { solve } from "../../../src/core/solver/solve.ts";
 import type { CsrMatrix } from "../../../src/core/sparse/csr.ts";
 import { poisson2d, poisson3d } from "../../../src/core/sparse/generators.ts";
-import { createWasmKernels } from "../../../workers/solver/wasm/index.ts";
-import type { WasmKernels } from "../../../workers/solver/wasm/index.ts";
+import { createWasmKernels } from "../../../kernels/wasm/index.ts";
+import type { WasmKernels } from "../../../kernels/wasm/index.ts";
 import { ensureWasmBuilt, sameBits } from "./helpers.ts";
 
 // CG over the wasm kernels must land on the js backend's solution. Poisson 2D on a 200×200 grid

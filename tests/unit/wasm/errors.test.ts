@@ -3,11 +3,11 @@ import { SolverError } from "../../../src/core/solver/errors.ts";
 import { createJsKernels } from "../../../src/core/solver/js-kernels.ts";
 import { solve } from "../../../src/core/solver/solve.ts";
 import { poisson2d } from "../../../src/core/sparse/generators.ts";
-import { createWasmKernelsOn } from "../../../workers/solver/wasm/core.ts";
-import { createWasmKernels, WasmKernelError } from "../../../workers/solver/wasm/index.ts";
-import type { WasmKernels } from "../../../workers/solver/wasm/index.ts";
-import type { WasmPlatform } from "../../../workers/solver/wasm/platform.ts";
-import { loadNodePlatform } from "../../../workers/solver/wasm/platform-node.ts";
+import { createWasmKernelsOn } from "../../../kernels/wasm/core.ts";
+import { createWasmKernels, WasmKernelError } from "../../../kernels/wasm/index.ts";
+import type { WasmKernels } from "../../../kernels/wasm/index.ts";
+import type { WasmPlatform } from "../../../kernels/wasm/platform.ts";
+import { loadNodePlatform } from "../../../kernels/wasm/platform-node.ts";
 import { ensureWasmBuilt, randomCsr } from "./helpers.ts";
 
 function codeOf(f: () => unknown): string | undefined {

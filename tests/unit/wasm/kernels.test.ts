@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CsrMatrix } from "../../../src/core/sparse/csr.ts";
-import { createWasmKernels } from "../../../workers/solver/wasm/index.ts";
-import type { WasmKernels } from "../../../workers/solver/wasm/index.ts";
+import { createWasmKernels } from "../../../kernels/wasm/index.ts";
+import type { WasmKernels } from "../../../kernels/wasm/index.ts";
 import { ensureWasmBuilt, maxScaledError, randomCsr, randomVector, refSpmv } from "./helpers.ts";
 
 // Each kernel against a plain JS f64 loop, on 1 and 2 threads. Sizes: empty, tiny, odd, just past a

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CsrMatrix } from "../../../src/core/sparse/csr.ts";
-import { createWasmKernels } from "../../../workers/solver/wasm/index.ts";
-import type { WasmKernels } from "../../../workers/solver/wasm/index.ts";
+import { createWasmKernels } from "../../../kernels/wasm/index.ts";
+import type { WasmKernels } from "../../../kernels/wasm/index.ts";
 import { ensureWasmBuilt, rng } from "./helpers.ts";
 
 // The SpMV kernel's summation order is part of its contract: a row's sum depends on the row alone (so 1

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { CsrMatrix } from "../../../src/core/sparse/csr.ts";
 import { poisson2d } from "../../../src/core/sparse/generators.ts";
-import { isWebGpuSolverError } from "../../../workers/solver/webgpu/errors.ts";
-import { chooseMethod, isSymmetric } from "../../../workers/solver/webgpu/method-choice.ts";
-import { parseNumericOptions, validateSystem } from "../../../workers/solver/webgpu/validate.ts";
+import { isWebGpuSolverError } from "../../../kernels/webgpu/errors.ts";
+import { chooseMethod, isSymmetric } from "../../../kernels/webgpu/method-choice.ts";
+import { parseNumericOptions, validateSystem } from "../../../kernels/webgpu/validate.ts";
 
 /** [[4, 1, 0], [2, 5, 1], [0, 1, 3]]: nonsymmetric, positive diagonal. */
 const nonsym: CsrMatrix = {

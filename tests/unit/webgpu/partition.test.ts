@@ -1,13 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { isWebGpuSolverError } from "../../../workers/solver/webgpu/errors.ts";
+import { isWebGpuSolverError } from "../../../kernels/webgpu/errors.ts";
 import {
   dispatchGrid,
   MAX_PARTIALS,
   planRowBlocks,
   rowsPerInvocationFor,
   WORKGROUP_SIZE,
-} from "../../../workers/solver/webgpu/partition.ts";
+} from "../../../kernels/webgpu/partition.ts";
 
 function rowPtrFromCounts(counts: readonly number[]): Int32Array {
   const p = new Int32Array(counts.length + 1);

@@ -3,8 +3,8 @@ import { relativeResidual } from "../../../src/core/solver/certificate.ts";
 import type { IterationUpdate } from "../../../src/core/solver/types.ts";
 import type { CsrMatrix } from "../../../src/core/sparse/csr.ts";
 import { poisson2d } from "../../../src/core/sparse/generators.ts";
-import type { InnerRunOptions, InnerSolveFn } from "../../../workers/solver/webgpu/inner/types.ts";
-import { refine, type RefineOptions } from "../../../workers/solver/webgpu/refine.ts";
+import type { InnerRunOptions, InnerSolveFn } from "../../../kernels/webgpu/inner/types.ts";
+import { refine, type RefineOptions } from "../../../kernels/webgpu/refine.ts";
 
 /**
  * The refinement loop is the f64 half of the WebGPU solver; its f32 inner solver normally runs on the GPU.

@@ -1,5 +1,5 @@
-import { greedyColoring } from "../../../../src/core/solver/ordering/index.ts";
-import type { CsrMatrix } from "../../../../src/core/sparse/csr.ts";
+import { greedyColoring } from "../../../src/core/solver/ordering/index.ts";
+import type { CsrMatrix } from "../../../src/core/sparse/csr.ts";
 import type { GpuContext } from "../gpu-context.ts";
 import type { GpuMatrix } from "../gpu-matrix.ts";
 import { encodeHeader, stateBytes } from "../shaders/layout.ts";

@@ -1,5 +1,5 @@
-import type { CsrMatrix } from "../../../src/core/sparse/csr.ts";
-import type { SolveOptions } from "../../../src/core/solver/types.ts";
+import type { CsrMatrix } from "../../src/core/sparse/csr.ts";
+import type { SolveOptions } from "../../src/core/solver/types.ts";
 import { WebGpuSolverError } from "./errors.ts";
 
 export type GpuMethod = "cg" | "bicgstab" | "jacobi" | "gauss_seidel";

@@ -1,5 +1,5 @@
-import type { CsrMatrix } from "../../../src/core/sparse/csr.ts";
-import type { SolveOptions, SolveResult } from "../../../src/core/solver/types.ts";
+import type { CsrMatrix } from "../../src/core/sparse/csr.ts";
+import type { SolveOptions, SolveResult } from "../../src/core/solver/types.ts";
 import { acquireGpu, type DeviceOptions } from "./device.ts";
 import { WebGpuSolverError } from "./errors.ts";
 import type { AdapterSummary, GpuContext, GpuCounters, GpuLimitsUsed } from "./gpu-context.ts";

@@ -1,4 +1,4 @@
-import type { CsrMatrix } from "../../../src/core/sparse/csr.ts";
+import type { CsrMatrix } from "../../src/core/sparse/csr.ts";
 import { WebGpuSolverError } from "./errors.ts";
 import type { GpuContext } from "./gpu-context.ts";
 import { planRowBlocks, rowsPerInvocationFor, WORKGROUP_SIZE, type RowBlock } from "./partition.ts";

@@ -1,7 +1,7 @@
-import type { CsrMatrix } from "../../../src/core/sparse/csr.ts";
-import { relativeResidual } from "../../../src/core/solver/certificate.ts";
-import { multiply } from "../../../src/core/sparse/ops.ts";
-import type { IterationUpdate, StopReason } from "../../../src/core/solver/types.ts";
+import type { CsrMatrix } from "../../src/core/sparse/csr.ts";
+import { relativeResidual } from "../../src/core/solver/certificate.ts";
+import { multiply } from "../../src/core/sparse/ops.ts";
+import type { IterationUpdate, StopReason } from "../../src/core/solver/types.ts";
 import type { InnerReason, InnerSolveFn } from "./inner/types.ts";
 
 export interface RefineOptions {

@@ -1,6 +1,6 @@
-import type { CsrMatrix } from "../../../src/core/sparse/csr.ts";
-import { SolverError } from "../../../src/core/solver/errors.ts";
-import type { KernelMatrix } from "../../../src/core/solver/kernels.ts";
+import type { CsrMatrix } from "../../src/core/sparse/csr.ts";
+import { SolverError } from "../../src/core/solver/errors.ts";
+import type { KernelMatrix } from "../../src/core/solver/kernels.ts";
 
 /** Work units (nonzeros + 2 per row) per row block: ~10–30 µs of SpMV, the unit threads claim. */
 const ROW_BLOCK_WORK = 1 << 15;

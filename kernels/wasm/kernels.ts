@@ -1,7 +1,7 @@
-import type { CsrMatrix } from "../../../src/core/sparse/csr.ts";
-import { nnzOf } from "../../../src/core/sparse/csr.ts";
-import { SolverError } from "../../../src/core/solver/errors.ts";
-import type { KernelMatrix, Kernels } from "../../../src/core/solver/kernels.ts";
+import type { CsrMatrix } from "../../src/core/sparse/csr.ts";
+import { nnzOf } from "../../src/core/sparse/csr.ts";
+import { SolverError } from "../../src/core/solver/errors.ts";
+import type { KernelMatrix, Kernels } from "../../src/core/solver/kernels.ts";
 import { WasmKernelError } from "./errors.ts";
 import type { WasmHeap } from "./heap.ts";
 import { Op } from "./layout.ts";

@@ -1,5 +1,5 @@
-import type { Kernels } from "../../src/core/solver/kernels.ts";
-import { createJsKernels } from "../../src/core/solver/js-kernels.ts";
+import type { Kernels } from "../src/core/solver/kernels.ts";
+import { createJsKernels } from "../src/core/solver/js-kernels.ts";
 import { createWasmKernels } from "./wasm/index.ts";
 
 /**

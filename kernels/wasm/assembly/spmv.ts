@@ -11,7 +11,7 @@
 //    nonzeros per row) than one row at a time, and within ±10% elsewhere (Poisson 2D, bcsstk13).
 // Each row sums in a fixed order that depends on its length alone, whatever the range.
 // (Variants measured: scalar with 1–2 accumulators unrolled by 2 or 4, SIMD pairs, 2-, 3-, 4-, 6- and
-// 8-way interleaving, column indices pre-scaled to byte offsets; see workers/solver/wasm/README.md.)
+// 8-way interleaving, column indices pre-scaled to byte offsets; see kernels/wasm/README.md.)
 
 /** Σ_k vals[k]·x[cols[k]] for k in [k0, k1). */
 @inline function rowDot(vals: usize, cols: usize, k0: usize, k1: usize, x: usize): f64 {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { CsrMatrix } from "../../../src/core/sparse/csr.ts";
+import type { CsrMatrix } from "../../src/core/sparse/csr.ts";
 import { WebGpuSolverError } from "./errors.ts";
 
 /**

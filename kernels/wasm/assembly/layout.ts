@@ -1,5 +1,5 @@
 // The control block JS writes before each kernel call, and the op codes. Byte offsets from the block's base.
-// KEEP IN SYNC with workers/solver/wasm/layout.ts: the JS side checks `abiVersion()` at load time, so bump
+// KEEP IN SYNC with kernels/wasm/layout.ts: the JS side checks `abiVersion()` at load time, so bump
 // ABI_VERSION on both sides whenever anything here changes.
 
 export const ABI_VERSION: i32 = 3;

@@ -1,5 +1,5 @@
-import type { CsrMatrix } from "../../../src/core/sparse/csr.ts";
-import type { MethodName } from "../../../src/core/solver/types.ts";
+import type { CsrMatrix } from "../../src/core/sparse/csr.ts";
+import type { MethodName } from "../../src/core/solver/types.ts";
 import type { DeviceOptions } from "./device.ts";
 import { createWebGpuSolver } from "./solver.ts";
 
