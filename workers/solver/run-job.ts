@@ -9,7 +9,7 @@ import { solve } from "../../src/core/solver/solve.ts";
 import type { IterationUpdate, SolveOptions, SolveResult } from "../../src/core/solver/types.ts";
 import type { SolveJobEvent, SolveJobOptions, SolveJobSummary, SolveJobUpdates } from "./api.ts";
 import { signalFromFlag } from "./cancel-flag.ts";
-import { pickCpuKernels } from "../../kernels/pick-kernels.ts";
+import { pickKernels } from "../../kernels/pick-kernels.ts";
 
 export interface JobSystem {
   name: string;
@@ -39,6 +39,11 @@ export interface KeptSystem {
   a: CsrMatrix;
   b: Float64Array;
   x: Float64Array;
+}
+
+/** The cores a tab's solve may use: the browser's count, at most 8 (the page and other tabs share them). */
+function tabCores(): number {
+  return Math.max(1, Math.min(self.navigator.hardwareConcurrency || 1, 8));
 }
 
 async function runOnWebGpu(a: CsrMatrix, b: Float64Array, options: SolveOptions): Promise<SolveResult> {
@@ -119,7 +124,12 @@ export async function runJob(
       cold = await runOnWebGpu(a, b, coldOptions);
     }
   } else {
-    const picked = await pickCpuKernels(job.backend, job.threads, nnzOf(a));
+    const picked = await pickKernels({
+      choice: job.backend,
+      threads: job.threads,
+      nnz: nnzOf(a),
+      cores: tabCores(),
+    });
     notes.push(...picked.notes);
     setupMs = performance.now() - sys.setupStart;
     try {
