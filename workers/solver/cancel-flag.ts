@@ -3,7 +3,7 @@
  * message would only be read after it finished. Instead the caller and the worker share one Int32 in a
  * SharedArrayBuffer (available when the page is crossOriginIsolated, which our server guarantees); the
  * iteration monitor reads `signal.aborted` every iteration. Without shared memory the client terminates the
- * worker instead (see solver-client.ts).
+ * worker instead (see client.ts and workers/abortable.ts).
  */
 export function signalFromFlag(flag: Int32Array): AbortSignal {
   return {

@@ -33,8 +33,13 @@ export async function postWhileRunning(
   outcome: Promise<SolveJobOutcome>,
 ): Promise<PostOutcome> {
   if (mailbox === null) return { status: "not_taken", why: "no_shared_memory", seq };
+  // Settled either way: a solve the client had to stop rejects, and that is the solve's caller's to handle.
+  const ended = outcome.then(
+    () => undefined,
+    () => undefined,
+  );
   let over = false;
-  void outcome.finally(() => (over = true));
+  void ended.then(() => (over = true));
   const verdict = new Promise<PostOutcome>((resolve) => {
     waiters.set(seq, (e) => {
       waiters.delete(seq);
@@ -42,7 +47,7 @@ export async function postWhileRunning(
         e.type === "update_applied" ? { status: "applied", event: e } : { status: "rejected", event: e },
       );
     });
-    void outcome.finally(() => {
+    void ended.then(() => {
       waiters.delete(seq);
       resolve({ status: "not_taken", why: "finished", seq });
     });

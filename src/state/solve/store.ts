@@ -7,7 +7,7 @@ import type {
   SolveSource,
 } from "../../../workers/solver/api.ts";
 import type { IterationUpdate } from "../../core/solver/types.ts";
-import type { SolveHandle, SolverClient } from "../../../workers/solver/client.ts";
+import { outcomeOfRejection, type SolveHandle, type SolverClient } from "../../../workers/solver/client.ts";
 import {
   describeBatch,
   isUpdateErrorCode,
@@ -77,6 +77,8 @@ function appendThinned(history: ResidualPoint[], point: ResidualPoint): Residual
 
 export function createLocalSolveStore(client: SolverClient, nowMs: () => number = () => Date.now()) {
   let current: SolveHandle | null = null;
+  /** Aborts the current run (the Cancel button); a fresh one per run. */
+  let stop: AbortController | null = null;
   let jobOptions: SolveJobOptions | null = null;
   /** Chart iteration where the current run's iteration 0 sits (warm re-solves continue the chart). */
   let base = 0;
@@ -102,11 +104,15 @@ export function createLocalSolveStore(client: SolverClient, nowMs: () => number 
       } else log(e.seq, { status: "rejected", message: `${e.code}: ${e.message}` });
     };
 
-    /** Follows one run (a solve or a warm re-solve) to its end, streaming into the chart. */
-    const follow = async (handle: SolveHandle): Promise<void> => {
+    /** Starts one run (a solve or a warm re-solve) and follows it to its end, streaming into the chart. */
+    const follow = async (start: (signal: AbortSignal) => SolveHandle): Promise<void> => {
+      const controller = new AbortController();
+      stop = controller;
+      const handle = start(controller.signal);
       current = handle;
-      const outcome: SolveJobOutcome = await handle.outcome;
+      const outcome: SolveJobOutcome = await handle.outcome.catch(outcomeOfRejection);
       current = null;
+      stop = null;
       if (outcome.ok) {
         base += outcome.summary.iterations;
         set({
@@ -142,7 +148,9 @@ export function createLocalSolveStore(client: SolverClient, nowMs: () => number 
       set({ status: "running", phase: "solving", progress: 0, updateError: null, error: null });
       log(batch.seq, { status: "posted", message: "re-solving warm from the last x" });
       const stream = streamTo(options.tol, options.maxIter);
-      void follow(client.resolveWarm(batch.updates, batch.seq, options, stream, onEvent));
+      void follow((signal) =>
+        client.resolveWarm(batch.updates, batch.seq, options, { signal, onUpdate: stream, onEvent }),
+      );
     };
 
     function flushQueue(): void {
@@ -198,11 +206,11 @@ export function createLocalSolveStore(client: SolverClient, nowMs: () => number 
           updateError: null,
         });
         const opts = { ...jobOptions, compareCold: get().compareCold };
-        const handle = client.solve(source, opts, streamTo(options.tol, options.maxIter), onEvent);
-        await follow(handle);
+        const onUpdate = streamTo(options.tol, options.maxIter);
+        await follow((signal) => client.solve(source, opts, { signal, onUpdate, onEvent }));
       },
       cancel() {
-        current?.cancel();
+        stop?.abort();
       },
       setCompareCold(on) {
         set({ compareCold: on });

@@ -25,12 +25,11 @@ export const CAPS: VolunteerCapabilities = { webgpu: false, memoryBytes: 1024 **
 export function coreUnitSolver(): UnitSolver & { calls: number } {
   const solver = {
     calls: 0,
-    solve: (a, b, options, onProgress) => {
+    solve: (a, b, options, { signal, onProgress }) => {
       solver.calls++;
-      let cancelled = false;
-      const outcome = new Promise<UnitSolveOutcome>((resolve) =>
+      return new Promise<UnitSolveOutcome>((resolve) =>
         setTimeout(() => {
-          if (cancelled) return resolve({ ok: false, code: "cancelled", message: "cancelled" });
+          if (signal.aborted) return resolve({ ok: false, code: "cancelled", message: "cancelled" });
           const r = solve(a, b, {
             method: options.method,
             tol: options.tol,
@@ -51,7 +50,6 @@ export function coreUnitSolver(): UnitSolver & { calls: number } {
           });
         }, 0),
       );
-      return { outcome, cancel: () => (cancelled = true) };
     },
     dispose: () => undefined,
   } satisfies UnitSolver & { calls: number };

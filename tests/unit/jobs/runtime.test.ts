@@ -163,12 +163,12 @@ describe("volunteer throttles", () => {
     const spans: { start: number; end: number }[] = [];
     const inner = peer!.solver;
     const timed: UnitSolver = {
-      solve(a, b, options, onProgress) {
+      solve(a, b, options, call) {
         const span = { start: performance.now(), end: 0 };
         spans.push(span);
-        const handle = inner.solve(a, b, options, onProgress);
-        void handle.outcome.then(() => (span.end = performance.now()));
-        return handle;
+        const outcome = inner.solve(a, b, options, call);
+        void outcome.then(() => (span.end = performance.now()));
+        return outcome;
       },
       dispose: () => undefined,
     };

@@ -13,7 +13,7 @@ import {
   type UnitSolution,
 } from "../../protocol/jobs.ts";
 import { blobRefOf, decodeCsr, decodeVector, encodeVector } from "../payload.ts";
-import type { UnitBackendUsed, UnitSolveHandle, UnitSolver } from "./unit-solver.ts";
+import type { UnitBackendUsed, UnitSolver } from "./unit-solver.ts";
 
 /**
  * The volunteer side of a tab (or Node peer): takes unit assignments from any requester, fetches their
@@ -81,14 +81,15 @@ interface HeldUnit {
   readonly task: SolveTask;
   readonly deadlineMs: number;
   readonly heartbeat: ReturnType<typeof setInterval>;
-  handle: UnitSolveHandle | null;
-  /** Set when the unit must stop: the requester cancelled, its link closed, or this volunteer paused. */
-  stopped: boolean;
+  /** Aborted when the unit must stop: the requester cancelled, its link closed, or this volunteer paused.
+   *  Its signal goes with the unit's solves, so aborting also stops the solver. */
+  readonly stop: AbortController;
 }
 
 const keyOf = (unitId: string, attempt: number): string => `${unitId}#${attempt}`;
 const clipDetail = (s: string): string => (s.length > MAX_DETAIL_CHARS ? s.slice(0, MAX_DETAIL_CHARS) : s);
 const jobIdOf = (unitId: string): string => unitId.slice(0, unitId.lastIndexOf("/"));
+const stopped = (unit: HeldUnit): boolean => unit.stop.signal.aborted;
 
 /** 0..1 from a residual on its way from 1 to tol (log scale), for a progress bar. */
 export function residualProgress(relResidual: number, tol: number): number {
@@ -268,8 +269,7 @@ export class VolunteerRuntime {
       task: body.task,
       deadlineMs: body.deadlineMs,
       heartbeat: setInterval(() => this.#heartbeat(key), body.heartbeatIntervalMs),
-      handle: null,
-      stopped: false,
+      stop: new AbortController(),
     };
     this.#held.set(key, unit);
     this.#pump();
@@ -297,9 +297,8 @@ export class VolunteerRuntime {
 
   /** Forgets a unit and stops its work (no message: whoever ended it already knows). */
   #release(unit: HeldUnit): void {
-    unit.stopped = true;
     clearInterval(unit.heartbeat);
-    unit.handle?.cancel();
+    unit.stop.abort();
     this.#held.delete(keyOf(unit.unitId, unit.attempt));
   }
 
@@ -331,7 +330,7 @@ export class VolunteerRuntime {
     const started = this.#o.nowMs();
     void this.#run(unit)
       .catch((error: unknown) => {
-        if (!unit.stopped) this.#sendError(unit, "internal", String(error));
+        if (!stopped(unit)) this.#sendError(unit, "internal", String(error));
       })
       .finally(() => {
         if (this.#held.get(keyOf(unit.unitId, unit.attempt)) === unit) this.#release(unit);
@@ -362,7 +361,7 @@ export class VolunteerRuntime {
       if (this.#matrix?.sha256 === task.matrix.sha256) a = this.#matrix.a;
       else {
         const bytes = await this.#fetch(task.matrix.sha256);
-        if (unit.stopped) return null;
+        if (stopped(unit)) return null;
         a = decodeCsr(bytes);
         const nnz = a.rowPtr[a.rows] ?? 0;
         if (a.rows !== task.matrix.rows || a.cols !== task.matrix.cols || nnz !== task.matrix.nnz) {
@@ -379,7 +378,7 @@ export class VolunteerRuntime {
       const bs: Float64Array[] = [];
       for (const ref of task.rhs) {
         const bytes = await this.#fetch(ref.sha256);
-        if (unit.stopped) return null;
+        if (stopped(unit)) return null;
         bs.push(decodeVector(bytes, a.rows));
       }
       return { a, bs };
@@ -395,14 +394,14 @@ export class VolunteerRuntime {
     const { task } = unit;
     this.#setCurrent(unit, 0, null, null);
     const inputs = await this.#inputs(unit);
-    if (inputs === null || unit.stopped) return;
+    if (inputs === null || stopped(unit)) return;
     const { a, bs } = inputs;
     const solutions: UnitSolution[] = [];
     const blobs: Uint8Array<ArrayBuffer>[] = [];
     let computeMs = 0;
     for (let i = 0; i < bs.length; i++) {
       let lastProgressMs = 0;
-      const handle = this.#o.solver.solve(
+      const outcome = await this.#o.solver.solve(
         a,
         bs[i]!,
         {
@@ -413,30 +412,30 @@ export class VolunteerRuntime {
           backend: task.backend === "webgpu" ? "webgpu" : "auto",
           updateEvery: this.#cpuShare < 0.5 ? 50 : 10,
         },
-        (p) => {
-          if (unit.stopped) return;
-          const progress = (i + residualProgress(p.relResidual, task.tol)) / bs.length;
-          this.#setCurrent(unit, progress, p.iteration, p.relResidual);
-          const now = this.#o.nowMs();
-          if (now - lastProgressMs < this.#o.progressIntervalMs) return;
-          lastProgressMs = now;
-          this.#send(unit.requesterId, {
-            type: "unit-progress",
-            jv: JOB_PROTOCOL_VERSION,
-            unitId: unit.unitId,
-            attempt: unit.attempt,
-            rhsDone: i,
-            rhsTotal: bs.length,
-            iteration: Math.max(0, Math.min(p.iteration, task.maxIter)),
-            relResidual: Number.isFinite(p.relResidual) && p.relResidual >= 0 ? p.relResidual : null,
-            backend: this.#lastBackend,
-          });
+        {
+          signal: unit.stop.signal,
+          onProgress: (p) => {
+            if (stopped(unit)) return;
+            const progress = (i + residualProgress(p.relResidual, task.tol)) / bs.length;
+            this.#setCurrent(unit, progress, p.iteration, p.relResidual);
+            const now = this.#o.nowMs();
+            if (now - lastProgressMs < this.#o.progressIntervalMs) return;
+            lastProgressMs = now;
+            this.#send(unit.requesterId, {
+              type: "unit-progress",
+              jv: JOB_PROTOCOL_VERSION,
+              unitId: unit.unitId,
+              attempt: unit.attempt,
+              rhsDone: i,
+              rhsTotal: bs.length,
+              iteration: Math.max(0, Math.min(p.iteration, task.maxIter)),
+              relResidual: Number.isFinite(p.relResidual) && p.relResidual >= 0 ? p.relResidual : null,
+              backend: this.#lastBackend,
+            });
+          },
         },
       );
-      unit.handle = handle;
-      const outcome = await handle.outcome;
-      unit.handle = null;
-      if (unit.stopped) return;
+      if (stopped(unit)) return;
       if (!outcome.ok) {
         this.#sendError(unit, "internal", `${outcome.code}: ${outcome.message}`);
         return;
@@ -457,7 +456,7 @@ export class VolunteerRuntime {
     // Blobs first: when the signed result arrives, its solutions are already at the requester.
     for (const bytes of blobs) {
       await this.#o.link.sendBlob(unit.requesterId, bytes);
-      if (unit.stopped) return;
+      if (stopped(unit)) return;
     }
     await this.#o.link.sendBody(unit.requesterId, {
       type: "unit-result",

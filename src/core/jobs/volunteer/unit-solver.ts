@@ -38,10 +38,14 @@ export type UnitSolveOutcome =
     }
   | { readonly ok: false; readonly code: string; readonly message: string };
 
-export interface UnitSolveHandle {
-  readonly outcome: Promise<UnitSolveOutcome>;
-  /** Stops the solve (the outcome then resolves, normally with a "cancelled" error, within about 1 s). */
-  cancel(): void;
+/** What a unit's solve takes besides the system: its signal and its progress callback. */
+export interface UnitSolveCall {
+  /**
+   * Aborting stops the solve within about 1 s: the promise then rejects (an AbortError) or resolves with
+   * what the solver reached; the runtime, which aborted it, ignores either.
+   */
+  readonly signal: AbortSignal;
+  readonly onProgress: (p: UnitSolveProgress) => void;
 }
 
 export interface UnitSolver {
@@ -49,7 +53,7 @@ export interface UnitSolver {
     a: CsrMatrix,
     b: Float64Array,
     options: UnitSolveOptions,
-    onProgress: (p: UnitSolveProgress) => void,
-  ): UnitSolveHandle;
+    call: UnitSolveCall,
+  ): Promise<UnitSolveOutcome>;
   dispose(): void;
 }
