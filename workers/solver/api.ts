@@ -6,6 +6,8 @@ import type {
   StopReason,
 } from "../../src/core/solver/types.ts";
 import type { CsrMatrix } from "../../src/core/sparse/csr.ts";
+import type { BackendName } from "../../src/core/solver/kernels.ts";
+import type { SolvedRhs } from "../../src/core/protocol/rhs-solution.ts";
 import type { LiveUpdateEvent, SystemUpdates } from "../../src/core/solver/updates/index.ts";
 
 /**
@@ -63,8 +65,12 @@ export interface SolveJobUpdates {
 export type SolveJobEvent =
   { type: "system"; n: number; nnz: number; liveUpdates: boolean } | LiveUpdateEvent | { type: "cold_start" };
 
-/** What crosses from the worker back to the page (structured-clone friendly). */
-export interface SolveJobSummary {
+/**
+ * What crosses from the worker back to the page (structured-clone friendly): the solve's SolvedRhs (the
+ * shape a swarm unit's solution keeps up to the requester, src/core/protocol/rhs-solution.ts) with what
+ * the dashboard shows beside it.
+ */
+export interface SolveJobSummary extends SolvedRhs {
   name: string;
   n: number;
   nnz: number;
@@ -77,7 +83,7 @@ export interface SolveJobSummary {
   bestResidual: number;
   methodPath: string[];
   stages: StageReport[];
-  backend: string;
+  backend: BackendName;
   threads: number;
   /** Solver time, and parse/setup time before it. */
   ms: number;

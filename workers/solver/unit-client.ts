@@ -1,12 +1,11 @@
-import type { UnitBackendUsed, UnitSolveOutcome, UnitSolver } from "../../src/core/jobs/volunteer/index.ts";
+import type { UnitSolveOutcome, UnitSolver } from "../../src/core/jobs/volunteer/index.ts";
 import { SolverClient } from "./client.ts";
-
-const BACKENDS: readonly UnitBackendUsed[] = ["js", "wasm", "webgpu"];
 
 /**
  * The volunteer's solver in a tab: the solver Web Worker (wasm kernels when they load, else js; WebGPU
  * when a unit requires it). The matrix is copied into the worker, not transferred: the volunteer keeps
- * the decoded matrix for the next unit of the same job. The unit's signal goes to the client: an abort
+ * the decoded matrix for the next unit of the same job. The worker's summary is handed on as the unit's
+ * solution as it is (src/core/protocol/rhs-solution.ts). The unit's signal goes to the client: an abort
  * raises the shared flag and terminates the worker after 500 ms if it has not stopped (client.ts), so a
  * stop takes effect within a second.
  */
@@ -27,19 +26,9 @@ export function createWorkerUnitSolver(): UnitSolver {
         { signal, onUpdate: (u) => onProgress({ iteration: u.iteration, relResidual: u.residual_norm }) },
       );
       const o = await handle.outcome;
-      if (!o.ok) return { ok: false, code: o.error.code, message: o.error.message };
-      const s = o.summary;
-      const backend = BACKENDS.find((name) => s.backend.startsWith(name)) ?? "js";
-      return {
-        ok: true,
-        x: s.x,
-        converged: s.converged,
-        iterations: s.iterations,
-        relResidual: s.relResidual,
-        methodPath: s.methodPath,
-        backend,
-        ms: s.ms,
-      };
+      return o.ok
+        ? { ok: true, solved: o.summary }
+        : { ok: false, code: o.error.code, message: o.error.message };
     },
     dispose: () => client.dispose(),
   };

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { METHOD_NAMES, PRECONDITIONER_NAMES } from "./solver-names.ts";
+import type { RhsSolution } from "./rhs-solution.ts";
+import { BACKEND_NAMES, METHOD_NAMES, PRECONDITIONER_NAMES } from "./solver-names.ts";
 import { UNIT_ID_PATTERN } from "./ids.ts";
 
 /**
@@ -21,6 +22,7 @@ export const JOB_PROTOCOL_VERSION = 1;
 export const MAX_RHS_PER_UNIT = 256;
 export const MAX_DETAIL_CHARS = 1024;
 export const MAX_METHOD_PATH = 8;
+export const MAX_METHOD_LABEL_CHARS = 32;
 /** Inputs are addressed by digest and may be chunked by the transport; this bounds what a job may declare. */
 export const MAX_BLOB_REF_BYTES = 2 ** 31;
 export const MAX_MAX_ITER = 10_000_000;
@@ -101,9 +103,10 @@ export const unitProgressShape = {
   iteration: z.number().int().min(0).max(MAX_MAX_ITER),
   /** The iteration's own residual estimate (not a certificate); null before the first update. */
   relResidual: finiteNonNegative.nullable(),
-  backend: z.enum(["js", "wasm", "webgpu"]),
+  backend: z.enum(BACKEND_NAMES),
 };
 
+/** A RhsSolution on the wire (rhs-solution.ts traces its path from the kernel). */
 export const solutionSchema = z.strictObject({
   /** The solution vector, encoded by payload.ts `encodeVector`, sent as a blob. */
   x: blobRefSchema,
@@ -111,8 +114,8 @@ export const solutionSchema = z.strictObject({
   iterations: z.number().int().min(0).max(MAX_MAX_ITER),
   /** The volunteer's own certificate; the requester recomputes it and trusts only its own. */
   relResidual: finiteNonNegative.nullable(),
-  methodPath: z.array(z.string().max(32)).max(MAX_METHOD_PATH),
-});
+  methodPath: z.array(z.string().max(MAX_METHOD_LABEL_CHARS)).max(MAX_METHOD_PATH),
+}) satisfies z.ZodType<RhsSolution<z.infer<typeof blobRefSchema>>>;
 
 /** Volunteer → requester: one solution per right-hand side of the unit, in order. */
 export const unitResultShape = {
@@ -120,7 +123,7 @@ export const unitResultShape = {
   jv,
   unitId: unitIdSchema,
   attempt: attemptSchema,
-  backend: z.enum(["js", "wasm", "webgpu"]),
+  backend: z.enum(BACKEND_NAMES),
   /** Compute time as the volunteer measured it (the requester measures its own elapsed time too). */
   computeMs: finiteNonNegative,
   solutions: z.array(solutionSchema).min(1).max(MAX_RHS_PER_UNIT),
@@ -200,6 +203,24 @@ export type UnitSolution = z.infer<typeof solutionSchema>;
 export type UnitErrorMessage = z.infer<typeof unitErrorSchema>;
 export type UnitCancel = z.infer<typeof unitCancelSchema>;
 export type JobMessage = z.infer<typeof jobMessageSchema>;
+
+/**
+ * A solution as the unit-result carries it: x by its blob's reference, and the solver's claims bounded to
+ * the schema's limits (a body out of bounds would be refused whole by the requester).
+ */
+export function toWireSolution(
+  solution: RhsSolution<unknown>,
+  x: z.infer<typeof blobRefSchema>,
+): UnitSolution {
+  const { converged, iterations, relResidual, methodPath } = solution;
+  return {
+    x,
+    converged,
+    iterations: Math.max(0, Math.min(iterations, MAX_MAX_ITER)),
+    relResidual: relResidual !== null && Number.isFinite(relResidual) ? relResidual : null,
+    methodPath: methodPath.slice(0, MAX_METHOD_PATH).map((s) => s.slice(0, MAX_METHOD_LABEL_CHARS)),
+  };
+}
 
 export type JobMessageParse =
   | { readonly ok: true; readonly message: JobMessage }

@@ -1,6 +1,7 @@
+import type { BackendName } from "../protocol/solver-names.ts";
 import type { CsrMatrix } from "../sparse/csr.ts";
 
-export type BackendName = "js" | "wasm" | "webgpu";
+export type { BackendName } from "../protocol/solver-names.ts";
 
 /** A matrix as a backend holds it (for wasm: copied into wasm memory; for js: the CsrMatrix itself). */
 export interface KernelMatrix {

@@ -1,4 +1,5 @@
 import type { LiveUpdateOptions, UpdatesReport } from "./updates/source.ts";
+import type { SolvedRhs } from "../protocol/rhs-solution.ts";
 import type { BackendName } from "./kernels.ts";
 
 import type { MethodName, PreconditionerName } from "../protocol/solver-names.ts";
@@ -80,7 +81,8 @@ export type StopReason =
   | "time_limit"
   | "singular";
 
-export interface SolveResult {
+/** A SolvedRhs (protocol/rhs-solution.ts): what a swarm unit's solution is made of, from here to the requester. */
+export interface SolveResult extends SolvedRhs {
   x: Float64Array;
   converged: boolean;
   reason: StopReason;

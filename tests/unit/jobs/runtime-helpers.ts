@@ -38,16 +38,7 @@ export function coreUnitSolver(): UnitSolver & { calls: number } {
             onUpdate: (u) => onProgress({ iteration: u.iteration, relResidual: u.residual_norm }),
             signal: { aborted: false } as AbortSignal,
           });
-          resolve({
-            ok: true,
-            x: r.x,
-            converged: r.converged,
-            iterations: r.iterations,
-            relResidual: r.relResidual,
-            methodPath: r.methodPath,
-            backend: r.backend,
-            ms: r.ms,
-          });
+          resolve({ ok: true, solved: r });
         }, 0),
       );
     },

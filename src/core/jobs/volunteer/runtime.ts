@@ -7,13 +7,15 @@ import type { JobBodyEvent, JobLink } from "../job-link.ts";
 import {
   JOB_PROTOCOL_VERSION,
   MAX_DETAIL_CHARS,
+  toWireSolution,
   type SolveTask,
   type UnitAssign,
   type UnitErrorCode,
   type UnitSolution,
 } from "../../protocol/jobs.ts";
+import type { BackendName } from "../../protocol/solver-names.ts";
 import { blobRefOf, decodeCsr, decodeVector, encodeVector } from "../payload.ts";
-import type { UnitBackendUsed, UnitSolver } from "./unit-solver.ts";
+import type { UnitSolver } from "./unit-solver.ts";
 
 /**
  * The volunteer side of a tab (or Node peer): takes unit assignments from any requester, fetches their
@@ -117,7 +119,7 @@ export class VolunteerRuntime {
   #served: string[] = [];
   #resultsSent: Record<string, number> = {};
   #current: VolunteerSnapshot["current"] = null;
-  #lastBackend: UnitBackendUsed = "js";
+  #lastBackend: BackendName = "js";
   #closed = false;
   #lastEmitMs = 0;
   /** Row blocks of distributed solves placed here (they run beside the queued units, see that file). */
@@ -440,18 +442,13 @@ export class VolunteerRuntime {
         this.#sendError(unit, "internal", `${outcome.code}: ${outcome.message}`);
         return;
       }
-      this.#lastBackend = outcome.backend;
-      computeMs += outcome.ms;
-      const x = this.#fault !== null ? this.#fault.corrupt(outcome.x) : outcome.x;
+      const { solved } = outcome;
+      this.#lastBackend = solved.backend;
+      computeMs += solved.ms;
+      const x = this.#fault !== null ? this.#fault.corrupt(solved.x) : solved.x;
       const bytes = encodeVector(x);
       blobs.push(bytes);
-      solutions.push({
-        x: await blobRefOf(bytes),
-        converged: outcome.converged,
-        iterations: Math.max(0, Math.min(outcome.iterations, 10_000_000)),
-        relResidual: Number.isFinite(outcome.relResidual) ? outcome.relResidual : null,
-        methodPath: outcome.methodPath.slice(0, 8).map((s) => s.slice(0, 32)),
-      });
+      solutions.push(toWireSolution(solved, await blobRefOf(bytes)));
     }
     // Blobs first: when the signed result arrives, its solutions are already at the requester.
     for (const bytes of blobs) {

@@ -1,4 +1,5 @@
 import type { CsrMatrix } from "../../sparse/csr.ts";
+import type { SolvedRhs } from "../../protocol/rhs-solution.ts";
 import type { MethodName, PreconditionerName } from "../../solver/types.ts";
 
 /**
@@ -6,8 +7,6 @@ import type { MethodName, PreconditionerName } from "../../solver/types.ts";
  * In a tab it runs in the solver Web Worker (workers/solver/unit-client.ts); in Node tests it can call
  * the core solver directly. The runtime stays free of DOM and Node APIs.
  */
-export type UnitBackendUsed = "js" | "wasm" | "webgpu";
-
 export interface UnitSolveOptions {
   readonly method: MethodName;
   readonly preconditioner?: PreconditionerName;
@@ -24,18 +23,10 @@ export interface UnitSolveProgress {
   readonly relResidual: number;
 }
 
+/** A solve's result: the solution as it travels on to the requester (protocol/rhs-solution.ts), or why
+ *  there is none. */
 export type UnitSolveOutcome =
-  | {
-      readonly ok: true;
-      readonly x: Float64Array;
-      readonly converged: boolean;
-      readonly iterations: number;
-      /** The solver's own f64 certificate (the requester recomputes it anyway). */
-      readonly relResidual: number;
-      readonly methodPath: string[];
-      readonly backend: UnitBackendUsed;
-      readonly ms: number;
-    }
+  | { readonly ok: true; readonly solved: SolvedRhs }
   | { readonly ok: false; readonly code: string; readonly message: string };
 
 /** What a unit's solve takes besides the system: its signal and its progress callback. */
