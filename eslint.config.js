@@ -1,5 +1,5 @@
 // Lint with typescript-eslint's recommended rules, plus two type-aware promise rules on TypeScript files
-// (type information from the four tsconfig projects, through the project service) and the React hooks rules
+// (type information from the five tsconfig projects, through the project service) and the React hooks rules
 // on the app. JS/MJS files are linted without type information.
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
