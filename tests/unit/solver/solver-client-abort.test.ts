@@ -14,7 +14,13 @@ function clientWith(fault: CancelFault): { client: SolverClient; workers: FaultI
     workers.push(worker);
     return worker;
   });
+  workersByClient.set(client, workers);
   return { client, workers };
+}
+
+const workersByClient = new WeakMap<SolverClient, FaultInjectingSolverWorker[]>();
+function workersOf(client: SolverClient): FaultInjectingSolverWorker[] {
+  return workersByClient.get(client) ?? [];
 }
 
 /** Starts a solve and aborts it once its first update arrived; answers the outcome and the abort time. */
@@ -26,7 +32,9 @@ async function solveThenAbort(client: SolverClient) {
   await updated;
   const abortedAt = performance.now();
   abort.abort();
-  return { outcome: handle.outcome, abortedAt };
+  // Read before any timer can run: whether the abort itself ended the worker.
+  const terminatedByAbort = workersOf(client).at(-1)?.terminated ?? false;
+  return { outcome: handle.outcome, abortedAt, terminatedByAbort };
 }
 
 describe("SolverClient: aborting a solve", () => {
@@ -53,8 +61,9 @@ describe("SolverClient: aborting a solve", () => {
     const stoppedMs = performance.now() - abortedAt;
     expect(workers[0]!.flagsSeen).toBeGreaterThan(0); // it saw the flag, and did not stop
     expect(workers[0]!.terminated).toBe(true);
+    // Not before its grace period (a timer never fires early); how late it fires depends on the machine's
+    // load, and the fake never stops by itself, so the rejection above already proves the termination.
     expect(stoppedMs).toBeGreaterThanOrEqual(450);
-    expect(stoppedMs).toBeLessThan(1_000);
 
     // The next solve gets a fresh worker.
     const next = await solveThenAbort(client);
@@ -66,9 +75,9 @@ describe("SolverClient: aborting a solve", () => {
   it("without shared memory terminates the worker at once", async () => {
     vi.stubGlobal("crossOriginIsolated", false);
     const { client, workers } = clientWith("honours-flag");
-    const { outcome, abortedAt } = await solveThenAbort(client);
+    const { outcome, terminatedByAbort } = await solveThenAbort(client);
+    expect(terminatedByAbort, "terminated within the abort itself, with no grace timer").toBe(true);
     await expect(outcome).rejects.toMatchObject({ name: "AbortError", code: "cancelled" });
-    expect(performance.now() - abortedAt).toBeLessThan(400);
     expect(workers[0]!.terminated).toBe(true);
     client.dispose();
   });
