@@ -7,7 +7,15 @@ const isolationHeaders = {
   "Cross-Origin-Embedder-Policy": "require-corp",
 };
 
-export default defineConfig({
+/**
+ * `vite build --mode production-clean` (npm run build:prod) leaves out the ?test=1 hooks and fault injection
+ * (src/state/test-mode.ts); every other mode keeps them, loaded lazily, since the Playwright specs and the
+ * benches drive `npm run build` through ?test=1.
+ */
+export const PRODUCTION_CLEAN_MODE = "production-clean";
+
+export default defineConfig(({ mode }) => ({
+  define: { __OPEN_SWARM_TEST_HOOKS__: JSON.stringify(mode !== PRODUCTION_CLEAN_MODE) },
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },
   worker: { format: "es" },
@@ -19,4 +27,4 @@ export default defineConfig({
     // WASM kernels are fetched and compiled by URL (and by content hash in the cache): never inline them.
     assetsInlineLimit: (filePath: string) => (filePath.endsWith(".wasm") ? false : undefined),
   },
-});
+}));

@@ -47,6 +47,10 @@ export async function startHarness(): Promise<Harness> {
       const page = await context.newPage();
       page.on("pageerror", (error) => console.error(`[${label} page error] ${error.message}`));
       await page.goto(`${server.url}/?test=1${query}`);
+      // The hook arrives a moment after the load event (src/state/test-mode.ts imports it lazily).
+      await page
+        .waitForFunction(() => window.openSwarm !== undefined, null, { timeout: 15_000 })
+        .catch(() => undefined);
       const peerId = await page.evaluate(async () => {
         const hook = window.openSwarm;
         if (!hook) throw new Error("window.openSwarm is missing: is the page in ?test=1 mode?");

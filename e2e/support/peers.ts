@@ -14,6 +14,7 @@ export async function openPeer(browser: Browser, path = "/?test=1"): Promise<Tes
   const page = await context.newPage();
   page.on("pageerror", (error) => console.error(`[page error] ${error.message}`));
   await page.goto(path);
+  await waitForTestHook(page);
   const peerId = await page.evaluate(async () => {
     const hook = window.openSwarm;
     if (!hook) throw new Error("window.openSwarm is missing: is the page in ?test=1 mode?");
@@ -21,6 +22,16 @@ export async function openPeer(browser: Browser, path = "/?test=1"): Promise<Tes
     return swarm.identity.peerId;
   });
   return { context, page, peerId };
+}
+
+/**
+ * window.openSwarm arrives a moment after the page's load event: src/state/test-mode.ts imports the hook
+ * lazily. Gives up quietly after `timeoutMs`, for the caller to report a missing hook in its own words.
+ */
+export async function waitForTestHook(page: Page, timeoutMs = 15_000): Promise<void> {
+  await page
+    .waitForFunction(() => window.openSwarm !== undefined, null, { timeout: timeoutMs })
+    .catch(() => undefined);
 }
 
 export async function openPeers(browser: Browser, count: number): Promise<TestPeer[]> {

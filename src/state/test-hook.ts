@@ -7,7 +7,7 @@ import type { VolunteerStore } from "./jobs/volunteer-store.ts";
 
 /**
  * The test hook. With `?test=1` in the page URL, `window.openSwarm` lets Playwright drive this peer through
- * page.evaluate (one browser context per peer):
+ * page.evaluate (one browser context per peer). test-mode.ts loads this file lazily, a chunk of its own:
  *
  *   const swarm = await window.openSwarm!.ready;                     // started: identity, directory, mesh
  *   await swarm.mesh.waitForPeer(peerId, 10_000);                    // authenticated data channel open
@@ -45,10 +45,6 @@ declare global {
   interface Window {
     openSwarm?: OpenSwarmTestHook;
   }
-}
-
-export function isTestMode(search: string): boolean {
-  return new URLSearchParams(search).get("test") === "1";
 }
 
 export function installTestHook(

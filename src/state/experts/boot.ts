@@ -1,5 +1,5 @@
 import { meshExpertLink, type ExpertLink } from "../../core/experts/link/expert-link.ts";
-import { HostFault } from "../../core/experts/host/faults.ts";
+import type { ExpertHostFault } from "../../core/experts/host/host-fault.ts";
 import { ExpertHost, type ExpertHostStats } from "../../core/experts/host/host.ts";
 import { fetchManifest, type FetchedManifest } from "../../core/experts/models/manifest-fetch.ts";
 import { manifestResolver } from "../../core/experts/router/jobs/sources.ts";
@@ -39,6 +39,11 @@ const HOST_STATS_MS = 200;
 let current: BootedExperts | null = null;
 
 /** The experts of this page, once bootExperts ran (the test hook reads it). */
+export interface BootExpertsOptions {
+  /** TEST ONLY (test-mode.ts): creates the fault injected into this tab's expert host; none by default. */
+  readonly fault?: (() => Promise<ExpertHostFault | null>) | undefined;
+}
+
 export function bootedExperts(): BootedExperts | null {
   return current;
 }
@@ -47,16 +52,15 @@ export function bootExperts(
   win: Window,
   swarmReady: Promise<Swarm>,
   volunteer: VolunteerStore,
-  options: { testMode: boolean },
+  options: BootExpertsOptions = {},
 ): BootedExperts {
   const store = createExpertsStore();
   const manifest = loadManifest(win, store);
-  const params = new URLSearchParams(win.location.search);
   const ready = swarmReady.then(async (swarm) => {
     const link = meshExpertLink(swarm.mesh);
     const fetched = await manifest;
     const hostRunner = lazyRunner();
-    const fault = hostFaultFrom(params, options.testMode);
+    const fault = await options.fault?.();
     const host = new ExpertHost({
       link,
       runner: hostRunner,
@@ -157,20 +161,6 @@ function namesFor(hosted: readonly string[], fetched: FetchedManifest | null): R
     names[sha] = entry ? `${entry.name} (${entry.variant})` : `uploaded model ${sha.slice(0, 10)}`;
   }
   return names;
-}
-
-/** TEST ONLY: `?xp-fault=perturb|silent|die-mid-batch[&xp-fault-after=N]` under ?test=1 (faults.ts). */
-function hostFaultFrom(params: URLSearchParams, testMode: boolean): HostFault | null {
-  const mode = params.get("xp-fault");
-  if (mode === null) return null;
-  const after = Number(params.get("xp-fault-after") ?? "NaN");
-  const fault = HostFault.create(
-    mode,
-    testMode,
-    Number.isInteger(after) && after >= 0 ? { afterRequests: after } : {},
-  );
-  console.warn(`HostFault "${fault.mode}" is on: this tab's expert host misbehaves`);
-  return fault;
 }
 
 /** A ModelRunner whose expert worker starts on the first load (most tabs never host or classify). */

@@ -1,5 +1,9 @@
 import { BlobCache } from "../../core/base/blob-cache.ts";
-import { FaultInjection, type VisibilitySource, VolunteerRuntime } from "../../core/jobs/volunteer/index.ts";
+import {
+  type VisibilitySource,
+  type VolunteerFault,
+  VolunteerRuntime,
+} from "../../core/jobs/volunteer/index.ts";
 import { meshJobLink } from "../../core/jobs/job-link.ts";
 import { volunteerCapabilitiesFrom, type VolunteerInfo } from "../../core/jobs/model.ts";
 import { RequesterRuntime } from "../../core/jobs/requester/index.ts";
@@ -46,20 +50,23 @@ function volunteersOf(swarm: Swarm): VolunteerInfo[] {
   return list;
 }
 
+export interface BootJobsOptions {
+  /** TEST ONLY (test-mode.ts): creates the fault injected into this tab's volunteer runtime; none by default. */
+  readonly fault?: (() => Promise<VolunteerFault | null>) | undefined;
+}
+
 export function bootJobs(
   win: Window,
   db: OpenSwarmDb,
   swarmReady: Promise<Swarm>,
-  options: { testMode: boolean },
+  options: BootJobsOptions = {},
 ): BootedJobs {
   const jobs = createJobsStore();
   const volunteer = createVolunteerStore();
-  const faultMode = new URLSearchParams(win.location.search).get("fault");
   const ready = swarmReady.then(async (swarm) => {
     const link = meshJobLink(swarm.mesh);
     const cache = new BlobCache();
-    const fault = faultMode === null ? null : FaultInjection.create(faultMode, options.testMode);
-    if (fault !== null) console.warn(`FaultInjection "${fault.mode}" is on: this tab returns wrong results`);
+    const fault = (await options.fault?.()) ?? null;
     const volunteerRuntime = new VolunteerRuntime({
       link,
       cache,

@@ -6,7 +6,7 @@ import type { ExpertsStore } from "../experts/store.ts";
 import { bootJobs } from "../jobs/boot.ts";
 import type { JobsStore } from "../jobs/store.ts";
 import { createSwarmStore, type SwarmStore } from "./store.ts";
-import { installTestHook, isTestMode } from "../test-hook.ts";
+import { injectedFaults, isTestMode, loadTestHook } from "../test-mode.ts";
 import type { VolunteerStore } from "../jobs/volunteer-store.ts";
 
 /**
@@ -37,8 +37,8 @@ export interface BootedSwarm {
 }
 
 /**
- * Creates the swarm store for this page and starts joining; installs window.openSwarm under ?test=1
- * (see test-hook.ts). Call once from the app's entry point.
+ * Creates the swarm store for this page and starts joining; under ?test=1 loads and installs
+ * window.openSwarm and the faults the URL asks for (see test-mode.ts). Call once from the app's entry point.
  */
 export function bootSwarm(win: Window = window): BootedSwarm {
   const testMode = isTestMode(win.location.search);
@@ -72,8 +72,9 @@ export function bootSwarm(win: Window = window): BootedSwarm {
   // A start error is reported in the store's lastError; this only keeps it from being an unhandled rejection
   // (whoever awaits `ready` still sees it).
   ready.catch(() => undefined);
-  const booted = bootJobs(win, db, ready, { testMode });
-  const experts = bootExperts(win, ready, booted.volunteer, { testMode });
-  if (testMode) installTestHook(win, store, ready, booted);
+  const faults = injectedFaults(win.location.search);
+  const booted = bootJobs(win, db, ready, { fault: faults?.volunteer });
+  const experts = bootExperts(win, ready, booted.volunteer, { fault: faults?.expertHost });
+  void loadTestHook(win.location.search)?.then((install) => install(win, store, ready, booted));
   return { store, ready, jobs: booted.jobs, volunteer: booted.volunteer, experts: experts.store };
 }

@@ -1,3 +1,5 @@
+import type { ExpertHostFault, FaultAction, HostFaultSnapshot } from "./host-fault.ts";
+
 /**
  * TEST-ONLY fault injection for the expert host (like jobs/volunteer/fault-injection.ts): hosts that misbehave in the
  * ways the router must survive, to prove it does (tests/unit/experts/router-*.test.ts, bench:experts, the
@@ -23,21 +25,9 @@ export interface HostFaultOptions {
   readonly random?: () => number;
 }
 
-/** What the host does with the next infer-request. */
-export type FaultAction = "serve" | "ignore" | "die";
+export type { HostFaultSnapshot } from "./host-fault.ts";
 
-/** What the fault did so far (the host's stats carry it, so a test can check its precondition: the faulty
- *  host really was sent work, and really misbehaved with it). */
-export interface HostFaultSnapshot {
-  readonly mode: HostFaultMode;
-  /** Infer-requests that reached the host. */
-  readonly requests: number;
-  readonly corruptedRows: number;
-  /** "die-mid-batch": rows of the request it died holding (null while alive). */
-  readonly diedHoldingRows: number | null;
-}
-
-export class HostFault {
+export class HostFault implements ExpertHostFault {
   readonly mode: HostFaultMode;
   readonly #rowFraction: number;
   readonly #afterRequests: number;

@@ -1,6 +1,6 @@
 import { Emitter } from "../../base/emitter.ts";
 import type { ExpertLink } from "../link/expert-link.ts";
-import type { HostFault, HostFaultSnapshot } from "./faults.ts";
+import type { ExpertHostFault, HostFaultSnapshot } from "./host-fault.ts";
 import { ExpertError, type LoadedModel, type ModelRunner, type ModelSource } from "../models/runner.ts";
 import {
   joinXpOutputs,
@@ -42,8 +42,8 @@ export interface ExpertHostOptions {
   readonly blobWaitMs?: number;
   /** Model bytes held while waiting for their host-request (oldest dropped first). */
   readonly maxPendingBlobBytes?: number;
-  /** TEST ONLY: a misbehaving host (faults.ts). */
-  readonly fault?: HostFault;
+  /** TEST ONLY: a misbehaving host (host-fault.ts; none by default). */
+  readonly fault?: ExpertHostFault;
 }
 
 export interface ExpertHostStats {
@@ -59,7 +59,7 @@ export interface ExpertHostStats {
   readonly busyMs: number;
   readonly errorsSent: Readonly<Partial<Record<XpInferErrorCode, number>>>;
   readonly loadFailures: number;
-  /** TEST ONLY: what the injected fault did (faults.ts); null on every real host. */
+  /** TEST ONLY: what the injected fault did (host-fault.ts); null on every real host. */
   readonly fault: HostFaultSnapshot | null;
 }
 
@@ -80,7 +80,7 @@ type LoadOutcome = { readonly code: XpLoadFailureCode; readonly message: string 
 const LOAD_CODES: ReadonlySet<string> = new Set(XP_LOAD_FAILURE_CODES);
 
 export class ExpertHost {
-  readonly #o: Required<Omit<ExpertHostOptions, "fault">> & { fault: HostFault | null };
+  readonly #o: Required<Omit<ExpertHostOptions, "fault">> & { fault: ExpertHostFault | null };
   readonly #emitter = new Emitter<ExpertHostEvents>();
   readonly #claims = new Map<string, Set<string>>();
   readonly #loaded = new Map<string, LoadedModel>();

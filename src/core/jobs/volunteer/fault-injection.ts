@@ -1,3 +1,5 @@
+import type { VolunteerFault } from "./volunteer-fault.ts";
+
 /**
  * TEST-ONLY fault injection for the volunteer runtime: a volunteer that returns wrong answers, to prove the
  * requester never accepts one (e2e/jobs-malicious.spec.ts, the churn benchmark). It is a fake on purpose
@@ -8,7 +10,7 @@
  */
 export type FaultMode = "perturb";
 
-export class FaultInjection {
+export class FaultInjection implements VolunteerFault {
   readonly mode: FaultMode;
   readonly #random: () => number;
 

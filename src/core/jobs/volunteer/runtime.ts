@@ -2,7 +2,6 @@ import type { CsrMatrix } from "../../sparse/csr.ts";
 import { BlobWaitTimeout, type BlobCache } from "../../base/blob-cache.ts";
 import { DistributedVolunteer } from "../distributed/index.ts";
 import { isJobError } from "../../protocol/job-errors.ts";
-import type { FaultInjection } from "./fault-injection.ts";
 import type { JobBodyEvent, JobLink } from "../job-link.ts";
 import {
   JOB_PROTOCOL_VERSION,
@@ -16,6 +15,7 @@ import {
 import type { BackendName } from "../../protocol/solver-names.ts";
 import { blobRefOf, decodeCsr, decodeVector, encodeVector } from "../payload.ts";
 import type { UnitSolver } from "./unit-solver.ts";
+import type { VolunteerFault } from "./volunteer-fault.ts";
 
 /**
  * The volunteer side of a tab (or Node peer): takes unit assignments from any requester, fetches their
@@ -60,8 +60,8 @@ export interface VolunteerRuntimeOptions {
   readonly cache: BlobCache;
   readonly solver: UnitSolver;
   readonly nowMs?: () => number;
-  /** TEST ONLY: corrupt results (see fault-injection.ts). */
-  readonly fault?: FaultInjection | null;
+  /** TEST ONLY: corrupt results (volunteer-fault.ts; none by default). */
+  readonly fault?: VolunteerFault | null;
   readonly visibility?: VisibilitySource;
   readonly webgpu?: boolean;
   /** How long to wait for an input blob before giving the unit back (default 60 s). */
@@ -102,7 +102,7 @@ export function residualProgress(relResidual: number, tol: number): number {
 
 export class VolunteerRuntime {
   readonly #o: Required<Omit<VolunteerRuntimeOptions, "fault" | "visibility" | "onChange">>;
-  readonly #fault: FaultInjection | null;
+  readonly #fault: VolunteerFault | null;
   readonly #visibility: VisibilitySource | null;
   readonly #onChange: (snapshot: VolunteerSnapshot) => void;
   readonly #held = new Map<string, HeldUnit>();

@@ -1,0 +1,49 @@
+import type { ExpertHostFault } from "../core/experts/host/host-fault.ts";
+import type { VolunteerFault } from "../core/jobs/volunteer/index.ts";
+import type { installTestHook } from "./test-hook.ts";
+
+/**
+ * Set by vite.config.ts's `define` (and vitest.config.ts's): true in dev and in `npm run build` (the build
+ * the Playwright specs and benches drive through ?test=1), false in `npm run build:prod` (mode
+ * production-clean).
+ */
+declare const __OPEN_SWARM_TEST_HOOKS__: boolean;
+
+/**
+ * Test mode: with `?test=1` in the page URL the page installs window.openSwarm for Playwright (test-hook.ts)
+ * and accepts injected faults (test-faults.ts). Both load through a dynamic import, a chunk of their own
+ * that other pages never download. In a production-clean build (__OPEN_SWARM_TEST_HOOKS__ false) every
+ * branch below is constant, the bundler drops those chunks altogether and ?test=1 does nothing.
+ */
+export function isTestMode(search: string): boolean {
+  return __OPEN_SWARM_TEST_HOOKS__ && new URLSearchParams(search).get("test") === "1";
+}
+
+/** Loads test-hook.ts (under ?test=1 only; null otherwise). */
+export function loadTestHook(search: string): Promise<typeof installTestHook> | null {
+  if (!__OPEN_SWARM_TEST_HOOKS__ || !isTestMode(search)) return null;
+  return import("./test-hook.ts").then((m) => m.installTestHook);
+}
+
+/** The faults this page injects, created when the runtime they go into starts. */
+export interface InjectedFaults {
+  volunteer(): Promise<VolunteerFault | null>;
+  expertHost(): Promise<ExpertHostFault | null>;
+}
+
+/**
+ * The faults the URL asks for (`?fault=`, `?xp-fault=`), null when it asks for none. Asked for outside test
+ * mode they still load, to refuse loudly (the runtime they were meant for fails) rather than run honestly
+ * while the caller believes a liar is in the swarm.
+ */
+export function injectedFaults(search: string): InjectedFaults | null {
+  if (!__OPEN_SWARM_TEST_HOOKS__) return null;
+  const params = new URLSearchParams(search);
+  if (!params.has("fault") && !params.has("xp-fault")) return null;
+  const testMode = isTestMode(search);
+  const faults = import("./test-faults.ts");
+  return {
+    volunteer: async () => (await faults).volunteerFaultFrom(params, testMode),
+    expertHost: async () => (await faults).hostFaultFrom(params, testMode),
+  };
+}
