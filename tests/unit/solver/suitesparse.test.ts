@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { CsrMatrix } from "../../../src/core/sparse/csr.ts";
-import { createProjectionCheck, relativeResidual } from "../../../src/core/solver/certificate.ts";
+import { relativeResidual } from "../../../src/core/solver/certificate.ts";
 import { solve } from "../../../src/core/solver/solve.ts";
 import type { SolveOptions } from "../../../src/core/solver/types.ts";
-import { loadMatrix, multiply, ones, seededRandom, SUITE } from "./helpers.ts";
+import { loadMatrix, multiply, ones, SUITE } from "./helpers.ts";
 
 const TOL = 1e-8;
 const systems = new Map<string, { a: CsrMatrix; b: Float64Array }>();
@@ -31,8 +31,6 @@ describe("SuiteSparse matrices, b = A·1", () => {
     expect(r.relResidual).toBeLessThanOrEqual(TOL);
     expect(r.methodPath.length).toBeGreaterThan(0);
     expect(r.stages?.at(-1)?.reason).toBe("converged");
-    const proj = createProjectionCheck(a, b, seededRandom(7));
-    expect(proj.verify(r.x, TOL).passed).toBe(true);
   });
 
   it("west0479: Jacobi-preconditioned BiCGSTAB reports honestly that it did not converge", () => {
