@@ -18,14 +18,3 @@ export function independentRelResidual(a: CsrMatrix, x: Float64Array, b: Float64
   const rel = bb === 0 ? Math.sqrt(rr) : Math.sqrt(rr / bb);
   return Number.isFinite(rel) ? rel : Infinity;
 }
-
-/** b = A x (for "ones" right-hand sides: the tab computes b = A·1 itself). */
-export function multiplyInto(a: CsrMatrix, x: Float64Array): Float64Array {
-  const y = new Float64Array(a.rows);
-  for (let i = 0; i < a.rows; i++) {
-    let s = 0;
-    for (let p = a.rowPtr[i]!; p < a.rowPtr[i + 1]!; p++) s += a.values[p]! * x[a.colIdx[p]!]!;
-    y[i] = s;
-  }
-  return y;
-}

@@ -5,4 +5,3 @@
  */
 export const FASHION_MNIST_DIR = `${process.env["OPEN_SWARM_DATASETS_DIR"] || "/usr/share/datasets"}/fashion-mnist`;
 export const FASHION_TEST_IMAGES = `${FASHION_MNIST_DIR}/t10k-images-idx3-ubyte.gz`;
-export const FASHION_TEST_LABELS = `${FASHION_MNIST_DIR}/t10k-labels-idx1-ubyte.gz`;

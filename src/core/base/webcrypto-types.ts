@@ -8,4 +8,3 @@ export interface WebCryptoKeyPair {
   readonly publicKey: WebCryptoKey;
   readonly privateKey: WebCryptoKey;
 }
-export type WebCryptoBytes = Parameters<typeof crypto.subtle.digest>[1];

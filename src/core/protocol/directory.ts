@@ -128,7 +128,6 @@ export const directoryServerMessageSchema = z.discriminatedUnion("type", [
   }),
 ]);
 export type DirectoryServerMessage = z.infer<typeof directoryServerMessageSchema>;
-export type DirectoryServerMessageType = DirectoryServerMessage["type"];
 
 // ---- parsing ----------------------------------------------------------------------------------------
 

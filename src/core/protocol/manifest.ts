@@ -22,7 +22,6 @@ export const MANIFEST_VERSION = 1;
 export const MODEL_VARIANTS = ["fp32", "int8", "qdq"] as const;
 export type ModelVariant = (typeof MODEL_VARIANTS)[number];
 export const MODEL_ROLES = ["gate", "expert", "moe"] as const;
-export type ModelRole = (typeof MODEL_ROLES)[number];
 export const EXECUTION_PROVIDERS = ["wasm", "webgpu"] as const;
 export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
 

@@ -120,15 +120,9 @@ export const peerMessageSchema = z.discriminatedUnion("type", [
 
 export type Hello = z.infer<typeof helloSchema>;
 export type HelloProof = z.infer<typeof helloProofSchema>;
-export type Ping = z.infer<typeof pingSchema>;
-export type Pong = z.infer<typeof pongSchema>;
 export type SignedEnvelope = z.infer<typeof signedEnvelopeSchema>;
 export type BlobMessage = z.infer<typeof blobSchema>;
-export type BlobAckMessage = z.infer<typeof blobAckSchema>;
-export type DistMessage = z.infer<typeof distSchema>;
-export type XpPeerMessage = z.infer<typeof xpSchema>;
 export type PeerMessage = z.infer<typeof peerMessageSchema>;
-export type PeerMessageType = PeerMessage["type"];
 
 /** The bodies a signed envelope may carry. Later issues add results and receipts to this union. */
 const signedBodyHeader = {

@@ -27,7 +27,3 @@ export type BackendName = (typeof BACKEND_NAMES)[number];
 export function isMethodName(value: unknown): value is MethodName {
   return typeof value === "string" && (METHOD_NAMES as readonly string[]).includes(value);
 }
-
-export function isPreconditionerName(value: unknown): value is PreconditionerName {
-  return typeof value === "string" && (PRECONDITIONER_NAMES as readonly string[]).includes(value);
-}

@@ -19,8 +19,6 @@ const INT8 = 3;
 const INT64 = 7;
 export const INPUT_COLS = 784;
 
-export { seededRandom as seeded } from "../../../src/node/seeded-random.ts";
-
 function tensor(name: string, dataType: number, dims: number[], raw: ArrayBufferView) {
   return onnx.TensorProto.create({
     name,
