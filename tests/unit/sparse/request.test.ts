@@ -4,11 +4,11 @@ import { describe, expect, it } from "vitest";
 import { csrToCoo } from "../../../src/core/sparse/coo.ts";
 import type { CsrMatrix } from "../../../src/core/sparse/csr.ts";
 import { parseMatrixMarket } from "../../../src/core/sparse/matrix-market.ts";
+import { matrixRequestSchema } from "../../../src/core/protocol/solve-request.ts";
 import {
-  matrixRequestSchema,
   parseLinearSystemRequest,
   parseMatrixRequest,
-} from "../../../src/core/sparse/request.ts";
+} from "../../../src/core/sparse/linear-system-request.ts";
 import { expectCanonicalCsr, expectInputError, matricesDir } from "./helpers.ts";
 
 /**

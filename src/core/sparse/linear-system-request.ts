@@ -1,73 +1,21 @@
 /**
- * The matrix part of the HTTP API's JSON request (POST /api/v1/solve and friends):
- *
- *   { "rows": 3, "cols": 3, "nnz": 4, "format": "csr" | "csc" | "coo",
- *     "data": { "values": [...],
- *               "row_pointers": [...], "col_indices": [...]     (csr)
- *               "col_pointers": [...], "row_indices": [...]     (csc)
- *               "row_indices":  [...], "col_indices": [...] },  (coo)
- *     "b": [...] }                                              (optional right-hand side, length rows)
- *
- * Indices are 0-based. "format" may be omitted when the index arrays present name exactly one format.
- * Unsorted indices are accepted and duplicate coordinates are SUMMED (as in the Matrix Market reader), so
- * all three formats describe the same matrix the same way. The zod schema checks the shape cheaply (arrays
- * are not walked element by element: zod would take ~20× longer on millions of entries and report every bad
- * element); the element checks below give one specific InputError with the field and position.
+ * The JSON solve request (protocol/solve-request.ts) into a canonical CSR matrix and an optional b, for
+ * the HTTP API. Unsorted indices are accepted and duplicate coordinates are SUMMED (as in the Matrix Market
+ * reader), so all three formats describe the same matrix the same way. The schema checked the shape; the
+ * element checks here give one specific InputError with the field and position.
  */
-import { z } from "zod";
+import type { z } from "zod";
+import {
+  FORMAT_INDEX_FIELDS,
+  MATRIX_FORMATS,
+  matrixRequestSchema,
+  type MatrixFormat,
+  type MatrixRequest,
+  type NumberArrayLike,
+} from "../protocol/solve-request.ts";
 import type { CsrMatrix } from "./csr.ts";
 import { fromCoo, fromCsc } from "./coo.ts";
 import { checkDeclaredSize, InputError, type MatrixInputOptions } from "./errors.ts";
-
-export type NumberArrayLike = readonly number[] | Float64Array | Float32Array | Int32Array | Uint32Array;
-
-function isNumberArrayLike(v: unknown): v is NumberArrayLike {
-  return (
-    Array.isArray(v) ||
-    v instanceof Float64Array ||
-    v instanceof Float32Array ||
-    v instanceof Int32Array ||
-    v instanceof Uint32Array
-  );
-}
-
-/** An array whose elements are checked later (see the file comment). */
-const numberArray = z.custom<NumberArrayLike>(isNumberArrayLike, { message: "expected an array of numbers" });
-const count = z.number().int().nonnegative();
-
-export const MATRIX_FORMATS = ["csr", "csc", "coo"] as const;
-export type MatrixFormat = (typeof MATRIX_FORMATS)[number];
-
-/** Which index arrays each format needs, in the order messages name them. */
-export const FORMAT_INDEX_FIELDS: Readonly<Record<MatrixFormat, readonly [string, string]>> = {
-  csr: ["row_pointers", "col_indices"],
-  csc: ["col_pointers", "row_indices"],
-  coo: ["row_indices", "col_indices"],
-};
-
-export const matrixDataSchema = z
-  .object({
-    values: numberArray,
-    row_pointers: numberArray.optional(),
-    col_indices: numberArray.optional(),
-    col_pointers: numberArray.optional(),
-    row_indices: numberArray.optional(),
-  })
-  // Unknown keys are kept so a typo ("row_ptr") can be named in the ambiguous_format message.
-  .catchall(z.unknown());
-
-/** The request envelope; extend it (`.extend({...})`) for endpoint-specific options. */
-export const matrixRequestSchema = z.object({
-  rows: count,
-  cols: count,
-  nnz: count,
-  // A plain string here so an unknown format gets unsupported_format rather than a generic enum error.
-  format: z.string().optional(),
-  data: matrixDataSchema,
-  b: numberArray.optional(),
-});
-
-export type MatrixRequest = z.infer<typeof matrixRequestSchema>;
 
 export interface LinearSystem {
   a: CsrMatrix;
