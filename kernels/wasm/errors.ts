@@ -32,7 +32,3 @@ export class WasmKernelError extends Error {
     this.code = code;
   }
 }
-
-export function isWasmKernelError(e: unknown): e is WasmKernelError {
-  return e instanceof WasmKernelError;
-}

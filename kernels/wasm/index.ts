@@ -10,8 +10,7 @@ import type { WasmPlatform } from "./platform.ts";
 
 export type { WasmKernelsOptions } from "./core.ts";
 export type { WasmKernels } from "./kernels.ts";
-export { WasmKernelError, isWasmKernelError } from "./errors.ts";
-export type { WasmKernelErrorCode } from "./errors.ts";
+export { WasmKernelError } from "./errors.ts";
 
 function isNode(): boolean {
   const p = (globalThis as { process?: { versions?: { node?: unknown } } }).process;

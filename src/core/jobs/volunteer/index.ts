@@ -2,5 +2,5 @@
 export { FaultInjection } from "./fault-injection.ts";
 export { VolunteerRuntime, residualProgress } from "./runtime.ts";
 export type { VisibilitySource, VolunteerSnapshot } from "./runtime.ts";
-export type { UnitSolveCall, UnitSolveOutcome, UnitSolver } from "./unit-solver.ts";
+export type { UnitSolveOutcome, UnitSolver } from "./unit-solver.ts";
 export type { VolunteerFault } from "./volunteer-fault.ts";
