@@ -1,9 +1,11 @@
 import { HostFault } from "../core/experts/host/faults.ts";
-import { FaultInjection } from "../core/jobs/volunteer/index.ts";
+import { FaultInjection } from "../core/jobs/volunteer/fault-injection.ts";
 
 /**
  * TEST ONLY, loaded lazily by test-mode.ts: the faults the page URL asks for, each created (or refused,
- * outside ?test=1) when the runtime it goes into starts.
+ * outside ?test=1) when the runtime it goes into starts. The fakes are imported by path, not through their
+ * folder's index: they are no part of its API, and through the index the bundler would split the modules
+ * it shares with the main bundle into extra chunks every page then loads.
  */
 
 /** `?fault=perturb` (fault-injection.ts): this tab's volunteer returns wrong results. */

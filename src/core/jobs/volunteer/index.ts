@@ -1,5 +1,4 @@
 /** The volunteer's side of swarm jobs: take a unit, solve it, report progress and the result (runtime.ts). */
-export { FaultInjection } from "./fault-injection.ts";
 export { VolunteerRuntime, residualProgress } from "./runtime.ts";
 export type { VisibilitySource, VolunteerSnapshot } from "./runtime.ts";
 export type { UnitSolveOutcome, UnitSolver } from "./unit-solver.ts";
