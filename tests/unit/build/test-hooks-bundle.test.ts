@@ -23,7 +23,7 @@ const TEST_ONLY_STRINGS = [
   "die-mid-batch",
   "FaultInjection",
   "HostFault",
-  "test-only",
+  "it needs the page's ?test=1 mode",
 ];
 
 interface BuiltApp {
