@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { CodedError } from "../../src/core/base/coded-error.ts";
 
 /**
  * bench:experts' command line, validated into a config (or one specific error: which flag, what was wrong).
@@ -55,13 +56,8 @@ const OPTIONS = {
   quick: { type: "boolean", default: false },
 } as const;
 
-class ArgsError extends Error {
-  constructor(
-    readonly code: ArgsErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
+class ArgsError extends CodedError<ArgsErrorCode> {
+  override readonly name = "ArgsError";
 }
 
 export function parseExpertsArgs(argv: readonly string[]): ParsedArgs {

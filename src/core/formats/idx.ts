@@ -1,3 +1,4 @@
+import { CodedError } from "../base/coded-error.ts";
 /**
  * IDX files (the format MNIST and Fashion-MNIST ship in): a 4-byte magic [0, 0, type, dims], `dims` big-endian
  * uint32 sizes, then the values row-major. Only unsigned bytes (type 0x08) are accepted: images are IDX3
@@ -16,14 +17,8 @@ export type IdxErrorCode =
   | "too-large"
   | "label-out-of-range";
 
-export class IdxError extends Error {
-  constructor(
-    readonly code: IdxErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "IdxError";
-  }
+export class IdxError extends CodedError<IdxErrorCode> {
+  override readonly name = "IdxError";
 }
 
 const UBYTE = 0x08;

@@ -1,3 +1,4 @@
+import { CodedError } from "../base/coded-error.ts";
 /**
  * Decoded pixels of any size → what the Fashion-MNIST models take: 784 float32 values, a 28×28 grayscale
  * image, row-major, each pixel/255, with the garment BRIGHT on a BLACK background (that is how the data set
@@ -44,14 +45,8 @@ export interface ImageInput {
 
 export type ImageInputErrorCode = "bad-size" | "bad-data";
 
-export class ImageInputError extends Error {
-  constructor(
-    readonly code: ImageInputErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "ImageInputError";
-  }
+export class ImageInputError extends CodedError<ImageInputErrorCode> {
+  override readonly name = "ImageInputError";
 }
 
 /** Decoded images larger than this are refused (a 64-megapixel photo is 256 MiB of RGBA). */

@@ -1,3 +1,4 @@
+import { CodedError } from "../base/coded-error.ts";
 /**
  * NumPy's .npy format (https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html), the subset
  * an inference batch needs: float32, float64 and uint8 arrays (either byte order), C order, any shape.
@@ -31,14 +32,8 @@ export type NpyErrorCode =
   | "trailing-bytes"
   | "too-large";
 
-export class NpyError extends Error {
-  constructor(
-    readonly code: NpyErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "NpyError";
-  }
+export class NpyError extends CodedError<NpyErrorCode> {
+  override readonly name = "NpyError";
 }
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY

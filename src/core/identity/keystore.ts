@@ -1,5 +1,6 @@
 import type { WebCryptoKeyPair } from "../base/webcrypto-types.ts";
 import { generateKeyPair, identityFromKeyPair, type Identity } from "./identity.ts";
+import { CodedError } from "../base/coded-error.ts";
 
 const SELF_ROW_ID = "self";
 
@@ -28,14 +29,8 @@ export interface IdentityStore {
 
 export type KeystoreErrorCode = "corrupt-row" | "storage-failed";
 
-export class KeystoreError extends Error {
-  constructor(
-    readonly code: KeystoreErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "KeystoreError";
-  }
+export class KeystoreError extends CodedError<KeystoreErrorCode> {
+  override readonly name = "KeystoreError";
 }
 
 function isUsableKeyPair(value: unknown): value is WebCryptoKeyPair {

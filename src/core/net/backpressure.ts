@@ -1,3 +1,4 @@
+import { CodedError } from "../base/coded-error.ts";
 /**
  * Sending many frames over an RTCDataChannel without overrunning its send buffer: Chromium closes a data
  * channel whose buffer exceeds 16 MiB, and a huge buffer also delays every small control message behind it.
@@ -39,14 +40,8 @@ export const DEFAULT_BACKPRESSURE: Readonly<BackpressureOptions> = {
 
 export type BackpressureErrorCode = "channel-closed" | "drain-timeout" | "send-failed";
 
-export class BackpressureError extends Error {
-  constructor(
-    readonly code: BackpressureErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "BackpressureError";
-  }
+export class BackpressureError extends CodedError<BackpressureErrorCode> {
+  override readonly name = "BackpressureError";
 }
 
 /** Sends frames in order; resolves with the bytes handed to the channel once the last one is queued. */

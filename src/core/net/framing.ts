@@ -1,3 +1,4 @@
+import { CodedError } from "../base/coded-error.ts";
 /**
  * Chunked framing for the peer data channel. A message is a JSON header plus an optional binary attachment:
  *
@@ -78,14 +79,8 @@ export interface ReassemblyStats {
 
 export type FramingErrorCode = "unserializable-header" | "header-too-large" | "message-too-large";
 
-export class FramingError extends Error {
-  constructor(
-    readonly code: FramingErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "FramingError";
-  }
+export class FramingError extends CodedError<FramingErrorCode> {
+  override readonly name = "FramingError";
 }
 
 export interface EncodedMessage {

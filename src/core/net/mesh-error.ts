@@ -1,3 +1,4 @@
+import { CodedError } from "../base/coded-error.ts";
 export type MeshErrorCode =
   | "not-connected"
   | "timeout"
@@ -9,12 +10,6 @@ export type MeshErrorCode =
   | "closed";
 
 /** Every failure the mesh reports to its callers carries one of these codes. */
-export class MeshError extends Error {
-  constructor(
-    readonly code: MeshErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "MeshError";
-  }
+export class MeshError extends CodedError<MeshErrorCode> {
+  override readonly name = "MeshError";
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CodedError } from "../base/coded-error.ts";
 
 /** GET /api/v1/config: what a peer needs from the server before it joins (ICE servers for WebRTC). */
 export const serverConfigSchema = z.object({
@@ -20,14 +21,8 @@ export type FetchLike = (url: string) => Promise<{ ok: boolean; status: number; 
 
 export type ServerConfigErrorCode = "config-unreachable" | "config-http-error" | "config-invalid";
 
-export class ServerConfigError extends Error {
-  constructor(
-    readonly code: ServerConfigErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "ServerConfigError";
-  }
+export class ServerConfigError extends CodedError<ServerConfigErrorCode> {
+  override readonly name = "ServerConfigError";
 }
 
 export async function fetchServerConfig(origin: string, fetchImpl: FetchLike): Promise<ServerConfig> {

@@ -10,19 +10,14 @@ import { Mesh, type MeshOptions } from "./mesh.ts";
 import { PeerJsTransport, type IceServer, type PeerJsTransportOptions } from "./peerjs-transport.ts";
 import { fetchServerConfig, type FetchLike } from "./server-config.ts";
 import type { MeshTransport } from "./transport.ts";
+import { CodedError } from "../base/coded-error.ts";
 
 export type SwarmStatus = "connecting" | "connected" | "disconnected";
 
 export type SwarmErrorCode = "identity-failed" | "config-failed" | "directory-failed" | "signaling-failed";
 
-export class SwarmError extends Error {
-  constructor(
-    readonly code: SwarmErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "SwarmError";
-  }
+export class SwarmError extends CodedError<SwarmErrorCode> {
+  override readonly name = "SwarmError";
 }
 
 export interface SwarmOptions {

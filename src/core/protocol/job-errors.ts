@@ -1,3 +1,5 @@
+import { CodedError } from "../base/coded-error.ts";
+
 /**
  * Errors of the jobs layer for inputs a caller can get wrong (a bad job spec, an impossible partition, a
  * corrupt payload, an unknown job id). Each has a code so the dashboard and the HTTP API can say exactly
@@ -19,13 +21,11 @@ export type JobErrorCode =
   | "unsupported-host"
   | "invalid-message";
 
-export class JobError extends Error {
+export class JobError extends CodedError<JobErrorCode> {
   override readonly name = "JobError";
-  readonly code: JobErrorCode;
 
   constructor(code: JobErrorCode, message: string) {
-    super(`${code}: ${message}`);
-    this.code = code;
+    super(code, `${code}: ${message}`);
   }
 }
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { NpyError, npyToFloat32, parseNpy } from "../../core/formats/npy.ts";
+import { CodedError } from "../../core/base/coded-error.ts";
 
 /**
  * The generic job's input batch, from an uploaded file: JSON `{"shape": [rows, ...], "data": [...]}` (data
@@ -14,14 +15,8 @@ export const MAX_MODEL_FILE_BYTES = 64 * 1024 * 1024;
 
 export type BatchErrorCode = "bad-file" | "too-large" | "bad-shape";
 
-export class BatchError extends Error {
-  constructor(
-    readonly code: BatchErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "BatchError";
-  }
+export class BatchError extends CodedError<BatchErrorCode> {
+  override readonly name = "BatchError";
 }
 
 export interface InputBatch {

@@ -7,6 +7,7 @@ import {
   type InvertMode,
 } from "../../core/formats/image-input.ts";
 import type { ExpertsJobError } from "./types.ts";
+import { CodedError } from "../../core/base/coded-error.ts";
 
 /**
  * The browser side of the classify job's inputs: the Fashion-MNIST test set from the server's dataset
@@ -26,14 +27,8 @@ export const MAX_UPLOAD_FILES = 1_000;
 /** Decoded images bigger than this on a side are refused before their pixels are read. */
 export const MAX_IMAGE_SIDE = 8_192;
 
-export class InputError extends Error {
-  constructor(
-    readonly code: ExpertsJobError["code"],
-    message: string,
-  ) {
-    super(message);
-    this.name = "InputError";
-  }
+export class InputError extends CodedError<ExpertsJobError["code"]> {
+  override readonly name = "InputError";
 }
 
 export interface ClassifyInput {
