@@ -131,7 +131,7 @@ export interface ResultRef {
   readonly workFlops: number;
 }
 
-export type UnitFailureCode = "max-attempts" | "not-converged" | "job-cancelled";
+export type UnitFailureCode = "max_attempts" | "not_converged" | "job_cancelled";
 
 export interface UnitFailure {
   readonly code: UnitFailureCode;
@@ -216,7 +216,7 @@ export function unitIdOf(jobId: string, index: number): string {
 }
 
 export function parseUnitId(unitId: string): { jobId: string; index: number } {
-  if (!UNIT_ID_PATTERN.test(unitId)) throw new JobError("invalid-spec", `"${unitId}" is not a unit id`);
+  if (!UNIT_ID_PATTERN.test(unitId)) throw new JobError("invalid_spec", `"${unitId}" is not a unit id`);
   const slash = unitId.lastIndexOf("/");
   return { jobId: unitId.slice(0, slash), index: Number(unitId.slice(slash + 1)) };
 }

@@ -90,7 +90,7 @@ export function estimateSolveMemoryBytes(
 }
 
 function invalid(message: string): never {
-  throw new JobError("invalid-spec", message);
+  throw new JobError("invalid_spec", message);
 }
 
 function validate(input: JobInput): void {
@@ -128,7 +128,7 @@ function requirements(spec: SolveJobSpec, memoryBytes: number): UnitRequirements
 }
 
 /**
- * Validates the job (JobError "invalid-spec" with the reason) and drafts its units. A distributed solve
+ * Validates the job (JobError "invalid_spec" with the reason) and drafts its units. A distributed solve
  * needs the row partition of its matrix (`partitionRows(A, spec.blocks)`), which must match the spec.
  */
 export function planJob(input: JobInput, partition?: RowPartition): JobPlan {

@@ -14,7 +14,7 @@ import { pickProbeRows, relativeResidual, rowProbe, type ProjectionCheck } from 
  *    answer is known (a canary), so use them only for results that cannot be certified (inference).
  */
 
-export type SolveVerificationCode = "dimension-mismatch" | "non-finite" | "above-tolerance";
+export type SolveVerificationCode = "dimension_mismatch" | "non_finite" | "above_tolerance";
 
 export type SolveVerification =
   | { readonly ok: true; readonly relResidual: number; readonly code: null; readonly reason: null }
@@ -51,20 +51,20 @@ export function verifySolveResult(
     return {
       ok: false,
       relResidual: Infinity,
-      code: "dimension-mismatch",
+      code: "dimension_mismatch",
       reason: `x has ${x.length} entries and b ${b.length}; A is ${a.rows}×${a.cols}`,
     };
   }
   const bad = firstNonFinite(x);
   if (bad >= 0) {
-    return { ok: false, relResidual: NaN, code: "non-finite", reason: `x[${bad}] = ${x[bad]} is not finite` };
+    return { ok: false, relResidual: NaN, code: "non_finite", reason: `x[${bad}] = ${x[bad]} is not finite` };
   }
   const rel = relativeResidual(a, x, b);
   if (rel <= tol) return { ok: true, relResidual: rel, code: null, reason: null };
   return {
     ok: false,
     relResidual: rel,
-    code: Number.isFinite(rel) ? "above-tolerance" : "non-finite",
+    code: Number.isFinite(rel) ? "above_tolerance" : "non_finite",
     reason: `relative residual ${rel.toExponential(3)} is above the tolerance ${tol.toExponential(3)}`,
   };
 }
@@ -82,7 +82,7 @@ export interface PartialCheckOptions {
 
 export interface PartialCheck {
   readonly ok: boolean;
-  readonly code: SolveVerificationCode | "row-probe-failed" | "projection-failed" | null;
+  readonly code: SolveVerificationCode | "row_probe_failed" | "projection_failed" | null;
   readonly reason: string | null;
   /** Largest |b_i − (A x)_i| / (claimed·‖b‖) over the probed rows. */
   readonly worstRowRatio: number;
@@ -113,14 +113,14 @@ export function spotCheckPartial(
   });
   if (x.length !== a.cols || b.length !== a.rows) {
     return fail(
-      "dimension-mismatch",
+      "dimension_mismatch",
       `x has ${x.length} entries and b ${b.length}; A is ${a.rows}×${a.cols}`,
     );
   }
   const bad = firstNonFinite(x);
-  if (bad >= 0) return fail("non-finite", `x[${bad}] = ${x[bad]} is not finite`);
+  if (bad >= 0) return fail("non_finite", `x[${bad}] = ${x[bad]} is not finite`);
   if (!(claimedRelResidual >= 0 && Number.isFinite(claimedRelResidual))) {
-    return fail("non-finite", `claimed residual ${claimedRelResidual} is not a finite non-negative number`);
+    return fail("non_finite", `claimed residual ${claimedRelResidual} is not a finite non-negative number`);
   }
   const slack = options.slack ?? 10;
   // scale(1) = ‖b‖: the projection check already computed it.
@@ -133,7 +133,7 @@ export function spotCheckPartial(
     worstRow = Math.max(worstRow, ratioOf(Math.abs(p.residual), claimedNorm));
     if (!(Math.abs(p.residual) <= allowed + rounding)) {
       return fail(
-        "row-probe-failed",
+        "row_probe_failed",
         `row ${p.row} has residual ${p.residual.toExponential(3)}, inconsistent with the claimed ` +
           `relative residual ${claimedRelResidual.toExponential(3)}`,
         worstRow,
@@ -143,7 +143,7 @@ export function spotCheckPartial(
   const projection = options.projection.verify(x, claimedRelResidual);
   if (!projection.passed) {
     return fail(
-      "projection-failed",
+      "projection_failed",
       `projection check is ${projection.worstRatio.toExponential(3)}× the claimed residual`,
       worstRow,
       projection.worstRatio,

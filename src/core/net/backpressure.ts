@@ -38,7 +38,7 @@ export const DEFAULT_BACKPRESSURE: Readonly<BackpressureOptions> = {
   drainTimeoutMs: 15_000,
 };
 
-export type BackpressureErrorCode = "channel-closed" | "drain-timeout" | "send-failed";
+export type BackpressureErrorCode = "channel_closed" | "drain_timeout" | "send_failed";
 
 export class BackpressureError extends CodedError<BackpressureErrorCode> {
   override readonly name = "BackpressureError";
@@ -53,7 +53,7 @@ export async function sendWithBackpressure(
   let bytes = 0;
   for (const frame of frames) {
     if (channel.readyState !== "open") {
-      throw new BackpressureError("channel-closed", `data channel is ${channel.readyState}`);
+      throw new BackpressureError("channel_closed", `data channel is ${channel.readyState}`);
     }
     if (channel.bufferedAmount + frame.length > options.highWaterMarkBytes) {
       await waitForDrain(channel, options);
@@ -61,7 +61,7 @@ export async function sendWithBackpressure(
     try {
       channel.send(frame);
     } catch (error) {
-      throw new BackpressureError("send-failed", `data channel send failed: ${String(error)}`);
+      throw new BackpressureError("send_failed", `data channel send failed: ${String(error)}`);
     }
     bytes += frame.length;
   }
@@ -81,13 +81,13 @@ function waitForDrain(channel: SendChannel, options: Readonly<BackpressureOption
     };
     const onClose = (): void => {
       cleanup();
-      reject(new BackpressureError("channel-closed", "data channel closed while waiting to send"));
+      reject(new BackpressureError("channel_closed", "data channel closed while waiting to send"));
     };
     const timer = setTimeout(() => {
       cleanup();
       reject(
         new BackpressureError(
-          "drain-timeout",
+          "drain_timeout",
           `send buffer stayed above ${options.lowWaterMarkBytes} bytes for ${options.drainTimeoutMs} ms`,
         ),
       );

@@ -1,12 +1,12 @@
 import { CodedError } from "../base/coded-error.ts";
 export type MeshErrorCode =
-  | "not-connected"
+  | "not_connected"
   | "timeout"
-  | "peer-closed"
-  | "send-failed"
-  | "invalid-outgoing"
-  | "blob-rejected"
-  | "debug-disabled"
+  | "peer_closed"
+  | "send_failed"
+  | "invalid_outgoing"
+  | "blob_rejected"
+  | "debug_disabled"
   | "closed";
 
 /** Every failure the mesh reports to its callers carries one of these codes. */

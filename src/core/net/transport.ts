@@ -37,7 +37,7 @@ export interface MeshTransport {
   close(): void;
 }
 
-export type TransportErrorCode = "signaling-failed" | "id-rejected" | "closed";
+export type TransportErrorCode = "signaling_failed" | "id_rejected" | "closed";
 
 export class TransportError extends CodedError<TransportErrorCode> {
   override readonly name = "TransportError";

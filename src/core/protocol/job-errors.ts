@@ -6,20 +6,20 @@ import { CodedError } from "../base/coded-error.ts";
  * what was wrong; runtime events (a late result, an expired lease) are not errors but verdicts/actions.
  */
 export type JobErrorCode =
-  | "invalid-spec"
-  | "invalid-partition"
-  | "duplicate-job"
-  | "unknown-job"
-  | "invalid-state"
-  | "bad-magic"
+  | "invalid_spec"
+  | "invalid_partition"
+  | "duplicate_job"
+  | "unknown_job"
+  | "invalid_state"
+  | "bad_magic"
   | "truncated"
-  | "size-mismatch"
-  | "too-large"
-  | "bad-row-pointers"
-  | "bad-column-index"
-  | "non-finite-value"
-  | "unsupported-host"
-  | "invalid-message";
+  | "size_mismatch"
+  | "too_large"
+  | "bad_row_pointers"
+  | "bad_column_index"
+  | "non_finite_value"
+  | "unsupported_host"
+  | "invalid_message";
 
 export class JobError extends CodedError<JobErrorCode> {
   override readonly name = "JobError";

@@ -64,14 +64,14 @@ async function downloadTestSet(fetchFn: typeof fetch): Promise<TestSet> {
     const parsedLabels = parseIdxLabels(await gunzip(labels), 10);
     if (parsedLabels.length !== parsed.count) {
       throw new InputError(
-        "bad-file",
+        "bad_file",
         `the test set has ${parsed.count} images but ${parsedLabels.length} labels`,
       );
     }
     return { images: parsed.pixels, labels: parsedLabels, count: parsed.count };
   } catch (error) {
     if (error instanceof IdxError) {
-      throw new InputError("bad-file", `the server's test set is damaged: ${error.message}`);
+      throw new InputError("bad_file", `the server's test set is damaged: ${error.message}`);
     }
     throw error;
   }
@@ -82,7 +82,7 @@ async function fetchDataset(fetchFn: typeof fetch, url: string): Promise<Uint8Ar
   try {
     response = await fetchFn(url);
   } catch (error) {
-    throw new InputError("fetch-failed", `GET ${url} failed: ${String(error)}`);
+    throw new InputError("fetch_failed", `GET ${url} failed: ${String(error)}`);
   }
   if (response.status === 404) {
     let message = `the server has no Fashion-MNIST test set (GET ${url}: 404)`;
@@ -93,9 +93,9 @@ async function fetchDataset(fetchFn: typeof fetch, url: string): Promise<Uint8Ar
     } catch {
       // not JSON: keep the generic message
     }
-    throw new InputError("dataset-missing", message);
+    throw new InputError("dataset_missing", message);
   }
-  if (!response.ok) throw new InputError("fetch-failed", `GET ${url} answered HTTP ${response.status}`);
+  if (!response.ok) throw new InputError("fetch_failed", `GET ${url} answered HTTP ${response.status}`);
   return new Uint8Array(await response.arrayBuffer());
 }
 
@@ -108,7 +108,7 @@ export function testSetLoader(fetchFn: typeof fetch): (count: number) => Promise
   return async (count) => {
     if (!Number.isInteger(count) || count < 1 || count > MAX_CLASSIFY_ROWS) {
       throw new InputError(
-        "bad-shape",
+        "bad_shape",
         `choose between 1 and ${MAX_CLASSIFY_ROWS} test images, not ${count}`,
       );
     }
@@ -134,9 +134,9 @@ export function testSetLoader(fetchFn: typeof fetch): (count: number) => Promise
  * labels file may label the IDX images when it is the only labels file and its count matches.
  */
 export async function uploadedInput(files: readonly File[], invert: InvertMode): Promise<ClassifyInput> {
-  if (files.length === 0) throw new InputError("bad-file", "choose at least one PNG/JPEG image or IDX file");
+  if (files.length === 0) throw new InputError("bad_file", "choose at least one PNG/JPEG image or IDX file");
   if (files.length > MAX_UPLOAD_FILES) {
-    throw new InputError("too-large", `${files.length} files chosen; at most ${MAX_UPLOAD_FILES} at once`);
+    throw new InputError("too_large", `${files.length} files chosen; at most ${MAX_UPLOAD_FILES} at once`);
   }
   const chunks: Float32Array[] = [];
   const names: string[] = [];
@@ -153,7 +153,7 @@ export async function uploadedInput(files: readonly File[], invert: InvertMode):
         input = imageToModelInput(image, { invert });
       } catch (error) {
         if (error instanceof ImageInputError)
-          throw new InputError("bad-file", `${file.name}: ${error.message}`);
+          throw new InputError("bad_file", `${file.name}: ${error.message}`);
         throw error;
       }
       if (input.inverted) invertedCount++;
@@ -167,7 +167,7 @@ export async function uploadedInput(files: readonly File[], invert: InvertMode):
     try {
       if (dims === 1) {
         if (labels !== null)
-          throw new InputError("bad-file", `${file.name}: only one labels file can be used`);
+          throw new InputError("bad_file", `${file.name}: only one labels file can be used`);
         labels = parseIdxLabels(bytes, 10).slice();
         continue;
       }
@@ -178,22 +178,22 @@ export async function uploadedInput(files: readonly File[], invert: InvertMode):
     } catch (error) {
       if (error instanceof IdxError) {
         const code =
-          error.code === "wrong-dims" ? "bad-shape" : error.code === "too-large" ? "too-large" : "bad-file";
+          error.code === "wrong_dims" ? "bad_shape" : error.code === "too_large" ? "too_large" : "bad_file";
         throw new InputError(code, `${file.name}: ${error.message}`);
       }
       throw error;
     }
     if (names.length > MAX_CLASSIFY_ROWS) {
-      throw new InputError("too-large", `the files hold more than ${MAX_CLASSIFY_ROWS} images; upload fewer`);
+      throw new InputError("too_large", `the files hold more than ${MAX_CLASSIFY_ROWS} images; upload fewer`);
     }
   }
   const rows = names.length;
-  if (rows === 0) throw new InputError("bad-file", "no images: a labels file alone has nothing to classify");
+  if (rows === 0) throw new InputError("bad_file", "no images: a labels file alone has nothing to classify");
   if (rows > MAX_CLASSIFY_ROWS)
-    throw new InputError("too-large", `${rows} images; at most ${MAX_CLASSIFY_ROWS} per job`);
+    throw new InputError("too_large", `${rows} images; at most ${MAX_CLASSIFY_ROWS} per job`);
   if (labels !== null && (imageRows > 0 || labels.length !== idxRows)) {
     throw new InputError(
-      "bad-shape",
+      "bad_shape",
       imageRows > 0
         ? "a labels file can only label IDX images, not a mix with PNG/JPEG files"
         : `the labels file has ${labels.length} labels for ${idxRows} IDX images`,
@@ -225,7 +225,7 @@ async function sniff(file: File): Promise<FileKind> {
   if (png || jpeg || webp || gif || bmp) return "image";
   if (isGzip(head) || (head[0] === 0 && head[1] === 0 && head[2] === 0x08)) return "idx";
   throw new InputError(
-    "bad-file",
+    "bad_file",
     `${file.name}: not a PNG/JPEG image nor an IDX file${name.endsWith(".onnx") ? " (ONNX models go to the generic job below)" : ""}`,
   );
 }
@@ -233,7 +233,7 @@ async function sniff(file: File): Promise<FileKind> {
 async function readIdx(file: File): Promise<Uint8Array> {
   if (file.size > MAX_IDX_FILE_BYTES) {
     throw new InputError(
-      "too-large",
+      "too_large",
       `${file.name} is ${file.size} bytes; IDX files are limited to ${MAX_IDX_FILE_BYTES / 1024 / 1024} MiB`,
     );
   }
@@ -242,11 +242,11 @@ async function readIdx(file: File): Promise<Uint8Array> {
   try {
     const inflated = await gunzip(bytes);
     if (inflated.length > 4 * MAX_IDX_FILE_BYTES)
-      throw new InputError("too-large", `${file.name} inflates to more than ${MAX_IDX_FILE_BYTES * 4} bytes`);
+      throw new InputError("too_large", `${file.name} inflates to more than ${MAX_IDX_FILE_BYTES * 4} bytes`);
     return inflated;
   } catch (error) {
     if (error instanceof InputError) throw error;
-    throw new InputError("bad-file", `${file.name}: not a valid gzip file (${String(error)})`);
+    throw new InputError("bad_file", `${file.name}: not a valid gzip file (${String(error)})`);
   }
 }
 
@@ -257,7 +257,7 @@ export async function decodeImageFile(
   const name = file.name ?? "image";
   if (file.size > MAX_IMAGE_FILE_BYTES) {
     throw new InputError(
-      "too-large",
+      "too_large",
       `${name} is ${file.size} bytes; images are limited to ${MAX_IMAGE_FILE_BYTES / 1024 / 1024} MiB`,
     );
   }
@@ -267,7 +267,7 @@ export async function decodeImageFile(
     bitmap = await createImageBitmap(file, { colorSpaceConversion: "none", premultiplyAlpha: "none" });
   } catch (error) {
     throw new InputError(
-      "bad-file",
+      "bad_file",
       `${name}: the browser could not decode it as an image (${String(error)})`,
     );
   }
@@ -275,7 +275,7 @@ export async function decodeImageFile(
     const { width, height } = bitmap;
     if (width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE) {
       throw new InputError(
-        "too-large",
+        "too_large",
         `${name} is ${width}×${height}; images up to ${MAX_IMAGE_SIDE} pixels a side are accepted`,
       );
     }

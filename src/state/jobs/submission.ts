@@ -42,13 +42,13 @@ function randomRhs(n: number, random: () => number): Float64Array {
 export function submissionToInput(value: JobSubmission, random: () => number = Math.random): SubmitInput {
   const parsed = jobSubmissionSchema.safeParse(value);
   if (!parsed.success) {
-    throw new JobError("invalid-spec", `submission: ${z.prettifyError(parsed.error).slice(0, 300)}`);
+    throw new JobError("invalid_spec", `submission: ${z.prettifyError(parsed.error).slice(0, 300)}`);
   }
   const s = parsed.data;
   let a;
   if (s.matrix.kind === "generated") {
     a = generateByName(s.matrix.name);
-    if (a === null) throw new JobError("invalid-spec", `unknown example matrix "${s.matrix.name}"`);
+    if (a === null) throw new JobError("invalid_spec", `unknown example matrix "${s.matrix.name}"`);
   } else {
     a = parseMatrixMarket(s.matrix.text);
   }

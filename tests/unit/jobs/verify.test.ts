@@ -37,16 +37,16 @@ describe("verifySolveResult on 494_bus", () => {
     const perturbed = solved.x.map((v, i) => (i === 100 ? v * 1.001 : v));
     const p = verifySolveResult(a, b, perturbed, TOL);
     expect(p.ok).toBe(false);
-    expect(p.code).toBe("above-tolerance");
+    expect(p.code).toBe("above_tolerance");
     expect(p.relResidual).toBeGreaterThan(TOL);
     expect(p.reason).toMatch(/above the tolerance/);
 
     const nan = solved.x.slice();
     nan[3] = NaN;
-    expect(verifySolveResult(a, b, nan, TOL)).toMatchObject({ ok: false, code: "non-finite" });
+    expect(verifySolveResult(a, b, nan, TOL)).toMatchObject({ ok: false, code: "non_finite" });
     expect(verifySolveResult(a, b, solved.x.subarray(1), TOL)).toMatchObject({
       ok: false,
-      code: "dimension-mismatch",
+      code: "dimension_mismatch",
     });
     // A made-up x of zeros: residual 1.
     expect(verifySolveResult(a, b, new Float64Array(a.rows), TOL)).toMatchObject({
@@ -67,7 +67,7 @@ describe("verifySolveResult on 494_bus", () => {
     const x = Float64Array.from([1, Infinity]);
     expect(verifySolveResult(m, Float64Array.from([1, 1]), x, TOL)).toMatchObject({
       ok: false,
-      code: "non-finite",
+      code: "non_finite",
     });
   });
 });
@@ -111,16 +111,16 @@ describe("spotCheckPartial on streamed iterates of 494_bus", () => {
       random: seededRandom(1),
     });
     expect(understated.ok).toBe(false);
-    expect(["row-probe-failed", "projection-failed"]).toContain(understated.code);
+    expect(["row_probe_failed", "projection_failed"]).toContain(understated.code);
 
     const fake = Float64Array.from({ length: a.rows }, () => rnd());
     const made = spotCheckPartial(a, b, fake, 1e-6, { projection, random: seededRandom(2) });
     expect(made.ok).toBe(false);
 
     expect(spotCheckPartial(a, b, fake.subarray(2), 1e-6, { projection, random: rnd }).code).toBe(
-      "dimension-mismatch",
+      "dimension_mismatch",
     );
-    expect(spotCheckPartial(a, b, u.x_partial!, NaN, { projection, random: rnd }).code).toBe("non-finite");
+    expect(spotCheckPartial(a, b, u.x_partial!, NaN, { projection, random: rnd }).code).toBe("non_finite");
   });
 
   it("the projection alone catches an understated residual even when no probed row is off", () => {
@@ -132,7 +132,7 @@ describe("spotCheckPartial on streamed iterates of 494_bus", () => {
       random: seededRandom(1),
       probeRows: 0,
     });
-    expect(c).toMatchObject({ ok: false, code: "projection-failed" });
+    expect(c).toMatchObject({ ok: false, code: "projection_failed" });
     expect(c.projectionRatio).toBeGreaterThan(10);
   });
 });

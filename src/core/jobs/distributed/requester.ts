@@ -80,7 +80,7 @@ export class RequesterDistributedSolves {
       run = (async () => {
         const a = await ctx.inputs.matrixOf(job.spec.matrix.sha256);
         const ref = job.spec.rhs[0];
-        if (ref === undefined) throw new JobError("invalid-state", `job ${job.id} has no right-hand side`);
+        if (ref === undefined) throw new JobError("invalid_state", `job ${job.id} has no right-hand side`);
         const b = await ctx.inputs.vectorOf(ref.sha256, a.rows);
         return new DistributedRun({
           jobId: job.id,
@@ -180,7 +180,7 @@ export class RequesterDistributedSolves {
           ? { ok: true }
           : {
               ok: false,
-              code: "not-converged",
+              code: "not_converged",
               reason:
                 `distributed ${result.label} stopped (${result.reason}) after ${result.iterations} iterations ` +
                 `with certified residual ${result.relResidual.toExponential(2)}${result.detail ? `: ${result.detail}` : ""}`,

@@ -7,7 +7,7 @@ import type { SchedulerAction } from "../scheduler/scheduler.ts";
  * The signed-body content of a scheduler "assign" action: what the volunteer needs to run the unit (the
  * matrix and its right-hand sides by digest, method, tolerance, iteration cap, backend), so the integrator
  * never rebuilds it by hand. The volunteer fetches any blob it does not hold by digest, validates it
- * (payload.ts) and answers "invalid-input" instead of running a unit whose input fails.
+ * (payload.ts) and answers "invalid_input" instead of running a unit whose input fails.
  */
 export function assignBody(
   job: Job,
@@ -15,10 +15,10 @@ export function assignBody(
   action: Extract<SchedulerAction, { type: "assign" }>,
 ): UnitAssign {
   if (action.unitId !== unit.id || unit.jobId !== job.id) {
-    throw new JobError("invalid-state", `action for ${action.unitId} does not match unit ${unit.id}`);
+    throw new JobError("invalid_state", `action for ${action.unitId} does not match unit ${unit.id}`);
   }
   if (unit.task.kind !== "rhs-group") {
-    throw new JobError("invalid-state", `unit ${unit.id}: ${unit.task.kind} units have no wire format yet`);
+    throw new JobError("invalid_state", `unit ${unit.id}: ${unit.task.kind} units have no wire format yet`);
   }
   const { spec } = job;
   const { rhsStart, rhsCount } = unit.task;

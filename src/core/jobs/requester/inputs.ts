@@ -28,7 +28,7 @@ export class RequesterInputs {
     const have = this.#inputs.get(sha256);
     if (have !== undefined) return have;
     const stored = await this.#repo.getBlob(sha256);
-    if (stored === undefined) throw new JobError("invalid-state", `input ${sha256} is not stored`);
+    if (stored === undefined) throw new JobError("invalid_state", `input ${sha256} is not stored`);
     const bytes = new Uint8Array(stored);
     this.#inputs.set(sha256, bytes);
     return bytes;

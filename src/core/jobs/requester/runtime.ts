@@ -210,7 +210,7 @@ export class RequesterRuntime {
   async cancel(jobId: string): Promise<void> {
     if (!this.scheduler.cancelJob(jobId)) {
       const job = this.scheduler.job(jobId) ?? this.#history.find((j) => j.id === jobId);
-      if (job === undefined) throw new JobError("unknown-job", `no job ${jobId}`);
+      if (job === undefined) throw new JobError("unknown_job", `no job ${jobId}`);
       return;
     }
     this.#kick();
@@ -266,13 +266,13 @@ export class RequesterRuntime {
   /** The verified solutions of a job, one per right-hand side in order. */
   async solutions(jobId: string): Promise<Float64Array[]> {
     const units = this.units(jobId).length > 0 ? this.units(jobId) : await this.loadUnits(jobId);
-    if (units.length === 0) throw new JobError("unknown-job", `no job ${jobId}`);
+    if (units.length === 0) throw new JobError("unknown_job", `no job ${jobId}`);
     const rows = await this.#o.repo.loadVerifiedResults(jobId);
     const out: Float64Array[] = [];
     for (const unit of [...units].sort((p, q) => p.index - q.index)) {
       const row = rows.get(unit.id);
       if (unit.status !== "done" || row === undefined) {
-        throw new JobError("invalid-state", `unit ${unit.id} has no verified result (it is ${unit.status})`);
+        throw new JobError("invalid_state", `unit ${unit.id} has no verified result (it is ${unit.status})`);
       }
       out.push(...row.xs);
     }

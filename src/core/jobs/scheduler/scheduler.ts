@@ -77,7 +77,7 @@ export class Scheduler {
     insertJobs(this.#book, state.jobs, state.units, false);
   }
 
-  /** Cancels a running job: its leased units get a cancel, every unfinished unit fails "job-cancelled". */
+  /** Cancels a running job: its leased units get a cancel, every unfinished unit fails "job_cancelled". */
   cancelJob(jobId: string): boolean {
     return cancelJob(this.#book, jobId);
   }

@@ -21,7 +21,7 @@ export interface SchedulerOptions {
   readonly minLeaseMs?: number;
   readonly maxLeaseMs?: number;
   readonly leaseSlack?: number;
-  /** A unit fails as "not-converged" once this many different volunteers reported it (default 2). */
+  /** A unit fails as "not_converged" once this many different volunteers reported it (default 2). */
   readonly notConvergedQuorum?: number;
   /** After declining a unit, a volunteer gets nothing new for this long (default 5 s). */
   readonly declineBackoffMs?: number;
@@ -66,9 +66,9 @@ export type HeartbeatVerdict = "ok" | "ignored-late" | "ignored-unknown";
 /** The requester's verdict on a result it accepted for verification. */
 export type VerificationVerdict =
   | { readonly ok: true }
-  /** "invalid": wrong answer (reputation drops). "not-converged": an honest report that the method did not
+  /** "invalid": wrong answer (reputation drops). "not_converged": an honest report that the method did not
    *  converge, with the residual reached (no reputation change; retried elsewhere, see notConvergedQuorum). */
-  | { readonly ok: false; readonly code: "invalid" | "not-converged"; readonly reason: string };
+  | { readonly ok: false; readonly code: "invalid" | "not_converged"; readonly reason: string };
 
 export interface SchedulerChanges {
   readonly jobs: Job[];
