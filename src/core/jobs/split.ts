@@ -2,7 +2,7 @@ import { JobError } from "../protocol/job-errors.ts";
 import { MAX_MAX_ITER, MAX_RHS_PER_UNIT } from "../protocol/jobs.ts";
 import {
   JOB_ID_PATTERN,
-  type Job,
+  type SolveJob,
   type JobKind,
   type SolveJobSpec,
   type UnitRequirements,
@@ -36,7 +36,7 @@ export interface JobInput {
 }
 
 export interface JobPlan {
-  readonly job: Job;
+  readonly job: SolveJob;
   readonly units: readonly UnitDraft[];
 }
 
@@ -135,7 +135,7 @@ export function planJob(input: JobInput, partition?: RowPartition): JobPlan {
   validate(input);
   const { spec } = input;
   const { rows, nnz } = spec.matrix;
-  const job: Job = {
+  const job: SolveJob = {
     id: input.id,
     kind: input.kind,
     spec,

@@ -14,7 +14,13 @@ import {
   parseInputBatch,
   type InputBatch,
 } from "./batch.ts";
-import { InputError, previewPixels, testSetLoader, uploadedInput, type ClassifyInput } from "./inputs.ts";
+import {
+  ExpertsInputError,
+  previewPixels,
+  testSetLoader,
+  uploadedInput,
+  type ClassifyInput,
+} from "./inputs.ts";
 import type { ExpertsJobRunner } from "./store.ts";
 import type {
   ClassifyFilesOptions,
@@ -285,7 +291,7 @@ export class ExpertsJobs implements ExpertsJobRunner {
       }
       const modelBytes = new Uint8Array(await modelFile.arrayBuffer());
       if (!looksLikeOnnx(modelBytes)) {
-        throw new InputError(
+        throw new ExpertsInputError(
           "not_onnx",
           `${modelFile.name} is not an ONNX model (an ONNX file is a protobuf ModelProto starting with its IR version)`,
         );
@@ -307,7 +313,10 @@ export class ExpertsJobs implements ExpertsJobRunner {
         });
       } catch (error) {
         if (error instanceof ExpertError && error.code === "corrupt_model") {
-          throw new InputError("not_onnx", `${modelFile.name} is not a valid ONNX model: ${error.message}`);
+          throw new ExpertsInputError(
+            "not_onnx",
+            `${modelFile.name} is not a valid ONNX model: ${error.message}`,
+          );
         }
         throw error;
       }
@@ -349,8 +358,8 @@ export class ExpertsJobs implements ExpertsJobRunner {
   }
 }
 
-function noModels(): InputError {
-  return new InputError(
+function noModels(): ExpertsInputError {
+  return new ExpertsInputError(
     "no_models",
     "this site has no models: public/models/manifest.json is missing (npm run models:build)",
   );
@@ -409,7 +418,7 @@ function previews(input: ClassifyInput, predictions: Int32Array): PreviewImage[]
 }
 
 function toJobError(error: unknown, kind: "classify" | "generic"): ExpertsJobError {
-  if (error instanceof InputError || error instanceof BatchError)
+  if (error instanceof ExpertsInputError || error instanceof BatchError)
     return { code: error.code, message: error.message };
   if (error instanceof ExpertError) {
     const code: ExpertsErrorCode =

@@ -1,6 +1,6 @@
 import { JobError } from "../../protocol/job-errors.ts";
 import { JOB_PROTOCOL_VERSION, type UnitAssign } from "../../protocol/jobs.ts";
-import type { Job, WorkUnit } from "../model.ts";
+import type { SolveJob, WorkUnit } from "../model.ts";
 import type { SchedulerAction } from "../scheduler/scheduler.ts";
 
 /**
@@ -10,7 +10,7 @@ import type { SchedulerAction } from "../scheduler/scheduler.ts";
  * (payload.ts) and answers "invalid_input" instead of running a unit whose input fails.
  */
 export function assignBody(
-  job: Job,
+  job: SolveJob,
   unit: WorkUnit,
   action: Extract<SchedulerAction, { type: "assign" }>,
 ): UnitAssign {

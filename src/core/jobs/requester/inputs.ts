@@ -1,7 +1,7 @@
 import type { JobStore } from "../job-store.ts";
 import type { CsrMatrix } from "../../sparse/csr.ts";
 import { JobError } from "../../protocol/job-errors.ts";
-import type { Job } from "../model.ts";
+import type { SolveJob } from "../model.ts";
 import { decodeCsr, decodeVector } from "../payload.ts";
 
 /**
@@ -51,7 +51,7 @@ export class RequesterInputs {
   }
 
   /** Drops cached inputs no running job uses any more (they stay in IndexedDB). */
-  dropUnused(jobs: readonly Job[]): void {
+  dropUnused(jobs: readonly SolveJob[]): void {
     const used = new Set<string>();
     for (const job of jobs) {
       if (job.status !== "running") continue;

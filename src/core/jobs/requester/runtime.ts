@@ -6,7 +6,7 @@ import { JobError } from "../../protocol/job-errors.ts";
 import type { JobLink } from "../job-link.ts";
 import { loadJobMeta, saveJobMeta } from "./job-meta.ts";
 import { JOB_PROTOCOL_VERSION } from "../../protocol/jobs.ts";
-import type { Job, VolunteerInfo, WorkUnit } from "../model.ts";
+import type { SolveJob, VolunteerInfo, WorkUnit } from "../model.ts";
 import { ReputationBook } from "../../trust/reputation.ts";
 import { RequesterDistributedSolves } from "../distributed/index.ts";
 import { RequesterInputs } from "./inputs.ts";
@@ -69,7 +69,7 @@ export class RequesterRuntime {
   readonly #distributed: RequesterDistributedSolves;
   readonly #names = new Map<string, string>();
   /** Finished jobs from earlier sessions (the scheduler holds this session's and the running ones). */
-  #history: Job[] = [];
+  #history: SolveJob[] = [];
   readonly #historyUnits = new Map<string, WorkUnit[]>();
   readonly #offs: (() => void)[] = [];
   #saving: Promise<void> = Promise.resolve();
@@ -138,7 +138,7 @@ export class RequesterRuntime {
     return rt;
   }
 
-  async #load(running: readonly Job[]): Promise<void> {
+  async #load(running: readonly SolveJob[]): Promise<void> {
     const { repo } = this.#o;
     const all = await repo.listJobs(HISTORY_JOBS);
     this.#history = all.filter((j) => j.status !== "running" && this.scheduler.job(j.id) === undefined);
@@ -220,7 +220,7 @@ export class RequesterRuntime {
   // ── reading ─────────────────────────────────────────────────────────────────────────────────────────
 
   /** This session's and running jobs (scheduler), then earlier finished ones; newest first. */
-  jobs(): Job[] {
+  jobs(): SolveJob[] {
     const live = this.scheduler.jobs();
     const ids = new Set(live.map((j) => j.id));
     return [...live, ...this.#history.filter((j) => !ids.has(j.id))].sort(

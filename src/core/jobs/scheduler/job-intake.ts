@@ -1,6 +1,6 @@
 import { JobError } from "../../protocol/job-errors.ts";
 import { finishJob, maybeFinishJob } from "./job-completion.ts";
-import { appendCapped, unitIdOf, type Job, type WorkUnit } from "../model.ts";
+import { appendCapped, unitIdOf, type SolveJob, type WorkUnit } from "../model.ts";
 import type { SchedulerBook } from "./book.ts";
 import type { SchedulerState } from "./types.ts";
 import type { UnitDraft } from "../split.ts";
@@ -8,7 +8,7 @@ import type { UnitDraft } from "../split.ts";
 /** Jobs entering and leaving the scheduler: new jobs, jobs restored after a reload, cancelled jobs. */
 
 /** Checks a new running job and its drafts (from planJob) and turns the drafts into pending units. */
-export function newJobUnits(b: SchedulerBook, job: Job, drafts: readonly UnitDraft[]): WorkUnit[] {
+export function newJobUnits(b: SchedulerBook, job: SolveJob, drafts: readonly UnitDraft[]): WorkUnit[] {
   if (b.jobs.has(job.id)) throw new JobError("duplicate_job", `job ${job.id} already exists`);
   if (job.status !== "running") throw new JobError("invalid_state", `job ${job.id} is ${job.status}`);
   if (drafts.length === 0) throw new JobError("invalid_spec", `job ${job.id} has no units`);
@@ -52,7 +52,7 @@ export function checkRestorable(b: SchedulerBook, state: SchedulerState): void {
 /** Indexes jobs and units; `dirty` journals them (not when they come from the repository already). */
 export function insertJobs(
   b: SchedulerBook,
-  jobs: readonly Job[],
+  jobs: readonly SolveJob[],
   units: readonly WorkUnit[],
   dirty = true,
 ): void {

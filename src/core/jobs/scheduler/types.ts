@@ -1,5 +1,5 @@
 import type { CancelReason } from "../../protocol/jobs.ts";
-import type { Job, JobOutcome, JobStatus, UnitFailure, WorkUnit } from "../model.ts";
+import type { SolveJob, JobOutcome, JobStatus, UnitFailure, WorkUnit } from "../model.ts";
 import type { ReputationBook, ReputationRecord } from "../../trust/reputation.ts";
 
 /** The scheduler's public vocabulary: its options, the actions it returns, and its verdicts. */
@@ -71,12 +71,12 @@ export type VerificationVerdict =
   | { readonly ok: false; readonly code: "invalid" | "not_converged"; readonly reason: string };
 
 export interface SchedulerChanges {
-  readonly jobs: Job[];
+  readonly jobs: SolveJob[];
   readonly units: WorkUnit[];
   readonly reputation: ReputationRecord[];
 }
 
 export interface SchedulerState {
-  readonly jobs: readonly Job[];
+  readonly jobs: readonly SolveJob[];
   readonly units: readonly WorkUnit[];
 }
