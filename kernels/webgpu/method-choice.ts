@@ -1,8 +1,9 @@
 import type { CsrMatrix } from "../../src/core/sparse/csr.ts";
-import type { SolveOptions } from "../../src/core/solver/types.ts";
+import type { MethodName, SolveOptions } from "../../src/core/solver/types.ts";
 import { WebGpuSolverError } from "./errors.ts";
 
-export type GpuMethod = "cg" | "bicgstab" | "jacobi" | "gauss_seidel";
+/** The methods with GPU kernels, picked out of the solver's names (the switch below checks each one). */
+export type GpuMethod = Extract<MethodName, "cg" | "bicgstab" | "jacobi" | "gauss_seidel">;
 
 export interface MethodChoice {
   readonly method: GpuMethod;

@@ -8,6 +8,7 @@ import { multiply, ones, relativeResidual } from "../core/sparse/ops.ts";
 import { applyUpdates, type UpdatedSystem } from "../core/solver/updates/index.ts";
 import { solve } from "../core/solver/solve.ts";
 import type { SolveOptions, SolveResult } from "../core/solver/types.ts";
+import { PRECONDITIONER_NAMES } from "../core/protocol/solver-names.ts";
 import { loadKernels } from "./backend.ts";
 import { CliError, describeFsError, EXIT_NOT_CONVERGED, EXIT_OK } from "./cli-error.ts";
 import type { CliIo } from "./io.ts";
@@ -17,7 +18,6 @@ import { loadMatrix, loadRhs } from "./read-inputs.ts";
 import { loadUpdates } from "./read-updates.ts";
 import {
   CLI_METHODS,
-  CLI_PRECONDITIONERS,
   DEFAULT_MAX_ITER,
   DEFAULT_TOL,
   parsePositiveInt,
@@ -215,7 +215,7 @@ export function registerSolveCommand(program: Command, io: CliIo, setExitCode: (
     )
     .addOption(
       new Option("--preconditioner <name>", "preconditioner for cg/bicgstab/gmres").choices(
-        CLI_PRECONDITIONERS,
+        PRECONDITIONER_NAMES,
       ),
     )
     .option("--restart <m>", "GMRES restart length", parsePositiveInt)
