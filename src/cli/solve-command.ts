@@ -4,7 +4,7 @@ import { Option, type Command } from "commander";
 import { DIRECT_ORDERINGS } from "../core/solver/ordering/index.ts";
 import { nnzOf } from "../core/sparse/csr.ts";
 import { writeMatrixMarketVector } from "../core/sparse/matrix-market.ts";
-import { multiply, ones, relativeResidual } from "../core/sparse/ops.ts";
+import { relativeResidual } from "../core/sparse/ops.ts";
 import { applyUpdates, type UpdatedSystem } from "../core/solver/updates/index.ts";
 import { solve } from "../core/solver/solve.ts";
 import type { SolveOptions, SolveResult } from "../core/solver/types.ts";
@@ -88,13 +88,9 @@ export async function runSolve(matrixArg: string, opts: SolveCliOptions, io: Cli
       `matrix ${matrixName}: ${a.rows}x${a.cols}, ${nnzOf(a)} nonzeros ` +
         `(${loaded.source === "file" ? "read" : "generated"} in ${loaded.loadMs.toFixed(0)} ms)\n`,
     );
-    let b: Float64Array;
-    if (opts.rhs !== undefined) {
-      b = loadRhs(opts.rhs, a.rows);
-    } else {
-      b = multiply(a, ones(a.cols));
+    const b = loadRhs(opts.rhs, a);
+    if (opts.rhs === undefined)
       io.stderr.write("no --rhs given: using b = A*1 (the exact solution is x = 1)\n");
-    }
     // Read and check the updates before the (possibly long) first solve.
     const updates = loadUpdates(opts, a);
     const updated: UpdatedSystem | null = updates === null ? null : applyUpdates(a, b, updates);

@@ -27,6 +27,8 @@ export interface InputErrorDetailsByCode {
   too_large: { limit: keyof InputLimits; value: number; max: number };
   ambiguous_format: { format: string | null; expected: readonly string[]; got: readonly string[] };
   parse_error: InputLocation & { found?: string };
+  /** A generator name (problem.ts) that names no example. */
+  unknown_example: { name: string };
 }
 
 export type InputErrorCode = keyof InputErrorDetailsByCode;
