@@ -6,10 +6,9 @@
  * back as { ok: false, error: { code, message } } so their codes survive the trip.
  */
 import * as Comlink from "comlink";
-import { isInputError } from "../../src/core/sparse/errors.ts";
+import { isCodedError } from "../../src/core/base/coded-error.ts";
 import { problemFrom, type Problem } from "../../src/core/sparse/problem.ts";
 import { relativeResidual } from "../../src/core/solver/certificate.ts";
-import { isSolverError } from "../../src/core/solver/errors.ts";
 import { applyUpdates } from "../../src/core/solver/updates/index.ts";
 import type { SolveJobOutcome, SolveJobSummary, SolveSource, SolverWorkerApi } from "./api.ts";
 import { runJob, type KeptSystem } from "./run-job.ts";
@@ -25,12 +24,12 @@ function loadSystem(source: SolveSource): Problem {
 }
 
 function errorOutcome(e: unknown): SolveJobOutcome {
-  const code =
-    isInputError(e) || isSolverError(e)
-      ? e.code
-      : typeof (e as { code?: unknown })?.code === "string"
-        ? (e as { code: string }).code
-        : "internal_error";
+  // Project errors are coded; a library's error may still carry a string code of its own.
+  const code = isCodedError(e)
+    ? e.code
+    : typeof (e as { code?: unknown })?.code === "string"
+      ? (e as { code: string }).code
+      : "internal_error";
   const message = e instanceof Error ? e.message : String(e);
   return { ok: false, error: { code, message } };
 }
