@@ -140,7 +140,7 @@ test("uploaded PNGs are classified like the same test images", async ({ browser 
   });
   await page.getByTestId("classify-run").click();
   await expect(job).toHaveAttribute("data-phase", "failed");
-  await expect(page.getByTestId("classify-error")).toHaveAttribute("data-code", "bad-file");
+  await expect(page.getByTestId("classify-error")).toHaveAttribute("data-code", "bad_file");
   await expect(page.getByTestId("classify-error")).toContainText(
     "model.onnx: not a PNG/JPEG image nor an IDX file",
   );
@@ -160,7 +160,7 @@ test("the generic job refuses a garbage .onnx with a clear error", async ({ brow
   });
   await page.getByTestId("generic-run").click();
   const error = page.getByTestId("generic-error");
-  await expect(error).toHaveAttribute("data-code", "not-onnx");
+  await expect(error).toHaveAttribute("data-code", "not_onnx");
   await expect(error).toContainText("garbage.onnx is not an ONNX model");
   await expect(page.getByTestId("generic-result")).toHaveAttribute("data-phase", "failed");
 });
@@ -211,7 +211,7 @@ test("the generic job runs an uploaded model on a .npy batch and offers .npy and
   });
   await page.getByTestId("generic-run").click();
   const error = page.getByTestId("generic-error");
-  await expect(error).toHaveAttribute("data-code", "bad-shape");
+  await expect(error).toHaveAttribute("data-code", "bad_shape");
   await expect(error).toContainText("784");
 });
 

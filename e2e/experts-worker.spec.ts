@@ -322,7 +322,7 @@ test("a corrupt model file is a digest mismatch, nothing is cached, and a good f
   const bad = await loadAndRun(page, entry.name, "int8", null, BATCH_ROWS);
   expect(served).toBe(1); // the worker's fetch went through the route
   expect(bad.ok).toBe(false);
-  expect(bad.code).toBe("digest-mismatch");
+  expect(bad.code).toBe("digest_mismatch");
   expect(bad.message).toContain(entry.sha256);
   expect(bad.message).toContain(createHash("sha256").update(flipped).digest("hex"));
   expect(await page.evaluate(() => window.openSwarm!.experts!.cachedDigests())).toEqual([]);
@@ -334,7 +334,7 @@ test("a corrupt model file is a digest mismatch, nothing is cached, and a good f
   expect(await cachedInPage(page)).toEqual([entry.sha256]);
 });
 
-test("bytes that match their digest but are not ONNX are corrupt-model and not cached", async ({ page }) => {
+test("bytes that match their digest but are not ONNX are corrupt_model and not cached", async ({ page }) => {
   await openExpertsPage(page);
   await page.evaluate(() => window.openSwarm!.experts!.clearCache());
   const garbage = Buffer.from("not an onnx model: ".repeat(200));
@@ -353,12 +353,12 @@ test("bytes that match their digest but are not ONNX are corrupt-model and not c
     },
     { bytes: base64(garbage), sha256 },
   );
-  expect(result).toMatchObject({ code: "corrupt-model", name: "ExpertError" });
+  expect(result).toMatchObject({ code: "corrupt_model", name: "ExpertError" });
   expect(result.message).toMatch(/^upload\.onnx: onnxruntime could not load the model/);
   expect(await cachedInPage(page)).toEqual([]);
 });
 
-test("wrong input shapes are bad-input naming expected vs given", async ({ page }) => {
+test("wrong input shapes are bad_input naming expected vs given", async ({ page }) => {
   const entry = model("expert-0", "int8");
   await openExpertsPage(page);
   const result = await page.evaluate(async (name) => {
@@ -378,10 +378,10 @@ test("wrong input shapes are bad-input naming expected vs given", async ({ page 
     };
   }, entry.name);
   expect(result.short).toMatch(
-    /^bad-input: expected 1 × 784 = 784 float32 values for input "pixels".* given 783$/,
+    /^bad_input: expected 1 × 784 = 784 float32 values for input "pixels".* given 783$/,
   );
-  expect(result.rows).toMatch(/^bad-input: expected 2 × 784 = 1568 .* given 2352$/);
-  expect(result.type).toMatch(/^bad-input: expected a Float32Array.* given Float64Array$/);
+  expect(result.rows).toMatch(/^bad_input: expected 2 × 784 = 1568 .* given 2352$/);
+  expect(result.type).toMatch(/^bad_input: expected a Float32Array.* given Float64Array$/);
   expect(result.fine).toBe("ran");
 });
 

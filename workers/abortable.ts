@@ -1,3 +1,5 @@
+import { CodedError } from "../src/core/base/coded-error.ts";
+
 /**
  * A call into a Web Worker made cancellable with an AbortSignal (the habit of Squoosh's worker bridges: the
  * signal comes with the call, and aborting it rejects the call's promise with an AbortError). A worker busy
@@ -11,9 +13,12 @@
  */
 
 /** The rejection of an aborted call: an AbortError by name, with the code the app's errors carry. */
-export class WorkerAbortError extends Error {
+export class WorkerAbortError extends CodedError<"cancelled"> {
   override readonly name = "AbortError";
-  readonly code = "cancelled";
+
+  constructor(message: string) {
+    super("cancelled", message);
+  }
 }
 
 export function isWorkerAbortError(e: unknown): e is WorkerAbortError {

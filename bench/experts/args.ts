@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { CodedError } from "../../src/core/base/coded-error.ts";
 
 /**
  * bench:experts' command line, validated into a config (or one specific error: which flag, what was wrong).
@@ -30,7 +31,7 @@ export interface ExpertsBenchConfig {
   readonly quick: boolean;
 }
 
-export type ArgsErrorCode = "bad-option" | "bad-number" | "bad-list" | "out-of-range";
+export type ArgsErrorCode = "bad_option" | "bad_number" | "bad_list" | "out_of_range";
 
 export type ParsedArgs =
   | { readonly ok: true; readonly config: ExpertsBenchConfig }
@@ -55,13 +56,8 @@ const OPTIONS = {
   quick: { type: "boolean", default: false },
 } as const;
 
-class ArgsError extends Error {
-  constructor(
-    readonly code: ArgsErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
+class ArgsError extends CodedError<ArgsErrorCode> {
+  override readonly name = "ArgsError";
 }
 
 export function parseExpertsArgs(argv: readonly string[]): ParsedArgs {
@@ -69,7 +65,7 @@ export function parseExpertsArgs(argv: readonly string[]): ParsedArgs {
   try {
     ({ values } = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false }));
   } catch (error) {
-    return { ok: false, code: "bad-option", message: error instanceof Error ? error.message : String(error) };
+    return { ok: false, code: "bad_option", message: error instanceof Error ? error.message : String(error) };
   }
   try {
     const quick = values.quick;
@@ -89,7 +85,7 @@ export function parseExpertsArgs(argv: readonly string[]): ParsedArgs {
       skipNative: values["skip-native"],
       quick,
     };
-    if (config.json === "") throw new ArgsError("bad-option", "--json needs a file name");
+    if (config.json === "") throw new ArgsError("bad_option", "--json needs a file name");
     return { ok: true, config };
   } catch (error) {
     if (error instanceof ArgsError) return { ok: false, code: error.code, message: error.message };
@@ -100,9 +96,9 @@ export function parseExpertsArgs(argv: readonly string[]): ParsedArgs {
 function int(flag: string, raw: string | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined) return fallback;
   if (!/^\d+$/.test(raw.trim()))
-    throw new ArgsError("bad-number", `${flag} must be a whole number, got "${raw}"`);
+    throw new ArgsError("bad_number", `${flag} must be a whole number, got "${raw}"`);
   const n = Number(raw);
-  if (n < min || n > max) throw new ArgsError("out-of-range", `${flag} must be in ${min}..${max}, got ${n}`);
+  if (n < min || n > max) throw new ArgsError("out_of_range", `${flag} must be in ${min}..${max}, got ${n}`);
   return n;
 }
 
@@ -110,17 +106,17 @@ function int(flag: string, raw: string | undefined, fallback: number, min: numbe
 function list(flag: string, raw: string): number[] {
   const parts = raw.split(",").map((s) => s.trim());
   if (parts.length === 0 || parts.some((p) => !/^\d+$/.test(p))) {
-    throw new ArgsError("bad-list", `${flag} must be comma-separated whole numbers like 1,2,4, got "${raw}"`);
+    throw new ArgsError("bad_list", `${flag} must be comma-separated whole numbers like 1,2,4, got "${raw}"`);
   }
   const counts = parts.map(Number);
   for (const n of counts) {
     if (n < 1 || n > MAX_TABS)
-      throw new ArgsError("out-of-range", `${flag}: each count must be in 1..${MAX_TABS}, got ${n}`);
+      throw new ArgsError("out_of_range", `${flag}: each count must be in 1..${MAX_TABS}, got ${n}`);
   }
   for (let i = 1; i < counts.length; i++) {
     if (counts[i]! <= counts[i - 1]!) {
       throw new ArgsError(
-        "bad-list",
+        "bad_list",
         `${flag} must increase (tabs are only added between stages), got "${raw}"`,
       );
     }

@@ -5,6 +5,7 @@ import { nnzOf } from "../../src/core/sparse/csr.ts";
 import { poisson2d, poisson3d } from "../../src/core/sparse/generators.ts";
 import { parseMatrixMarket } from "../../src/core/sparse/matrix-market.ts";
 import { multiply, ones } from "../../src/core/sparse/ops.ts";
+import { isSymmetric } from "../../src/core/sparse/structure.ts";
 
 export interface Problem {
   name: string;
@@ -20,31 +21,6 @@ export interface Problem {
 export interface ProblemSet {
   problems: Problem[];
   notMeasured: { name: string; reason: string }[];
-}
-
-/** a_ij = a_ji for every stored entry (binary search in the sorted row of j). */
-export function isSymmetric(a: CsrMatrix): boolean {
-  if (a.rows !== a.cols) return false;
-  for (let i = 0; i < a.rows; i++) {
-    for (let k = a.rowPtr[i]!; k < a.rowPtr[i + 1]!; k++) {
-      const j = a.colIdx[k]!;
-      let lo = a.rowPtr[j]!;
-      let hi = a.rowPtr[j + 1]! - 1;
-      let found = false;
-      while (lo <= hi) {
-        const mid = (lo + hi) >> 1;
-        const c = a.colIdx[mid]!;
-        if (c === i) {
-          found = a.values[mid] === a.values[k];
-          break;
-        }
-        if (c < i) lo = mid + 1;
-        else hi = mid - 1;
-      }
-      if (!found) return false;
-    }
-  }
-  return true;
 }
 
 function problem(name: string, a: CsrMatrix): Problem {

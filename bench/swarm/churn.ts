@@ -1,6 +1,6 @@
 import type { JobSubmission } from "../../src/state/jobs/types.ts";
 import { link, pauseVolunteer, sleep, type Harness, type Tab } from "./harness.ts";
-import { loadMatrix, randomVector, seededRandom, vectorText, type LoadedMatrix } from "./inputs.ts";
+import { loadMatrix, randomRhs, seededRandom, vectorText, type LoadedMatrix } from "./inputs.ts";
 import { acceptedResults, attemptHistory, downloadSolutions, jobEnds, submit, waitForJobs } from "./jobs.ts";
 import { independentRelResidual } from "./residual.ts";
 
@@ -87,7 +87,7 @@ function planJobs(o: ChurnOptions, random: () => number): PlannedJob[] {
             ? file("LFAT5.mtx")
             : grid(150 + Math.floor(random() * 100));
     const rhsCount = 2 + Math.floor(random() * 3);
-    const bs = Array.from({ length: rhsCount }, () => randomVector(m.a.rows, random));
+    const bs = Array.from({ length: rhsCount }, () => randomRhs(m.a.rows, random));
     plans.push({
       submission: {
         name: `churn-${i} ${m.label} × ${rhsCount}`,

@@ -1,5 +1,5 @@
 import { mainThreadTaskMs, sleep, type Tab } from "./harness.ts";
-import { randomVector, seededRandom, vectorText, type LoadedMatrix } from "./inputs.ts";
+import { randomRhs, seededRandom, vectorText, type LoadedMatrix } from "./inputs.ts";
 import { submit, waitForJobs } from "./jobs.ts";
 import { drainProbe } from "./probe.ts";
 
@@ -37,7 +37,7 @@ export async function runCoordination(o: {
   timeoutMs: number;
 }): Promise<CoordinationRun> {
   const random = seededRandom(o.seed);
-  const texts = Array.from({ length: o.units }, () => vectorText(randomVector(o.matrix.a.rows, random)));
+  const texts = Array.from({ length: o.units }, () => vectorText(randomRhs(o.matrix.a.rows, random)));
   await drainProbe(o.requester.page);
   const idle0 = await mainThreadTaskMs(o.requester);
   const idleT0 = performance.now();

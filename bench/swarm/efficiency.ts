@@ -1,6 +1,6 @@
 import type { JobSubmission } from "../../src/state/jobs/types.ts";
 import { link, mainThreadTaskMs, type Harness, type Tab } from "./harness.ts";
-import { randomVector, seededRandom, vectorText, type LoadedMatrix } from "./inputs.ts";
+import { randomRhs, seededRandom, vectorText, type LoadedMatrix } from "./inputs.ts";
 import { acceptedResults, downloadSolutions, submit, waitForJobs } from "./jobs.ts";
 import { drainProbe, type ProbeSnapshot } from "./probe.ts";
 import { timeVerification } from "./verification.ts";
@@ -43,7 +43,7 @@ export interface EfficiencyOptions {
 export async function runEfficiency(o: EfficiencyOptions): Promise<{ runs: EfficiencyRun[]; tabs: Tab[] }> {
   const random = seededRandom(o.seed);
   const { a } = o.matrix;
-  const bs = Array.from({ length: o.rhsCount }, () => randomVector(a.rows, random));
+  const bs = Array.from({ length: o.rhsCount }, () => randomRhs(a.rows, random));
   const texts = bs.map(vectorText);
   const submission = (name: string, rhsTexts: string[]): JobSubmission => ({
     name,

@@ -1,3 +1,5 @@
+import { CodedError } from "../../src/core/base/coded-error.ts";
+
 /**
  * Failures of the wasm backend's machinery (as opposed to bad solver input, which throws SolverError).
  * Each has a code a caller can branch on, e.g. fall back to the js backend on `not_built` or `unsupported`.
@@ -23,12 +25,10 @@ export type WasmKernelErrorCode =
   /** A helper thread trapped or could not start; the instance is unusable. */
   | "worker_failed";
 
-export class WasmKernelError extends Error {
+export class WasmKernelError extends CodedError<WasmKernelErrorCode> {
   override readonly name = "WasmKernelError";
-  readonly code: WasmKernelErrorCode;
 
   constructor(code: WasmKernelErrorCode, message: string) {
-    super(`${code}: ${message}`);
-    this.code = code;
+    super(code, `${code}: ${message}`);
   }
 }

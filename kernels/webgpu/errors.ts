@@ -1,3 +1,5 @@
+import { CodedError } from "../../src/core/base/coded-error.ts";
+
 /**
  * Discriminated errors of the WebGPU solver backend. A solve that merely fails to converge is NOT an error
  * (it returns converged:false with the residual reached); these are for "cannot run here" and bad input.
@@ -18,13 +20,11 @@ export type WebGpuSolverErrorCode =
   /** Jacobi / Gauss–Seidel iterations need a nonzero diagonal. */
   | "zero_diagonal";
 
-export class WebGpuSolverError extends Error {
+export class WebGpuSolverError extends CodedError<WebGpuSolverErrorCode> {
   override readonly name = "WebGpuSolverError";
-  readonly code: WebGpuSolverErrorCode;
 
-  constructor(code: WebGpuSolverErrorCode, message: string, options?: { cause?: unknown }) {
-    super(`${code}: ${message}`, options);
-    this.code = code;
+  constructor(code: WebGpuSolverErrorCode, message: string, options?: ErrorOptions) {
+    super(code, `${code}: ${message}`, options);
   }
 }
 

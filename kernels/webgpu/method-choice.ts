@@ -1,8 +1,10 @@
 import type { CsrMatrix } from "../../src/core/sparse/csr.ts";
-import type { SolveOptions } from "../../src/core/solver/types.ts";
+import { diagonal, isSymmetric } from "../../src/core/sparse/structure.ts";
+import type { MethodName, SolveOptions } from "../../src/core/solver/types.ts";
 import { WebGpuSolverError } from "./errors.ts";
 
-export type GpuMethod = "cg" | "bicgstab" | "jacobi" | "gauss_seidel";
+/** The methods with GPU kernels, picked out of the solver's names (the switch below checks each one). */
+export type GpuMethod = Extract<MethodName, "cg" | "bicgstab" | "jacobi" | "gauss_seidel">;
 
 export interface MethodChoice {
   readonly method: GpuMethod;
@@ -39,7 +41,7 @@ export function chooseMethod(
       break;
     case "hybrid":
     case "auto":
-      gm = isSymmetric(a) && positiveDiagonal(a) ? "cg" : "bicgstab";
+      gm = isSymmetric(a) && diagonal(a).every((d) => d > 0) ? "cg" : "bicgstab";
       break;
     default:
       throw new WebGpuSolverError(
@@ -61,9 +63,9 @@ export function chooseMethod(
   const jacobiPreconditioner = stationary || preconditioner !== "none";
   const dinv = new Float32Array(a.rows).fill(1);
   if (jacobiPreconditioner) {
+    const d = diagonal(a);
     for (let i = 0; i < a.rows; i++) {
-      const d = diagonalEntry(a, i);
-      if (d !== 0) dinv[i] = omega / d;
+      if (d[i] !== 0) dinv[i] = omega / d[i]!;
       else if (stationary)
         throw new WebGpuSolverError("zero_diagonal", `${gm} needs a nonzero diagonal; row ${i} has none`);
     }
@@ -72,39 +74,4 @@ export function chooseMethod(
     ? `${gm}${omega === 1 ? "" : `(ω=${omega})`}`
     : `${gm}+${jacobiPreconditioner ? "jacobi" : "none"}`;
   return { method: gm, jacobiPreconditioner, dinv, label };
-}
-
-function diagonalEntry(a: CsrMatrix, i: number): number {
-  for (let k = a.rowPtr[i]!; k < a.rowPtr[i + 1]!; k++) if (a.colIdx[k] === i) return a.values[k]!;
-  return 0;
-}
-
-function positiveDiagonal(a: CsrMatrix): boolean {
-  for (let i = 0; i < a.rows; i++) if (!(diagonalEntry(a, i) > 0)) return false;
-  return true;
-}
-
-/** Exact symmetry of pattern and values (columns are sorted within rows, so a binary search finds a_ji). */
-export function isSymmetric(a: CsrMatrix): boolean {
-  for (let i = 0; i < a.rows; i++) {
-    for (let k = a.rowPtr[i]!; k < a.rowPtr[i + 1]!; k++) {
-      const j = a.colIdx[k]!;
-      if (j === i) continue;
-      let lo = a.rowPtr[j]!;
-      let hi = a.rowPtr[j + 1]! - 1;
-      let found = false;
-      while (lo <= hi) {
-        const mid = (lo + hi) >>> 1;
-        const c = a.colIdx[mid]!;
-        if (c === i) {
-          found = a.values[mid] === a.values[k];
-          break;
-        }
-        if (c < i) lo = mid + 1;
-        else hi = mid - 1;
-      }
-      if (!found) return false;
-    }
-  }
-  return true;
 }

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
+import { CodedError } from "../../src/core/base/coded-error.ts";
 import { parseIdxImages, parseIdxLabels, pixelsToInput } from "../../src/core/formats/idx.ts";
 import { FASHION_MNIST_DIR } from "../../src/node/fashion-mnist.ts";
 
@@ -29,12 +30,14 @@ export interface Dataset {
   readonly test: Split;
 }
 
-export class DatasetMissingError extends Error {
+export class DatasetMissingError extends CodedError<"dataset_missing"> {
+  override readonly name = "DatasetMissingError";
+
   constructor(readonly missing: readonly string[]) {
     super(
+      "dataset_missing",
       `Fashion-MNIST not found (${missing.join(", ")}). Install it with: sudo apt-get install dataset-fashion-mnist`,
     );
-    this.name = "DatasetMissingError";
   }
 }
 

@@ -5,12 +5,9 @@ import { SwarmStoreContext, useSwarm } from "./hooks/use-swarm.ts";
 import type { ExpertsStore } from "../state/experts/store.ts";
 import { ExpertsStoreContext } from "./hooks/use-experts.ts";
 import { ExpertsPage } from "./pages/ExpertsPage.tsx";
-import {
-  JobsStoreContext,
-  VolunteerStoreContext,
-  type JobsStore,
-  type VolunteerStore,
-} from "./hooks/use-jobs.ts";
+import type { JobsStore } from "../state/jobs/store.ts";
+import type { VolunteerStore } from "../state/jobs/volunteer-store.ts";
+import { JobsStoreContext, VolunteerStoreContext } from "./hooks/use-jobs.ts";
 import { ContributePage } from "./pages/ContributePage.tsx";
 import { DashboardPage } from "./pages/DashboardPage.tsx";
 

@@ -1,4 +1,4 @@
-import type { MethodName } from "../core/solver/types.ts";
+import { isMethodName, type MethodName } from "../core/protocol/solver-names.ts";
 
 /** Generated examples (SuiteSparse files are not redistributed with the app: upload one instead). */
 export const EXAMPLES = [
@@ -9,15 +9,24 @@ export const EXAMPLES = [
   { name: "poisson3d-100", label: "3D Poisson 100³ (n = 1,000,000)" },
 ] as const;
 
-export const METHODS: readonly { value: MethodName; label: string }[] = [
-  { value: "hybrid", label: "hybrid (inspects the matrix, adapts)" },
-  { value: "cg", label: "CG + Jacobi" },
-  { value: "bicgstab", label: "BiCGSTAB" },
-  { value: "gmres", label: "GMRES(30) + ILU(0)" },
-  { value: "jacobi", label: "Jacobi" },
-  { value: "gauss_seidel", label: "Gauss–Seidel" },
-  { value: "direct", label: "direct sparse LU" },
-];
+/**
+ * Every method's label, in the order the forms offer them. Keyed by MethodName, so a new method does not
+ * compile until it has a label here; null keeps one off the forms ("auto" is only an alias of "hybrid").
+ */
+const METHOD_LABELS: Readonly<Record<MethodName, string | null>> = {
+  hybrid: "hybrid (inspects the matrix, adapts)",
+  cg: "CG + Jacobi",
+  bicgstab: "BiCGSTAB",
+  gmres: "GMRES(30) + ILU(0)",
+  jacobi: "Jacobi",
+  gauss_seidel: "Gauss–Seidel",
+  direct: "direct sparse LU",
+  auto: null,
+};
+
+export const METHODS: readonly { value: MethodName; label: string }[] = Object.entries(METHOD_LABELS).flatMap(
+  ([value, label]) => (isMethodName(value) && label !== null ? [{ value, label }] : []),
+);
 
 /** A large upload is read as text; V8 strings top out near 512 MiB, so refuse well before. */
 export const MAX_UPLOAD_BYTES = 400 * 1024 * 1024;

@@ -1,3 +1,5 @@
+import { CodedError } from "../core/base/coded-error.ts";
+
 /** Exit codes of every open-swarm command (documented in `open-swarm solve --help`). */
 export const EXIT_OK = 0;
 /** Bad input: unreadable or malformed files, invalid options, a request the solver refuses. */
@@ -10,14 +12,8 @@ export const EXIT_INTERNAL_ERROR = 3;
 /** Failures that belong to the command line itself (files, backends), next to core's InputError. */
 export type CliErrorCode = "file_not_found" | "file_unreadable" | "write_failed" | "backend_unavailable";
 
-export class CliError extends Error {
+export class CliError extends CodedError<CliErrorCode> {
   override readonly name = "CliError";
-  readonly code: CliErrorCode;
-
-  constructor(code: CliErrorCode, message: string) {
-    super(message);
-    this.code = code;
-  }
 }
 
 /** Node's fs errors carry a string `code` ("ENOENT", ...); describe the common ones in words. */

@@ -1,8 +1,8 @@
 import { readFileSync, statSync } from "node:fs";
 import type { CsrMatrix } from "../core/sparse/csr.ts";
 import { InputError } from "../core/sparse/errors.ts";
-import { generateByName } from "../core/sparse/generators.ts";
-import { parseMatrixMarket, parseMatrixMarketVector } from "../core/sparse/matrix-market.ts";
+import { isExampleName } from "../core/sparse/generators.ts";
+import { matrixFrom, rhsFrom } from "../core/sparse/problem.ts";
 import { CliError, describeFsError } from "./cli-error.ts";
 
 /** V8 cannot hold a string longer than about 2²⁹ characters; refuse before trying to read one. */
@@ -60,24 +60,30 @@ export function loadMatrix(pathOrName: string): LoadedMatrix {
   } catch {
     exists = false;
   }
-  if (!exists) {
-    const generated = generateByName(pathOrName);
-    if (generated !== null) return { a: generated, source: "generated", loadMs: performance.now() - start };
+  if (!exists && isExampleName(pathOrName)) {
+    const a = matrixFrom({ kind: "generated", name: pathOrName });
+    return { a, source: "generated", loadMs: performance.now() - start };
   }
   const text = readText(pathOrName, "matrix");
   try {
-    return { a: parseMatrixMarket(text), source: "file", loadMs: performance.now() - start };
+    return {
+      a: matrixFrom({ kind: "matrix-market", text }),
+      source: "file",
+      loadMs: performance.now() - start,
+    };
   } catch (e) {
     throw inFile(pathOrName, e);
   }
 }
 
-/** Reads a right-hand side and checks it against the matrix's row count. */
-export function loadRhs(path: string, rows: number): Float64Array {
+/** b = A·1 without a path; else reads the right-hand side and checks it against the matrix's row count. */
+export function loadRhs(path: string | undefined, a: CsrMatrix): Float64Array {
+  if (path === undefined) return rhsFrom(a, { kind: "ones" });
   const text = readText(path, "right-hand side");
+  const rows = a.rows;
   let b: Float64Array;
   try {
-    b = parseMatrixMarketVector(text);
+    b = rhsFrom(a, { kind: "matrix-market", text });
   } catch (e) {
     throw inFile(path, e);
   }

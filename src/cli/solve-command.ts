@@ -4,10 +4,11 @@ import { Option, type Command } from "commander";
 import { DIRECT_ORDERINGS } from "../core/solver/ordering/index.ts";
 import { nnzOf } from "../core/sparse/csr.ts";
 import { writeMatrixMarketVector } from "../core/sparse/matrix-market.ts";
-import { multiply, ones, relativeResidual } from "../core/sparse/ops.ts";
+import { relativeResidual } from "../core/sparse/ops.ts";
 import { applyUpdates, type UpdatedSystem } from "../core/solver/updates/index.ts";
 import { solve } from "../core/solver/solve.ts";
 import type { SolveOptions, SolveResult } from "../core/solver/types.ts";
+import { PRECONDITIONER_NAMES } from "../core/protocol/solver-names.ts";
 import { loadKernels } from "./backend.ts";
 import { CliError, describeFsError, EXIT_NOT_CONVERGED, EXIT_OK } from "./cli-error.ts";
 import type { CliIo } from "./io.ts";
@@ -17,7 +18,6 @@ import { loadMatrix, loadRhs } from "./read-inputs.ts";
 import { loadUpdates } from "./read-updates.ts";
 import {
   CLI_METHODS,
-  CLI_PRECONDITIONERS,
   DEFAULT_MAX_ITER,
   DEFAULT_TOL,
   parsePositiveInt,
@@ -88,13 +88,9 @@ export async function runSolve(matrixArg: string, opts: SolveCliOptions, io: Cli
       `matrix ${matrixName}: ${a.rows}x${a.cols}, ${nnzOf(a)} nonzeros ` +
         `(${loaded.source === "file" ? "read" : "generated"} in ${loaded.loadMs.toFixed(0)} ms)\n`,
     );
-    let b: Float64Array;
-    if (opts.rhs !== undefined) {
-      b = loadRhs(opts.rhs, a.rows);
-    } else {
-      b = multiply(a, ones(a.cols));
+    const b = loadRhs(opts.rhs, a);
+    if (opts.rhs === undefined)
       io.stderr.write("no --rhs given: using b = A*1 (the exact solution is x = 1)\n");
-    }
     // Read and check the updates before the (possibly long) first solve.
     const updates = loadUpdates(opts, a);
     const updated: UpdatedSystem | null = updates === null ? null : applyUpdates(a, b, updates);
@@ -215,7 +211,7 @@ export function registerSolveCommand(program: Command, io: CliIo, setExitCode: (
     )
     .addOption(
       new Option("--preconditioner <name>", "preconditioner for cg/bicgstab/gmres").choices(
-        CLI_PRECONDITIONERS,
+        PRECONDITIONER_NAMES,
       ),
     )
     .option("--restart <m>", "GMRES restart length", parsePositiveInt)

@@ -1,26 +1,23 @@
 import { InvalidArgumentError } from "commander";
-import type { MethodName, PreconditionerName } from "../core/solver/types.ts";
+import { METHOD_NAMES, type MethodName, type PreconditionerName } from "../core/protocol/solver-names.ts";
 import type { CliBackend } from "./backend.ts";
 
-/** Method names as typed on the command line (kebab-case), mapped to the solver's names. */
-export const CLI_METHODS = [
-  "hybrid",
-  "auto",
-  "jacobi",
-  "gauss-seidel",
-  "cg",
-  "bicgstab",
-  "gmres",
-  "direct",
-] as const;
-export type CliMethod = (typeof CLI_METHODS)[number];
+/** A solver name as typed on the command line: kebab-case, e.g. "gauss-seidel" for gauss_seidel. */
+type CliSpelling<S extends string> = S extends `${infer Head}_${infer Tail}`
+  ? `${Head}-${CliSpelling<Tail>}`
+  : S;
 
-export const CLI_PRECONDITIONERS = [
-  "none",
-  "jacobi",
-  "ic0",
-  "ilu0",
-] as const satisfies readonly PreconditionerName[];
+function cliSpelling<S extends string>(name: S): CliSpelling<S> {
+  // replaceAll does at run time what CliSpelling spells out for the compiler.
+  return name.replaceAll("_", "-") as CliSpelling<S>;
+}
+
+export type CliMethod = CliSpelling<MethodName>;
+
+/** The solver's methods, in its order, spelled the command line's way. */
+export const CLI_METHODS: readonly CliMethod[] = METHOD_NAMES.map(cliSpelling);
+
+const METHOD_BY_CLI_SPELLING = new Map(METHOD_NAMES.map((name) => [cliSpelling(name), name] as const));
 
 export const DEFAULT_TOL = 1e-8;
 export const DEFAULT_MAX_ITER = 10_000;
@@ -28,8 +25,8 @@ export const DEFAULT_MAX_ITER = 10_000;
 export function toMethodName(m: CliMethod): MethodName {
   // "auto" is the documented alias of "hybrid": the CLI resolves it so reports name one method.
   if (m === "auto") return "hybrid";
-  if (m === "gauss-seidel") return "gauss_seidel";
-  return m;
+  // Every CliMethod is a key: both come from METHOD_NAMES.
+  return METHOD_BY_CLI_SPELLING.get(m)!;
 }
 
 /** Options of `open-swarm solve` after commander has parsed and validated them. */

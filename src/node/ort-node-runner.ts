@@ -41,7 +41,7 @@ export class OrtNodeRunner implements ModelRunner {
         : new Uint8Array(await readFile(`${this.modelsDir}/${source.entry.file}`));
     const actual = createHash("sha256").update(bytes).digest("hex");
     if (actual !== sha256) {
-      throw new ExpertError("digest-mismatch", `model bytes have sha256 ${actual}, expected ${sha256}`);
+      throw new ExpertError("digest_mismatch", `model bytes have sha256 ${actual}, expected ${sha256}`);
     }
     let session: ort.InferenceSession;
     try {
@@ -53,10 +53,10 @@ export class OrtNodeRunner implements ModelRunner {
         interOpNumThreads: 1,
       });
     } catch (error) {
-      throw new ExpertError("corrupt-model", `onnxruntime could not load the model: ${String(error)}`);
+      throw new ExpertError("corrupt_model", `onnxruntime could not load the model: ${String(error)}`);
     }
     const inputName = session.inputNames[0];
-    if (inputName === undefined) throw new ExpertError("corrupt-model", "the model has no input");
+    if (inputName === undefined) throw new ExpertError("corrupt_model", "the model has no input");
     const inputMeta = session.inputMetadata[0];
     const outputMeta = session.outputMetadata[0];
     const info: LoadedModel = {
@@ -87,11 +87,11 @@ export class OrtNodeRunner implements ModelRunner {
 
   private async runNow(sha256: string, input: Float32Array, rows: number): Promise<RunOutput> {
     const entry = this.sessions.get(sha256);
-    if (!entry) throw new ExpertError("model-missing", `model ${sha256.slice(0, 12)} is not loaded`);
+    if (!entry) throw new ExpertError("model_missing", `model ${sha256.slice(0, 12)} is not loaded`);
     const cols = entry.info.inputCols;
     if (!Number.isInteger(rows) || rows < 1 || input.length !== rows * cols) {
       throw new ExpertError(
-        "bad-input",
+        "bad_input",
         `input has ${input.length} values for ${rows} rows; the model wants rows × ${cols}`,
       );
     }
@@ -101,7 +101,7 @@ export class OrtNodeRunner implements ModelRunner {
     try {
       results = await entry.session.run(feeds);
     } catch (error) {
-      throw new ExpertError("runtime-failed", `onnxruntime failed: ${String(error)}`);
+      throw new ExpertError("runtime_failed", `onnxruntime failed: ${String(error)}`);
     }
     const outputs: Record<string, { data: Float32Array; cols: number }> = {};
     for (const name of entry.session.outputNames) {

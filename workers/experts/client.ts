@@ -119,7 +119,7 @@ export class ExpertRunnerClient implements ModelRunner {
   ): Promise<RunOutput> {
     if (!(input instanceof Float32Array)) {
       // Checked here too: a non-Float32Array could not be copied into the transfer buffer below.
-      throw new ExpertError("bad-input", `expected a Float32Array input; given ${describe(input)}`);
+      throw new ExpertError("bad_input", `expected a Float32Array input; given ${describe(input)}`);
     }
     const copy = input.slice();
     return unwrap(

@@ -39,7 +39,7 @@ function failure(error: unknown): Outcome<never> {
   if (error instanceof ExpertError) return { ok: false, error: { code: error.code, message: error.message } };
   return {
     ok: false,
-    error: { code: "runtime-failed", message: error instanceof Error ? error.message : String(error) },
+    error: { code: "runtime_failed", message: error instanceof Error ? error.message : String(error) },
   };
 }
 

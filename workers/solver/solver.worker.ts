@@ -6,37 +6,30 @@
  * back as { ok: false, error: { code, message } } so their codes survive the trip.
  */
 import * as Comlink from "comlink";
-import { isInputError } from "../../src/core/sparse/errors.ts";
-import { generateByName } from "../../src/core/sparse/generators.ts";
-import { parseMatrixMarket, parseMatrixMarketVector } from "../../src/core/sparse/matrix-market.ts";
-import { multiply, ones } from "../../src/core/sparse/ops.ts";
-import type { CsrMatrix } from "../../src/core/sparse/csr.ts";
+import { isCodedError } from "../../src/core/base/coded-error.ts";
+import { problemFrom, type Problem } from "../../src/core/sparse/problem.ts";
 import { relativeResidual } from "../../src/core/solver/certificate.ts";
-import { isSolverError } from "../../src/core/solver/errors.ts";
 import { applyUpdates } from "../../src/core/solver/updates/index.ts";
 import type { SolveJobOutcome, SolveJobSummary, SolveSource, SolverWorkerApi } from "./api.ts";
 import { runJob, type KeptSystem } from "./run-job.ts";
 
-function loadSystem(source: SolveSource): { a: CsrMatrix; b: Float64Array; rhsIsAOnes: boolean } {
+/** The worker's sources are the problem sources, plus a CSR system a swarm unit already decoded. */
+function loadSystem(source: SolveSource): Problem {
   if (source.kind === "csr") return { a: source.a, b: source.b, rhsIsAOnes: false };
-  if (source.kind === "generated") {
-    const a = generateByName(source.name);
-    if (!a) throw Object.assign(new Error(`unknown example "${source.name}"`), { code: "unknown_example" });
-    return { a, b: multiply(a, ones(a.cols)), rhsIsAOnes: true };
-  }
-  const a = parseMatrixMarket(source.matrixText);
-  if (source.rhsText === undefined) return { a, b: multiply(a, ones(a.cols)), rhsIsAOnes: true };
-  const b = parseMatrixMarketVector(source.rhsText);
-  return { a, b, rhsIsAOnes: false };
+  if (source.kind === "generated") return problemFrom(source, { kind: "ones" });
+  return problemFrom(
+    { kind: "matrix-market", text: source.matrixText },
+    source.rhsText === undefined ? { kind: "ones" } : { kind: "matrix-market", text: source.rhsText },
+  );
 }
 
 function errorOutcome(e: unknown): SolveJobOutcome {
-  const code =
-    isInputError(e) || isSolverError(e)
-      ? e.code
-      : typeof (e as { code?: unknown })?.code === "string"
-        ? (e as { code: string }).code
-        : "internal_error";
+  // Project errors are coded; a library's error may still carry a string code of its own.
+  const code = isCodedError(e)
+    ? e.code
+    : typeof (e as { code?: unknown })?.code === "string"
+      ? (e as { code: string }).code
+      : "internal_error";
   const message = e instanceof Error ? e.message : String(e);
   return { ok: false, error: { code, message } };
 }

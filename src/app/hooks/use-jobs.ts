@@ -1,10 +1,8 @@
 import { createContext, useContext } from "react";
 import { useStore } from "zustand";
-import type { StoreApi } from "zustand/vanilla";
+import type { JobsStore } from "../../state/jobs/store.ts";
 import type { JobsState, VolunteerState } from "../../state/jobs/types.ts";
-
-export type JobsStore = StoreApi<JobsState>;
-export type VolunteerStore = StoreApi<VolunteerState>;
+import type { VolunteerStore } from "../../state/jobs/volunteer-store.ts";
 
 /** Null until the swarm job runtime is booted: the job views render only under a provider with a store. */
 export const JobsStoreContext = createContext<JobsStore | null>(null);

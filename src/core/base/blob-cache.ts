@@ -1,3 +1,5 @@
+import { CodedError } from "./coded-error.ts";
+
 /**
  * Blobs received from peers, by SHA-256 (the mesh already checked each digest on arrival). A volunteer keeps
  * a job's matrix here, so a multi-rhs job sends A once per volunteer; the requester finds the solution
@@ -12,8 +14,12 @@ interface Waiter {
   timer: ReturnType<typeof setTimeout>;
 }
 
-export class BlobWaitTimeout extends Error {
+export class BlobWaitTimeout extends CodedError<"blob_wait_timeout"> {
   override readonly name = "BlobWaitTimeout";
+
+  constructor(message: string) {
+    super("blob_wait_timeout", message);
+  }
 }
 
 export class BlobCache {

@@ -60,7 +60,7 @@ export class BicgstabWorker extends WorkerBase {
     const { x, r, p, v, sv, sh, ph, t } = this;
     if (this.phase === 0) {
       const alpha = msg.values[0];
-      if (alpha === undefined) return this.error("bad-message", "bicgstab phase 0 needs [alpha]");
+      if (alpha === undefined) return this.error("bad_message", "bicgstab phase 0 needs [alpha]");
       this.alpha = alpha;
       for (let i = 0; i < sv.length; i++) sv[i] = r[i]! - alpha * v[i]!;
       this.blk.pre.apply(sv, sh);
@@ -70,7 +70,7 @@ export class BicgstabWorker extends WorkerBase {
     }
     const [omega, beta] = msg.values;
     if (omega === undefined || beta === undefined)
-      return this.error("bad-message", "bicgstab phase 1 needs [omega, beta]");
+      return this.error("bad_message", "bicgstab phase 1 needs [omega, beta]");
     const alpha = this.alpha;
     for (let i = 0; i < x.length; i++) {
       x[i] = x[i]! + alpha * ph[i]! + omega * sh[i]!;

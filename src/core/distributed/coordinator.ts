@@ -98,14 +98,14 @@ export class Coordinator {
     readonly options: DistributedOptions,
   ) {
     if (b.length !== a.rows)
-      throw new JobError("invalid-spec", `b has ${b.length} entries, A has ${a.rows} rows`);
+      throw new JobError("invalid_spec", `b has ${b.length} entries, A has ${a.rows} rows`);
     if (options.x0 !== undefined && options.x0.length !== a.rows) {
-      throw new JobError("invalid-spec", `x0 has ${options.x0.length} entries, A has ${a.rows} rows`);
+      throw new JobError("invalid_spec", `x0 has ${options.x0.length} entries, A has ${a.rows} rows`);
     }
     if (!(options.tol > 0) || !Number.isInteger(options.maxIter) || options.maxIter < 1) {
-      throw new JobError("invalid-spec", `tol ${options.tol} must be > 0 and maxIter ${options.maxIter} ≥ 1`);
+      throw new JobError("invalid_spec", `tol ${options.tol} must be > 0 and maxIter ${options.maxIter} ≥ 1`);
     }
-    this.partition = partitionRows(a, k); // throws JobError("invalid-partition") for a bad k
+    this.partition = partitionRows(a, k); // throws JobError("invalid_partition") for a bad k
     this.rule = scalarRuleFor(options.method);
     const x0 = options.x0 ?? new Float64Array(a.rows);
     this.checkpoints = new CheckpointStore(this.partition, x0);

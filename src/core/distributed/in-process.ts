@@ -69,7 +69,7 @@ export async function runDistributedInProcess(
     meter.init(data);
     const err = w.init(clone(data));
     if (err !== null)
-      throw new JobError("invalid-state", `block ${block} refused its data: ${JSON.stringify(err)}`);
+      throw new JobError("invalid_state", `block ${block} refused its data: ${JSON.stringify(err)}`);
     workers.set(block, w);
     generation.set(block, (generation.get(block) ?? -1) + 1);
   };
@@ -152,7 +152,7 @@ export async function runDistributedInProcess(
   }
   const result = coordinator.result;
   if (result === null)
-    throw new JobError("invalid-state", "the distributed run stalled: no message left in flight");
+    throw new JobError("invalid_state", "the distributed run stalled: no message left in flight");
   const traffic: Partial<Record<TrafficKind, TrafficCount>> = Object.fromEntries(meter.byKind);
   const it = meter.total(ITERATION_KINDS);
   const iters = Math.max(1, result.iterations);

@@ -65,12 +65,12 @@ export function partitionRows(a: CsrMatrix, k: number): RowPartition {
   const n = a.rows;
   if (a.rows !== a.cols) {
     throw new JobError(
-      "invalid-partition",
+      "invalid_partition",
       `a distributed solve needs a square matrix, got ${a.rows}×${a.cols}`,
     );
   }
-  if (!Number.isInteger(k) || k < 1) throw new JobError("invalid-partition", `block count ${k} must be ≥ 1`);
-  if (k > n) throw new JobError("invalid-partition", `cannot split ${n} rows into ${k} non-empty blocks`);
+  if (!Number.isInteger(k) || k < 1) throw new JobError("invalid_partition", `block count ${k} must be ≥ 1`);
+  if (k > n) throw new JobError("invalid_partition", `cannot split ${n} rows into ${k} non-empty blocks`);
 
   // prefix[i] = weight of rows [0, i)
   const prefix = new Float64Array(n + 1);

@@ -53,7 +53,7 @@ export class PcgWorker extends WorkerBase {
   protected onScalars(msg: Extract<ToWorker, { type: "scalars" }>): FromWorker {
     const [alpha, beta] = msg.values;
     if (alpha === undefined || beta === undefined)
-      return this.error("bad-message", "pcg needs [alpha, beta]");
+      return this.error("bad_message", "pcg needs [alpha, beta]");
     const { u, w, p, s, x, r } = this;
     for (let i = 0; i < x.length; i++) {
       const pi = u[i]! + beta * p[i]!;

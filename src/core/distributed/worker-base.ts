@@ -43,7 +43,7 @@ export abstract class WorkerBase {
       // In flight when a restart overtook it: harmless, and the coordinator ignores the answer.
       return { ...this.error("stale", `epoch ${msg.epoch}, worker is at ${this.epoch}`), epoch: msg.epoch };
     }
-    if (msg.epoch > this.epoch) return this.error("out-of-order", `epoch ${msg.epoch} before its restart`);
+    if (msg.epoch > this.epoch) return this.error("out_of_order", `epoch ${msg.epoch} before its restart`);
     if (msg.type === "gather") {
       return {
         v: DISTRIBUTED_PROTOCOL_VERSION,
@@ -55,12 +55,12 @@ export abstract class WorkerBase {
       };
     }
     if (msg.type !== this.expecting)
-      return this.error("out-of-order", `got ${msg.type}, expected ${this.expecting}`);
+      return this.error("out_of_order", `got ${msg.type}, expected ${this.expecting}`);
     if (msg.type === "halo") {
       if (msg.seq !== this.seq)
-        return this.error("out-of-order", `halo seq ${msg.seq}, expected ${this.seq}`);
+        return this.error("out_of_order", `halo seq ${msg.seq}, expected ${this.seq}`);
       const wrong = this.blk.importParts(msg.parts, this.epoch, this.seq);
-      if (wrong !== null) return this.error("bad-message", wrong);
+      if (wrong !== null) return this.error("bad_message", wrong);
       return this.seq === 0 ? this.afterXHalo() : this.onHalo(msg);
     }
     return this.onScalars(msg);
@@ -68,9 +68,9 @@ export abstract class WorkerBase {
 
   private restart(msg: RestartMsg): FromWorker {
     if (msg.epoch <= this.epoch)
-      return this.error("out-of-order", `restart epoch ${msg.epoch} ≤ ${this.epoch}`);
+      return this.error("out_of_order", `restart epoch ${msg.epoch} ≤ ${this.epoch}`);
     if (msg.x !== undefined) {
-      if (msg.x.length !== this.x.length) return this.error("bad-message", `x has ${msg.x.length} entries`);
+      if (msg.x.length !== this.x.length) return this.error("bad_message", `x has ${msg.x.length} entries`);
       this.x.set(msg.x);
       // A replacement keeps the checkpoint it was given: a later failover may roll back to it again.
       if (msg.fromCheckpoint !== undefined) {
@@ -80,7 +80,7 @@ export abstract class WorkerBase {
     } else if (msg.fromCheckpoint !== undefined) {
       const cp = this.checkpoints.find((c) => c.iteration === msg.fromCheckpoint);
       if (cp === undefined)
-        return this.error("no-checkpoint", `no checkpoint of iteration ${msg.fromCheckpoint}`);
+        return this.error("no_checkpoint", `no checkpoint of iteration ${msg.fromCheckpoint}`);
       this.x.set(cp.x);
       // Newer ones belong to the abandoned timeline; keeping them could push out the one to roll back to.
       this.checkpoints.splice(0, this.checkpoints.length, cp);
@@ -131,7 +131,7 @@ export abstract class WorkerBase {
   protected dotsOut(phase: number, partials: number[]): FromWorker {
     this.expecting = "scalars";
     if (!partials.every(Number.isFinite))
-      return this.error("bad-message", "a local dot product is not finite");
+      return this.error("bad_message", "a local dot product is not finite");
     return {
       v: DISTRIBUTED_PROTOCOL_VERSION,
       type: "dots",

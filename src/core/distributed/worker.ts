@@ -22,7 +22,7 @@ export interface BlockWorker {
 export function createBlockWorker(): BlockWorker {
   let impl: WorkerBase | null = null;
   let sources: readonly number[] = [];
-  const fail = (code: "not-initialised" | "bad-message" | "preconditioner", message: string): FromWorker => ({
+  const fail = (code: "not_initialised" | "bad_message" | "preconditioner", message: string): FromWorker => ({
     v: DISTRIBUTED_PROTOCOL_VERSION,
     type: "error",
     block: impl?.block ?? -1,
@@ -39,7 +39,7 @@ export function createBlockWorker(): BlockWorker {
     init(blockData) {
       const parsed = blockDataSchema.safeParse(blockData);
       if (!parsed.success)
-        return fail("bad-message", `block data: ${parsed.error.issues[0]?.message ?? "invalid"}`);
+        return fail("bad_message", `block data: ${parsed.error.issues[0]?.message ?? "invalid"}`);
       const d = parsed.data;
       try {
         impl = d.method === "pcg" ? new PcgWorker(d) : new BicgstabWorker(d);
@@ -50,9 +50,9 @@ export function createBlockWorker(): BlockWorker {
       return null;
     },
     step(message) {
-      if (impl === null) return fail("not-initialised", "step before init");
+      if (impl === null) return fail("not_initialised", "step before init");
       const parsed = toWorkerSchema.safeParse(message);
-      if (!parsed.success) return fail("bad-message", parsed.error.issues[0]?.message ?? "invalid message");
+      if (!parsed.success) return fail("bad_message", parsed.error.issues[0]?.message ?? "invalid message");
       return impl.step(parsed.data);
     },
   };

@@ -1,3 +1,4 @@
+import { CodedError } from "../base/coded-error.ts";
 /**
  * IDX files (the format MNIST and Fashion-MNIST ship in): a 4-byte magic [0, 0, type, dims], `dims` big-endian
  * uint32 sizes, then the values row-major. Only unsigned bytes (type 0x08) are accepted: images are IDX3
@@ -7,23 +8,17 @@
 
 export type IdxErrorCode =
   | "gzipped"
-  | "too-short"
-  | "bad-magic"
-  | "unsupported-type"
-  | "wrong-dims"
+  | "too_short"
+  | "bad_magic"
+  | "unsupported_type"
+  | "wrong_dims"
   | "truncated"
-  | "trailing-bytes"
-  | "too-large"
-  | "label-out-of-range";
+  | "trailing_bytes"
+  | "too_large"
+  | "label_out_of_range";
 
-export class IdxError extends Error {
-  constructor(
-    readonly code: IdxErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "IdxError";
-  }
+export class IdxError extends CodedError<IdxErrorCode> {
+  override readonly name = "IdxError";
 }
 
 const UBYTE = 0x08;
@@ -53,10 +48,10 @@ export function parseIdx(bytes: Uint8Array, expectDims?: number): IdxUbyte {
     );
   }
   if (bytes.length < 4)
-    throw new IdxError("too-short", `an IDX file has at least 4 bytes, got ${bytes.length}`);
+    throw new IdxError("too_short", `an IDX file has at least 4 bytes, got ${bytes.length}`);
   if (bytes[0] !== 0 || bytes[1] !== 0) {
     throw new IdxError(
-      "bad-magic",
+      "bad_magic",
       `not an IDX file: magic starts with 0x${hex(bytes[0]!)}${hex(bytes[1]!)}, expected 0x0000`,
     );
   }
@@ -65,15 +60,15 @@ export function parseIdx(bytes: Uint8Array, expectDims?: number): IdxUbyte {
   if (type !== UBYTE) {
     const name = TYPE_NAMES[type];
     throw new IdxError(
-      name ? "unsupported-type" : "bad-magic",
+      name ? "unsupported_type" : "bad_magic",
       name
         ? `IDX values are ${name}; only ubyte (0x08) is supported`
         : `not an IDX file: unknown value type 0x${hex(type)}`,
     );
   }
-  if (dimCount === 0) throw new IdxError("wrong-dims", "IDX header declares 0 dimensions");
+  if (dimCount === 0) throw new IdxError("wrong_dims", "IDX header declares 0 dimensions");
   if (expectDims !== undefined && dimCount !== expectDims) {
-    throw new IdxError("wrong-dims", `expected an IDX${expectDims} file, got IDX${dimCount}`);
+    throw new IdxError("wrong_dims", `expected an IDX${expectDims} file, got IDX${dimCount}`);
   }
   const headerBytes = 4 + 4 * dimCount;
   if (bytes.length < headerBytes) {
@@ -87,7 +82,7 @@ export function parseIdx(bytes: Uint8Array, expectDims?: number): IdxUbyte {
     dims.push(size);
     values *= size;
     if (values > MAX_VALUES) {
-      throw new IdxError("too-large", `IDX dims [${dims.join(", ")}…] exceed ${MAX_VALUES} values`);
+      throw new IdxError("too_large", `IDX dims [${dims.join(", ")}…] exceed ${MAX_VALUES} values`);
     }
   }
   const available = bytes.length - headerBytes;
@@ -99,7 +94,7 @@ export function parseIdx(bytes: Uint8Array, expectDims?: number): IdxUbyte {
   }
   if (available > values) {
     throw new IdxError(
-      "trailing-bytes",
+      "trailing_bytes",
       `IDX dims [${dims.join(", ")}] need ${values} data bytes, file has ${available} (extra data)`,
     );
   }
@@ -123,7 +118,7 @@ export function parseIdxImages(
   const [count, rows, cols] = dims as [number, number, number];
   if (expectSize && (rows !== expectSize.rows || cols !== expectSize.cols)) {
     throw new IdxError(
-      "wrong-dims",
+      "wrong_dims",
       `images are ${rows}×${cols}, expected ${expectSize.rows}×${expectSize.cols}`,
     );
   }
@@ -135,7 +130,7 @@ export function parseIdxLabels(bytes: Uint8Array, classes: number): Uint8Array {
   const { data } = parseIdx(bytes, 1);
   for (let i = 0; i < data.length; i++) {
     if (data[i]! >= classes) {
-      throw new IdxError("label-out-of-range", `label ${i} is ${data[i]}, expected 0..${classes - 1}`);
+      throw new IdxError("label_out_of_range", `label ${i} is ${data[i]}, expected 0..${classes - 1}`);
     }
   }
   return data;

@@ -1,3 +1,4 @@
+import { CodedError } from "../base/coded-error.ts";
 /**
  * Decoded pixels of any size → what the Fashion-MNIST models take: 784 float32 values, a 28×28 grayscale
  * image, row-major, each pixel/255, with the garment BRIGHT on a BLACK background (that is how the data set
@@ -42,16 +43,10 @@ export interface ImageInput {
   readonly sourceHeight: number;
 }
 
-export type ImageInputErrorCode = "bad-size" | "bad-data";
+export type ImageInputErrorCode = "bad_size" | "bad_data";
 
-export class ImageInputError extends Error {
-  constructor(
-    readonly code: ImageInputErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "ImageInputError";
-  }
+export class ImageInputError extends CodedError<ImageInputErrorCode> {
+  override readonly name = "ImageInputError";
 }
 
 /** Decoded images larger than this are refused (a 64-megapixel photo is 256 MiB of RGBA). */
@@ -60,17 +55,17 @@ export const MAX_IMAGE_PIXELS = 40_000_000;
 export function imageToModelInput(image: DecodedImage, options: ImageInputOptions = {}): ImageInput {
   const { width, height, channels, data } = image;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-    throw new ImageInputError("bad-size", `image is ${width}×${height}: both sides must be at least 1 pixel`);
+    throw new ImageInputError("bad_size", `image is ${width}×${height}: both sides must be at least 1 pixel`);
   }
   if (width * height > MAX_IMAGE_PIXELS) {
     throw new ImageInputError(
-      "bad-size",
+      "bad_size",
       `image is ${width}×${height}: at most ${MAX_IMAGE_PIXELS} pixels are accepted`,
     );
   }
   if (data.length !== width * height * channels) {
     throw new ImageInputError(
-      "bad-data",
+      "bad_data",
       `a ${width}×${height} image with ${channels} channels has ${width * height * channels} bytes, got ${data.length}`,
     );
   }

@@ -1,3 +1,4 @@
+import { CodedError } from "../base/coded-error.ts";
 /**
  * NumPy's .npy format (https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html), the subset
  * an inference batch needs: float32, float64 and uint8 arrays (either byte order), C order, any shape.
@@ -22,23 +23,17 @@ export interface NpyArray {
 }
 
 export type NpyErrorCode =
-  | "bad-magic"
-  | "unsupported-version"
-  | "bad-header"
-  | "unsupported-dtype"
-  | "fortran-order"
+  | "bad_magic"
+  | "unsupported_version"
+  | "bad_header"
+  | "unsupported_dtype"
+  | "fortran_order"
   | "truncated"
-  | "trailing-bytes"
-  | "too-large";
+  | "trailing_bytes"
+  | "too_large";
 
-export class NpyError extends Error {
-  constructor(
-    readonly code: NpyErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "NpyError";
-  }
+export class NpyError extends CodedError<NpyErrorCode> {
+  override readonly name = "NpyError";
 }
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
@@ -62,13 +57,13 @@ export interface ParseNpyOptions {
 
 export function parseNpy(bytes: Uint8Array, options: ParseNpyOptions = {}): NpyArray {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
-    throw new NpyError("bad-magic", "not a .npy file: it does not start with \\x93NUMPY");
+    throw new NpyError("bad_magic", "not a .npy file: it does not start with \\x93NUMPY");
   }
   const major = bytes[6]!;
   const minor = bytes[7]!;
   if (major < 1 || major > 3) {
     throw new NpyError(
-      "unsupported-version",
+      "unsupported_version",
       `.npy format version ${major}.${minor} is not supported (1.0 to 3.0)`,
     );
   }
@@ -80,7 +75,7 @@ export function parseNpy(bytes: Uint8Array, options: ParseNpyOptions = {}): NpyA
   const headerStart = 8 + lengthBytes;
   if (headerLength > MAX_HEADER_CHARS) {
     throw new NpyError(
-      "bad-header",
+      "bad_header",
       `.npy header is ${headerLength} bytes; at most ${MAX_HEADER_CHARS} are accepted`,
     );
   }
@@ -94,13 +89,13 @@ export function parseNpy(bytes: Uint8Array, options: ParseNpyOptions = {}): NpyA
   const type = DTYPES[descr];
   if (!type) {
     throw new NpyError(
-      "unsupported-dtype",
+      "unsupported_dtype",
       `.npy dtype ${JSON.stringify(descr.slice(0, 40))} is not supported: use float32 ('<f4'), float64 ('<f8') or uint8 ('|u1')`,
     );
   }
   if (fortranOrder) {
     throw new NpyError(
-      "fortran-order",
+      "fortran_order",
       ".npy array is in Fortran order: save it in C order (np.ascontiguousarray)",
     );
   }
@@ -108,7 +103,7 @@ export function parseNpy(bytes: Uint8Array, options: ParseNpyOptions = {}): NpyA
   for (const d of shape) count *= d;
   if (options.maxElements !== undefined && count > options.maxElements) {
     throw new NpyError(
-      "too-large",
+      "too_large",
       `.npy array has ${count} elements; at most ${options.maxElements} are accepted`,
     );
   }
@@ -123,7 +118,7 @@ export function parseNpy(bytes: Uint8Array, options: ParseNpyOptions = {}): NpyA
   }
   if (available > expected) {
     throw new NpyError(
-      "trailing-bytes",
+      "trailing_bytes",
       `.npy file has ${available - expected} bytes after the data of shape (${shape.join(", ")}): not a single array`,
     );
   }
@@ -156,23 +151,23 @@ function readData(
 function parseHeader(header: string): { descr: string; fortranOrder: boolean; shape: number[] } {
   const text = header.trim();
   if (!text.startsWith("{") || !text.endsWith("}")) {
-    throw new NpyError("bad-header", ".npy header is not a dictionary literal");
+    throw new NpyError("bad_header", ".npy header is not a dictionary literal");
   }
   const descrMatch = /['"]descr['"]\s*:\s*(['"])([^'"]*)\1/.exec(text);
   if (!descrMatch) {
     // A list here is a structured dtype; anything else is not numpy's format.
     if (/['"]descr['"]\s*:\s*\[/.test(text)) {
       throw new NpyError(
-        "unsupported-dtype",
+        "unsupported_dtype",
         ".npy has a structured dtype: only plain numeric arrays are supported",
       );
     }
-    throw new NpyError("bad-header", ".npy header has no 'descr'");
+    throw new NpyError("bad_header", ".npy header has no 'descr'");
   }
   const fortranMatch = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(text);
-  if (!fortranMatch) throw new NpyError("bad-header", ".npy header has no 'fortran_order'");
+  if (!fortranMatch) throw new NpyError("bad_header", ".npy header has no 'fortran_order'");
   const shapeMatch = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(text);
-  if (!shapeMatch) throw new NpyError("bad-header", ".npy header has no 'shape' tuple");
+  if (!shapeMatch) throw new NpyError("bad_header", ".npy header has no 'shape' tuple");
   const parts = shapeMatch[1]!
     .split(",")
     .map((p) => p.trim())
@@ -181,7 +176,7 @@ function parseHeader(header: string): { descr: string; fortranOrder: boolean; sh
     // Python 2 wrote longs as "3L".
     const digits = p.endsWith("L") ? p.slice(0, -1) : p;
     if (!/^\d{1,12}$/.test(digits))
-      throw new NpyError("bad-header", `.npy shape has a bad dimension "${p.slice(0, 20)}"`);
+      throw new NpyError("bad_header", `.npy shape has a bad dimension "${p.slice(0, 20)}"`);
     return Number(digits);
   });
   return { descr: descrMatch[2]!, fortranOrder: fortranMatch[1] === "True", shape };
@@ -202,12 +197,12 @@ export function npyToFloat32(array: NpyArray): Float32Array {
 export function writeNpy(data: NpyData, shape: readonly number[]): Uint8Array<ArrayBuffer> {
   let count = 1;
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new NpyError("bad-header", `shape has a bad dimension ${d}`);
+    if (!Number.isInteger(d) || d < 0) throw new NpyError("bad_header", `shape has a bad dimension ${d}`);
     count *= d;
   }
   if (count !== data.length) {
     throw new NpyError(
-      "bad-header",
+      "bad_header",
       `shape (${shape.join(", ")}) holds ${count} values, the data has ${data.length}`,
     );
   }
@@ -217,7 +212,7 @@ export function writeNpy(data: NpyData, shape: readonly number[]): Uint8Array<Ar
   // Pad with spaces so magic + version + length + header + "\n" is a multiple of 64 bytes.
   const unpadded = 10 + header.length + 1;
   header += " ".repeat((64 - (unpadded % 64)) % 64) + "\n";
-  if (header.length > 0xffff) throw new NpyError("bad-header", "shape too long for a version 1.0 header");
+  if (header.length > 0xffff) throw new NpyError("bad_header", "shape too long for a version 1.0 header");
   const out = new Uint8Array(10 + header.length + data.byteLength);
   out.set(MAGIC, 0);
   out[6] = 1;

@@ -1,5 +1,6 @@
 import type { WebCryptoKeyPair } from "../base/webcrypto-types.ts";
 import { generateKeyPair, identityFromKeyPair, type Identity } from "./identity.ts";
+import { CodedError } from "../base/coded-error.ts";
 
 const SELF_ROW_ID = "self";
 
@@ -26,16 +27,10 @@ export interface IdentityStore {
   addIfAbsent(row: IdentityRow): Promise<WebCryptoKeyPair>;
 }
 
-export type KeystoreErrorCode = "corrupt-row" | "storage-failed";
+export type KeystoreErrorCode = "corrupt_row" | "storage_failed";
 
-export class KeystoreError extends Error {
-  constructor(
-    readonly code: KeystoreErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "KeystoreError";
-  }
+export class KeystoreError extends CodedError<KeystoreErrorCode> {
+  override readonly name = "KeystoreError";
 }
 
 function isUsableKeyPair(value: unknown): value is WebCryptoKeyPair {
@@ -69,7 +64,7 @@ export async function loadOrCreateIdentity(store: IdentityStore): Promise<Identi
       createdAtMs: Date.now(),
     });
   } catch (error) {
-    throw new KeystoreError("storage-failed", `could not store the identity: ${String(error)}`);
+    throw new KeystoreError("storage_failed", `could not store the identity: ${String(error)}`);
   }
   return stored === fresh ? freshIdentity : checkedIdentity(stored, null);
 }
@@ -84,7 +79,7 @@ async function readStored(store: IdentityStore): Promise<Identity | null> {
   try {
     row = await store.get(SELF_ROW_ID);
   } catch (error) {
-    throw new KeystoreError("storage-failed", `could not read the identity: ${String(error)}`);
+    throw new KeystoreError("storage_failed", `could not read the identity: ${String(error)}`);
   }
   if (!row) return null;
   return checkedIdentity(row.keyPair, row.peerId);
@@ -92,12 +87,12 @@ async function readStored(store: IdentityStore): Promise<Identity | null> {
 
 async function checkedIdentity(keyPair: unknown, storedPeerId: string | null): Promise<Identity> {
   if (!isUsableKeyPair(keyPair)) {
-    throw new KeystoreError("corrupt-row", "the stored identity is not an Ed25519 signing key pair");
+    throw new KeystoreError("corrupt_row", "the stored identity is not an Ed25519 signing key pair");
   }
   const identity = await identityFromKeyPair(keyPair);
   if (storedPeerId !== null && identity.peerId !== storedPeerId) {
     throw new KeystoreError(
-      "corrupt-row",
+      "corrupt_row",
       `the stored peer id ${storedPeerId} does not match its key (${identity.peerId})`,
     );
   }

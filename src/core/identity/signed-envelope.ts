@@ -62,13 +62,13 @@ export type EnvelopeRejection =
   | {
       readonly ok: false;
       readonly kind: "forged";
-      readonly code: "key-mismatch" | "bad-signature";
+      readonly code: "key_mismatch" | "bad_signature";
       readonly detail: string;
     }
   | {
       readonly ok: false;
       readonly kind: "invalid";
-      readonly code: "bad-envelope" | "bad-body" | "wrong-recipient";
+      readonly code: "bad_envelope" | "bad_body" | "wrong_recipient";
       readonly detail: string;
     };
 
@@ -87,13 +87,13 @@ export async function verifyEnvelope(
 ): Promise<EnvelopeVerification> {
   const parsed = signedEnvelopeSchema.safeParse(value);
   if (!parsed.success)
-    return { ok: false, kind: "invalid", code: "bad-envelope", detail: parsed.error.message.slice(0, 300) };
+    return { ok: false, kind: "invalid", code: "bad_envelope", detail: parsed.error.message.slice(0, 300) };
   const envelope = parsed.data;
   if (!(await peerIdMatchesKey(envelope.from, envelope.publicKey))) {
     return {
       ok: false,
       kind: "forged",
-      code: "key-mismatch",
+      code: "key_mismatch",
       detail: `${envelope.from} is not the id of the envelope's key`,
     };
   }
@@ -101,23 +101,23 @@ export async function verifyEnvelope(
   try {
     signature = fromBase64Url(envelope.sig);
   } catch {
-    return { ok: false, kind: "forged", code: "bad-signature", detail: "signature is not base64url" };
+    return { ok: false, kind: "forged", code: "bad_signature", detail: "signature is not base64url" };
   }
   if (!(await verifySignature(envelope.publicKey, signedBodySigningInput(envelope.body), signature))) {
     return {
       ok: false,
       kind: "forged",
-      code: "bad-signature",
+      code: "bad_signature",
       detail: `signature does not match the body from ${envelope.from}`,
     };
   }
   const body = parseSignedBody(envelope.body);
-  if (!body.ok) return { ok: false, kind: "invalid", code: "bad-body", detail: body.detail };
+  if (!body.ok) return { ok: false, kind: "invalid", code: "bad_body", detail: body.detail };
   if (options.recipient !== undefined && body.body.to !== null && body.body.to !== options.recipient) {
     return {
       ok: false,
       kind: "invalid",
-      code: "wrong-recipient",
+      code: "wrong_recipient",
       detail: `body is addressed to ${body.body.to}`,
     };
   }

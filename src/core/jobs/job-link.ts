@@ -15,7 +15,7 @@ import type {
   UnitResultMessage,
 } from "../protocol/jobs.ts";
 import { sha256Hex } from "../base/digest.ts";
-import { Listeners } from "../base/listeners.ts";
+import { Emitter } from "../base/emitter.ts";
 
 /**
  * How the job runtimes talk: signed job bodies and content-addressed blobs between peers, plus a loopback
@@ -81,13 +81,17 @@ function jobBodyOf(body: SignedBody & JobBody): JobBody {
   return rest as JobBody;
 }
 
+interface JobLinkEvents {
+  body: JobBodyEvent;
+  blob: { readonly from: string; readonly sha256: string; readonly bytes: Uint8Array };
+  dist: { readonly from: string; readonly envelope: DistEnvelope };
+  "peer-close": string;
+}
+
 /** The JobLink of a tab (or Node peer) on the mesh. */
 export function meshJobLink(mesh: Mesh): JobLink {
   const selfId = mesh.peerId;
-  const bodies = new Listeners<[JobBodyEvent]>("job link listener");
-  const blobs = new Listeners<[string, string, Uint8Array]>("job link listener");
-  const closed = new Listeners<[string]>("job link listener");
-  const dists = new Listeners<[string, DistEnvelope]>("job link listener");
+  const events = new Emitter<JobLinkEvents>();
   const emitDist = (
     from: string,
     payload: unknown,
@@ -100,7 +104,7 @@ export function meshJobLink(mesh: Mesh): JobLink {
     } catch {
       return; // a malformed reference: dropped like any invalid message
     }
-    dists.emit(from, { ...head, message });
+    events.emit("dist", { from, envelope: { ...head, message } });
   };
   const offs = [
     mesh.on("message", (event) => {
@@ -114,16 +118,17 @@ export function meshJobLink(mesh: Mesh): JobLink {
     }),
     mesh.on("signed", (event) => {
       if (!isJobBody(event.body)) return;
-      bodies.emit({
+      events.emit("body", {
         from: event.from,
         body: jobBodyOf(event.body),
         envelope: JSON.stringify(event.envelope),
       });
     }),
     mesh.on("blob", (event) => {
-      if (event.label === JOB_BLOB_LABEL) blobs.emit(event.from, event.sha256, event.bytes);
+      if (event.label === JOB_BLOB_LABEL)
+        events.emit("blob", { from: event.from, sha256: event.sha256, bytes: event.bytes });
     }),
-    mesh.on("peer-close", (event) => closed.emit(event.peerId)),
+    mesh.on("peer-close", (event) => events.emit("peer-close", event.peerId)),
   ];
   // Loopback deliveries go through a macrotask-free queue, but never synchronously: a sender must not
   // re-enter its own handler in the middle of an event.
@@ -132,7 +137,7 @@ export function meshJobLink(mesh: Mesh): JobLink {
     selfId,
     async sendBody(to, body) {
       if (to === selfId) {
-        later(() => bodies.emit({ from: selfId, body, envelope: null }));
+        later(() => events.emit("body", { from: selfId, body, envelope: null }));
         return;
       }
       await mesh.sendSigned(to, body);
@@ -140,7 +145,7 @@ export function meshJobLink(mesh: Mesh): JobLink {
     async sendBlob(to, bytes) {
       if (to === selfId) {
         const sha = await sha256Hex(bytes);
-        later(() => blobs.emit(selfId, sha, bytes));
+        later(() => events.emit("blob", { from: selfId, sha256: sha, bytes }));
         return;
       }
       await mesh.sendBlob(to, bytes, { label: JOB_BLOB_LABEL });
@@ -155,17 +160,14 @@ export function meshJobLink(mesh: Mesh): JobLink {
       }
       await mesh.send(to, { type: "dist", dv: DIST_WIRE_VERSION, ...head, payload }, attachment);
     },
-    onDist: (l) => dists.add(l),
-    onBody: (l) => bodies.add(l),
-    onBlob: (l) => blobs.add(l),
-    onPeerClosed: (l) => closed.add(l),
+    onDist: (l) => events.on("dist", (e) => l(e.from, e.envelope)),
+    onBody: (l) => events.on("body", l),
+    onBlob: (l) => events.on("blob", (e) => l(e.from, e.sha256, e.bytes)),
+    onPeerClosed: (l) => events.on("peer-close", l),
     connectedPeerIds: () => [selfId, ...mesh.connectedPeerIds()],
     close() {
       for (const off of offs) off();
-      bodies.clear();
-      blobs.clear();
-      closed.clear();
-      dists.clear();
+      events.clear();
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { ReputationRecord } from "../trust/reputation.ts";
-import type { Job, WorkUnit } from "./model.ts";
+import type { SolveJob, WorkUnit } from "./model.ts";
 import type { ReverifyItem } from "./scheduler/resume.ts";
 import type { SchedulerChanges } from "./scheduler/scheduler.ts";
 
@@ -21,7 +21,7 @@ export interface ResultRow {
 
 export interface ResumeState {
   /** Running jobs (finished ones are history: `listJobs`). */
-  readonly jobs: Job[];
+  readonly jobs: SolveJob[];
   /** Their units, normalised by resumeUnits: no leases; verified units stay done. */
   readonly units: WorkUnit[];
   readonly reputation: ReputationRecord[];
@@ -39,10 +39,10 @@ export interface ResumeState {
 export interface JobStore {
   /** Persists what the scheduler changed, atomically. */
   saveChanges(changes: SchedulerChanges): Promise<void>;
-  saveJob(job: Job, units?: readonly WorkUnit[]): Promise<void>;
-  loadJob(jobId: string): Promise<Job | undefined>;
+  saveJob(job: SolveJob, units?: readonly WorkUnit[]): Promise<void>;
+  loadJob(jobId: string): Promise<SolveJob | undefined>;
   /** Newest first. */
-  listJobs(limit?: number): Promise<Job[]>;
+  listJobs(limit?: number): Promise<SolveJob[]>;
   /** By unit index. */
   loadUnits(jobId: string): Promise<WorkUnit[]>;
   saveResult(row: ResultRow): Promise<void>;

@@ -4,8 +4,8 @@ import { UNIT_ID_PATTERN } from "../protocol/ids.ts";
 import { JobError } from "../protocol/job-errors.ts";
 
 /**
- * The requester's vocabulary: a Job is what a user submitted; it is split into WorkUnits, each handed to a
- * volunteer under a Lease. Everything here is plain data (structured-cloneable, so IndexedDB stores it as
+ * The requester's vocabulary: a SolveJob is what a user submitted; it is split into WorkUnits, each handed to
+ * a volunteer under a Lease. Everything here is plain data (structured-cloneable, so IndexedDB stores it as
  * is) and treated as immutable: the scheduler replaces a record instead of mutating it, which makes change
  * tracking for persistence a matter of remembering ids.
  */
@@ -58,7 +58,8 @@ export interface JobOutcome {
   readonly failures: readonly JobFailureSummary[];
 }
 
-export interface Job {
+/** A sparse solve a person submitted (one or many right-hand sides, possibly split in row blocks). */
+export interface SolveJob {
   readonly id: string;
   readonly kind: JobKind;
   readonly spec: SolveJobSpec;
@@ -131,7 +132,7 @@ export interface ResultRef {
   readonly workFlops: number;
 }
 
-export type UnitFailureCode = "max-attempts" | "not-converged" | "job-cancelled";
+export type UnitFailureCode = "max_attempts" | "not_converged" | "job_cancelled";
 
 export interface UnitFailure {
   readonly code: UnitFailureCode;
@@ -216,7 +217,7 @@ export function unitIdOf(jobId: string, index: number): string {
 }
 
 export function parseUnitId(unitId: string): { jobId: string; index: number } {
-  if (!UNIT_ID_PATTERN.test(unitId)) throw new JobError("invalid-spec", `"${unitId}" is not a unit id`);
+  if (!UNIT_ID_PATTERN.test(unitId)) throw new JobError("invalid_spec", `"${unitId}" is not a unit id`);
   const slash = unitId.lastIndexOf("/");
   return { jobId: unitId.slice(0, slash), index: Number(unitId.slice(slash + 1)) };
 }

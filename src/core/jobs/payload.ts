@@ -13,7 +13,7 @@ import { toHex } from "../base/encoding.ts";
  *
  * Decoding validates everything a kernel relies on (CSR invariants, finiteness, sizes against limits)
  * before the volunteer runs anything: a unit whose input fails here is answered with a unit-error
- * "invalid-input", never run. Decoding copies into fresh, aligned typed arrays.
+ * "invalid_input", never run. Decoding copies into fresh, aligned typed arrays.
  */
 
 const CSR_MAGIC = [0x4f, 0x53, 0x43, 0x53, 0x52, 1, 0, 0]; // "OSCSR" v1
@@ -26,7 +26,7 @@ const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 function requireLittleEndian(): void {
   // Typed arrays use the host's byte order; every browser and Node platform in use is little-endian.
   if (!LITTLE_ENDIAN_HOST)
-    throw new JobError("unsupported-host", "payload encoding needs a little-endian host");
+    throw new JobError("unsupported_host", "payload encoding needs a little-endian host");
 }
 
 const align8 = (n: number): number => (n + 7) & ~7;
@@ -55,7 +55,7 @@ export function encodeCsr(a: CsrMatrix): Uint8Array<ArrayBuffer> {
 
 function checkMagic(bytes: Uint8Array, magic: readonly number[], what: string): void {
   if (bytes.length < magic.length || magic.some((m, i) => bytes[i] !== m)) {
-    throw new JobError("bad-magic", `not an Open-Swarm ${what} payload (or an unsupported version)`);
+    throw new JobError("bad_magic", `not an Open-Swarm ${what} payload (or an unsupported version)`);
   }
 }
 
@@ -74,15 +74,15 @@ export function decodeCsr(bytes: Uint8Array, limits: InputLimits = DEFAULT_INPUT
   const nnz = view.getUint32(16, true);
   if (Math.max(rows, cols) > limits.maxRows || nnz > limits.maxNnz) {
     throw new JobError(
-      "too-large",
+      "too_large",
       `matrix is ${rows}×${cols} with ${nnz} nonzeros; limits are ${limits.maxRows} rows, ${limits.maxNnz} nonzeros`,
     );
   }
-  if (rows < 1 || cols < 1) throw new JobError("size-mismatch", `matrix is ${rows}×${cols}`);
+  if (rows < 1 || cols < 1) throw new JobError("size_mismatch", `matrix is ${rows}×${cols}`);
   const expected = csrByteLength(rows, nnz);
   if (bytes.length !== expected) {
     throw new JobError(
-      bytes.length < expected ? "truncated" : "size-mismatch",
+      bytes.length < expected ? "truncated" : "size_mismatch",
       `a ${rows}×${cols} matrix with ${nnz} nonzeros takes ${expected} bytes, got ${bytes.length}`,
     );
   }
@@ -94,20 +94,20 @@ export function decodeCsr(bytes: Uint8Array, limits: InputLimits = DEFAULT_INPUT
   const values = new Float64Array(copyOut(bytes, off, 8 * nnz));
 
   if (rowPtr[0] !== 0 || rowPtr[rows] !== nnz) {
-    throw new JobError("bad-row-pointers", `row pointers must run from 0 to ${nnz}`);
+    throw new JobError("bad_row_pointers", `row pointers must run from 0 to ${nnz}`);
   }
   for (let i = 0; i < rows; i++) {
     const start = rowPtr[i]!;
     const end = rowPtr[i + 1]!;
     if (end < start || end > nnz) {
-      throw new JobError("bad-row-pointers", `row pointer ${i + 1} (${end}) is outside [${start}, ${nnz}]`);
+      throw new JobError("bad_row_pointers", `row pointer ${i + 1} (${end}) is outside [${start}, ${nnz}]`);
     }
     let prev = -1;
     for (let p = start; p < end; p++) {
       const c = colIdx[p]!;
       if (c <= prev || c >= cols) {
         throw new JobError(
-          "bad-column-index",
+          "bad_column_index",
           `row ${i}: column ${c} is ${c >= cols ? `out of range [0, ${cols})` : "not strictly increasing"}`,
         );
       }
@@ -116,7 +116,7 @@ export function decodeCsr(bytes: Uint8Array, limits: InputLimits = DEFAULT_INPUT
   }
   for (let p = 0; p < nnz; p++) {
     if (!Number.isFinite(values[p]!)) {
-      throw new JobError("non-finite-value", `matrix value #${p} is ${values[p]}`);
+      throw new JobError("non_finite_value", `matrix value #${p} is ${values[p]}`);
     }
   }
   return { rows, cols, rowPtr, colIdx, values };
@@ -146,21 +146,21 @@ export function decodeVector(
   if (bytes.length < VEC_HEADER_BYTES) throw new JobError("truncated", "vector header is truncated");
   const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(8, true);
   if (length > limits.maxRows) {
-    throw new JobError("too-large", `vector has ${length} entries; the limit is ${limits.maxRows}`);
+    throw new JobError("too_large", `vector has ${length} entries; the limit is ${limits.maxRows}`);
   }
   if (expectedLength !== undefined && length !== expectedLength) {
-    throw new JobError("size-mismatch", `vector has ${length} entries, expected ${expectedLength}`);
+    throw new JobError("size_mismatch", `vector has ${length} entries, expected ${expectedLength}`);
   }
   const want = vectorByteLength(length);
   if (bytes.length !== want) {
     throw new JobError(
-      bytes.length < want ? "truncated" : "size-mismatch",
+      bytes.length < want ? "truncated" : "size_mismatch",
       `a vector of ${length} entries takes ${want} bytes, got ${bytes.length}`,
     );
   }
   const x = new Float64Array(copyOut(bytes, VEC_HEADER_BYTES, 8 * length));
   for (let i = 0; i < length; i++) {
-    if (!Number.isFinite(x[i]!)) throw new JobError("non-finite-value", `vector entry ${i} is ${x[i]}`);
+    if (!Number.isFinite(x[i]!)) throw new JobError("non_finite_value", `vector entry ${i} is ${x[i]}`);
   }
   return x;
 }

@@ -2,7 +2,7 @@ import { JobError } from "../protocol/job-errors.ts";
 import { MAX_MAX_ITER, MAX_RHS_PER_UNIT } from "../protocol/jobs.ts";
 import {
   JOB_ID_PATTERN,
-  type Job,
+  type SolveJob,
   type JobKind,
   type SolveJobSpec,
   type UnitRequirements,
@@ -36,7 +36,7 @@ export interface JobInput {
 }
 
 export interface JobPlan {
-  readonly job: Job;
+  readonly job: SolveJob;
   readonly units: readonly UnitDraft[];
 }
 
@@ -90,7 +90,7 @@ export function estimateSolveMemoryBytes(
 }
 
 function invalid(message: string): never {
-  throw new JobError("invalid-spec", message);
+  throw new JobError("invalid_spec", message);
 }
 
 function validate(input: JobInput): void {
@@ -128,14 +128,14 @@ function requirements(spec: SolveJobSpec, memoryBytes: number): UnitRequirements
 }
 
 /**
- * Validates the job (JobError "invalid-spec" with the reason) and drafts its units. A distributed solve
+ * Validates the job (JobError "invalid_spec" with the reason) and drafts its units. A distributed solve
  * needs the row partition of its matrix (`partitionRows(A, spec.blocks)`), which must match the spec.
  */
 export function planJob(input: JobInput, partition?: RowPartition): JobPlan {
   validate(input);
   const { spec } = input;
   const { rows, nnz } = spec.matrix;
-  const job: Job = {
+  const job: SolveJob = {
     id: input.id,
     kind: input.kind,
     spec,

@@ -10,7 +10,7 @@ import { relativeResidual } from "../solver/certificate.ts";
  * where replication (BOINC's default) costs 100% or more.
  */
 
-export type SolveVerificationCode = "dimension-mismatch" | "non-finite" | "above-tolerance";
+export type SolveVerificationCode = "dimension_mismatch" | "non_finite" | "above_tolerance";
 
 export type SolveVerification =
   | { readonly ok: true; readonly relResidual: number; readonly code: null; readonly reason: null }
@@ -40,20 +40,20 @@ export function verifySolveResult(
     return {
       ok: false,
       relResidual: Infinity,
-      code: "dimension-mismatch",
+      code: "dimension_mismatch",
       reason: `x has ${x.length} entries and b ${b.length}; A is ${a.rows}×${a.cols}`,
     };
   }
   const bad = firstNonFinite(x);
   if (bad >= 0) {
-    return { ok: false, relResidual: NaN, code: "non-finite", reason: `x[${bad}] = ${x[bad]} is not finite` };
+    return { ok: false, relResidual: NaN, code: "non_finite", reason: `x[${bad}] = ${x[bad]} is not finite` };
   }
   const rel = relativeResidual(a, x, b);
   if (rel <= tol) return { ok: true, relResidual: rel, code: null, reason: null };
   return {
     ok: false,
     relResidual: rel,
-    code: Number.isFinite(rel) ? "above-tolerance" : "non-finite",
+    code: Number.isFinite(rel) ? "above_tolerance" : "non_finite",
     reason: `relative residual ${rel.toExponential(3)} is above the tolerance ${tol.toExponential(3)}`,
   };
 }

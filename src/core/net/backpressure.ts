@@ -1,3 +1,4 @@
+import { CodedError } from "../base/coded-error.ts";
 /**
  * Sending many frames over an RTCDataChannel without overrunning its send buffer: Chromium closes a data
  * channel whose buffer exceeds 16 MiB, and a huge buffer also delays every small control message behind it.
@@ -37,16 +38,10 @@ export const DEFAULT_BACKPRESSURE: Readonly<BackpressureOptions> = {
   drainTimeoutMs: 15_000,
 };
 
-export type BackpressureErrorCode = "channel-closed" | "drain-timeout" | "send-failed";
+export type BackpressureErrorCode = "channel_closed" | "drain_timeout" | "send_failed";
 
-export class BackpressureError extends Error {
-  constructor(
-    readonly code: BackpressureErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "BackpressureError";
-  }
+export class BackpressureError extends CodedError<BackpressureErrorCode> {
+  override readonly name = "BackpressureError";
 }
 
 /** Sends frames in order; resolves with the bytes handed to the channel once the last one is queued. */
@@ -58,7 +53,7 @@ export async function sendWithBackpressure(
   let bytes = 0;
   for (const frame of frames) {
     if (channel.readyState !== "open") {
-      throw new BackpressureError("channel-closed", `data channel is ${channel.readyState}`);
+      throw new BackpressureError("channel_closed", `data channel is ${channel.readyState}`);
     }
     if (channel.bufferedAmount + frame.length > options.highWaterMarkBytes) {
       await waitForDrain(channel, options);
@@ -66,7 +61,7 @@ export async function sendWithBackpressure(
     try {
       channel.send(frame);
     } catch (error) {
-      throw new BackpressureError("send-failed", `data channel send failed: ${String(error)}`);
+      throw new BackpressureError("send_failed", `data channel send failed: ${String(error)}`);
     }
     bytes += frame.length;
   }
@@ -86,13 +81,13 @@ function waitForDrain(channel: SendChannel, options: Readonly<BackpressureOption
     };
     const onClose = (): void => {
       cleanup();
-      reject(new BackpressureError("channel-closed", "data channel closed while waiting to send"));
+      reject(new BackpressureError("channel_closed", "data channel closed while waiting to send"));
     };
     const timer = setTimeout(() => {
       cleanup();
       reject(
         new BackpressureError(
-          "drain-timeout",
+          "drain_timeout",
           `send buffer stayed above ${options.lowWaterMarkBytes} bytes for ${options.drainTimeoutMs} ms`,
         ),
       );

@@ -11,6 +11,7 @@ import {
   type DirectoryPeer,
   type DirectoryServerMessage,
 } from "../protocol/directory.ts";
+import { CodedError } from "../base/coded-error.ts";
 
 /**
  * Client of the signaling server's directory: proves this peer's identity, keeps the list of online peers
@@ -50,14 +51,8 @@ export interface DirectoryClientOptions {
 
 export type DirectoryClientErrorCode = DirectoryErrorCode | "transport" | "closed" | "no_websocket";
 
-export class DirectoryClientError extends Error {
-  constructor(
-    readonly code: DirectoryClientErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "DirectoryClientError";
-  }
+export class DirectoryClientError extends CodedError<DirectoryClientErrorCode> {
+  override readonly name = "DirectoryClientError";
 }
 
 /** Errors after which retrying with the same identity cannot succeed (or would fight another tab). */

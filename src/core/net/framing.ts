@@ -1,3 +1,4 @@
+import { CodedError } from "../base/coded-error.ts";
 /**
  * Chunked framing for the peer data channel. A message is a JSON header plus an optional binary attachment:
  *
@@ -42,21 +43,21 @@ export const DEFAULT_REASSEMBLY_LIMITS: Readonly<ReassemblyLimits> = {
 };
 
 export type FrameDropReason =
-  | "not-binary"
-  | "too-short"
-  | "too-long"
-  | "bad-magic"
-  | "bad-version"
-  | "bad-index"
-  | "bad-chunk-size"
-  | "count-mismatch"
-  | "duplicate-chunk"
+  | "not_binary"
+  | "too_short"
+  | "too_long"
+  | "bad_magic"
+  | "bad_version"
+  | "bad_index"
+  | "bad_chunk_size"
+  | "count_mismatch"
+  | "duplicate_chunk"
   | "oversized"
-  | "too-many-partials"
-  | "buffer-full"
+  | "too_many_partials"
+  | "buffer_full"
   | "timeout"
-  | "bad-length-prefix"
-  | "bad-header";
+  | "bad_length_prefix"
+  | "bad_header";
 
 export type PushResult =
   | {
@@ -76,16 +77,10 @@ export interface ReassemblyStats {
   dropped: Partial<Record<FrameDropReason, number>>;
 }
 
-export type FramingErrorCode = "unserializable-header" | "header-too-large" | "message-too-large";
+export type FramingErrorCode = "unserializable_header" | "header_too_large" | "message_too_large";
 
-export class FramingError extends Error {
-  constructor(
-    readonly code: FramingErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "FramingError";
-  }
+export class FramingError extends CodedError<FramingErrorCode> {
+  override readonly name = "FramingError";
 }
 
 export interface EncodedMessage {
@@ -115,21 +110,21 @@ export class FrameEncoder {
     try {
       json = JSON.stringify(header);
     } catch (error) {
-      throw new FramingError("unserializable-header", `header is not JSON-serializable: ${String(error)}`);
+      throw new FramingError("unserializable_header", `header is not JSON-serializable: ${String(error)}`);
     }
     if (json === undefined)
-      throw new FramingError("unserializable-header", "header is not JSON-serializable");
+      throw new FramingError("unserializable_header", "header is not JSON-serializable");
     const headerBytes = new TextEncoder().encode(json);
     if (headerBytes.length > this.limits.maxHeaderBytes) {
       throw new FramingError(
-        "header-too-large",
+        "header_too_large",
         `header is ${headerBytes.length} bytes, limit ${this.limits.maxHeaderBytes}`,
       );
     }
     const messageBytes = LENGTH_PREFIX_BYTES + headerBytes.length + attachment.length;
     if (messageBytes > this.limits.maxMessageBytes) {
       throw new FramingError(
-        "message-too-large",
+        "message_too_large",
         `message is ${messageBytes} bytes, limit ${this.limits.maxMessageBytes}`,
       );
     }
@@ -247,22 +242,22 @@ export class Reassembler {
   push(data: unknown): PushResult {
     this.sweep();
     const frame = asBytes(data);
-    if (!frame) return this.drop("not-binary");
+    if (!frame) return this.drop("not_binary");
     this.stats.bytesReceived += frame.length;
-    if (frame.length <= FRAME_HEADER_BYTES) return this.drop("too-short");
-    if (frame.length > MAX_FRAME_BYTES) return this.drop("too-long");
+    if (frame.length <= FRAME_HEADER_BYTES) return this.drop("too_short");
+    if (frame.length > MAX_FRAME_BYTES) return this.drop("too_long");
     const view = new DataView(frame.buffer, frame.byteOffset, FRAME_HEADER_BYTES);
-    if (view.getUint8(0) !== MAGIC_0 || view.getUint8(1) !== MAGIC_1) return this.drop("bad-magic");
-    if (view.getUint8(2) !== FRAME_VERSION || view.getUint8(3) !== 0) return this.drop("bad-version");
+    if (view.getUint8(0) !== MAGIC_0 || view.getUint8(1) !== MAGIC_1) return this.drop("bad_magic");
+    if (view.getUint8(2) !== FRAME_VERSION || view.getUint8(3) !== 0) return this.drop("bad_version");
     const messageId = view.getUint32(4);
     const index = view.getUint32(8);
     const count = view.getUint32(12);
     const payload = frame.subarray(FRAME_HEADER_BYTES);
 
-    if (count === 0 || index >= count) return this.drop("bad-index");
+    if (count === 0 || index >= count) return this.drop("bad_index");
     if (count > Math.ceil(this.limits.maxMessageBytes / CHUNK_PAYLOAD_BYTES)) return this.drop("oversized");
     const isLast = index === count - 1;
-    if (!isLast && payload.length !== CHUNK_PAYLOAD_BYTES) return this.drop("bad-chunk-size");
+    if (!isLast && payload.length !== CHUNK_PAYLOAD_BYTES) return this.drop("bad_chunk_size");
     if ((count - 1) * CHUNK_PAYLOAD_BYTES + (isLast ? payload.length : 1) > this.limits.maxMessageBytes) {
       return this.drop("oversized");
     }
@@ -274,7 +269,7 @@ export class Reassembler {
 
     let partial = this.partials.get(messageId);
     if (!partial) {
-      if (this.partials.size >= this.limits.maxPartialMessages) return this.drop("too-many-partials");
+      if (this.partials.size >= this.limits.maxPartialMessages) return this.drop("too_many_partials");
       partial = {
         count,
         chunks: new Array<Uint8Array | undefined>(count),
@@ -285,12 +280,12 @@ export class Reassembler {
       this.partials.set(messageId, partial);
     } else if (partial.count !== count) {
       this.discard(messageId, partial);
-      return this.drop("count-mismatch");
+      return this.drop("count_mismatch");
     }
-    if (partial.chunks[index] !== undefined) return this.drop("duplicate-chunk");
+    if (partial.chunks[index] !== undefined) return this.drop("duplicate_chunk");
     if (this.bufferedBytes + payload.length > this.limits.maxBufferedBytes) {
       this.discard(messageId, partial);
-      return this.drop("buffer-full");
+      return this.drop("buffer_full");
     }
     partial.chunks[index] = payload;
     partial.received++;
@@ -328,10 +323,10 @@ export class Reassembler {
   }
 
   private complete(messageId: number, message: Uint8Array): PushResult {
-    if (message.length < LENGTH_PREFIX_BYTES) return this.drop("bad-length-prefix");
+    if (message.length < LENGTH_PREFIX_BYTES) return this.drop("bad_length_prefix");
     const headerBytes = new DataView(message.buffer, message.byteOffset, LENGTH_PREFIX_BYTES).getUint32(0);
     if (headerBytes > this.limits.maxHeaderBytes || LENGTH_PREFIX_BYTES + headerBytes > message.length) {
-      return this.drop("bad-length-prefix");
+      return this.drop("bad_length_prefix");
     }
     let header: unknown;
     try {
@@ -339,7 +334,7 @@ export class Reassembler {
         this.decoder.decode(message.subarray(LENGTH_PREFIX_BYTES, LENGTH_PREFIX_BYTES + headerBytes)),
       );
     } catch {
-      return this.drop("bad-header");
+      return this.drop("bad_header");
     }
     this.stats.messagesCompleted++;
     return {

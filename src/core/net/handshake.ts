@@ -51,7 +51,7 @@ export function helloTranscript(p: TranscriptParts): Uint8Array {
 }
 
 export type HandshakeFailureCode =
-  "id-mismatch" | "key-mismatch" | "bad-proof" | "unexpected-message" | "timeout";
+  "id_mismatch" | "key_mismatch" | "bad_proof" | "unexpected_message" | "timeout";
 
 export type HandshakeStep =
   | { readonly ok: true }
@@ -92,26 +92,26 @@ export class Handshake {
 
   /** Checks the remote hello; on success returns our proof to send. */
   async onHello(hello: Hello): Promise<HandshakeStep & { proof?: HelloProof }> {
-    if (this.remoteHello) return { ok: false, code: "unexpected-message", detail: "second hello" };
+    if (this.remoteHello) return { ok: false, code: "unexpected_message", detail: "second hello" };
     if (hello.peerId !== this.claimedRemotePeerId) {
       return {
         ok: false,
-        code: "id-mismatch",
+        code: "id_mismatch",
         detail: `hello claims ${hello.peerId} on a connection from ${this.claimedRemotePeerId}`,
       };
     }
     if (!(await peerIdMatchesKey(hello.peerId, hello.publicKey))) {
       return {
         ok: false,
-        code: "key-mismatch",
+        code: "key_mismatch",
         detail: `${hello.peerId} is not the id of the key in its hello`,
       };
     }
     if (this.expectedPublicKey !== null && hello.publicKey !== this.expectedPublicKey) {
-      return { ok: false, code: "key-mismatch", detail: "hello key differs from the directory's" };
+      return { ok: false, code: "key_mismatch", detail: "hello key differs from the directory's" };
     }
     if (hello.nonce === this.localNonce)
-      return { ok: false, code: "unexpected-message", detail: "reflected nonce" };
+      return { ok: false, code: "unexpected_message", detail: "reflected nonce" };
     this.remoteHello = hello;
     const fp = this.fingerprints();
     const transcript = helloTranscript({
@@ -130,7 +130,7 @@ export class Handshake {
   async onProof(proof: HelloProof): Promise<HandshakeStep> {
     const hello = this.remoteHello;
     if (!hello || this.verified)
-      return { ok: false, code: "unexpected-message", detail: "proof without a pending hello" };
+      return { ok: false, code: "unexpected_message", detail: "proof without a pending hello" };
     const fp = this.fingerprints();
     const transcript = helloTranscript({
       signerPeerId: hello.peerId,
@@ -144,12 +144,12 @@ export class Handshake {
     try {
       signature = fromBase64Url(proof.signature);
     } catch {
-      return { ok: false, code: "bad-proof", detail: "signature is not base64url" };
+      return { ok: false, code: "bad_proof", detail: "signature is not base64url" };
     }
     if (!(await verifySignature(hello.publicKey, transcript, signature))) {
       return {
         ok: false,
-        code: "bad-proof",
+        code: "bad_proof",
         detail: `handshake signature from ${hello.peerId} does not verify`,
       };
     }

@@ -1,20 +1,15 @@
+import { CodedError } from "../base/coded-error.ts";
 export type MeshErrorCode =
-  | "not-connected"
+  | "not_connected"
   | "timeout"
-  | "peer-closed"
-  | "send-failed"
-  | "invalid-outgoing"
-  | "blob-rejected"
-  | "debug-disabled"
+  | "peer_closed"
+  | "send_failed"
+  | "invalid_outgoing"
+  | "blob_rejected"
+  | "debug_disabled"
   | "closed";
 
 /** Every failure the mesh reports to its callers carries one of these codes. */
-export class MeshError extends Error {
-  constructor(
-    readonly code: MeshErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "MeshError";
-  }
+export class MeshError extends CodedError<MeshErrorCode> {
+  override readonly name = "MeshError";
 }

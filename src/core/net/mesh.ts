@@ -233,7 +233,7 @@ export class Mesh {
     this.send(peerId, { ...message, id } as OutgoingMessage, options.attachment).catch((error: unknown) => {
       this.pending.reject(
         id,
-        error instanceof MeshError ? error : new MeshError("send-failed", String(error)),
+        error instanceof MeshError ? error : new MeshError("send_failed", String(error)),
       );
     });
     return reply;
@@ -277,11 +277,11 @@ export class Mesh {
     const timeoutMs = options.timeoutMs ?? this.options.requestTimeoutMs + Math.ceil(data.length / 1024);
     const reply = await this.request(peerId, message, { attachment: data, timeoutMs });
     if (reply.message.type !== "blob-ack") {
-      throw new MeshError("blob-rejected", `${peerId} answered the blob with ${reply.message.type}`);
+      throw new MeshError("blob_rejected", `${peerId} answered the blob with ${reply.message.type}`);
     }
     if (!reply.message.ok || reply.message.sha256 !== sha256) {
       throw new MeshError(
-        "blob-rejected",
+        "blob_rejected",
         `${peerId} received a blob with SHA-256 ${reply.message.sha256}, sent ${sha256}`,
       );
     }
@@ -295,7 +295,7 @@ export class Mesh {
    */
   async debugSendRaw(peerId: string, frameOrMessage: unknown, attachment?: Uint8Array): Promise<void> {
     if (!this.options.enableDebug)
-      throw new MeshError("debug-disabled", "debugSendRaw needs enableDebug (the ?test=1 hook)");
+      throw new MeshError("debug_disabled", "debugSendRaw needs enableDebug (the ?test=1 hook)");
     const link = this.openLink(peerId);
     if (typeof frameOrMessage === "string") link.sendRaw(frameOrMessage);
     else if (frameOrMessage instanceof ArrayBuffer) link.sendRaw(new Uint8Array(frameOrMessage.slice(0)));
@@ -328,7 +328,7 @@ export class Mesh {
   private openLink(peerId: string): PeerLink {
     if (this.closed) throw new MeshError("closed", "mesh closed");
     const link = this.links.get(peerId);
-    if (!link || link.state !== "open") throw new MeshError("not-connected", `no open link to ${peerId}`);
+    if (!link || link.state !== "open") throw new MeshError("not_connected", `no open link to ${peerId}`);
     return link;
   }
 
@@ -389,7 +389,7 @@ export class Mesh {
     if (this.links.get(link.peerId) === link) this.links.delete(link.peerId);
     this.pending.rejectPeer(
       link.peerId,
-      new MeshError("peer-closed", `link to ${link.peerId} closed: ${reason}`),
+      new MeshError("peer_closed", `link to ${link.peerId} closed: ${reason}`),
     );
     this.emitter.emit("peer-close", { peerId: link.peerId, reason, previous });
     this.emitter.emit("stats", null);
@@ -467,7 +467,7 @@ export class Mesh {
     if (!ok) {
       this.onRejected(link.peerId, {
         kind: "invalid",
-        code: "blob-hash-mismatch",
+        code: "blob_hash_mismatch",
         detail: `blob ${blob.id} hashes to ${sha256}`,
       });
       return;

@@ -123,11 +123,11 @@ export class PeerLink {
   /** Sends a message (checked against the schema first: a bug here must not reach the peer as garbage). */
   async send(message: PeerMessage, attachment?: Uint8Array): Promise<void> {
     if (this.linkState !== "open")
-      throw new MeshError("not-connected", `link to ${this.peerId} is ${this.linkState}`);
+      throw new MeshError("not_connected", `link to ${this.peerId} is ${this.linkState}`);
     const checked = peerMessageSchema.safeParse(message);
     if (!checked.success)
       throw new MeshError(
-        "invalid-outgoing",
+        "invalid_outgoing",
         `outgoing ${message.type} is invalid: ${checked.error.message}`,
       );
     await this.sendFramed(message, attachment);
@@ -136,7 +136,7 @@ export class PeerLink {
   /** Test-only: frames and sends any JSON header without checking it, to forge messages. */
   async sendUnchecked(header: unknown, attachment?: Uint8Array): Promise<void> {
     if (this.linkState !== "open")
-      throw new MeshError("not-connected", `link to ${this.peerId} is ${this.linkState}`);
+      throw new MeshError("not_connected", `link to ${this.peerId} is ${this.linkState}`);
     await this.sendFramed(header, attachment);
   }
 
@@ -144,7 +144,7 @@ export class PeerLink {
   sendRaw(data: Uint8Array<ArrayBuffer> | string): void {
     const channel = this.transport.channel;
     if (!channel || this.linkState !== "open")
-      throw new MeshError("not-connected", `link to ${this.peerId} is ${this.linkState}`);
+      throw new MeshError("not_connected", `link to ${this.peerId} is ${this.linkState}`);
     channel.send(data);
     this.counts.bytesSent += typeof data === "string" ? data.length : data.length;
   }
@@ -163,12 +163,12 @@ export class PeerLink {
 
   private async sendFramed(header: unknown, attachment?: Uint8Array): Promise<void> {
     const channel = this.transport.channel;
-    if (!channel) throw new MeshError("not-connected", `link to ${this.peerId} has no open channel`);
+    if (!channel) throw new MeshError("not_connected", `link to ${this.peerId} has no open channel`);
     let encoded;
     try {
       encoded = this.encoder.encode(header, attachment);
     } catch (error) {
-      if (error instanceof FramingError) throw new MeshError("invalid-outgoing", error.message);
+      if (error instanceof FramingError) throw new MeshError("invalid_outgoing", error.message);
       throw error;
     }
     const run = async (): Promise<void> => {
@@ -181,7 +181,7 @@ export class PeerLink {
         this.counts.messagesSent++;
       } catch (error) {
         if (error instanceof BackpressureError) {
-          throw new MeshError(error.code === "channel-closed" ? "peer-closed" : "send-failed", error.message);
+          throw new MeshError(error.code === "channel_closed" ? "peer_closed" : "send_failed", error.message);
         }
         throw error;
       }
@@ -212,7 +212,7 @@ export class PeerLink {
     if (result.kind === "dropped") {
       this.reject({
         kind: "invalid",
-        code: `frame-${result.reason}`,
+        code: `frame_${result.reason}`,
         detail: `frame dropped: ${result.reason}`,
       });
       return;
@@ -232,7 +232,7 @@ export class PeerLink {
       if (message.type === "hello" || message.type === "hello-proof") {
         this.reject({
           kind: "invalid",
-          code: "handshake-repeated",
+          code: "handshake_repeated",
           detail: `${message.type} after the handshake`,
         });
         return;
@@ -262,11 +262,11 @@ export class PeerLink {
       this.hooks.authenticated(this);
       return;
     }
-    this.failHandshake("unexpected-message", `${message.type} before the handshake completed`);
+    this.failHandshake("unexpected_message", `${message.type} before the handshake completed`);
   }
 
   private failHandshake(code: string, detail: string): void {
-    this.hooks.rejected(this, { kind: code === "bad-proof" ? "forged" : "handshake", code, detail });
+    this.hooks.rejected(this, { kind: code === "bad_proof" ? "forged" : "handshake", code, detail });
     this.close(`handshake failed: ${code}`);
   }
 

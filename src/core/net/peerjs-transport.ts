@@ -57,7 +57,7 @@ export class PeerJsTransport implements MeshTransport {
     if (this.peer) return Promise.reject(new TransportError("closed", "transport already started"));
     const token = this.options.getToken();
     if (!token)
-      return Promise.reject(new TransportError("signaling-failed", "no directory session token yet"));
+      return Promise.reject(new TransportError("signaling_failed", "no directory session token yet"));
     const peer = new Peer(this.options.peerId, {
       host: this.options.host,
       port: this.options.port,
@@ -106,8 +106,8 @@ export class PeerJsTransport implements MeshTransport {
           opened = true;
           const code =
             error.type === "unavailable-id" || error.type === "invalid-id"
-              ? "id-rejected"
-              : "signaling-failed";
+              ? "id_rejected"
+              : "signaling_failed";
           reject(new TransportError(code, `PeerJS ${error.type}: ${error.message}`));
           peer.destroy();
           return;

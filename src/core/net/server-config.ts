@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CodedError } from "../base/coded-error.ts";
 
 /** GET /api/v1/config: what a peer needs from the server before it joins (ICE servers for WebRTC). */
 export const serverConfigSchema = z.object({
@@ -18,16 +19,10 @@ export type ServerConfig = z.infer<typeof serverConfigSchema>;
 /** The fetch subset used here (the global fetch in browsers and Node 20). */
 export type FetchLike = (url: string) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>;
 
-export type ServerConfigErrorCode = "config-unreachable" | "config-http-error" | "config-invalid";
+export type ServerConfigErrorCode = "config_unreachable" | "config_http_error" | "config_invalid";
 
-export class ServerConfigError extends Error {
-  constructor(
-    readonly code: ServerConfigErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "ServerConfigError";
-  }
+export class ServerConfigError extends CodedError<ServerConfigErrorCode> {
+  override readonly name = "ServerConfigError";
 }
 
 export async function fetchServerConfig(origin: string, fetchImpl: FetchLike): Promise<ServerConfig> {
@@ -36,18 +31,18 @@ export async function fetchServerConfig(origin: string, fetchImpl: FetchLike): P
   try {
     response = await fetchImpl(url);
   } catch (error) {
-    throw new ServerConfigError("config-unreachable", `GET ${url} failed: ${String(error)}`);
+    throw new ServerConfigError("config_unreachable", `GET ${url} failed: ${String(error)}`);
   }
   if (!response.ok)
-    throw new ServerConfigError("config-http-error", `GET ${url} answered HTTP ${response.status}`);
+    throw new ServerConfigError("config_http_error", `GET ${url} answered HTTP ${response.status}`);
   let json: unknown;
   try {
     json = await response.json();
   } catch {
-    throw new ServerConfigError("config-invalid", `GET ${url} did not return JSON`);
+    throw new ServerConfigError("config_invalid", `GET ${url} did not return JSON`);
   }
   const parsed = serverConfigSchema.safeParse(json);
   if (!parsed.success)
-    throw new ServerConfigError("config-invalid", `GET ${url}: ${z.prettifyError(parsed.error)}`);
+    throw new ServerConfigError("config_invalid", `GET ${url}: ${z.prettifyError(parsed.error)}`);
   return parsed.data;
 }

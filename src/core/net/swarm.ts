@@ -10,19 +10,14 @@ import { Mesh, type MeshOptions } from "./mesh.ts";
 import { PeerJsTransport, type IceServer, type PeerJsTransportOptions } from "./peerjs-transport.ts";
 import { fetchServerConfig, type FetchLike } from "./server-config.ts";
 import type { MeshTransport } from "./transport.ts";
+import { CodedError } from "../base/coded-error.ts";
 
 export type SwarmStatus = "connecting" | "connected" | "disconnected";
 
-export type SwarmErrorCode = "identity-failed" | "config-failed" | "directory-failed" | "signaling-failed";
+export type SwarmErrorCode = "identity_failed" | "config_failed" | "directory_failed" | "signaling_failed";
 
-export class SwarmError extends Error {
-  constructor(
-    readonly code: SwarmErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "SwarmError";
-  }
+export class SwarmError extends CodedError<SwarmErrorCode> {
+  override readonly name = "SwarmError";
 }
 
 export interface SwarmOptions {
@@ -89,14 +84,14 @@ export async function startSwarm(options: SwarmOptions): Promise<Swarm> {
   try {
     identity = options.identity ?? (await loadOrCreateIdentity(options.identityStore));
   } catch (error) {
-    throw new SwarmError("identity-failed", `could not load or create the identity: ${String(error)}`);
+    throw new SwarmError("identity_failed", `could not load or create the identity: ${String(error)}`);
   }
   const probe = await probeCapabilities(options.environment ?? probeEnvironmentFrom(globalThis));
   let iceServers: IceServer[];
   try {
     iceServers = (await fetchServerConfig(options.origin, options.fetchImpl ?? defaultFetch)).iceServers;
   } catch (error) {
-    throw new SwarmError("config-failed", String(error instanceof Error ? error.message : error));
+    throw new SwarmError("config_failed", String(error instanceof Error ? error.message : error));
   }
 
   const directory = new DirectoryClient({
@@ -109,7 +104,7 @@ export async function startSwarm(options: SwarmOptions): Promise<Swarm> {
     await directory.connect();
   } catch (error) {
     directory.close();
-    throw new SwarmError("directory-failed", `could not join the directory: ${String(error)}`);
+    throw new SwarmError("directory_failed", `could not join the directory: ${String(error)}`);
   }
 
   const transportOptions: PeerJsTransportOptions = {
@@ -126,7 +121,7 @@ export async function startSwarm(options: SwarmOptions): Promise<Swarm> {
   } catch (error) {
     mesh.close();
     directory.close();
-    throw new SwarmError("signaling-failed", `could not register with the PeerServer: ${String(error)}`);
+    throw new SwarmError("signaling_failed", `could not register with the PeerServer: ${String(error)}`);
   }
   return new RunningSwarm(identity, probe.capabilities, probe.notes, iceServers, directory, mesh);
 }
@@ -154,7 +149,7 @@ class RunningSwarm implements Swarm {
       }),
       mesh.on("status", (event) => {
         if (event.status === "closed" && event.detail)
-          this.emitter.emit("error", { code: "signaling-failed", message: event.detail });
+          this.emitter.emit("error", { code: "signaling_failed", message: event.detail });
         this.refresh();
       }),
     );

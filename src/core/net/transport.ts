@@ -1,5 +1,6 @@
 import type { SendChannel } from "./backpressure.ts";
 import type { ChannelFingerprints } from "./handshake.ts";
+import { CodedError } from "../base/coded-error.ts";
 
 /**
  * What the mesh needs from a WebRTC stack, so the mesh logic is written once: peerjs-transport.ts
@@ -36,14 +37,8 @@ export interface MeshTransport {
   close(): void;
 }
 
-export type TransportErrorCode = "signaling-failed" | "id-rejected" | "closed";
+export type TransportErrorCode = "signaling_failed" | "id_rejected" | "closed";
 
-export class TransportError extends Error {
-  constructor(
-    readonly code: TransportErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "TransportError";
-  }
+export class TransportError extends CodedError<TransportErrorCode> {
+  override readonly name = "TransportError";
 }

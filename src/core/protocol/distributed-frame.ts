@@ -51,7 +51,7 @@ export function encodeDistPayload(message: unknown): { payload: unknown; attachm
   const chunks: Uint8Array[] = [];
   let offset = 0;
   const walk = (value: unknown, depth: number): unknown => {
-    if (depth > MAX_DEPTH) throw new JobError("invalid-spec", "distributed message nested too deeply");
+    if (depth > MAX_DEPTH) throw new JobError("invalid_spec", "distributed message nested too deeply");
     if (value instanceof Float64Array || value instanceof Int32Array) {
       const pad = (8 - (offset % 8)) % 8;
       if (pad > 0) chunks.push(new Uint8Array(pad));
@@ -69,14 +69,14 @@ export function encodeDistPayload(message: unknown): { payload: unknown; attachm
       return out;
     }
     if (typeof value === "number" && !Number.isFinite(value)) {
-      throw new JobError("invalid-spec", "distributed message holds a non-finite number");
+      throw new JobError("invalid_spec", "distributed message holds a non-finite number");
     }
     return value;
   };
   const payload = walk(message, 0);
   if (offset > MAX_DIST_ATTACHMENT_BYTES) {
     throw new JobError(
-      "invalid-spec",
+      "invalid_spec",
       `distributed message is ${offset} bytes, cap ${MAX_DIST_ATTACHMENT_BYTES}`,
     );
   }
@@ -92,17 +92,17 @@ export function encodeDistPayload(message: unknown): { payload: unknown; attachm
 /** Restores typed arrays (copied, so they are aligned and own their memory); throws JobError on bad refs. */
 export function decodeDistPayload(payload: unknown, attachment: Uint8Array): unknown {
   const walk = (value: unknown, depth: number): unknown => {
-    if (depth > MAX_DEPTH) throw new JobError("invalid-message", "distributed message nested too deeply");
+    if (depth > MAX_DEPTH) throw new JobError("invalid_message", "distributed message nested too deeply");
     if (Array.isArray(value)) return value.map((v) => walk(v, depth + 1));
     if (value !== null && typeof value === "object") {
       if ("$ta" in value) {
         const ref = refSchema.safeParse(value);
-        if (!ref.success) throw new JobError("invalid-message", "bad typed-array reference");
+        if (!ref.success) throw new JobError("invalid_message", "bad typed-array reference");
         const { $ta, o, n } = ref.data;
         const width = $ta === "f64" ? 8 : 4;
         if (o % width !== 0 || o + n * width > attachment.length) {
           throw new JobError(
-            "invalid-message",
+            "invalid_message",
             `typed-array reference [${o}, +${n}×${width}) is out of bounds`,
           );
         }

@@ -175,11 +175,11 @@ export const workerErrorSchema = z.strictObject({
   /** Set when the error is about a message of this epoch (a stale one gets code "stale"). */
   epoch: counter.optional(),
   code: z.enum([
-    "not-initialised",
-    "bad-message",
-    "out-of-order",
+    "not_initialised",
+    "bad_message",
+    "out_of_order",
     "stale",
-    "no-checkpoint",
+    "no_checkpoint",
     "preconditioner",
   ]),
   message: z.string().max(MAX_ERROR_CHARS),

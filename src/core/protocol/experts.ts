@@ -16,7 +16,7 @@ import { EXECUTION_PROVIDERS, manifestModelSchema } from "./manifest.ts";
  *   infer-result   host → requester: the first output of the model, [rows, cols]; or, when the request asked
  *                  for all outputs, `outputs` names the blocks (name, cols) and the attachment holds them one
  *                  after the other, each [rows, block cols] row-major, `cols` being the sum of the blocks'.
- *   infer-error    host → requester: a specific code (model-missing, bad-input, busy, paused, ...).
+ *   infer-error    host → requester: a specific code (model_missing, bad_input, busy, paused, ...).
  *
  * Why unsigned is acceptable (same reasoning as protocol/distributed-frame.ts): these are per-batch messages (one
  * signature per 64 rows would cost more than the inference), they ride on the authenticated channel whose
@@ -63,28 +63,28 @@ export type XpHostModel = z.infer<typeof xpHostModelSchema>;
 
 /** Why a host could not host a model: the runner's ExpertErrorCode, or one of the host's own. */
 export const XP_LOAD_FAILURE_CODES = [
-  "fetch-failed",
-  "digest-mismatch",
-  "corrupt-model",
-  "bad-input",
-  "model-missing",
-  "runtime-failed",
+  "fetch_failed",
+  "digest_mismatch",
+  "corrupt_model",
+  "bad_input",
+  "model_missing",
+  "runtime_failed",
   "timeout",
   "unavailable",
-  "not-in-manifest",
-  "blob-missing",
-  "too-many-models",
+  "not_in_manifest",
+  "blob_missing",
+  "too_many_models",
 ] as const;
 export type XpLoadFailureCode = (typeof XP_LOAD_FAILURE_CODES)[number];
 
 /** Why a host did not answer an infer-request with a result. */
 export const XP_INFER_ERROR_CODES = [
-  "model-missing",
-  "bad-input",
+  "model_missing",
+  "bad_input",
   "busy",
   "paused",
-  "runtime-failed",
-  "shutting-down",
+  "runtime_failed",
+  "shutting_down",
 ] as const;
 export type XpInferErrorCode = (typeof XP_INFER_ERROR_CODES)[number];
 
@@ -199,7 +199,7 @@ export function xpAttachmentBytes(body: XpBody): number {
   return body.kind === "infer-request" || body.kind === "infer-result" ? body.rows * body.cols * 4 : 0;
 }
 
-export type XpDecodeErrorCode = "invalid-fields" | "attachment-size-mismatch" | "non-finite";
+export type XpDecodeErrorCode = "invalid_fields" | "attachment_size_mismatch" | "non_finite";
 export type XpDecodeResult =
   | { readonly ok: true; readonly message: XpMessage }
   | { readonly ok: false; readonly code: XpDecodeErrorCode; readonly detail: string };
@@ -224,14 +224,14 @@ export function encodeXp(message: XpMessage): { body: XpBody; attachment: Uint8A
 export function decodeXp(body: unknown, attachment: Uint8Array): XpDecodeResult {
   const parsed = xpBodySchema.safeParse(body);
   if (!parsed.success) {
-    return { ok: false, code: "invalid-fields", detail: z.prettifyError(parsed.error).slice(0, 500) };
+    return { ok: false, code: "invalid_fields", detail: z.prettifyError(parsed.error).slice(0, 500) };
   }
   const b = parsed.data;
   const expected = xpAttachmentBytes(b);
   if (attachment.length !== expected) {
     return {
       ok: false,
-      code: "attachment-size-mismatch",
+      code: "attachment_size_mismatch",
       detail: `${b.kind} announces ${expected} bytes of rows, the attachment has ${attachment.length}`,
     };
   }
@@ -239,7 +239,7 @@ export function decodeXp(body: unknown, attachment: Uint8Array): XpDecodeResult 
   const data = new Float32Array(attachment.slice().buffer);
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i]!)) {
-      return { ok: false, code: "non-finite", detail: `${b.kind} value ${i} is ${data[i]}` };
+      return { ok: false, code: "non_finite", detail: `${b.kind} value ${i} is ${data[i]}` };
     }
   }
   return { ok: true, message: { ...b, data } };

@@ -131,9 +131,9 @@ export const unitResultShape = {
 
 export const UNIT_ERROR_CODES = [
   /** The unit's inputs failed validation (payload.ts): the volunteer did not run it. */
-  "invalid-input",
+  "invalid_input",
   "unsupported",
-  "out-of-memory",
+  "out_of_memory",
   "declined",
   "cancelled",
   "internal",
@@ -224,16 +224,16 @@ export function toWireSolution(
 
 export type JobMessageParse =
   | { readonly ok: true; readonly message: JobMessage }
-  | { readonly ok: false; readonly code: "bad-version" | "invalid-fields"; readonly detail: string };
+  | { readonly ok: false; readonly code: "bad_version" | "invalid_fields"; readonly detail: string };
 
 /** Parses a body from `unknown` (a standalone check; inside the peer protocol the envelope parser does it). */
 export function parseJobMessage(value: unknown): JobMessageParse {
   if (typeof value === "object" && value !== null && "jv" in value && value.jv !== JOB_PROTOCOL_VERSION) {
-    return { ok: false, code: "bad-version", detail: `job protocol version ${String(value.jv)} is not 1` };
+    return { ok: false, code: "bad_version", detail: `job protocol version ${String(value.jv)} is not 1` };
   }
   const parsed = jobMessageSchema.safeParse(value);
   if (parsed.success) return { ok: true, message: parsed.data };
   const issue = parsed.error.issues[0];
   const where = issue === undefined || issue.path.length === 0 ? "message" : issue.path.join(".");
-  return { ok: false, code: "invalid-fields", detail: `${where}: ${issue?.message ?? "invalid"}` };
+  return { ok: false, code: "invalid_fields", detail: `${where}: ${issue?.message ?? "invalid"}` };
 }

@@ -161,12 +161,12 @@ export type SignedBodyInput = SignedBody extends infer B
   : never;
 
 export type PeerParseErrorCode =
-  | "not-an-object"
-  | "bad-version"
-  | "unknown-type"
-  | "invalid-fields"
-  | "unexpected-attachment"
-  | "attachment-size-mismatch";
+  | "not_an_object"
+  | "bad_version"
+  | "unknown_type"
+  | "invalid_fields"
+  | "unexpected_attachment"
+  | "attachment_size_mismatch";
 
 export type PeerParseResult =
   | { readonly ok: true; readonly message: PeerMessage; readonly attachment: Uint8Array }
@@ -182,29 +182,29 @@ export function parsePeerMessage(
   attachment: Uint8Array = new Uint8Array(0),
 ): PeerParseResult {
   if (typeof header !== "object" || header === null || Array.isArray(header)) {
-    return { ok: false, code: "not-an-object", detail: "message header is not a JSON object" };
+    return { ok: false, code: "not_an_object", detail: "message header is not a JSON object" };
   }
   const record = header as Record<string, unknown>;
   if (record["v"] !== PEER_PROTOCOL_VERSION) {
-    return { ok: false, code: "bad-version", detail: `unsupported protocol version ${String(record["v"])}` };
+    return { ok: false, code: "bad_version", detail: `unsupported protocol version ${String(record["v"])}` };
   }
   if (typeof record["type"] !== "string" || !KNOWN_TYPES.has(record["type"])) {
     return {
       ok: false,
-      code: "unknown-type",
+      code: "unknown_type",
       detail: `unknown message type ${String(record["type"]).slice(0, 64)}`,
     };
   }
   const parsed = peerMessageSchema.safeParse(header);
   if (!parsed.success) {
-    return { ok: false, code: "invalid-fields", detail: z.prettifyError(parsed.error).slice(0, 500) };
+    return { ok: false, code: "invalid_fields", detail: z.prettifyError(parsed.error).slice(0, 500) };
   }
   const message = parsed.data;
   if (message.type === "blob") {
     if (attachment.length !== message.byteLength) {
       return {
         ok: false,
-        code: "attachment-size-mismatch",
+        code: "attachment_size_mismatch",
         detail: `blob declares ${message.byteLength} bytes, attachment has ${attachment.length}`,
       };
     }
@@ -212,7 +212,7 @@ export function parsePeerMessage(
     if (attachment.length > MAX_BLOB_BYTES) {
       return {
         ok: false,
-        code: "attachment-size-mismatch",
+        code: "attachment_size_mismatch",
         detail: `dist attachment is ${attachment.length} bytes, cap ${MAX_BLOB_BYTES}`,
       };
     }
@@ -221,12 +221,12 @@ export function parsePeerMessage(
     if (attachment.length !== expected) {
       return {
         ok: false,
-        code: "attachment-size-mismatch",
+        code: "attachment_size_mismatch",
         detail: `xp ${message.body.kind} announces ${expected} bytes, attachment has ${attachment.length}`,
       };
     }
   } else if (attachment.length !== 0) {
-    return { ok: false, code: "unexpected-attachment", detail: `${message.type} carries no attachment` };
+    return { ok: false, code: "unexpected_attachment", detail: `${message.type} carries no attachment` };
   }
   return { ok: true, message, attachment };
 }

@@ -1,3 +1,5 @@
+import { CodedError } from "../base/coded-error.ts";
+
 /**
  * Discriminated solver errors: bad input or a request the solver refuses gets one of these codes (never a
  * crash, never a silent wrong answer). A method that merely fails to converge is NOT an error: it returns a
@@ -23,13 +25,11 @@ export type SolverErrorCode =
   | "update_too_large"
   | "update_backend";
 
-export class SolverError extends Error {
+export class SolverError extends CodedError<SolverErrorCode> {
   override readonly name = "SolverError";
-  readonly code: SolverErrorCode;
 
   constructor(code: SolverErrorCode, message: string) {
-    super(`${code}: ${message}`);
-    this.code = code;
+    super(code, `${code}: ${message}`);
   }
 }
 

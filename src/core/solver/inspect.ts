@@ -1,12 +1,12 @@
 import type { CsrMatrix } from "../sparse/csr.ts";
 import { nnzOf } from "../sparse/csr.ts";
-import { transpose } from "../sparse/structure.ts";
+import { isSymmetric } from "../sparse/structure.ts";
 
 /** What the hybrid looks at before choosing a method. O(nnz). */
 export interface MatrixProfile {
   n: number;
   nnz: number;
-  /** Same pattern as Aᵀ and |a_ij − a_ji| ≤ 1e-12 · max|a| everywhere. */
+  /** Same pattern as Aᵀ and |a_ij − a_ji| ≤ SYMMETRY_TOLERANCE · max|a| everywhere. */
   symmetric: boolean;
   /** Every a_ii > 0 (necessary for SPD; with symmetry it is what "SPD-looking" means here). */
   positiveDiagonal: boolean;
@@ -17,20 +17,8 @@ export interface MatrixProfile {
   dominantRowFraction: number;
 }
 
-function numericallySymmetric(a: CsrMatrix): boolean {
-  const t = transpose(a);
-  let scale = 0;
-  for (let k = 0; k < a.values.length; k++) scale = Math.max(scale, Math.abs(a.values[k]!));
-  const tol = 1e-12 * scale;
-  for (let i = 0; i <= a.rows; i++) if (a.rowPtr[i] !== t.rowPtr[i]) return false;
-  for (let i = 0; i < a.rows; i++) {
-    for (let k = a.rowPtr[i]!; k < a.rowPtr[i + 1]!; k++) {
-      if (a.colIdx[k] !== t.colIdx[k]) return false;
-      if (Math.abs(a.values[k]! - t.values[k]!) > tol) return false;
-    }
-  }
-  return true;
-}
+/** Relative to max|a|: rounding in a file's values must not hide an SPD matrix from CG. */
+const SYMMETRY_TOLERANCE = 1e-12;
 
 export function profileMatrix(a: CsrMatrix): MatrixProfile {
   const n = a.rows;
@@ -53,7 +41,7 @@ export function profileMatrix(a: CsrMatrix): MatrixProfile {
   return {
     n,
     nnz: nnzOf(a),
-    symmetric: a.rows === a.cols && numericallySymmetric(a),
+    symmetric: isSymmetric(a, SYMMETRY_TOLERANCE),
     positiveDiagonal,
     zeroDiagonals,
     diagonallyDominant,

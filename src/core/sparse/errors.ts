@@ -1,3 +1,5 @@
+import { CodedError } from "../base/coded-error.ts";
+
 /**
  * Errors for bad matrix/vector input (Matrix Market text, JSON requests). Every failure a user can cause has
  * its own code and structured details, so the CLI and the HTTP API can report it precisely; the message is
@@ -25,18 +27,18 @@ export interface InputErrorDetailsByCode {
   too_large: { limit: keyof InputLimits; value: number; max: number };
   ambiguous_format: { format: string | null; expected: readonly string[]; got: readonly string[] };
   parse_error: InputLocation & { found?: string };
+  /** A generator name (problem.ts) that names no example. */
+  unknown_example: { name: string };
 }
 
 export type InputErrorCode = keyof InputErrorDetailsByCode;
 
-export class InputError<C extends InputErrorCode = InputErrorCode> extends Error {
+export class InputError<C extends InputErrorCode = InputErrorCode> extends CodedError<C> {
   override readonly name = "InputError";
-  readonly code: C;
   readonly details: InputErrorDetailsByCode[C];
 
   constructor(code: C, message: string, details: InputErrorDetailsByCode[C]) {
-    super(message);
-    this.code = code;
+    super(code, message);
     this.details = details;
   }
 

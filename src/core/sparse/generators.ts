@@ -109,9 +109,16 @@ export function poisson3d(k: number): CsrMatrix {
   return { rows: n, cols: n, rowPtr, colIdx, values };
 }
 
+const EXAMPLE_NAME = /^poisson([23])d-(\d+)$/;
+
+/** Whether `name` is a generator name such as "poisson2d-1000" or "poisson3d-100". */
+export function isExampleName(name: string): boolean {
+  return EXAMPLE_NAME.test(name);
+}
+
 /** Parses a generator name such as "poisson2d-1000" or "poisson3d-100"; null if it is not one. */
 export function generateByName(name: string): CsrMatrix | null {
-  const m = /^poisson([23])d-(\d+)$/.exec(name);
+  const m = EXAMPLE_NAME.exec(name);
   if (m === null) return null;
   const k = Number(m[2]);
   return m[1] === "2" ? poisson2d(k) : poisson3d(k);

@@ -22,6 +22,40 @@ export function transpose(a: CsrMatrix): CsrMatrix {
   return { rows: cols, cols: rows, rowPtr: tPtr, colIdx: tIdx, values: tVal };
 }
 
+/** Position of a_ij in colIdx/values (binary search over row i's sorted columns), or -1 if it is not stored. */
+export function entryPosition(a: CsrMatrix, i: number, j: number): number {
+  let lo = a.rowPtr[i]!;
+  let hi = a.rowPtr[i + 1]! - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = a.colIdx[mid]!;
+    if (c === j) return mid;
+    if (c < j) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/**
+ * Whether A is square with the pattern of Aᵀ and |a_ij − a_ji| ≤ relativeTolerance · max|a| for every
+ * stored entry (0, the default: exact symmetry). O(nnz log(row length)), no allocation.
+ */
+export function isSymmetric(a: CsrMatrix, relativeTolerance = 0): boolean {
+  if (a.rows !== a.cols) return false;
+  let scale = 0;
+  if (relativeTolerance > 0) for (const v of a.values) scale = Math.max(scale, Math.abs(v));
+  const tolerance = relativeTolerance * scale;
+  for (let i = 0; i < a.rows; i++) {
+    for (let k = a.rowPtr[i]!; k < a.rowPtr[i + 1]!; k++) {
+      const j = a.colIdx[k]!;
+      if (j === i) continue;
+      const mirror = entryPosition(a, j, i);
+      if (mirror < 0 || Math.abs(a.values[k]! - a.values[mirror]!) > tolerance) return false;
+    }
+  }
+  return true;
+}
+
 /** Diagonal of A (0 where no entry is stored). */
 export function diagonal(a: CsrMatrix): Float64Array {
   const n = Math.min(a.rows, a.cols);

@@ -2,7 +2,7 @@ import { Dexie, type DexieOptions, type EntityTable, type Table } from "dexie";
 import type { WebCryptoKeyPair } from "../base/webcrypto-types.ts";
 import type { IdentityRow, IdentityStore } from "../identity/keystore.ts";
 import type { ResultRow } from "../jobs/job-store.ts";
-import type { Job, WorkUnit } from "../jobs/model.ts";
+import type { SolveJob, WorkUnit } from "../jobs/model.ts";
 import type { ReputationRecord } from "../trust/reputation.ts";
 
 /** A job input (matrix, right-hand side) by content digest, so a job survives closing every tab. */
@@ -20,7 +20,7 @@ export const DEFAULT_DB_NAME = "open-swarm";
  */
 export class OpenSwarmDb extends Dexie {
   identity!: EntityTable<IdentityRow, "id">;
-  jobs!: EntityTable<Job, "id">;
+  jobs!: EntityTable<SolveJob, "id">;
   units!: EntityTable<WorkUnit, "id">;
   results!: Table<ResultRow, [string, number]>;
   reputation!: EntityTable<ReputationRecord, "volunteerId">;

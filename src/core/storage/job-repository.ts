@@ -1,4 +1,4 @@
-import type { Job, WorkUnit } from "../jobs/model.ts";
+import type { SolveJob, WorkUnit } from "../jobs/model.ts";
 import type { ReputationRecord } from "../trust/reputation.ts";
 import type { JobStore, ResultRow, ResumeState } from "../jobs/job-store.ts";
 import { resumeUnits, type SchedulerChanges } from "../jobs/scheduler/index.ts";
@@ -24,7 +24,7 @@ export class JobRepository implements JobStore {
     });
   }
 
-  async saveJob(job: Job, units: readonly WorkUnit[] = []): Promise<void> {
+  async saveJob(job: SolveJob, units: readonly WorkUnit[] = []): Promise<void> {
     const db = this.#db;
     await db.transaction("rw", [db.jobs, db.units], async () => {
       await db.jobs.put(job);
@@ -32,12 +32,12 @@ export class JobRepository implements JobStore {
     });
   }
 
-  async loadJob(jobId: string): Promise<Job | undefined> {
+  async loadJob(jobId: string): Promise<SolveJob | undefined> {
     return this.#db.jobs.get(jobId);
   }
 
   /** Newest first. */
-  async listJobs(limit = 100): Promise<Job[]> {
+  async listJobs(limit = 100): Promise<SolveJob[]> {
     return this.#db.jobs.orderBy("createdAtMs").reverse().limit(limit).toArray();
   }
 

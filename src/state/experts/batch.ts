@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { NpyError, npyToFloat32, parseNpy } from "../../core/formats/npy.ts";
+import { CodedError } from "../../core/base/coded-error.ts";
 
 /**
  * The generic job's input batch, from an uploaded file: JSON `{"shape": [rows, ...], "data": [...]}` (data
@@ -12,16 +13,10 @@ export const MAX_BATCH_FILE_BYTES = 64 * 1024 * 1024;
 export const MAX_BATCH_VALUES = 16 * 1024 * 1024;
 export const MAX_MODEL_FILE_BYTES = 64 * 1024 * 1024;
 
-export type BatchErrorCode = "bad-file" | "too-large" | "bad-shape";
+export type BatchErrorCode = "bad_file" | "too_large" | "bad_shape";
 
-export class BatchError extends Error {
-  constructor(
-    readonly code: BatchErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "BatchError";
-  }
+export class BatchError extends CodedError<BatchErrorCode> {
+  override readonly name = "BatchError";
 }
 
 export interface InputBatch {
@@ -43,7 +38,7 @@ const jsonBatchSchema = z.strictObject({
 export function parseInputBatch(fileName: string, bytes: Uint8Array): InputBatch {
   if (bytes.length > MAX_BATCH_FILE_BYTES) {
     throw new BatchError(
-      "too-large",
+      "too_large",
       `${fileName} is ${bytes.length} bytes; input batches are limited to ${MAX_BATCH_FILE_BYTES / 1024 / 1024} MiB`,
     );
   }
@@ -59,7 +54,7 @@ export function parseNpyBatch(fileName: string, bytes: Uint8Array): InputBatch {
   } catch (error) {
     if (error instanceof NpyError) {
       throw new BatchError(
-        error.code === "too-large" ? "too-large" : "bad-file",
+        error.code === "too_large" ? "too_large" : "bad_file",
         `${fileName}: ${error.message}`,
       );
     }
@@ -67,7 +62,7 @@ export function parseNpyBatch(fileName: string, bytes: Uint8Array): InputBatch {
   }
   if (array.shape.length < 2) {
     throw new BatchError(
-      "bad-shape",
+      "bad_shape",
       `${fileName}: the array has shape (${array.shape.join(", ")}); a batch needs [rows, ...] with at least 2 dims, e.g. (5, 784)`,
     );
   }
@@ -80,7 +75,7 @@ export function parseJsonBatch(fileName: string, text: string): InputBatch {
     raw = JSON.parse(text);
   } catch (error) {
     throw new BatchError(
-      "bad-file",
+      "bad_file",
       `${fileName} is neither a .npy file nor JSON (${(error as Error).message})`,
     );
   }
@@ -89,7 +84,7 @@ export function parseJsonBatch(fileName: string, text: string): InputBatch {
     const issue = parsed.error.issues[0];
     const where = issue ? `${issue.path.join(".") || "(root)"}: ${issue.message}` : "invalid";
     throw new BatchError(
-      "bad-file",
+      "bad_file",
       `${fileName}: expected {"shape": [rows, ...] (2 to 8 dims), "data": [...]}; ${where}`,
     );
   }
@@ -97,7 +92,7 @@ export function parseJsonBatch(fileName: string, text: string): InputBatch {
   const count = product(shape);
   if (count > MAX_BATCH_VALUES) {
     throw new BatchError(
-      "too-large",
+      "too_large",
       `${fileName}: shape [${shape.join(", ")}] is ${count} values; at most ${MAX_BATCH_VALUES}`,
     );
   }
@@ -108,13 +103,13 @@ export function parseJsonBatch(fileName: string, text: string): InputBatch {
       // Nested data must follow the shape exactly; flat data is one array of every value.
       if (depth >= shape.length) {
         throw new BatchError(
-          "bad-shape",
+          "bad_shape",
           `${fileName}: data${path} nests deeper than shape [${shape.join(", ")}]`,
         );
       }
       if (depth > 0 && value.length !== shape[depth]) {
         throw new BatchError(
-          "bad-shape",
+          "bad_shape",
           `${fileName}: data${path} has ${value.length} entries, shape says ${shape[depth]}`,
         );
       }
@@ -123,25 +118,25 @@ export function parseJsonBatch(fileName: string, text: string): InputBatch {
     }
     if (typeof value !== "number" || !Number.isFinite(value)) {
       throw new BatchError(
-        "bad-file",
+        "bad_file",
         `${fileName}: data${path} is ${JSON.stringify(value)?.slice(0, 30)}, not a finite number`,
       );
     }
     if (at >= count)
       throw new BatchError(
-        "bad-shape",
+        "bad_shape",
         `${fileName}: data has more values than shape [${shape.join(", ")}] holds (${count})`,
       );
     flat[at++] = value;
   };
   const nested = data.length > 0 && Array.isArray(data[0]);
   if (nested && data.length !== shape[0]) {
-    throw new BatchError("bad-shape", `${fileName}: data has ${data.length} rows, shape says ${shape[0]}`);
+    throw new BatchError("bad_shape", `${fileName}: data has ${data.length} rows, shape says ${shape[0]}`);
   }
   data.forEach((v, i) => visit(v, nested ? 1 : shape.length, `[${i}]`));
   if (at !== count) {
     throw new BatchError(
-      "bad-shape",
+      "bad_shape",
       `${fileName}: data has ${at} values, shape [${shape.join(", ")}] needs ${count}`,
     );
   }
@@ -156,11 +151,11 @@ function finish(
 ): InputBatch {
   const rows = shape[0]!;
   if (rows < 1)
-    throw new BatchError("bad-shape", `${fileName}: the batch has no rows (shape [${shape.join(", ")}])`);
+    throw new BatchError("bad_shape", `${fileName}: the batch has no rows (shape [${shape.join(", ")}])`);
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i]!)) {
       throw new BatchError(
-        "bad-file",
+        "bad_file",
         `${fileName}: value ${i} is ${data[i]}; inputs must be finite numbers`,
       );
     }
@@ -169,7 +164,7 @@ function finish(
 }
 
 /**
- * Throws BatchError("bad-shape") when the batch cannot feed a model whose rows take `inputCols` values
+ * Throws BatchError("bad_shape") when the batch cannot feed a model whose rows take `inputCols` values
  * (0 = symbolic width: anything goes) and, when fixed, exactly `fixedRows` rows.
  */
 export function checkBatchFits(
@@ -178,14 +173,14 @@ export function checkBatchFits(
 ): void {
   if (model.inputCols > 0 && batch.cols !== model.inputCols) {
     throw new BatchError(
-      "bad-shape",
+      "bad_shape",
       `wrong shape: the model's input "${model.inputName}" takes ${model.inputCols} values per row; ` +
         `the batch is [${batch.shape.join(", ")}] (${batch.cols} per row)`,
     );
   }
   if (model.fixedRows != null && batch.rows !== model.fixedRows) {
     throw new BatchError(
-      "bad-shape",
+      "bad_shape",
       `wrong shape: the model takes exactly ${model.fixedRows} rows; the batch has ${batch.rows}`,
     );
   }

@@ -7,13 +7,14 @@ import {
   type InvertMode,
 } from "../../core/formats/image-input.ts";
 import type { ExpertsJobError } from "./types.ts";
+import { CodedError } from "../../core/base/coded-error.ts";
 
 /**
  * The browser side of the classify job's inputs: the Fashion-MNIST test set from the server's dataset
  * endpoint (gzip IDX, inflated with DecompressionStream), and uploaded files: PNG/JPEG/WebP images (decoded
  * with createImageBitmap, pixels read through an OffscreenCanvas, then image-input.ts) and IDX files (.gz or
- * raw; an IDX3 of 28×28 images plus optionally an IDX1 of labels). Every failure is an InputError with a
- * user-facing message naming the file.
+ * raw; an IDX3 of 28×28 images plus optionally an IDX1 of labels). Every failure is an ExpertsInputError
+ * with a user-facing message naming the file.
  */
 export const TEST_SET_URLS = {
   images: "/api/v1/datasets/fashion-mnist/t10k-images",
@@ -26,14 +27,9 @@ export const MAX_UPLOAD_FILES = 1_000;
 /** Decoded images bigger than this on a side are refused before their pixels are read. */
 export const MAX_IMAGE_SIDE = 8_192;
 
-export class InputError extends Error {
-  constructor(
-    readonly code: ExpertsJobError["code"],
-    message: string,
-  ) {
-    super(message);
-    this.name = "InputError";
-  }
+/** What the person gave an experts job (files, the test set, models) cannot be used: the job fails with it. */
+export class ExpertsInputError extends CodedError<ExpertsJobError["code"]> {
+  override readonly name = "ExpertsInputError";
 }
 
 export interface ClassifyInput {
@@ -68,15 +64,15 @@ async function downloadTestSet(fetchFn: typeof fetch): Promise<TestSet> {
     const parsed = parseIdxImages(await gunzip(images), { rows: MODEL_IMAGE_SIDE, cols: MODEL_IMAGE_SIDE });
     const parsedLabels = parseIdxLabels(await gunzip(labels), 10);
     if (parsedLabels.length !== parsed.count) {
-      throw new InputError(
-        "bad-file",
+      throw new ExpertsInputError(
+        "bad_file",
         `the test set has ${parsed.count} images but ${parsedLabels.length} labels`,
       );
     }
     return { images: parsed.pixels, labels: parsedLabels, count: parsed.count };
   } catch (error) {
     if (error instanceof IdxError) {
-      throw new InputError("bad-file", `the server's test set is damaged: ${error.message}`);
+      throw new ExpertsInputError("bad_file", `the server's test set is damaged: ${error.message}`);
     }
     throw error;
   }
@@ -87,7 +83,7 @@ async function fetchDataset(fetchFn: typeof fetch, url: string): Promise<Uint8Ar
   try {
     response = await fetchFn(url);
   } catch (error) {
-    throw new InputError("fetch-failed", `GET ${url} failed: ${String(error)}`);
+    throw new ExpertsInputError("fetch_failed", `GET ${url} failed: ${String(error)}`);
   }
   if (response.status === 404) {
     let message = `the server has no Fashion-MNIST test set (GET ${url}: 404)`;
@@ -98,9 +94,10 @@ async function fetchDataset(fetchFn: typeof fetch, url: string): Promise<Uint8Ar
     } catch {
       // not JSON: keep the generic message
     }
-    throw new InputError("dataset-missing", message);
+    throw new ExpertsInputError("dataset_missing", message);
   }
-  if (!response.ok) throw new InputError("fetch-failed", `GET ${url} answered HTTP ${response.status}`);
+  if (!response.ok)
+    throw new ExpertsInputError("fetch_failed", `GET ${url} answered HTTP ${response.status}`);
   return new Uint8Array(await response.arrayBuffer());
 }
 
@@ -112,8 +109,8 @@ export function testSetLoader(fetchFn: typeof fetch): (count: number) => Promise
   let cached: Promise<TestSet> | null = null;
   return async (count) => {
     if (!Number.isInteger(count) || count < 1 || count > MAX_CLASSIFY_ROWS) {
-      throw new InputError(
-        "bad-shape",
+      throw new ExpertsInputError(
+        "bad_shape",
         `choose between 1 and ${MAX_CLASSIFY_ROWS} test images, not ${count}`,
       );
     }
@@ -139,9 +136,13 @@ export function testSetLoader(fetchFn: typeof fetch): (count: number) => Promise
  * labels file may label the IDX images when it is the only labels file and its count matches.
  */
 export async function uploadedInput(files: readonly File[], invert: InvertMode): Promise<ClassifyInput> {
-  if (files.length === 0) throw new InputError("bad-file", "choose at least one PNG/JPEG image or IDX file");
+  if (files.length === 0)
+    throw new ExpertsInputError("bad_file", "choose at least one PNG/JPEG image or IDX file");
   if (files.length > MAX_UPLOAD_FILES) {
-    throw new InputError("too-large", `${files.length} files chosen; at most ${MAX_UPLOAD_FILES} at once`);
+    throw new ExpertsInputError(
+      "too_large",
+      `${files.length} files chosen; at most ${MAX_UPLOAD_FILES} at once`,
+    );
   }
   const chunks: Float32Array[] = [];
   const names: string[] = [];
@@ -158,7 +159,7 @@ export async function uploadedInput(files: readonly File[], invert: InvertMode):
         input = imageToModelInput(image, { invert });
       } catch (error) {
         if (error instanceof ImageInputError)
-          throw new InputError("bad-file", `${file.name}: ${error.message}`);
+          throw new ExpertsInputError("bad_file", `${file.name}: ${error.message}`);
         throw error;
       }
       if (input.inverted) invertedCount++;
@@ -172,7 +173,7 @@ export async function uploadedInput(files: readonly File[], invert: InvertMode):
     try {
       if (dims === 1) {
         if (labels !== null)
-          throw new InputError("bad-file", `${file.name}: only one labels file can be used`);
+          throw new ExpertsInputError("bad_file", `${file.name}: only one labels file can be used`);
         labels = parseIdxLabels(bytes, 10).slice();
         continue;
       }
@@ -183,22 +184,26 @@ export async function uploadedInput(files: readonly File[], invert: InvertMode):
     } catch (error) {
       if (error instanceof IdxError) {
         const code =
-          error.code === "wrong-dims" ? "bad-shape" : error.code === "too-large" ? "too-large" : "bad-file";
-        throw new InputError(code, `${file.name}: ${error.message}`);
+          error.code === "wrong_dims" ? "bad_shape" : error.code === "too_large" ? "too_large" : "bad_file";
+        throw new ExpertsInputError(code, `${file.name}: ${error.message}`);
       }
       throw error;
     }
     if (names.length > MAX_CLASSIFY_ROWS) {
-      throw new InputError("too-large", `the files hold more than ${MAX_CLASSIFY_ROWS} images; upload fewer`);
+      throw new ExpertsInputError(
+        "too_large",
+        `the files hold more than ${MAX_CLASSIFY_ROWS} images; upload fewer`,
+      );
     }
   }
   const rows = names.length;
-  if (rows === 0) throw new InputError("bad-file", "no images: a labels file alone has nothing to classify");
+  if (rows === 0)
+    throw new ExpertsInputError("bad_file", "no images: a labels file alone has nothing to classify");
   if (rows > MAX_CLASSIFY_ROWS)
-    throw new InputError("too-large", `${rows} images; at most ${MAX_CLASSIFY_ROWS} per job`);
+    throw new ExpertsInputError("too_large", `${rows} images; at most ${MAX_CLASSIFY_ROWS} per job`);
   if (labels !== null && (imageRows > 0 || labels.length !== idxRows)) {
-    throw new InputError(
-      "bad-shape",
+    throw new ExpertsInputError(
+      "bad_shape",
       imageRows > 0
         ? "a labels file can only label IDX images, not a mix with PNG/JPEG files"
         : `the labels file has ${labels.length} labels for ${idxRows} IDX images`,
@@ -229,16 +234,16 @@ async function sniff(file: File): Promise<FileKind> {
   const bmp = head[0] === 0x42 && head[1] === 0x4d;
   if (png || jpeg || webp || gif || bmp) return "image";
   if (isGzip(head) || (head[0] === 0 && head[1] === 0 && head[2] === 0x08)) return "idx";
-  throw new InputError(
-    "bad-file",
+  throw new ExpertsInputError(
+    "bad_file",
     `${file.name}: not a PNG/JPEG image nor an IDX file${name.endsWith(".onnx") ? " (ONNX models go to the generic job below)" : ""}`,
   );
 }
 
 async function readIdx(file: File): Promise<Uint8Array> {
   if (file.size > MAX_IDX_FILE_BYTES) {
-    throw new InputError(
-      "too-large",
+    throw new ExpertsInputError(
+      "too_large",
       `${file.name} is ${file.size} bytes; IDX files are limited to ${MAX_IDX_FILE_BYTES / 1024 / 1024} MiB`,
     );
   }
@@ -247,11 +252,14 @@ async function readIdx(file: File): Promise<Uint8Array> {
   try {
     const inflated = await gunzip(bytes);
     if (inflated.length > 4 * MAX_IDX_FILE_BYTES)
-      throw new InputError("too-large", `${file.name} inflates to more than ${MAX_IDX_FILE_BYTES * 4} bytes`);
+      throw new ExpertsInputError(
+        "too_large",
+        `${file.name} inflates to more than ${MAX_IDX_FILE_BYTES * 4} bytes`,
+      );
     return inflated;
   } catch (error) {
-    if (error instanceof InputError) throw error;
-    throw new InputError("bad-file", `${file.name}: not a valid gzip file (${String(error)})`);
+    if (error instanceof ExpertsInputError) throw error;
+    throw new ExpertsInputError("bad_file", `${file.name}: not a valid gzip file (${String(error)})`);
   }
 }
 
@@ -261,8 +269,8 @@ export async function decodeImageFile(
 ): Promise<{ width: number; height: number; channels: 4; data: Uint8ClampedArray }> {
   const name = file.name ?? "image";
   if (file.size > MAX_IMAGE_FILE_BYTES) {
-    throw new InputError(
-      "too-large",
+    throw new ExpertsInputError(
+      "too_large",
       `${name} is ${file.size} bytes; images are limited to ${MAX_IMAGE_FILE_BYTES / 1024 / 1024} MiB`,
     );
   }
@@ -271,22 +279,22 @@ export async function decodeImageFile(
     // Pixels as stored: no colour-profile conversion, no premultiplied alpha (the model wants the values).
     bitmap = await createImageBitmap(file, { colorSpaceConversion: "none", premultiplyAlpha: "none" });
   } catch (error) {
-    throw new InputError(
-      "bad-file",
+    throw new ExpertsInputError(
+      "bad_file",
       `${name}: the browser could not decode it as an image (${String(error)})`,
     );
   }
   try {
     const { width, height } = bitmap;
     if (width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE) {
-      throw new InputError(
-        "too-large",
+      throw new ExpertsInputError(
+        "too_large",
         `${name} is ${width}×${height}; images up to ${MAX_IMAGE_SIDE} pixels a side are accepted`,
       );
     }
     const canvas = new OffscreenCanvas(width, height);
     const context = canvas.getContext("2d", { willReadFrequently: true });
-    if (!context) throw new InputError("failed", "this browser has no 2D canvas to read image pixels");
+    if (!context) throw new ExpertsInputError("failed", "this browser has no 2D canvas to read image pixels");
     context.drawImage(bitmap, 0, 0);
     return { width, height, channels: 4, data: context.getImageData(0, 0, width, height).data };
   } finally {

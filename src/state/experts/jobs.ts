@@ -14,7 +14,13 @@ import {
   parseInputBatch,
   type InputBatch,
 } from "./batch.ts";
-import { InputError, previewPixels, testSetLoader, uploadedInput, type ClassifyInput } from "./inputs.ts";
+import {
+  ExpertsInputError,
+  previewPixels,
+  testSetLoader,
+  uploadedInput,
+  type ClassifyInput,
+} from "./inputs.ts";
 import type { ExpertsJobRunner } from "./store.ts";
 import type {
   ClassifyFilesOptions,
@@ -108,7 +114,7 @@ export class ExpertsJobs implements ExpertsJobRunner {
   /** Predictions of the single-process whole-graph model (moe-V) on `pixels`, on this tab's runner. */
   async wholeGraphPredictions(pixels: Float32Array, rows: number): Promise<Int32Array> {
     const fetched = await this.#d.manifest;
-    if (!fetched) throw new ExpertError("model-missing", "this site has no model manifest");
+    if (!fetched) throw new ExpertError("model_missing", "this site has no model manifest");
     const loaded = await this.#d.runner.load(manifestSource(fetched, "moe", this.#d.variant));
     const classes = fetched.manifest.classes.length;
     const cols = fetched.manifest.inputSize;
@@ -117,7 +123,7 @@ export class ExpertsJobs implements ExpertsJobRunner {
       const n = Math.min(1024, rows - at);
       const out = await this.#d.runner.run(loaded.sha256, pixels.subarray(at * cols, (at + n) * cols), n);
       const first = out.outputs[loaded.outputNames[0] ?? ""];
-      if (!first) throw new ExpertError("runtime-failed", "the whole-graph model gave no output");
+      if (!first) throw new ExpertError("runtime_failed", "the whole-graph model gave no output");
       logits.set(first.data, at * classes);
     }
     return argmaxRows(logits, classes);
@@ -279,14 +285,14 @@ export class ExpertsJobs implements ExpertsJobRunner {
     try {
       if (modelFile.size > MAX_MODEL_FILE_BYTES) {
         throw new BatchError(
-          "too-large",
+          "too_large",
           `${modelFile.name} is ${modelFile.size} bytes; models are limited to ${MAX_MODEL_FILE_BYTES / 1024 / 1024} MiB`,
         );
       }
       const modelBytes = new Uint8Array(await modelFile.arrayBuffer());
       if (!looksLikeOnnx(modelBytes)) {
-        throw new InputError(
-          "not-onnx",
+        throw new ExpertsInputError(
+          "not_onnx",
           `${modelFile.name} is not an ONNX model (an ONNX file is a protobuf ModelProto starting with its IR version)`,
         );
       }
@@ -306,8 +312,11 @@ export class ExpertsJobs implements ExpertsJobRunner {
           label: modelFile.name,
         });
       } catch (error) {
-        if (error instanceof ExpertError && error.code === "corrupt-model") {
-          throw new InputError("not-onnx", `${modelFile.name} is not a valid ONNX model: ${error.message}`);
+        if (error instanceof ExpertError && error.code === "corrupt_model") {
+          throw new ExpertsInputError(
+            "not_onnx",
+            `${modelFile.name} is not a valid ONNX model: ${error.message}`,
+          );
         }
         throw error;
       }
@@ -349,9 +358,9 @@ export class ExpertsJobs implements ExpertsJobRunner {
   }
 }
 
-function noModels(): InputError {
-  return new InputError(
-    "no-models",
+function noModels(): ExpertsInputError {
+  return new ExpertsInputError(
+    "no_models",
     "this site has no models: public/models/manifest.json is missing (npm run models:build)",
   );
 }
@@ -409,15 +418,15 @@ function previews(input: ClassifyInput, predictions: Int32Array): PreviewImage[]
 }
 
 function toJobError(error: unknown, kind: "classify" | "generic"): ExpertsJobError {
-  if (error instanceof InputError || error instanceof BatchError)
+  if (error instanceof ExpertsInputError || error instanceof BatchError)
     return { code: error.code, message: error.message };
   if (error instanceof ExpertError) {
     const code: ExpertsErrorCode =
-      error.code === "bad-input"
-        ? "bad-shape"
-        : error.code === "corrupt-model" && kind === "generic"
-          ? "not-onnx"
-          : "model-failed";
+      error.code === "bad_input"
+        ? "bad_shape"
+        : error.code === "corrupt_model" && kind === "generic"
+          ? "not_onnx"
+          : "model_failed";
     return { code, message: error.message };
   }
   return { code: "failed", message: error instanceof Error ? error.message : String(error) };

@@ -28,14 +28,14 @@ export interface ExpertsJobError {
 }
 
 export type ExpertsErrorCode =
-  | "dataset-missing"
-  | "fetch-failed"
-  | "bad-file"
-  | "too-large"
-  | "bad-shape"
-  | "not-onnx"
-  | "model-failed"
-  | "no-models"
+  | "dataset_missing"
+  | "fetch_failed"
+  | "bad_file"
+  | "too_large"
+  | "bad_shape"
+  | "not_onnx"
+  | "model_failed"
+  | "no_models"
   | "busy"
   | "failed";
 

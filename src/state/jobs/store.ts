@@ -8,7 +8,7 @@ import { jobsViews } from "./views.ts";
 const REFRESH_MS = 150;
 
 export type JobsStore = StoreApi<JobsState> & {
-  /** Connects the store to the tab's requester once the swarm has started (see jobs-boot.ts). */
+  /** Connects the store to the tab's requester once the swarm has started (see boot.ts). */
   attach(runtime: RequesterRuntime): void;
   /** The runtimes could not start (no swarm, no IndexedDB): pending and later actions fail with this. */
   fail(error: unknown): void;

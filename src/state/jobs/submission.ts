@@ -3,9 +3,7 @@ import { JobError } from "../../core/protocol/job-errors.ts";
 import type { SubmitInput } from "../../core/jobs/requester/index.ts";
 import { MAX_MAX_ITER } from "../../core/protocol/jobs.ts";
 import { METHOD_NAMES } from "../../core/protocol/solver-names.ts";
-import { generateByName } from "../../core/sparse/generators.ts";
-import { parseMatrixMarket, parseMatrixMarketVector } from "../../core/sparse/matrix-market.ts";
-import { multiply, ones } from "../../core/sparse/ops.ts";
+import { matrixFrom, randomRhs, rhsFrom } from "../../core/sparse/problem.ts";
 import type { JobSubmission } from "./types.ts";
 
 /** Right-hand sides one submission may ask for (each becomes at least part of a unit). */
@@ -32,31 +30,19 @@ export const jobSubmissionSchema = z.object({
   blocks: z.number().int().min(2).optional(),
 });
 
-function randomRhs(n: number, random: () => number): Float64Array {
-  const b = new Float64Array(n);
-  for (let i = 0; i < n; i++) b[i] = random() * 2 - 1;
-  return b;
-}
-
 /** Parses the submission's matrix and right-hand sides (the tab's main thread; a few ms per MB of text). */
 export function submissionToInput(value: JobSubmission, random: () => number = Math.random): SubmitInput {
   const parsed = jobSubmissionSchema.safeParse(value);
   if (!parsed.success) {
-    throw new JobError("invalid-spec", `submission: ${z.prettifyError(parsed.error).slice(0, 300)}`);
+    throw new JobError("invalid_spec", `submission: ${z.prettifyError(parsed.error).slice(0, 300)}`);
   }
   const s = parsed.data;
-  let a;
-  if (s.matrix.kind === "generated") {
-    a = generateByName(s.matrix.name);
-    if (a === null) throw new JobError("invalid-spec", `unknown example matrix "${s.matrix.name}"`);
-  } else {
-    a = parseMatrixMarket(s.matrix.text);
-  }
+  const a = matrixFrom(s.matrix);
   let rhs: Float64Array[];
-  if (s.rhs.kind === "ones") rhs = [multiply(a, ones(a.cols))];
+  if (s.rhs.kind === "ones") rhs = [rhsFrom(a, { kind: "ones" })];
   else if (s.rhs.kind === "random")
     rhs = Array.from({ length: s.rhs.count }, () => randomRhs(a.rows, random));
-  else rhs = s.rhs.texts.map((text) => parseMatrixMarketVector(text));
+  else rhs = s.rhs.texts.map((text) => rhsFrom(a, { kind: "matrix-market", text }));
   return {
     name: s.name,
     kind: s.kind,

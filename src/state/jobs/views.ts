@@ -1,16 +1,16 @@
-import type { Job, WorkUnit } from "../../core/jobs/model.ts";
+import type { SolveJob, WorkUnit } from "../../core/jobs/model.ts";
 import type { RequesterRuntime } from "../../core/jobs/requester/index.ts";
 import { residualProgress } from "../../core/jobs/volunteer/index.ts";
 import type { JobView, ResidualPoint, UnitView, VerificationStatus, VolunteerStatsView } from "./types.ts";
 
 /** Read-only views of the requester runtime for the Dashboard (recomputed a few times a second at most). */
 
-function unitsTotalOf(job: Job): number {
+function unitsTotalOf(job: SolveJob): number {
   if (job.kind === "distributed-solve") return job.spec.blocks ?? 0;
   return Math.ceil(job.spec.rhs.length / (job.kind === "multi-rhs" ? (job.spec.rhsPerUnit ?? 1) : 1));
 }
 
-export function jobView(rt: RequesterRuntime, job: Job): JobView {
+export function jobView(rt: RequesterRuntime, job: SolveJob): JobView {
   const units = rt.units(job.id);
   const known = units.length > 0;
   let worst: number | null = null;
@@ -45,7 +45,7 @@ function verificationOf(u: WorkUnit): VerificationStatus {
   return last?.outcome === "invalid-result" ? "rejected" : "none";
 }
 
-export function unitView(rt: RequesterRuntime, job: Job, u: WorkUnit): UnitView {
+export function unitView(rt: RequesterRuntime, job: SolveJob, u: WorkUnit): UnitView {
   const live = rt.progressOf(u.id);
   const current = live !== null && live.attempt === u.attempt ? live : null;
   let progress = 0;

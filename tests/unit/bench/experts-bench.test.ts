@@ -108,17 +108,17 @@ describe("bench:experts arguments", () => {
   });
 
   it.each([
-    [["--images", "ten"], "bad-number", "--images"],
-    [["--images", "0"], "out-of-range", "1..10000"],
-    [["--images", "20000"], "out-of-range", "--images"],
-    [["--images", "100", "--batch", "200"], "out-of-range", "--batch"],
-    [["--threads", "4"], "out-of-range", "--threads"],
-    [["--volunteers", "1,x"], "bad-list", "1,2,4"],
-    [["--volunteers", "4,2"], "bad-list", "increase"],
-    [["--volunteers", "0"], "out-of-range", "--volunteers"],
-    [["--no-such-flag"], "bad-option", "no-such-flag"],
-    [["extra"], "bad-option", "extra"],
-    [["--json", ""], "bad-option", "--json"],
+    [["--images", "ten"], "bad_number", "--images"],
+    [["--images", "0"], "out_of_range", "1..10000"],
+    [["--images", "20000"], "out_of_range", "--images"],
+    [["--images", "100", "--batch", "200"], "out_of_range", "--batch"],
+    [["--threads", "4"], "out_of_range", "--threads"],
+    [["--volunteers", "1,x"], "bad_list", "1,2,4"],
+    [["--volunteers", "4,2"], "bad_list", "increase"],
+    [["--volunteers", "0"], "out_of_range", "--volunteers"],
+    [["--no-such-flag"], "bad_option", "no-such-flag"],
+    [["extra"], "bad_option", "extra"],
+    [["--json", ""], "bad_option", "--json"],
   ])("refuses %j with %s", (argv, code, mentions) => {
     const parsed = parseExpertsArgs(argv);
     expect(parsed.ok).toBe(false);

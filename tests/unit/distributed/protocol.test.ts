@@ -51,7 +51,7 @@ describe("message schemas reject malformed messages", () => {
     ["no partials", { v: 1, type: "dots", block: 0, epoch: 1, phase: 0, partials: [] }],
     [
       "an over-long error text",
-      { v: 1, type: "error", block: 0, code: "bad-message", message: "x".repeat(600) },
+      { v: 1, type: "error", block: 0, code: "bad_message", message: "x".repeat(600) },
     ],
     ["an unknown error code", { v: 1, type: "error", block: 0, code: "oops", message: "" }],
     ["x as Int32Array", { v: 1, type: "x", block: 0, epoch: 1, x: new Int32Array(3), preconditioner: "ic0" }],
@@ -86,22 +86,22 @@ describe("BlockWorker answers bad input with a coded error, never a throw", () =
 
   it("step before init, garbage init, garbage step, out of order, unknown checkpoint", () => {
     const w = createBlockWorker();
-    expect(w.step(scalars)).toMatchObject({ type: "error", code: "not-initialised" });
-    expect(w.init({ hello: 1 })).toMatchObject({ type: "error", code: "bad-message" });
+    expect(w.step(scalars)).toMatchObject({ type: "error", code: "not_initialised" });
+    expect(w.init({ hello: 1 })).toMatchObject({ type: "error", code: "bad_message" });
     expect(w.init(c.blockData(1))).toBeNull();
     expect(w.block).toBe(1);
     expect(w.haloSources).toEqual([0]);
-    expect(w.step("garbage")).toMatchObject({ type: "error", code: "bad-message" });
-    expect(w.step(scalars)).toMatchObject({ type: "error", code: "out-of-order" });
+    expect(w.step("garbage")).toMatchObject({ type: "error", code: "bad_message" });
+    expect(w.step(scalars)).toMatchObject({ type: "error", code: "out_of_order" });
     expect(w.step({ v: 1, type: "restart", epoch: 1, fromCheckpoint: 40 })).toMatchObject({
       type: "error",
-      code: "no-checkpoint",
+      code: "no_checkpoint",
     });
     const first = w.step({ v: 1, type: "restart", epoch: 1 });
     expect(first).toMatchObject({ type: "halo", block: 1, epoch: 1, seq: 0 });
     // A halo whose part has the wrong length is refused.
     const wrong = { ...halo, seq: 0, parts: [{ ...halo.parts[0], seq: 0, values: new Float64Array(1) }] };
-    expect(w.step(wrong)).toMatchObject({ type: "error", code: "bad-message" });
+    expect(w.step(wrong)).toMatchObject({ type: "error", code: "bad_message" });
     // A message of an older epoch is answered as stale (the coordinator ignores those).
     expect(w.step({ v: 1, type: "gather", epoch: 0 })).toMatchObject({
       type: "error",
@@ -160,10 +160,10 @@ describe("Coordinator", () => {
       }
       return undefined;
     };
-    expect(codeOf(() => new Coordinator(a, new Float64Array(3), 2, opts))).toBe("invalid-spec");
-    expect(codeOf(() => new Coordinator(a, new Float64Array(16), 17, opts))).toBe("invalid-partition");
+    expect(codeOf(() => new Coordinator(a, new Float64Array(3), 2, opts))).toBe("invalid_spec");
+    expect(codeOf(() => new Coordinator(a, new Float64Array(16), 17, opts))).toBe("invalid_partition");
     expect(codeOf(() => new Coordinator(a, new Float64Array(16), 2, { ...opts, tol: 0 }))).toBe(
-      "invalid-spec",
+      "invalid_spec",
     );
   });
 });

@@ -225,7 +225,7 @@ describe("ExpertsJobs: classify through the router", () => {
       await tabs.store.getState().actions.classifyTestSet(10);
       const job = tabs.store.getState().classify!;
       expect(job.phase).toBe("failed");
-      expect(job.error?.code).toBe("dataset-missing");
+      expect(job.error?.code).toBe("dataset_missing");
       expect(job.error?.message).toContain("apt-get install dataset-fashion-mnist");
     } finally {
       await tabs.close();
@@ -236,7 +236,7 @@ describe("ExpertsJobs: classify through the router", () => {
     const tabs = twoTabs(datasetFetch());
     try {
       await tabs.store.getState().actions.classifyTestSet(0);
-      expect(tabs.store.getState().classify?.error?.code).toBe("bad-shape");
+      expect(tabs.store.getState().classify?.error?.code).toBe("bad_shape");
     } finally {
       await tabs.close();
     }
@@ -272,12 +272,12 @@ describe("ExpertsJobs: uploaded IDX files", () => {
         new File([idx1(labels.subarray(0, 4))], "four-labels.idx"),
       ];
       await tabs.store.getState().actions.classifyFiles(files, { invert: "auto" });
-      expect(tabs.store.getState().classify?.error?.code).toBe("bad-shape");
+      expect(tabs.store.getState().classify?.error?.code).toBe("bad_shape");
       await tabs.store
         .getState()
         .actions.classifyFiles([new File(["hello"], "notes.txt")], { invert: "auto" });
       const error = tabs.store.getState().classify?.error;
-      expect(error?.code).toBe("bad-file");
+      expect(error?.code).toBe("bad_file");
       expect(error?.message).toContain("notes.txt");
     } finally {
       await tabs.close();
@@ -336,12 +336,12 @@ describe("ExpertsJobs: the generic ONNX job", () => {
       await tabs.store
         .getState()
         .actions.runGeneric(new File(["this is not a model at all"], "garbage.onnx"), batch());
-      expect(tabs.store.getState().generic?.error?.code).toBe("not-onnx");
+      expect(tabs.store.getState().generic?.error?.code).toBe("not_onnx");
 
       const fake = new Uint8Array(64);
       fake.set([0x08, 0x07, 0x3a, 0x30]); // ir_version 7, then a graph field whose bytes are nonsense
       await tabs.store.getState().actions.runGeneric(new File([fake], "broken.onnx"), batch());
-      expect(tabs.store.getState().generic?.error?.code).toBe("not-onnx");
+      expect(tabs.store.getState().generic?.error?.code).toBe("not_onnx");
 
       await tabs.store
         .getState()
@@ -350,7 +350,7 @@ describe("ExpertsJobs: the generic ONNX job", () => {
           new File([writeNpy(new Float32Array(20), [2, 10])], "b.npy"),
         );
       const error = tabs.store.getState().generic?.error;
-      expect(error?.code).toBe("bad-shape");
+      expect(error?.code).toBe("bad_shape");
       expect(error?.message).toContain("784");
     } finally {
       await tabs.close();

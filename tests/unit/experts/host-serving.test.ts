@@ -142,7 +142,7 @@ describe("expert host", () => {
     expect(last).toMatchObject({ rows: 5, cols: 10 });
   });
 
-  it("gives specific codes: model-missing, bad-input, busy, paused; and not-in-manifest for an unknown file", async () => {
+  it("gives specific codes: model_missing, bad_input, busy, paused; and not_in_manifest for an unknown file", async () => {
     const { host, link, req } = setup({ maxQueuedRequests: 1 });
     await link.send("host", {
       kind: "host-request",
@@ -154,7 +154,7 @@ describe("expert host", () => {
     });
     const hosting = await req.next("hosting");
     expect(hosting.hosted).toEqual([entries[0]!.sha256]);
-    expect(hosting.failed).toEqual([expect.objectContaining({ code: "not-in-manifest" })]);
+    expect(hosting.failed).toEqual([expect.objectContaining({ code: "not_in_manifest" })]);
     const cols = tiny.inputCols;
     const x = new Float32Array(4 * cols);
     await link.send("host", {
@@ -165,7 +165,7 @@ describe("expert host", () => {
       cols,
       data: x,
     });
-    expect(await req.next("infer-error", "m")).toMatchObject({ code: "model-missing" });
+    expect(await req.next("infer-error", "m")).toMatchObject({ code: "model_missing" });
     await link.send("host", {
       kind: "infer-request",
       id: "w",
@@ -174,7 +174,7 @@ describe("expert host", () => {
       cols: cols * 2,
       data: x,
     });
-    expect(await req.next("infer-error", "w")).toMatchObject({ code: "bad-input" });
+    expect(await req.next("infer-error", "w")).toMatchObject({ code: "bad_input" });
     // Queue of one: the first runs, the second waits, the rest are refused at once.
     for (const id of ["q1", "q2", "q3", "q4"]) {
       await link.send("host", {
@@ -203,7 +203,7 @@ describe("expert host", () => {
     expect(await req.next("infer-error", "p")).toMatchObject({ code: "paused" });
     host.resume();
     expect(await req.next("hosting")).toMatchObject({ paused: false });
-    expect(host.stats().errorsSent).toEqual({ "model-missing": 1, "bad-input": 1, busy: 2, paused: 1 });
+    expect(host.stats().errorsSent).toEqual({ model_missing: 1, bad_input: 1, busy: 2, paused: 1 });
   });
 
   it("hosts a model sent as a blob (bytes before or after the request), refuses corrupt bytes, and never gets bytes it was not sent", async () => {
@@ -227,7 +227,7 @@ describe("expert host", () => {
     const hosting: XpHosting = await req.next("hosting");
     expect(hosting.hosted).toEqual([sha256(bytes)]);
     const codes = Object.fromEntries(hosting.failed.map((f) => [f.sha256.slice(0, 4), f.code]));
-    expect(codes).toEqual({ [sha256(garbage).slice(0, 4)]: "corrupt-model", eeee: "blob-missing" });
+    expect(codes).toEqual({ [sha256(garbage).slice(0, 4)]: "corrupt_model", eeee: "blob_missing" });
     expect(host.stats().hosted).toEqual([sha256(bytes)]);
   });
 

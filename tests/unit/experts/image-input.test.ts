@@ -135,10 +135,10 @@ describe("imageToModelInput", () => {
       { width: 2.5, height: 2, channels: 1, data: new Uint8Array(5) },
       { width: 10_000, height: 10_000, channels: 1, data: new Uint8Array(1) },
     ];
-    for (const image of bad) expect(codeOf(() => imageToModelInput(image))).toBe("bad-size");
+    for (const image of bad) expect(codeOf(() => imageToModelInput(image))).toBe("bad_size");
     expect(
       codeOf(() => imageToModelInput({ width: 28, height: 28, channels: 4, data: new Uint8Array(784) })),
-    ).toBe("bad-data");
+    ).toBe("bad_data");
   });
 });
 

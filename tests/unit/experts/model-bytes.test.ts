@@ -76,7 +76,7 @@ describe("loadVerifiedModel (fetch by hash, digest before use, cache after open)
     expect(server.hits.get(path)).toBe(1);
   });
 
-  it("bytes that differ from the digest are refused (digest-mismatch) and never cached", async () => {
+  it("bytes that differ from the digest are refused (digest_mismatch) and never cached", async () => {
     const flipped = good.slice();
     flipped[100] = flipped[100]! ^ 0xff;
     server.files.set(path, flipped);
@@ -87,7 +87,7 @@ describe("loadVerifiedModel (fetch by hash, digest before use, cache after open)
         opened++;
         return openWithOrt(b);
       }),
-      "digest-mismatch",
+      "digest_mismatch",
     );
     expect(error.message).toContain(entry.sha256);
     expect(error.message).toContain(sha256(flipped));
@@ -101,14 +101,14 @@ describe("loadVerifiedModel (fetch by hash, digest before use, cache after open)
     const cache = new MemoryModelCache();
     await expectExpertError(
       loadVerifiedModel(manifestSourceAt(server, entry), deps(cache), openWithOrt),
-      "digest-mismatch",
+      "digest_mismatch",
       new RegExp(`1000 bytes received.*manifest says ${good.byteLength} bytes`),
     );
     expect(cache.entries.size).toBe(0);
     server.files.set(path, good);
   });
 
-  it("bytes that match their digest but are not ONNX give corrupt-model and are never cached", async () => {
+  it("bytes that match their digest but are not ONNX give corrupt_model and are never cached", async () => {
     const garbage = new TextEncoder().encode("this is not an onnx model, just text with a true sha256");
     const source: ModelSource = {
       kind: "bytes",
@@ -119,7 +119,7 @@ describe("loadVerifiedModel (fetch by hash, digest before use, cache after open)
     const cache = new MemoryModelCache();
     await expectExpertError(
       loadVerifiedModel(source, deps(cache), openWithOrt),
-      "corrupt-model",
+      "corrupt_model",
       /upload\.onnx: onnxruntime could not load the model/,
     );
     expect(cache.entries.size).toBe(0);
@@ -157,22 +157,22 @@ describe("loadVerifiedModel (fetch by hash, digest before use, cache after open)
       loadVerifiedModel(source, deps(cache), async () => {
         throw new Error("protobuf parsing failed");
       }),
-      "corrupt-model",
+      "corrupt_model",
       /protobuf parsing failed/,
     );
     expect(cache.entries.has(entry.sha256)).toBe(false);
   });
 
-  it("HTTP errors, refused connections and stalls are fetch-failed / timeout", async () => {
+  it("HTTP errors, refused connections and stalls are fetch_failed / timeout", async () => {
     const cache = new MemoryModelCache();
     const missing = entryFor("absent.onnx", good, "int8");
     await expectExpertError(
       loadVerifiedModel(manifestSourceAt(server, missing), deps(cache), openWithOrt),
-      "fetch-failed",
+      "fetch_failed",
       /HTTP 404/,
     );
     const refused: ModelSource = { kind: "manifest", entry, url: "http://127.0.0.1:1/models/x.onnx" };
-    await expectExpertError(loadVerifiedModel(refused, deps(cache), openWithOrt), "fetch-failed");
+    await expectExpertError(loadVerifiedModel(refused, deps(cache), openWithOrt), "fetch_failed");
     server.stall.add("/models/slow.onnx");
     const slow = { ...manifestSourceAt(server, entry), url: `${server.baseUrl}/models/slow.onnx` };
     await expectExpertError(

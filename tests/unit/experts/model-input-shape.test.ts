@@ -53,7 +53,7 @@ describe("describeModelIo", () => {
     expect(io.inputCols).toBe(784);
     expect(feedDims(io, 784, 1)).toEqual([1, 1, 28, 28]);
     expect(codeOf(() => checkRunInput(io, new Float32Array(784 * 2), 2))).toMatch(
-      /^bad-input: expected exactly 1 rows for input "x" float32 \[1, 1, 28, 28\]; given 2$/,
+      /^bad_input: expected exactly 1 rows for input "x" float32 \[1, 1, 28, 28\]; given 2$/,
     );
   });
 
@@ -72,7 +72,7 @@ describe("describeModelIo", () => {
   it("refuses models this runner cannot feed, saying why", () => {
     const y = [tensor("y", "float32", ["N", 10])];
     expect(codeOf(() => describeModelIo([tensor("ids", "int64", ["N", 8])], y, "tok.onnx"))).toMatch(
-      /^bad-input: tok\.onnx: input "ids" is int64; this runner feeds float32 tensors only/,
+      /^bad_input: tok\.onnx: input "ids" is int64; this runner feeds float32 tensors only/,
     );
     expect(
       codeOf(() =>
@@ -80,7 +80,7 @@ describe("describeModelIo", () => {
       ),
     ).toMatch(/wants 2 inputs \(a, b\)/);
     expect(codeOf(() => describeModelIo([tensor("v", "float32", [784])], y, "m"))).toMatch(/batch dim plus/);
-    expect(codeOf(() => describeModelIo([], y, "m"))).toMatch(/^corrupt-model: m: the model has no input/);
+    expect(codeOf(() => describeModelIo([], y, "m"))).toMatch(/^corrupt_model: m: the model has no input/);
   });
 
   it("compares the model with its manifest entry", () => {
@@ -92,7 +92,7 @@ describe("describeModelIo", () => {
         "e",
         entry,
       );
-    expect(codeOf(io)).toMatch(/^corrupt-model: e does not match its manifest entry: .*lack logits/);
+    expect(codeOf(io)).toMatch(/^corrupt_model: e does not match its manifest entry: .*lack logits/);
     const wide = () =>
       describeModelIo(
         [tensor("pixels", "float32", ["N", 785])],

@@ -49,8 +49,8 @@ describe("fetchManifest / manifestSource", () => {
         ),
       ),
     );
-    expect(codes[0]).toMatch(/^corrupt-model: .* is not a valid model manifest \(inputSize: /);
-    expect(codes[1]).toMatch(/^fetch-failed: .*JSON/);
-    expect(codes[2]).toMatch(/^fetch-failed: .*HTTP 404/);
+    expect(codes[0]).toMatch(/^corrupt_model: .* is not a valid model manifest \(inputSize: /);
+    expect(codes[1]).toMatch(/^fetch_failed: .*JSON/);
+    expect(codes[2]).toMatch(/^fetch_failed: .*HTTP 404/);
   });
 });

@@ -104,12 +104,12 @@ describe("SessionPool", () => {
     expect(server.hits.get(`/models/${expert.file}`)).toBe(1);
   });
 
-  it("wrong input shapes or types are bad-input naming expected vs given, and never reach the runtime", async () => {
+  it("wrong input shapes or types are bad_input naming expected vs given, and never reach the runtime", async () => {
     const { pool, runtime } = makePool();
     await pool.load(manifestSourceAt(server, expert));
     const before = runtime.runs;
     const short = await rejection(pool.run(expert.sha256, new Float32Array(783), 1));
-    expect(short.code).toBe("bad-input");
+    expect(short.code).toBe("bad_input");
     expect(short.message).toMatch(/expected 1 × 784 = 784 float32 values .*"pixels".*given 783/);
     const rows = await rejection(pool.run(expert.sha256, new Float32Array(784 * 2), 3));
     expect(rows.message).toMatch(/expected 3 × 784 = 2352 .* given 1568/);
@@ -146,22 +146,22 @@ describe("SessionPool", () => {
     const mismatch = await rejection(
       pool.load({ kind: "manifest", entry: expert, url: `${server.baseUrl}/models/flipped.onnx` }),
     );
-    expect(mismatch.code).toBe("digest-mismatch");
+    expect(mismatch.code).toBe("digest_mismatch");
     const garbage = new Uint8Array(4096).fill(7);
     const source: ModelSource = { kind: "bytes", sha256: sha256(garbage), bytes: garbage, label: "garbage" };
     const corrupt = await rejection(pool.load(source));
-    expect(corrupt.code).toBe("corrupt-model");
+    expect(corrupt.code).toBe("corrupt_model");
     expect(await cache.list()).toEqual([]);
     expect(pool.loaded()).toEqual([]);
     // the pool still works afterwards, and a failed digest can be retried
     expect((await pool.load(manifestSourceAt(server, expert))).sha256).toBe(expert.sha256);
   });
 
-  it("a model that contradicts its manifest entry is corrupt-model and not cached", async () => {
+  it("a model that contradicts its manifest entry is corrupt_model and not cached", async () => {
     const { pool, cache } = makePool();
     const wrong = { ...expert, inputs: [{ name: "image", type: "float32" as const, shape: ["N", 784] }] };
     const error = await rejection(pool.load(manifestSourceAt(server, wrong)));
-    expect(error.code).toBe("corrupt-model");
+    expect(error.code).toBe("corrupt_model");
     expect(error.message).toMatch(/does not match its manifest entry: input "pixels" ≠ "image"/);
     expect(await cache.list()).toEqual([]);
   });
@@ -200,14 +200,14 @@ describe("SessionPool", () => {
     expect(notes).toEqual([]);
   });
 
-  it("unload drops the session (runs then say model-missing) but keeps the cached bytes", async () => {
+  it("unload drops the session (runs then say model_missing) but keeps the cached bytes", async () => {
     const { pool, cache } = makePool();
     await pool.load(manifestSourceAt(server, expert));
     const pending = pool.run(expert.sha256, pixels(2, 1), 2);
     await pool.unload(expert.sha256);
     await expect(pending).resolves.toBeDefined(); // queued before the unload: it finishes
     const error = await rejection(pool.run(expert.sha256, pixels(2, 1), 2));
-    expect(error.code).toBe("model-missing");
+    expect(error.code).toBe("model_missing");
     expect(await cache.list()).toEqual([expert.sha256]);
   });
 

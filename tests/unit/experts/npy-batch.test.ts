@@ -47,39 +47,39 @@ describe("parseInputBatch (the generic job's input file)", () => {
   });
 
   it("says what is wrong with bad files", () => {
-    expect(codeOf(() => parseInputBatch("x.json", text("not json")))).toBe("bad-file");
-    expect(codeOf(() => parseInputBatch("x.json", text('{"data": [1]}')))).toBe("bad-file");
+    expect(codeOf(() => parseInputBatch("x.json", text("not json")))).toBe("bad_file");
+    expect(codeOf(() => parseInputBatch("x.json", text('{"data": [1]}')))).toBe("bad_file");
     expect(codeOf(() => parseInputBatch("x.json", text('{"shape": [3], "data": [1, 2, 3]}')))).toBe(
-      "bad-file",
+      "bad_file",
     );
     expect(codeOf(() => parseInputBatch("x.json", text('{"shape": [1, 2], "data": [1, "a"]}')))).toBe(
-      "bad-file",
+      "bad_file",
     );
-    expect(codeOf(() => parseInputBatch("x.npy", text("{}")))).toBe("bad-file");
+    expect(codeOf(() => parseInputBatch("x.npy", text("{}")))).toBe("bad_file");
     expect(codeOf(() => parseInputBatch("x.npy", writeNpy(new Float32Array([NaN, 1]), [1, 2])))).toBe(
-      "bad-file",
+      "bad_file",
     );
   });
 
   it("says when the data does not match the shape", () => {
     expect(codeOf(() => parseInputBatch("x.json", text('{"shape": [2, 2], "data": [1, 2, 3]}')))).toBe(
-      "bad-shape",
+      "bad_shape",
     );
     expect(codeOf(() => parseInputBatch("x.json", text('{"shape": [2, 2], "data": [1, 2, 3, 4, 5]}')))).toBe(
-      "bad-shape",
+      "bad_shape",
     );
     expect(codeOf(() => parseInputBatch("x.json", text('{"shape": [2, 2], "data": [[1, 2], [3]]}')))).toBe(
-      "bad-shape",
+      "bad_shape",
     );
-    expect(codeOf(() => parseInputBatch("x.npy", writeNpy(new Float32Array(3), [3])))).toBe("bad-shape");
+    expect(codeOf(() => parseInputBatch("x.npy", writeNpy(new Float32Array(3), [3])))).toBe("bad_shape");
   });
 
   it("refuses files and shapes that are too large, before allocating", () => {
     expect(codeOf(() => parseInputBatch("big.json", new Uint8Array(MAX_BATCH_FILE_BYTES + 1)))).toBe(
-      "too-large",
+      "too_large",
     );
     expect(codeOf(() => parseInputBatch("x.json", text('{"shape": [100000, 100000], "data": []}')))).toBe(
-      "too-large",
+      "too_large",
     );
   });
 });
@@ -98,12 +98,12 @@ describe("checkBatchFits", () => {
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(BatchError);
-      expect((error as BatchError).code).toBe("bad-shape");
+      expect((error as BatchError).code).toBe("bad_shape");
       expect((error as BatchError).message).toContain("784");
       expect((error as BatchError).message).toContain("[2, 3]");
     }
     expect(codeOf(() => checkBatchFits(batch, { inputName: "x", inputCols: 3, fixedRows: 1 }))).toBe(
-      "bad-shape",
+      "bad_shape",
     );
   });
 });

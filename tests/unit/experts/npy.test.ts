@@ -84,11 +84,11 @@ describe("parseNpy on files numpy wrote", () => {
 describe("parseNpy refuses bad files with specific codes", () => {
   it("bad magic (a PNG, an empty file, text)", () => {
     expect(codeOf(() => parseNpy(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 13, 10, 26, 10, 0, 0])))).toBe(
-      "bad-magic",
+      "bad_magic",
     );
-    expect(codeOf(() => parseNpy(new Uint8Array(0)))).toBe("bad-magic");
+    expect(codeOf(() => parseNpy(new Uint8Array(0)))).toBe("bad_magic");
     expect(codeOf(() => parseNpy(new TextEncoder().encode('{"shape":[1,2],"data":[1,2]}')))).toBe(
-      "bad-magic",
+      "bad_magic",
     );
   });
 
@@ -101,7 +101,7 @@ describe("parseNpy refuses bad files with specific codes", () => {
       }
       return undefined;
     })();
-    expect(error?.code).toBe("fortran-order");
+    expect(error?.code).toBe("fortran_order");
     expect(error?.message).toContain("C order");
   });
 
@@ -114,12 +114,12 @@ describe("parseNpy refuses bad files with specific codes", () => {
       expect(
         codeOf(() => parseNpy(file)),
         descr,
-      ).toBe("unsupported-dtype");
+      ).toBe("unsupported_dtype");
     }
     const structured = handMade(
       "{'descr': [('a', '<f4'), ('b', '<i4')], 'fortran_order': False, 'shape': (1,), }",
     );
-    expect(codeOf(() => parseNpy(structured))).toBe("unsupported-dtype");
+    expect(codeOf(() => parseNpy(structured))).toBe("unsupported_dtype");
   });
 
   it("truncated data, truncated header, trailing bytes", () => {
@@ -128,23 +128,23 @@ describe("parseNpy refuses bad files with specific codes", () => {
     expect(codeOf(() => parseNpy(full.subarray(0, 40)))).toBe("truncated");
     const longer = new Uint8Array(full.length + 4);
     longer.set(full);
-    expect(codeOf(() => parseNpy(longer))).toBe("trailing-bytes");
+    expect(codeOf(() => parseNpy(longer))).toBe("trailing_bytes");
   });
 
   it("unsupported version and malformed headers", () => {
     const v9 = hex(NUMPY_F4_2X2);
     v9[6] = 9;
-    expect(codeOf(() => parseNpy(v9))).toBe("unsupported-version");
-    expect(codeOf(() => parseNpy(handMade("not a dict")))).toBe("bad-header");
-    expect(codeOf(() => parseNpy(handMade("{'descr': '<f4', 'shape': (1,), }")))).toBe("bad-header");
+    expect(codeOf(() => parseNpy(v9))).toBe("unsupported_version");
+    expect(codeOf(() => parseNpy(handMade("not a dict")))).toBe("bad_header");
+    expect(codeOf(() => parseNpy(handMade("{'descr': '<f4', 'shape': (1,), }")))).toBe("bad_header");
     expect(
       codeOf(() => parseNpy(handMade("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }"))),
-    ).toBe("bad-header");
+    ).toBe("bad_header");
   });
 
   it("too many elements, checked from the header before the data is read", () => {
     const file = handMade("{'descr': '<f4', 'fortran_order': False, 'shape': (100000, 784), }");
-    expect(codeOf(() => parseNpy(file, { maxElements: 1_000_000 }))).toBe("too-large");
+    expect(codeOf(() => parseNpy(file, { maxElements: 1_000_000 }))).toBe("too_large");
   });
 
   it("reads version 2 headers (u32 header length)", () => {
@@ -190,6 +190,6 @@ describe("writeNpy", () => {
   });
 
   it("refuses a shape that does not match the data", () => {
-    expect(codeOf(() => writeNpy(new Float32Array(6), [2, 2]))).toBe("bad-header");
+    expect(codeOf(() => writeNpy(new Float32Array(6), [2, 2]))).toBe("bad_header");
   });
 });

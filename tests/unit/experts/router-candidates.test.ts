@@ -96,7 +96,7 @@ describe("placement candidates", () => {
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(ExpertError);
-    expect(error).toMatchObject({ code: "bad-input" });
+    expect(error).toMatchObject({ code: "bad_input" });
     expect(String(error)).toContain(`at most ${MAX_CLASSIFY_ROWS}`);
   });
 });

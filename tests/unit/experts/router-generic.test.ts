@@ -162,16 +162,16 @@ describe("runModel: a generic model sharded across volunteers", () => {
       );
     const wrongWidth = await fail(router.runModel(model.source, new Float32Array(10 * 7), 10));
     expect(wrongWidth).toBeInstanceOf(ExpertError);
-    expect(wrongWidth).toMatchObject({ code: "bad-input" });
+    expect(wrongWidth).toMatchObject({ code: "bad_input" });
     expect(String(wrongWidth)).toContain(`${TWO_OUT_COLS} values per row`);
     const tooMany = await fail(router.runModel(model.source, new Float32Array(0), MAX_RUN_MODEL_ROWS + 1));
-    expect(tooMany).toMatchObject({ code: "bad-input" });
+    expect(tooMany).toMatchObject({ code: "bad_input" });
     const nan = randomInputs(4, TWO_OUT_COLS, 1);
     nan[5] = Number.NaN;
-    expect(await fail(router.runModel(model.source, nan, 4))).toMatchObject({ code: "bad-input" });
+    expect(await fail(router.runModel(model.source, nan, 4))).toMatchObject({ code: "bad_input" });
     const corrupt = { kind: "bytes", sha256: "0".repeat(64), bytes: model.bytes, label: "x" } as const;
     expect(await fail(router.runModel(corrupt, randomInputs(4, TWO_OUT_COLS, 1), 4))).toMatchObject({
-      code: "digest-mismatch",
+      code: "digest_mismatch",
     });
 
     const controller = new AbortController();

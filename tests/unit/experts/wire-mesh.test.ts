@@ -136,6 +136,6 @@ describe("xp over the real mesh", () => {
     while (got.length === 0 && Date.now() - start < 3000) await new Promise((r) => setTimeout(r, 5));
     expect(got).toEqual([{ kind: "infer-error", id: "ok", code: "busy", message: "" }]);
     expect(volunteer.counters.invalidMessages).toBe(3);
-    expect(rejected).toEqual(["non-finite"]);
+    expect(rejected).toEqual(["non_finite"]);
   });
 });

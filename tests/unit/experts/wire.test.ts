@@ -65,11 +65,11 @@ describe("xp wire messages", () => {
     for (const bytes of [0, 76, 84, 160]) {
       expect(parsePeerMessage(header, new Uint8Array(bytes))).toMatchObject({
         ok: false,
-        code: "attachment-size-mismatch",
+        code: "attachment_size_mismatch",
       });
       expect(decodeXp(header.body, new Uint8Array(bytes))).toMatchObject({
         ok: false,
-        code: "attachment-size-mismatch",
+        code: "attachment_size_mismatch",
       });
     }
     const hosting = wire({
@@ -83,7 +83,7 @@ describe("xp wire messages", () => {
     });
     expect(parsePeerMessage(hosting.header, new Uint8Array(4))).toMatchObject({
       ok: false,
-      code: "attachment-size-mismatch",
+      code: "attachment_size_mismatch",
     });
   });
 
@@ -132,10 +132,10 @@ describe("xp wire messages", () => {
     }
     expect(parsePeerMessage({ v: 1, type: "xp", xv: 2, body: good }, new Uint8Array(16))).toMatchObject({
       ok: false,
-      code: "invalid-fields",
+      code: "invalid_fields",
     });
     const nan = new Float32Array([1, Number.NaN, 2, 3]);
-    expect(decodeXp(good, new Uint8Array(nan.buffer))).toMatchObject({ ok: false, code: "non-finite" });
+    expect(decodeXp(good, new Uint8Array(nan.buffer))).toMatchObject({ ok: false, code: "non_finite" });
   });
 
   it("a malformed xp message over a link is dropped and reported, and the link keeps working", async () => {
@@ -158,10 +158,10 @@ describe("xp wire messages", () => {
     await a.send("b", { kind: "infer-error", id: "r", code: "paused", message: "" });
     await new Promise((r) => setTimeout(r, 10));
     expect(rejected).toEqual([
-      "a:attachment-size-mismatch",
-      "a:invalid-fields",
-      "a:not-an-object",
-      "a:not-xp",
+      "a:attachment_size_mismatch",
+      "a:invalid_fields",
+      "a:not_an_object",
+      "a:not_xp",
     ]);
     expect(received).toEqual([{ kind: "infer-error", id: "r", code: "paused", message: "" }]);
     expect(hub.rejected).toBe(4);

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type {
-  Job,
+  SolveJob,
   SolveJobSpec,
   VolunteerCapabilities,
   VolunteerInfo,
@@ -95,7 +95,7 @@ export function newScheduler(
   });
 }
 
-export function addPlan(s: Scheduler, plan: JobPlan): Job {
+export function addPlan(s: Scheduler, plan: JobPlan): SolveJob {
   s.addJob(plan.job, plan.units);
   return plan.job;
 }

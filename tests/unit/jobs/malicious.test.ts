@@ -109,7 +109,7 @@ describe("a lying volunteer (fault injection) on 494_bus", () => {
             expect(v.relResidual).toBeLessThanOrEqual(TOL);
             expect(w.volunteerId).not.toBe(LIAR); // no wrong result is ever accepted
           } else {
-            expect(v.code).toBe("above-tolerance");
+            expect(v.code).toBe("above_tolerance");
           }
           sched.onVerified(
             w.unitId,

@@ -66,7 +66,7 @@ describe("job messages", () => {
         backend: "wasm",
       },
       largestResult(),
-      { type: "unit-error", ...unit, code: "invalid-input", detail: "bad-column-index: row 3" },
+      { type: "unit-error", ...unit, code: "invalid_input", detail: "bad_column_index: row 3" },
       { type: "unit-cancel", ...unit, reason: "deadline-expired" },
     ];
     for (const m of messages)
@@ -119,8 +119,8 @@ describe("job messages", () => {
     ];
     const results = bad.map(parseJobMessage);
     expect(results.every((r) => !r.ok)).toBe(true);
-    expect(results[0]).toMatchObject({ ok: false, code: "bad-version" });
-    expect(results[1]).toMatchObject({ ok: false, code: "invalid-fields" });
+    expect(results[0]).toMatchObject({ ok: false, code: "bad_version" });
+    expect(results[1]).toMatchObject({ ok: false, code: "invalid_fields" });
   });
 
   it("exposes shapes the integrator can merge with the signed-body header", () => {

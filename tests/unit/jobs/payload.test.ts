@@ -55,31 +55,31 @@ describe("payload encoding", () => {
     const colOffset = 24 + 4 * (a.rows + 1);
     const valuesOffset = (colOffset + 4 * nnz + 7) & ~7;
     const cases: [string, Uint8Array][] = [
-      ["bad-magic", mutate((b) => (b[0] = 0))],
-      ["bad-magic", mutate((b) => (b[5] = 2))], // a future version
+      ["bad_magic", mutate((b) => (b[0] = 0))],
+      ["bad_magic", mutate((b) => (b[5] = 2))], // a future version
       ["truncated", good.subarray(0, good.length - 8)],
       ["truncated", good.subarray(0, 12)],
-      ["size-mismatch", Uint8Array.from([...good, 0, 0, 0, 0, 0, 0, 0, 0])],
-      ["too-large", mutate((_, v) => v.setUint32(16, 0xffffffff, true))],
-      ["bad-row-pointers", mutate((_, v) => v.setInt32(24 + 4 * 5, 1 << 30, true))],
-      ["bad-row-pointers", mutate((_, v) => v.setInt32(24, 1, true))],
-      ["bad-column-index", mutate((_, v) => v.setInt32(colOffset, a.cols, true))],
-      ["bad-column-index", mutate((_, v) => v.setInt32(colOffset, -1, true))],
-      ["bad-column-index", mutate((_, v) => v.setInt32(colOffset + 4, v.getInt32(colOffset, true), true))],
-      ["non-finite-value", mutate((_, v) => v.setFloat64(valuesOffset + 8 * 9, NaN, true))],
+      ["size_mismatch", Uint8Array.from([...good, 0, 0, 0, 0, 0, 0, 0, 0])],
+      ["too_large", mutate((_, v) => v.setUint32(16, 0xffffffff, true))],
+      ["bad_row_pointers", mutate((_, v) => v.setInt32(24 + 4 * 5, 1 << 30, true))],
+      ["bad_row_pointers", mutate((_, v) => v.setInt32(24, 1, true))],
+      ["bad_column_index", mutate((_, v) => v.setInt32(colOffset, a.cols, true))],
+      ["bad_column_index", mutate((_, v) => v.setInt32(colOffset, -1, true))],
+      ["bad_column_index", mutate((_, v) => v.setInt32(colOffset + 4, v.getInt32(colOffset, true), true))],
+      ["non_finite_value", mutate((_, v) => v.setFloat64(valuesOffset + 8 * 9, NaN, true))],
     ];
     expect(cases.map(([, b]) => codeOf(() => decodeCsr(b)))).toEqual(cases.map(([c]) => c));
-    expect(codeOf(() => decodeCsr(good, { maxRows: 100, maxNnz: 1e9 }))).toBe("too-large");
+    expect(codeOf(() => decodeCsr(good, { maxRows: 100, maxNnz: 1e9 }))).toBe("too_large");
   });
 
   it("rejects bad vectors", () => {
     const good = encodeVector(Float64Array.from([1, 2, 3]));
     const nan = good.slice();
     new DataView(nan.buffer).setFloat64(16 + 8, Infinity, true);
-    expect(codeOf(() => decodeVector(good, 4))).toBe("size-mismatch");
+    expect(codeOf(() => decodeVector(good, 4))).toBe("size_mismatch");
     expect(codeOf(() => decodeVector(good.subarray(0, 20)))).toBe("truncated");
-    expect(codeOf(() => decodeVector(nan))).toBe("non-finite-value");
-    expect(codeOf(() => decodeVector(encodeCsr(a)))).toBe("bad-magic");
+    expect(codeOf(() => decodeVector(nan))).toBe("non_finite_value");
+    expect(codeOf(() => decodeVector(encodeCsr(a)))).toBe("bad_magic");
   });
 
   it("never throws anything but a JobError on random bytes (fast-check)", () => {

@@ -100,7 +100,7 @@ describe("requester and volunteer runtimes over a mesh", () => {
 });
 
 describe("volunteer runtime", () => {
-  it("answers invalid-input and never runs a unit whose matrix fails validation", async () => {
+  it("answers invalid_input and never runs a unit whose matrix fails validation", async () => {
     const [requester, vol] = await startPeers(2);
     const good = encodeCsr(poisson2d(3));
     const corrupt = good.slice();
@@ -131,7 +131,7 @@ describe("volunteer runtime", () => {
     await requester!.link.sendBlob(vol!.mesh.peerId, corrupt);
     await requester!.link.sendBlob(vol!.mesh.peerId, b);
     await until(() => errors.length > 0);
-    expect(errors[0]!.body).toMatchObject({ type: "unit-error", unitId: "job1/0", code: "invalid-input" });
+    expect(errors[0]!.body).toMatchObject({ type: "unit-error", unitId: "job1/0", code: "invalid_input" });
     expect(errors[0]!.from).toBe(vol!.mesh.peerId);
     expect(vol!.solver.calls).toBe(0);
   });

@@ -66,7 +66,7 @@ const commandArb = fc.oneof(
       c: fc.constant("verify" as const),
       u: fc.nat(),
       live,
-      verdict: fc.constantFrom("valid", "valid", "invalid", "not-converged"),
+      verdict: fc.constantFrom("valid", "valid", "invalid", "not_converged"),
     }),
     weight: 10,
   },
@@ -75,7 +75,7 @@ const commandArb = fc.oneof(
       c: fc.constant("error" as const),
       u: fc.nat(),
       live,
-      code: fc.constantFrom("declined" as const, "internal" as const, "out-of-memory" as const),
+      code: fc.constantFrom("declined" as const, "internal" as const, "out_of_memory" as const),
     }),
     weight: 2,
   },
@@ -286,6 +286,6 @@ describe("scheduler property: random event sequences", () => {
     expect(seen.accepted).toBeGreaterThan(500);
     expect(seen.doneBeforeSettle).toBeGreaterThan(100);
     expect(seen.banned).toBeGreaterThan(0);
-    expect([...seen.failed.keys()].sort()).toEqual(["job-cancelled", "max-attempts", "not-converged"]);
+    expect([...seen.failed.keys()].sort()).toEqual(["job_cancelled", "max_attempts", "not_converged"]);
   });
 });

@@ -264,7 +264,7 @@ describe("scheduler: results", () => {
     job = ofType(last, "job-finished");
     expect(assigns(last)).toHaveLength(0);
     expect(failed).toHaveLength(1);
-    expect(failed[0]!.error.code).toBe("max-attempts");
+    expect(failed[0]!.error.code).toBe("max_attempts");
     expect(failed[0]!.error.message).toMatch(/^unit job1\/0 failed after 5 attempts/);
     expect(failed[0]!.error.message).toContain("heartbeat-timeout");
     expect(failed[0]!.error.message).toContain("invalid-result: residual 3e-2 > 1e-8");
@@ -299,7 +299,7 @@ describe("scheduler: results", () => {
     ]);
   });
 
-  it("fails as not-converged once two volunteers report it, without touching their reputation", () => {
+  it("fails as not_converged once two volunteers report it, without touching their reputation", () => {
     const clock = new ManualClock();
     const s = newScheduler(clock);
     addPlan(s, multiRhsPlan("job1", 1));
@@ -312,14 +312,14 @@ describe("scheduler: results", () => {
       s.onResult(a!.unitId, a!.attempt, a!.volunteerId);
       s.onVerified(a!.unitId, a!.attempt, {
         ok: false,
-        code: "not-converged",
+        code: "not_converged",
         reason: "cg: max_iterations after 1000 iterations, best relative residual 4.1e-5",
       });
       actions = s.tick();
     }
     expect(new Set(reports).size).toBe(2);
     const failed = ofType(actions, "unit-failed");
-    expect(failed[0]!.error.code).toBe("not-converged");
+    expect(failed[0]!.error.code).toBe("not_converged");
     expect(failed[0]!.error.message).toContain("best relative residual 4.1e-5");
     for (const id of reports) expect(s.reputation.get(id)).toMatchObject({ totalInvalid: 0, totalValid: 0 });
   });
@@ -337,11 +337,11 @@ describe("scheduler: results", () => {
     const [b] = assigns(s.tick());
     expect(b!.attempt).toBe(2);
     expect(s.unit("job1/0")!.attemptsUsed).toBe(0);
-    expect(s.onUnitError(b!.unitId, 2, b!.volunteerId, "out-of-memory", "needs 3 GiB")).toBe("ok");
+    expect(s.onUnitError(b!.unitId, 2, b!.volunteerId, "out_of_memory", "needs 3 GiB")).toBe("ok");
     expect(s.unit("job1/0")!.attemptsUsed).toBe(1);
   });
 
-  it("cancels a job: cancels its leases, fails its units as job-cancelled, ignores later results", () => {
+  it("cancels a job: cancels its leases, fails its units as job_cancelled, ignores later results", () => {
     const clock = new ManualClock();
     const s = newScheduler(clock);
     addPlan(s, multiRhsPlan("job1", 3));
@@ -357,9 +357,9 @@ describe("scheduler: results", () => {
     expect(ofType(actions, "job-finished")[0]).toMatchObject({ status: "cancelled" });
     expect(s.onResult(a[0]!.unitId, 1, a[0]!.volunteerId)).toBe("ignored-late");
     expect(s.unitsOf("job1").map((u) => u.error?.code)).toEqual([
-      "job-cancelled",
-      "job-cancelled",
-      "job-cancelled",
+      "job_cancelled",
+      "job_cancelled",
+      "job_cancelled",
     ]);
     expect(s.volunteers()[0]!.inFlight).toBe(0);
   });
@@ -384,7 +384,7 @@ describe("scheduler: results", () => {
         codes.push(isJobError(e) ? e.code : "other");
       }
     }
-    expect(codes).toEqual(["duplicate-job", "invalid-spec", "invalid-spec", "invalid-state", "invalid-spec"]);
+    expect(codes).toEqual(["duplicate_job", "invalid_spec", "invalid_spec", "invalid_state", "invalid_spec"]);
   });
 
   it("restore() refuses leased units (resume must drop leases first)", () => {

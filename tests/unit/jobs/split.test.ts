@@ -72,10 +72,10 @@ describe("planJob", () => {
     );
     expect(
       codeOf(() => planJob({ id: "d", kind: "distributed-solve", spec: s, tolerance: 1e-8, createdAtMs: 0 })),
-    ).toBe("invalid-spec");
+    ).toBe("invalid_spec");
   });
 
-  it("rejects invalid specs with invalid-spec and a reason", () => {
+  it("rejects invalid specs with invalid_spec and a reason", () => {
     const base = { kind: "solve" as const, tolerance: 1e-8, createdAtMs: 0 };
     const bad = [
       () => planJob({ ...base, id: "has space", spec: spec() }),
@@ -87,7 +87,7 @@ describe("planJob", () => {
       () => planJob({ ...base, id: "t", spec: { ...spec(), matrix: { ...spec().matrix, cols: 3 } } }),
       () => planJob({ ...base, id: "t", spec: spec({ blocks: 1 }), kind: "distributed-solve" }),
     ];
-    expect(bad.map(codeOf)).toEqual(bad.map(() => "invalid-spec"));
+    expect(bad.map(codeOf)).toEqual(bad.map(() => "invalid_spec"));
     expect(() => planJob({ ...base, id: "t", spec: spec({}, 2) })).toThrow(/exactly one right-hand side/);
   });
 });
@@ -176,11 +176,11 @@ describe("partitionRows", () => {
     );
   });
 
-  it("refuses impossible partitions with invalid-partition", () => {
+  it("refuses impossible partitions with invalid_partition", () => {
     const a = poisson2d(3);
-    expect(codeOf(() => partitionRows(a, 0))).toBe("invalid-partition");
-    expect(codeOf(() => partitionRows(a, 10))).toBe("invalid-partition");
-    expect(codeOf(() => partitionRows(a, 1.5))).toBe("invalid-partition");
-    expect(codeOf(() => partitionRows({ ...a, cols: 10 }, 2))).toBe("invalid-partition");
+    expect(codeOf(() => partitionRows(a, 0))).toBe("invalid_partition");
+    expect(codeOf(() => partitionRows(a, 10))).toBe("invalid_partition");
+    expect(codeOf(() => partitionRows(a, 1.5))).toBe("invalid_partition");
+    expect(codeOf(() => partitionRows({ ...a, cols: 10 }, 2))).toBe("invalid_partition");
   });
 });

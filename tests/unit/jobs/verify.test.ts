@@ -30,16 +30,16 @@ describe("verifySolveResult on 494_bus", () => {
     const perturbed = solved.x.map((v, i) => (i === 100 ? v * 1.001 : v));
     const p = verifySolveResult(a, b, perturbed, TOL);
     expect(p.ok).toBe(false);
-    expect(p.code).toBe("above-tolerance");
+    expect(p.code).toBe("above_tolerance");
     expect(p.relResidual).toBeGreaterThan(TOL);
     expect(p.reason).toMatch(/above the tolerance/);
 
     const nan = solved.x.slice();
     nan[3] = NaN;
-    expect(verifySolveResult(a, b, nan, TOL)).toMatchObject({ ok: false, code: "non-finite" });
+    expect(verifySolveResult(a, b, nan, TOL)).toMatchObject({ ok: false, code: "non_finite" });
     expect(verifySolveResult(a, b, solved.x.subarray(1), TOL)).toMatchObject({
       ok: false,
-      code: "dimension-mismatch",
+      code: "dimension_mismatch",
     });
     // A made-up x of zeros: residual 1.
     expect(verifySolveResult(a, b, new Float64Array(a.rows), TOL)).toMatchObject({
@@ -60,7 +60,7 @@ describe("verifySolveResult on 494_bus", () => {
     const x = Float64Array.from([1, Infinity]);
     expect(verifySolveResult(m, Float64Array.from([1, 1]), x, TOL)).toMatchObject({
       ok: false,
-      code: "non-finite",
+      code: "non_finite",
     });
   });
 });

@@ -30,22 +30,22 @@ describe("sendWithBackpressure", () => {
     expect(received()).toBe(sent);
   });
 
-  it("fails with drain-timeout when the channel stops draining", async () => {
+  it("fails with drain_timeout when the channel stops draining", async () => {
     const { sender } = openPair(0);
     const options = { highWaterMarkBytes: 64 * 1024, lowWaterMarkBytes: 16 * 1024, drainTimeoutMs: 100 };
     const error = await sendWithBackpressure(sender, frames(10, 16 * 1024), options).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BackpressureError);
-    expect(error).toMatchObject({ code: "drain-timeout" });
+    expect(error).toMatchObject({ code: "drain_timeout" });
   });
 
-  it("fails with channel-closed when the channel closes while waiting, or before sending", async () => {
+  it("fails with channel_closed when the channel closes while waiting, or before sending", async () => {
     const { sender } = openPair(0);
     const options = { highWaterMarkBytes: 32 * 1024, lowWaterMarkBytes: 0, drainTimeoutMs: 5000 };
     const pending = sendWithBackpressure(sender, frames(10, 16 * 1024), options);
     setTimeout(() => sender.close(), 20);
-    await expect(pending).rejects.toMatchObject({ code: "channel-closed" });
+    await expect(pending).rejects.toMatchObject({ code: "channel_closed" });
     await expect(sendWithBackpressure(sender, frames(1, 10), options)).rejects.toMatchObject({
-      code: "channel-closed",
+      code: "channel_closed",
     });
   });
 });

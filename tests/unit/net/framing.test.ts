@@ -109,41 +109,41 @@ describe("framing rejects bad frames and counts them", () => {
 
   it("drops non-binary, truncated, overlong and garbage frames", () => {
     const r = new Reassembler();
-    expect(r.push("hello")).toEqual({ kind: "dropped", reason: "not-binary" });
-    expect(r.push({ some: "object" })).toEqual({ kind: "dropped", reason: "not-binary" });
-    expect(r.push(new Uint8Array(FRAME_HEADER_BYTES))).toEqual({ kind: "dropped", reason: "too-short" });
-    expect(r.push(new Uint8Array(3))).toEqual({ kind: "dropped", reason: "too-short" });
+    expect(r.push("hello")).toEqual({ kind: "dropped", reason: "not_binary" });
+    expect(r.push({ some: "object" })).toEqual({ kind: "dropped", reason: "not_binary" });
+    expect(r.push(new Uint8Array(FRAME_HEADER_BYTES))).toEqual({ kind: "dropped", reason: "too_short" });
+    expect(r.push(new Uint8Array(3))).toEqual({ kind: "dropped", reason: "too_short" });
     expect(r.push(buildFrame(1, 0, 1, chunk(CHUNK_PAYLOAD_BYTES + 1)))).toEqual({
       kind: "dropped",
-      reason: "too-long",
+      reason: "too_long",
     });
-    expect(r.push(randomBytes(500, 99))).toEqual({ kind: "dropped", reason: "bad-magic" });
+    expect(r.push(randomBytes(500, 99))).toEqual({ kind: "dropped", reason: "bad_magic" });
     const wrongVersion = buildFrame(1, 0, 1, chunk(10));
     wrongVersion[2] = 2;
-    expect(r.push(wrongVersion)).toEqual({ kind: "dropped", reason: "bad-version" });
+    expect(r.push(wrongVersion)).toEqual({ kind: "dropped", reason: "bad_version" });
     expect(r.stats.droppedTotal).toBe(7);
     expect(r.stats.dropped).toEqual({
-      "not-binary": 2,
-      "too-short": 2,
-      "too-long": 1,
-      "bad-magic": 1,
-      "bad-version": 1,
+      not_binary: 2,
+      too_short: 2,
+      too_long: 1,
+      bad_magic: 1,
+      bad_version: 1,
     });
   });
 
   it("drops bad indexes, short middle chunks, duplicates and count mismatches", () => {
     const r = new Reassembler();
-    expect(r.push(buildFrame(1, 0, 0, chunk(10)))).toEqual({ kind: "dropped", reason: "bad-index" });
-    expect(r.push(buildFrame(1, 3, 3, chunk(10)))).toEqual({ kind: "dropped", reason: "bad-index" });
-    expect(r.push(buildFrame(2, 0, 3, chunk(100)))).toEqual({ kind: "dropped", reason: "bad-chunk-size" });
+    expect(r.push(buildFrame(1, 0, 0, chunk(10)))).toEqual({ kind: "dropped", reason: "bad_index" });
+    expect(r.push(buildFrame(1, 3, 3, chunk(10)))).toEqual({ kind: "dropped", reason: "bad_index" });
+    expect(r.push(buildFrame(2, 0, 3, chunk(100)))).toEqual({ kind: "dropped", reason: "bad_chunk_size" });
     expect(r.push(buildFrame(3, 0, 3, chunk(CHUNK_PAYLOAD_BYTES))).kind).toBe("partial");
     expect(r.push(buildFrame(3, 0, 3, chunk(CHUNK_PAYLOAD_BYTES)))).toEqual({
       kind: "dropped",
-      reason: "duplicate-chunk",
+      reason: "duplicate_chunk",
     });
     expect(r.push(buildFrame(3, 1, 4, chunk(CHUNK_PAYLOAD_BYTES)))).toEqual({
       kind: "dropped",
-      reason: "count-mismatch",
+      reason: "count_mismatch",
     });
     // The count mismatch discarded message 3 entirely.
     expect(r.partialCount).toBe(0);
@@ -173,12 +173,12 @@ describe("framing rejects bad frames and counts them", () => {
     expect(r.push(buildFrame(2, 0, 10, chunk(CHUNK_PAYLOAD_BYTES))).kind).toBe("partial");
     expect(r.push(buildFrame(3, 0, 10, chunk(CHUNK_PAYLOAD_BYTES)))).toEqual({
       kind: "dropped",
-      reason: "too-many-partials",
+      reason: "too_many_partials",
     });
     expect(r.push(buildFrame(1, 1, 10, chunk(CHUNK_PAYLOAD_BYTES))).kind).toBe("partial");
     expect(r.push(buildFrame(2, 1, 10, chunk(CHUNK_PAYLOAD_BYTES)))).toEqual({
       kind: "dropped",
-      reason: "buffer-full",
+      reason: "buffer_full",
     });
     expect(r.partialCount).toBe(1);
     expect(r.partialBytes).toBe(2 * CHUNK_PAYLOAD_BYTES);
@@ -202,14 +202,14 @@ describe("framing rejects bad frames and counts them", () => {
   it("drops complete messages whose header is not JSON or whose length prefix lies", () => {
     const r = new Reassembler();
     const notJson = new Uint8Array([0, 0, 0, 3, 0x7b, 0x7b, 0x7b]);
-    expect(r.push(buildFrame(1, 0, 1, notJson))).toEqual({ kind: "dropped", reason: "bad-header" });
+    expect(r.push(buildFrame(1, 0, 1, notJson))).toEqual({ kind: "dropped", reason: "bad_header" });
     const badUtf8 = new Uint8Array([0, 0, 0, 2, 0xff, 0xfe]);
-    expect(r.push(buildFrame(2, 0, 1, badUtf8))).toEqual({ kind: "dropped", reason: "bad-header" });
+    expect(r.push(buildFrame(2, 0, 1, badUtf8))).toEqual({ kind: "dropped", reason: "bad_header" });
     const lies = new Uint8Array([0, 0, 1, 0, 0x7b, 0x7d]);
-    expect(r.push(buildFrame(3, 0, 1, lies))).toEqual({ kind: "dropped", reason: "bad-length-prefix" });
+    expect(r.push(buildFrame(3, 0, 1, lies))).toEqual({ kind: "dropped", reason: "bad_length_prefix" });
     expect(r.push(buildFrame(4, 0, 1, new Uint8Array([0, 0])))).toEqual({
       kind: "dropped",
-      reason: "bad-length-prefix",
+      reason: "bad_length_prefix",
     });
     expect(r.stats.messagesCompleted).toBe(0);
   });

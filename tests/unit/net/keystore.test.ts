@@ -50,7 +50,7 @@ describe("loadOrCreateIdentity", () => {
     const db = openDb(`ks-${counter++}`);
     const keyPair = await generateKeyPair();
     await db.identity.put({ id: "self", keyPair, peerId: "os" + "0".repeat(32), createdAtMs: 0 });
-    await expect(loadOrCreateIdentity(identityStoreOf(db))).rejects.toMatchObject({ code: "corrupt-row" });
+    await expect(loadOrCreateIdentity(identityStoreOf(db))).rejects.toMatchObject({ code: "corrupt_row" });
     await db.identity.put({
       id: "self",
       keyPair: { nope: true } as unknown as WebCryptoKeyPair,

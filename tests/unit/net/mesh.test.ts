@@ -185,9 +185,9 @@ describe("mesh over an in-memory transport", () => {
   it("refuses debugSendRaw unless enabled, and sending to unknown peers", async () => {
     const { low, highId } = await connectedPair({ enableDebug: false });
     await expect(low.debugSendRaw(highId.peerId, "x")).rejects.toBeInstanceOf(MeshError);
-    await expect(low.debugSendRaw(highId.peerId, "x")).rejects.toMatchObject({ code: "debug-disabled" });
+    await expect(low.debugSendRaw(highId.peerId, "x")).rejects.toMatchObject({ code: "debug_disabled" });
     await expect(low.sendSigned("os" + "0".repeat(32), { type: "note", text: "?" })).rejects.toMatchObject({
-      code: "not-connected",
+      code: "not_connected",
     });
   });
 });
@@ -207,7 +207,7 @@ describe("mesh handshake against impostors", () => {
     const impostor = await startMesh(hub, impostorIdentity);
     const rejected = nextEvent(honest, "rejected");
     introduce([honest, honestId], [impostor, victimId]);
-    expect(await rejected).toMatchObject({ kind: "forged", code: "bad-proof" });
+    expect(await rejected).toMatchObject({ kind: "forged", code: "bad_proof" });
     await until(() => honest.counters.handshakesFailed === 1);
     expect(honest.counters.forgedSignatures).toBe(1);
     expect(honest.connectedPeerIds()).toEqual([]);
@@ -225,7 +225,7 @@ describe("mesh handshake against impostors", () => {
     });
     const rejected = nextEvent(honest, "rejected");
     introduce([honest, honestId], [impostor, victimId]);
-    expect(await rejected).toMatchObject({ kind: "handshake", code: "key-mismatch" });
+    expect(await rejected).toMatchObject({ kind: "handshake", code: "key_mismatch" });
     await until(() => honest.counters.handshakesFailed === 1);
     expect(honest.connectedPeerIds()).toEqual([]);
   });
@@ -241,8 +241,8 @@ describe("mesh handshake against impostors", () => {
     const lowRejected = nextEvent(low, "rejected");
     const highRejected = nextEvent(high, "rejected");
     introduce([low, lowId], [high, highId]);
-    expect(await lowRejected).toMatchObject({ code: "bad-proof" });
-    expect(await highRejected).toMatchObject({ code: "bad-proof" });
+    expect(await lowRejected).toMatchObject({ code: "bad_proof" });
+    expect(await highRejected).toMatchObject({ code: "bad_proof" });
   });
 
   it("redials after a link drops while the peer stays in the directory", async () => {

@@ -32,21 +32,21 @@ describe("parsePeerMessage", () => {
 
   it("rejects non-objects, other versions and unknown types with specific codes", () => {
     for (const value of [null, 42, "hello", [good["ping"]], undefined]) {
-      expect(parsePeerMessage(value)).toMatchObject({ ok: false, code: "not-an-object" });
+      expect(parsePeerMessage(value)).toMatchObject({ ok: false, code: "not_an_object" });
     }
     expect(parsePeerMessage({ ...(good["ping"] as object), v: 2 })).toMatchObject({
       ok: false,
-      code: "bad-version",
+      code: "bad_version",
     });
     expect(parsePeerMessage({ ...(good["ping"] as object), v: "1" })).toMatchObject({
       ok: false,
-      code: "bad-version",
+      code: "bad_version",
     });
     expect(parsePeerMessage({ v: 1, type: "shell", cmd: "rm" })).toMatchObject({
       ok: false,
-      code: "unknown-type",
+      code: "unknown_type",
     });
-    expect(parsePeerMessage({ v: 1, type: "__proto__" })).toMatchObject({ ok: false, code: "unknown-type" });
+    expect(parsePeerMessage({ v: 1, type: "__proto__" })).toMatchObject({ ok: false, code: "unknown_type" });
   });
 
   it("rejects bad fields: ids, keys, sizes, extra properties", () => {
@@ -69,7 +69,7 @@ describe("parsePeerMessage", () => {
     for (const message of bad) {
       expect(parsePeerMessage(message), JSON.stringify(message).slice(0, 80)).toMatchObject({
         ok: false,
-        code: "invalid-fields",
+        code: "invalid_fields",
       });
     }
   });
@@ -78,19 +78,19 @@ describe("parsePeerMessage", () => {
     const blob = { v: 1, type: "blob", id: "b1", sha256: sha, byteLength: 4 };
     expect(parsePeerMessage(blob, new Uint8Array(3))).toMatchObject({
       ok: false,
-      code: "attachment-size-mismatch",
+      code: "attachment_size_mismatch",
     });
     expect(parsePeerMessage({ ...blob, byteLength: -1 }, new Uint8Array(0))).toMatchObject({
       ok: false,
-      code: "invalid-fields",
+      code: "invalid_fields",
     });
     expect(parsePeerMessage({ ...blob, byteLength: 1.5 }, new Uint8Array(0))).toMatchObject({
       ok: false,
-      code: "invalid-fields",
+      code: "invalid_fields",
     });
     expect(parsePeerMessage(good["ping"], new Uint8Array(1))).toMatchObject({
       ok: false,
-      code: "unexpected-attachment",
+      code: "unexpected_attachment",
     });
   });
 

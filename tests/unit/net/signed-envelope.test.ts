@@ -34,14 +34,14 @@ describe("signed envelopes", () => {
     expect(await verifyEnvelope(tampered)).toMatchObject({
       ok: false,
       kind: "forged",
-      code: "bad-signature",
+      code: "bad_signature",
     });
     // Even a whitespace change breaks it: the signature covers the exact text, not its meaning.
     const reformatted = { ...envelope, body: JSON.stringify(JSON.parse(envelope.body), null, 1) };
     expect(await verifyEnvelope(reformatted)).toMatchObject({
       ok: false,
       kind: "forged",
-      code: "bad-signature",
+      code: "bad_signature",
     });
   });
 
@@ -57,7 +57,7 @@ describe("signed envelopes", () => {
     expect(await verifyEnvelope({ ...envelope, sig: random })).toMatchObject({
       ok: false,
       kind: "forged",
-      code: "bad-signature",
+      code: "bad_signature",
     });
     // A signature over the body without the domain prefix (e.g. lifted from another protocol) does not verify.
     const undomained = toBase64Url(await alice.sign(utf8.encode(envelope.body)));
@@ -73,7 +73,7 @@ describe("signed envelopes", () => {
     expect(await verifyEnvelope({ ...envelope, publicKey: mallory.publicKey })).toMatchObject({
       ok: false,
       kind: "forged",
-      code: "key-mismatch",
+      code: "key_mismatch",
     });
     // Mallory signs Alice's body herself and claims to be Alice with Alice's key: signature fails.
     const byMallory = await signEnvelope(mallory, { type: "note", text: "from alice" }, { to: null });
@@ -82,7 +82,7 @@ describe("signed envelopes", () => {
     ).toMatchObject({
       ok: false,
       kind: "forged",
-      code: "bad-signature",
+      code: "bad_signature",
     });
     // Mallory's own, honest envelope is fine: identity is the key, not the name.
     expect((await verifyEnvelope(byMallory)).ok).toBe(true);
@@ -93,24 +93,24 @@ describe("signed envelopes", () => {
     expect(await verifyEnvelope(forBob, { recipient: mallory.peerId })).toMatchObject({
       ok: false,
       kind: "invalid",
-      code: "wrong-recipient",
+      code: "wrong_recipient",
     });
     const badBody = '{"type":"note","text":"no header fields"}';
     const sig = toBase64Url(await alice.sign(utf8.encode("open-swarm/signed-body/v1\n" + badBody)));
     expect(await verifyEnvelope({ ...forBob, body: badBody, sig })).toMatchObject({
       ok: false,
       kind: "invalid",
-      code: "bad-body",
+      code: "bad_body",
     });
     expect(await verifyEnvelope({ ...forBob, v: 2 })).toMatchObject({
       ok: false,
       kind: "invalid",
-      code: "bad-envelope",
+      code: "bad_envelope",
     });
     expect(await verifyEnvelope("not an envelope")).toMatchObject({
       ok: false,
       kind: "invalid",
-      code: "bad-envelope",
+      code: "bad_envelope",
     });
   });
 });

@@ -73,13 +73,13 @@ describe("swarm store", () => {
   it("reports a failed start as disconnected with the error", async () => {
     const store = createSwarmStore({
       persistentIdentity: true,
-      startSwarm: () => Promise.reject(new Error("directory-failed: server unreachable")),
+      startSwarm: () => Promise.reject(new Error("directory_failed: server unreachable")),
     });
     await store.getState().actions.start();
     expect(store.getState()).toMatchObject({
       status: "disconnected",
       self: null,
-      lastError: "directory-failed: server unreachable",
+      lastError: "directory_failed: server unreachable",
     });
   });
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import type { CsrMatrix } from "../../../src/core/sparse/csr.ts";
 import { poisson2d } from "../../../src/core/sparse/generators.ts";
 import { isWebGpuSolverError } from "../../../kernels/webgpu/errors.ts";
-import { chooseMethod, isSymmetric } from "../../../kernels/webgpu/method-choice.ts";
+import { isSymmetric } from "../../../src/core/sparse/structure.ts";
+import { chooseMethod } from "../../../kernels/webgpu/method-choice.ts";
 import { parseNumericOptions, validateSystem } from "../../../kernels/webgpu/validate.ts";
 
 /** [[4, 1, 0], [2, 5, 1], [0, 1, 3]]: nonsymmetric, positive diagonal. */

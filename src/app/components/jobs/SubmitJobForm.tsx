@@ -1,6 +1,9 @@
 import { useState, type FormEvent } from "react";
-import type { MethodName } from "../../../core/solver/types.ts";
-import { EXAMPLES, METHODS } from "../../solve-choices.ts";
+import { EXAMPLES } from "../../solve-choices.ts";
+import { ExampleSelect } from "../fields/ExampleSelect.tsx";
+import { MatrixMarketFileInput } from "../fields/MatrixMarketFileInput.tsx";
+import { MethodField } from "../fields/MethodField.tsx";
+import { SolveLimitsFields } from "../fields/SolveLimitsFields.tsx";
 import { useJobs } from "../../hooks/use-jobs.ts";
 import {
   buildSubmission,
@@ -92,39 +95,29 @@ export function SubmitJobForm() {
         </label>
       </div>
       {values.source === "generated" ? (
-        <select
-          aria-label="generated system"
-          data-testid="job-generated"
+        <ExampleSelect
+          ariaLabel="generated system"
+          testId="job-generated"
           value={values.generatedName}
-          onChange={(e) => set({ generatedName: e.target.value })}
-        >
-          {EXAMPLES.map((ex) => (
-            <option key={ex.name} value={ex.name}>
-              {ex.label}
-            </option>
-          ))}
-        </select>
+          onChange={(generatedName) => set({ generatedName })}
+        />
       ) : (
         <div className="row">
           <label>
             A (.mtx)
             <br />
-            <input
-              type="file"
-              accept=".mtx,text/plain"
-              data-testid="job-matrix-file"
-              onChange={(e) => set({ matrixFile: e.target.files?.[0] ?? null })}
+            <MatrixMarketFileInput
+              testId="job-matrix-file"
+              onChange={(files) => set({ matrixFile: files[0] ?? null })}
             />
           </label>
           <label>
             right-hand sides (.mtx arrays, optional; several files → one solve each)
             <br />
-            <input
-              type="file"
-              accept=".mtx,text/plain"
+            <MatrixMarketFileInput
+              testId="job-rhs-files"
               multiple
-              data-testid="job-rhs-files"
-              onChange={(e) => set({ rhsFiles: Array.from(e.target.files ?? []) })}
+              onChange={(rhsFiles) => set({ rhsFiles })}
             />
           </label>
         </div>
@@ -168,46 +161,21 @@ export function SubmitJobForm() {
         </div>
       )}
       <div className="row">
-        <label>
-          solver
-          <br />
-          <select
-            aria-label="swarm solver method"
-            data-testid="job-method"
-            value={values.method}
-            onChange={(e) => set({ method: e.target.value as MethodName })}
-          >
-            {METHODS.map((m) => (
-              <option key={m.value} value={m.value}>
-                {m.label}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          tolerance
-          <br />
-          <input
-            type="text"
-            aria-label="swarm tolerance"
-            data-testid="job-tol"
-            value={values.tol}
-            size={8}
-            onChange={(e) => set({ tol: e.target.value })}
-          />
-        </label>
-        <label>
-          max iterations
-          <br />
-          <input
-            type="number"
-            aria-label="swarm max iterations"
-            data-testid="job-max-iter"
-            value={values.maxIter}
-            min={1}
-            onChange={(e) => set({ maxIter: e.target.value })}
-          />
-        </label>
+        <MethodField
+          label="solver"
+          ariaLabel="swarm solver method"
+          testId="job-method"
+          value={values.method}
+          onChange={(method) => set({ method })}
+        />
+        <SolveLimitsFields
+          ariaPrefix="swarm "
+          testIds={{ tol: "job-tol", maxIter: "job-max-iter" }}
+          tol={values.tol}
+          maxIter={values.maxIter}
+          onTol={(tol) => set({ tol })}
+          onMaxIter={(maxIter) => set({ maxIter })}
+        />
         <label>
           job name
           <br />

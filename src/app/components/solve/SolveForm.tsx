@@ -1,7 +1,11 @@
 import { useState, type FormEvent } from "react";
 import type { BackendChoice, SolveJobOptions, SolveSource } from "../../../../workers/solver/api.ts";
 import type { MethodName } from "../../../core/solver/types.ts";
-import { EXAMPLES, MAX_UPLOAD_BYTES, METHODS, parseSolveLimits } from "../../solve-choices.ts";
+import { EXAMPLES, MAX_UPLOAD_BYTES, parseSolveLimits } from "../../solve-choices.ts";
+import { ExampleSelect } from "../fields/ExampleSelect.tsx";
+import { MatrixMarketFileInput } from "../fields/MatrixMarketFileInput.tsx";
+import { MethodField } from "../fields/MethodField.tsx";
+import { SolveLimitsFields } from "../fields/SolveLimitsFields.tsx";
 
 const BACKENDS: readonly { value: BackendChoice; label: string }[] = [
   { value: "auto", label: "auto (wasm, threads by size)" },
@@ -87,51 +91,24 @@ export function SolveForm({
         </label>
       </div>
       {sourceKind === "example" ? (
-        <select aria-label="example problem" value={example} onChange={(e) => setExample(e.target.value)}>
-          {EXAMPLES.map((ex) => (
-            <option key={ex.name} value={ex.name}>
-              {ex.label}
-            </option>
-          ))}
-        </select>
+        <ExampleSelect ariaLabel="example problem" value={example} onChange={setExample} />
       ) : (
         <div className="row">
           <label>
             A (.mtx)
-            <input
-              type="file"
-              accept=".mtx,text/plain"
-              data-testid="matrix-file"
-              onChange={(e) => setMatrixFile(e.target.files?.[0] ?? null)}
+            <MatrixMarketFileInput
+              testId="matrix-file"
+              onChange={(files) => setMatrixFile(files[0] ?? null)}
             />
           </label>
           <label>
             b (.mtx, optional: b = A·1 without it)
-            <input
-              type="file"
-              accept=".mtx,text/plain"
-              data-testid="rhs-file"
-              onChange={(e) => setRhsFile(e.target.files?.[0] ?? null)}
-            />
+            <MatrixMarketFileInput testId="rhs-file" onChange={(files) => setRhsFile(files[0] ?? null)} />
           </label>
         </div>
       )}
       <div className="row">
-        <label>
-          method
-          <br />
-          <select
-            aria-label="method"
-            value={method}
-            onChange={(e) => setMethod(e.target.value as MethodName)}
-          >
-            {METHODS.map((m) => (
-              <option key={m.value} value={m.value}>
-                {m.label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <MethodField label="method" ariaLabel="method" value={method} onChange={setMethod} />
         <label>
           backend
           <br />
@@ -147,28 +124,7 @@ export function SolveForm({
             ))}
           </select>
         </label>
-        <label>
-          tolerance
-          <br />
-          <input
-            type="text"
-            aria-label="tolerance"
-            value={tol}
-            size={8}
-            onChange={(e) => setTol(e.target.value)}
-          />
-        </label>
-        <label>
-          max iterations
-          <br />
-          <input
-            type="number"
-            aria-label="max iterations"
-            value={maxIter}
-            min={1}
-            onChange={(e) => setMaxIter(e.target.value)}
-          />
-        </label>
+        <SolveLimitsFields tol={tol} maxIter={maxIter} onTol={setTol} onMaxIter={setMaxIter} />
         <button type="submit" className="primary" disabled={disabled}>
           Solve
         </button>

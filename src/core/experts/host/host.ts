@@ -168,10 +168,10 @@ export class ExpertHost {
     this.#announce();
   }
 
-  /** Leaves the swarm: queued requests are answered `shutting-down`, every model is unloaded. */
+  /** Leaves the swarm: queued requests are answered `shutting_down`, every model is unloaded. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    this.#drainQueue("shutting-down", "the host is closing");
+    this.#drainQueue("shutting_down", "the host is closing");
     this.#closed = true;
     for (const off of this.#offs) off();
     for (const wait of this.#blobWaiters.values()) wait.clear();
@@ -206,7 +206,7 @@ export class ExpertHost {
     for (const extra of request.models.slice(this.#o.maxModelsPerRequester)) {
       failed.push({
         sha256: extra.sha256,
-        code: "too-many-models",
+        code: "too_many_models",
         message: `a host serves at most ${this.#o.maxModelsPerRequester} models per requester`,
       });
     }
@@ -244,7 +244,7 @@ export class ExpertHost {
       source = this.#o.resolveManifest(model.sha256, model.file);
       if (!source || (source.kind === "manifest" && source.entry.sha256 !== model.sha256)) {
         return {
-          code: "not-in-manifest",
+          code: "not_in_manifest",
           message: `${model.file} (${model.sha256.slice(0, 12)}) is not offered here`,
         };
       }
@@ -252,7 +252,7 @@ export class ExpertHost {
       const bytes = await this.#waitForBytes(model.sha256);
       if (!bytes) {
         return {
-          code: "blob-missing",
+          code: "blob_missing",
           message: `the model's bytes did not arrive within ${this.#o.blobWaitMs} ms`,
         };
       }
@@ -267,14 +267,14 @@ export class ExpertHost {
         }
         const info = await loading!.finally(() => this.#loading.delete(model.sha256));
         if (info.inputCols <= 0 || info.outputCols <= 0) {
-          return { code: "corrupt-model", message: "the model's input or output width is not fixed" };
+          return { code: "corrupt_model", message: "the model's input or output width is not fixed" };
         }
         this.#loaded.set(model.sha256, info);
         this.#blobs.delete(model.sha256);
       }
       return null;
     } catch (error) {
-      const code = error instanceof ExpertError && LOAD_CODES.has(error.code) ? error.code : "runtime-failed";
+      const code = error instanceof ExpertError && LOAD_CODES.has(error.code) ? error.code : "runtime_failed";
       return { code, message: String(error instanceof Error ? error.message : error).slice(0, 400) };
     }
   }
@@ -334,14 +334,14 @@ export class ExpertHost {
       return this.#error(
         from,
         request.id,
-        "model-missing",
+        "model_missing",
         `model ${request.model.slice(0, 12)} is not hosted here`,
       );
     if (request.cols !== info.inputCols) {
       return this.#error(
         from,
         request.id,
-        "bad-input",
+        "bad_input",
         `the model takes ${info.inputCols} values per row, got ${request.cols}`,
       );
     }
@@ -377,7 +377,7 @@ export class ExpertHost {
 
   async #serve({ from, request }: Queued): Promise<void> {
     const info = this.#loaded.get(request.model);
-    if (!info) return this.#error(from, request.id, "model-missing", "the model was released before it ran");
+    if (!info) return this.#error(from, request.id, "model_missing", "the model was released before it ran");
     let blocks: { name: string; data: Float32Array; cols: number }[];
     let ms: number;
     try {
@@ -386,35 +386,35 @@ export class ExpertHost {
       const names = request.allOutputs ? info.outputNames : info.outputNames.slice(0, 1);
       blocks = names.map((name) => {
         const o = out.outputs[name];
-        if (!o) throw new ExpertError("runtime-failed", `the model produced no output ${name}`);
+        if (!o) throw new ExpertError("runtime_failed", `the model produced no output ${name}`);
         if (o.data.length !== request.rows * o.cols) {
           throw new ExpertError(
-            "runtime-failed",
+            "runtime_failed",
             `output ${name} has ${o.data.length} values, not one row of ${o.cols} per input row`,
           );
         }
         return { name, data: o.data.slice(), cols: o.cols };
       });
-      if (blocks.length === 0) throw new ExpertError("runtime-failed", "the model produced no output");
+      if (blocks.length === 0) throw new ExpertError("runtime_failed", "the model produced no output");
       if (blocks.length > MAX_XP_OUTPUTS) {
         throw new ExpertError(
-          "bad-input",
+          "bad_input",
           `the model has ${blocks.length} outputs; at most ${MAX_XP_OUTPUTS} travel`,
         );
       }
       const values = request.rows * blocks.reduce((n, b) => n + b.cols, 0);
       if (values > MAX_XP_VALUES) {
         throw new ExpertError(
-          "bad-input",
+          "bad_input",
           `the outputs of ${request.rows} rows are ${values} values, more than one message carries (${MAX_XP_VALUES}): send fewer rows`,
         );
       }
       ms = out.ms;
     } catch (error) {
       const code: XpInferErrorCode =
-        error instanceof ExpertError && (error.code === "bad-input" || error.code === "model-missing")
+        error instanceof ExpertError && (error.code === "bad_input" || error.code === "model_missing")
           ? error.code
-          : "runtime-failed";
+          : "runtime_failed";
       return this.#error(from, request.id, code, String(error instanceof Error ? error.message : error));
     }
     if (this.#closed) return;

@@ -96,7 +96,7 @@ export class MemoryExpertHub {
       const parsed = parsePeerMessage(JSON.parse(json) as unknown, bytes);
       if (!parsed.ok || parsed.message.type !== "xp") {
         this.rejected++;
-        const code = parsed.ok ? "not-xp" : parsed.code;
+        const code = parsed.ok ? "not_xp" : parsed.code;
         target.rejected.emit(from, code, parsed.ok ? `a ${parsed.message.type} message` : parsed.detail);
         return;
       }

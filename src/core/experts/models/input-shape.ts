@@ -38,10 +38,10 @@ export function describeModelIo(
   entry?: ManifestModel,
 ): ModelIo {
   const input = inputs[0];
-  if (!input) throw new ExpertError("corrupt-model", `${label}: the model has no input`);
+  if (!input) throw new ExpertError("corrupt_model", `${label}: the model has no input`);
   if (inputs.length > 1) {
     throw new ExpertError(
-      "bad-input",
+      "bad_input",
       `${label}: the model wants ${inputs.length} inputs (${inputs.map((i) => i.name).join(", ")}); ` +
         `this runner feeds exactly one float32 tensor`,
     );
@@ -49,13 +49,13 @@ export function describeModelIo(
   if (!input.isTensor || input.type !== "float32") {
     const given = input.isTensor ? input.type : "a non-tensor value";
     throw new ExpertError(
-      "bad-input",
+      "bad_input",
       `${label}: input "${input.name}" is ${given}; this runner feeds float32 tensors only`,
     );
   }
   if (input.shape.length < 2) {
     throw new ExpertError(
-      "bad-input",
+      "bad_input",
       `${label}: input "${input.name}" has shape [${input.shape.join(", ")}]; a batch dim plus at least ` +
         `one more is needed`,
     );
@@ -64,14 +64,14 @@ export function describeModelIo(
   const symbolic = rowDims.filter((d) => d < 0).length;
   if (symbolic > 0 && rowDims.length > 1) {
     throw new ExpertError(
-      "bad-input",
+      "bad_input",
       `${label}: input "${input.name}" has shape [${input.shape.join(", ")}]: symbolic non-batch dims ` +
         `are only supported for rank-2 inputs`,
     );
   }
   const first = input.shape[0];
   const firstOutput = outputs[0];
-  if (!firstOutput) throw new ExpertError("corrupt-model", `${label}: the model has no output`);
+  if (!firstOutput) throw new ExpertError("corrupt_model", `${label}: the model has no output`);
   const io: ModelIo = {
     inputName: input.name,
     fixedRows: typeof first === "number" && first > 0 ? first : null,
@@ -84,23 +84,23 @@ export function describeModelIo(
   return io;
 }
 
-/** Throws ExpertError("bad-input") naming expected vs given when `input` cannot be fed to the model. */
+/** Throws ExpertError("bad_input") naming expected vs given when `input` cannot be fed to the model. */
 export function checkRunInput(io: ModelIo, input: unknown, rows: unknown): void {
   const wanted = describeWanted(io);
   if (!(input instanceof Float32Array)) {
-    throw new ExpertError("bad-input", `expected a Float32Array for ${wanted}; given ${typeName(input)}`);
+    throw new ExpertError("bad_input", `expected a Float32Array for ${wanted}; given ${typeName(input)}`);
   }
   if (typeof rows !== "number" || !Number.isInteger(rows) || rows < 1) {
-    throw new ExpertError("bad-input", `expected rows to be a positive integer for ${wanted}; given ${rows}`);
+    throw new ExpertError("bad_input", `expected rows to be a positive integer for ${wanted}; given ${rows}`);
   }
   if (io.fixedRows !== null && rows !== io.fixedRows) {
-    throw new ExpertError("bad-input", `expected exactly ${io.fixedRows} rows for ${wanted}; given ${rows}`);
+    throw new ExpertError("bad_input", `expected exactly ${io.fixedRows} rows for ${wanted}; given ${rows}`);
   }
   if (io.inputCols > 0 ? input.length !== rows * io.inputCols : input.length % rows !== 0 || !input.length) {
     const expected =
       io.inputCols > 0 ? `${rows} × ${io.inputCols} = ${rows * io.inputCols}` : `a multiple of ${rows}`;
     throw new ExpertError(
-      "bad-input",
+      "bad_input",
       `expected ${expected} float32 values for ${wanted} with ${rows} rows; given ${input.length}`,
     );
   }
@@ -124,7 +124,7 @@ function checkAgainstManifest(io: ModelIo, entry: ManifestModel, label: string):
   if (missing.length > 0) problems.push(`outputs [${io.outputNames.join(", ")}] lack ${missing.join(", ")}`);
   if (problems.length > 0) {
     throw new ExpertError(
-      "corrupt-model",
+      "corrupt_model",
       `${label} does not match its manifest entry: ${problems.join("; ")}`,
     );
   }

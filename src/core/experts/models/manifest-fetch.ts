@@ -13,32 +13,32 @@ export interface FetchedManifest {
   readonly url: string;
 }
 
-/** Errors: fetch-failed (network, HTTP status), corrupt-model (not JSON, or not a valid manifest). */
+/** Errors: fetch_failed (network, HTTP status), corrupt_model (not JSON, or not a valid manifest). */
 export async function fetchManifest(url: string, fetchJson: JsonFetch): Promise<FetchedManifest> {
   let body: unknown;
   try {
     const response = await fetchJson(url);
-    if (!response.ok) throw new ExpertError("fetch-failed", `GET ${url} answered HTTP ${response.status}`);
+    if (!response.ok) throw new ExpertError("fetch_failed", `GET ${url} answered HTTP ${response.status}`);
     body = await response.json();
   } catch (error) {
     if (error instanceof ExpertError) throw error;
-    throw new ExpertError("fetch-failed", `GET ${url} failed: ${String(error)}`);
+    throw new ExpertError("fetch_failed", `GET ${url} failed: ${String(error)}`);
   }
   const parsed = manifestSchema.safeParse(body);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
     const where = first ? `${first.path.join(".") || "(root)"}: ${first.message}` : "invalid";
-    throw new ExpertError("corrupt-model", `${url} is not a valid model manifest (${where})`);
+    throw new ExpertError("corrupt_model", `${url} is not a valid model manifest (${where})`);
   }
   return { manifest: parsed.data, url };
 }
 
-/** The ModelSource for (name, variant); ExpertError("model-missing") when the manifest has no such model. */
+/** The ModelSource for (name, variant); ExpertError("model_missing") when the manifest has no such model. */
 export function manifestSource(fetched: FetchedManifest, name: string, variant: ModelVariant): ModelSource {
   const entry = findModel(fetched.manifest, name, variant);
   if (!entry) {
     throw new ExpertError(
-      "model-missing",
+      "model_missing",
       `the manifest at ${fetched.url} has no model ${name} (${variant})`,
     );
   }

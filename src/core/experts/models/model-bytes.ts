@@ -58,8 +58,8 @@ export function sourceLabel(source: ModelSource): string {
 
 /**
  * Gets the bytes `source` names, checks their digest, hands them to `open` (e.g. session creation) and
- * caches them once `open` succeeded. Errors: fetch-failed / timeout (download), digest-mismatch (bytes
- * differ from the digest asked for), corrupt-model (`open` threw; an ExpertError from `open` is kept as is).
+ * caches them once `open` succeeded. Errors: fetch_failed / timeout (download), digest_mismatch (bytes
+ * differ from the digest asked for), corrupt_model (`open` threw; an ExpertError from `open` is kept as is).
  */
 export async function loadVerifiedModel<T>(
   source: ModelSource,
@@ -78,7 +78,7 @@ export async function loadVerifiedModel<T>(
       const failure = asCorrupt(error, label);
       // The digest matched, so a download would give the same bytes: drop a model the runtime refuses.
       // Other failures (a runtime that could not start) say nothing about the bytes: keep them.
-      if (failure.code === "corrupt-model") await deps.cache.delete(sha256).catch(() => false);
+      if (failure.code === "corrupt_model") await deps.cache.delete(sha256).catch(() => false);
       throw failure;
     }
   }
@@ -87,7 +87,7 @@ export async function loadVerifiedModel<T>(
   const actual = await digestHex(bytes);
   if (actual !== sha256) {
     throw new ExpertError(
-      "digest-mismatch",
+      "digest_mismatch",
       `${label}: the ${bytes.byteLength} bytes received have sha256 ${actual}, expected ${sha256}` +
         (source.kind === "manifest" && source.entry.bytes !== bytes.byteLength
           ? ` (the manifest says ${source.entry.bytes} bytes)`
@@ -139,7 +139,7 @@ async function download(url: string, label: string, deps: ModelBytesDeps): Promi
   try {
     const response = await deps.fetch(url, { signal: controller.signal });
     if (!response.ok) {
-      throw new ExpertError("fetch-failed", `${label}: GET ${url} answered HTTP ${response.status}`);
+      throw new ExpertError("fetch_failed", `${label}: GET ${url} answered HTTP ${response.status}`);
     }
     return new Uint8Array(await response.arrayBuffer());
   } catch (error) {
@@ -147,7 +147,7 @@ async function download(url: string, label: string, deps: ModelBytesDeps): Promi
     if (controller.signal.aborted) {
       throw new ExpertError("timeout", `${label}: GET ${url} took longer than ${timeoutMs} ms`);
     }
-    throw new ExpertError("fetch-failed", `${label}: GET ${url} failed: ${String(error)}`);
+    throw new ExpertError("fetch_failed", `${label}: GET ${url} failed: ${String(error)}`);
   } finally {
     clearTimeout(timer);
   }
@@ -156,7 +156,7 @@ async function download(url: string, label: string, deps: ModelBytesDeps): Promi
 function asCorrupt(error: unknown, label: string): ExpertError {
   if (error instanceof ExpertError) return error;
   const reason = error instanceof Error ? error.message : String(error);
-  return new ExpertError("corrupt-model", `${label}: onnxruntime could not load the model: ${reason}`);
+  return new ExpertError("corrupt_model", `${label}: onnxruntime could not load the model: ${reason}`);
 }
 
 export { sha256Hex };

@@ -13,7 +13,7 @@ export interface ModelRunner {
   readonly provider: ExecutionProvider | "cpu";
   /** Loads (fetching if needed) and creates the session once; later calls for the same digest are free. */
   load(model: ModelSource): Promise<LoadedModel>;
-  /** Runs one batch; runs on one session are serialized. Rejects with ExpertError("bad-input") on a shape
+  /** Runs one batch; runs on one session are serialized. Rejects with ExpertError("bad_input") on a shape
    *  or type mismatch, before calling the runtime. */
   run(sha256: string, input: Float32Array, rows: number): Promise<RunOutput>;
   /** Drops the session (not the cached bytes). */
@@ -45,12 +45,12 @@ export interface RunOutput {
 }
 
 export type ExpertErrorCode =
-  | "fetch-failed"
-  | "digest-mismatch"
-  | "corrupt-model"
-  | "bad-input"
-  | "model-missing"
-  | "runtime-failed"
+  | "fetch_failed"
+  | "digest_mismatch"
+  | "corrupt_model"
+  | "bad_input"
+  | "model_missing"
+  | "runtime_failed"
   | "timeout"
   | "unavailable";
 

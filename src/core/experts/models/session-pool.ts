@@ -100,7 +100,7 @@ export class SessionPool {
   run(sha256: string, input: Float32Array, rows: number): Promise<RunOutput> {
     const entry = this.entries.get(sha256);
     if (!entry) {
-      return Promise.reject(new ExpertError("model-missing", `model ${sha256.slice(0, 12)} is not loaded`));
+      return Promise.reject(new ExpertError("model_missing", `model ${sha256.slice(0, 12)} is not loaded`));
     }
     try {
       checkRunInput(entry.io, input, rows);
@@ -199,7 +199,7 @@ export class SessionPool {
     try {
       results = await entry.session.run(entry.io.inputName, input, feedDims(entry.io, input.length, rows));
     } catch (error) {
-      throw new ExpertError("runtime-failed", `onnxruntime failed: ${errorText(error)}`);
+      throw new ExpertError("runtime_failed", `onnxruntime failed: ${errorText(error)}`);
     }
     const outputs: Record<string, { data: Float32Array; cols: number }> = {};
     for (const name of entry.io.outputNames) {

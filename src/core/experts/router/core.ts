@@ -69,11 +69,11 @@ export function createRouterCore(options: ExpertRouterOptions): RouterCore {
     random,
     nowMs,
   };
-  if (gate && experts.length < 1) throw new ExpertError("bad-input", "the router needs at least one expert");
+  if (gate && experts.length < 1) throw new ExpertError("bad_input", "the router needs at least one expert");
   if (!gate && experts.length > 0)
-    throw new ExpertError("bad-input", "experts without a gate cannot be routed");
+    throw new ExpertError("bad_input", "experts without a gate cannot be routed");
   if (o.batchRows < 1 || o.batchRows > 4000) {
-    throw new ExpertError("bad-input", `batchRows must be 1..4000, got ${o.batchRows}`);
+    throw new ExpertError("bad_input", `batchRows must be 1..4000, got ${o.batchRows}`);
   }
   const book = reputation ?? new ReputationBook();
   const shas = experts.map(shaOf);

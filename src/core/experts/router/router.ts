@@ -128,8 +128,8 @@ export class ExpertRouter {
    * resolves with every output of the model for every row. Rows a volunteer fails (timeout, link closed,
    * error, caught lying) go to another, then to this tab; none is dropped. Verification as for the experts:
    * canaries (rows this tab computes first, mixed into requests to other tabs), adaptive replication, this
-   * tab as arbiter. Rejects with ExpertError (bad-input: rows, shape, non-finite values; or what this tab's
-   * own runner reports: corrupt-model, digest-mismatch...), or with the signal's reason when aborted.
+   * tab as arbiter. Rejects with ExpertError (bad_input: rows, shape, non-finite values; or what this tab's
+   * own runner reports: corrupt_model, digest_mismatch...), or with the signal's reason when aborted.
    */
   runModel(
     source: ModelSource,

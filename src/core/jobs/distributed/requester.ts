@@ -4,7 +4,7 @@ import type { DistEnvelope } from "../../protocol/distributed-frame.ts";
 import { DistributedRun } from "./run.ts";
 import { JobError } from "../../protocol/job-errors.ts";
 import type { JobLink } from "../job-link.ts";
-import type { Job } from "../model.ts";
+import type { SolveJob } from "../model.ts";
 import type { RequesterInputs } from "../requester/inputs.ts";
 import type { RequesterView } from "../requester/view.ts";
 import type { Scheduler } from "../scheduler/scheduler.ts";
@@ -42,7 +42,13 @@ export class RequesterDistributedSolves {
   }
 
   /** Places a row block of the job's run on a volunteer. */
-  async place(job: Job, block: number, unitId: string, attempt: number, volunteerId: string): Promise<void> {
+  async place(
+    job: SolveJob,
+    block: number,
+    unitId: string,
+    attempt: number,
+    volunteerId: string,
+  ): Promise<void> {
     const run = await this.#runOf(job);
     run.place(block, unitId, attempt, volunteerId);
   }
@@ -73,14 +79,14 @@ export class RequesterDistributedSolves {
   }
 
   /** The job's run, created at its first placement (after a reload too: the solve then starts over). */
-  #runOf(job: Job): Promise<DistributedRun> {
+  #runOf(job: SolveJob): Promise<DistributedRun> {
     let run = this.#runs.get(job.id);
     if (run === undefined) {
       const ctx = this.#ctx;
       run = (async () => {
         const a = await ctx.inputs.matrixOf(job.spec.matrix.sha256);
         const ref = job.spec.rhs[0];
-        if (ref === undefined) throw new JobError("invalid-state", `job ${job.id} has no right-hand side`);
+        if (ref === undefined) throw new JobError("invalid_state", `job ${job.id} has no right-hand side`);
         const b = await ctx.inputs.vectorOf(ref.sha256, a.rows);
         return new DistributedRun({
           jobId: job.id,
@@ -180,7 +186,7 @@ export class RequesterDistributedSolves {
           ? { ok: true }
           : {
               ok: false,
-              code: "not-converged",
+              code: "not_converged",
               reason:
                 `distributed ${result.label} stopped (${result.reason}) after ${result.iterations} iterations ` +
                 `with certified residual ${result.relResidual.toExponential(2)}${result.detail ? `: ${result.detail}` : ""}`,

@@ -161,7 +161,7 @@ export class DistributedVolunteer {
         v: 1,
         type: "error",
         block: -1,
-        code: "bad-message",
+        code: "bad_message",
         message: `block data failed validation: ${message}`.slice(0, 500),
       });
       return;

@@ -1,7 +1,7 @@
 import type { JobStore } from "../job-store.ts";
 import type { CsrMatrix } from "../../sparse/csr.ts";
 import { JobError } from "../../protocol/job-errors.ts";
-import type { Job } from "../model.ts";
+import type { SolveJob } from "../model.ts";
 import { decodeCsr, decodeVector } from "../payload.ts";
 
 /**
@@ -28,7 +28,7 @@ export class RequesterInputs {
     const have = this.#inputs.get(sha256);
     if (have !== undefined) return have;
     const stored = await this.#repo.getBlob(sha256);
-    if (stored === undefined) throw new JobError("invalid-state", `input ${sha256} is not stored`);
+    if (stored === undefined) throw new JobError("invalid_state", `input ${sha256} is not stored`);
     const bytes = new Uint8Array(stored);
     this.#inputs.set(sha256, bytes);
     return bytes;
@@ -51,7 +51,7 @@ export class RequesterInputs {
   }
 
   /** Drops cached inputs no running job uses any more (they stay in IndexedDB). */
-  dropUnused(jobs: readonly Job[]): void {
+  dropUnused(jobs: readonly SolveJob[]): void {
     const used = new Set<string>();
     for (const job of jobs) {
       if (job.status !== "running") continue;

@@ -7,7 +7,7 @@ import { verifySolveResult } from "../verify.ts";
  * The requester's verdict on one unit result: every solution must pass its own f64 residual check
  * (verify.ts, one SpMV each). What the volunteer claimed matters in one case only: a volunteer that says
  * "did not converge" and whose claimed residual agrees with ours (within 10×) made an honest report; that
- * is "not-converged" (retried elsewhere, no reputation change) instead of "invalid".
+ * is "not_converged" (retried elsewhere, no reputation change) instead of "invalid".
  */
 export interface UnitCheck {
   readonly verdict: VerificationVerdict;
@@ -44,13 +44,13 @@ export function checkUnitResult(
     const honest =
       !claim.converged &&
       claim.relResidual !== null &&
-      v.code === "above-tolerance" &&
+      v.code === "above_tolerance" &&
       v.relResidual <= HONEST_CLAIM_FACTOR * claim.relResidual &&
       claim.relResidual <= HONEST_CLAIM_FACTOR * v.relResidual;
     failure = honest
       ? {
           ok: false,
-          code: "not-converged",
+          code: "not_converged",
           reason: `solution ${i} did not converge: residual ${v.relResidual.toExponential(3)} reached`,
         }
       : { ok: false, code: "invalid", reason: `solution ${i}: ${v.reason}` };

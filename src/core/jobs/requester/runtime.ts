@@ -6,7 +6,7 @@ import { JobError } from "../../protocol/job-errors.ts";
 import type { JobLink } from "../job-link.ts";
 import { loadJobMeta, saveJobMeta } from "./job-meta.ts";
 import { JOB_PROTOCOL_VERSION } from "../../protocol/jobs.ts";
-import type { Job, VolunteerInfo, WorkUnit } from "../model.ts";
+import type { SolveJob, VolunteerInfo, WorkUnit } from "../model.ts";
 import { ReputationBook } from "../../trust/reputation.ts";
 import { RequesterDistributedSolves } from "../distributed/index.ts";
 import { RequesterInputs } from "./inputs.ts";
@@ -69,7 +69,7 @@ export class RequesterRuntime {
   readonly #distributed: RequesterDistributedSolves;
   readonly #names = new Map<string, string>();
   /** Finished jobs from earlier sessions (the scheduler holds this session's and the running ones). */
-  #history: Job[] = [];
+  #history: SolveJob[] = [];
   readonly #historyUnits = new Map<string, WorkUnit[]>();
   readonly #offs: (() => void)[] = [];
   #saving: Promise<void> = Promise.resolve();
@@ -138,7 +138,7 @@ export class RequesterRuntime {
     return rt;
   }
 
-  async #load(running: readonly Job[]): Promise<void> {
+  async #load(running: readonly SolveJob[]): Promise<void> {
     const { repo } = this.#o;
     const all = await repo.listJobs(HISTORY_JOBS);
     this.#history = all.filter((j) => j.status !== "running" && this.scheduler.job(j.id) === undefined);
@@ -210,7 +210,7 @@ export class RequesterRuntime {
   async cancel(jobId: string): Promise<void> {
     if (!this.scheduler.cancelJob(jobId)) {
       const job = this.scheduler.job(jobId) ?? this.#history.find((j) => j.id === jobId);
-      if (job === undefined) throw new JobError("unknown-job", `no job ${jobId}`);
+      if (job === undefined) throw new JobError("unknown_job", `no job ${jobId}`);
       return;
     }
     this.#kick();
@@ -220,7 +220,7 @@ export class RequesterRuntime {
   // ── reading ─────────────────────────────────────────────────────────────────────────────────────────
 
   /** This session's and running jobs (scheduler), then earlier finished ones; newest first. */
-  jobs(): Job[] {
+  jobs(): SolveJob[] {
     const live = this.scheduler.jobs();
     const ids = new Set(live.map((j) => j.id));
     return [...live, ...this.#history.filter((j) => !ids.has(j.id))].sort(
@@ -266,13 +266,13 @@ export class RequesterRuntime {
   /** The verified solutions of a job, one per right-hand side in order. */
   async solutions(jobId: string): Promise<Float64Array[]> {
     const units = this.units(jobId).length > 0 ? this.units(jobId) : await this.loadUnits(jobId);
-    if (units.length === 0) throw new JobError("unknown-job", `no job ${jobId}`);
+    if (units.length === 0) throw new JobError("unknown_job", `no job ${jobId}`);
     const rows = await this.#o.repo.loadVerifiedResults(jobId);
     const out: Float64Array[] = [];
     for (const unit of [...units].sort((p, q) => p.index - q.index)) {
       const row = rows.get(unit.id);
       if (unit.status !== "done" || row === undefined) {
-        throw new JobError("invalid-state", `unit ${unit.id} has no verified result (it is ${unit.status})`);
+        throw new JobError("invalid_state", `unit ${unit.id} has no verified result (it is ${unit.status})`);
       }
       out.push(...row.xs);
     }

@@ -54,7 +54,7 @@ export async function prepareSubmission(
   };
   const rhsBytes = input.rhs.map((b) => {
     if (b.length !== a.rows) {
-      throw new JobError("invalid-spec", `a right-hand side has ${b.length} entries, A has ${a.rows} rows`);
+      throw new JobError("invalid_spec", `a right-hand side has ${b.length} entries, A has ${a.rows} rows`);
     }
     return encodeVector(b);
   });

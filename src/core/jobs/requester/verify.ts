@@ -1,6 +1,6 @@
 import type { JobStore } from "../job-store.ts";
 import type { UnitResultMessage } from "../../protocol/jobs.ts";
-import type { Job } from "../model.ts";
+import type { SolveJob } from "../model.ts";
 import type { RequesterInputs } from "./inputs.ts";
 import type { RequesterView } from "./view.ts";
 import { checkUnitResult } from "./result-check.ts";
@@ -21,7 +21,7 @@ export interface VerifyContext {
  */
 export async function verifyRhsGroup(
   ctx: VerifyContext,
-  job: Job,
+  job: SolveJob,
   unitId: string,
   xs: readonly Float64Array[],
   claims: UnitResultMessage["solutions"],

@@ -56,7 +56,7 @@ export function endAttempt(
   );
   if (notConverged.size >= notConvergedQuorum) {
     failUnit(b, next, {
-      code: "not-converged",
+      code: "not_converged",
       message:
         `unit ${u.id}: the method did not converge on ${notConverged.size} volunteers; last report: ` +
         clip(end.detail),
@@ -65,7 +65,7 @@ export function endAttempt(
     const charged = next.history.filter((h) => h.charged).slice(-maxAttempts);
     const lines = charged.map((h) => `#${h.attempt} ${h.volunteerId.slice(0, 10)} ${h.outcome}: ${h.detail}`);
     failUnit(b, next, {
-      code: "max-attempts",
+      code: "max_attempts",
       message: `unit ${u.id} failed after ${next.attemptsUsed} attempts (${lines.join("; ")})`,
     });
   } else {

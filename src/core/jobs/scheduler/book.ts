@@ -1,5 +1,5 @@
 import type { CancelReason } from "../../protocol/jobs.ts";
-import type { Job, WorkUnit } from "../model.ts";
+import type { SolveJob, WorkUnit } from "../model.ts";
 import { PendingQueue } from "./pending-queue.ts";
 import type { ReputationBook } from "../../trust/reputation.ts";
 import type { SchedulerConfig } from "./config.ts";
@@ -14,7 +14,7 @@ export class SchedulerBook {
   readonly config: SchedulerConfig;
   readonly reputation: ReputationBook;
 
-  readonly jobs = new Map<string, Job>();
+  readonly jobs = new Map<string, SolveJob>();
   /** Job ids in submission order, and each job's unit ids by index. */
   readonly jobOrder = new Map<string, number>();
   readonly jobUnits = new Map<string, string[]>();

@@ -35,15 +35,15 @@ export function resolveConfig(options: SchedulerOptions): SchedulerConfig {
     alpha: options.speedEwmaAlpha ?? 0.3,
   };
   if (!(config.heartbeatTimeoutMs > config.heartbeatIntervalMs)) {
-    throw new JobError("invalid-spec", "heartbeatTimeoutMs must exceed heartbeatIntervalMs");
+    throw new JobError("invalid_spec", "heartbeatTimeoutMs must exceed heartbeatIntervalMs");
   }
   if (!(config.minLeaseMs > 0 && config.maxLeaseMs >= config.minLeaseMs)) {
-    throw new JobError("invalid-spec", "lease bounds must satisfy 0 < minLeaseMs ≤ maxLeaseMs");
+    throw new JobError("invalid_spec", "lease bounds must satisfy 0 < minLeaseMs ≤ maxLeaseMs");
   }
   return config;
 }
 
 function positiveInt(name: string, v: number): number {
-  if (!Number.isInteger(v) || v < 1) throw new JobError("invalid-spec", `${name} must be a positive integer`);
+  if (!Number.isInteger(v) || v < 1) throw new JobError("invalid_spec", `${name} must be a positive integer`);
   return v;
 }

@@ -1,6 +1,6 @@
 import { JobError } from "../../protocol/job-errors.ts";
 import { finishJob, maybeFinishJob } from "./job-completion.ts";
-import { appendCapped, unitIdOf, type Job, type WorkUnit } from "../model.ts";
+import { appendCapped, unitIdOf, type SolveJob, type WorkUnit } from "../model.ts";
 import type { SchedulerBook } from "./book.ts";
 import type { SchedulerState } from "./types.ts";
 import type { UnitDraft } from "../split.ts";
@@ -8,13 +8,13 @@ import type { UnitDraft } from "../split.ts";
 /** Jobs entering and leaving the scheduler: new jobs, jobs restored after a reload, cancelled jobs. */
 
 /** Checks a new running job and its drafts (from planJob) and turns the drafts into pending units. */
-export function newJobUnits(b: SchedulerBook, job: Job, drafts: readonly UnitDraft[]): WorkUnit[] {
-  if (b.jobs.has(job.id)) throw new JobError("duplicate-job", `job ${job.id} already exists`);
-  if (job.status !== "running") throw new JobError("invalid-state", `job ${job.id} is ${job.status}`);
-  if (drafts.length === 0) throw new JobError("invalid-spec", `job ${job.id} has no units`);
+export function newJobUnits(b: SchedulerBook, job: SolveJob, drafts: readonly UnitDraft[]): WorkUnit[] {
+  if (b.jobs.has(job.id)) throw new JobError("duplicate_job", `job ${job.id} already exists`);
+  if (job.status !== "running") throw new JobError("invalid_state", `job ${job.id} is ${job.status}`);
+  if (drafts.length === 0) throw new JobError("invalid_spec", `job ${job.id} has no units`);
   const indices = drafts.map((d) => d.index).sort((p, q) => p - q);
   if (indices.some((ix, i) => ix !== i)) {
-    throw new JobError("invalid-spec", `unit indices of job ${job.id} must be 0..${drafts.length - 1}`);
+    throw new JobError("invalid_spec", `unit indices of job ${job.id} must be 0..${drafts.length - 1}`);
   }
   return drafts.map((d) => ({
     id: unitIdOf(job.id, d.index),
@@ -37,11 +37,11 @@ export function newJobUnits(b: SchedulerBook, job: Job, drafts: readonly UnitDra
 
 /** Persisted state can be restored only into an empty scheduler, with no unit still leased or orphaned. */
 export function checkRestorable(b: SchedulerBook, state: SchedulerState): void {
-  if (b.jobs.size > 0) throw new JobError("invalid-state", "restore() needs an empty scheduler");
+  if (b.jobs.size > 0) throw new JobError("invalid_state", "restore() needs an empty scheduler");
   const bad = state.units.find((u) => u.status === "leased" || !state.jobs.some((j) => j.id === u.jobId));
   if (bad !== undefined) {
     throw new JobError(
-      "invalid-state",
+      "invalid_state",
       bad.status === "leased"
         ? `unit ${bad.id} is still leased: normalise the state with resumeUnits() first`
         : `unit ${bad.id} belongs to no restored job`,
@@ -52,7 +52,7 @@ export function checkRestorable(b: SchedulerBook, state: SchedulerState): void {
 /** Indexes jobs and units; `dirty` journals them (not when they come from the repository already). */
 export function insertJobs(
   b: SchedulerBook,
-  jobs: readonly Job[],
+  jobs: readonly SolveJob[],
   units: readonly WorkUnit[],
   dirty = true,
 ): void {
@@ -75,7 +75,7 @@ export function insertJobs(
   for (const job of jobs) maybeFinishJob(b, job.id);
 }
 
-/** Cancels a running job: its leased units get a cancel, every unfinished unit fails "job-cancelled". */
+/** Cancels a running job: its leased units get a cancel, every unfinished unit fails "job_cancelled". */
 export function cancelJob(b: SchedulerBook, jobId: string): boolean {
   const job = b.jobs.get(jobId);
   if (job === undefined || job.status !== "running") return false;
@@ -104,7 +104,7 @@ export function cancelJob(b: SchedulerBook, jobId: string): boolean {
       status: "failed",
       lease: null,
       history,
-      error: { code: "job-cancelled", message: `job ${jobId} was cancelled` },
+      error: { code: "job_cancelled", message: `job ${jobId} was cancelled` },
     });
   }
   b.remaining.set(jobId, 0);

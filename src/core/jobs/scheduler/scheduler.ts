@@ -2,7 +2,7 @@ import { endLease } from "./attempt-end.ts";
 import { cancelJob, checkRestorable, insertJobs, newJobUnits } from "./job-intake.ts";
 import { expireLeases } from "./lease-expiry.ts";
 import type { UnitErrorCode } from "../../protocol/jobs.ts";
-import type { Job, VolunteerInfo, VolunteerView, WorkUnit } from "../model.ts";
+import type { SolveJob, VolunteerInfo, VolunteerView, WorkUnit } from "../model.ts";
 import { assignPending } from "./placement.ts";
 import { ReputationBook } from "../../trust/reputation.ts";
 import { heartbeat, result, unitError, verified } from "./result-intake.ts";
@@ -64,7 +64,7 @@ export class Scheduler {
   // ── jobs ────────────────────────────────────────────────────────────────────────────────────────────
 
   /** Adds a running job and its units (from planJob), all pending. */
-  addJob(job: Job, drafts: readonly UnitDraft[]): void {
+  addJob(job: SolveJob, drafts: readonly UnitDraft[]): void {
     insertJobs(this.#book, [job], newJobUnits(this.#book, job, drafts));
   }
 
@@ -77,7 +77,7 @@ export class Scheduler {
     insertJobs(this.#book, state.jobs, state.units, false);
   }
 
-  /** Cancels a running job: its leased units get a cancel, every unfinished unit fails "job-cancelled". */
+  /** Cancels a running job: its leased units get a cancel, every unfinished unit fails "job_cancelled". */
   cancelJob(jobId: string): boolean {
     return cancelJob(this.#book, jobId);
   }
@@ -167,11 +167,11 @@ export class Scheduler {
     return this.#book.drainChanges();
   }
 
-  job(jobId: string): Job | undefined {
+  job(jobId: string): SolveJob | undefined {
     return this.#book.jobs.get(jobId);
   }
 
-  jobs(): Job[] {
+  jobs(): SolveJob[] {
     return [...this.#book.jobs.values()];
   }
 

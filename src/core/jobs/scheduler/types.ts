@@ -1,5 +1,5 @@
 import type { CancelReason } from "../../protocol/jobs.ts";
-import type { Job, JobOutcome, JobStatus, UnitFailure, WorkUnit } from "../model.ts";
+import type { SolveJob, JobOutcome, JobStatus, UnitFailure, WorkUnit } from "../model.ts";
 import type { ReputationBook, ReputationRecord } from "../../trust/reputation.ts";
 
 /** The scheduler's public vocabulary: its options, the actions it returns, and its verdicts. */
@@ -21,7 +21,7 @@ export interface SchedulerOptions {
   readonly minLeaseMs?: number;
   readonly maxLeaseMs?: number;
   readonly leaseSlack?: number;
-  /** A unit fails as "not-converged" once this many different volunteers reported it (default 2). */
+  /** A unit fails as "not_converged" once this many different volunteers reported it (default 2). */
   readonly notConvergedQuorum?: number;
   /** After declining a unit, a volunteer gets nothing new for this long (default 5 s). */
   readonly declineBackoffMs?: number;
@@ -66,17 +66,17 @@ export type HeartbeatVerdict = "ok" | "ignored-late" | "ignored-unknown";
 /** The requester's verdict on a result it accepted for verification. */
 export type VerificationVerdict =
   | { readonly ok: true }
-  /** "invalid": wrong answer (reputation drops). "not-converged": an honest report that the method did not
+  /** "invalid": wrong answer (reputation drops). "not_converged": an honest report that the method did not
    *  converge, with the residual reached (no reputation change; retried elsewhere, see notConvergedQuorum). */
-  | { readonly ok: false; readonly code: "invalid" | "not-converged"; readonly reason: string };
+  | { readonly ok: false; readonly code: "invalid" | "not_converged"; readonly reason: string };
 
 export interface SchedulerChanges {
-  readonly jobs: Job[];
+  readonly jobs: SolveJob[];
   readonly units: WorkUnit[];
   readonly reputation: ReputationRecord[];
 }
 
 export interface SchedulerState {
-  readonly jobs: readonly Job[];
+  readonly jobs: readonly SolveJob[];
   readonly units: readonly WorkUnit[];
 }

@@ -20,7 +20,7 @@ import type { VolunteerFault } from "./volunteer-fault.ts";
 /**
  * The volunteer side of a tab (or Node peer): takes unit assignments from any requester, fetches their
  * inputs by digest (heartbeating meanwhile), validates them (payload.ts: a unit whose input fails is
- * answered "invalid-input" and never run), solves one right-hand side after another in the solver worker,
+ * answered "invalid_input" and never run), solves one right-hand side after another in the solver worker,
  * and returns the solutions as blobs plus a signed unit-result. Units run one at a time, in arrival order.
  *
  * The person at the tab stays in charge: pause (the running unit is cancelled within a second, queued and
@@ -369,7 +369,7 @@ export class VolunteerRuntime {
         if (a.rows !== task.matrix.rows || a.cols !== task.matrix.cols || nnz !== task.matrix.nnz) {
           this.#sendError(
             unit,
-            "invalid-input",
+            "invalid_input",
             `matrix is ${a.rows}×${a.cols} with ${nnz} nonzeros; the assignment says ` +
               `${task.matrix.rows}×${task.matrix.cols} with ${task.matrix.nnz}`,
           );
@@ -385,7 +385,7 @@ export class VolunteerRuntime {
       }
       return { a, bs };
     } catch (error) {
-      if (isJobError(error)) this.#sendError(unit, "invalid-input", error.message);
+      if (isJobError(error)) this.#sendError(unit, "invalid_input", error.message);
       else if (error instanceof BlobWaitTimeout) this.#sendError(unit, "internal", error.message);
       else throw error;
       return null;

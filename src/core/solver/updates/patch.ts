@@ -1,5 +1,6 @@
 import type { CsrMatrix } from "../../sparse/csr.ts";
 import { nnzOf } from "../../sparse/csr.ts";
+import { entryPosition } from "../../sparse/structure.ts";
 import { SolverError } from "../errors.ts";
 
 /** Change of one matrix entry: "set" (default) replaces a_ij, "add" adds to it. */
@@ -39,20 +40,6 @@ function checkIndex(what: string, i: number, n: number): void {
     throw new SolverError("update_index_out_of_range", `${what} ${i} out of range [0, ${n})`);
 }
 
-/** Position of column j in row i (binary search over the sorted row), or -1. */
-function find(a: CsrMatrix, i: number, j: number): number {
-  let lo = a.rowPtr[i]!;
-  let hi = a.rowPtr[i + 1]! - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const c = a.colIdx[mid]!;
-    if (c === j) return mid;
-    if (c < j) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
-}
-
 /**
  * Applies updates to copies of A and b (the inputs are not modified; copying values is O(nnz), small next
  * to a solve). Entries already in the pattern are changed in place in the copy; an entry outside the
@@ -72,7 +59,7 @@ export function applyUpdates(a: CsrMatrix, b: Float64Array, updates: SystemUpdat
     checkIndex("col", u.col, a.cols);
     if (!Number.isFinite(u.value))
       throw new SolverError("update_non_finite", `a(${u.row},${u.col}) value ${u.value} is not finite`);
-    const p = find(view, u.row, u.col);
+    const p = entryPosition(view, u.row, u.col);
     if (p >= 0) values[p] = apply(values[p]!, u);
     else {
       const key = u.row * a.cols + u.col;

@@ -102,8 +102,8 @@ export class BatchDispatcher {
         registry.noteTimeout(entry);
       } else if (outcome.reason === "error") {
         entry.stats.failed(outcome.code === "busy" ? "busy" : "error");
-        if (outcome.code === "model-missing") entry.ready.delete(model.sha256);
-        if (outcome.code === "paused" || outcome.code === "shutting-down") entry.paused = true;
+        if (outcome.code === "model_missing") entry.ready.delete(model.sha256);
+        if (outcome.code === "paused" || outcome.code === "shutting_down") entry.paused = true;
       } else {
         entry.stats.failed(outcome.reason === "malformed" ? "malformed" : "closed");
       }

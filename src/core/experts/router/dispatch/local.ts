@@ -28,7 +28,7 @@ export class LocalModels {
     const gate = await this.load(this.gateSource);
     if (!gate.outputNames.includes("weights") || !gate.outputNames.includes("experts")) {
       throw new ExpertError(
-        "corrupt-model",
+        "corrupt_model",
         `the gate's outputs are [${gate.outputNames.join(", ")}], expected weights and experts`,
       );
     }
@@ -54,7 +54,7 @@ export class LocalModels {
       const x = run.outputs["experts"];
       if (!w || !x || w.cols !== e) {
         throw new ExpertError(
-          "runtime-failed",
+          "runtime_failed",
           `the gate gave weights of width ${w?.cols ?? 0}; the router has ${e} experts`,
         );
       }
@@ -62,7 +62,7 @@ export class LocalModels {
         k = x.cols;
         chosen = new Float32Array(rows * k);
       }
-      if (x.cols !== k) throw new ExpertError("runtime-failed", "the gate's top-k changed between batches");
+      if (x.cols !== k) throw new ExpertError("runtime_failed", "the gate's top-k changed between batches");
       weights.set(w.data, at * e);
       chosen.set(x.data, at * k);
     }
@@ -80,7 +80,7 @@ export class LocalModels {
       const first = run.outputs[info.outputNames[0] ?? ""];
       if (!first || first.cols !== this.classes || first.data.length !== n * this.classes) {
         throw new ExpertError(
-          "runtime-failed",
+          "runtime_failed",
           `expert ${e} produced ${first?.cols ?? 0} columns, expected ${this.classes}`,
         );
       }
@@ -109,10 +109,10 @@ export class LocalModels {
       if (layout === null) {
         layout = model.outputNames.map((name) => {
           const out = run.outputs[name];
-          if (!out) throw new ExpertError("runtime-failed", `the model produced no output ${name}`);
+          if (!out) throw new ExpertError("runtime_failed", `the model produced no output ${name}`);
           return { name, cols: out.cols };
         });
-        if (layout.length === 0) throw new ExpertError("runtime-failed", "the model has no outputs");
+        if (layout.length === 0) throw new ExpertError("runtime_failed", "the model has no outputs");
       }
       if (wide === null) {
         width = layout.reduce((w, b) => w + b.cols, 0);
@@ -120,7 +120,7 @@ export class LocalModels {
       }
       wide.set(blocksToWide(new Map(Object.entries(run.outputs)), n, layout), at * width);
     }
-    if (wide === null || layout === null) throw new ExpertError("bad-input", "no rows to run");
+    if (wide === null || layout === null) throw new ExpertError("bad_input", "no rows to run");
     return { wide, ms, layout };
   }
 

@@ -37,14 +37,14 @@ export function layoutMismatch(
   return null;
 }
 
-/** Named blocks → wide rows (throws ExpertError("runtime-failed") when they do not match the layout). */
+/** Named blocks → wide rows (throws ExpertError("runtime_failed") when they do not match the layout). */
 export function blocksToWide(
   blocks: ReadonlyMap<string, { readonly data: Float32Array; readonly cols: number }>,
   rows: number,
   layout: OutputLayout,
 ): Float32Array {
   const why = layoutMismatch(blocks, rows, layout);
-  if (why) throw new ExpertError("runtime-failed", `the model's outputs changed: ${why}`);
+  if (why) throw new ExpertError("runtime_failed", `the model's outputs changed: ${why}`);
   const width = layoutCols(layout);
   const wide = new Float32Array(rows * width);
   let offset = 0;

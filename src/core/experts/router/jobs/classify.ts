@@ -33,16 +33,16 @@ export async function classifyJob(
   const started = o.nowMs();
   if (Number.isInteger(rows) && rows > MAX_CLASSIFY_ROWS) {
     throw new ExpertError(
-      "bad-input",
+      "bad_input",
       `${rows} rows in one classify job; at most ${MAX_CLASSIFY_ROWS} (split the input into several jobs)`,
     );
   }
   const cols = (await local.gate()).inputCols;
   if (!Number.isInteger(rows) || rows < 1 || pixels.length !== rows * cols) {
-    throw new ExpertError("bad-input", `input has ${pixels.length} values for ${rows} rows of ${cols}`);
+    throw new ExpertError("bad_input", `input has ${pixels.length} values for ${rows} rows of ${cols}`);
   }
   for (let i = 0; i < pixels.length; i++) {
-    if (!Number.isFinite(pixels[i]!)) throw new ExpertError("bad-input", `input value ${i} is ${pixels[i]}`);
+    if (!Number.isFinite(pixels[i]!)) throw new ExpertError("bad_input", `input value ${i} is ${pixels[i]}`);
   }
   const jobId = `job-${++core.seq}`;
   const gateStarted = o.nowMs();

@@ -20,7 +20,7 @@ export function combineExperts(
   const { rows, experts, rowsOf } = routing;
   if (weights.length !== rows * experts) {
     throw new ExpertError(
-      "bad-input",
+      "bad_input",
       `weights have ${weights.length} values, expected ${rows} × ${experts}`,
     );
   }
@@ -32,7 +32,7 @@ export function combineExperts(
     const y = outputs[e];
     if (!y || y.length !== list.length * classes) {
       throw new ExpertError(
-        "bad-input",
+        "bad_input",
         `expert ${e} output has ${y?.length ?? 0} values for ${list.length} rows × ${classes}`,
       );
     }

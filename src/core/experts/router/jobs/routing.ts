@@ -29,14 +29,14 @@ export interface Routing {
 export function routeRows(gate: GateOutput): Routing {
   const { rows: n, experts: e, weights, chosen } = gate;
   if (!Number.isInteger(n) || n < 0 || !Number.isInteger(e) || e < 1) {
-    throw new ExpertError("bad-input", `gate output has ${n} rows and ${e} experts`);
+    throw new ExpertError("bad_input", `gate output has ${n} rows and ${e} experts`);
   }
   if (weights.length !== n * e) {
-    throw new ExpertError("bad-input", `gate weights have ${weights.length} values, expected ${n} × ${e}`);
+    throw new ExpertError("bad_input", `gate weights have ${weights.length} values, expected ${n} × ${e}`);
   }
   const k = n === 0 ? 0 : chosen.length / n;
   if (n > 0 && (!Number.isInteger(k) || k < 1 || k > e)) {
-    throw new ExpertError("bad-input", `gate experts have ${chosen.length} values for ${n} rows`);
+    throw new ExpertError("bad_input", `gate experts have ${chosen.length} values for ${n} rows`);
   }
   const counts = new Array<number>(e).fill(0);
   const chosenCount = new Array<number>(e).fill(0);
@@ -46,7 +46,7 @@ export function routeRows(gate: GateOutput): Routing {
     for (let j = 0; j < k; j++) {
       const idx = chosen[r * k + j]!;
       if (!Number.isInteger(idx) || idx < 0 || idx >= e) {
-        throw new ExpertError("bad-input", `row ${r}: gate chose expert ${idx}, outside 0..${e - 1}`);
+        throw new ExpertError("bad_input", `row ${r}: gate chose expert ${idx}, outside 0..${e - 1}`);
       }
       if (isChosen[idx] === 0) chosenCount[idx]!++;
       isChosen[idx] = 1;
@@ -54,11 +54,11 @@ export function routeRows(gate: GateOutput): Routing {
     for (let x = 0; x < e; x++) {
       const w = weights[r * e + x]!;
       if (!Number.isFinite(w) || w < 0)
-        throw new ExpertError("bad-input", `row ${r}: gate weight ${x} is ${w}`);
+        throw new ExpertError("bad_input", `row ${r}: gate weight ${x} is ${w}`);
       if (w === 0) continue;
       if (isChosen[x] === 0) {
         throw new ExpertError(
-          "bad-input",
+          "bad_input",
           `row ${r}: expert ${x} has weight ${w} but is not among the chosen`,
         );
       }

@@ -36,18 +36,18 @@ export async function runModelJob(
   const signal = options.signal;
   signal?.throwIfAborted();
   if (!Number.isInteger(rows) || rows < 1 || rows > MAX_RUN_MODEL_ROWS) {
-    throw new ExpertError("bad-input", `rows must be 1..${MAX_RUN_MODEL_ROWS}, got ${rows}`);
+    throw new ExpertError("bad_input", `rows must be 1..${MAX_RUN_MODEL_ROWS}, got ${rows}`);
   }
   const loaded = await local.load(source);
   const cols = loaded.inputCols;
   if (input.length !== rows * cols) {
     throw new ExpertError(
-      "bad-input",
+      "bad_input",
       `input has ${input.length} values for ${rows} rows; the model takes ${cols} values per row`,
     );
   }
   for (let i = 0; i < input.length; i++) {
-    if (!Number.isFinite(input[i]!)) throw new ExpertError("bad-input", `input value ${i} is ${input[i]}`);
+    if (!Number.isFinite(input[i]!)) throw new ExpertError("bad_input", `input value ${i} is ${input[i]}`);
   }
   signal?.throwIfAborted();
   const sha = loaded.sha256;
