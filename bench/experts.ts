@@ -1,5 +1,5 @@
 /**
- * `npm run bench:experts -- --json FILE`: the mixture-of-experts on onnxruntime-web, measured (issue 5).
+ * `npm run bench:experts -- --json FILE`: the mixture-of-experts on onnxruntime-web, measured.
  *  1. native reference: moe-int8 and moe-fp32 (the whole-MoE graphs) on onnxruntime-node, before any browser
  *     runs, on the files the server serves (dist/models);
  *  2. browser: the same models and images on onnxruntime-web's wasm provider in a tab's expert worker

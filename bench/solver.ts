@@ -1,5 +1,5 @@
 /**
- * Solver benchmark (issue 3): SpMV bandwidth against a same-runtime triad, and Jacobi-PCG time, for the
+ * Solver benchmark: SpMV bandwidth against a same-runtime triad, and Jacobi-PCG time, for the
  * js, wasm (1 and 2 threads) and native Eigen backends, on Poisson grids with n = 10⁶ and the SuiteSparse
  * matrices; and the WebGPU backend in headless Chromium (dispatches and readbacks per iteration; times only
  * from a hardware adapter). Ratios are computed from rows of this same run; whatever could not be measured

@@ -3,7 +3,7 @@
  * Self-contained: bundles kernels/webgpu/index.ts with esbuild, serves it from 127.0.0.1 (WebGPU
  * needs a secure context) and drives it with page.evaluate. Answers are checked in Node against the f64 CPU
  * direct solver and by recomputing ‖b − Ax‖/‖b‖ here, independently of what the GPU side reports.
- * Dispatch/readback counters are asserted: they are the point of the design (DESIGN.md, WebGPU).
+ * Dispatch/readback counters are asserted: they are the point of the design (docs/ARCHITECTURE.md, "Solver engine").
  */
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import { build } from "esbuild";

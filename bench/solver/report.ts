@@ -25,7 +25,7 @@ function findWebGpu(rows: BenchRow[], problem: string): WebGpuBenchRow | undefin
   return rows.find((r): r is WebGpuBenchRow => r.problem === problem && r.backend === "webgpu");
 }
 
-/** Ratio names of the WebGPU counts, with the design's targets in the name (DESIGN.md, WebGPU). */
+/** Ratio names of the WebGPU counts, with the design's targets in the name (docs/ARCHITECTURE.md, "Solver engine"). */
 export const WEBGPU_DISPATCHES = "webgpu dispatches/iteration (target ≤ 3)";
 export const WEBGPU_READBACKS = "webgpu readbacks/iteration (target ≤ 0.1)";
 

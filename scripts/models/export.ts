@@ -9,7 +9,7 @@ import {
 } from "../../src/core/protocol/manifest.ts";
 import { expertGraph, gateGraph, moeGraph, type BuiltGraph, type MoeModel } from "./moe-graphs.ts";
 
-/** Providers each variant is meant for, preferred first (see manifest.ts and DESIGN.md). */
+/** Providers each variant is meant for, preferred first (see manifest.ts, and docs/ARCHITECTURE.md "Experts"). */
 export const VARIANT_PROVIDERS: Readonly<Record<ModelVariant, ExecutionProvider[]>> = {
   int8: ["wasm"],
   qdq: ["webgpu", "wasm"],

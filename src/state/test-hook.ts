@@ -22,7 +22,7 @@ import type { VolunteerStore } from "./jobs/volunteer-store.ts";
  * It exposes nothing secret beyond what devtools give the page's user: the private key is non-extractable,
  * and debugSendRaw only lets this tab send garbage it could send anyway. Without ?test=1 debugSendRaw refuses.
  *
- * Jobs (issue 4): `window.openSwarm.jobs` / `.volunteer` are the tab's jobs and volunteer stores
+ * Jobs: `window.openSwarm.jobs` / `.volunteer` are the tab's jobs and volunteer stores
  * (src/state/jobs/types.ts); `await window.openSwarm.jobsReady` waits until both runtimes run.
  *   const id = await window.openSwarm!.jobs.getState().actions.submit({ name, kind: "multi-rhs", ... });
  *   window.openSwarm!.jobs.getState().jobs / .units[id] / .volunteers
@@ -63,6 +63,6 @@ export function installTestHook(
     volunteer: jobs.volunteer,
     jobsReady: jobs.ready,
   };
-  void import("./experts/test-hook.ts").then((m) => m.installExpertsTestHook(win)); // issue 5: .experts
-  installExpertJobsTestHook(win); // issue 5: .expertJobs (classify jobs; experts-jobs-test-hook.ts)
+  void import("./experts/test-hook.ts").then((m) => m.installExpertsTestHook(win)); // .experts
+  installExpertJobsTestHook(win); // .expertJobs (classify jobs; experts/jobs-test-hook.ts)
 }

@@ -100,7 +100,7 @@ export type SolveJobOutcome =
 
 export interface SolverWorkerApi {
   /**
-   * `mailbox` (incremental-mailbox.ts) carries updates of A and b posted while the solve runs; events
+   * `mailbox` (src/core/solver/updates/mailbox.ts) carries updates of A and b posted while the solve runs; events
    * report them. Both are optional (a swarm work unit passes neither).
    */
   solve(

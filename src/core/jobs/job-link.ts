@@ -42,7 +42,7 @@ export interface JobLink {
   onBody(listener: (event: JobBodyEvent) => void): () => void;
   /** Blobs labelled JOB_BLOB_LABEL only. */
   onBlob(listener: (from: string, sha256: string, bytes: Uint8Array) => void): () => void;
-  /** Sends one distributed-solve message (unsigned, on the authenticated channel; see dist-wire.ts). */
+  /** Sends one distributed-solve message (unsigned, on the authenticated channel; see protocol/distributed-frame.ts). */
   sendDist(to: string, envelope: DistEnvelope): Promise<void>;
   /** Distributed-solve messages, decoded but not yet parsed by the distributed schemas; `from` is the
    *  authenticated peer. Undecodable ones are dropped here. */

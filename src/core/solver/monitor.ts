@@ -94,7 +94,7 @@ export class IterationMonitor {
   private lastUpdateRel = Infinity;
   private lastUpdateMs: number;
   /**
-   * Live updates (incremental-live.ts): asked at every step; true means a validated update of A or b is
+   * Live updates (updates/live.ts): asked at every step; true means a validated update of A or b is
    * ready, and `step` then stops the stage with "cancelled" so the solve can apply it and restart the
    * method from the current x. The solve tells this apart from a user's cancel by the signal.
    */

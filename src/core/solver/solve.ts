@@ -123,7 +123,7 @@ export function solve(a: CsrMatrix, b: Float64Array, options: SolveOptions, kern
       }
     }
     const ctx = new MethodContext(k, a, k.matrix(a), kb, kx, options.tol, monitor);
-    // Updates of A and b while the solve runs (incremental-live.ts); null without options.liveUpdates.
+    // Updates of A and b while the solve runs (updates/live.ts); null without options.liveUpdates.
     const live =
       options.liveUpdates === undefined
         ? null

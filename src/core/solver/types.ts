@@ -51,10 +51,10 @@ export interface SolveOptions {
   /** Largest n the direct LU accepts (default 20000), and the largest nnz(L)+nnz(U) (default 8e6). */
   directMaxN?: number;
   directMaxFill?: number;
-  /** Fill-reducing pre-ordering of the direct LU (default "amd"; see amd-lu-ordering.ts). */
+  /** Fill-reducing pre-ordering of the direct LU (default "amd"; see ordering/lu-ordering.ts). */
   directOrdering?: "amd" | "rcm" | "natural";
   /**
-   * Updates of A and b posted while the solve runs (incremental-live.ts): applied at the next iteration
+   * Updates of A and b posted while the solve runs (updates/live.ts): applied at the next iteration
    * boundary, the method restarts warm from the current x; `maxIter` then counts from the last update.
    */
   liveUpdates?: LiveUpdateOptions;

@@ -30,7 +30,7 @@ export class OpenSwarmDb extends Dexie {
   constructor(name: string = DEFAULT_DB_NAME, options?: DexieOptions) {
     super(name, options);
     this.version(1).stores({ identity: "id" });
-    // Version 2 (jobs, issue 4): tables not named here (identity) are kept as they are.
+    // Version 2 (jobs): tables not named here (identity) are kept as they are.
     this.version(2).stores({
       jobs: "id, status, createdAtMs",
       units: "id, jobId, status",

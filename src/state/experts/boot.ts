@@ -12,7 +12,7 @@ import type { ManifestView } from "./types.ts";
 import type { VolunteerStore } from "../jobs/volunteer-store.ts";
 
 /**
- * The tab's part in the swarm mixture-of-experts, both roles at once (like jobs-boot.ts):
+ * The tab's part in the swarm mixture-of-experts, both roles at once (like jobs/boot.ts):
  *  - volunteer: an ExpertHost serving whatever requesters ask it to host, on its own expert worker; it
  *    follows the Contribute view's pause control (and pause-while-hidden) through the volunteer store;
  *  - requester: ExpertsJobs (classify jobs through the ExpertRouter, the generic ONNX job) on a second

@@ -15,7 +15,7 @@ import type { ExpertsJobError, ExpertsJobPhase } from "./types.ts";
  *   window.openSwarm!.expertJobs!.state()                             // { classify, router, host, manifest }
  *   await window.openSwarm!.expertJobs!.wholeGraph()                  // moe-int8 on the last job's inputs, here
  *
- * (The expert runner's own hook, experts-test-hook.ts, is another file.)
+ * (The expert runner's own hook, experts/test-hook.ts, is another file.)
  */
 export interface ClassifySnapshot {
   readonly id: number;

@@ -1,7 +1,7 @@
 import { createStore, type StoreApi } from "zustand/vanilla";
 import type { ClassifyFilesOptions, ExpertsState, ManifestView } from "./types.ts";
 
-/** What the store's actions call once the tab's experts runtime runs (experts-jobs.ts). */
+/** What the store's actions call once the tab's experts runtime runs (jobs.ts). */
 export interface ExpertsJobRunner {
   classifyTestSet(count: number): Promise<void>;
   classifyFiles(files: readonly File[], options: ClassifyFilesOptions): Promise<void>;

@@ -2,7 +2,7 @@ import type { ExpertHostStats } from "../../core/experts/host/host.ts";
 import type { RouterStatsSnapshot } from "../../core/experts/router/types.ts";
 
 /**
- * The "Classify images (mixture of experts)" view's state (experts-store.ts): the site's models, the
+ * The "Classify images (mixture of experts)" view's state (store.ts): the site's models, the
  * classify job and the generic ONNX job this tab runs as a requester, the router's view of the expert hosts,
  * and what this tab hosts for others as a volunteer.
  */

@@ -20,16 +20,16 @@ export type { UnitLiveProgress } from "./view.ts";
 
 /**
  * The requester of a tab: owns the jobs this tab submitted, runs the scheduler (scheduler.ts) against the
- * swarm through a JobLink, verifies every result itself (requester-intake.ts, requester-verify.ts: one SpMV
+ * swarm through a JobLink, verifies every result itself (intake.ts, verify.ts: one SpMV
  * per solution) and keeps everything in IndexedDB (JobStore), so a reload resumes: leased units are
  * reissued, received but unverified results are verified again, verified units are never recomputed.
  *
  * Event flow: a message or a directory change goes into the scheduler; `#kick()` runs `tick()` soon after
  * (and a timer runs it every second); its actions are carried out (assignments are signed bodies plus the
  * input blobs the volunteer does not have yet, blob-sender.ts; row blocks of distributed solves go to
- * requester-distributed.ts); then the scheduler's changes are saved in one transaction. Saves are chained,
+ * jobs/distributed/requester.ts); then the scheduler's changes are saved in one transaction. Saves are chained,
  * so they reach IndexedDB in the order they happened. What views show beyond the scheduler's state is kept
- * in requester-view.ts; the job inputs in requester-inputs.ts.
+ * in view.ts; the job inputs in inputs.ts.
  */
 
 export interface RequesterRuntimeOptions {

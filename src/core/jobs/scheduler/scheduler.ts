@@ -49,7 +49,7 @@ export type {
  *
  * This class is the facade; the work is split by idea: job-intake.ts (adding, restoring, cancelling jobs),
  * placement.ts (which volunteer gets which unit), lease-expiry.ts, result-intake.ts (heartbeats, results,
- * errors, verdicts), attempt-end.ts (reissue or fail), job-completion.ts, scheduler-book.ts (records,
+ * errors, verdicts), attempt-end.ts (reissue or fail), job-completion.ts, book.ts (records,
  * outbox and change journal).
  */
 export class Scheduler {

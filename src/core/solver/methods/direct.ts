@@ -15,7 +15,7 @@ const PIVOT_TOL = 0.1;
 export interface DirectLimits {
   maxN: number;
   maxFill: number;
-  /** Fill-reducing pre-ordering (amd-lu-ordering.ts); default amd. */
+  /** Fill-reducing pre-ordering (ordering/lu-ordering.ts); default amd. */
   ordering?: DirectOrdering;
 }
 
@@ -30,7 +30,7 @@ export interface DirectFactorization {
 }
 
 /**
- * Pre-orders A (default: approximate minimum degree on A + Aᵀ, see amd-lu-ordering.ts; the order is used
+ * Pre-orders A (default: approximate minimum degree on A + Aᵀ, see ordering/lu-ordering.ts; the order is used
  * for columns, rows follow by diagonal-preferring threshold pivoting) and factors P A Q = L U. Refuses up
  * front, with a code: n above maxN (too_large_for_direct) or a symbolic fill estimate above maxFill
  * (fill_too_large); the factorisation also stops at maxFill. Throws singular_matrix.

@@ -37,7 +37,7 @@ export interface RunOutcome {
  * matrix (an update may break symmetry), so it plans its stages again, from the current x.
  *
  * A batch that arrives after the method's last iteration is still applied (the solve goes on) until the
- * source is closed; closing is atomic with posting (see incremental-mailbox.ts), so a batch is either
+ * source is closed; closing is atomic with posting (see mailbox.ts), so a batch is either
  * applied (or rejected) by this solve, or refused to the poster, never lost.
  */
 export class LiveUpdates {

@@ -32,7 +32,7 @@ export const DEFAULT_DENSE_ALPHA = 10;
 /**
  * Approximate minimum degree ordering of the pattern of A + Aᵀ (diagonal ignored), for a Cholesky-like or
  * diagonal-preferring LU factorization: minimum degree keeps fill low, unlike bandwidth orderings (RCM),
- * which only keep it inside an envelope. See amd-state.ts for the algorithm's data structure.
+ * which only keep it inside an envelope. See state.ts for the algorithm's data structure.
  */
 export function amdOrder(a: CsrMatrix, options: AmdOptions = {}): AmdResult {
   if (a.rows !== a.cols) {
