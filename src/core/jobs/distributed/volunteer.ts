@@ -51,10 +51,16 @@ export class DistributedVolunteer {
   readonly #offs: (() => void)[] = [];
   readonly #isPaused: () => boolean;
   readonly #onChange: () => void;
+  readonly #nowMs: () => number;
   #lastChangeMs = 0;
 
-  constructor(link: JobLink, options: { isPaused?: () => boolean; onChange?: () => void } = {}) {
+  /** `nowMs` is the volunteer runtime's injected clock (it paces the change notifications). */
+  constructor(
+    link: JobLink,
+    options: { isPaused?: () => boolean; onChange?: () => void; nowMs?: () => number } = {},
+  ) {
     this.#link = link;
+    this.#nowMs = options.nowMs ?? (() => Date.now());
     this.#isPaused = options.isPaused ?? (() => false);
     this.#onChange = options.onChange ?? (() => undefined);
     this.#offs.push(
@@ -127,7 +133,7 @@ export class DistributedVolunteer {
     const reply = h.worker.step(parsed.data);
     h.steps++;
     if (parsed.data.type === "scalars") h.iteration = parsed.data.iteration;
-    const now = Date.now();
+    const now = this.#nowMs();
     if (now - this.#lastChangeMs >= 250) {
       this.#lastChangeMs = now;
       this.#onChange();

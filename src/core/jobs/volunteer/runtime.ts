@@ -150,6 +150,7 @@ export class VolunteerRuntime {
     this.distributed = new DistributedVolunteer(link, {
       isPaused: () => this.paused,
       onChange: () => this.#emit(),
+      nowMs: this.#o.nowMs,
     });
   }
 
