@@ -1,12 +1,11 @@
 import { useStore } from "zustand";
-import type { SwarmStore } from "../state/swarm/store.ts";
+import type { SwarmStore } from "../state/swarm/index.ts";
 import { routeStore, type Route } from "../state/route-store.ts";
 import { SwarmStoreContext, useSwarm } from "./hooks/use-swarm.ts";
-import type { ExpertsStore } from "../state/experts/store.ts";
+import type { ExpertsStore } from "../state/experts/index.ts";
 import { ExpertsStoreContext } from "./hooks/use-experts.ts";
 import { ExpertsPage } from "./pages/ExpertsPage.tsx";
-import type { JobsStore } from "../state/jobs/store.ts";
-import type { VolunteerStore } from "../state/jobs/volunteer-store.ts";
+import type { JobsStore, VolunteerStore } from "../state/jobs/index.ts";
 import { JobsStoreContext, VolunteerStoreContext } from "./hooks/use-jobs.ts";
 import { ContributePage } from "./pages/ContributePage.tsx";
 import { DashboardPage } from "./pages/DashboardPage.tsx";

@@ -1,6 +1,6 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
-import { bootSwarm } from "../state/swarm/boot.ts";
+import { bootSwarm } from "../state/swarm/index.ts";
 import { bindRouteToLocation } from "../state/route-store.ts";
 import { App } from "./App.tsx";
 import "./styles.css";

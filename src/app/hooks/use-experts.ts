@@ -1,7 +1,6 @@
 import { createContext, useContext } from "react";
 import { useStore } from "zustand";
-import type { ExpertsStore } from "../../state/experts/store.ts";
-import type { ExpertsState } from "../../state/experts/types.ts";
+import type { ExpertsState, ExpertsStore } from "../../state/experts/index.ts";
 
 /** Null until booted: the experts views render a notice instead of crashing without a store. */
 export const ExpertsStoreContext = createContext<ExpertsStore | null>(null);

@@ -1,8 +1,6 @@
 import { createContext, useContext } from "react";
 import { useStore } from "zustand";
-import type { JobsStore } from "../../state/jobs/store.ts";
-import type { JobsState, VolunteerState } from "../../state/jobs/types.ts";
-import type { VolunteerStore } from "../../state/jobs/volunteer-store.ts";
+import type { JobsState, JobsStore, VolunteerState, VolunteerStore } from "../../state/jobs/index.ts";
 
 /** Null until the swarm job runtime is booted: the job views render only under a provider with a store. */
 export const JobsStoreContext = createContext<JobsStore | null>(null);

@@ -1,6 +1,6 @@
 import { createContext, useContext } from "react";
 import { useStore } from "zustand";
-import type { SwarmState, SwarmStore } from "../../state/swarm/store.ts";
+import type { SwarmState, SwarmStore } from "../../state/swarm/index.ts";
 
 export const SwarmStoreContext = createContext<SwarmStore | null>(null);
 

@@ -1,6 +1,6 @@
 import { useMemo, useState } from "react";
 import { useStore } from "zustand";
-import { createLocalSolveStore } from "../../state/solve/store.ts";
+import { createLocalSolveStore } from "../../state/solve/index.ts";
 import { SolverClient } from "../../../workers/solver/client.ts";
 import { SolveForm } from "../components/solve/SolveForm.tsx";
 import { SolveRun } from "../components/solve/SolveRun.tsx";

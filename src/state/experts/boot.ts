@@ -9,7 +9,7 @@ import { ExpertRunnerClient } from "../../../workers/experts/client.ts";
 import { ExpertsJobs } from "./jobs.ts";
 import { createExpertsStore, type ExpertsStore } from "./store.ts";
 import type { ManifestView } from "./types.ts";
-import type { VolunteerStore } from "../jobs/volunteer-store.ts";
+import type { VolunteerStore } from "../jobs/index.ts";
 
 /**
  * The tab's part in the swarm mixture-of-experts, both roles at once (like jobs/boot.ts):

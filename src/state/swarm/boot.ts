@@ -1,13 +1,10 @@
 import { createEphemeralIdentity, loadOrCreateIdentity } from "../../core/identity/keystore.ts";
 import { identityStoreOf, OpenSwarmDb } from "../../core/storage/db.ts";
 import { startSwarm, type Swarm } from "../../core/net/swarm.ts";
-import { bootExperts } from "../experts/boot.ts";
-import type { ExpertsStore } from "../experts/store.ts";
-import { bootJobs } from "../jobs/boot.ts";
-import type { JobsStore } from "../jobs/store.ts";
+import { bootExperts, type ExpertsStore } from "../experts/index.ts";
+import { bootJobs, type JobsStore, type VolunteerStore } from "../jobs/index.ts";
 import { createSwarmStore, type SwarmStore } from "./store.ts";
 import { injectedFaults, isTestMode, loadTestHook } from "../test-mode.ts";
-import type { VolunteerStore } from "../jobs/volunteer-store.ts";
 
 /**
  * One stored identity per browser profile, but several tabs: the directory accepts one session per peer id

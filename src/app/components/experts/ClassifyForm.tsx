@@ -1,6 +1,5 @@
 import { useState, type FormEvent } from "react";
-import { MAX_CLASSIFY_ROWS } from "../../../state/experts/inputs.ts";
-import type { ClassifyFilesOptions } from "../../../state/experts/types.ts";
+import { type ClassifyFilesOptions, MAX_CLASSIFY_ROWS } from "../../../state/experts/index.ts";
 import { useExperts } from "../../hooks/use-experts.ts";
 
 const DEFAULT_COUNT = 1000;

@@ -1,5 +1,5 @@
 import { FASHION_MNIST_CLASSES } from "../../../core/protocol/manifest.ts";
-import type { ClassifyJobView, ExpertsJobPhase } from "../../../state/experts/types.ts";
+import type { ClassifyJobView, ExpertsJobPhase } from "../../../state/experts/index.ts";
 import { useSwarm } from "../../hooks/use-swarm.ts";
 import { Bars } from "./Bars.tsx";
 import { sourceLabel } from "./source-label.ts";

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from "react";
-import { MAX_BATCH_FILE_BYTES, MAX_MODEL_FILE_BYTES } from "../../../state/experts/batch.ts";
+import { MAX_BATCH_FILE_BYTES, MAX_MODEL_FILE_BYTES } from "../../../state/experts/index.ts";
 import { formatBytes } from "../../format.ts";
 import { useSwarm } from "../../hooks/use-swarm.ts";
 import { PHASE_TEXT } from "./ClassifyResults.tsx";

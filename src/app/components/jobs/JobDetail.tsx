@@ -1,5 +1,5 @@
 import { useMemo, useState } from "react";
-import type { ResidualPoint, UnitView, VolunteerStatsView } from "../../../state/jobs/types.ts";
+import type { ResidualPoint, UnitView, VolunteerStatsView } from "../../../state/jobs/index.ts";
 import { formatDuration, formatResidual, formatTimestamp } from "../../format.ts";
 import { useJobs } from "../../hooks/use-jobs.ts";
 import { ResidualChart } from "../solve/ResidualChart.tsx";

@@ -1,5 +1,5 @@
 import type { KeyboardEvent } from "react";
-import type { JobView } from "../../../state/jobs/types.ts";
+import type { JobView } from "../../../state/jobs/index.ts";
 import { formatResidual, formatTimestamp } from "../../format.ts";
 import { StatusBadge } from "../StatusBadge.tsx";
 

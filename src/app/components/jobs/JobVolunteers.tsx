@@ -1,4 +1,4 @@
-import type { VolunteerStatsView } from "../../../state/jobs/types.ts";
+import type { VolunteerStatsView } from "../../../state/jobs/index.ts";
 import { formatFlopsPerS, shortPeerId } from "../../format.ts";
 import { StatusBadge } from "../StatusBadge.tsx";
 

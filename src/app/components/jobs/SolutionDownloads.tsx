@@ -1,5 +1,5 @@
 import { useState } from "react";
-import type { JobView } from "../../../state/jobs/types.ts";
+import type { JobView } from "../../../state/jobs/index.ts";
 import { downloadSolutionMtx, downloadSolutionsJson } from "../../downloads.ts";
 import { useJobs } from "../../hooks/use-jobs.ts";
 

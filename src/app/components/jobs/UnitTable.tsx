@@ -1,4 +1,4 @@
-import type { UnitView, VerificationStatus } from "../../../state/jobs/types.ts";
+import type { UnitView, VerificationStatus } from "../../../state/jobs/index.ts";
 import { formatResidual, shortPeerId } from "../../format.ts";
 import { StatusBadge, type BadgeTone } from "../StatusBadge.tsx";
 

@@ -1,6 +1,6 @@
 import type { JobKind } from "../../../core/jobs/model.ts";
 import type { MethodName } from "../../../core/solver/types.ts";
-import type { JobSubmission } from "../../../state/jobs/types.ts";
+import type { JobSubmission } from "../../../state/jobs/index.ts";
 import { MAX_UPLOAD_BYTES, parseSolveLimits } from "../../solve-choices.ts";
 
 /** What the swarm form holds, before validation (numbers still as typed). */

@@ -1,7 +1,7 @@
 import { useEffect, useRef } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import type { ChartMarker, ResidualPoint } from "../../../state/solve/store.ts";
+import type { ChartMarker, ResidualPoint } from "../../../state/solve/index.ts";
 
 /** Vertical dashed lines where the system was updated (the residual jumps there), with their labels. */
 function drawMarkers(u: uPlot, markers: readonly ChartMarker[]): void {

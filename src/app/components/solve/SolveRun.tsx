@@ -1,5 +1,5 @@
 import { useStore } from "zustand";
-import type { LocalSolveStore } from "../../../state/solve/store.ts";
+import type { LocalSolveStore } from "../../../state/solve/index.ts";
 import { downloadSolutionJson, downloadSolutionMtx } from "../../downloads.ts";
 import { formatDuration } from "../../format.ts";
 import { ResidualChart } from "./ResidualChart.tsx";

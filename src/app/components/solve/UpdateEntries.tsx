@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { useStore } from "zustand";
-import type { LocalSolveStore } from "../../../state/solve/store.ts";
+import type { LocalSolveStore } from "../../../state/solve/index.ts";
 
 const PLACEHOLDER = `1 1 4.5     ← a₁₁ = 4.5 (row column value)
 7 0.25      ← b₇ = 0.25 (index value)`;

@@ -1,4 +1,4 @@
-import type { SwarmPeerView } from "../../../state/swarm/store.ts";
+import type { SwarmPeerView } from "../../../state/swarm/index.ts";
 import { shortPeerId } from "../../format.ts";
 
 export function PeerList({ peers }: { peers: readonly SwarmPeerView[] }) {

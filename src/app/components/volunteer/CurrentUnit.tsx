@@ -1,4 +1,4 @@
-import type { VolunteerState } from "../../../state/jobs/types.ts";
+import type { VolunteerState } from "../../../state/jobs/index.ts";
 import { formatResidual, shortPeerId } from "../../format.ts";
 
 /** The unit this tab computes for someone else, live: rows of the Volunteering card's key-value list. */
