@@ -94,6 +94,18 @@ describe("SessionPool", () => {
     expect(out.outputs["experts"]!.data.every((v) => Number.isInteger(v) && v >= 0 && v < 4)).toBe(true);
   });
 
+  it("times loads and runs on the injected clock", async () => {
+    let now = 1_000;
+    const pool = new SessionPool(
+      new NodeTestRuntime(),
+      { cache: new MemoryModelCache(), fetch: (url, init) => fetch(url, init) },
+      { nowMs: () => (now += 7) },
+    );
+    const loaded = await pool.load(manifestSourceAt(server, expert));
+    expect(loaded.loadMs).toBe(7);
+    expect((await pool.run(expert.sha256, pixels(2, 1), 2)).ms).toBe(7);
+  });
+
   it("a second pool on the same cache loads without downloading (fromCache)", async () => {
     const cache = new MemoryModelCache();
     server.hits.clear();

@@ -1,3 +1,4 @@
+import { realNowMs, type NowMs } from "../../base/clock.ts";
 import { Emitter } from "../../base/emitter.ts";
 import type { ExpertLink } from "../link/expert-link.ts";
 import type { ExpertHostFault, HostFaultSnapshot } from "./host-fault.ts";
@@ -44,6 +45,8 @@ export interface ExpertHostOptions {
   readonly maxPendingBlobBytes?: number;
   /** TEST ONLY: a misbehaving host (host-fault.ts; none by default). */
   readonly fault?: ExpertHostFault;
+  /** How old held model bytes are; default the real clock (base/clock.ts). */
+  readonly nowMs?: NowMs;
 }
 
 export interface ExpertHostStats {
@@ -108,6 +111,7 @@ export class ExpertHost {
       maxModelsPerRequester: 64,
       blobWaitMs: 60_000,
       maxPendingBlobBytes: 512 * 1024 * 1024,
+      nowMs: realNowMs,
       ...options,
       fault: options.fault ?? null,
     };
@@ -304,7 +308,7 @@ export class ExpertHost {
       return;
     }
     // Held for a host-request still to come; bounded, and forgotten after blobWaitMs.
-    const now = Date.now();
+    const now = this.#o.nowMs();
     for (const [sha, held] of this.#blobs) if (now - held.atMs > this.#o.blobWaitMs) this.#blobs.delete(sha);
     if (bytes.length > this.#o.maxPendingBlobBytes) return;
     this.#blobs.set(sha256, { bytes, atMs: now });

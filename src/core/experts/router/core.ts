@@ -1,4 +1,5 @@
 import { ReputationBook } from "../../trust/reputation.ts";
+import { realNowMs } from "../../base/clock.ts";
 import { Emitter } from "../../base/emitter.ts";
 import { RemoteCalls } from "./dispatch/calls.ts";
 import { HostRegistry, type HostEntry } from "./dispatch/hosts.ts";
@@ -45,7 +46,7 @@ export interface RouterCore {
 /** Fills in the defaults, checks the options, and builds the router's shared state. */
 export function createRouterCore(options: ExpertRouterOptions): RouterCore {
   const random = options.random ?? Math.random;
-  const nowMs = options.nowMs ?? (() => performance.now());
+  const nowMs = options.nowMs ?? realNowMs;
   const { gate, experts = [], reputation, ...rest } = options;
   const o: RouterSettings = {
     classes: 10,

@@ -25,8 +25,8 @@ export class RowLedger {
   }
 
   punish(peerId: string, reason: string, rows: number): void {
-    const { book, totals, registry, emitter, placement } = this.core;
-    book.recordInvalid(peerId, Date.now());
+    const { o, book, totals, registry, emitter, placement } = this.core;
+    book.recordInvalid(peerId, o.nowMs());
     totals.rowsDiscarded += rows;
     if (registry.ban(peerId, reason)) {
       totals.liarsCaught++;
