@@ -231,6 +231,31 @@ describe("expert host", () => {
     expect(host.stats().hosted).toEqual([sha256(bytes)]);
   });
 
+  it("forgets held model bytes once they are older than blobWaitMs, on its injected clock", async () => {
+    let now = 0;
+    const { host, link, req } = setup({ blobWaitMs: 50, nowMs: () => now });
+    const [stale, fresh] = [tiny.expertModels[0]!, tiny.expertModels[2]!];
+    await link.sendModelBytes("host", stale);
+    await new Promise((r) => setTimeout(r, 5));
+    now = 100; // the clock says the stale bytes are old: the next arrival drops them
+    await link.sendModelBytes("host", fresh);
+    await new Promise((r) => setTimeout(r, 5));
+    await link.send("host", {
+      kind: "host-request",
+      requestId: "h1",
+      models: [stale, fresh].map((bytes) => ({
+        source: "blob" as const,
+        label: "uploaded",
+        sha256: sha256(bytes),
+        bytes: bytes.length,
+      })),
+    });
+    const hosting: XpHosting = await req.next("hosting");
+    expect(hosting.hosted).toEqual([sha256(fresh)]);
+    expect(hosting.failed).toMatchObject([{ sha256: sha256(stale), code: "blob_missing" }]);
+    expect(host.stats().hosted).toEqual([sha256(fresh)]);
+  });
+
   it("releases a requester's models when it asks for none or its link closes, and drops its queued work", async () => {
     const { hub, host, link, req } = setup();
     const other = hub.link("other");
