@@ -1,4 +1,4 @@
-import { CanarySupply, planCanaryRows, type Canary } from "../verification/canaries.ts";
+import { CanarySupply, planCanaryRows, type CanaryRow } from "../verification/canaries.ts";
 import { argmaxRows, combineExperts } from "./combine.ts";
 import { isSelf, sleep, type RouterCore } from "../core.ts";
 import type { BatchDispatcher } from "../dispatch/dispatch.ts";
@@ -85,7 +85,7 @@ export async function classifyJob(
     const perRequest = hosts.some((h) => !isSelf(core, h.peerId)) ? o.canariesPerRequest : 0;
     const plan = planCanaryRows(all, o.batchRows, perRequest, o.random);
     const canaryOut = await ledger.computeLocally(job, e, plan.canaryRows, "canary");
-    const canaries: Canary[] = [...plan.canaryRows].map((position, i) => ({
+    const canaries: CanaryRow[] = [...plan.canaryRows].map((position, i) => ({
       row: position,
       input: job.inputOf(e, position),
       output: canaryOut.subarray(i * o.classes, (i + 1) * o.classes),

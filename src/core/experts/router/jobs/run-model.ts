@@ -1,4 +1,4 @@
-import { CanarySupply, planCanaryRows, type Canary } from "../verification/canaries.ts";
+import { CanarySupply, planCanaryRows, type CanaryRow } from "../verification/canaries.ts";
 import { sleep, type HostFailure, type RouterCore } from "../core.ts";
 import type { BatchDispatcher } from "../dispatch/dispatch.ts";
 import {
@@ -118,7 +118,7 @@ export async function runModelJob(
       if (localOnlyReason !== null) {
         work = ledger.localChunks(job, plan.remoteRows);
       } else {
-        const canaries: Canary[] = [...plan.canaryRows].map((row, i) => ({
+        const canaries: CanaryRow[] = [...plan.canaryRows].map((row, i) => ({
           row,
           input: job.inputOf(0, row),
           output: first.wide.subarray(i * width, (i + 1) * width),
