@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ExpertError, type ModelSource } from "../../../src/core/experts/models/runner.ts";
+import { ExpertError, type ModelSource } from "../../../src/core/experts/models/index.ts";
 import { SessionPool, toFloat32 } from "../../../src/core/experts/models/session-pool.ts";
 import { OrtNodeRunner } from "../../../src/node/ort-node-runner.ts";
 import {

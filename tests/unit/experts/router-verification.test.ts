@@ -6,7 +6,7 @@ import {
   unmixCanaries,
   type CanaryRow,
 } from "../../../src/core/experts/router/verification/canaries.ts";
-import { MemoryExpertHub } from "../../../src/core/experts/link/memory-hub.ts";
+import { MemoryExpertHub } from "../../../src/core/experts/link/index.ts";
 import { HostStats } from "../../../src/core/experts/router/dispatch/host-stats.ts";
 import { adjudicate, replicasAgree } from "../../../src/core/experts/router/verification/replication.ts";
 import {

@@ -97,5 +97,3 @@ export function meshExpertLink(mesh: Mesh): ExpertLink {
     },
   };
 }
-
-export { Listeners, sha256Hex };

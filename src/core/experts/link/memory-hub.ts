@@ -1,5 +1,7 @@
 import { parsePeerMessage, PEER_PROTOCOL_VERSION } from "../../protocol/peer.ts";
-import { Listeners, sha256Hex, type ExpertLink } from "./expert-link.ts";
+import { sha256Hex } from "../../base/digest.ts";
+import { Listeners } from "../../base/listeners.ts";
+import type { ExpertLink } from "./expert-link.ts";
 import { decodeXp, encodeXp, XP_WIRE_VERSION, type XpMessage } from "../../protocol/experts.ts";
 
 /**

@@ -17,9 +17,6 @@ import type {
 import { ExpertError, type ModelSource } from "../models/runner.ts";
 import type { XpMessage } from "../../protocol/experts.ts";
 
-export type * from "./types.ts";
-export { MAX_CLASSIFY_ROWS, MAX_RUN_MODEL_ROWS } from "./jobs/generic.ts";
-
 /**
  * The requester side of the swarm mixture-of-experts. classify() runs the gate locally, routes each row to
  * the experts with a non-zero gate weight, sends each expert's rows in batches to the volunteers hosting it
