@@ -10,7 +10,7 @@ import { sha256Hex } from "../../base/digest.ts";
 import { Listeners } from "../../base/listeners.ts";
 
 /**
- * How the expert router and the expert host talk: xp messages (wire.ts) and model bytes (blobs labelled
+ * How the expert router and the expert host talk: xp messages (protocol/experts.ts) and model bytes (blobs labelled
  * XP_MODEL_BLOB_LABEL) between peers, plus a loopback for the tab's own id, so one tab alone can be both
  * requester and host (like jobs/job-link.ts). `from` is always the authenticated peer (or this tab).
  */

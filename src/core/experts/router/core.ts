@@ -16,8 +16,8 @@ export type HostFailure = RunModelResult["hostFailures"][number];
 
 /**
  * The state ExpertRouter (router.ts) shares with the modules that do its work: the batch pipeline
- * (router-dispatch.ts, router-ledger.ts), the two kinds of job (router-classify.ts, router-run-model.ts),
- * the stats snapshot (router-stats.ts). One object, so each of them sees the same hosts, totals and jobs.
+ * (dispatch/, verification/), the two kinds of job (jobs/classify.ts, jobs/run-model.ts), the stats
+ * snapshot (stats.ts). One object, so each of them sees the same hosts, totals and jobs.
  */
 export interface RouterCore {
   readonly o: RouterSettings;

@@ -5,7 +5,7 @@ import type { ModelSource } from "../models/runner.ts";
 import type { XpHostModel } from "../../protocol/experts.ts";
 
 /**
- * The requester's side of placement: who volunteers, which experts each should host (placement.ts), and
+ * The requester's side of placement: who volunteers, which experts each should host (placement-plan.ts), and
  * the host-requests that tell them. A host-request is declarative (the full set for that volunteer), so
  * only volunteers whose set changed are told again; one that drops out is told to release everything if
  * its link is still open. Models given as bytes are sent once per volunteer as blobs before the request;

@@ -23,7 +23,7 @@ export interface ExpertRouterOptions {
   /** Real rows per remote request (canaries come on top). */
   readonly batchRows?: number;
   readonly canariesPerRequest?: number;
-  /** Hosts per expert when the swarm allows (placement.ts). */
+  /** Hosts per expert when the swarm allows (placement-plan.ts). */
   readonly replicas?: number;
   readonly maxInFlightPerHost?: number;
   /** Remote tries of one batch (distinct hosts) before it is computed locally. */

@@ -3,7 +3,7 @@ import { ExpertError, type LoadedModel, type ModelRunner, type ModelSource } fro
 
 /**
  * What the requester computes itself, on its own runner: the gate (always), and expert outputs for canaries,
- * arbitration and fallback; the same for a generic job's model (every output, wide: router-outputs.ts).
+ * arbitration and fallback; the same for a generic job's model (every output, wide: outputs.ts).
  * Models are loaded once, on first use; runs go in chunks of `chunkRows`.
  */
 export class LocalModels {
