@@ -7,7 +7,8 @@ import type { Job, JobModel } from "./jobs/job.ts";
 import { LocalModels } from "./dispatch/local.ts";
 import { PlacementKeeper } from "./placement.ts";
 import type { ExpertRouterOptions, RouterEvents, RouterTotals, RunModelResult } from "./types.ts";
-import { ExpertError, type ModelSource } from "../models/runner.ts";
+import { sourceDigest } from "../models/model-bytes.ts";
+import { ExpertError } from "../models/runner.ts";
 
 /** The router's options with every default filled in. */
 export type RouterSettings = Required<Omit<ExpertRouterOptions, "reputation" | "gate" | "experts">>;
@@ -77,7 +78,7 @@ export function createRouterCore(options: ExpertRouterOptions): RouterCore {
     throw new ExpertError("bad_input", `batchRows must be 1..4000, got ${o.batchRows}`);
   }
   const book = reputation ?? new ReputationBook();
-  const shas = experts.map(shaOf);
+  const shas = experts.map(sourceDigest);
   const registry = new HostRegistry({
     maxInFlightPerHost: o.maxInFlightPerHost,
     explore: o.explore,
@@ -170,8 +171,4 @@ export function expertsOf(core: RouterCore, ready: ReadonlySet<string>): number[
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function shaOf(source: ModelSource): string {
-  return source.kind === "manifest" ? source.entry.sha256 : source.sha256;
 }

@@ -1,4 +1,5 @@
 import { blocksToWide, type OutputLayout } from "./outputs.ts";
+import { sourceDigest } from "../../models/model-bytes.ts";
 import { ExpertError, type LoadedModel, type ModelRunner, type ModelSource } from "../../models/runner.ts";
 
 /**
@@ -126,7 +127,7 @@ export class LocalModels {
 
   /** Loads a model once (later calls share the first load). */
   load(source: ModelSource): Promise<LoadedModel> {
-    const sha = source.kind === "manifest" ? source.entry.sha256 : source.sha256;
+    const sha = sourceDigest(source);
     let loading = this.#loading.get(sha);
     if (!loading) {
       loading = this.runner.load(source);
