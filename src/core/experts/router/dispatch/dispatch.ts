@@ -54,11 +54,7 @@ export class BatchDispatcher {
       return;
     }
     if (job.cancelled) return;
-    const output = await model.runLocal(input, rows);
-    core.totals.fallbackRows += rows;
-    core.totals.localRows += rows;
-    if (model.expert !== null) core.perExpert[model.expert]!.local += rows;
-    ledger.accept(job, e, positions, output, "local");
+    await ledger.computeLocally(job, e, positions, "fallback", input);
   }
 
   /** TEST ONLY: `peerId`'s slot for the model (every other known host excluded, so the registry can only
