@@ -1,8 +1,9 @@
 import { planCanaryRows, type CanarySupply } from "../verification/canaries.ts";
 import { argmaxRows, combineExperts } from "./combine.ts";
-import { isSelf, sleep, type RouterCore } from "../core.ts";
+import { isSelf, type RouterCore } from "../core.ts";
 import type { BatchDispatcher } from "../dispatch/dispatch.ts";
 import { MAX_CLASSIFY_ROWS } from "./generic.ts";
+import { forcedExperts, forceFirstBatches } from "./first-batch.ts";
 import { Job } from "./job.ts";
 import {
   allPositions,
@@ -14,7 +15,7 @@ import {
   runJob,
 } from "./lifecycle.ts";
 import type { RowLedger } from "../verification/row-ledger.ts";
-import type { ClassifyOptions, ClassifyResult, TestFirstBatchTo } from "../types.ts";
+import type { ClassifyOptions, ClassifyResult } from "../types.ts";
 import { routeRows } from "./routing.ts";
 import { ExpertError } from "../../models/runner.ts";
 
@@ -99,19 +100,7 @@ export async function classifyJob(
     for (const l of batches) if (i < l.length) order.push(l[i]!);
   // TEST ONLY: each forced host's batch is dispatched first, so its slot is taken before any other batch
   // asks for one.
-  const firstTo = new Map<ExpertBatch, string>();
-  for (const { peerId, e } of forced) {
-    const at = order.findIndex((b) => b.e === e && !firstTo.has(b));
-    if (at < 0) {
-      throw new ExpertError(
-        "unavailable",
-        `test-only firstBatchTo: expert ${e} has no remote batch left in this job for ${peerId}`,
-      );
-    }
-    const batch = order.splice(at, 1)[0]!;
-    firstTo.set(batch, peerId);
-  }
-  order.unshift(...firstTo.keys());
+  const firstTo = forceFirstBatches(order, forced);
   await runJob(core, job, () =>
     Promise.all([
       ...localOnly.map((e) =>
@@ -135,63 +124,4 @@ export async function classifyJob(
     gateMs,
     elapsedMs: o.nowMs() - started,
   };
-}
-
-/**
- * TEST ONLY (ClassifyOptions.testFirstBatchTo): waits until every forced host serves an expert with enough
- * rows in this job for a remote batch (more than the canaries taken from them); for each host, in the order
- * given, that expert: the one with the most rows, among those not given to an earlier host when it can, so
- * each gets a full batch of its own. Throws ExpertError("timeout") after `waitMs`, naming a host that serves
- * none and what the router knows of it.
- */
-async function forcedExperts(
-  core: RouterCore,
-  { peerIds, waitMs }: TestFirstBatchTo,
-  rowsOf: readonly Int32Array[],
-): Promise<{ peerId: string; e: number }[]> {
-  const { o, registry, shas } = core;
-  const deadline = o.nowMs() + waitMs;
-  for (;;) {
-    const now = o.nowMs();
-    const servable = (peerId: string): number[] => {
-      const entry = registry.get(peerId);
-      return shas.flatMap((sha, e) =>
-        entry && registry.usable(entry, sha, now) && rowsOf[e]!.length > 2 * o.canariesPerRequest ? [e] : [],
-      );
-    };
-    const missing = peerIds.find((id) => servable(id).length === 0);
-    if (missing === undefined) {
-      const taken = new Set<number>();
-      return peerIds.map((peerId) => {
-        const byRows = servable(peerId).sort((a, b) => rowsOf[b]!.length - rowsOf[a]!.length || a - b);
-        const e = byRows.find((x) => !taken.has(x)) ?? byRows[0]!;
-        taken.add(e);
-        return { peerId, e };
-      });
-    }
-    const left = deadline - now;
-    if (left <= 0) {
-      throw new ExpertError(
-        "timeout",
-        `test-only firstBatchTo: ${missing} serves no expert of this job after ${waitMs} ms (${hostState(core, missing, now)})`,
-      );
-    }
-    await Promise.race([registry.nextChange(), sleep(Math.min(left, 250))]);
-  }
-}
-
-/** What the router knows of a host, for the error above. */
-function hostState(core: RouterCore, peerId: string, now: number): string {
-  const entry = core.registry.get(peerId);
-  if (!entry) return "never announced hosting";
-  const placed = core.placement.placement.get(peerId) ?? [];
-  const ready = core.shas.flatMap((sha, e) => (entry.ready.has(sha) ? [e] : []));
-  return [
-    ...(entry.banned !== null ? [`banned (${entry.banned})`] : []),
-    ...(entry.connected ? [] : ["disconnected"]),
-    ...(entry.paused ? ["paused"] : []),
-    ...(entry.suspendedUntilMs > now ? ["suspended"] : []),
-    `placed [${placed.join(", ")}]`,
-    `ready [${ready.join(", ")}]`,
-  ].join(", ");
 }
