@@ -22,7 +22,7 @@ import {
   type ManifestModel,
   type ModelManifest,
 } from "../src/core/protocol/manifest.ts";
-import type { RunOutput } from "../src/core/experts/models/runner.ts";
+import type { RunOutput } from "../src/core/experts/models/index.ts";
 import { OrtNodeRunner } from "../src/node/ort-node-runner.ts";
 import * as ortNode from "onnxruntime-node";
 import { FASHION_TEST_IMAGES } from "../src/node/fashion-mnist.ts";

@@ -1,4 +1,4 @@
-import { argmaxRows } from "../../src/core/experts/router/jobs/combine.ts";
+import { argmaxRows } from "../../src/core/experts/router/index.ts";
 import { findModel, type ModelManifest } from "../../src/core/protocol/manifest.ts";
 import { OrtNodeRunner } from "../../src/node/ort-node-runner.ts";
 import type { PassSettings, PassTimes } from "./passes.ts";

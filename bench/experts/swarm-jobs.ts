@@ -1,4 +1,4 @@
-import type { RouterHostSnapshot } from "../../src/core/experts/router/types.ts";
+import type { RouterHostSnapshot } from "../../src/core/experts/router/index.ts";
 import type {} from "../../src/state/experts/jobs-test-hook.ts";
 import type { ClassifySnapshot } from "../../src/state/experts/jobs-test-hook.ts";
 import { link, sleep, type Harness, type Tab } from "../swarm/harness.ts";

@@ -1,6 +1,5 @@
 import * as ort from "onnxruntime-node";
-import { argmaxRows, combineExperts } from "../../src/core/experts/router/jobs/combine.ts";
-import { gatherRows, routeRows } from "../../src/core/experts/router/jobs/routing.ts";
+import { argmaxRows, combineExperts, gatherRows, routeRows } from "../../src/core/experts/router/index.ts";
 
 /**
  * Measurements on the exported files with onnxruntime-node (native ONNX Runtime, CPU), never on the

@@ -7,7 +7,7 @@ import {
   type ModelRunner,
   type ModelSource,
   type RunOutput,
-} from "../core/experts/models/runner.ts";
+} from "../core/experts/models/index.ts";
 
 /**
  * ModelRunner over onnxruntime-node (native ONNX Runtime, CPU): the reference the browser runner is compared

@@ -1,4 +1,4 @@
-import type { ExpertHostFault } from "../core/experts/host/host-fault.ts";
+import type { ExpertHostFault } from "../core/experts/host/index.ts";
 import type { VolunteerFault } from "../core/jobs/volunteer/index.ts";
 import type { installTestHook } from "./test-hook.ts";
 

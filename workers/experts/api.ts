@@ -1,7 +1,11 @@
 import type { ExecutionProvider } from "../../src/core/protocol/manifest.ts";
-import type { ProviderPreference } from "../../src/core/experts/models/provider-choice.ts";
-import type { ExpertErrorCode, ModelSource, RunOutput } from "../../src/core/experts/models/runner.ts";
-import type { PoolLoadedModel } from "../../src/core/experts/models/session-pool.ts";
+import type {
+  ExpertErrorCode,
+  ModelSource,
+  PoolLoadedModel,
+  ProviderPreference,
+  RunOutput,
+} from "../../src/core/experts/models/index.ts";
 
 /**
  * The expert worker's Comlink surface. Every call answers an Outcome: ExpertError codes do not survive

@@ -1,5 +1,5 @@
 /// <reference lib="webworker" />
-import type { ModelByteCache } from "../../src/core/experts/models/model-bytes.ts";
+import type { ModelByteCache } from "../../src/core/experts/models/index.ts";
 
 /**
  * Model bytes in the Cache API, keyed by content hash: a made-up same-origin URL per digest that is never

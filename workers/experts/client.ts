@@ -2,14 +2,14 @@ import * as Comlink from "comlink";
 import type { ExpertWorkerApi, ExpertWorkerConfig, ExpertWorkerInfo, Outcome } from "./api.ts";
 import { abortable } from "../abortable.ts";
 import type { ExecutionProvider } from "../../src/core/protocol/manifest.ts";
-import type { ProviderPreference } from "../../src/core/experts/models/provider-choice.ts";
 import {
   ExpertError,
   type ModelRunner,
   type ModelSource,
+  type PoolLoadedModel,
+  type ProviderPreference,
   type RunOutput,
-} from "../../src/core/experts/models/runner.ts";
-import type { PoolLoadedModel } from "../../src/core/experts/models/session-pool.ts";
+} from "../../src/core/experts/models/index.ts";
 
 export interface ExpertRunnerOptions {
   /** "auto" (default): int8 on wasm, qdq/fp32 on webgpu when an adapter exists. */

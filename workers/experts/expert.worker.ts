@@ -5,8 +5,7 @@
  * Output buffers are transferred back, not copied.
  */
 import * as Comlink from "comlink";
-import { ExpertError } from "../../src/core/experts/models/runner.ts";
-import { SessionPool } from "../../src/core/experts/models/session-pool.ts";
+import { ExpertError, SessionPool } from "../../src/core/experts/models/index.ts";
 import type { ExpertWorkerApi, ExpertWorkerConfig, Outcome } from "./api.ts";
 import { CacheApiModelStore } from "./cache-store.ts";
 import { OrtWebRuntime } from "./ort-runtime.ts";

@@ -9,7 +9,7 @@ import asyncifyWasmUrl from "onnxruntime-web/ort-wasm-simd-threaded.asyncify.was
 import wasmMjsUrl from "onnxruntime-web/ort-wasm-simd-threaded.mjs?url";
 import wasmUrl from "onnxruntime-web/ort-wasm-simd-threaded.wasm?url";
 import type { ExecutionProvider } from "../../src/core/protocol/manifest.ts";
-import type { RuntimeSession, SessionRuntime } from "../../src/core/experts/models/session-pool.ts";
+import type { RuntimeSession, SessionRuntime } from "../../src/core/experts/models/index.ts";
 import { PROBE_MODEL } from "./probe-model.ts";
 
 type Ort = typeof OrtWeb;

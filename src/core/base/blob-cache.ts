@@ -1,12 +1,21 @@
+import type { NowMs } from "./clock.ts";
 import { CodedError } from "./coded-error.ts";
 
 /**
  * Blobs received from peers, by SHA-256 (the mesh already checked each digest on arrival). A volunteer keeps
  * a job's matrix here, so a multi-rhs job sends A once per volunteer; the requester finds the solution
- * vectors of a result here. Bounded by bytes, least recently used first out: a peer that floods blobs can
- * only evict, never grow memory past the cap. Waiters cover a blob that is still on its way.
+ * vectors of a result here; an expert host keeps model bytes here until the host-request naming them comes.
+ * Bounded by bytes, least recently used first out: a peer that floods blobs can only evict, never grow
+ * memory past the cap. Optionally bounded in age too: blobs older than maxAgeMs are dropped when another
+ * arrives (bytes nobody asked for do not stay for the session). Waiters cover a blob still on its way.
  */
 export const DEFAULT_BLOB_CACHE_BYTES = 256 * 1024 * 1024;
+
+/** Blobs older than maxAgeMs (since they arrived, on `nowMs`) are dropped. */
+export interface BlobExpiry {
+  readonly maxAgeMs: number;
+  readonly nowMs: NowMs;
+}
 
 interface Waiter {
   resolve(bytes: Uint8Array): void;
@@ -22,15 +31,31 @@ export class BlobWaitTimeout extends CodedError<"blob_wait_timeout"> {
   }
 }
 
+/** A wait ended by clear(): the cache's owner is shutting down. */
+export class BlobCacheCleared extends CodedError<"blob_cache_cleared"> {
+  override readonly name = "BlobCacheCleared";
+
+  constructor(message: string) {
+    super("blob_cache_cleared", message);
+  }
+}
+
+interface Entry {
+  readonly bytes: Uint8Array;
+  readonly arrivedAtMs: number;
+}
+
 export class BlobCache {
   readonly #maxBytes: number;
+  readonly #expiry: BlobExpiry | null;
   /** Insertion order = recency (a get moves the entry to the end). */
-  readonly #entries = new Map<string, Uint8Array>();
+  readonly #entries = new Map<string, Entry>();
   readonly #waiters = new Map<string, Set<Waiter>>();
   #bytes = 0;
 
-  constructor(maxBytes: number = DEFAULT_BLOB_CACHE_BYTES) {
+  constructor(maxBytes: number = DEFAULT_BLOB_CACHE_BYTES, expiry: BlobExpiry | null = null) {
     this.#maxBytes = maxBytes;
+    this.#expiry = expiry;
   }
 
   get totalBytes(): number {
@@ -42,12 +67,12 @@ export class BlobCache {
   }
 
   get(sha256: string): Uint8Array | undefined {
-    const bytes = this.#entries.get(sha256);
-    if (bytes !== undefined) {
+    const entry = this.#entries.get(sha256);
+    if (entry !== undefined) {
       this.#entries.delete(sha256);
-      this.#entries.set(sha256, bytes);
+      this.#entries.set(sha256, entry);
     }
-    return bytes;
+    return entry?.bytes;
   }
 
   put(sha256: string, bytes: Uint8Array): void {
@@ -59,14 +84,20 @@ export class BlobCache {
         w.resolve(bytes);
       }
     }
+    const now = this.#expiry?.nowMs() ?? 0;
+    if (this.#expiry !== null) {
+      for (const [key, entry] of this.#entries) {
+        if (now - entry.arrivedAtMs > this.#expiry.maxAgeMs) this.delete(key);
+      }
+    }
     if (bytes.length > this.#maxBytes) return;
     this.delete(sha256);
-    this.#entries.set(sha256, bytes);
+    this.#entries.set(sha256, { bytes, arrivedAtMs: now });
     this.#bytes += bytes.length;
-    for (const [key, value] of this.#entries) {
+    for (const [key, entry] of this.#entries) {
       if (this.#bytes <= this.#maxBytes) break;
       this.#entries.delete(key);
-      this.#bytes -= value.length;
+      this.#bytes -= entry.bytes.length;
     }
   }
 
@@ -74,7 +105,7 @@ export class BlobCache {
     const old = this.#entries.get(sha256);
     if (old === undefined) return;
     this.#entries.delete(sha256);
-    this.#bytes -= old.length;
+    this.#bytes -= old.bytes.length;
   }
 
   /** The blob, now or once it arrives; rejects with BlobWaitTimeout after timeoutMs. */
@@ -97,8 +128,14 @@ export class BlobCache {
     });
   }
 
+  /** Forgets every blob; pending waits reject with BlobCacheCleared. */
   clear(): void {
-    for (const set of this.#waiters.values()) for (const w of set) clearTimeout(w.timer);
+    for (const set of this.#waiters.values()) {
+      for (const w of set) {
+        clearTimeout(w.timer);
+        w.reject(new BlobCacheCleared("the blob cache was cleared"));
+      }
+    }
     this.#waiters.clear();
     this.#entries.clear();
     this.#bytes = 0;

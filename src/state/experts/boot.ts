@@ -1,9 +1,12 @@
-import { meshExpertLink, type ExpertLink } from "../../core/experts/link/expert-link.ts";
-import type { ExpertHostFault } from "../../core/experts/host/host-fault.ts";
-import { ExpertHost, type ExpertHostStats } from "../../core/experts/host/host.ts";
-import { fetchManifest, type FetchedManifest } from "../../core/experts/models/manifest-fetch.ts";
-import { manifestResolver } from "../../core/experts/router/jobs/sources.ts";
-import type { ModelRunner, ModelSource } from "../../core/experts/models/runner.ts";
+import { type ExpertLink, meshExpertLink } from "../../core/experts/link/index.ts";
+import { ExpertHost, type ExpertHostFault, type ExpertHostStats } from "../../core/experts/host/index.ts";
+import {
+  type FetchedManifest,
+  fetchManifest,
+  manifestResolver,
+  type ModelRunner,
+  type ModelSource,
+} from "../../core/experts/models/index.ts";
 import type { Swarm } from "../../core/net/swarm.ts";
 import { ExpertRunnerClient } from "../../../workers/experts/client.ts";
 import { ExpertsJobs } from "./jobs.ts";

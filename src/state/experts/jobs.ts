@@ -1,11 +1,14 @@
 import type { StoreApi } from "zustand/vanilla";
-import { argmaxRows } from "../../core/experts/router/jobs/combine.ts";
-import type { ExpertLink } from "../../core/experts/link/expert-link.ts";
-import { manifestSource, type FetchedManifest } from "../../core/experts/models/manifest-fetch.ts";
+import { argmaxRows, ExpertRouter, type TestFirstBatchTo } from "../../core/experts/router/index.ts";
+import type { ExpertLink } from "../../core/experts/link/index.ts";
+import {
+  ExpertError,
+  type FetchedManifest,
+  manifestSource,
+  type ModelRunner,
+} from "../../core/experts/models/index.ts";
 import type { ModelVariant } from "../../core/protocol/manifest.ts";
-import { sha256Hex } from "../../core/experts/models/model-bytes.ts";
-import { ExpertRouter, type TestFirstBatchTo } from "../../core/experts/router/router.ts";
-import { ExpertError, type ModelRunner } from "../../core/experts/models/runner.ts";
+import { sha256Hex } from "../../core/base/digest.ts";
 import {
   BatchError,
   checkBatchFits,

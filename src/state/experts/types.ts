@@ -1,5 +1,5 @@
-import type { ExpertHostStats } from "../../core/experts/host/host.ts";
-import type { RouterStatsSnapshot } from "../../core/experts/router/types.ts";
+import type { ExpertHostStats } from "../../core/experts/host/index.ts";
+import type { RouterStatsSnapshot } from "../../core/experts/router/index.ts";
 
 /**
  * The "Classify images (mixture of experts)" view's state (store.ts): the site's models, the

@@ -1,7 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { argmaxRows, combineExperts } from "../../../src/core/experts/router/jobs/combine.ts";
-import { gatherRows, routeRows } from "../../../src/core/experts/router/jobs/routing.ts";
+import { argmaxRows, combineExperts, gatherRows, routeRows } from "../../../src/core/experts/router/index.ts";
 import { OrtNodeRunner } from "../../../src/node/ort-node-runner.ts";
 import { buildTinyMoe, bytesSource, randomInputs, seeded } from "./router-fixtures.ts";
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { MemoryExpertHub } from "../../../src/core/experts/link/memory-hub.ts";
-import { ExpertHost } from "../../../src/core/experts/host/host.ts";
+import { MemoryExpertHub } from "../../../src/core/experts/link/index.ts";
+import { ExpertHost } from "../../../src/core/experts/host/index.ts";
 import { splitXpOutputs, type XpMessage } from "../../../src/core/protocol/experts.ts";
 import { OrtNodeRunner } from "../../../src/node/ort-node-runner.ts";
 import { MODELS_DIR, randomInputs } from "./router-fixtures.ts";

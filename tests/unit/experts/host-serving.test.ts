@@ -2,11 +2,10 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { ExpertLink } from "../../../src/core/experts/link/expert-link.ts";
-import { MemoryExpertHub } from "../../../src/core/experts/link/memory-hub.ts";
-import { ExpertHost } from "../../../src/core/experts/host/host.ts";
+import { type ExpertLink, MemoryExpertHub } from "../../../src/core/experts/link/index.ts";
+import { ExpertHost } from "../../../src/core/experts/host/index.ts";
 import type { ManifestModel } from "../../../src/core/protocol/manifest.ts";
-import type { ModelSource } from "../../../src/core/experts/models/runner.ts";
+import type { ModelSource } from "../../../src/core/experts/models/index.ts";
 import type { XpHosting, XpMessage } from "../../../src/core/protocol/experts.ts";
 import { OrtNodeRunner } from "../../../src/node/ort-node-runner.ts";
 import { buildTinyMoe, randomInputs, sha256 } from "./router-fixtures.ts";
@@ -229,6 +228,31 @@ describe("expert host", () => {
     const codes = Object.fromEntries(hosting.failed.map((f) => [f.sha256.slice(0, 4), f.code]));
     expect(codes).toEqual({ [sha256(garbage).slice(0, 4)]: "corrupt_model", eeee: "blob_missing" });
     expect(host.stats().hosted).toEqual([sha256(bytes)]);
+  });
+
+  it("forgets held model bytes once they are older than blobWaitMs, on its injected clock", async () => {
+    let now = 0;
+    const { host, link, req } = setup({ blobWaitMs: 50, nowMs: () => now });
+    const [stale, fresh] = [tiny.expertModels[0]!, tiny.expertModels[2]!];
+    await link.sendModelBytes("host", stale);
+    await new Promise((r) => setTimeout(r, 5));
+    now = 100; // the clock says the stale bytes are old: the next arrival drops them
+    await link.sendModelBytes("host", fresh);
+    await new Promise((r) => setTimeout(r, 5));
+    await link.send("host", {
+      kind: "host-request",
+      requestId: "h1",
+      models: [stale, fresh].map((bytes) => ({
+        source: "blob" as const,
+        label: "uploaded",
+        sha256: sha256(bytes),
+        bytes: bytes.length,
+      })),
+    });
+    const hosting: XpHosting = await req.next("hosting");
+    expect(hosting.hosted).toEqual([sha256(fresh)]);
+    expect(hosting.failed).toMatchObject([{ sha256: sha256(stale), code: "blob_missing" }]);
+    expect(host.stats().hosted).toEqual([sha256(fresh)]);
   });
 
   it("releases a requester's models when it asks for none or its link closes, and drops its queued work", async () => {

@@ -1,11 +1,8 @@
 import * as ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  loadVerifiedModel,
-  sha256Hex,
-  type ModelBytesDeps,
-} from "../../../src/core/experts/models/model-bytes.ts";
-import { ExpertError, type ModelSource } from "../../../src/core/experts/models/runner.ts";
+import { sha256Hex } from "../../../src/core/base/digest.ts";
+import { loadVerifiedModel, type ModelBytesDeps } from "../../../src/core/experts/models/model-bytes.ts";
+import { ExpertError, type ModelSource } from "../../../src/core/experts/models/index.ts";
 import {
   entryFor,
   int8Expert,

@@ -10,7 +10,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import onnxProto from "onnx-proto";
 import type { ManifestModel } from "../../../src/core/protocol/manifest.ts";
-import type { ModelSource } from "../../../src/core/experts/models/runner.ts";
+import type { ModelSource } from "../../../src/core/experts/models/index.ts";
 import { seededRandom as seeded } from "../../../src/node/seeded-random.ts";
 
 const { onnx } = onnxProto;

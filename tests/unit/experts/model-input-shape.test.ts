@@ -6,7 +6,7 @@ import {
   type ValueMetaLike,
 } from "../../../src/core/experts/models/input-shape.ts";
 import { chooseProvider } from "../../../src/core/experts/models/provider-choice.ts";
-import { ExpertError } from "../../../src/core/experts/models/runner.ts";
+import { ExpertError } from "../../../src/core/experts/models/index.ts";
 import { entryFor, int8Expert } from "./model-fixtures.ts";
 
 const tensor = (name: string, type: string, shape: (number | string)[]): ValueMetaLike => ({

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fetchManifest, manifestSource } from "../../../src/core/experts/models/manifest-fetch.ts";
-import type { ExpertError } from "../../../src/core/experts/models/runner.ts";
+import { type ExpertError, fetchManifest, manifestSource } from "../../../src/core/experts/models/index.ts";
 import { entryFor, int8Expert, startModelServer, type ModelServer } from "./model-fixtures.ts";
 
 const manifest = {

@@ -6,7 +6,7 @@
  */
 import * as ort from "onnxruntime-node";
 import type { ExecutionProvider } from "../../../src/core/protocol/manifest.ts";
-import type { RuntimeSession, SessionRuntime } from "../../../src/core/experts/models/session-pool.ts";
+import type { RuntimeSession, SessionRuntime } from "../../../src/core/experts/models/index.ts";
 
 export class NodeTestRuntime implements SessionRuntime {
   /** Fault: prepare() rejects for these providers. */

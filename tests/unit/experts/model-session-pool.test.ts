@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ExpertError, type ModelSource } from "../../../src/core/experts/models/runner.ts";
+import { ExpertError, type ModelSource } from "../../../src/core/experts/models/index.ts";
 import { SessionPool, toFloat32 } from "../../../src/core/experts/models/session-pool.ts";
 import { OrtNodeRunner } from "../../../src/node/ort-node-runner.ts";
 import {
@@ -92,6 +92,18 @@ describe("SessionPool", () => {
     expect(Array.from(out.outputs["experts"]!.data)).toEqual(Array.from(expected.outputs["experts"]!.data));
     // int64 expert indices arrive as small whole numbers
     expect(out.outputs["experts"]!.data.every((v) => Number.isInteger(v) && v >= 0 && v < 4)).toBe(true);
+  });
+
+  it("times loads and runs on the injected clock", async () => {
+    let now = 1_000;
+    const pool = new SessionPool(
+      new NodeTestRuntime(),
+      { cache: new MemoryModelCache(), fetch: (url, init) => fetch(url, init) },
+      { nowMs: () => (now += 7) },
+    );
+    const loaded = await pool.load(manifestSourceAt(server, expert));
+    expect(loaded.loadMs).toBe(7);
+    expect((await pool.run(expert.sha256, pixels(2, 1), 2)).ms).toBe(7);
   });
 
   it("a second pool on the same cache loads without downloading (fromCache)", async () => {

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { MemoryExpertHub } from "../../../src/core/experts/link/memory-hub.ts";
-import { ExpertHost } from "../../../src/core/experts/host/host.ts";
-import { ExpertRouter, MAX_CLASSIFY_ROWS } from "../../../src/core/experts/router/router.ts";
-import { ExpertError } from "../../../src/core/experts/models/runner.ts";
+import { MemoryExpertHub } from "../../../src/core/experts/link/index.ts";
+import { ExpertHost } from "../../../src/core/experts/host/index.ts";
+import { ExpertRouter, MAX_CLASSIFY_ROWS } from "../../../src/core/experts/router/index.ts";
+import { ExpertError } from "../../../src/core/experts/models/index.ts";
 import { OrtNodeRunner } from "../../../src/node/ort-node-runner.ts";
 import { buildTinyMoe, bytesSource, MODELS_DIR, randomInputs, seeded } from "./router-fixtures.ts";
 

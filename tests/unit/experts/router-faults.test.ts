@@ -95,6 +95,23 @@ describe(`swarm mixture-of-experts under faults (${fixture.label})`, () => {
     for (const e of after.experts) expect(e.placedOn).not.toContain("liar");
   });
 
+  it("reads time from its injected clock: a liar's reputation record is dated by it", async () => {
+    const offsetMs = 1e12; // far from the real clock, so a direct read of it would show
+    const clock = () => offsetMs + performance.now();
+    const liar = HostFault.create("perturb", true, { random: seeded(3) });
+    swarm = startSwarm({
+      ...models,
+      hosts: [{ id: "h1" }, { id: "liar", fault: liar }],
+      router: { nowMs: clock },
+    });
+    await swarm.router.waitForHosts(10_000);
+    const before = clock();
+    await swarm.router.classify(fixture.inputs(300, 3), 300);
+    const caughtAt = swarm.router.reputation.get("liar").lastInvalidAtMs;
+    expect(caughtAt).toBeGreaterThanOrEqual(before);
+    expect(caughtAt).toBeLessThanOrEqual(clock());
+  });
+
   it("a host lying on only 5% of rows is still caught (replication while untrusted), nothing wrong accepted", async () => {
     const liar = HostFault.create("perturb", true, { rowFraction: 0.05, random: seeded(8) });
     swarm = startSwarm({ ...models, hosts: [{ id: "h1" }, { id: "liar", fault: liar }] });

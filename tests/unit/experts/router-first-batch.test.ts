@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { ExpertLink } from "../../../src/core/experts/link/expert-link.ts";
-import { MemoryExpertHub } from "../../../src/core/experts/link/memory-hub.ts";
+import { type ExpertLink, MemoryExpertHub } from "../../../src/core/experts/link/index.ts";
+import { ExpertHost } from "../../../src/core/experts/host/index.ts";
 import { HostFault } from "../../../src/core/experts/host/faults.ts";
-import { ExpertHost } from "../../../src/core/experts/host/host.ts";
-import { ExpertRouter, type ClassifyResult } from "../../../src/core/experts/router/router.ts";
-import { ExpertError } from "../../../src/core/experts/models/runner.ts";
+import { type ClassifyResult, ExpertRouter } from "../../../src/core/experts/router/index.ts";
+import { ExpertError } from "../../../src/core/experts/models/index.ts";
 import { OrtNodeRunner } from "../../../src/node/ort-node-runner.ts";
 import { differingRows, MODELS_DIR, seeded, testMoe, wholeGraphLogits } from "./router-fixtures.ts";
 

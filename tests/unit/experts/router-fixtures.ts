@@ -16,13 +16,13 @@ import {
 } from "../../../src/core/protocol/manifest.ts";
 import {
   manifestResolver as coreManifestResolver,
+  type ModelSource,
   moeSourcesFromManifest,
-} from "../../../src/core/experts/router/jobs/sources.ts";
-import type { ModelSource } from "../../../src/core/experts/models/runner.ts";
-import { MemoryExpertHub } from "../../../src/core/experts/link/memory-hub.ts";
+} from "../../../src/core/experts/models/index.ts";
+import { MemoryExpertHub } from "../../../src/core/experts/link/index.ts";
+import { ExpertHost } from "../../../src/core/experts/host/index.ts";
 import type { HostFault } from "../../../src/core/experts/host/faults.ts";
-import { ExpertHost } from "../../../src/core/experts/host/host.ts";
-import { ExpertRouter, type ExpertRouterOptions } from "../../../src/core/experts/router/router.ts";
+import { ExpertRouter, type ExpertRouterOptions } from "../../../src/core/experts/router/index.ts";
 import { OrtNodeRunner } from "../../../src/node/ort-node-runner.ts";
 import { seededRandom as seeded } from "../../../src/node/seeded-random.ts";
 import { FASHION_TEST_IMAGES } from "../../../src/node/fashion-mnist.ts";

@@ -4,11 +4,11 @@
  * its own onnxruntime-node runner). The hub is a FAKE transport; every message still takes the wire's path.
  */
 import onnxProto from "onnx-proto";
-import { MemoryExpertHub } from "../../../src/core/experts/link/memory-hub.ts";
+import { MemoryExpertHub } from "../../../src/core/experts/link/index.ts";
+import { ExpertHost } from "../../../src/core/experts/host/index.ts";
 import type { HostFault } from "../../../src/core/experts/host/faults.ts";
-import { ExpertHost } from "../../../src/core/experts/host/host.ts";
-import { ExpertRouter, type ExpertRouterOptions } from "../../../src/core/experts/router/router.ts";
-import type { ModelSource } from "../../../src/core/experts/models/runner.ts";
+import { ExpertRouter, type ExpertRouterOptions } from "../../../src/core/experts/router/index.ts";
+import type { ModelSource } from "../../../src/core/experts/models/index.ts";
 import { OrtNodeRunner } from "../../../src/node/ort-node-runner.ts";
 import { bytesSource, MODELS_DIR, seeded } from "./router-fixtures.ts";
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { HostFault } from "../../../src/core/experts/host/faults.ts";
-import { ExpertError } from "../../../src/core/experts/models/runner.ts";
-import { MAX_RUN_MODEL_ROWS, type RouterProgress } from "../../../src/core/experts/router/router.ts";
+import { ExpertError } from "../../../src/core/experts/models/index.ts";
+import { MAX_RUN_MODEL_ROWS, type RouterProgress } from "../../../src/core/experts/router/index.ts";
 import { randomInputs } from "./router-fixtures.ts";
 import {
   directOutputs,

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { MemoryExpertHub } from "../../../src/core/experts/link/memory-hub.ts";
-import { ExpertHost } from "../../../src/core/experts/host/host.ts";
-import { ExpertRouter } from "../../../src/core/experts/router/router.ts";
+import { MemoryExpertHub } from "../../../src/core/experts/link/index.ts";
+import { ExpertHost } from "../../../src/core/experts/host/index.ts";
+import { ExpertRouter } from "../../../src/core/experts/router/index.ts";
 import { OrtNodeRunner } from "../../../src/node/ort-node-runner.ts";
 import {
   buildTinyMoe,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { OrtNodeRunner } from "../../../src/node/ort-node-runner.ts";
-import type { RouterProgress } from "../../../src/core/experts/router/router.ts";
+import type { RouterProgress } from "../../../src/core/experts/router/index.ts";
 import {
   buildTinyMoe,
   bytesSource,

@@ -4,9 +4,9 @@ import {
   mixCanaries,
   planCanaryRows,
   unmixCanaries,
-  type Canary,
+  type CanaryRow,
 } from "../../../src/core/experts/router/verification/canaries.ts";
-import { MemoryExpertHub } from "../../../src/core/experts/link/memory-hub.ts";
+import { MemoryExpertHub } from "../../../src/core/experts/link/index.ts";
 import { HostStats } from "../../../src/core/experts/router/dispatch/host-stats.ts";
 import { adjudicate, replicasAgree } from "../../../src/core/experts/router/verification/replication.ts";
 import {
@@ -25,7 +25,7 @@ describe("verification pieces", () => {
     const random = seeded(4);
     const cols = 3;
     const input = Float32Array.from({ length: 5 * cols }, (_, i) => i);
-    const canaries: Canary[] = [7, 8].map((v, i) => ({
+    const canaries: CanaryRow[] = [7, 8].map((v, i) => ({
       row: i,
       input: new Float32Array(cols).fill(100 + v),
       output: new Float32Array(2).fill(v),

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { meshExpertLink } from "../../../src/core/experts/link/expert-link.ts";
+import { meshExpertLink } from "../../../src/core/experts/link/index.ts";
 import { meshJobLink } from "../../../src/core/jobs/job-link.ts";
 import { generateKeyPair, identityFromKeyPair } from "../../../src/core/identity/identity.ts";
 import { Mesh } from "../../../src/core/net/mesh.ts";

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { meshExpertLink } from "../../../src/core/experts/link/expert-link.ts";
-import { ExpertHost } from "../../../src/core/experts/host/host.ts";
-import { ExpertRouter } from "../../../src/core/experts/router/router.ts";
+import { meshExpertLink } from "../../../src/core/experts/link/index.ts";
+import { ExpertHost } from "../../../src/core/experts/host/index.ts";
+import { ExpertRouter } from "../../../src/core/experts/router/index.ts";
 import type { XpMessage } from "../../../src/core/protocol/experts.ts";
 import { generateKeyPair, identityFromKeyPair } from "../../../src/core/identity/identity.ts";
 import { Mesh } from "../../../src/core/net/mesh.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MemoryExpertHub } from "../../../src/core/experts/link/memory-hub.ts";
+import { MemoryExpertHub } from "../../../src/core/experts/link/index.ts";
 import {
   decodeXp,
   encodeXp,

@@ -1,7 +1,7 @@
 import * as ort from "onnxruntime-node";
 import onnxProto from "onnx-proto";
 import { describe, expect, it } from "vitest";
-import { argmaxRows } from "../../../src/core/experts/router/jobs/combine.ts";
+import { argmaxRows } from "../../../src/core/experts/router/index.ts";
 import { manifestModelSchema } from "../../../src/core/protocol/manifest.ts";
 import { calibrateHiddenScales } from "../../../scripts/models/calibrate.ts";
 import { compareSwarmToWhole, OrtModel } from "../../../scripts/models/evaluate.ts";

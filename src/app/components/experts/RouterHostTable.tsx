@@ -1,4 +1,4 @@
-import type { RouterHostSnapshot } from "../../../core/experts/router/types.ts";
+import type { RouterHostSnapshot } from "../../../core/experts/router/index.ts";
 import { useSwarm } from "../../hooks/use-swarm.ts";
 import { StatusBadge } from "../StatusBadge.tsx";
 import { sourceLabel } from "./source-label.ts";

@@ -7,10 +7,10 @@ import {
   type XpMessage,
 } from "../../protocol/experts.ts";
 import { sha256Hex } from "../../base/digest.ts";
-import { Listeners } from "../../base/listeners.ts";
+import { LinkEvents } from "./link-events.ts";
 
 /**
- * How the expert router and the expert host talk: xp messages (wire.ts) and model bytes (blobs labelled
+ * How the expert router and the expert host talk: xp messages (protocol/experts.ts) and model bytes (blobs labelled
  * XP_MODEL_BLOB_LABEL) between peers, plus a loopback for the tab's own id, so one tab alone can be both
  * requester and host (like jobs/job-link.ts). `from` is always the authenticated peer (or this tab).
  */
@@ -44,23 +44,20 @@ export function roundTrip(message: XpMessage): ReturnType<typeof decodeXp> {
 /** The ExpertLink of a tab (or Node peer) on the mesh. */
 export function meshExpertLink(mesh: Mesh): ExpertLink {
   const selfId = mesh.peerId;
-  const messages = new Listeners<[string, XpMessage]>("expert link listener");
-  const models = new Listeners<[string, string, Uint8Array]>("expert link listener");
-  const rejected = new Listeners<[string, string, string]>("expert link listener");
-  const closed = new Listeners<[string]>("expert link listener");
+  const events = new LinkEvents();
   const offs = [
     mesh.on("message", (event) => {
       const m = event.message;
       if (m.type !== "xp") return;
       // Already validated by parsePeerMessage; decodeXp restores the rows (and refuses non-finite ones).
       const decoded = decodeXp(m.body, event.attachment);
-      if (decoded.ok) messages.emit(event.from, decoded.message);
-      else rejected.emit(event.from, decoded.code, decoded.detail);
+      if (decoded.ok) events.message(event.from, decoded.message);
+      else events.rejected(event.from, decoded.code, decoded.detail);
     }),
     mesh.on("blob", (event) => {
-      if (event.label === XP_MODEL_BLOB_LABEL) models.emit(event.from, event.sha256, event.bytes);
+      if (event.label === XP_MODEL_BLOB_LABEL) events.model(event.from, event.sha256, event.bytes);
     }),
-    mesh.on("peer-close", (event) => closed.emit(event.peerId)),
+    mesh.on("peer-close", (event) => events.closed(event.peerId)),
   ];
   return {
     selfId,
@@ -68,7 +65,7 @@ export function meshExpertLink(mesh: Mesh): ExpertLink {
       if (to === selfId) {
         const copy = roundTrip(message);
         later(() =>
-          copy.ok ? messages.emit(selfId, copy.message) : rejected.emit(selfId, copy.code, copy.detail),
+          copy.ok ? events.message(selfId, copy.message) : events.rejected(selfId, copy.code, copy.detail),
         );
         return;
       }
@@ -78,24 +75,16 @@ export function meshExpertLink(mesh: Mesh): ExpertLink {
     async sendModelBytes(to, bytes) {
       if (to === selfId) {
         const sha = await sha256Hex(bytes);
-        later(() => models.emit(selfId, sha, bytes));
+        later(() => events.model(selfId, sha, bytes));
         return;
       }
       await mesh.sendBlob(to, bytes, { label: XP_MODEL_BLOB_LABEL });
     },
-    onMessage: (l) => messages.add(l),
-    onModelBytes: (l) => models.add(l),
-    onRejected: (l) => rejected.add(l),
-    onPeerClosed: (l) => closed.add(l),
+    ...events.subscriptions(),
     connectedPeerIds: () => [selfId, ...mesh.connectedPeerIds()],
     close() {
       for (const off of offs) off();
-      messages.clear();
-      models.clear();
-      rejected.clear();
-      closed.clear();
+      events.clear();
     },
   };
 }
-
-export { Listeners, sha256Hex };

@@ -1,6 +1,8 @@
 import { parsePeerMessage, PEER_PROTOCOL_VERSION } from "../../protocol/peer.ts";
-import { Listeners, sha256Hex, type ExpertLink } from "./expert-link.ts";
-import { decodeXp, encodeXp, XP_WIRE_VERSION, type XpMessage } from "../../protocol/experts.ts";
+import { sha256Hex } from "../../base/digest.ts";
+import type { ExpertLink } from "./expert-link.ts";
+import { LinkEvents } from "./link-events.ts";
+import { decodeXp, encodeXp, XP_WIRE_VERSION } from "../../protocol/experts.ts";
 
 /**
  * FAKE transport, for unit tests and in-process benchmarks: ExpertLinks between peers of one process with no
@@ -41,13 +43,10 @@ export class MemoryExpertHub {
         const copy = bytes.slice();
         setTimeout(() => {
           const target = this.#peers.get(to);
-          if (target?.alive) target.models.emit(peerId, sha, copy);
+          if (target?.alive) target.events.model(peerId, sha, copy);
         }, this.#latencyMs);
       },
-      onMessage: (l) => peer.messages.add(l),
-      onModelBytes: (l) => peer.models.add(l),
-      onRejected: (l) => peer.rejected.add(l),
-      onPeerClosed: (l) => peer.closed.add(l),
+      ...peer.events.subscriptions(),
       connectedPeerIds: () => [...this.#peers.values()].filter((p) => p.alive).map((p) => p.id),
       close: () => this.kill(peerId),
     };
@@ -58,9 +57,9 @@ export class MemoryExpertHub {
     const peer = this.#peers.get(peerId);
     if (!peer?.alive) return;
     peer.alive = false;
-    peer.clear();
+    peer.events.clear();
     for (const other of this.#peers.values()) {
-      if (other.alive) setTimeout(() => other.closed.emit(peerId), 0);
+      if (other.alive) setTimeout(() => other.events.closed(peerId), 0);
     }
   }
 
@@ -97,32 +96,23 @@ export class MemoryExpertHub {
       if (!parsed.ok || parsed.message.type !== "xp") {
         this.rejected++;
         const code = parsed.ok ? "not_xp" : parsed.code;
-        target.rejected.emit(from, code, parsed.ok ? `a ${parsed.message.type} message` : parsed.detail);
+        target.events.rejected(from, code, parsed.ok ? `a ${parsed.message.type} message` : parsed.detail);
         return;
       }
       const decoded = decodeXp(parsed.message.body, parsed.attachment);
       if (!decoded.ok) {
         this.rejected++;
-        target.rejected.emit(from, decoded.code, decoded.detail);
+        target.events.rejected(from, decoded.code, decoded.detail);
         return;
       }
       this.delivered++;
-      target.messages.emit(from, decoded.message);
+      target.events.message(from, decoded.message);
     }, this.#latencyMs);
   }
 }
 
 class MemoryPeer {
   alive = true;
-  readonly messages = new Listeners<[string, XpMessage]>("expert link listener");
-  readonly models = new Listeners<[string, string, Uint8Array]>("expert link listener");
-  readonly rejected = new Listeners<[string, string, string]>("expert link listener");
-  readonly closed = new Listeners<[string]>("expert link listener");
+  readonly events = new LinkEvents();
   constructor(readonly id: string) {}
-  clear(): void {
-    this.messages.clear();
-    this.models.clear();
-    this.rejected.clear();
-    this.closed.clear();
-  }
 }

@@ -158,5 +158,3 @@ function asCorrupt(error: unknown, label: string): ExpertError {
   const reason = error instanceof Error ? error.message : String(error);
   return new ExpertError("corrupt_model", `${label}: onnxruntime could not load the model: ${reason}`);
 }
-
-export { sha256Hex };

@@ -3,7 +3,7 @@ import type { ExecutionProvider, ModelVariant } from "../../protocol/manifest.ts
 /**
  * Which onnxruntime-web execution provider a session gets. int8 graphs (DynamicQuantizeLinear /
  * MatMulInteger) run natively on `wasm` only: the `webgpu` provider lacks those integer kernels and falls
- * back to the CPU with copies (DESIGN.md). qdq and fp32 graphs are float MatMuls after DequantizeLinear,
+ * back to the CPU with copies. qdq and fp32 graphs are float MatMuls after DequantizeLinear,
  * which webgpu runs when an adapter exists. A model of unknown variant (bytes from a user) goes to wasm,
  * which runs every operator.
  */

@@ -1,3 +1,4 @@
+import { realNowMs, type NowMs } from "../../base/clock.ts";
 import type { ExecutionProvider } from "../../protocol/manifest.ts";
 import { checkRunInput, describeModelIo, feedDims, type ModelIo, type ValueMetaLike } from "./input-shape.ts";
 import { loadVerifiedModel, sourceDigest, sourceLabel, type ModelBytesDeps } from "./model-bytes.ts";
@@ -42,6 +43,8 @@ export interface SessionPoolOptions {
   /** "auto" picks by variant and capability; "wasm" / "webgpu" force it (webgpu falls back when absent). */
   readonly preference?: ProviderPreference;
   readonly onNote?: (note: string) => void;
+  /** Times loads and runs (LoadedModel.loadMs, RunOutput.ms); default the real clock (base/clock.ts). */
+  readonly nowMs?: NowMs;
 }
 
 interface Entry {
@@ -57,12 +60,15 @@ export class SessionPool {
   private readonly pending = new Map<string, Promise<Entry>>();
   private webgpu: Promise<boolean> | null = null;
   private lastProvider: ExecutionProvider = "wasm";
+  private readonly nowMs: NowMs;
 
   constructor(
     private readonly runtime: SessionRuntime,
     private readonly bytes: ModelBytesDeps,
     private readonly options: SessionPoolOptions = {},
-  ) {}
+  ) {
+    this.nowMs = options.nowMs ?? realNowMs;
+  }
 
   /** The provider of the most recently created session ("wasm" before any). */
   get provider(): ExecutionProvider {
@@ -122,7 +128,7 @@ export class SessionPool {
   }
 
   private async create(source: ModelSource, preference: ProviderPreference): Promise<Entry> {
-    const started = performance.now();
+    const started = this.nowMs();
     const label = sourceLabel(source);
     const entryOfManifest = source.kind === "manifest" ? source.entry : undefined;
     const webgpuAvailable = preference === "wasm" ? false : await this.webgpuAvailable();
@@ -170,7 +176,7 @@ export class SessionPool {
       outputNames: io.outputNames,
       outputCols: io.outputCols,
       fromCache: verified.fromCache,
-      loadMs: performance.now() - started,
+      loadMs: this.nowMs() - started,
       provider,
       providerReason: reason,
     };
@@ -194,7 +200,7 @@ export class SessionPool {
   }
 
   private async runNow(entry: Entry, input: Float32Array, rows: number): Promise<RunOutput> {
-    const started = performance.now();
+    const started = this.nowMs();
     let results: Record<string, { data: unknown }>;
     try {
       results = await entry.session.run(entry.io.inputName, input, feedDims(entry.io, input.length, rows));
@@ -206,7 +212,7 @@ export class SessionPool {
       const data = toFloat32(results[name]?.data);
       if (data) outputs[name] = { data, cols: data.length / rows };
     }
-    return { outputs, ms: performance.now() - started };
+    return { outputs, ms: this.nowMs() - started };
   }
 }
 

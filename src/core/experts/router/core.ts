@@ -1,4 +1,5 @@
 import { ReputationBook } from "../../trust/reputation.ts";
+import { realNowMs } from "../../base/clock.ts";
 import { Emitter } from "../../base/emitter.ts";
 import { RemoteCalls } from "./dispatch/calls.ts";
 import { HostRegistry, type HostEntry } from "./dispatch/hosts.ts";
@@ -6,7 +7,8 @@ import type { Job, JobModel } from "./jobs/job.ts";
 import { LocalModels } from "./dispatch/local.ts";
 import { PlacementKeeper } from "./placement.ts";
 import type { ExpertRouterOptions, RouterEvents, RouterTotals, RunModelResult } from "./types.ts";
-import { ExpertError, type ModelSource } from "../models/runner.ts";
+import { sourceDigest } from "../models/model-bytes.ts";
+import { ExpertError } from "../models/runner.ts";
 
 /** The router's options with every default filled in. */
 export type RouterSettings = Required<Omit<ExpertRouterOptions, "reputation" | "gate" | "experts">>;
@@ -15,8 +17,8 @@ export type HostFailure = RunModelResult["hostFailures"][number];
 
 /**
  * The state ExpertRouter (router.ts) shares with the modules that do its work: the batch pipeline
- * (router-dispatch.ts, router-ledger.ts), the two kinds of job (router-classify.ts, router-run-model.ts),
- * the stats snapshot (router-stats.ts). One object, so each of them sees the same hosts, totals and jobs.
+ * (dispatch/, verification/), the two kinds of job (jobs/classify.ts, jobs/run-model.ts), the stats
+ * snapshot (stats.ts). One object, so each of them sees the same hosts, totals and jobs.
  */
 export interface RouterCore {
   readonly o: RouterSettings;
@@ -45,7 +47,7 @@ export interface RouterCore {
 /** Fills in the defaults, checks the options, and builds the router's shared state. */
 export function createRouterCore(options: ExpertRouterOptions): RouterCore {
   const random = options.random ?? Math.random;
-  const nowMs = options.nowMs ?? (() => performance.now());
+  const nowMs = options.nowMs ?? realNowMs;
   const { gate, experts = [], reputation, ...rest } = options;
   const o: RouterSettings = {
     classes: 10,
@@ -76,7 +78,7 @@ export function createRouterCore(options: ExpertRouterOptions): RouterCore {
     throw new ExpertError("bad_input", `batchRows must be 1..4000, got ${o.batchRows}`);
   }
   const book = reputation ?? new ReputationBook();
-  const shas = experts.map(shaOf);
+  const shas = experts.map(sourceDigest);
   const registry = new HostRegistry({
     maxInFlightPerHost: o.maxInFlightPerHost,
     explore: o.explore,
@@ -169,8 +171,4 @@ export function expertsOf(core: RouterCore, ready: ReadonlySet<string>): number[
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function shaOf(source: ModelSource): string {
-  return source.kind === "manifest" ? source.entry.sha256 : source.sha256;
 }

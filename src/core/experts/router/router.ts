@@ -17,13 +17,10 @@ import type {
 import { ExpertError, type ModelSource } from "../models/runner.ts";
 import type { XpMessage } from "../../protocol/experts.ts";
 
-export type * from "./types.ts";
-export { MAX_CLASSIFY_ROWS, MAX_RUN_MODEL_ROWS } from "./jobs/generic.ts";
-
 /**
  * The requester side of the swarm mixture-of-experts. classify() runs the gate locally, routes each row to
  * the experts with a non-zero gate weight, sends each expert's rows in batches to the volunteers hosting it
- * (placement.ts decides who hosts what; setVolunteers() keeps it current), and combines the outputs exactly
+ * (placement-plan.ts decides who hosts what; setVolunteers() keeps it current), and combines the outputs exactly
  * as the whole-graph model does (combine.ts).
  *
  * No input is ever dropped: a batch whose host times out, closes, errs or is caught lying goes to another
@@ -31,7 +28,7 @@ export { MAX_CLASSIFY_ROWS, MAX_RUN_MODEL_ROWS } from "./jobs/generic.ts";
  * itself. classify() resolves with an answer for every row, or rejects with an ExpertError when the
  * requester's own runner fails (then there is nobody left to ask).
  *
- * Verification (issue 5, part 5): canary rows in every request (canaries.ts), and adaptive replication
+ * Verification: canary rows in every request (canaries.ts), and adaptive replication
  * driven by trust/reputation.ts (replication.ts); a host caught is banned, its answers discarded. This tab's
  * own host (reached through the link's loopback) runs the requester's own code: what it computes is trusted
  * as the requester's own computation is, so it gets no canaries and is never replicated.
@@ -41,10 +38,10 @@ export { MAX_CLASSIFY_ROWS, MAX_RUN_MODEL_ROWS } from "./jobs/generic.ts";
  * with the same timeouts, retries, fallback and verification; its canaries are a few rows per batch that
  * the requester computes first.
  *
- * This class is the facade: the shared state is router-core.ts, one batch's trip to the volunteers
- * router-dispatch.ts (canaries) and router-verify.ts (replication), the bookkeeping of accepted rows and
- * liars router-ledger.ts, the two jobs router-classify.ts and router-run-model.ts, the snapshot
- * router-stats.ts.
+ * This class is the facade: the shared state is core.ts; one batch's trip to a host dispatch/ (dispatch.ts,
+ * with its canaries); verification/ checks answers (verify.ts: replication) and books accepted rows and
+ * liars (row-ledger.ts); the two kinds of job are jobs/classify.ts and jobs/run-model.ts on one skeleton
+ * (jobs/lifecycle.ts); placement.ts tells volunteers what to host; stats.ts is the snapshot.
  */
 export class ExpertRouter {
   readonly #core: RouterCore;
@@ -86,7 +83,7 @@ export class ExpertRouter {
    * Recomputes the placement (stable: see placement.ts) and tells every volunteer whose share changed what
    * to host. Banned hosts are left out, and so are peers not known to run an expert host: each offered peer
    * that has not sent `hosting` yet is probed (an empty host-request), and becomes a candidate when it
-   * answers (router-placement.ts). A volunteer whose link closes is removed automatically.
+   * answers (placement.ts). A volunteer whose link closes is removed automatically.
    */
   setVolunteers(peerIds: readonly string[]): void {
     if (this.#core.closed) return;
@@ -168,7 +165,7 @@ export class ExpertRouter {
       modelJobs.get(f.sha256)?.failures.push({ peerId: from, code: f.code, message: f.message });
     }
     const updated = registry.hosting(from, message, wanted);
-    // It runs an expert host: a placement candidate from now on (router-placement.ts).
+    // It runs an expert host: a placement candidate from now on (placement.ts).
     placement.heard(from, message.requestId);
     // A peer announcing itself as an expert host: place experts on it too.
     if (o.adoptAnnouncedHosts && message.requestId === null) placement.add(from);

@@ -1,3 +1,4 @@
+import type { NowMs } from "../../base/clock.ts";
 import type { ReputationBook } from "../../trust/reputation.ts";
 import type { ExpertLink } from "../link/expert-link.ts";
 import type { HostStatsSnapshot } from "./dispatch/host-stats.ts";
@@ -22,7 +23,7 @@ export interface ExpertRouterOptions {
   /** Real rows per remote request (canaries come on top). */
   readonly batchRows?: number;
   readonly canariesPerRequest?: number;
-  /** Hosts per expert when the swarm allows (placement.ts). */
+  /** Hosts per expert when the swarm allows (placement-plan.ts). */
   readonly replicas?: number;
   readonly maxInFlightPerHost?: number;
   /** Remote tries of one batch (distinct hosts) before it is computed locally. */
@@ -50,7 +51,9 @@ export interface ExpertRouterOptions {
   /** Reputation records (persisted by the caller); a fresh book when absent. */
   readonly reputation?: ReputationBook;
   readonly random?: () => number;
-  readonly nowMs?: () => number;
+  /** Every time the router reads (timeouts, suspensions, probes, round trips, when a liar was caught), in ms
+   *  since the epoch; default the real clock (base/clock.ts). */
+  readonly nowMs?: NowMs;
 }
 
 export interface ClassifyOptions {

@@ -6,7 +6,7 @@ import { splitXpOutputs, type XpInferErrorCode, type XpMessage } from "../../../
  * One infer-request to one host and its answer: correlated by id and by the authenticated sender (an answer
  * from anyone else is ignored), bounded by a timeout, failed at once when the host's link closes. A result
  * must have exactly the rows sent and the expected width; anything else is "malformed". A call with an
- * output layout (the generic job) asks for every output and gets them back wide (router-outputs.ts), after
+ * output layout (the generic job) asks for every output and gets them back wide (outputs.ts), after
  * checking the blocks are exactly the layout's.
  */
 export type CallOutcome =

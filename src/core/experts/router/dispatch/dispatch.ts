@@ -11,7 +11,7 @@ import { verifyAnswer } from "../verification/verify.ts";
  * One batch of a job, to the volunteers and back. No input is ever dropped: a batch whose host times out,
  * closes, errs or is caught lying goes to another host of its model, and after maxRemoteAttempts (or when
  * no host is usable) the requester computes it itself. Each answer is checked by its canaries here, then
- * by adaptive replication (router-verify.ts).
+ * by adaptive replication (verification/verify.ts).
  */
 export class BatchDispatcher {
   constructor(
@@ -54,11 +54,7 @@ export class BatchDispatcher {
       return;
     }
     if (job.cancelled) return;
-    const output = await model.runLocal(input, rows);
-    core.totals.fallbackRows += rows;
-    core.totals.localRows += rows;
-    if (model.expert !== null) core.perExpert[model.expert]!.local += rows;
-    ledger.accept(job, e, positions, output, "local");
+    await ledger.computeLocally(job, e, positions, "fallback", input);
   }
 
   /** TEST ONLY: `peerId`'s slot for the model (every other known host excluded, so the registry can only

@@ -1,9 +1,10 @@
 import { blocksToWide, type OutputLayout } from "./outputs.ts";
+import { sourceDigest } from "../../models/model-bytes.ts";
 import { ExpertError, type LoadedModel, type ModelRunner, type ModelSource } from "../../models/runner.ts";
 
 /**
  * What the requester computes itself, on its own runner: the gate (always), and expert outputs for canaries,
- * arbitration and fallback; the same for a generic job's model (every output, wide: router-outputs.ts).
+ * arbitration and fallback; the same for a generic job's model (every output, wide: outputs.ts).
  * Models are loaded once, on first use; runs go in chunks of `chunkRows`.
  */
 export class LocalModels {
@@ -126,7 +127,7 @@ export class LocalModels {
 
   /** Loads a model once (later calls share the first load). */
   load(source: ModelSource): Promise<LoadedModel> {
-    const sha = source.kind === "manifest" ? source.entry.sha256 : source.sha256;
+    const sha = sourceDigest(source);
     let loading = this.#loading.get(sha);
     if (!loading) {
       loading = this.runner.load(source);

@@ -5,7 +5,7 @@ import type { XpOutputBlock } from "../../../protocol/experts.ts";
  * The generic job keeps a model's outputs "wide": one row per input row holding every output's values for
  * that row, outputs in the model's order ([rows, Σ cols]). Then a row is a row whatever the model, and the
  * verification code written for one output (canaries, replicas, arbitration: compareOutputs over [rows,
- * cols]) checks every output at once. Results arrive as named blocks (wire.ts, runner.ts) and leave as
+ * cols]) checks every output at once. Results arrive as named blocks (protocol/experts.ts, models/runner.ts) and leave as
  * named blocks (RunModelResult); these functions convert, and refuse blocks that do not match the layout
  * the requester learned from its own run of the model.
  */

@@ -9,7 +9,7 @@ import { gatherRows } from "./routing.ts";
 export interface JobModel {
   readonly sha256: string;
   /** Values per row of its output as the job keeps it (an expert's classes; all outputs, wide, for the
-   *  generic model: router-outputs.ts). */
+   *  generic model: dispatch/outputs.ts). */
   readonly cols: number;
   /** Every output, asked of hosts (the generic model); null: the first output only (experts). */
   readonly layout: OutputLayout | null;

@@ -1,4 +1,4 @@
-import { CanarySupply, planCanaryRows, type Canary } from "../verification/canaries.ts";
+import { planCanaryRows } from "../verification/canaries.ts";
 import { sleep, type HostFailure, type RouterCore } from "../core.ts";
 import type { BatchDispatcher } from "../dispatch/dispatch.ts";
 import {
@@ -9,6 +9,15 @@ import {
   ModelTiming,
 } from "./generic.ts";
 import { Job, type JobModel } from "./job.ts";
+import {
+  allPositions,
+  batchesOf,
+  canarySupply,
+  checkFiniteInput,
+  nextJobId,
+  openJob,
+  runJob,
+} from "./lifecycle.ts";
 import type { RowLedger } from "../verification/row-ledger.ts";
 import { wideToBlocks } from "../dispatch/outputs.ts";
 import type { RunModelOptions, RunModelResult } from "../types.ts";
@@ -30,9 +39,8 @@ export async function runModelJob(
   rows: number,
   options: RunModelOptions,
 ): Promise<RunModelResult> {
-  const { o, local, placement, registry, totals, jobs, emitter } = core;
-  if (core.closed) throw new ExpertError("unavailable", "the router is closed");
-  const started = o.nowMs();
+  const { o, local, placement, registry, totals, emitter } = core;
+  const started = openJob(core);
   const signal = options.signal;
   signal?.throwIfAborted();
   if (!Number.isInteger(rows) || rows < 1 || rows > MAX_RUN_MODEL_ROWS) {
@@ -46,12 +54,10 @@ export async function runModelJob(
       `input has ${input.length} values for ${rows} rows; the model takes ${cols} values per row`,
     );
   }
-  for (let i = 0; i < input.length; i++) {
-    if (!Number.isFinite(input[i]!)) throw new ExpertError("bad_input", `input value ${i} is ${input[i]}`);
-  }
+  checkFiniteInput(input);
   signal?.throwIfAborted();
   const sha = loaded.sha256;
-  const jobId = `run-${++core.seq}`;
+  const jobId = nextJobId(core, "run");
   totals.modelJobs++;
   options.onStage?.("placing");
   const failures = beginModel(core, sha, source);
@@ -60,7 +66,7 @@ export async function runModelJob(
     // row to learn the model's outputs. The volunteers load the model meanwhile.
     const self = o.link.selfId;
     const others = [...placement.candidates, ...placement.pendingProbes()].some((id) => id !== self);
-    const all = Int32Array.from({ length: rows }, (_, i) => i);
+    const all = allPositions(rows);
     const asked = Math.max(1, Math.min(4000, Math.floor(options.batchRows ?? o.batchRows)));
     const perRequest = others ? o.canariesPerRequest : 0;
     let plan = planCanaryRows(all, asked, perRequest, o.random);
@@ -112,37 +118,20 @@ export async function runModelJob(
               ? `no volunteer could load the model (${failures[0]!.peerId}: ${failures[0]!.message})`
               : "no volunteer hosts the model"
             : null));
-    jobs.add(job);
-    try {
-      let work: Promise<unknown>;
-      if (localOnlyReason !== null) {
-        work = ledger.localChunks(job, plan.remoteRows);
-      } else {
-        const canaries: Canary[] = [...plan.canaryRows].map((row, i) => ({
-          row,
-          input: job.inputOf(0, row),
-          output: first.wide.subarray(i * width, (i + 1) * width),
-        }));
-        const supply = new CanarySupply(canaries, o.random);
-        const batches: Promise<void>[] = [];
-        for (let at = 0; at < plan.remoteRows.length; at += batchRows) {
-          batches.push(dispatcher.runBatch(job, 0, plan.remoteRows.subarray(at, at + batchRows), supply));
-        }
-        work = Promise.all(batches);
-      }
-      work = work.then(async () => {
-        while (job.redo.length > 0) await Promise.all(job.redo.splice(0));
-      });
-      if (signal) {
-        work.catch(() => undefined); // an abort leaves it running to its end: its failure is moot
-        await Promise.race([work, aborted(signal)]);
-      } else {
-        await work;
-      }
-    } finally {
-      job.cancelled = true;
-      jobs.delete(job);
-    }
+    await runJob(
+      core,
+      job,
+      () => {
+        if (localOnlyReason !== null) return ledger.localChunks(job, plan.remoteRows);
+        const supply = canarySupply(job, 0, plan.canaryRows, first.wide, width, o.random);
+        return Promise.all(
+          batchesOf(plan.remoteRows, batchRows).map((positions) =>
+            dispatcher.runBatch(job, 0, positions, supply),
+          ),
+        );
+      },
+      signal,
+    );
     totals.modelRows += rows;
     emitter.emit("stats", null);
     return {
@@ -195,12 +184,4 @@ async function waitForModelHosts(
     if (waiting === 0 || left <= 0) return;
     await Promise.race([core.registry.nextChange(), sleep(Math.min(left, 100))]);
   }
-}
-
-/** Rejects with the signal's reason once it aborts. */
-function aborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    if (signal.aborted) reject(signal.reason as Error);
-    else signal.addEventListener("abort", () => reject(signal.reason as Error), { once: true });
-  });
 }

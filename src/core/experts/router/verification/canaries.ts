@@ -10,7 +10,9 @@ import { compareOutputs, type Comparison, type Tolerance } from "./tolerance.ts"
  * The requester's own output for a canary row is also that row's accepted output (it is never sent as a
  * real row), so canaries cost only their share of local compute (about perRequest / batchRows).
  */
-export interface Canary {
+
+/** One canary: a row of the job, its input, and the requester's own output for it. */
+export interface CanaryRow {
   /** Which row it is, in the caller's numbering (the router: its index in the expert's row list). */
   readonly row: number;
   readonly input: Float32Array;
@@ -43,10 +45,10 @@ export function planCanaryRows(
 
 /** Hands out canaries: fresh ones first; when a retry or replica has used them all up, old ones again. */
 export class CanarySupply {
-  readonly #fresh: Canary[];
-  readonly #all: Canary[];
+  readonly #fresh: CanaryRow[];
+  readonly #all: CanaryRow[];
 
-  constructor(canaries: readonly Canary[], random: () => number) {
+  constructor(canaries: readonly CanaryRow[], random: () => number) {
     this.#all = [...canaries];
     this.#fresh = [...canaries];
     for (let i = this.#fresh.length - 1; i > 0; i--) {
@@ -55,8 +57,8 @@ export class CanarySupply {
     }
   }
 
-  take(n: number, random: () => number): Canary[] {
-    const out: Canary[] = [];
+  take(n: number, random: () => number): CanaryRow[] {
+    const out: CanaryRow[] = [];
     while (out.length < n && this.#fresh.length > 0) out.push(this.#fresh.pop()!);
     while (out.length < n && this.#all.length > 0)
       out.push(this.#all[Math.floor(random() * this.#all.length)]!);
@@ -69,7 +71,7 @@ export interface Mixed {
   readonly rows: number;
   /** Position of each canary in the mixed batch, in the order of `canaries`. */
   readonly at: readonly number[];
-  readonly canaries: readonly Canary[];
+  readonly canaries: readonly CanaryRow[];
 }
 
 /** Inserts canaries into [rows, cols] at uniformly random distinct positions. */
@@ -77,7 +79,7 @@ export function mixCanaries(
   input: Float32Array,
   rows: number,
   cols: number,
-  canaries: readonly Canary[],
+  canaries: readonly CanaryRow[],
   random: () => number,
 ): Mixed {
   const total = rows + canaries.length;

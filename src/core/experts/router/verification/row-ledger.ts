@@ -25,8 +25,8 @@ export class RowLedger {
   }
 
   punish(peerId: string, reason: string, rows: number): void {
-    const { book, totals, registry, emitter, placement } = this.core;
-    book.recordInvalid(peerId, Date.now());
+    const { o, book, totals, registry, emitter, placement } = this.core;
+    book.recordInvalid(peerId, o.nowMs());
     totals.rowsDiscarded += rows;
     if (registry.ban(peerId, reason)) {
       totals.liarsCaught++;
@@ -62,17 +62,19 @@ export class RowLedger {
     }
   }
 
-  /** Rows of model e computed here (and accepted as "local"); their outputs. */
+  /** Rows of model e computed here (and accepted as "local"); their outputs. `input`: their inputs, when
+   *  the caller has them packed already. */
   async computeLocally(
     job: Job,
     e: number,
     positions: Int32Array,
     why: "fallback" | "canary",
+    input?: Float32Array,
   ): Promise<Float32Array> {
     if (positions.length === 0) return new Float32Array(0);
     const { totals, perExpert } = this.core;
     const model = job.models[e]!;
-    const output = await model.runLocal(job.inputsOf(e, positions), positions.length);
+    const output = await model.runLocal(input ?? job.inputsOf(e, positions), positions.length);
     if (why === "canary") totals.canaryRows += positions.length;
     else totals.fallbackRows += positions.length;
     totals.localRows += positions.length;

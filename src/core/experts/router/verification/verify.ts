@@ -5,7 +5,7 @@ import type { JobModel } from "../jobs/job.ts";
 import type { RowLedger } from "./row-ledger.ts";
 import { adjudicate, replicasAgree, type RemoteAnswer } from "./replication.ts";
 
-/** Sends a batch to a host (router-dispatch.ts): its verified-by-canaries answer, or null. */
+/** Sends a batch to a host (dispatch/dispatch.ts): its verified-by-canaries answer, or null. */
 export type AskHost = (
   entry: HostEntry,
   model: JobModel,

@@ -1,5 +1,5 @@
-import { findModel, type ModelManifest, type ModelVariant } from "../../../protocol/manifest.ts";
-import type { ModelSource } from "../../models/runner.ts";
+import { findModel, type ModelManifest, type ModelVariant } from "../../protocol/manifest.ts";
+import type { ModelSource } from "./runner.ts";
 
 /**
  * Model sources from the site's manifest, for the router (gate + experts of one variant, and the whole-graph
