@@ -1,3 +1,4 @@
+import { CodedError } from "../../base/coded-error.ts";
 import type { ExecutionProvider, ManifestModel } from "../../protocol/manifest.ts";
 
 /**
@@ -54,12 +55,6 @@ export type ExpertErrorCode =
   | "timeout"
   | "unavailable";
 
-export class ExpertError extends Error {
-  constructor(
-    readonly code: ExpertErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "ExpertError";
-  }
+export class ExpertError extends CodedError<ExpertErrorCode> {
+  override readonly name = "ExpertError";
 }
