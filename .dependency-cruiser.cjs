@@ -98,7 +98,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: "node_modules" },
-    exclude: { path: "(^|/)(node_modules|dist|public)/|\\.d\\.ts$|/assembly/" },
+    exclude: { path: "(^|/)(node_modules|dist|dist-test|public)/|\\.d\\.ts$|/assembly/" },
     tsPreCompilationDeps: true,
     enhancedResolveOptions: { extensions: [".ts", ".tsx", ".mts", ".js", ".mjs"] },
   },

@@ -24,6 +24,6 @@ export default defineConfig({
     url: `http://localhost:${port}/api/v1/health`,
     reuseExistingServer: false,
     timeout: 60_000,
-    env: { PORT: String(port), STATIC_DIR: "dist", LOG_LEVEL: process.env["LOG_LEVEL"] ?? "warn" },
+    env: { PORT: String(port), STATIC_DIR: "dist-test", LOG_LEVEL: process.env["LOG_LEVEL"] ?? "warn" },
   },
 });

@@ -8,14 +8,20 @@ const isolationHeaders = {
 };
 
 /**
- * `vite build --mode production-clean` (npm run build:prod) leaves out the ?test=1 hooks and fault injection
- * (src/state/test-mode.ts); every other mode keeps them, loaded lazily, since the Playwright specs and the
- * benches drive `npm run build` through ?test=1.
+ * The ?test=1 hooks and fault injection (src/state/test-mode.ts) are compiled in only in this mode
+ * (`npm run build:test`, into dist-test/, which the Playwright specs and the benches drive) and in the dev
+ * server. `npm run build`, the app `npm start` serves and anyone deploys, leaves them out altogether: a link
+ * to `/?test=1&fault=perturb` must not turn a visitor's tab into a liar.
  */
-export const PRODUCTION_CLEAN_MODE = "production-clean";
+export const TEST_HOOKS_MODE = "e2e";
+
+/** Where `npm run build:test` writes the build with the test hooks (never served by `npm start`). */
+export const TEST_BUILD_DIR = "dist-test";
 
 export default defineConfig(({ mode }) => ({
-  define: { __OPEN_SWARM_TEST_HOOKS__: JSON.stringify(mode !== PRODUCTION_CLEAN_MODE) },
+  define: {
+    __OPEN_SWARM_TEST_HOOKS__: JSON.stringify(mode === TEST_HOOKS_MODE || mode === "development"),
+  },
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },
   worker: { format: "es" },

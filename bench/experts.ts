@@ -32,13 +32,13 @@ if (!parsed.ok) {
 const cfg = parsed.config;
 const log = (line: string) => console.log(line);
 const started = performance.now();
-const STATIC_DIR = "dist";
+const STATIC_DIR = "dist-test";
 const MODELS_DIR = `${STATIC_DIR}/models`;
 const MODELS: readonly MoeModel[] = ["moe-int8", "moe-fp32"];
 
 if (!existsSync(`${STATIC_DIR}/index.html`) || !existsSync(`${MODELS_DIR}/manifest.json`)) {
   console.error(
-    "bench:experts needs the built app with its models (dist/, dist/models/): run `npm run build` first",
+    "bench:experts needs the built app with its models (dist-test/, dist-test/models/): run `npm run build:test` first",
   );
   process.exit(1);
 }
@@ -49,7 +49,7 @@ if (
   readFileSync("public/models/manifest.json", "utf8") !== readFileSync(`${MODELS_DIR}/manifest.json`, "utf8")
 ) {
   notMeasured.push(
-    "dist/models differs from public/models: these figures are for the built models; rebuild to measure the new ones",
+    "dist-test/models differs from public/models: these figures are for the built models; rebuild to measure the new ones",
   );
 }
 const pixels = loadTestImages(cfg.images);

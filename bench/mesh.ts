@@ -24,14 +24,14 @@ const sizes = args.sizes.split(",").map(Number);
 const repeats = Number(args.repeats);
 const notMeasured: string[] = [];
 
-if (!existsSync("dist/index.html")) {
-  console.error("bench:mesh needs the built app: run `npm run build` first");
+if (!existsSync("dist-test/index.html")) {
+  console.error("bench:mesh needs the test build of the app (dist-test/): run `npm run build:test` first");
   process.exit(1);
 }
 
 const server = await startServer({
   port: 0,
-  staticDir: "dist",
+  staticDir: "dist-test",
   logLevel: "silent",
   // Eight contexts from one address join at once: lift the per-address limits for the benchmark.
   maxConnectionsPerIp: 256,

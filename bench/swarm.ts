@@ -53,8 +53,8 @@ const notMeasured: string[] = [];
 const log = (line: string) => console.log(line);
 const started = performance.now();
 
-if (!existsSync("dist/index.html")) {
-  console.error("bench:swarm needs the built app (dist/): run `npm run build` first");
+if (!existsSync("dist-test/index.html")) {
+  console.error("bench:swarm needs the test build of the app (dist-test/): run `npm run build:test` first");
   process.exit(1);
 }
 

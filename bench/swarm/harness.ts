@@ -24,7 +24,7 @@ export interface Harness {
 export async function startHarness(): Promise<Harness> {
   const server = await startServer({
     port: 0,
-    staticDir: "dist",
+    staticDir: "dist-test",
     logLevel: "silent",
     // Up to eight contexts from one address join at once: lift the per-address limits for the benchmark.
     maxConnectionsPerIp: 256,

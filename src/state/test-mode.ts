@@ -3,16 +3,16 @@ import type { VolunteerFault } from "../core/jobs/volunteer/index.ts";
 import type { installTestHook } from "./test-hook.ts";
 
 /**
- * Set by vite.config.ts's `define` (and vitest.config.ts's): true in dev and in `npm run build` (the build
- * the Playwright specs and benches drive through ?test=1), false in `npm run build:prod` (mode
- * production-clean).
+ * Set by vite.config.ts's `define` (and vitest.config.ts's): true in dev and in `npm run build:test` (the
+ * build the Playwright specs and benches drive through ?test=1), false in `npm run build` (what `npm start`
+ * serves and what is deployed).
  */
 declare const __OPEN_SWARM_TEST_HOOKS__: boolean;
 
 /**
  * Test mode: with `?test=1` in the page URL the page installs window.openSwarm for Playwright (test-hook.ts)
  * and accepts injected faults (test-faults.ts). Both load through a dynamic import, a chunk of their own
- * that other pages never download. In a production-clean build (__OPEN_SWARM_TEST_HOOKS__ false) every
+ * that other pages never download. In the production build (__OPEN_SWARM_TEST_HOOKS__ false) every
  * branch below is constant, the bundler drops those chunks altogether and ?test=1 does nothing.
  */
 export function isTestMode(search: string): boolean {

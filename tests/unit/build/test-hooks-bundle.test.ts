@@ -3,11 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build, type Rolldown } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PRODUCTION_CLEAN_MODE } from "../../../vite.config.ts";
+import { TEST_HOOKS_MODE } from "../../../vite.config.ts";
 
 /**
  * The ?test=1 hooks and fault injection (src/state/test-mode.ts) ship only as lazily loaded chunks of the
- * default build, and not at all in the production-clean one. Builds the real app twice (vite.config.ts, the
+ * test build, and not at all in the production build that `npm start` serves. Builds the real app twice (vite.config.ts, the
  * wasm kernels of `npm run build:wasm`), each into a temporary directory.
  */
 
@@ -67,10 +67,10 @@ afterAll(async () => {
   await Promise.all(outDirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-describe("the production-clean build (npm run build:prod)", () => {
+describe("the production build (npm run build, served by npm start)", () => {
   let app: BuiltApp;
   beforeAll(async () => {
-    app = await buildApp(PRODUCTION_CLEAN_MODE);
+    app = await buildApp("production");
   }, BUILD_TIMEOUT_MS);
 
   it("emits no test hook and no fault injection in any JS file", () => {
@@ -81,10 +81,10 @@ describe("the production-clean build (npm run build:prod)", () => {
   });
 });
 
-describe("the default build (npm run build, which the Playwright specs drive)", () => {
+describe("the test build (npm run build:test, which the Playwright specs drive)", () => {
   let app: BuiltApp;
   beforeAll(async () => {
-    app = await buildApp("production");
+    app = await buildApp(TEST_HOOKS_MODE);
   }, BUILD_TIMEOUT_MS);
 
   it("keeps the test hook and the faults as chunks of their own, imported lazily by the entry", () => {
