@@ -68,19 +68,73 @@ export type EnvelopeRejection =
   | {
       readonly ok: false;
       readonly kind: "invalid";
-      readonly code: "bad_envelope" | "bad_body" | "wrong_recipient";
+      readonly code: "bad_envelope" | "bad_body" | "wrong_recipient" | "stale" | "from_future";
       readonly detail: string;
     };
 
 export type EnvelopeVerification =
   { readonly ok: true; readonly envelope: SignedEnvelope; readonly body: SignedBody } | EnvelopeRejection;
 
+/**
+ * How fresh a body must be to be accepted off the wire: signed at most `maxAgeMs` ago and at most
+ * `maxSkewMs` in the future (clocks differ between machines). Bounding the age is what lets a receiver
+ * remember nonces for a fixed window only: anything older is refused by its age, not by memory.
+ */
+export interface FreshnessWindow {
+  readonly nowMs: number;
+  readonly maxAgeMs: number;
+  readonly maxSkewMs: number;
+}
+
+export const DEFAULT_MAX_MESSAGE_AGE_MS = 180_000;
+export const DEFAULT_MAX_CLOCK_SKEW_MS = 60_000;
+
 export interface VerifyOptions {
   /** When set, a body addressed to another peer is rejected (`to: null` is accepted). */
   recipient?: string;
+  /** When set, a body signed outside this window is rejected (before the signature is checked). */
+  freshness?: FreshnessWindow;
 }
 
-/** Checks an envelope from `unknown`: shape, key ↔ id binding, signature over the exact body, then the body. */
+/** The fields a receiver needs before paying for a signature check; null when the body does not have them. */
+export function peekSignedBody(bodyText: string): { atMs: number; nonce: string } | null {
+  let json: unknown;
+  try {
+    json = JSON.parse(bodyText);
+  } catch {
+    return null;
+  }
+  if (typeof json !== "object" || json === null) return null;
+  const { atMs, nonce } = json as { atMs?: unknown; nonce?: unknown };
+  if (typeof atMs !== "number" || !Number.isFinite(atMs) || typeof nonce !== "string") return null;
+  return { atMs, nonce };
+}
+
+/** Null when `atMs` is inside the window, else why not. */
+export function checkFreshness(atMs: number, window: FreshnessWindow): EnvelopeRejection | null {
+  if (atMs < window.nowMs - window.maxAgeMs) {
+    return {
+      ok: false,
+      kind: "invalid",
+      code: "stale",
+      detail: `signed ${window.nowMs - atMs} ms ago, limit ${window.maxAgeMs} ms`,
+    };
+  }
+  if (atMs > window.nowMs + window.maxSkewMs) {
+    return {
+      ok: false,
+      kind: "invalid",
+      code: "from_future",
+      detail: `signed ${atMs - window.nowMs} ms in the future, allowed skew ${window.maxSkewMs} ms`,
+    };
+  }
+  return null;
+}
+
+/**
+ * Checks an envelope from `unknown`: shape, age (when asked), key ↔ id binding, signature over the exact
+ * body, then the body. Stored envelopes (results, receipts) are re-checked later without `freshness`.
+ */
 export async function verifyEnvelope(
   value: unknown,
   options: VerifyOptions = {},
@@ -89,6 +143,13 @@ export async function verifyEnvelope(
   if (!parsed.success)
     return { ok: false, kind: "invalid", code: "bad_envelope", detail: parsed.error.message.slice(0, 300) };
   const envelope = parsed.data;
+  if (options.freshness) {
+    // Cheap before expensive: the age read from the unverified body only ever refuses, never accepts.
+    const peek = peekSignedBody(envelope.body);
+    if (!peek) return { ok: false, kind: "invalid", code: "bad_body", detail: "body has no atMs/nonce" };
+    const stale = checkFreshness(peek.atMs, options.freshness);
+    if (stale) return stale;
+  }
   if (!(await peerIdMatchesKey(envelope.from, envelope.publicKey))) {
     return {
       ok: false,

@@ -57,7 +57,22 @@ export type FrameDropReason =
   | "buffer_full"
   | "timeout"
   | "bad_length_prefix"
-  | "bad_header";
+  | "bad_header"
+  | "over_budget"
+  | "throttled";
+
+/**
+ * Who decides whether a new message may start (rate limits, the memory budget) and gets its bytes back.
+ * `admit` is asked once per message, at its first frame, with the message's size (an upper bound for
+ * multi-frame messages); a refusal drops that frame and quietly skips the message's other frames.
+ * Bytes of a completed message stay reserved: the owner releases them once it has processed the message.
+ */
+export interface ReassemblyAccounting {
+  admit(bytes: number): "over_budget" | "throttled" | null;
+  release(bytes: number): void;
+}
+
+const NO_ACCOUNTING: ReassemblyAccounting = { admit: () => null, release: () => undefined };
 
 export type PushResult =
   | {
@@ -65,9 +80,18 @@ export type PushResult =
       readonly messageId: number;
       readonly header: unknown;
       readonly attachment: Uint8Array;
+      /** Bytes reserved through ReassemblyAccounting for this message; the owner releases them. */
+      readonly reservedBytes: number;
     }
   | { readonly kind: "partial" }
-  | { readonly kind: "dropped"; readonly reason: FrameDropReason };
+  /** A later frame of a message refused at its first frame: dropped without counting it again. */
+  | { readonly kind: "skipped" }
+  | {
+      readonly kind: "dropped";
+      readonly reason: FrameDropReason;
+      /** For a refused first frame that holds the whole JSON header: the header (so a blob can be refused). */
+      readonly header?: unknown;
+    };
 
 export interface ReassemblyStats {
   framesAccepted: number;
@@ -197,6 +221,7 @@ export function buildFrame(
 
 interface PartialMessage {
   readonly count: number;
+  readonly reserved: number;
   readonly chunks: (Uint8Array | undefined)[];
   received: number;
   bytes: number;
@@ -221,12 +246,15 @@ export class Reassembler {
     dropped: {},
   };
   private readonly partials = new Map<number, PartialMessage>();
+  /** Messages refused at their first frame (id → when last seen), so their other frames are skipped. */
+  private readonly refused = new Map<number, number>();
   private bufferedBytes = 0;
   private readonly decoder = new TextDecoder("utf-8", { fatal: true });
 
   constructor(
     limits: Partial<ReassemblyLimits> = {},
     private readonly nowMs: () => number = () => Date.now(),
+    private readonly accounting: ReassemblyAccounting = NO_ACCOUNTING,
   ) {
     this.limits = { ...DEFAULT_REASSEMBLY_LIMITS, ...limits };
   }
@@ -262,16 +290,34 @@ export class Reassembler {
       return this.drop("oversized");
     }
 
+    if (this.refused.has(messageId)) {
+      if (count === 1 || this.partials.has(messageId)) {
+        this.refused.delete(messageId); // the sender's u32 ids wrapped around: a new message
+      } else {
+        this.refused.set(messageId, this.nowMs());
+        return { kind: "skipped" };
+      }
+    }
+
     if (count === 1) {
+      const refusal = this.accounting.admit(payload.length);
+      if (refusal) return this.drop(refusal, index === 0 ? this.peekHeader(payload) : undefined);
       this.stats.framesAccepted++;
-      return this.complete(messageId, payload);
+      return this.complete(messageId, payload, payload.length);
     }
 
     let partial = this.partials.get(messageId);
     if (!partial) {
       if (this.partials.size >= this.limits.maxPartialMessages) return this.drop("too_many_partials");
+      const reserved = count * CHUNK_PAYLOAD_BYTES;
+      const refusal = this.accounting.admit(reserved);
+      if (refusal) {
+        this.rememberRefused(messageId);
+        return this.drop(refusal, index === 0 ? this.peekHeader(payload) : undefined);
+      }
       partial = {
         count,
+        reserved,
         chunks: new Array<Uint8Array | undefined>(count),
         received: 0,
         bytes: 0,
@@ -295,14 +341,28 @@ export class Reassembler {
     this.stats.framesAccepted++;
     if (partial.received < count) return { kind: "partial" };
 
-    this.discard(messageId, partial);
+    this.discard(messageId, partial, false);
     const whole = new Uint8Array(partial.bytes);
     let offset = 0;
     for (const chunk of partial.chunks) {
       whole.set(chunk!, offset);
       offset += chunk!.length;
     }
-    return this.complete(messageId, whole);
+    return this.complete(messageId, whole, partial.reserved);
+  }
+
+  /**
+   * Gives up the message a frame belongs to (the owner dropped that frame, e.g. over its byte rate): its
+   * partial is discarded and its other frames skipped, instead of waiting out the timeout half-complete.
+   */
+  abandon(data: unknown): void {
+    const frame = asBytes(data);
+    if (!frame || frame.length < FRAME_HEADER_BYTES) return;
+    const view = new DataView(frame.buffer, frame.byteOffset, FRAME_HEADER_BYTES);
+    const messageId = view.getUint32(4);
+    const partial = this.partials.get(messageId);
+    if (partial) this.discard(messageId, partial);
+    if (view.getUint32(12) > 1) this.rememberRefused(messageId);
   }
 
   /** Drops partial messages that stalled; called on every push and periodically by the owner. */
@@ -314,45 +374,78 @@ export class Reassembler {
         this.drop("timeout");
       }
     }
+    for (const [messageId, lastMs] of this.refused) {
+      if (now - lastMs >= this.limits.partialTimeoutMs) this.refused.delete(messageId);
+    }
   }
 
-  /** Forgets every partial message (the connection closed). */
+  /** Forgets every partial message (the connection closed) and returns their reservations. */
   clear(): void {
+    for (const [messageId, partial] of [...this.partials]) this.discard(messageId, partial);
     this.partials.clear();
+    this.refused.clear();
     this.bufferedBytes = 0;
   }
 
-  private complete(messageId: number, message: Uint8Array): PushResult {
-    if (message.length < LENGTH_PREFIX_BYTES) return this.drop("bad_length_prefix");
-    const headerBytes = new DataView(message.buffer, message.byteOffset, LENGTH_PREFIX_BYTES).getUint32(0);
-    if (headerBytes > this.limits.maxHeaderBytes || LENGTH_PREFIX_BYTES + headerBytes > message.length) {
-      return this.drop("bad_length_prefix");
-    }
-    let header: unknown;
-    try {
-      header = JSON.parse(
-        this.decoder.decode(message.subarray(LENGTH_PREFIX_BYTES, LENGTH_PREFIX_BYTES + headerBytes)),
-      );
-    } catch {
-      return this.drop("bad_header");
+  private complete(messageId: number, message: Uint8Array, reservedBytes: number): PushResult {
+    const parsed = this.parse(message);
+    if (!parsed.ok) {
+      this.accounting.release(reservedBytes);
+      return this.drop(parsed.reason);
     }
     this.stats.messagesCompleted++;
     return {
       kind: "message",
       messageId,
-      header,
-      attachment: message.subarray(LENGTH_PREFIX_BYTES + headerBytes),
+      header: parsed.header,
+      attachment: message.subarray(LENGTH_PREFIX_BYTES + parsed.headerBytes),
+      reservedBytes,
     };
   }
 
-  private discard(messageId: number, partial: PartialMessage): void {
-    this.partials.delete(messageId);
-    this.bufferedBytes -= partial.bytes;
+  private parse(
+    message: Uint8Array,
+  ):
+    | { ok: true; header: unknown; headerBytes: number }
+    | { ok: false; reason: "bad_length_prefix" | "bad_header" } {
+    if (message.length < LENGTH_PREFIX_BYTES) return { ok: false, reason: "bad_length_prefix" };
+    const headerBytes = new DataView(message.buffer, message.byteOffset, LENGTH_PREFIX_BYTES).getUint32(0);
+    if (headerBytes > this.limits.maxHeaderBytes || LENGTH_PREFIX_BYTES + headerBytes > message.length) {
+      return { ok: false, reason: "bad_length_prefix" };
+    }
+    try {
+      const text = this.decoder.decode(
+        message.subarray(LENGTH_PREFIX_BYTES, LENGTH_PREFIX_BYTES + headerBytes),
+      );
+      return { ok: true, header: JSON.parse(text), headerBytes };
+    } catch {
+      return { ok: false, reason: "bad_header" };
+    }
   }
 
-  private drop(reason: FrameDropReason): PushResult {
+  /** The header of a message from its first frame alone, when it fits there (blob offers do). */
+  private peekHeader(firstPayload: Uint8Array): unknown {
+    const parsed = this.parse(firstPayload);
+    return parsed.ok ? parsed.header : undefined;
+  }
+
+  private rememberRefused(messageId: number): void {
+    // Bounded: a sender has at most a few messages in flight; the oldest refusal is forgotten first.
+    if (this.refused.size >= 4 * this.limits.maxPartialMessages) {
+      this.refused.delete(this.refused.keys().next().value!);
+    }
+    this.refused.set(messageId, this.nowMs());
+  }
+
+  private discard(messageId: number, partial: PartialMessage, release = true): void {
+    this.partials.delete(messageId);
+    this.bufferedBytes -= partial.bytes;
+    if (release) this.accounting.release(partial.reserved);
+  }
+
+  private drop(reason: FrameDropReason, header?: unknown): PushResult {
     this.stats.droppedTotal++;
     this.stats.dropped[reason] = (this.stats.dropped[reason] ?? 0) + 1;
-    return { kind: "dropped", reason };
+    return header === undefined ? { kind: "dropped", reason } : { kind: "dropped", reason, header };
   }
 }

@@ -2,6 +2,8 @@ import type { Identity } from "../identity/identity.ts";
 import type { PeerMessage, SignedBody, SignedEnvelope } from "../protocol/peer.ts";
 import type { BackpressureOptions } from "./backpressure.ts";
 import type { ReassemblyLimits } from "./framing.ts";
+import type { RateLimits } from "./link-limits.ts";
+import type { MemoryBudgetOptions } from "./memory-budget.ts";
 import type { LinkState, RejectionKind } from "./peer-link.ts";
 import type { MeshTransport, TransportStatus } from "./transport.ts";
 
@@ -30,6 +32,22 @@ export interface MeshCounters {
   blobsReceived: number;
   bytesReceived: number;
   bytesSent: number;
+  /** Frames and messages dropped unread because their link was over its rate limits. */
+  throttledMessages: number;
+  /** Links closed because their peer kept sending past its rate limits. */
+  linksClosedForFlooding: number;
+  /** Messages (blobs included) refused at their first frame: they did not fit the memory budget. */
+  overBudgetRefused: number;
+  /** Signed envelopes refused for their age: older than the window, or too far in the future. */
+  staleMessages: number;
+  /** Signed envelopes refused because their nonce was seen before (also counted in invalidMessages). */
+  replayedMessages: number;
+  /** Incoming links from ids the directory did not announce (within the grace period). */
+  unknownPeersRefused: number;
+  /** Incoming links refused because all link slots were taken. */
+  linkCapRefused: number;
+  /** Incoming links refused from peers recently closed for flooding. */
+  floodersRefused: number;
 }
 
 export interface MeshEvents {
@@ -75,6 +93,22 @@ export interface MeshOptions {
   handshakeTimeoutMs?: number;
   requestTimeoutMs?: number;
   maxInvalidPerLink?: number;
+  /** Per-link rate limits (link-limits.ts). */
+  rateLimits?: Partial<RateLimits>;
+  /** Bytes of incoming data all links may hold together, and one link alone (memory-budget.ts). */
+  memoryBudget?: Partial<MemoryBudgetOptions>;
+  /** Open (or opening) links at most; the other directory peers stay known, not linked. Default 32. */
+  maxLinks?: number;
+  /** How long an incoming link from an id the directory has not announced yet is held. Default 5 s. */
+  unknownPeerGraceMs?: number;
+  /** Dial order when there are more peers than free slots (best first). Default: longest in the directory. */
+  peerPreference?: (a: MeshPeerInfo, b: MeshPeerInfo) => number;
+  /** Signed envelopes older than this are refused; nonces are remembered this long. Default 3 min. */
+  maxMessageAgeMs?: number;
+  /** How far in the future a signed envelope may claim to be (clock skew). Default 1 min. */
+  maxClockSkewMs?: number;
+  /** Hard cap on remembered nonces; when reached new envelopes are refused, none forgotten early. */
+  replayCacheMax?: number;
   redialBaseMs?: number;
   redialMaxMs?: number;
   /** Enables debugSendRaw (the page's ?test=1 hook): lets tests forge traffic from this peer. */

@@ -8,10 +8,11 @@ import {
   type SignedBodyInput,
   type SignedEnvelope,
 } from "../protocol/peer.ts";
-import { signEnvelope, verifyEnvelope } from "../identity/signed-envelope.ts";
-import { DEFAULT_BACKPRESSURE, type BackpressureOptions } from "./backpressure.ts";
+import { signEnvelope } from "../identity/signed-envelope.ts";
 import { Emitter } from "../base/emitter.ts";
-import { DEFAULT_REASSEMBLY_LIMITS, type ReassemblyLimits } from "./framing.ts";
+import { LinkAdmission, type AdmissionRefusal } from "./link-admission.ts";
+import { MemoryBudget, type MemoryBudgetStats } from "./memory-budget.ts";
+import { resolveMeshConfig, type MeshConfig } from "./mesh-config.ts";
 import { MeshError } from "./mesh-error.ts";
 import type {
   BlobReceipt,
@@ -24,6 +25,8 @@ import type {
 import { PendingRequests, type Reply } from "./pending-requests.ts";
 import { RedialSchedule } from "./redial-schedule.ts";
 import { PeerLink, type LinkHooks, type LinkState, type LinkStats, type Rejection } from "./peer-link.ts";
+import { ReplayWindow } from "./replay-window.ts";
+import { checkSignedIntake } from "./signed-intake.ts";
 import type { LinkTransport, MeshTransport, TransportStatus } from "./transport.ts";
 
 export type {
@@ -36,16 +39,19 @@ export type {
 } from "./mesh-types.ts";
 import { sha256Hex } from "../base/digest.ts";
 
-const REPLAY_CACHE_SIZE = 4096;
+/** How often `stats` fires at most: a flood must not turn into a UI update per dropped message. */
+const STATS_COALESCE_MS = 100;
 
 export function randomMessageId(): string {
   return toBase64Url(crypto.getRandomValues(new Uint8Array(12)));
 }
 
 /**
- * The WebRTC mesh: one authenticated link per peer in the directory. The smaller peer id dials, so two
- * peers never open two connections to each other; a dropped link is redialed with backoff while the peer
- * stays in the directory. Everything a peer sends is validated; bad input is dropped and counted.
+ * The WebRTC mesh: one authenticated link per peer in the directory, up to `maxLinks`. The smaller peer id
+ * dials, so two peers never open two connections to each other; a dropped link is redialed with backoff
+ * while the peer stays in the directory. Only peers the directory announced get a link (link-admission.ts).
+ * Everything a peer sends is rate-limited per link, held within one memory budget, validated, and dropped
+ * and counted when bad.
  */
 export class Mesh {
   readonly identity: Identity;
@@ -55,7 +61,9 @@ export class Mesh {
   private readonly known = new Map<string, MeshPeerInfo>();
   private readonly redials: RedialSchedule;
   private readonly pending = new PendingRequests();
-  private readonly seenNonces = new Set<string>();
+  private readonly replay: ReplayWindow;
+  private readonly memory: MemoryBudget;
+  private readonly admission: LinkAdmission;
   private readonly totals: MeshCounters = {
     messagesReceived: 0,
     messagesSent: 0,
@@ -67,35 +75,51 @@ export class Mesh {
     blobsReceived: 0,
     bytesReceived: 0,
     bytesSent: 0,
+    throttledMessages: 0,
+    linksClosedForFlooding: 0,
+    overBudgetRefused: 0,
+    staleMessages: 0,
+    replayedMessages: 0,
+    unknownPeersRefused: 0,
+    linkCapRefused: 0,
+    floodersRefused: 0,
   };
   /** Traffic of links that closed, so totals survive them. */
   private closedTraffic = { bytesSent: 0, bytesReceived: 0, messagesSent: 0 };
-  private readonly options: Required<Omit<MeshOptions, "identity" | "transport" | "limits" | "backpressure">>;
+  private readonly options: MeshConfig;
   private readonly linkHooks: LinkHooks;
-  private readonly limits: ReassemblyLimits;
-  private readonly backpressure: BackpressureOptions;
   private transportStatus: TransportStatus = "connecting";
   private tick: ReturnType<typeof setInterval> | null = null;
+  private statsTimer: ReturnType<typeof setTimeout> | null = null;
   private closed = false;
 
   constructor(options: MeshOptions) {
+    const links = this.links;
     this.identity = options.identity;
     this.transport = options.transport;
-    this.limits = { ...DEFAULT_REASSEMBLY_LIMITS, ...options.limits };
-    this.backpressure = { ...DEFAULT_BACKPRESSURE, ...options.backpressure };
-    const pingIntervalMs = options.pingIntervalMs ?? 5_000;
-    this.options = {
-      pingIntervalMs,
-      idleTimeoutMs: options.idleTimeoutMs ?? 3 * pingIntervalMs + 1_000,
-      connectTimeoutMs: options.connectTimeoutMs ?? 20_000,
-      handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
-      requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
-      maxInvalidPerLink: options.maxInvalidPerLink ?? 256,
-      redialBaseMs: options.redialBaseMs ?? 1_000,
-      redialMaxMs: options.redialMaxMs ?? 30_000,
-      enableDebug: options.enableDebug ?? false,
-      nowMs: options.nowMs ?? (() => Date.now()),
-    };
+    this.options = resolveMeshConfig(options);
+    const o = this.options;
+    this.replay = new ReplayWindow(o.maxMessageAgeMs + o.maxClockSkewMs, o.replayCacheMax, o.nowMs);
+    this.memory = new MemoryBudget(o.memoryBudget);
+    this.admission = new LinkAdmission(
+      {
+        maxLinks: o.maxLinks,
+        unknownPeerGraceMs: o.unknownPeerGraceMs,
+        maxHeldUnknown: 8,
+        heldBufferBytes: 64 * 1024,
+        floodPenaltyMs: o.rateLimits.floodPenaltyMs,
+        nowMs: o.nowMs,
+      },
+      {
+        get linkCount() {
+          return links.size;
+        },
+        hasLink: (peerId) => this.links.has(peerId),
+        isKnown: (peerId) => this.known.has(peerId),
+        admit: (transport) => this.admitIncoming(transport),
+        refused: (peerId, code, detail) => this.onAdmissionRefused(peerId, code, detail),
+      },
+    );
     this.redials = new RedialSchedule(this.options.redialBaseMs, this.options.redialMaxMs);
     this.linkHooks = {
       authenticated: (link) => this.onAuthenticated(link),
@@ -134,6 +158,11 @@ export class Mesh {
     };
   }
 
+  /** The shared budget for incoming data: capacity, bytes held now, the peak, refusals. */
+  get memoryStats(): MemoryBudgetStats {
+    return this.memory.stats;
+  }
+
   /** Stats of every current link (open or being set up). */
   linkStats(): LinkStats[] {
     return [...this.links.values()].map((link) => link.stats);
@@ -152,7 +181,7 @@ export class Mesh {
     await this.transport.start();
     if (this.closed) return;
     this.tick = setInterval(() => this.onTick(), this.options.pingIntervalMs);
-    for (const peerId of this.known.keys()) this.maybeDial(peerId);
+    this.fillLinks();
   }
 
   /** The directory's view of who is online; dials the peers this side is responsible for. */
@@ -180,7 +209,8 @@ export class Mesh {
     }
     this.known.clear();
     for (const [peerId, peer] of next) this.known.set(peerId, peer);
-    if (this.tick !== null) for (const peerId of this.known.keys()) this.maybeDial(peerId);
+    this.admission.directoryChanged();
+    this.fillLinks();
   }
 
   /** Resolves once an authenticated link to `peerId` is open. */
@@ -202,7 +232,7 @@ export class Mesh {
 
   async send(peerId: string, message: OutgoingMessage, attachment?: Uint8Array): Promise<void> {
     await this.openLink(peerId).send({ ...message, v: PEER_PROTOCOL_VERSION } as PeerMessage, attachment);
-    this.emitter.emit("stats", null);
+    this.statsChanged();
   }
 
   /** Signs a body with this peer's key (addressed to `to`, or to anyone when null). */
@@ -250,7 +280,7 @@ export class Mesh {
     const rttMs = this.options.nowMs() - startMs;
     const link = this.links.get(peerId);
     if (link) link.rttMs = rttMs;
-    this.emitter.emit("stats", null);
+    this.statsChanged();
     return rttMs;
   }
 
@@ -279,10 +309,13 @@ export class Mesh {
     if (reply.message.type !== "blob-ack") {
       throw new MeshError("blob_rejected", `${peerId} answered the blob with ${reply.message.type}`);
     }
+    if (reply.message.reason === "over_budget") {
+      throw new MeshError("blob_rejected", `${peerId} refused the blob: it does not fit its memory budget`);
+    }
     if (!reply.message.ok || reply.message.sha256 !== sha256) {
       throw new MeshError(
         "blob_rejected",
-        `${peerId} received a blob with SHA-256 ${reply.message.sha256}, sent ${sha256}`,
+        `${peerId} received a blob with SHA-256 ${reply.message.sha256 ?? "(none)"}, sent ${sha256}`,
       );
     }
     return { id, sha256, byteLength: data.length, elapsedMs: this.options.nowMs() - startMs };
@@ -317,7 +350,9 @@ export class Mesh {
     if (this.closed) return;
     this.closed = true;
     if (this.tick !== null) clearInterval(this.tick);
+    if (this.statsTimer !== null) clearTimeout(this.statsTimer);
     this.redials.clear();
+    this.admission.close();
     for (const link of [...this.links.values()]) link.close("mesh closed");
     this.pending.rejectAll(new MeshError("closed", "mesh closed"));
     this.transport.close();
@@ -332,11 +367,26 @@ export class Mesh {
     return link;
   }
 
-  private maybeDial(peerId: string): void {
+  /**
+   * Dials the peers this side is responsible for (the smaller id dials), best first, while link slots are
+   * free. The others stay in `known`: they are dialed as slots free up (a link closes, on every tick).
+   */
+  private fillLinks(): void {
     if (this.closed || this.tick === null) return;
-    if (!(this.peerId < peerId) || !this.known.has(peerId)) return;
-    if (this.links.has(peerId) || this.redials.isWaiting(peerId)) return;
-    this.addLink(this.transport.dial(peerId));
+    let free = this.admission.freeSlots;
+    if (free <= 0) return;
+    const candidates = [...this.known.values()].filter(
+      (peer) =>
+        this.peerId < peer.peerId &&
+        !this.links.has(peer.peerId) &&
+        !this.redials.isWaiting(peer.peerId) &&
+        !this.admission.isPenalized(peer.peerId),
+    );
+    candidates.sort(this.options.peerPreference);
+    for (const peer of candidates) {
+      if (free-- <= 0) break;
+      this.addLink(this.transport.dial(peer.peerId));
+    }
   }
 
   private onIncoming(transport: LinkTransport): void {
@@ -348,23 +398,38 @@ export class Mesh {
       transport.close();
       return;
     }
+    this.admission.offer(transport);
+  }
+
+  /** An incoming link the admission let in (a known peer, a free slot). */
+  private admitIncoming(transport: LinkTransport): void {
     // A second connection from the same peer means it reloaded (or both dialed): the newest one wins.
     this.links.get(transport.remotePeerId)?.close("replaced by a newer connection");
     this.addLink(transport);
   }
 
+  private onAdmissionRefused(peerId: string, code: AdmissionRefusal, detail: string): void {
+    if (code === "unknown_peer") this.totals.unknownPeersRefused++;
+    else if (code === "link_cap") this.totals.linkCapRefused++;
+    else this.totals.floodersRefused++;
+    this.emitter.emit("rejected", { peerId, kind: "refused", code, detail });
+    this.statsChanged();
+  }
+
   private addLink(transport: LinkTransport): void {
     const expectedKey = this.known.get(transport.remotePeerId)?.publicKey ?? null;
     const link = new PeerLink(transport, this.identity, expectedKey, this.linkHooks, {
-      limits: this.limits,
-      backpressure: this.backpressure,
+      limits: this.options.limits,
+      backpressure: this.options.backpressure,
       connectTimeoutMs: this.options.connectTimeoutMs,
       handshakeTimeoutMs: this.options.handshakeTimeoutMs,
       maxInvalidMessages: this.options.maxInvalidPerLink,
+      rateLimits: this.options.rateLimits,
+      memory: this.memory.account(),
       nowMs: this.options.nowMs,
     });
     this.links.set(link.peerId, link);
-    this.emitter.emit("stats", null);
+    this.statsChanged();
   }
 
   private onAuthenticated(link: PeerLink): void {
@@ -375,7 +440,7 @@ export class Mesh {
       publicKey: link.publicKey!,
       dialer: link.transport.dialer,
     });
-    this.emitter.emit("stats", null);
+    this.statsChanged();
     this.ping(link.peerId).catch(() => undefined);
   }
 
@@ -386,37 +451,59 @@ export class Mesh {
     this.closedTraffic.messagesSent += stats.messagesSent;
     if (previous === "connecting") this.totals.connectFailures++;
     if (previous === "handshaking") this.totals.handshakesFailed++;
+    if (link.closedForFlooding) {
+      this.totals.linksClosedForFlooding++;
+      this.admission.penalize(link.peerId);
+    }
     if (this.links.get(link.peerId) === link) this.links.delete(link.peerId);
     this.pending.rejectPeer(
       link.peerId,
       new MeshError("peer_closed", `link to ${link.peerId} closed: ${reason}`),
     );
     this.emitter.emit("peer-close", { peerId: link.peerId, reason, previous });
-    this.emitter.emit("stats", null);
-    if (!this.closed && !this.links.has(link.peerId)) this.scheduleRedial(link.peerId, previous === "open");
+    this.statsChanged();
+    if (this.closed || this.links.has(link.peerId)) return;
+    this.scheduleRedial(link.peerId, previous === "open");
+    // The slot it held may go to the next candidate.
+    this.fillLinks();
   }
 
   private scheduleRedial(peerId: string, afterOpenLink: boolean): void {
     if (!(this.peerId < peerId) || !this.known.has(peerId)) return;
-    this.redials.schedule(peerId, afterOpenLink, () => this.maybeDial(peerId));
+    if (this.admission.isPenalized(peerId)) return;
+    this.redials.schedule(peerId, afterOpenLink, () => this.fillLinks());
   }
 
   private onRejected(peerId: string, rejection: Rejection): void {
-    if (rejection.kind === "forged") this.totals.forgedSignatures++;
-    else this.totals.invalidMessages++;
+    const t = this.totals;
+    if (rejection.kind === "forged") t.forgedSignatures++;
+    else if (rejection.kind === "throttled") t.throttledMessages++;
+    else if (rejection.kind === "refused") t.overBudgetRefused++;
+    else t.invalidMessages++;
+    if (rejection.code === "stale" || rejection.code === "from_future") t.staleMessages++;
+    if (rejection.code === "replayed") t.replayedMessages++;
     this.emitter.emit("rejected", { peerId, ...rejection });
-    this.emitter.emit("stats", null);
+    this.statsChanged();
   }
 
-  private onMessage(link: PeerLink, message: PeerMessage, attachment: Uint8Array): void {
+  /** Tells listeners counters changed, at most once per STATS_COALESCE_MS. */
+  private statsChanged(): void {
+    if (this.statsTimer !== null || this.closed) return;
+    this.statsTimer = setTimeout(() => {
+      this.statsTimer = null;
+      if (!this.closed) this.emitter.emit("stats", null);
+    }, STATS_COALESCE_MS);
+  }
+
+  /** Runs one message at a time per link (peer-link.ts waits for it); its bytes are held until it returns. */
+  private async onMessage(link: PeerLink, message: PeerMessage, attachment: Uint8Array): Promise<void> {
     switch (message.type) {
       case "signed":
-        void this.onSigned(link, message);
-        return;
+        return this.onSigned(link, message);
       case "blob":
-        void this.onBlob(link, message, attachment);
-        return;
+        return this.onBlob(link, message, attachment);
       case "ping":
+        // Pings are rate-limited per link before they get here (a pong each is all they cost).
         this.send(link.peerId, { type: "pong", replyTo: message.id }).catch(() => undefined);
         break;
       default:
@@ -430,27 +517,22 @@ export class Mesh {
     if (message.replyTo !== undefined)
       this.pending.resolve(link.peerId, message.replyTo, { message, attachment });
     this.emitter.emit("message", { from: link.peerId, message, attachment });
-    this.emitter.emit("stats", null);
+    this.statsChanged();
   }
 
   private async onSigned(link: PeerLink, envelope: SignedEnvelope): Promise<void> {
-    const result = await verifyEnvelope(envelope, { recipient: this.peerId });
+    const o = this.options;
+    const result = await checkSignedIntake(
+      envelope,
+      this.peerId,
+      { maxAgeMs: o.maxMessageAgeMs, maxSkewMs: o.maxClockSkewMs },
+      this.replay,
+      o.nowMs(),
+    );
     if (!result.ok) {
       this.onRejected(link.peerId, { kind: result.kind, code: result.code, detail: result.detail });
       return;
     }
-    const replayKey = `${result.envelope.from}/${result.body.nonce}`;
-    if (this.seenNonces.has(replayKey)) {
-      this.onRejected(link.peerId, {
-        kind: "invalid",
-        code: "replayed",
-        detail: `envelope ${replayKey} seen before`,
-      });
-      return;
-    }
-    this.seenNonces.add(replayKey);
-    if (this.seenNonces.size > REPLAY_CACHE_SIZE)
-      this.seenNonces.delete(this.seenNonces.values().next().value!);
     this.emitter.emit("signed", {
       via: link.peerId,
       from: result.envelope.from,
@@ -460,10 +542,17 @@ export class Mesh {
     this.accept(link, result.envelope, new Uint8Array(0));
   }
 
+  /** A blob that got here fit the memory budget (it was refused at its first frame otherwise). */
   private async onBlob(link: PeerLink, blob: BlobMessage, bytes: Uint8Array): Promise<void> {
     const sha256 = await sha256Hex(bytes);
     const ok = sha256 === blob.sha256;
-    this.send(link.peerId, { type: "blob-ack", replyTo: blob.id, ok, sha256 }).catch(() => undefined);
+    this.send(link.peerId, {
+      type: "blob-ack",
+      replyTo: blob.id,
+      ok,
+      sha256,
+      ...(ok ? {} : { reason: "hash_mismatch" as const }),
+    }).catch(() => undefined);
     if (!ok) {
       this.onRejected(link.peerId, {
         kind: "invalid",
@@ -488,5 +577,6 @@ export class Mesh {
       }
       this.ping(link.peerId, this.options.pingIntervalMs).catch(() => undefined);
     }
+    this.fillLinks();
   }
 }

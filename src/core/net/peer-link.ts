@@ -1,8 +1,15 @@
 import type { Identity } from "../identity/identity.ts";
-import { parsePeerMessage, peerMessageSchema, type PeerMessage } from "../protocol/peer.ts";
+import {
+  PEER_PROTOCOL_VERSION,
+  parsePeerMessage,
+  peerMessageSchema,
+  type PeerMessage,
+} from "../protocol/peer.ts";
 import { BackpressureError, sendWithBackpressure, type BackpressureOptions } from "./backpressure.ts";
 import { FrameEncoder, FramingError, Reassembler, type ReassemblyLimits } from "./framing.ts";
 import { Handshake } from "./handshake.ts";
+import { LinkRateLimiter, type RateKind, type RateLimits, type RateVerdict } from "./link-limits.ts";
+import type { MemoryAccount } from "./memory-budget.ts";
 import { MeshError } from "./mesh-error.ts";
 import type { LinkTransport } from "./transport.ts";
 
@@ -19,10 +26,18 @@ export interface LinkStats {
   readonly messagesSent: number;
   readonly messagesReceived: number;
   readonly invalidMessages: number;
+  /** Messages and frames dropped by this link's rate limits. */
+  readonly throttledMessages: number;
+  /** Bytes this link holds in the shared memory budget right now. */
+  readonly heldBytes: number;
   readonly openedAtMs: number | null;
 }
 
-export type RejectionKind = "invalid" | "forged" | "handshake";
+/**
+ * invalid/forged/handshake: the peer sent something wrong. throttled: over its rate limits (dropped unread).
+ * refused: well-formed but over a budget (memory, replay cache) or otherwise not accepted from this link.
+ */
+export type RejectionKind = "invalid" | "forged" | "handshake" | "throttled" | "refused";
 
 export interface Rejection {
   readonly kind: RejectionKind;
@@ -32,8 +47,11 @@ export interface Rejection {
 
 export interface LinkHooks {
   authenticated(link: PeerLink): void;
-  /** An authenticated, well-formed message (never hello/hello-proof). */
-  message(link: PeerLink, message: PeerMessage, attachment: Uint8Array): void;
+  /**
+   * An authenticated, well-formed message (never hello/hello-proof). The link's next message waits for the
+   * returned promise, and the message's bytes stay reserved in the memory budget until then.
+   */
+  message(link: PeerLink, message: PeerMessage, attachment: Uint8Array): Promise<void> | void;
   rejected(link: PeerLink, rejection: Rejection): void;
   /** `previous` tells a failed dial ("connecting") or handshake ("handshaking") from a closed link ("open"). */
   closed(link: PeerLink, reason: string, previous: LinkState): void;
@@ -46,6 +64,9 @@ export interface LinkOptions {
   handshakeTimeoutMs: number;
   /** A peer that sends this many invalid messages on one link is disconnected. */
   maxInvalidMessages: number;
+  rateLimits: Readonly<RateLimits>;
+  /** This link's share of the mesh's memory budget for incoming data. */
+  memory: MemoryAccount;
   nowMs: () => number;
 }
 
@@ -71,6 +92,9 @@ export class PeerLink {
     invalidMessages: 0,
   };
   private openedAtMs: number | null = null;
+  private readonly limiter: LinkRateLimiter;
+  /** Set when the link was closed because the peer kept flooding past its rate limits. */
+  closedForFlooding = false;
   lastReceivedAtMs: number;
   rttMs: number | null = null;
 
@@ -81,7 +105,15 @@ export class PeerLink {
     private readonly hooks: LinkHooks,
     private readonly options: LinkOptions,
   ) {
-    this.reassembler = new Reassembler(options.limits, options.nowMs);
+    this.limiter = new LinkRateLimiter(options.rateLimits, options.nowMs);
+    // Admission at a message's first frame: the message rate first (a counter), then the memory budget.
+    this.reassembler = new Reassembler(options.limits, options.nowMs, {
+      admit: (bytes) => {
+        if (!this.allow("message")) return "throttled";
+        return options.memory.reserve(bytes) ? null : "over_budget";
+      },
+      release: (bytes) => options.memory.release(bytes),
+    });
     this.encoder = new FrameEncoder(options.limits);
     this.handshake = new Handshake(
       identity,
@@ -116,6 +148,8 @@ export class PeerLink {
       state: this.linkState,
       rttMs: this.rttMs,
       ...this.counts,
+      throttledMessages: this.limiter.throttledTotal,
+      heldBytes: this.options.memory.heldBytes,
       openedAtMs: this.openedAtMs,
     };
   }
@@ -206,10 +240,19 @@ export class PeerLink {
     // Browsers fire `open` before any message; if a transport ever does not, data proves the channel is open.
     if (this.linkState === "connecting" && this.transport.channel) this.onTransportOpen();
     this.lastReceivedAtMs = this.options.nowMs();
+    // The byte rate is charged per raw frame, before the frame is even looked at.
+    if (!this.allow("bytes", frameSize(data))) {
+      this.counts.bytesReceived += frameSize(data);
+      this.reassembler.abandon(data);
+      return;
+    }
     const before = this.reassembler.stats.bytesReceived;
     const result = this.reassembler.push(data);
     this.counts.bytesReceived += this.reassembler.stats.bytesReceived - before;
+    if (result.kind === "partial" || result.kind === "skipped") return;
     if (result.kind === "dropped") {
+      if (result.reason === "throttled") return; // counted by allow()
+      if (result.reason === "over_budget") return this.refuseOverBudget(result.header);
       this.reject({
         kind: "invalid",
         code: `frame_${result.reason}`,
@@ -217,13 +260,62 @@ export class PeerLink {
       });
       return;
     }
-    if (result.kind === "partial") return;
+    const reserved = result.reservedBytes;
     const parsed = parsePeerMessage(result.header, result.attachment);
     if (!parsed.ok) {
+      this.options.memory.release(reserved);
       this.reject({ kind: "invalid", code: parsed.code, detail: parsed.detail });
       return;
     }
-    this.inbox = this.inbox.then(() => this.process(parsed.message, parsed.attachment));
+    // Per-type limits on what costs us work: a signature check, or a pong.
+    const kind = parsed.message.type === "signed" ? "signed" : parsed.message.type === "ping" ? "ping" : null;
+    if (kind !== null && !this.allow(kind)) {
+      this.options.memory.release(reserved);
+      return;
+    }
+    this.inbox = this.inbox
+      .then(() => this.process(parsed.message, parsed.attachment))
+      .catch(() => undefined)
+      .finally(() => this.options.memory.release(reserved));
+  }
+
+  /** Takes from a rate bucket; on refusal reports the drop, and closes the link once the peer keeps flooding. */
+  private allow(kind: RateKind, cost = 1): boolean {
+    const verdict: RateVerdict = this.limiter.check(kind, cost);
+    if (verdict === "ok") return true;
+    this.hooks.rejected(this, {
+      kind: "throttled",
+      code: `rate_${kind}`,
+      detail: `over the ${kind} rate limit`,
+    });
+    if (verdict === "flooding" && this.linkState !== "closed") {
+      this.closedForFlooding = true;
+      // Closed after the current frame is handled (the reassembler is in the middle of it).
+      queueMicrotask(() =>
+        this.close(`flooding: ${this.limiter.throttledTotal} messages over the rate limits`),
+      );
+    }
+    return false;
+  }
+
+  /** A message too big for the remaining budget, refused at its first frame; a blob offer gets a clear no. */
+  private refuseOverBudget(header: unknown): void {
+    const offer = header as { type?: unknown; id?: unknown } | undefined;
+    const blobId = offer?.type === "blob" && typeof offer.id === "string" ? offer.id : null;
+    this.hooks.rejected(this, {
+      kind: "refused",
+      code: "over_budget",
+      detail: `${blobId !== null ? `blob ${blobId}` : "a message"} does not fit the memory budget`,
+    });
+    if (blobId === null || this.linkState !== "open") return;
+    const refusal = {
+      v: PEER_PROTOCOL_VERSION,
+      type: "blob-ack",
+      replyTo: blobId,
+      ok: false,
+      reason: "over_budget",
+    };
+    if (peerMessageSchema.safeParse(refusal).success) this.sendFramed(refusal).catch(() => undefined);
   }
 
   private async process(message: PeerMessage, attachment: Uint8Array): Promise<void> {
@@ -238,7 +330,7 @@ export class PeerLink {
         return;
       }
       this.counts.messagesReceived++;
-      this.hooks.message(this, message, attachment);
+      await this.hooks.message(this, message, attachment);
       return;
     }
     if (this.linkState !== "handshaking") return;
@@ -296,6 +388,13 @@ export class PeerLink {
     this.linkState = "closed";
     this.disarm();
     this.reassembler.clear();
+    // Messages still queued release their bytes as the inbox drains (it skips them: the link is closed).
     this.hooks.closed(this, reason, previous);
   }
+}
+
+function frameSize(data: unknown): number {
+  if (typeof data === "string") return data.length;
+  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return data.byteLength;
+  return 1;
 }

@@ -89,8 +89,10 @@ export const blobAckSchema = z.strictObject({
   type: z.literal("blob-ack"),
   replyTo: messageIdSchema,
   ok: z.boolean(),
-  /** The digest the receiver computed. */
-  sha256: sha256HexSchema,
+  /** The digest the receiver computed (absent when it refused the blob before receiving it). */
+  sha256: sha256HexSchema.optional(),
+  /** Why a blob was not accepted: its hash differs, or it did not fit the receiver's memory budget. */
+  reason: z.enum(["hash_mismatch", "over_budget"]).optional(),
 });
 
 /**
