@@ -236,7 +236,8 @@ export class PeerLink {
   }
 
   private onData(data: unknown): void {
-    if (this.linkState === "closed") return;
+    // A link being closed for flooding reads nothing more (the close runs right after this frame).
+    if (this.linkState === "closed" || this.closedForFlooding) return;
     // Browsers fire `open` before any message; if a transport ever does not, data proves the channel is open.
     if (this.linkState === "connecting" && this.transport.channel) this.onTransportOpen();
     this.lastReceivedAtMs = this.options.nowMs();
@@ -288,7 +289,7 @@ export class PeerLink {
       code: `rate_${kind}`,
       detail: `over the ${kind} rate limit`,
     });
-    if (verdict === "flooding" && this.linkState !== "closed") {
+    if (verdict === "flooding" && this.linkState !== "closed" && !this.closedForFlooding) {
       this.closedForFlooding = true;
       // Closed after the current frame is handled (the reassembler is in the middle of it).
       queueMicrotask(() =>
