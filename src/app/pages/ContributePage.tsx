@@ -60,6 +60,12 @@ export function ContributePage() {
               {counters.messagesReceived} received · {counters.invalidDropped} invalid dropped ·{" "}
               {counters.forgedRejected} forged rejected
             </dd>
+            <dt>Defences</dt>
+            <dd data-testid="defence-counters">
+              {counters.throttled} throttled · {counters.floodingLinksClosed} flooding links closed ·{" "}
+              {counters.overBudgetRefused} over budget · {counters.staleOrReplayed} stale or replayed ·{" "}
+              {counters.linksRefused} links refused
+            </dd>
           </dl>
         </section>
         {self ? (

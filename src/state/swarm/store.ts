@@ -22,6 +22,15 @@ export interface SwarmCounters {
   readonly blobsReceived: number;
   readonly bytesSent: number;
   readonly bytesReceived: number;
+  /** Dropped by per-link rate limits (net/link-limits.ts). */
+  readonly throttled: number;
+  readonly floodingLinksClosed: number;
+  /** Messages and blobs refused by the memory budget (or a full replay cache). */
+  readonly overBudgetRefused: number;
+  /** Signed messages refused as too old (or too far ahead) or replayed. */
+  readonly staleOrReplayed: number;
+  /** Incoming links refused: unknown to the directory, over the link cap, or a recent flooder. */
+  readonly linksRefused: number;
 }
 
 export interface ReceivedNote {
@@ -71,6 +80,11 @@ const ZERO_COUNTERS: SwarmCounters = {
   blobsReceived: 0,
   bytesSent: 0,
   bytesReceived: 0,
+  throttled: 0,
+  floodingLinksClosed: 0,
+  overBudgetRefused: 0,
+  staleOrReplayed: 0,
+  linksRefused: 0,
 };
 
 export interface SwarmStoreDeps {
@@ -213,5 +227,10 @@ function countersOf(swarm: Swarm): SwarmCounters {
     blobsReceived: c.blobsReceived,
     bytesSent: c.bytesSent,
     bytesReceived: c.bytesReceived,
+    throttled: c.throttledMessages,
+    floodingLinksClosed: c.linksClosedForFlooding,
+    overBudgetRefused: c.overBudgetRefused,
+    staleOrReplayed: c.staleMessages + c.replayedMessages,
+    linksRefused: c.unknownPeersRefused + c.linkCapRefused + c.floodersRefused,
   };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { signEnvelope } from "../../../src/core/identity/signed-envelope.ts";
 import { sha256Hex } from "../../../src/core/base/digest.ts";
+import type * as digestModule from "../../../src/core/base/digest.ts";
 import {
   MemoryHub,
   infoOf,
@@ -18,7 +19,7 @@ import {
 
 // Counts every SHA-256 computed, by input size, to prove a refused blob is never hashed.
 vi.mock("../../../src/core/base/digest.ts", async (importOriginal) => {
-  const original = await importOriginal<typeof import("../../../src/core/base/digest.ts")>();
+  const original = await importOriginal<typeof digestModule>();
   return { ...original, sha256Hex: vi.fn(original.sha256Hex) };
 });
 
