@@ -13,6 +13,7 @@ import { Emitter } from "../base/emitter.ts";
 import { LinkAdmission, type AdmissionRefusal } from "./link-admission.ts";
 import { MemoryBudget, type MemoryBudgetStats } from "./memory-budget.ts";
 import { resolveMeshConfig, type MeshConfig } from "./mesh-config.ts";
+import { MeshTally } from "./mesh-tally.ts";
 import { MeshError } from "./mesh-error.ts";
 import type {
   BlobReceipt,
@@ -37,7 +38,7 @@ export type {
   MeshPeerInfo,
   OutgoingMessage,
 } from "./mesh-types.ts";
-import { sha256Hex } from "../base/digest.ts";
+import { blobOffer, checkBlobAck, checkReceivedBlob } from "./blob-transfer.ts";
 
 /** How often `stats` fires at most: a flood must not turn into a UI update per dropped message. */
 const STATS_COALESCE_MS = 100;
@@ -64,28 +65,7 @@ export class Mesh {
   private readonly replay: ReplayWindow;
   private readonly memory: MemoryBudget;
   private readonly admission: LinkAdmission;
-  private readonly totals: MeshCounters = {
-    messagesReceived: 0,
-    messagesSent: 0,
-    invalidMessages: 0,
-    forgedSignatures: 0,
-    handshakesCompleted: 0,
-    handshakesFailed: 0,
-    connectFailures: 0,
-    blobsReceived: 0,
-    bytesReceived: 0,
-    bytesSent: 0,
-    throttledMessages: 0,
-    linksClosedForFlooding: 0,
-    overBudgetRefused: 0,
-    staleMessages: 0,
-    replayedMessages: 0,
-    unknownPeersRefused: 0,
-    linkCapRefused: 0,
-    floodersRefused: 0,
-  };
-  /** Traffic of links that closed, so totals survive them. */
-  private closedTraffic = { bytesSent: 0, bytesReceived: 0, messagesSent: 0 };
+  private readonly tally = new MeshTally();
   private readonly options: MeshConfig;
   private readonly linkHooks: LinkHooks;
   private transportStatus: TransportStatus = "connecting";
@@ -143,19 +123,7 @@ export class Mesh {
   }
 
   get counters(): MeshCounters {
-    const live = { bytesSent: 0, bytesReceived: 0, messagesSent: 0 };
-    for (const link of this.links.values()) {
-      const s = link.stats;
-      live.bytesSent += s.bytesSent;
-      live.bytesReceived += s.bytesReceived;
-      live.messagesSent += s.messagesSent;
-    }
-    return {
-      ...this.totals,
-      bytesSent: this.closedTraffic.bytesSent + live.bytesSent,
-      bytesReceived: this.closedTraffic.bytesReceived + live.bytesReceived,
-      messagesSent: this.closedTraffic.messagesSent + live.messagesSent,
-    };
+    return this.tally.snapshot(this.linkStats());
   }
 
   /** The shared budget for incoming data: capacity, bytes held now, the peak, refusals. */
@@ -295,30 +263,16 @@ export class Mesh {
   ): Promise<BlobReceipt> {
     const data = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
     const startMs = this.options.nowMs();
-    const sha256 = await sha256Hex(data);
-    const id = randomMessageId();
-    const message: Omit<BlobMessage, "v"> = {
-      type: "blob",
-      id,
-      sha256,
-      byteLength: data.length,
-      ...(options.label !== undefined ? { label: options.label } : {}),
-    };
+    const message = await blobOffer(randomMessageId(), data, options.label);
     const timeoutMs = options.timeoutMs ?? this.options.requestTimeoutMs + Math.ceil(data.length / 1024);
     const reply = await this.request(peerId, message, { attachment: data, timeoutMs });
-    if (reply.message.type !== "blob-ack") {
-      throw new MeshError("blob_rejected", `${peerId} answered the blob with ${reply.message.type}`);
-    }
-    if (reply.message.reason === "over_budget") {
-      throw new MeshError("blob_rejected", `${peerId} refused the blob: it does not fit its memory budget`);
-    }
-    if (!reply.message.ok || reply.message.sha256 !== sha256) {
-      throw new MeshError(
-        "blob_rejected",
-        `${peerId} received a blob with SHA-256 ${reply.message.sha256 ?? "(none)"}, sent ${sha256}`,
-      );
-    }
-    return { id, sha256, byteLength: data.length, elapsedMs: this.options.nowMs() - startMs };
+    checkBlobAck(peerId, message.sha256, reply);
+    return {
+      id: message.id,
+      sha256: message.sha256,
+      byteLength: data.length,
+      elapsedMs: this.options.nowMs() - startMs,
+    };
   }
 
   /**
@@ -409,9 +363,7 @@ export class Mesh {
   }
 
   private onAdmissionRefused(peerId: string, code: AdmissionRefusal, detail: string): void {
-    if (code === "unknown_peer") this.totals.unknownPeersRefused++;
-    else if (code === "link_cap") this.totals.linkCapRefused++;
-    else this.totals.floodersRefused++;
+    this.tally.admissionRefused(code);
     this.emitter.emit("rejected", { peerId, kind: "refused", code, detail });
     this.statsChanged();
   }
@@ -433,7 +385,7 @@ export class Mesh {
   }
 
   private onAuthenticated(link: PeerLink): void {
-    this.totals.handshakesCompleted++;
+    this.tally.totals.handshakesCompleted++;
     this.redials.reset(link.peerId);
     this.emitter.emit("peer-open", {
       peerId: link.peerId,
@@ -445,16 +397,8 @@ export class Mesh {
   }
 
   private onLinkClosed(link: PeerLink, reason: string, previous: LinkState): void {
-    const stats = link.stats;
-    this.closedTraffic.bytesSent += stats.bytesSent;
-    this.closedTraffic.bytesReceived += stats.bytesReceived;
-    this.closedTraffic.messagesSent += stats.messagesSent;
-    if (previous === "connecting") this.totals.connectFailures++;
-    if (previous === "handshaking") this.totals.handshakesFailed++;
-    if (link.closedForFlooding) {
-      this.totals.linksClosedForFlooding++;
-      this.admission.penalize(link.peerId);
-    }
+    this.tally.linkClosed(link.stats, previous, link.closedForFlooding);
+    if (link.closedForFlooding) this.admission.penalize(link.peerId);
     if (this.links.get(link.peerId) === link) this.links.delete(link.peerId);
     this.pending.rejectPeer(
       link.peerId,
@@ -475,13 +419,7 @@ export class Mesh {
   }
 
   private onRejected(peerId: string, rejection: Rejection): void {
-    const t = this.totals;
-    if (rejection.kind === "forged") t.forgedSignatures++;
-    else if (rejection.kind === "throttled") t.throttledMessages++;
-    else if (rejection.kind === "refused") t.overBudgetRefused++;
-    else t.invalidMessages++;
-    if (rejection.code === "stale" || rejection.code === "from_future") t.staleMessages++;
-    if (rejection.code === "replayed") t.replayedMessages++;
+    this.tally.rejection(rejection);
     this.emitter.emit("rejected", { peerId, ...rejection });
     this.statsChanged();
   }
@@ -513,7 +451,7 @@ export class Mesh {
   }
 
   private accept(link: PeerLink, message: PeerMessage, attachment: Uint8Array): void {
-    this.totals.messagesReceived++;
+    this.tally.totals.messagesReceived++;
     if (message.replyTo !== undefined)
       this.pending.resolve(link.peerId, message.replyTo, { message, attachment });
     this.emitter.emit("message", { from: link.peerId, message, attachment });
@@ -544,15 +482,8 @@ export class Mesh {
 
   /** A blob that got here fit the memory budget (it was refused at its first frame otherwise). */
   private async onBlob(link: PeerLink, blob: BlobMessage, bytes: Uint8Array): Promise<void> {
-    const sha256 = await sha256Hex(bytes);
-    const ok = sha256 === blob.sha256;
-    this.send(link.peerId, {
-      type: "blob-ack",
-      replyTo: blob.id,
-      ok,
-      sha256,
-      ...(ok ? {} : { reason: "hash_mismatch" as const }),
-    }).catch(() => undefined);
+    const { ok, sha256, ack } = await checkReceivedBlob(blob, bytes);
+    this.send(link.peerId, ack).catch(() => undefined);
     if (!ok) {
       this.onRejected(link.peerId, {
         kind: "invalid",
@@ -561,7 +492,7 @@ export class Mesh {
       });
       return;
     }
-    this.totals.blobsReceived++;
+    this.tally.totals.blobsReceived++;
     this.emitter.emit("blob", { from: link.peerId, id: blob.id, sha256, bytes, label: blob.label ?? null });
     this.accept(link, blob, bytes);
   }
