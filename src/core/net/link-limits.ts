@@ -6,7 +6,7 @@ import { TokenBucket } from "./token-bucket.ts";
  *
  * Defaults sit well above honest traffic: a distributed solve exchanges halos every iteration (hundreds of
  * small `dist` messages a second on a fast link), blobs move at the channel's speed (16–30 MiB/s between
- * two Chromium tabs, see backpressure.ts), while signed bodies (job control) and pings are a few a second.
+ * two Chromium tabs, see backpressure.ts), while signed bodies (job control) are a few a second.
  * A peer over a limit has the excess dropped (throttled); one that keeps going runs out of strikes and its
  * link is closed (flooding).
  */
@@ -37,8 +37,9 @@ export const DEFAULT_RATE_LIMITS: Readonly<RateLimits> = {
   burstMessages: 4_000,
   signedPerSecond: 50,
   burstSigned: 200,
-  pingsPerSecond: 2,
-  burstPings: 10,
+  // Generous for pings: bench/mesh.ts measures round trips with 300 back-to-back pings; a pong is cheap.
+  pingsPerSecond: 100,
+  burstPings: 400,
   floodStrikes: 256,
   strikesPerSecond: 8,
   floodPenaltyMs: 60_000,
