@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { signEnvelope } from "../../../src/core/identity/signed-envelope.ts";
 import { sha256Hex } from "../../../src/core/base/digest.ts";
+import { buildFrame, CHUNK_PAYLOAD_BYTES } from "../../../src/core/net/framing.ts";
 import type * as digestModule from "../../../src/core/base/digest.ts";
 import {
   MemoryHub,
@@ -118,6 +119,30 @@ describe("memory budget", () => {
     expect(receiver.counters.blobsReceived).toBe(1);
     expect(receiver.counters.invalidMessages).toBe(0);
     await until(() => receiver.memoryStats.usedBytes === 0, "budget returned after processing");
+  });
+});
+
+describe("memory budget across links", () => {
+  it("caps what one link may hold, so a peer filling it with partial messages cannot starve the others", async () => {
+    const hub = new MemoryHub();
+    const [a, b, c] = await sortedIdentities(3);
+    const hog = await startMesh(hub, a!);
+    const victim = await startMesh(hub, b!, {
+      memoryBudget: { totalBytes: 3 * MiB, perLinkBytes: 2 * MiB },
+    });
+    const honest = await startMesh(hub, c!);
+    introduce([hog, a!], [victim, b!], [honest, c!]);
+    await Promise.all([victim.waitForPeer(a!.peerId), victim.waitForPeer(c!.peerId)]);
+    // Fault injection: first frames of five ~1 MiB messages (64 frames) whose other frames never come.
+    const chunk = new Uint8Array(CHUNK_PAYLOAD_BYTES);
+    const count = 64;
+    for (let id = 1000; id < 1005; id++) await hog.debugSendRaw(b!.peerId, buildFrame(id, 0, count, chunk));
+    await until(() => victim.counters.overBudgetRefused === 3, "three refused over the link's share");
+    expect(victim.memoryStats.usedBytes).toBe(2 * count * CHUNK_PAYLOAD_BYTES);
+    // The honest peer's blob still fits in what is left of the total.
+    const blob = crypto.getRandomValues(new Uint8Array(60_000));
+    await expect(honest.sendBlob(b!.peerId, blob)).resolves.toMatchObject({ byteLength: blob.length });
+    expect(victim.counters.blobsReceived).toBe(1);
   });
 });
 
