@@ -36,7 +36,10 @@ export interface MeshCounters {
   throttledMessages: number;
   /** Links closed because their peer kept sending past its rate limits. */
   linksClosedForFlooding: number;
-  /** Messages (blobs included) refused at their first frame: they did not fit the memory budget. */
+  /**
+   * Messages (blobs included) refused at their first frame because they did not fit the memory budget, and
+   * signed envelopes refused because the replay cache was full.
+   */
   overBudgetRefused: number;
   /** Signed envelopes refused for their age: older than the window, or too far in the future. */
   staleMessages: number;
