@@ -20,7 +20,16 @@ export async function waitForLinks(page: Page, peerIds: readonly string[], timeo
 }
 
 export function submitJob(page: Page, submission: JobSubmission): Promise<string> {
-  return page.evaluate((s) => window.openSwarm!.jobs.getState().actions.submit(s), submission);
+  return page.evaluate((s) => {
+    const submitted = window.openSwarm!.jobs.getState().actions.submit(s);
+    // Chromium rejects an awaited evaluation whose promise is garbage collected ("Resulting promise was
+    // garbage collected"); a distributed submission awaits long enough for that to happen under load.
+    // The page keeps a reference until it settles.
+    const pending = ((globalThis as { __openSwarmSubmits?: Set<Promise<string>> }).__openSwarmSubmits ??=
+      new Set());
+    pending.add(submitted);
+    return submitted.finally(() => pending.delete(submitted));
+  }, submission);
 }
 
 export interface JobSnapshot {
