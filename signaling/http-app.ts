@@ -2,8 +2,9 @@ import express, { type ErrorRequestHandler, type RequestHandler, type Router } f
 import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Logger } from "pino";
+import type { LogThrottle } from "./logger.ts";
 import type { IceServer } from "./config.ts";
-import { bearerOf, secretEquals } from "./http-security.ts";
+import { bearerOf, secretEquals, violatedDirective } from "./http-security.ts";
 import { clientAddress, isLoopback } from "./limits/client-address.ts";
 import type { MetricsSnapshot, ServerMetrics } from "./metrics.ts";
 import { turnCredentials, type TurnConfig } from "./turn-credentials.ts";
@@ -21,6 +22,8 @@ export interface ApiDeps {
   readonly uptimeS: () => number;
   readonly metrics: () => MetricsSnapshot;
   readonly counters: ServerMetrics;
+  readonly logger: Logger;
+  readonly throttle: LogThrottle;
 }
 
 /** GET /api/v1/health, /config, /metrics. */
@@ -64,6 +67,28 @@ export function apiRouter(deps: ApiDeps): Router {
     }
     res.json(deps.metrics());
   });
+  // CSP violation reports (the policy's report-uri): small JSON, counted by directive, logged throttled.
+  router.post(
+    "/csp-report",
+    express.json({
+      limit: "8kb",
+      type: ["application/csp-report", "application/reports+json", "application/json"],
+    }),
+    (req, res) => {
+      const directive = violatedDirective(req.body);
+      if (directive === null) {
+        deps.counters.rejectHttp("csp_report_invalid");
+        res.status(400).json({ error: "bad_request" });
+        return;
+      }
+      deps.counters.cspViolation(directive);
+      if (deps.throttle.admit(`csp:${directive}`) !== null) {
+        const report = JSON.stringify(req.body).slice(0, 1_000);
+        deps.logger.warn({ event: "csp_violation", directive, report });
+      }
+      res.status(204).end();
+    },
+  );
   return router;
 }
 

@@ -2,6 +2,9 @@ import type { IncomingMessage } from "node:http";
 import { timingSafeEqual } from "node:crypto";
 import type { RequestHandler } from "express";
 
+/** Where browsers report CSP violations (`report-uri`): counted and logged, so a policy that breaks the app shows. */
+const CSP_REPORT_PATH = "/api/v1/csp-report";
+
 /**
  * The app's Content-Security-Policy. Scripts only from this origin, WebAssembly compilation allowed
  * ('wasm-unsafe-eval', not 'unsafe-eval'); workers from this origin or blob: (ONNX Runtime's threads);
@@ -20,6 +23,7 @@ export const CONTENT_SECURITY_POLICY = [
   "base-uri 'none'",
   "form-action 'self'",
   "frame-ancestors 'none'",
+  `report-uri ${CSP_REPORT_PATH}`,
 ].join("; ");
 
 /**
@@ -51,4 +55,42 @@ export function secretEquals(given: string, expected: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+const CSP_DIRECTIVES = new Set([
+  "default-src",
+  "script-src",
+  "script-src-elem",
+  "script-src-attr",
+  "style-src",
+  "style-src-elem",
+  "style-src-attr",
+  "worker-src",
+  "connect-src",
+  "img-src",
+  "font-src",
+  "media-src",
+  "object-src",
+  "frame-src",
+  "child-src",
+  "manifest-src",
+  "base-uri",
+  "form-action",
+  "frame-ancestors",
+]);
+
+/**
+ * The violated directive of a CSP report (`application/csp-report` or a Reporting API list), reduced to a
+ * fixed set of names (metrics keys never come from a client), or null if the body is not a report.
+ */
+export function violatedDirective(body: unknown): string | null {
+  const first = Array.isArray(body) ? (body[0] as unknown) : body;
+  if (typeof first !== "object" || first === null) return null;
+  const record = first as Record<string, unknown>;
+  const report = (record["csp-report"] ?? record["body"]) as Record<string, unknown> | undefined;
+  const directive =
+    report?.["effective-directive"] ?? report?.["effectiveDirective"] ?? report?.["violated-directive"];
+  if (typeof directive !== "string") return null;
+  const name = directive.split(" ")[0] ?? "";
+  return CSP_DIRECTIVES.has(name) ? name : "other";
 }

@@ -12,6 +12,7 @@ export class ServerMetrics {
   private readonly rejectedMessages = new Map<string, number>();
   private readonly rejectedPeerjs = new Map<string, number>();
   private readonly rejectedHttp = new Map<string, number>();
+  private readonly cspViolations = new Map<string, number>();
   private readonly messagesIn = new Map<string, number>();
   private readonly messagesOut = new Map<string, number>();
   private readonly peerjsMessagesIn = new Map<string, number>();
@@ -29,6 +30,10 @@ export class ServerMetrics {
   /** An HTTP request refused (e.g. /metrics from a remote caller, a bad bearer), by reason. */
   rejectHttp(reason: string): void {
     bump(this.rejectedHttp, reason);
+  }
+  /** A browser reported that the page's CSP blocked something, by directive (a fixed set). */
+  cspViolation(directive: string): void {
+    bump(this.cspViolations, directive);
   }
   messageIn(type: string): void {
     bump(this.messagesIn, type);
@@ -49,6 +54,7 @@ export class ServerMetrics {
       heartbeatTimeouts: this.heartbeatTimeouts,
       slowConsumersDropped: this.slowConsumersDropped,
       peerjsRelayed: this.peerjsRelayed,
+      cspViolations: Object.fromEntries(this.cspViolations),
       upgradesAccepted: { ...this.upgradesAccepted },
       rejected: {
         upgrades: Object.fromEntries(this.rejectedUpgrades),
@@ -81,6 +87,8 @@ export interface MetricsSnapshot extends MetricsGauges {
   heartbeatTimeouts: number;
   slowConsumersDropped: number;
   peerjsRelayed: number;
+  /** CSP violation reports from browsers, by directive: non-zero means the policy blocks something the app does. */
+  cspViolations: Record<string, number>;
   upgradesAccepted: { directory: number; peerjs: number };
   /**
    * Refused WebSocket upgrades by reason, directory frames answered with an error by code, PeerJS frames

@@ -86,6 +86,8 @@ export async function startServer(partial: Partial<ServerConfig> = {}): Promise<
       metricsToken: config.metricsToken,
       sessionMatches: (peerId, token) => registry.tokenMatches(peerId, token),
       counters: metrics,
+      logger,
+      throttle,
       peerCount: () => registry.size,
       uptimeS: () => Math.round((Date.now() - startedAtMs) / 1000),
       metrics: snapshot,

@@ -161,6 +161,23 @@ describe("security headers", () => {
   });
 });
 
+describe("CSP violation reports", () => {
+  it("counts a report by directive, and refuses a body that is not one", async () => {
+    const post = (body: string, type = "application/csp-report"): Promise<Response> =>
+      fetch(`${t.baseUrl}/api/v1/csp-report`, { method: "POST", headers: { "Content-Type": type }, body });
+    const report = { "csp-report": { "effective-directive": "worker-src", "blocked-uri": "blob" } };
+    expect((await post(JSON.stringify(report))).status).toBe(204);
+    const made = { "csp-report": { "effective-directive": "made-up-directive-<script>" } };
+    expect((await post(JSON.stringify(made))).status).toBe(204);
+    expect((await post("[1,2,3]")).status).toBe(400);
+    expect((await post("x".repeat(20_000))).status).toBe(413);
+    const metrics = t.server.metrics();
+    // Keys come from a fixed set: whatever a client writes becomes "other".
+    expect(metrics.cspViolations).toEqual({ "worker-src": 1, other: 1 });
+    expect(metrics.rejected.http["csp_report_invalid"]).toBe(1);
+  });
+});
+
 describe("metrics access", () => {
   const metrics = (headers: Record<string, string>): Promise<Response> =>
     fetch(`${t.baseUrl}/api/v1/metrics`, { headers });
