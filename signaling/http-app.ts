@@ -145,10 +145,12 @@ export function staticApp(staticDir: string, logger: Logger): Router {
   return router;
 }
 
-export function errorHandler(logger: Logger): ErrorRequestHandler {
+export function errorHandler(logger: Logger, metrics: ServerMetrics): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     const status = httpStatusOf(error);
     if (status >= 500) logger.error({ event: "http_error", path: req.path, error: String(error) });
+    // A refused request body (too large, not JSON) is counted like every other refusal.
+    else metrics.rejectHttp(status === 413 ? "body_too_large" : "bad_request");
     if (res.headersSent) {
       res.destroy();
       return;

@@ -97,7 +97,7 @@ export async function startServer(partial: Partial<ServerConfig> = {}): Promise<
   config.configureApp?.(app);
   app.use("/api", apiNotFound);
   app.use(staticApp(config.staticDir, logger));
-  app.use(errorHandler(logger));
+  app.use(errorHandler(logger, metrics));
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);

@@ -175,6 +175,7 @@ describe("CSP violation reports", () => {
     // Keys come from a fixed set: whatever a client writes becomes "other".
     expect(metrics.cspViolations).toEqual({ "worker-src": 1, other: 1 });
     expect(metrics.rejected.http["csp_report_invalid"]).toBe(1);
+    expect(metrics.rejected.http["body_too_large"]).toBe(1);
   });
 });
 
