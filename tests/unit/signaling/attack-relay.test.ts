@@ -75,7 +75,6 @@ describe("PeerJS relay flood", () => {
     const targets = Array.from({ length: 64 }, offlineId);
     const frame = (i: number): string => offer(targets[i % targets.length]!, 15_000);
     const frameBytes = Buffer.byteLength(frame(0));
-    const rssBefore = process.memoryUsage().rss;
     const startedMs = Date.now();
     const rounds = 8;
     for (let round = 0; round < rounds; round++) {
@@ -96,7 +95,7 @@ describe("PeerJS relay flood", () => {
     expect(dropped).toBeLessThanOrEqual(Math.ceil(budget) + rounds);
     // Nothing is held for ids without a directory session.
     expect(metrics.peerjsPendingBytes).toBe(0);
-    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(50 * 1024 * 1024);
+    // (The server's RSS under the same flood, as its own process, is checked in attack-relay-rss.test.ts.)
 
     // A flooded id that joins afterwards is not handed the flood: its first OFFER is a real one.
     const late = newClient(t.directoryUrl, await newIdentity());
