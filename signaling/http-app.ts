@@ -26,7 +26,7 @@ export interface ApiDeps {
   readonly throttle: LogThrottle;
 }
 
-/** GET /api/v1/health, /config, /metrics. */
+/** GET /api/v1/health, /config, /metrics; POST /api/v1/csp-report. */
 export function apiRouter(deps: ApiDeps): Router {
   const router = express.Router();
   const publicIceServers = deps.iceServers.filter((s) => s.credential === undefined);
