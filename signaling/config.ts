@@ -33,9 +33,24 @@ export interface ServerConfig {
   /** Directory frames per connection: token bucket refill rate and size. */
   messageRatePerS: number;
   messageBurst: number;
-  /** PeerJS frames per connection (offers, answers, ICE candidates, heartbeats); a flood drops the socket. */
+  /**
+   * PeerJS frames per peer id (offers, answers, ICE candidates, heartbeats), surviving reconnects; a flood
+   * drops the socket.
+   */
   peerjsMessageRatePerS: number;
   peerjsMessageBurst: number;
+  /** PeerJS bytes per peer id: token bucket refill rate and size. */
+  peerjsByteRatePerS: number;
+  peerjsByteBurst: number;
+  /** Largest PeerJS frame (an SDP offer is 1-5 KB); bigger frames close the socket (1009). */
+  peerjsMaxFrameBytes: number;
+  /** Signaling frames held for a joined peer not yet registered with PeerJS: lifetime and byte caps. */
+  peerjsPendingTtlMs: number;
+  peerjsPendingBytesPerSource: number;
+  peerjsPendingBytesPerDestination: number;
+  peerjsPendingBytesTotal: number;
+  /** A PeerJS destination with more unsent bytes than this gets no more frames until it reads. */
+  peerjsMaxDestinationBufferedBytes: number;
   /** Largest WebSocket frame on either channel; bigger frames close the socket (1009). */
   maxPayloadBytes: number;
   /** Invalid directory frames tolerated per connection before it is closed. */
@@ -51,8 +66,16 @@ export interface ServerConfig {
   maxPeers: number;
   /** A peer whose unsent backlog exceeds this is too slow to keep up with broadcasts: disconnected. */
   maxBufferedBytes: number;
-  /** Take the client address from X-Forwarded-For (only behind a reverse proxy you control). */
+  /** Take the client address from the rightmost X-Forwarded-For entry (only behind your own proxy). */
   trustProxy: boolean;
+  /** TURN server URLs handed (with short-lived credentials) to joined peers only; empty: no TURN. */
+  turnUrls: string[];
+  /** The TURN server's shared secret (coturn `static-auth-secret`), for TURN REST API credentials. */
+  turnSecret: string | undefined;
+  /** Lifetime of the TURN credentials handed out. */
+  turnTtlS: number;
+  /** Bearer token that opens /api/v1/metrics to remote callers; without it only loopback callers see it. */
+  metricsToken: string | undefined;
   /** Mount more routes (e.g. the HTTP job API) before the static files and the SPA fallback. */
   configureApp?: (app: Express) => void;
 }
@@ -70,6 +93,14 @@ export const DEFAULT_CONFIG: Readonly<Omit<ServerConfig, "logger" | "configureAp
   messageBurst: 60,
   peerjsMessageRatePerS: 200,
   peerjsMessageBurst: 1_000,
+  peerjsByteRatePerS: 256 * 1024,
+  peerjsByteBurst: 2 * 1024 * 1024,
+  peerjsMaxFrameBytes: 16 * 1024,
+  peerjsPendingTtlMs: 5_000,
+  peerjsPendingBytesPerSource: 64 * 1024,
+  peerjsPendingBytesPerDestination: 256 * 1024,
+  peerjsPendingBytesTotal: 16 * 1024 * 1024,
+  peerjsMaxDestinationBufferedBytes: 1024 * 1024,
   maxPayloadBytes: 64 * 1024,
   maxInvalidMessages: 20,
   heartbeatIntervalMs: 4_000,
@@ -77,6 +108,10 @@ export const DEFAULT_CONFIG: Readonly<Omit<ServerConfig, "logger" | "configureAp
   maxPeers: 5_000,
   maxBufferedBytes: 4 * 1024 * 1024,
   trustProxy: false,
+  turnUrls: [],
+  turnSecret: undefined,
+  turnTtlS: 3_600,
+  metricsToken: undefined,
 };
 
 export function resolveConfig(partial: Partial<ServerConfig>): ServerConfig {
@@ -89,6 +124,15 @@ export function resolveConfig(partial: Partial<ServerConfig>): ServerConfig {
     "messageBurst",
     "peerjsMessageRatePerS",
     "peerjsMessageBurst",
+    "peerjsByteRatePerS",
+    "peerjsByteBurst",
+    "peerjsMaxFrameBytes",
+    "peerjsPendingTtlMs",
+    "peerjsPendingBytesPerSource",
+    "peerjsPendingBytesPerDestination",
+    "peerjsPendingBytesTotal",
+    "peerjsMaxDestinationBufferedBytes",
+    "turnTtlS",
     "maxPayloadBytes",
     "maxInvalidMessages",
     "heartbeatIntervalMs",
@@ -105,6 +149,13 @@ export function resolveConfig(partial: Partial<ServerConfig>): ServerConfig {
   if (config.maxPeers > MAX_DIRECTORY_PEERS) {
     // Clients refuse a welcome listing more peers than the protocol allows.
     throw new Error(`server config: maxPeers must be at most ${MAX_DIRECTORY_PEERS}, got ${config.maxPeers}`);
+  }
+  if (config.peerjsByteBurst < config.peerjsMaxFrameBytes) {
+    // Otherwise a single largest frame could never pass.
+    throw new Error("server config: peerjsByteBurst must be at least peerjsMaxFrameBytes");
+  }
+  if (config.turnUrls.length > 0 && (config.turnSecret ?? "").length < 16) {
+    throw new Error("server config: TURN_URLS needs TURN_SECRET (at least 16 characters)");
   }
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) {
     throw new Error(`server config: port must be an integer in 0..65535, got ${config.port}`);

@@ -19,6 +19,10 @@ export const ENV_VARS = {
   JOIN_TIMEOUT_MS: "joinTimeoutMs",
   MAX_PEERS: "maxPeers",
   TRUST_PROXY: "trustProxy",
+  TURN_URLS: "turnUrls",
+  TURN_SECRET: "turnSecret",
+  TURN_TTL_S: "turnTtlS",
+  METRICS_TOKEN: "metricsToken",
 } as const;
 
 const positiveNumber = z.coerce.number().positive();
@@ -53,6 +57,24 @@ const envSchema = z.object({
   JOIN_TIMEOUT_MS: positiveInt.optional(),
   MAX_PEERS: positiveInt.optional(),
   TRUST_PROXY: z.enum(["0", "1", "true", "false"]).optional(),
+  TURN_URLS: z
+    .string()
+    .optional()
+    .transform((text) =>
+      text
+        ?.split(",")
+        .map((url) => url.trim())
+        .filter((url) => url !== ""),
+    )
+    .pipe(
+      z
+        .array(z.string().regex(/^turns?:[^\s,]{1,500}$/, "must be turn: or turns: URLs"))
+        .max(16)
+        .optional(),
+    ),
+  TURN_SECRET: z.string().min(16, "must be at least 16 characters").max(512).optional(),
+  TURN_TTL_S: z.coerce.number().int().min(60).max(86_400).optional(),
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").max(512).optional(),
 });
 
 /** Reads the server config from the environment; throws one readable error listing every bad variable. */

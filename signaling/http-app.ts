@@ -2,40 +2,93 @@ import express, { type ErrorRequestHandler, type RequestHandler, type Router } f
 import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Logger } from "pino";
+import type { LogThrottle } from "./logger.ts";
 import type { IceServer } from "./config.ts";
-import type { MetricsSnapshot } from "./metrics.ts";
-
-/**
- * Every response makes the page cross-origin isolated (SharedArrayBuffer for threaded WASM kernels and
- * ONNX Runtime threads), and nothing here may be embedded by another origin.
- */
-export const isolationHeaders: RequestHandler = (_req, res, next) => {
-  res.setHeader("Cross-Origin-Opener-Policy", "same-origin");
-  res.setHeader("Cross-Origin-Embedder-Policy", "require-corp");
-  res.setHeader("Cross-Origin-Resource-Policy", "same-origin");
-  next();
-};
+import { bearerOf, secretEquals, violatedDirective } from "./http-security.ts";
+import { clientAddress, isLoopback } from "./limits/client-address.ts";
+import type { MetricsSnapshot, ServerMetrics } from "./metrics.ts";
+import { turnCredentials, type TurnConfig } from "./turn-credentials.ts";
 
 export interface ApiDeps {
   readonly version: string;
+  /** ICE_SERVERS: entries without a credential (STUN) go to anyone, the rest to joined peers only. */
   readonly iceServers: readonly IceServer[];
+  readonly turn: TurnConfig | null;
+  readonly trustProxy: boolean;
+  readonly metricsToken: string | undefined;
+  /** `token` is the live directory session token of `peerId`. */
+  readonly sessionMatches: (peerId: string, token: string) => boolean;
   readonly peerCount: () => number;
   readonly uptimeS: () => number;
   readonly metrics: () => MetricsSnapshot;
+  readonly counters: ServerMetrics;
+  readonly logger: Logger;
+  readonly throttle: LogThrottle;
 }
 
-/** GET /api/v1/health, /config, /metrics. */
+/** GET /api/v1/health, /config, /metrics; POST /api/v1/csp-report. */
 export function apiRouter(deps: ApiDeps): Router {
   const router = express.Router();
+  const publicIceServers = deps.iceServers.filter((s) => s.credential === undefined);
   router.get("/health", (_req, res) => {
     res.json({ status: "ok", peers: deps.peerCount(), uptimeS: deps.uptimeS(), version: deps.version });
   });
-  router.get("/config", (_req, res) => {
-    res.json({ iceServers: deps.iceServers });
+  // Anyone gets the STUN servers; TURN credentials (static or minted) only a joined peer, which proves it
+  // with `Authorization: Bearer <peerId>.<directory session token>`: a relay is bandwidth we pay for.
+  router.get("/config", (req, res) => {
+    res.setHeader("Cache-Control", "no-store");
+    const bearer = bearerOf(req);
+    if (bearer === null) {
+      res.json({ iceServers: publicIceServers });
+      return;
+    }
+    const dot = bearer.lastIndexOf(".");
+    const peerId = bearer.slice(0, Math.max(0, dot));
+    const token = bearer.slice(dot + 1);
+    if (dot <= 0 || !deps.sessionMatches(peerId, token)) {
+      deps.counters.rejectHttp("config_bad_session");
+      res.status(401).json({ error: "bad_session", message: "not a live directory session of that peer" });
+      return;
+    }
+    const minted = deps.turn ? [turnCredentials(deps.turn, peerId, Date.now())] : [];
+    res.json({ iceServers: [...deps.iceServers, ...minted] });
   });
-  router.get("/metrics", (_req, res) => {
+  // Metrics show who is online and how the server is being probed: this machine, or the operator's token.
+  router.get("/metrics", (req, res) => {
+    const bearer = bearerOf(req);
+    const tokenOk =
+      deps.metricsToken !== undefined && bearer !== null && secretEquals(bearer, deps.metricsToken);
+    if (!tokenOk && !isLoopback(clientAddress(req, deps.trustProxy))) {
+      deps.counters.rejectHttp("metrics_forbidden");
+      res
+        .status(403)
+        .json({ error: "forbidden", message: "metrics are for loopback callers or METRICS_TOKEN" });
+      return;
+    }
     res.json(deps.metrics());
   });
+  // CSP violation reports (the policy's report-uri): small JSON, counted by directive, logged throttled.
+  router.post(
+    "/csp-report",
+    express.json({
+      limit: "8kb",
+      type: ["application/csp-report", "application/reports+json", "application/json"],
+    }),
+    (req, res) => {
+      const directive = violatedDirective(req.body);
+      if (directive === null) {
+        deps.counters.rejectHttp("csp_report_invalid");
+        res.status(400).json({ error: "bad_request" });
+        return;
+      }
+      deps.counters.cspViolation(directive);
+      if (deps.throttle.admit(`csp:${directive}`) !== null) {
+        const report = JSON.stringify(req.body).slice(0, 1_000);
+        deps.logger.warn({ event: "csp_violation", directive, report });
+      }
+      res.status(204).end();
+    },
+  );
   return router;
 }
 
@@ -92,10 +145,12 @@ export function staticApp(staticDir: string, logger: Logger): Router {
   return router;
 }
 
-export function errorHandler(logger: Logger): ErrorRequestHandler {
+export function errorHandler(logger: Logger, metrics: ServerMetrics): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     const status = httpStatusOf(error);
     if (status >= 500) logger.error({ event: "http_error", path: req.path, error: String(error) });
+    // A refused request body (too large, not JSON) is counted like every other refusal.
+    else metrics.rejectHttp(status === 413 ? "body_too_large" : "bad_request");
     if (res.headersSent) {
       res.destroy();
       return;

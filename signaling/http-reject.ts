@@ -12,6 +12,7 @@ export function rejectUpgrade(socket: Duplex, status: number, message: string): 
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Error"}`,
     "Connection: close",
     "Content-Type: text/plain; charset=utf-8",
+    "X-Content-Type-Options: nosniff",
     `Content-Length: ${Buffer.byteLength(body)}`,
     ...(status === 429 || status === 503 ? ["Retry-After: 1"] : []),
   ];

@@ -5,9 +5,14 @@ export class ServerMetrics {
   sessionsReplaced = 0;
   heartbeatTimeouts = 0;
   slowConsumersDropped = 0;
+  /** OFFER / ANSWER / CANDIDATE frames delivered by the PeerJS relay guard. */
+  peerjsRelayed = 0;
   readonly upgradesAccepted = { directory: 0, peerjs: 0 };
   private readonly rejectedUpgrades = new Map<string, number>();
   private readonly rejectedMessages = new Map<string, number>();
+  private readonly rejectedPeerjs = new Map<string, number>();
+  private readonly rejectedHttp = new Map<string, number>();
+  private readonly cspViolations = new Map<string, number>();
   private readonly messagesIn = new Map<string, number>();
   private readonly messagesOut = new Map<string, number>();
   private readonly peerjsMessagesIn = new Map<string, number>();
@@ -17,6 +22,18 @@ export class ServerMetrics {
   }
   rejectMessage(code: string): void {
     bump(this.rejectedMessages, code);
+  }
+  /** A PeerJS frame dropped by the relay guard (or a socket dropped for it), by reason. */
+  rejectPeerjs(reason: string): void {
+    bump(this.rejectedPeerjs, reason);
+  }
+  /** An HTTP request refused (e.g. /metrics from a remote caller, a bad bearer), by reason. */
+  rejectHttp(reason: string): void {
+    bump(this.rejectedHttp, reason);
+  }
+  /** A browser reported that the page's CSP blocked something, by directive (a fixed set). */
+  cspViolation(directive: string): void {
+    bump(this.cspViolations, directive);
   }
   messageIn(type: string): void {
     bump(this.messagesIn, type);
@@ -36,10 +53,14 @@ export class ServerMetrics {
       sessionsReplaced: this.sessionsReplaced,
       heartbeatTimeouts: this.heartbeatTimeouts,
       slowConsumersDropped: this.slowConsumersDropped,
+      peerjsRelayed: this.peerjsRelayed,
+      cspViolations: Object.fromEntries(this.cspViolations),
       upgradesAccepted: { ...this.upgradesAccepted },
       rejected: {
         upgrades: Object.fromEntries(this.rejectedUpgrades),
         messages: Object.fromEntries(this.rejectedMessages),
+        peerjs: Object.fromEntries(this.rejectedPeerjs),
+        http: Object.fromEntries(this.rejectedHttp),
       },
       messages: {
         in: Object.fromEntries(this.messagesIn),
@@ -54,6 +75,8 @@ export interface MetricsGauges {
   peers: number;
   directoryConnections: number;
   peerjsConnections: number;
+  /** Bytes of signaling frames held for peers that have joined but not yet registered with PeerJS. */
+  peerjsPendingBytes: number;
   uptimeS: number;
 }
 
@@ -63,9 +86,20 @@ export interface MetricsSnapshot extends MetricsGauges {
   sessionsReplaced: number;
   heartbeatTimeouts: number;
   slowConsumersDropped: number;
+  peerjsRelayed: number;
+  /** CSP violation reports from browsers, by directive: non-zero means the policy blocks something the app does. */
+  cspViolations: Record<string, number>;
   upgradesAccepted: { directory: number; peerjs: number };
-  /** Refused WebSocket upgrades by reason, and directory frames answered with an error, by code. */
-  rejected: { upgrades: Record<string, number>; messages: Record<string, number> };
+  /**
+   * Refused WebSocket upgrades by reason, directory frames answered with an error by code, PeerJS frames
+   * dropped by the relay guard by reason, refused HTTP requests by reason.
+   */
+  rejected: {
+    upgrades: Record<string, number>;
+    messages: Record<string, number>;
+    peerjs: Record<string, number>;
+    http: Record<string, number>;
+  };
   /** Valid directory frames by type (in and out), and PeerJS frames by type. */
   messages: {
     in: Record<string, number>;

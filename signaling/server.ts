@@ -8,7 +8,8 @@ import { resolveConfig, type ServerConfig } from "./config.ts";
 import { DirectoryRegistry } from "./directory/registry.ts";
 import { createDirectoryService } from "./directory/service.ts";
 import { datasetsRouter } from "./datasets.ts";
-import { apiNotFound, apiRouter, errorHandler, isolationHeaders, staticApp } from "./http-app.ts";
+import { apiNotFound, apiRouter, errorHandler, staticApp } from "./http-app.ts";
+import { securityHeaders } from "./http-security.ts";
 import { createLogger, LogThrottle } from "./logger.ts";
 import { ServerMetrics, type MetricsSnapshot } from "./metrics.ts";
 import { mountPeerServer } from "./peerjs.ts";
@@ -40,10 +41,16 @@ export async function startServer(partial: Partial<ServerConfig> = {}): Promise<
 
   const app = express();
   app.disable("x-powered-by");
-  app.use(isolationHeaders);
+  app.use(securityHeaders);
   const httpServer = createServer(app);
 
-  const peerjs = mountPeerServer(app, httpServer, { config, metrics, logger, throttle });
+  const peerjs = mountPeerServer(app, httpServer, {
+    config,
+    metrics,
+    logger,
+    throttle,
+    isJoined: (peerId) => registry.get(peerId) !== undefined,
+  });
   const directory = createDirectoryService({ config, registry, metrics, logger, throttle });
   registry.onSessionEnded((peerId) => peerjs.terminate(peerId));
   const dispatcher = installUpgradeDispatcher(httpServer, {
@@ -61,6 +68,7 @@ export async function startServer(partial: Partial<ServerConfig> = {}): Promise<
       peers: registry.size,
       directoryConnections: directory.connectionCount,
       peerjsConnections: peerjs.connectionCount,
+      peerjsPendingBytes: peerjs.pendingBytes,
       uptimeS: Math.round((Date.now() - startedAtMs) / 1000),
     });
 
@@ -70,6 +78,16 @@ export async function startServer(partial: Partial<ServerConfig> = {}): Promise<
     apiRouter({
       version: packageVersion(),
       iceServers: config.iceServers,
+      turn:
+        config.turnUrls.length > 0 && config.turnSecret !== undefined
+          ? { urls: config.turnUrls, secret: config.turnSecret, ttlS: config.turnTtlS }
+          : null,
+      trustProxy: config.trustProxy,
+      metricsToken: config.metricsToken,
+      sessionMatches: (peerId, token) => registry.tokenMatches(peerId, token),
+      counters: metrics,
+      logger,
+      throttle,
       peerCount: () => registry.size,
       uptimeS: () => Math.round((Date.now() - startedAtMs) / 1000),
       metrics: snapshot,
@@ -79,7 +97,7 @@ export async function startServer(partial: Partial<ServerConfig> = {}): Promise<
   config.configureApp?.(app);
   app.use("/api", apiNotFound);
   app.use(staticApp(config.staticDir, logger));
-  app.use(errorHandler(logger));
+  app.use(errorHandler(logger, metrics));
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);

@@ -7,6 +7,7 @@ import type { ServerConfig } from "./config.ts";
 import type { DirectoryRegistry } from "./directory/registry.ts";
 import type { DirectoryService } from "./directory/service.ts";
 import { rejectUpgrade } from "./http-reject.ts";
+import { addressKey, clientAddress } from "./limits/client-address.ts";
 import { ConnectionCounter } from "./limits/connection-counter.ts";
 import { KeyedRateLimiter } from "./limits/token-bucket.ts";
 import type { LogThrottle } from "./logger.ts";
@@ -52,14 +53,14 @@ export function installUpgradeDispatcher(server: Server, deps: UpgradeDispatcher
   };
 
   /** Counts an accepted socket against its address until it closes; false if the handshake failed. */
-  const track = (ws: WebSocket | null, ip: string): boolean => {
+  const track = (ws: WebSocket | null, key: string): boolean => {
     if (!ws) {
       // ws has already answered 400 (e.g. a missing Sec-WebSocket-Key); only count it.
       metrics.rejectUpgrade("bad_handshake");
       return false;
     }
-    connections.open(ip);
-    ws.once("close", () => connections.release(ip));
+    connections.open(key);
+    ws.once("close", () => connections.release(key));
     return true;
   };
 
@@ -67,6 +68,8 @@ export function installUpgradeDispatcher(server: Server, deps: UpgradeDispatcher
     // After 'upgrade' Node leaves the socket without an error listener; a reset would crash the process.
     socket.on("error", () => socket.destroy());
     const ip = clientAddress(req, config.trustProxy);
+    // Limits count per address, an IPv6 address per /64 (limits/client-address.ts).
+    const key = addressKey(ip);
     let url: URL;
     try {
       url = new URL(req.url ?? "/", "http://upgrade.invalid");
@@ -80,7 +83,7 @@ export function installUpgradeDispatcher(server: Server, deps: UpgradeDispatcher
       refuse(socket, ip, 404, "unknown_path", "no WebSocket endpoint at this path");
       return;
     }
-    if (!connections.canOpen(ip)) {
+    if (!connections.canOpen(key)) {
       refuse(
         socket,
         ip,
@@ -90,18 +93,25 @@ export function installUpgradeDispatcher(server: Server, deps: UpgradeDispatcher
       );
       return;
     }
-    if (!rateLimiter.take(ip)) {
+    if (!rateLimiter.take(key)) {
       refuse(socket, ip, 429, "rate_limited", `at most ${config.upgradeRatePerS} connections/s per address`);
       return;
     }
     if (route === "directory") {
-      if (track(directory.handleUpgrade(req, socket, head, ip), ip)) metrics.upgradesAccepted.directory++;
+      if (track(directory.handleUpgrade(req, socket, head, ip), key)) metrics.upgradesAccepted.directory++;
       return;
     }
-    const id = url.searchParams.get("id");
-    const token = url.searchParams.get("token");
-    const key = url.searchParams.get("key");
-    if (!id || !token || key !== PEERJS_KEY) {
+    // We check the first `id`/`token`, the `peer` package registers the last (Object.fromEntries): with
+    // `?id=A&token=TA&id=VICTIM` a peer holding A's token would open as VICTIM. A repeated parameter is
+    // refused, and the package is handed a URL rebuilt from the checked values only.
+    const params = url.searchParams;
+    if (["id", "token", "key"].some((name) => params.getAll(name).length > 1)) {
+      refuse(socket, ip, 400, "peerjs_repeated_param", "id, token and key may appear once each");
+      return;
+    }
+    const id = params.get("id");
+    const token = params.get("token");
+    if (!id || !token || params.get("key") !== PEERJS_KEY) {
       refuse(socket, ip, 400, "peerjs_bad_params", "PeerJS needs id, token and key=peerjs");
       return;
     }
@@ -113,7 +123,8 @@ export function installUpgradeDispatcher(server: Server, deps: UpgradeDispatcher
       refuse(socket, ip, 401, "peerjs_bad_token", "token is not this peer's directory session token");
       return;
     }
-    if (track(peerjs.handleUpgrade(req, socket, head, id), ip)) metrics.upgradesAccepted.peerjs++;
+    req.url = `${PEERJS_WS_PATH}?${new URLSearchParams({ key: PEERJS_KEY, id, token }).toString()}`;
+    if (track(peerjs.handleUpgrade(req, socket, head, id), key)) metrics.upgradesAccepted.peerjs++;
   };
 
   server.on("upgrade", onUpgrade);
@@ -126,18 +137,4 @@ export function installUpgradeDispatcher(server: Server, deps: UpgradeDispatcher
       server.off("upgrade", onUpgrade);
     },
   };
-}
-
-/** The client's address, IPv4-mapped IPv6 normalized, so one host cannot count as two. */
-export function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
-  if (trustProxy) {
-    const forwarded = req.headers["x-forwarded-for"];
-    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(",")[0]?.trim();
-    if (first) return normalizeAddress(first);
-  }
-  return normalizeAddress(req.socket.remoteAddress ?? "unknown");
-}
-
-function normalizeAddress(address: string): string {
-  return address.startsWith("::ffff:") ? address.slice(7) : address;
 }

@@ -1,4 +1,4 @@
-/** A token bucket: `burst` tokens, refilled at `ratePerS`; each admitted event takes one. */
+/** A token bucket: `burst` tokens, refilled at `ratePerS`; each admitted event takes `cost` (default one). */
 export class TokenBucket {
   private tokens: number;
   private updatedAtMs: number;
@@ -12,10 +12,10 @@ export class TokenBucket {
     this.updatedAtMs = nowMs;
   }
 
-  take(nowMs: number): boolean {
+  take(nowMs: number, cost = 1): boolean {
     this.refill(nowMs);
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
+    if (this.tokens < cost) return false;
+    this.tokens -= cost;
     return true;
   }
 

@@ -1,3 +1,5 @@
+// First: no CSP-violating eval probe by zod (see the module).
+import "../core/base/zod-jitless.ts";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { bootSwarm } from "../state/swarm/index.ts";

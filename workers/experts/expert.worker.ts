@@ -4,6 +4,8 @@
  * bytes verified against their sha256 and cached in the Cache API (cache-store.ts), exposed with Comlink.
  * Output buffers are transferred back, not copied.
  */
+// First: no CSP-violating eval probe by zod (see the module).
+import "../../src/core/base/zod-jitless.ts";
 import * as Comlink from "comlink";
 import { ExpertError, SessionPool } from "../../src/core/experts/models/index.ts";
 import type { ExpertWorkerApi, ExpertWorkerConfig, Outcome } from "./api.ts";

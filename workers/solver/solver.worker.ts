@@ -5,6 +5,8 @@
  * copied). With keepSystem it keeps A, b and x for warm re-solves after updates (resolveWarm). Errors come
  * back as { ok: false, error: { code, message } } so their codes survive the trip.
  */
+// First: no CSP-violating eval probe by zod (see the module).
+import "../../src/core/base/zod-jitless.ts";
 import * as Comlink from "comlink";
 import { isCodedError } from "../../src/core/base/coded-error.ts";
 import { problemFrom, type Problem } from "../../src/core/sparse/problem.ts";

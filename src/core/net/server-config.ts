@@ -1,7 +1,11 @@
 import { z } from "zod";
 import { CodedError } from "../base/coded-error.ts";
 
-/** GET /api/v1/config: what a peer needs from the server before it joins (ICE servers for WebRTC). */
+/**
+ * GET /api/v1/config: the ICE servers for WebRTC. Anyone gets the public ones (STUN); TURN servers, with
+ * short-lived credentials minted for this peer, only a peer that has joined the directory and shows its
+ * session (`Authorization: Bearer <peerId>.<sessionToken>`), so it is fetched after the join.
+ */
 export const serverConfigSchema = z.object({
   iceServers: z
     .array(
@@ -17,7 +21,16 @@ export const serverConfigSchema = z.object({
 export type ServerConfig = z.infer<typeof serverConfigSchema>;
 
 /** The fetch subset used here (the global fetch in browsers and Node 20). */
-export type FetchLike = (url: string) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>;
+export type FetchLike = (
+  url: string,
+  init: { headers: Record<string, string> },
+) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>;
+
+/** The directory session that entitles a peer to TURN credentials. */
+export interface ConfigSession {
+  readonly peerId: string;
+  readonly sessionToken: string;
+}
 
 export type ServerConfigErrorCode = "config_unreachable" | "config_http_error" | "config_invalid";
 
@@ -25,11 +38,18 @@ export class ServerConfigError extends CodedError<ServerConfigErrorCode> {
   override readonly name = "ServerConfigError";
 }
 
-export async function fetchServerConfig(origin: string, fetchImpl: FetchLike): Promise<ServerConfig> {
+export async function fetchServerConfig(
+  origin: string,
+  fetchImpl: FetchLike,
+  session: ConfigSession | null,
+): Promise<ServerConfig> {
   const url = new URL("/api/v1/config", origin).toString();
+  const headers: Record<string, string> = session
+    ? { Authorization: `Bearer ${session.peerId}.${session.sessionToken}` }
+    : {};
   let response;
   try {
-    response = await fetchImpl(url);
+    response = await fetchImpl(url, { headers });
   } catch (error) {
     throw new ServerConfigError("config_unreachable", `GET ${url} failed: ${String(error)}`);
   }

@@ -72,11 +72,12 @@ export function peerServerAddress(origin: string): {
   };
 }
 
-const defaultFetch: FetchLike = (url) => fetch(url);
+const defaultFetch: FetchLike = (url, init) => fetch(url, init);
 
 /**
- * Joins the swarm: identity (IndexedDB), capabilities (probe), ICE config (GET /api/v1/config), directory
- * session (WebSocket, proves the key), then the PeerJS registration with the directory's token and the mesh.
+ * Joins the swarm: identity (IndexedDB), capabilities (probe), directory session (WebSocket, proves the
+ * key), ICE config (GET /api/v1/config with that session: TURN credentials are for joined peers only), then
+ * the PeerJS registration with the directory's token and the mesh.
  * Rejects with a SwarmError naming the step that failed; nothing is left running then.
  */
 export async function startSwarm(options: SwarmOptions): Promise<Swarm> {
@@ -87,13 +88,6 @@ export async function startSwarm(options: SwarmOptions): Promise<Swarm> {
     throw new SwarmError("identity_failed", `could not load or create the identity: ${String(error)}`);
   }
   const probe = await probeCapabilities(options.environment ?? probeEnvironmentFrom(globalThis));
-  let iceServers: IceServer[];
-  try {
-    iceServers = (await fetchServerConfig(options.origin, options.fetchImpl ?? defaultFetch)).iceServers;
-  } catch (error) {
-    throw new SwarmError("config_failed", String(error instanceof Error ? error.message : error));
-  }
-
   const directory = new DirectoryClient({
     url: directoryUrlFor(options.origin),
     identity,
@@ -105,6 +99,16 @@ export async function startSwarm(options: SwarmOptions): Promise<Swarm> {
   } catch (error) {
     directory.close();
     throw new SwarmError("directory_failed", `could not join the directory: ${String(error)}`);
+  }
+  // After the join: TURN credentials are handed only to a peer with a live directory session.
+  let iceServers: IceServer[];
+  try {
+    const session = { peerId: identity.peerId, sessionToken: directory.sessionToken ?? "" };
+    iceServers = (await fetchServerConfig(options.origin, options.fetchImpl ?? defaultFetch, session))
+      .iceServers;
+  } catch (error) {
+    directory.close();
+    throw new SwarmError("config_failed", String(error instanceof Error ? error.message : error));
   }
 
   const transportOptions: PeerJsTransportOptions = {

@@ -4,7 +4,10 @@ import { EMPTY_WASM, startTestServer, type TestServer } from "./helpers.ts";
 let t: TestServer;
 beforeAll(async () => {
   t = await startTestServer({
-    iceServers: [{ urls: "turn:turn.test.invalid:3478", username: "u", credential: "c" }],
+    iceServers: [
+      { urls: "stun:stun.test.invalid:3478" },
+      { urls: "turn:turn.test.invalid:3478", username: "u", credential: "c" },
+    ],
   });
 });
 afterAll(async () => {
@@ -66,11 +69,10 @@ describe("HTTP", () => {
     expect(await res.json()).toEqual({ error: "not_found", path: "/v1/nope" });
   });
 
-  it("gives clients the configured ICE servers", async () => {
+  it("gives anyone the public ICE servers, never a TURN credential", async () => {
     const res = await fetch(`${t.baseUrl}/api/v1/config`);
-    expect(await res.json()).toEqual({
-      iceServers: [{ urls: "turn:turn.test.invalid:3478", username: "u", credential: "c" }],
-    });
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    expect(await res.json()).toEqual({ iceServers: [{ urls: "stun:stun.test.invalid:3478" }] });
   });
 
   it("exposes metrics counters", async () => {
@@ -80,7 +82,7 @@ describe("HTTP", () => {
       peers: 0,
       joins: 0,
       leaves: 0,
-      rejected: { upgrades: {}, messages: {} },
+      rejected: { upgrades: {}, messages: {}, peerjs: {}, http: {} },
       messages: { in: {}, out: {}, peerjsIn: {} },
     });
   });
