@@ -123,6 +123,8 @@ export class RequesterRuntime {
     const scheduler = new Scheduler({
       heartbeatIntervalMs: 1_000,
       heartbeatTimeoutMs: 8_000,
+      // This tab's own volunteer: its "did not converge" confirms a claim (scheduler/claims.ts).
+      selfId: options.link.selfId,
       ...options.scheduler,
       nowMs,
       random: options.random ?? Math.random,
