@@ -12,7 +12,7 @@ import { convectionDiffusion, loadMatrix, rhsOfOnes } from "./helpers.ts";
 // neighbour's), its block moves to an honest spare, and the solve completes from the last good checkpoint.
 
 const TOL = 1e-8;
-const scale = (v: Float64Array, f: number): Float64Array => v.map((e) => e * f);
+const scale = (v: Float64Array, f: number): Float64Array<ArrayBuffer> => Float64Array.from(v, (e) => e * f);
 
 /** Every number it sends is off by a relative 1e-3: halos, partials, checkpoint x and r, gathered x. */
 function liesEverywhere(m: FromWorker): FromWorker {

@@ -284,7 +284,7 @@ export class RequesterRuntime {
   /** Failovers, iterations and certificate of this session's finished distributed solves. */
   distributedStats(
     jobId: string,
-  ): { failovers: number; iterations: number; relResidual: number; label: string } | null {
+  ): { failovers: number; blamed: number; iterations: number; relResidual: number; label: string } | null {
     return this.#view.distributedStats(jobId);
   }
 

@@ -15,6 +15,8 @@ export interface EndAttempt {
   readonly charged: boolean;
   /** Send the volunteer a cancel (it may still be working). */
   readonly cancel: CancelReason | null;
+  /** A "not-converged" the requester itself confirmed (claims.ts). */
+  readonly confirmed?: boolean;
 }
 
 /** Ends the live lease of a leased unit: frees the volunteer's slot, then ends the attempt. */
@@ -49,6 +51,7 @@ export function endAttempt(
       atMs: now,
       detail: clip(end.detail),
       charged: end.charged,
+      ...(end.confirmed === true ? { confirmed: true } : {}),
     }),
   };
   const { maxAttempts, notConvergedQuorum } = b.config;

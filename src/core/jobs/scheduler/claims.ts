@@ -9,15 +9,23 @@ import { meetsRequirements } from "./volunteers.ts";
  * when the unit ends:
  *  - someone else's result converged and was verified: every claim on the unit was false (same matrix,
  *    method, tolerance and iteration budget) and counts as an invalid result against its volunteer;
- *  - a trusted volunteer (reputation) or the requester's own volunteer made the same claim: confirmed, no
- *    reputation change, and with the quorum the unit fails as "not_converged";
+ *  - a trusted volunteer (reputation) or the requester's own volunteer made the same claim, or the
+ *    requester's own computation found it (a distributed solve it coordinated and certified): confirmed,
+ *    no reputation change, and with the quorum the unit fails as "not_converged";
  *  - the unit failed otherwise (out of attempts, or no one left to ask): unconfirmed, counted as invalid.
  * Judgement happens at the unit's one transition to done or failed, so a reload never judges twice.
  */
 
-/** The distinct volunteers that reported "not-converged" on this unit. */
+/** The distinct volunteers that reported "not-converged" on this unit (the requester's own findings too). */
 export function claimants(u: WorkUnit): Set<string> {
   return new Set(u.history.filter((h) => h.outcome === "not-converged").map((h) => h.volunteerId));
+}
+
+/** Claims the requester did not confirm itself: these are what a volunteer can be blamed for. */
+function unconfirmedClaimants(u: WorkUnit): Set<string> {
+  return new Set(
+    u.history.filter((h) => h.outcome === "not-converged" && h.confirmed !== true).map((h) => h.volunteerId),
+  );
 }
 
 /** A trusted volunteer, or the requester's own, backs the claim. */
@@ -26,13 +34,14 @@ export function isConfirmer(b: SchedulerBook, volunteerId: string): boolean {
 }
 
 export function claimConfirmed(b: SchedulerBook, u: WorkUnit): boolean {
+  if (u.history.some((h) => h.outcome === "not-converged" && h.confirmed === true)) return true;
   return [...claimants(u)].some((id) => isConfirmer(b, id));
 }
 
 /** The claims on a unit that ended without confirming them count as invalid results (not for `selfId`). */
 export function penaliseClaims(b: SchedulerBook, u: WorkUnit, now: number): string[] {
   const penalised: string[] = [];
-  for (const id of claimants(u)) {
+  for (const id of unconfirmedClaimants(u)) {
     if (id === b.config.selfId) continue;
     b.reputation.recordInvalid(id, now);
     penalised.push(id);

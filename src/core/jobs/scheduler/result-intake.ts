@@ -100,6 +100,7 @@ export function verified(
     detail: verdict.reason,
     charged: true,
     cancel: null,
+    confirmed: verdict.confirmed === true,
   });
   if (verdict.code === "invalid" && b.reputation.isBanned(volunteerId, now))
     takeBackFromBanned(b, volunteerId);

@@ -78,7 +78,13 @@ export type VerificationVerdict =
    *  whose residual the requester confirmed (progress was made, but not enough): a claim, retried elsewhere
    *  and judged once the unit ends (claims.ts: refuted by a converged result elsewhere, confirmed by a
    *  trusted volunteer, else counted against the claimant). */
-  | { readonly ok: false; readonly code: "invalid" | "not_converged"; readonly reason: string };
+  | {
+      readonly ok: false;
+      readonly code: "invalid" | "not_converged";
+      readonly reason: string;
+      /** The requester's own computation says so (a distributed solve it coordinated): not a claim. */
+      readonly confirmed?: boolean;
+    };
 
 export interface SchedulerChanges {
   readonly jobs: SolveJob[];
