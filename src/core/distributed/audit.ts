@@ -39,8 +39,8 @@ export class BlockAuditor {
   readonly #mirror: HaloMirror | null;
   readonly #random: () => number;
   readonly #sampleRows: number;
-  /** Per block, global column → [owner block, index in the owner's part to this block]. */
-  readonly #halo = new Map<number, Map<number, readonly [number, number]>>();
+  /** Per block, global column → its halo slot. */
+  readonly #slots = new Map<number, Map<number, number>>();
 
   constructor(
     a: CsrMatrix,
@@ -76,9 +76,10 @@ export class BlockAuditor {
       }
     }
     const n = x.length;
+    const halo = this.#mirror === null ? null : this.#haloValues(block);
     for (let s = 0; s < Math.min(n, this.#sampleRows); s++) {
       const i = Math.min(n - 1, Math.floor(this.#random() * n));
-      const bad = this.#row(block, i, x, r);
+      const bad = this.#row(block, i, x, r, halo);
       if (bad !== null) return bad;
     }
     return null;
@@ -91,23 +92,37 @@ export class BlockAuditor {
     return Math.abs(rr - partial) <= EXACT_TOL * Math.abs(rr);
   }
 
-  #row(block: number, i: number, x: Float64Array, r: Float64Array): string | null {
+  /** The halo values block `block` was sent, in its halo-slot order; null if any part is unknown. */
+  #haloValues(block: number): Float64Array | null {
+    const blk = this.#partition.blocks[block]!;
+    const out = new Float64Array(blk.haloCols.length);
+    if (out.length === 0) return out;
+    let start = 0;
+    for (let s = 0; s <= blk.haloCols.length; s++) {
+      if (s < blk.haloCols.length && (s === 0 || blk.haloOwners[s] === blk.haloOwners[s - 1])) continue;
+      // Slots [start, s) belong to one owner: its part to this block, in the same order.
+      const part = this.#mirror?.x(blk.haloOwners[start]!, block);
+      if (part === undefined || part.length !== s - start) return null;
+      out.set(part, start);
+      start = s;
+    }
+    return out;
+  }
+
+  #row(block: number, i: number, x: Float64Array, r: Float64Array, halo: Float64Array | null): string | null {
     const blk = this.#partition.blocks[block]!;
     const g = blk.rowStart + i;
     const { rowPtr, colIdx, values } = this.#a;
+    const slots = this.#slotsOf(block);
     let ax = 0;
     let magnitude = Math.abs(this.#b[g]!);
     for (let p = rowPtr[g]!; p < rowPtr[g + 1]!; p++) {
       const c = colIdx[p]!;
       let v: number;
       if (c >= blk.rowStart && c < blk.rowEnd) v = x[c - blk.rowStart]!;
-      else {
-        const at = this.#haloOf(block).get(c);
-        const part = at === undefined ? undefined : this.#mirror?.x(at[0], block);
-        // Without the values this block was sent (peer routing), rows with halo columns are not judged.
-        if (at === undefined || part === undefined) return null;
-        v = part[at[1]]!;
-      }
+      // Without the values this block was sent (peer routing), rows with halo columns are not judged.
+      else if (halo === null) return null;
+      else v = halo[slots.get(c)!]!;
       const t = values[p]! * v;
       ax += t;
       magnitude += Math.abs(t);
@@ -119,17 +134,14 @@ export class BlockAuditor {
     return null;
   }
 
-  #haloOf(block: number): Map<number, readonly [number, number]> {
-    let map = this.#halo.get(block);
-    if (map !== undefined) return map;
-    const blk = this.#partition.blocks[block]!;
-    map = new Map();
-    let start = 0;
-    for (let s = 0; s < blk.haloCols.length; s++) {
-      if (s > 0 && blk.haloOwners[s] !== blk.haloOwners[s - 1]) start = s;
-      map.set(blk.haloCols[s]!, [blk.haloOwners[s]!, s - start]);
+  /** Global column → halo slot of block `block`. */
+  #slotsOf(block: number): Map<number, number> {
+    let map = this.#slots.get(block);
+    if (map === undefined) {
+      map = new Map();
+      this.#partition.blocks[block]!.haloCols.forEach((c, s) => map!.set(c, s));
+      this.#slots.set(block, map);
     }
-    this.#halo.set(block, map);
     return map;
   }
 }

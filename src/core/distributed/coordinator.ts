@@ -34,7 +34,7 @@ export interface DistributedOptions {
   maxDriftRestarts?: number;
   x0?: Float64Array;
   onIteration?: (iteration: number, relResidual: number) => void;
-  /** Rows per block the audit samples at each checkpoint and the gather (default 64; audit.ts). */
+  /** Rows per block the audit samples at each checkpoint and the gather (default 16; audit.ts). */
   auditRows?: number;
   /** Uniform [0, 1) for the audit's row sample (default Math.random: a holder must not know it). */
   random?: () => number;
@@ -146,7 +146,7 @@ export class Coordinator {
       this.partition,
       this.mirror,
       options.random ?? Math.random,
-      options.auditRows ?? 64,
+      options.auditRows ?? 16,
     );
   }
 
