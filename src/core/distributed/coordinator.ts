@@ -272,10 +272,7 @@ export class Coordinator {
     for (let i = 0; i < this.blocks; i++)
       for (const part of this.halos.get(i)!) inbox[part.toBlock]?.push(part);
     this.halos = new Map();
-    this.mirror?.routed(
-      msg.seq,
-      inbox.flatMap((parts) => parts),
-    );
+    for (const parts of inbox) this.mirror?.routed(msg.seq, parts);
     return inbox.map((parts, i) => ({
       to: i,
       message: { v: DISTRIBUTED_PROTOCOL_VERSION, type: "halo", epoch: this.epoch, seq: msg.seq, parts },

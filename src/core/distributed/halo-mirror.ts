@@ -1,4 +1,4 @@
-import type { DistributedMethod, HaloPart } from "../protocol/distributed.ts";
+import { MAX_BLOCKS, type DistributedMethod, type HaloPart } from "../protocol/distributed.ts";
 
 /**
  * The coordinator's copy of what each block told each neighbour about its x. With coordinator halo
@@ -25,8 +25,8 @@ interface PartMirror {
 
 export class HaloMirror {
   readonly #method: DistributedMethod;
-  /** Keyed `${from}>${to}`. */
-  #parts = new Map<string, PartMirror>();
+  /** Keyed from · MAX_BLOCKS + to. */
+  #parts = new Map<number, PartMirror>();
   #alpha = 0;
 
   constructor(method: DistributedMethod) {
@@ -42,7 +42,7 @@ export class HaloMirror {
   /** The parts of exchange `seq`, as routed. */
   routed(seq: number, parts: readonly HaloPart[]): void {
     for (const part of parts) {
-      const key = `${part.fromBlock}>${part.toBlock}`;
+      const key = part.fromBlock * MAX_BLOCKS + part.toBlock;
       if (seq === 0) {
         const n = part.values.length;
         this.#parts.set(key, {
@@ -85,6 +85,6 @@ export class HaloMirror {
 
   /** x at the rows `from` exports to `to`, as its halos implied; undefined before this epoch's seq 0. */
   x(from: number, to: number): Float64Array | undefined {
-    return this.#parts.get(`${from}>${to}`)?.x;
+    return this.#parts.get(from * MAX_BLOCKS + to)?.x;
   }
 }
