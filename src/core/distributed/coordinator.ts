@@ -16,6 +16,8 @@ import type {
   ToWorker,
 } from "../protocol/distributed.ts";
 import { scalarRuleFor } from "./scalar-rules.ts";
+import { BlockAuditor } from "./audit.ts";
+import { HaloMirror } from "./halo-mirror.ts";
 import type { ScalarRule } from "./scalar-rules.ts";
 
 export interface DistributedOptions {
@@ -32,6 +34,16 @@ export interface DistributedOptions {
   maxDriftRestarts?: number;
   x0?: Float64Array;
   onIteration?: (iteration: number, relResidual: number) => void;
+  /** Rows per block the audit samples at each checkpoint and the gather (default 16; audit.ts). */
+  auditRows?: number;
+  /** Uniform [0, 1) for the audit's row sample (default Math.random: a holder must not know it). */
+  random?: () => number;
+}
+
+/** A block holder the audit caught (audit.ts): the solve waits for its block's new holder. */
+export interface Blame {
+  readonly block: number;
+  readonly detail: string;
 }
 
 export type DistributedStopReason = "converged" | "max-iterations" | "breakdown" | "worker-error";
@@ -46,6 +58,8 @@ export interface DistributedResult {
   iterations: number;
   failovers: number;
   driftRestarts: number;
+  /** Block holders the audit caught sending wrong values (each one's block moved: counted in failovers). */
+  blamed: number;
   /** Recursive ‖r‖/‖b‖ per iteration as the workers reported it (index = iteration). */
   residualHistory: number[];
   label: string;
@@ -59,7 +73,8 @@ export interface Outgoing {
   readonly message: ToWorker;
 }
 
-type State = "idle" | "running" | "gathering" | "done";
+/** "suspended": a block holder was blamed; nothing moves until its block has a new holder (workerLost). */
+type State = "idle" | "running" | "gathering" | "suspended" | "done";
 
 /**
  * The requester's side of a distributed solve: partitions A, hands out BlockData, sums the workers'
@@ -90,6 +105,15 @@ export class Coordinator {
   private gathered: (Float64Array | undefined)[] = [];
   private preconditioners: string[] = [];
   private finalResult: DistributedResult | null = null;
+  /** What the holders' halos implied about their x (coordinator routing only). */
+  private readonly mirror: HaloMirror | null;
+  private readonly auditor: BlockAuditor;
+  private blame: Blame | null = null;
+  private blamed = 0;
+  /** Σ r² a block's checkpoint r implies, until its next residual partial arrives (check 3). */
+  private expectedRr: (Float64Array | undefined)[] = [];
+  /** Each block's latest residual partial (for the gather's check 3). */
+  private lastRr: (number | undefined)[] = [];
 
   constructor(
     readonly a: CsrMatrix,
@@ -115,6 +139,15 @@ export class Coordinator {
     this.every = options.checkpointEvery ?? 10;
     const pre = options.preconditioner ?? (options.method === "pcg" ? "ic0" : "ilu0");
     this.label = `distributed-${options.method}+block-${pre}(k=${k})`;
+    this.mirror = options.haloRouting === "peer" ? null : new HaloMirror(options.method);
+    this.auditor = new BlockAuditor(
+      a,
+      b,
+      this.partition,
+      this.mirror,
+      options.random ?? Math.random,
+      options.auditRows ?? 16,
+    );
   }
 
   get blocks(): number {
@@ -128,6 +161,13 @@ export class Coordinator {
   }
   get result(): DistributedResult | null {
     return this.finalResult;
+  }
+
+  /** The holder the audit caught, once (then null): move its block, then call workerLost. */
+  takeBlame(): Blame | null {
+    const blame = this.blame;
+    this.blame = null;
+    return blame;
   }
 
   /** What the worker taking block j needs (x = the last consistent checkpoint's block). */
@@ -184,8 +224,8 @@ export class Coordinator {
       return this.fail(`block ${block}: ${msg.code}: ${msg.message}`);
     }
     // Stale (an older epoch, a lost worker's last words) or misaddressed: ignore.
-    if (msg.block !== block || msg.epoch !== this.epoch || this.state === "done" || this.state === "idle")
-      return [];
+    if (msg.block !== block || msg.epoch !== this.epoch) return [];
+    if (this.state === "done" || this.state === "idle" || this.state === "suspended") return [];
     if (msg.type === "halo") return this.onHalo(msg);
     if (msg.type === "dots") return this.onDots(msg);
     return this.onX(msg);
@@ -201,6 +241,9 @@ export class Coordinator {
     this.haloSeq = -1;
     this.dots = [];
     this.gathered = [];
+    this.mirror?.reset();
+    this.expectedRr = [];
+    this.lastRr = [];
     return this.partition.blocks.map((_, i) => ({
       to: i,
       message: { v: DISTRIBUTED_PROTOCOL_VERSION, type: "restart", epoch: this.epoch, ...extra(i) },
@@ -208,8 +251,13 @@ export class Coordinator {
   }
 
   private onHalo(msg: Extract<FromWorker, { type: "halo" }>): Outgoing[] {
-    if (msg.checkpoint !== undefined)
-      this.checkpoints.add(msg.block, msg.checkpoint.iteration, msg.checkpoint.x);
+    if (msg.checkpoint !== undefined) {
+      const { iteration, x, r } = msg.checkpoint;
+      const bad = this.auditor.check(msg.block, x, r);
+      if (bad !== null) return this.suspend(msg.block, `checkpoint ${iteration}: ${bad}`);
+      this.expectedRr[msg.block] = r;
+      this.checkpoints.add(msg.block, iteration, x);
+    }
     if (this.options.haloRouting === "peer" || this.state !== "running") return [];
     if (msg.seq !== this.haloSeq) {
       this.halos = new Map();
@@ -224,6 +272,7 @@ export class Coordinator {
     for (let i = 0; i < this.blocks; i++)
       for (const part of this.halos.get(i)!) inbox[part.toBlock]?.push(part);
     this.halos = new Map();
+    for (const parts of inbox) this.mirror?.routed(msg.seq, parts);
     return inbox.map((parts, i) => ({
       to: i,
       message: { v: DISTRIBUTED_PROTOCOL_VERSION, type: "halo", epoch: this.epoch, seq: msg.seq, parts },
@@ -237,13 +286,22 @@ export class Coordinator {
         `block ${msg.block}: phase ${msg.phase} needs ${this.rule.partialsPerPhase[msg.phase]} partials`,
       );
     }
+    const at = this.rule.residualAt;
+    if (msg.phase === at.phase) {
+      const partial = msg.partials[at.index]!;
+      const r = this.expectedRr[msg.block];
+      this.expectedRr[msg.block] = undefined;
+      if (r !== undefined && !BlockAuditor.residualPartialAgrees(r, partial)) {
+        return this.suspend(msg.block, `its (r,r) partial ${partial} is not that of the r it checkpointed`);
+      }
+      this.lastRr[msg.block] = partial;
+    }
     this.dots[msg.block] = msg.partials;
     for (let i = 0; i < this.blocks; i++) if (this.dots[i] === undefined) return [];
     // Fixed block order: the sums, hence α, β and the iterates, do not depend on message arrival order.
     const sums = new Array<number>(msg.partials.length).fill(0);
     for (const d of this.dots) d!.forEach((v, i) => (sums[i] = sums[i]! + v));
     this.dots = [];
-    const at = this.rule.residualAt;
     if (msg.phase === at.phase) {
       const rel = Math.sqrt(Math.max(0, sums[at.index]!)) / (this.bNorm || 1);
       this.history[this.iterations] = rel;
@@ -253,6 +311,7 @@ export class Coordinator {
     }
     const red = this.rule.reduce(msg.phase, sums);
     if ("breakdown" in red) return this.gather("breakdown", red.breakdown);
+    this.mirror?.scalars(msg.phase, red.scalars);
     let checkpoint = false;
     if (red.completesIteration) {
       this.iterations++;
@@ -282,6 +341,12 @@ export class Coordinator {
     if (this.state !== "gathering") return [];
     if (msg.x.length !== blk.rowEnd - blk.rowStart)
       return this.fail(`block ${msg.block}: x has the wrong length`);
+    const bad = this.auditor.check(msg.block, msg.x, msg.r);
+    if (bad !== null) return this.suspend(msg.block, `gather: ${bad}`);
+    const partial = this.lastRr[msg.block];
+    if (partial !== undefined && !BlockAuditor.residualPartialAgrees(msg.r, partial)) {
+      return this.suspend(msg.block, `gather: its last (r,r) partial ${partial} is not that of its r`);
+    }
     this.gathered[msg.block] = msg.x;
     this.preconditioners[msg.block] = msg.preconditioner;
     for (let i = 0; i < this.blocks; i++) if (this.gathered[i] === undefined) return [];
@@ -317,11 +382,26 @@ export class Coordinator {
       iterations: this.iterations,
       failovers: this.failovers,
       driftRestarts: this.driftRestarts,
+      blamed: this.blamed,
       residualHistory: this.history,
       label: this.label,
       blockPreconditioners: [...this.preconditioners],
       ...(this.detail === undefined ? {} : { detail: this.detail }),
     };
+  }
+
+  /**
+   * The audit caught block `block`'s holder (audit.ts): its partial checkpoint is dropped, nothing moves
+   * until the transport gives the block a new holder (takeBlame, then workerLost), and then every block
+   * restarts from the last committed checkpoint, which every holder's audit passed.
+   */
+  private suspend(block: number, detail: string): Outgoing[] {
+    if (this.state === "done") return [];
+    this.state = "suspended";
+    this.checkpoints.dropPending();
+    this.blamed++;
+    this.blame = { block, detail: `block ${block}: ${detail}`.slice(0, 400) };
+    return [];
   }
 
   /** A worker reported an error or sent garbage: stop, returning the last consistent checkpoint, certified. */

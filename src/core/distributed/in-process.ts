@@ -16,14 +16,21 @@ export interface InProcessOptions extends DistributedOptions {
   cloneMessages?: boolean;
 }
 
-/** Fault injection for tests (named as such): workers that vanish mid-solve. */
+/** Fault injection for tests (named as such): workers that vanish mid-solve, or lie. */
 export interface FaultPlan {
   /** Kill the worker holding `block` once `atIteration` updates are done; a spare worker takes the block. */
   kills?: readonly { block: number; atIteration: number }[];
+  /**
+   * A lying worker (test-only): its replies pass through `corrupt` before the coordinator sees them. Its
+   * block's first holder lies; once the audit blames it, an honest spare takes the block.
+   */
+  liar?: { readonly block: number; readonly corrupt: (reply: FromWorker) => FromWorker };
 }
 
 export interface FailureRecord {
   block: number;
+  /** "killed" by the fault plan, or "blamed" by the coordinator's audit. */
+  cause: "killed" | "blamed";
   /** Iteration count when the worker vanished. */
   atIteration: number;
   /** Iteration of the checkpoint the solve restarted from. */
@@ -118,6 +125,7 @@ export async function runDistributedInProcess(
       queue = queue.filter((d) => d.kind !== "coordinator" || d.block !== kill.block);
       failures.push({
         block: kill.block,
+        cause: "killed",
         atIteration: coordinator.iteration,
         rolledBackTo: coordinator.checkpoint.iteration,
       });
@@ -126,15 +134,33 @@ export async function runDistributedInProcess(
     }
   };
 
+  /** The audit caught a holder: an honest spare takes its block, everyone restarts from the checkpoint. */
+  const replaceBlamed = (): void => {
+    const blame = coordinator.takeBlame();
+    if (blame === null) return;
+    queue = queue.filter((d) => d.kind !== "coordinator" || d.block !== blame.block);
+    failures.push({
+      block: blame.block,
+      cause: "blamed",
+      atIteration: coordinator.iteration,
+      rolledBackTo: coordinator.checkpoint.iteration,
+    });
+    spawn(blame.block);
+    toWorkers(coordinator.workerLost(blame.block));
+  };
+
   const deliver = (d: Delivery): void => {
     if (d.kind === "coordinator") {
       toWorkers(coordinator.onWorkerMessage(d.block, clone(d.message)));
+      replaceBlamed();
       maybeKill();
       return;
     }
     const w = workers.get(d.block);
     if (w === undefined || d.gen !== generation.get(d.block)) return;
-    const reply = w.step(clone(d.message));
+    const liar = faults?.liar;
+    const honest = w.step(clone(d.message));
+    const reply = liar?.block === d.block && d.gen === 0 ? liar.corrupt(honest) : honest;
     if (peer && reply.type === "halo") return deliverPeerHalo(reply);
     meter.count(reply);
     queue.push({ kind: "coordinator", block: d.block, message: reply });

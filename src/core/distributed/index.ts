@@ -1,6 +1,7 @@
 /** Distributed solve of one large system across K workers: see README.md in this folder. */
 export { Coordinator } from "./coordinator.ts";
 export type {
+  Blame,
   DistributedOptions,
   DistributedResult,
   DistributedStopReason,

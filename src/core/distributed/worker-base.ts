@@ -51,6 +51,7 @@ export abstract class WorkerBase {
         block: this.block,
         epoch: this.epoch,
         x: this.x.slice(),
+        r: this.r.slice(),
         preconditioner: this.blk.pre.name.slice(0, 64),
       };
     }
@@ -118,7 +119,7 @@ export abstract class WorkerBase {
     if (checkpointIteration === undefined) return msg;
     const x = this.x.slice();
     this.keepCheckpoint(checkpointIteration, x);
-    return { ...msg, checkpoint: { iteration: checkpointIteration, x } };
+    return { ...msg, checkpoint: { iteration: checkpointIteration, x, r: this.r.slice() } };
   }
 
   private keepCheckpoint(iteration: number, x: Float64Array): void {

@@ -118,6 +118,8 @@ export interface AttemptRecord {
   readonly detail: string;
   /** Counted against maxAttempts (declines and requester restarts are nobody's fault: not counted). */
   readonly charged: boolean;
+  /** A "not-converged" the requester's own computation confirmed (scheduler/claims.ts): nobody's claim. */
+  readonly confirmed?: boolean;
 }
 
 /** The result the scheduler accepted for verification (the data itself lives in the repository). */

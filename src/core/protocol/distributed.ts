@@ -140,7 +140,10 @@ export type ToWorker = z.infer<typeof toWorkerSchema>;
 
 // ---- worker → coordinator ----
 
-/** Halo parts for neighbours (to route), plus x when a checkpoint was asked (x after `iteration` updates). */
+/**
+ * Halo parts for neighbours (to route), plus x when a checkpoint was asked (x after `iteration` updates)
+ * with the block's recursive residual r at the same point: the coordinator audits the pair (audit.ts).
+ */
 export const workerHaloSchema = z.strictObject({
   v: version,
   type: z.literal("halo"),
@@ -148,7 +151,9 @@ export const workerHaloSchema = z.strictObject({
   epoch: counter,
   seq: counter,
   parts: z.array(haloPartSchema).max(MAX_BLOCKS),
-  checkpoint: z.strictObject({ iteration: counter, x: f64Array(MAX_BLOCK_ROWS) }).optional(),
+  checkpoint: z
+    .strictObject({ iteration: counter, x: f64Array(MAX_BLOCK_ROWS), r: f64Array(MAX_BLOCK_ROWS) })
+    .optional(),
 });
 /** Local partial sums of one reduction, in the method's fixed order. */
 export const workerDotsSchema = z.strictObject({
@@ -165,6 +170,8 @@ export const workerXSchema = z.strictObject({
   block: blockIndex,
   epoch: counter,
   x: f64Array(MAX_BLOCK_ROWS),
+  /** The block's recursive residual with that x (audited like a checkpoint's). */
+  r: f64Array(MAX_BLOCK_ROWS),
   /** The local preconditioner actually used (e.g. "jacobi" when IC(0) of the block was impossible). */
   preconditioner: z.string().max(64),
 });

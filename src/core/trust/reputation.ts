@@ -17,6 +17,12 @@ export interface ReputationRecord {
   readonly lastInvalidAtMs: number | null;
   /** The newest `recentWindow` verdicts, oldest first (true = valid). */
   readonly recent: readonly boolean[];
+  /**
+   * When the requester last proved this volunteer lied on purpose (an exact check that an honest
+   * computation cannot fail, e.g. a distributed block whose own messages contradict each other): banned
+   * at once, for banForMs. Absent in records stored before it existed (read as never).
+   */
+  readonly provenFaultAtMs?: number | null;
 }
 
 export interface ReputationPolicy {
@@ -82,6 +88,15 @@ export function recordInvalid(
   };
 }
 
+/** A deliberate lie, proven by an exact check: an invalid verdict that bans at once (isBanned). */
+export function recordProvenFault(
+  rec: ReputationRecord,
+  nowMs: number,
+  policy: ReputationPolicy = DEFAULT_REPUTATION_POLICY,
+): ReputationRecord {
+  return { ...recordInvalid(rec, nowMs, policy), provenFaultAtMs: nowMs };
+}
+
 export function isTrusted(
   rec: ReputationRecord,
   policy: ReputationPolicy = DEFAULT_REPUTATION_POLICY,
@@ -107,12 +122,15 @@ export function shouldReplicate(
   return random() < 1 / rec.consecutiveValid;
 }
 
-/** No more work for this volunteer: its recent results are mostly invalid (and the ban has not lapsed). */
+/** No more work for this volunteer: its recent results are mostly invalid, or it was proven to lie on
+ *  purpose (recordProvenFault), and the ban has not lapsed. */
 export function isBanned(
   rec: ReputationRecord,
   nowMs: number,
   policy: ReputationPolicy = DEFAULT_REPUTATION_POLICY,
 ): boolean {
+  const proven = rec.provenFaultAtMs ?? null;
+  if (proven !== null && nowMs - proven < policy.banForMs) return true;
   if (rec.lastInvalidAtMs === null || nowMs - rec.lastInvalidAtMs >= policy.banForMs) return false;
   const invalid = rec.recent.reduce((n, ok) => (ok ? n : n + 1), 0);
   return invalid >= policy.banMinInvalid && invalid / rec.recent.length > policy.banInvalidRatio;
@@ -142,6 +160,14 @@ export class ReputationBook {
 
   recordInvalid(volunteerId: string, nowMs: number): ReputationRecord {
     return this.#put(recordInvalid(this.get(volunteerId), nowMs, this.policy));
+  }
+
+  recordProvenFault(volunteerId: string, nowMs: number): ReputationRecord {
+    return this.#put(recordProvenFault(this.get(volunteerId), nowMs, this.policy));
+  }
+
+  isTrusted(volunteerId: string): boolean {
+    return isTrusted(this.get(volunteerId), this.policy);
   }
 
   isBanned(volunteerId: string, nowMs: number): boolean {

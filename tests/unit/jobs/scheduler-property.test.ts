@@ -176,7 +176,9 @@ class Harness {
     ).toBe(true);
     let leased = 0;
     for (const u of units as WorkUnit[]) {
-      expect(u.attemptsUsed).toBeLessThanOrEqual(MAX_ATTEMPTS);
+      // Attempts of volunteers banned since, and unconfirmed "not converged" claims while others can take
+      // the unit, do not use up its budget (scheduler/claims.ts); the hard ceiling is 3 × maxAttempts.
+      expect(u.attemptsUsed).toBeLessThanOrEqual(3 * MAX_ATTEMPTS);
       expect(this.validated.get(u.id) ?? 0).toBeLessThanOrEqual(1);
       switch (u.status) {
         case "pending":

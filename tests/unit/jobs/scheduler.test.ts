@@ -299,11 +299,12 @@ describe("scheduler: results", () => {
     ]);
   });
 
-  it("fails as not_converged once two volunteers report it, without touching their reputation", () => {
+  it("fails as not_converged once two volunteers report it, one of them trusted (here the requester's own), without touching their reputation", () => {
     const clock = new ManualClock();
-    const s = newScheduler(clock);
+    // The requester's own volunteer (selfId) confirms the claim of the other.
+    const s = newScheduler(clock, 1, { selfId: peerId(1), maxInFlightPerVolunteer: 1 });
     addPlan(s, multiRhsPlan("job1", 1));
-    s.volunteersChanged([volunteer(1), volunteer(2), volunteer(3)]);
+    s.volunteersChanged([volunteer(1), volunteer(2)]);
     const reports: string[] = [];
     let actions = s.tick();
     for (let i = 0; i < 2; i++) {

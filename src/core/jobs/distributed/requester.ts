@@ -99,6 +99,16 @@ export class RequesterDistributedSolves {
           send: (to, env) => ctx.link.sendDist(to, env),
           onIteration: (iteration, rel) => this.#onIteration(job.id, iteration, rel),
           onResult: (result) => void this.#onResult(job.id, result),
+          onBlame: (holder, detail) => {
+            // Proven by an exact check (audit.ts): banned at once, and the block moves.
+            ctx.scheduler.onProvenFault(
+              holder.unitId,
+              holder.attempt,
+              holder.volunteerId,
+              `the distributed block audit caught wrong values: ${detail}`,
+            );
+            ctx.kick();
+          },
           onSendFailed: (holder) => {
             const unit = ctx.scheduler.unit(holder.unitId);
             if (unit?.status === "leased" && unit.lease?.attempt === holder.attempt) {
@@ -187,6 +197,8 @@ export class RequesterDistributedSolves {
           : {
               ok: false,
               code: "not_converged",
+              // The requester's own coordinator found it (and certified x): nobody's claim to judge.
+              confirmed: true,
               reason:
                 `distributed ${result.label} stopped (${result.reason}) after ${result.iterations} iterations ` +
                 `with certified residual ${result.relResidual.toExponential(2)}${result.detail ? `: ${result.detail}` : ""}`,
@@ -195,6 +207,7 @@ export class RequesterDistributedSolves {
     }
     view.setDistributedStats(jobId, {
       failovers: result.failovers,
+      blamed: result.blamed,
       iterations: result.iterations,
       relResidual: result.relResidual,
       label: result.label,

@@ -11,7 +11,9 @@ import type { DistEnvelope } from "../../protocol/distributed-frame.ts";
  * the solve once every block has a holder, routes the coordinator's messages to the holders (halos go
  * through the coordinator: haloRouting "coordinator"), and on a re-placement calls `workerLost` so the
  * solve continues from the last consistent checkpoint. The block of an incoming message comes from the
- * placement (unit id and attempt of an authenticated sender), never from the message.
+ * placement (unit id and attempt of an authenticated sender), never from the message. When the
+ * coordinator's audit (distributed/audit.ts) catches a holder, `onBlame` names it: the requester bans it
+ * and the scheduler moves the block, which resumes the solve from the last checkpoint every holder passed.
  */
 
 export interface Holder {
@@ -34,6 +36,8 @@ export interface DistributedRunOptions {
   readonly send: (to: string, envelope: DistEnvelope) => Promise<void>;
   readonly onIteration: (iteration: number, relResidual: number) => void;
   readonly onResult: (result: DistributedResult) => void;
+  /** The coordinator's audit caught this holder sending wrong values (its block must move). */
+  readonly onBlame: (holder: Holder, detail: string) => void;
   readonly onSendFailed: (holder: Holder, error: unknown) => void;
 }
 
@@ -105,6 +109,10 @@ export class DistributedRun {
     if (!parsed.success) return;
     if (parsed.data.type === "error" && parsed.data.code === "stale") return;
     this.#route(this.coordinator.onWorkerMessage(holder.block, parsed.data));
+    const blame = this.coordinator.takeBlame();
+    const guilty = blame === null ? undefined : this.#holders.get(blame.block);
+    // The solve waits (suspended) until the scheduler places the block again: place() → workerLost().
+    if (blame !== null && guilty !== undefined) this.#o.onBlame(guilty, blame.detail);
     const result = this.coordinator.result;
     if (result !== null && !this.#done) {
       this.#done = true;

@@ -4,6 +4,7 @@ import {
   createBlockWorker,
   toWorkerSchema,
   type BlockWorker,
+  type FromWorker,
 } from "../../distributed/index.ts";
 import type { JobBodyEvent, JobLink } from "../job-link.ts";
 import {
@@ -52,14 +53,24 @@ export class DistributedVolunteer {
   readonly #isPaused: () => boolean;
   readonly #onChange: () => void;
   readonly #nowMs: () => number;
+  readonly #corruptReply: ((reply: FromWorker) => FromWorker) | null;
   #lastChangeMs = 0;
 
-  /** `nowMs` is the volunteer runtime's injected clock (it paces the change notifications). */
+  /**
+   * `nowMs` is the volunteer runtime's injected clock (it paces the change notifications). `corruptReply`
+   * is TEST ONLY (volunteer-fault.ts): a lying block holder.
+   */
   constructor(
     link: JobLink,
-    options: { isPaused?: () => boolean; onChange?: () => void; nowMs?: () => number } = {},
+    options: {
+      isPaused?: () => boolean;
+      onChange?: () => void;
+      nowMs?: () => number;
+      corruptReply?: (reply: FromWorker) => FromWorker;
+    } = {},
   ) {
     this.#link = link;
+    this.#corruptReply = options.corruptReply ?? null;
     this.#nowMs = options.nowMs ?? (() => Date.now());
     this.#isPaused = options.isPaused ?? (() => false);
     this.#onChange = options.onChange ?? (() => undefined);
@@ -130,7 +141,8 @@ export class DistributedVolunteer {
     if (h === undefined || h.attempt !== env.attempt) return; // stale: an older placement of this block
     const parsed = toWorkerSchema.safeParse(env.message);
     if (!parsed.success) return; // never reaches the worker
-    const reply = h.worker.step(parsed.data);
+    const honest = h.worker.step(parsed.data);
+    const reply = this.#corruptReply === null ? honest : this.#corruptReply(honest);
     h.steps++;
     if (parsed.data.type === "scalars") h.iteration = parsed.data.iteration;
     const now = this.#nowMs();

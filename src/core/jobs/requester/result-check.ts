@@ -6,8 +6,11 @@ import { verifySolveResult } from "../verify.ts";
 /**
  * The requester's verdict on one unit result: every solution must pass its own f64 residual check
  * (verify.ts, one SpMV each). What the volunteer claimed matters in one case only: a volunteer that says
- * "did not converge" and whose claimed residual agrees with ours (within 10×) made an honest report; that
- * is "not_converged" (retried elsewhere, no reputation change) instead of "invalid".
+ * "did not converge" and whose claimed residual agrees with ours (within 10×) may have made an honest
+ * report; that is "not_converged" (a claim the scheduler judges later: scheduler/claims.ts) instead of
+ * "invalid". Except when there was no progress: volunteers start from x0 = 0, whose relative residual is
+ * exactly 1, so a residual not below 1 means the volunteer did no useful work (x = 0 "did not converge,
+ * residual 1" costs a griefer nothing): that is invalid whatever it claims.
  */
 export interface UnitCheck {
   readonly verdict: VerificationVerdict;
@@ -16,6 +19,8 @@ export interface UnitCheck {
 }
 
 const HONEST_CLAIM_FACTOR = 10;
+/** ‖b − A·0‖/‖b‖: the relative residual of the start, x0 = 0. */
+const START_RESIDUAL = 1;
 
 export function checkUnitResult(
   a: CsrMatrix,
@@ -40,6 +45,16 @@ export function checkUnitResult(
     const v = verifySolveResult(a, bs[i]!, xs[i]!, tol);
     rels.push(Number.isFinite(v.relResidual) ? v.relResidual : Infinity);
     if (v.ok || failure !== null) continue;
+    if (v.code === "above_tolerance" && !(v.relResidual < START_RESIDUAL)) {
+      failure = {
+        ok: false,
+        code: "invalid",
+        reason:
+          `solution ${i} made no progress: residual ${v.relResidual.toExponential(3)} is not below ` +
+          `the start's (${START_RESIDUAL} for x0 = 0)`,
+      };
+      continue;
+    }
     const claim = claims[i]!;
     const honest =
       !claim.converged &&

@@ -123,6 +123,8 @@ export class RequesterRuntime {
     const scheduler = new Scheduler({
       heartbeatIntervalMs: 1_000,
       heartbeatTimeoutMs: 8_000,
+      // This tab's own volunteer: its "did not converge" confirms a claim (scheduler/claims.ts).
+      selfId: options.link.selfId,
       ...options.scheduler,
       nowMs,
       random: options.random ?? Math.random,
@@ -282,7 +284,7 @@ export class RequesterRuntime {
   /** Failovers, iterations and certificate of this session's finished distributed solves. */
   distributedStats(
     jobId: string,
-  ): { failovers: number; iterations: number; relResidual: number; label: string } | null {
+  ): { failovers: number; blamed: number; iterations: number; relResidual: number; label: string } | null {
     return this.#view.distributedStats(jobId);
   }
 

@@ -18,6 +18,8 @@ export interface UnitLiveProgress {
 
 export interface DistributedStats {
   failovers: number;
+  /** Block holders the coordinator's audit caught sending wrong values (distributed/audit.ts). */
+  blamed: number;
   iterations: number;
   relResidual: number;
   label: string;

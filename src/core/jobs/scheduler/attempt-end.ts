@@ -2,6 +2,7 @@ import type { CancelReason } from "../../protocol/jobs.ts";
 import { unitTerminal } from "./job-completion.ts";
 import { appendCapped, type AttemptOutcome, type UnitFailure, type WorkUnit } from "../model.ts";
 import type { SchedulerBook } from "./book.ts";
+import { claimants, claimConfirmed, freshCapacity, penaliseClaims } from "./claims.ts";
 
 /** How attempts end: the unit is reissued, or fails with a coded error once it runs out of attempts. */
 
@@ -14,6 +15,8 @@ export interface EndAttempt {
   readonly charged: boolean;
   /** Send the volunteer a cancel (it may still be working). */
   readonly cancel: CancelReason | null;
+  /** A "not-converged" the requester itself confirmed (claims.ts). */
+  readonly confirmed?: boolean;
 }
 
 /** Ends the live lease of a leased unit: frees the volunteer's slot, then ends the attempt. */
@@ -48,37 +51,66 @@ export function endAttempt(
       atMs: now,
       detail: clip(end.detail),
       charged: end.charged,
+      ...(end.confirmed === true ? { confirmed: true } : {}),
     }),
   };
   const { maxAttempts, notConvergedQuorum } = b.config;
-  const notConverged = new Set(
-    next.history.filter((h) => h.outcome === "not-converged").map((h) => h.volunteerId),
-  );
-  if (notConverged.size >= notConvergedQuorum) {
-    failUnit(b, next, {
-      code: "not_converged",
-      message:
-        `unit ${u.id}: the method did not converge on ${notConverged.size} volunteers; last report: ` +
-        clip(end.detail),
-    });
-  } else if (next.attemptsUsed >= maxAttempts) {
+  const claims = claimants(next);
+  const fresh = freshCapacity(b, next, now);
+  // What uses up the unit's budget: charged attempts, except those of volunteers banned since (a liar's
+  // attempts are not the unit's fault) and, while honest capacity is left, unconfirmed claims (claims.ts).
+  const budget = next.history.filter(
+    (h) =>
+      h.charged && !b.reputation.isBanned(h.volunteerId, now) && (h.outcome !== "not-converged" || !fresh),
+  ).length;
+  if (claims.size >= notConvergedQuorum && (claimConfirmed(b, next) || !fresh)) {
+    const confirmed = claimConfirmed(b, next);
+    failUnit(
+      b,
+      next,
+      {
+        code: "not_converged",
+        message:
+          `unit ${u.id}: the method did not converge on ${claims.size} volunteers` +
+          `${confirmed ? "" : " (none trusted to confirm it)"}; last report: ` +
+          clip(end.detail),
+      },
+      !confirmed,
+    );
+  } else if (budget >= maxAttempts || next.attemptsUsed >= maxAttempts * ATTEMPT_CEILING) {
     const charged = next.history.filter((h) => h.charged).slice(-maxAttempts);
     const lines = charged.map((h) => `#${h.attempt} ${h.volunteerId.slice(0, 10)} ${h.outcome}: ${h.detail}`);
-    failUnit(b, next, {
-      code: "max_attempts",
-      message: `unit ${u.id} failed after ${next.attemptsUsed} attempts (${lines.join("; ")})`,
-    });
+    failUnit(
+      b,
+      next,
+      {
+        code: "max_attempts",
+        message: `unit ${u.id} failed after ${next.attemptsUsed} attempts (${lines.join("; ")})`,
+      },
+      true,
+    );
   } else {
     b.pending.add(u.id, b.queueKey(u));
     b.put(next);
   }
 }
 
-function failUnit(b: SchedulerBook, u: WorkUnit, error: UnitFailure): void {
+/** However many identities lie, a unit costs at most this many times maxAttempts charged attempts. */
+const ATTEMPT_CEILING = 3;
+
+/** `judge`: the unit's unconfirmed "not converged" claims count against their volunteers (claims.ts). */
+function failUnit(b: SchedulerBook, u: WorkUnit, error: UnitFailure, judge: boolean): void {
   b.pending.delete(u.id);
   b.put({ ...u, status: "failed", lease: null, error });
   b.outbox.push({ type: "unit-failed", unitId: u.id, jobId: u.jobId, error });
   unitTerminal(b, u.jobId);
+  if (judge) takeBackFromNewlyBanned(b, penaliseClaims(b, u, b.now()));
+}
+
+/** After verdicts on these volunteers: take back the units of those now banned. */
+export function takeBackFromNewlyBanned(b: SchedulerBook, volunteerIds: readonly string[]): void {
+  const now = b.now();
+  for (const id of volunteerIds) if (b.reputation.isBanned(id, now)) takeBackFromBanned(b, id);
 }
 
 /** Newly banned: take back its units (not charged to them: the requester decided) and cancel its work. */

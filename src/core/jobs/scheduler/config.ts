@@ -14,6 +14,8 @@ export interface SchedulerConfig {
   readonly maxLeaseMs: number;
   readonly leaseSlack: number;
   readonly notConvergedQuorum: number;
+  readonly selfId: string | null;
+  readonly advertisedSpeedCap: number;
   readonly declineBackoffMs: number;
   /** Weight of the newest observation in the speed EWMA. */
   readonly alpha: number;
@@ -31,11 +33,16 @@ export function resolveConfig(options: SchedulerOptions): SchedulerConfig {
     maxLeaseMs: options.maxLeaseMs ?? 30 * 60_000,
     leaseSlack: options.leaseSlack ?? 2,
     notConvergedQuorum: positiveInt("notConvergedQuorum", options.notConvergedQuorum ?? 2),
+    selfId: options.selfId ?? null,
+    advertisedSpeedCap: options.advertisedSpeedCap ?? 2,
     declineBackoffMs: options.declineBackoffMs ?? 5_000,
     alpha: options.speedEwmaAlpha ?? 0.3,
   };
   if (!(config.heartbeatTimeoutMs > config.heartbeatIntervalMs)) {
     throw new JobError("invalid_spec", "heartbeatTimeoutMs must exceed heartbeatIntervalMs");
+  }
+  if (!(config.advertisedSpeedCap >= 1)) {
+    throw new JobError("invalid_spec", "advertisedSpeedCap must be at least 1");
   }
   if (!(config.minLeaseMs > 0 && config.maxLeaseMs >= config.minLeaseMs)) {
     throw new JobError("invalid_spec", "lease bounds must satisfy 0 < minLeaseMs ≤ maxLeaseMs");

@@ -1,6 +1,12 @@
 import type { WorkUnit } from "../model.ts";
 import type { SchedulerBook } from "./book.ts";
-import { estimatedFinishMs, meetsRequirements, speedFlopsPerMs, type VolunteerState } from "./volunteers.ts";
+import {
+  advertisedSpeedCap,
+  estimatedFinishMs,
+  meetsRequirements,
+  speedFlopsPerMs,
+  type VolunteerState,
+} from "./volunteers.ts";
 
 /** Placement policy: which pending unit goes to which volunteer, with what lease deadline. */
 
@@ -15,14 +21,16 @@ export function assignPending(b: SchedulerBook, now: number): void {
   const roomy = (): boolean => usable.some((v) => v.inFlight.size < cap);
   if (!roomy()) return;
   const { maxLeaseMs, minLeaseMs, leaseSlack, heartbeatIntervalMs } = b.config;
+  // Measured over the whole swarm the requester knows (not only who is free now), so the cap is stable.
+  const speedCap = advertisedSpeedCap([...b.volunteers.values()], b.config.advertisedSpeedCap);
   for (const id of b.pending.ordered()) {
     const u = b.units.get(id)!;
-    const v = chooseVolunteer(b, u, usable);
+    const v = chooseVolunteer(b, u, usable, speedCap);
     if (v === null) continue;
     const attempt = u.attempt + 1;
     const leaseMs = Math.min(
       maxLeaseMs,
-      Math.max(minLeaseMs, (leaseSlack * u.costFlops) / speedFlopsPerMs(v)),
+      Math.max(minLeaseMs, (leaseSlack * u.costFlops) / speedFlopsPerMs(v, speedCap)),
     );
     const deadlineMs = now + Math.ceil(leaseMs);
     v.inFlight.add(u.id);
@@ -75,6 +83,7 @@ function chooseVolunteer(
   b: SchedulerBook,
   u: WorkUnit,
   usable: readonly VolunteerState[],
+  speedCap: number,
 ): VolunteerState | null {
   const capable = usable.filter((v) => meetsRequirements(v.capabilities, u.requirements));
   const fresh = capable.filter((v) => !u.failedBy.includes(v.peerId));
@@ -90,7 +99,7 @@ function chooseVolunteer(
   let best = Infinity;
   let ties: VolunteerState[] = [];
   for (const v of pool) {
-    const t = estimatedFinishMs(v, u.costFlops);
+    const t = estimatedFinishMs(v, u.costFlops, speedCap);
     if (t < best * (1 - 1e-9)) {
       best = t;
       ties = [v];

@@ -1,4 +1,5 @@
-import { endAttempt, endLease, takeBackFromBanned } from "./attempt-end.ts";
+import { endAttempt, endLease, takeBackFromBanned, takeBackFromNewlyBanned } from "./attempt-end.ts";
+import { penaliseClaims } from "./claims.ts";
 import { unitTerminal } from "./job-completion.ts";
 import type { UnitErrorCode } from "../../protocol/jobs.ts";
 import { appendCapped } from "../model.ts";
@@ -88,6 +89,8 @@ export function verified(
     if (v !== undefined) updateSpeed(v, u.result.workFlops, u.result.elapsedMs, b.config.alpha);
     b.put({ ...u, status: "done" });
     unitTerminal(b, u.jobId);
+    // Converged here: whoever said this unit does not converge was wrong (claims.ts).
+    takeBackFromNewlyBanned(b, penaliseClaims(b, u, b.now()));
     return true;
   }
   const now = b.now();
@@ -97,6 +100,7 @@ export function verified(
     detail: verdict.reason,
     charged: true,
     cancel: null,
+    confirmed: verdict.confirmed === true,
   });
   if (verdict.code === "invalid" && b.reputation.isBanned(volunteerId, now))
     takeBackFromBanned(b, volunteerId);
@@ -129,4 +133,26 @@ export function unitError(
     cancel: null,
   });
   return "ok";
+}
+
+/**
+ * The requester proved, by an exact check, that the live attempt's volunteer lied on purpose (a
+ * distributed block whose own messages contradict each other): banned at once, the unit is reissued and
+ * everything else it holds taken back. Returns false when the attempt is no longer live.
+ */
+export function provenFault(
+  b: SchedulerBook,
+  unitId: string,
+  attempt: number,
+  volunteerId: string,
+  detail: string,
+): boolean {
+  const u = b.units.get(unitId);
+  const lease = u?.lease;
+  if (u === undefined || u.status !== "leased" || lease == null) return false;
+  if (lease.attempt !== attempt || lease.volunteerId !== volunteerId) return false;
+  b.reputation.recordProvenFault(volunteerId, b.now());
+  endLease(b, u, { outcome: "invalid-result", detail, charged: true, cancel: "volunteer-banned" });
+  takeBackFromBanned(b, volunteerId);
+  return true;
 }

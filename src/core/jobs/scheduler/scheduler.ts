@@ -5,7 +5,7 @@ import type { UnitErrorCode } from "../../protocol/jobs.ts";
 import type { SolveJob, VolunteerInfo, VolunteerView, WorkUnit } from "../model.ts";
 import { assignPending } from "./placement.ts";
 import { ReputationBook } from "../../trust/reputation.ts";
-import { heartbeat, result, unitError, verified } from "./result-intake.ts";
+import { heartbeat, provenFault, result, unitError, verified } from "./result-intake.ts";
 import { SchedulerBook } from "./book.ts";
 import { resolveConfig } from "./config.ts";
 import type {
@@ -134,6 +134,14 @@ export class Scheduler {
   /** The requester's verdict on the result it accepted. Returns false when it no longer applies. */
   onVerified(unitId: string, attempt: number, verdict: VerificationVerdict): boolean {
     return verified(this.#book, unitId, attempt, verdict);
+  }
+
+  /**
+   * The requester proved the live attempt's volunteer lied (an exact check, e.g. a distributed block's
+   * audit): it is banned at once and the unit reissued. False when the attempt is no longer live.
+   */
+  onProvenFault(unitId: string, attempt: number, volunteerId: string, detail: string): boolean {
+    return provenFault(this.#book, unitId, attempt, volunteerId, detail);
   }
 
   /**

@@ -21,8 +21,16 @@ export interface SchedulerOptions {
   readonly minLeaseMs?: number;
   readonly maxLeaseMs?: number;
   readonly leaseSlack?: number;
-  /** A unit fails as "not_converged" once this many different volunteers reported it (default 2). */
+  /**
+   * A unit fails as "not_converged" once this many different volunteers reported it (default 2) and at
+   * least one of them is trusted (reputation) or is `selfId`: an untrusted "did not converge" is only a
+   * claim until someone trusted confirms it (claims.ts).
+   */
   readonly notConvergedQuorum?: number;
+  /** The requester's own volunteer (this tab): its reports are trusted like the requester's own work. */
+  readonly selfId?: string;
+  /** Advertised speed counts for at most this multiple of the swarm's measured median (default 2). */
+  readonly advertisedSpeedCap?: number;
   /** After declining a unit, a volunteer gets nothing new for this long (default 5 s). */
   readonly declineBackoffMs?: number;
   /** Weight of the newest observation in the speed EWMA (default 0.3). */
@@ -66,9 +74,17 @@ export type HeartbeatVerdict = "ok" | "ignored-late" | "ignored-unknown";
 /** The requester's verdict on a result it accepted for verification. */
 export type VerificationVerdict =
   | { readonly ok: true }
-  /** "invalid": wrong answer (reputation drops). "not_converged": an honest report that the method did not
-   *  converge, with the residual reached (no reputation change; retried elsewhere, see notConvergedQuorum). */
-  | { readonly ok: false; readonly code: "invalid" | "not_converged"; readonly reason: string };
+  /** "invalid": wrong answer (reputation drops). "not_converged": a report that the method did not converge
+   *  whose residual the requester confirmed (progress was made, but not enough): a claim, retried elsewhere
+   *  and judged once the unit ends (claims.ts: refuted by a converged result elsewhere, confirmed by a
+   *  trusted volunteer, else counted against the claimant). */
+  | {
+      readonly ok: false;
+      readonly code: "invalid" | "not_converged";
+      readonly reason: string;
+      /** The requester's own computation says so (a distributed solve it coordinated): not a claim. */
+      readonly confirmed?: boolean;
+    };
 
 export interface SchedulerChanges {
   readonly jobs: SolveJob[];

@@ -147,7 +147,9 @@ export class VolunteerRuntime {
       link.onPeerClosed((peerId) => this.#dropRequester(peerId)),
     );
     if (this.#visibility) this.#offs.push(this.#visibility.onChange(() => this.#pausedChanged()));
+    const blockFault = this.#fault?.corruptBlockReply?.bind(this.#fault);
     this.distributed = new DistributedVolunteer(link, {
+      ...(blockFault !== undefined ? { corruptReply: blockFault } : {}),
       isPaused: () => this.paused,
       onChange: () => this.#emit(),
       nowMs: this.#o.nowMs,
@@ -446,10 +448,10 @@ export class VolunteerRuntime {
       const { solved } = outcome;
       this.#lastBackend = solved.backend;
       computeMs += solved.ms;
-      const x = this.#fault !== null ? this.#fault.corrupt(solved.x) : solved.x;
-      const bytes = encodeVector(x);
+      const reported = this.#fault !== null ? this.#fault.corrupt(solved) : solved;
+      const bytes = encodeVector(reported.x);
       blobs.push(bytes);
-      solutions.push(toWireSolution(solved, await blobRefOf(bytes)));
+      solutions.push(toWireSolution(reported, await blobRefOf(bytes)));
     }
     // Blobs first: when the signed result arrives, its solutions are already at the requester.
     for (const bytes of blobs) {
