@@ -7,6 +7,12 @@ export class ServerMetrics {
   slowConsumersDropped = 0;
   /** OFFER / ANSWER / CANDIDATE frames delivered by the PeerJS relay guard. */
   peerjsRelayed = 0;
+  /** Capability updates that took effect, and those replaced by a newer one while throttled. */
+  capabilityUpdatesApplied = 0;
+  capabilityUpdatesCoalesced = 0;
+  /** `request-peers` answered, and refused for coming too soon (also counted as rejected `rate_limited`). */
+  peerRequestsAnswered = 0;
+  peerRequestsRefused = 0;
   readonly upgradesAccepted = { directory: 0, peerjs: 0 };
   private readonly rejectedUpgrades = new Map<string, number>();
   private readonly rejectedMessages = new Map<string, number>();
@@ -55,6 +61,11 @@ export class ServerMetrics {
       slowConsumersDropped: this.slowConsumersDropped,
       peerjsRelayed: this.peerjsRelayed,
       cspViolations: Object.fromEntries(this.cspViolations),
+      capabilityUpdates: {
+        applied: this.capabilityUpdatesApplied,
+        coalesced: this.capabilityUpdatesCoalesced,
+      },
+      peerRequests: { answered: this.peerRequestsAnswered, refused: this.peerRequestsRefused },
       upgradesAccepted: { ...this.upgradesAccepted },
       rejected: {
         upgrades: Object.fromEntries(this.rejectedUpgrades),
@@ -89,6 +100,8 @@ export interface MetricsSnapshot extends MetricsGauges {
   peerjsRelayed: number;
   /** CSP violation reports from browsers, by directive: non-zero means the policy blocks something the app does. */
   cspViolations: Record<string, number>;
+  capabilityUpdates: { applied: number; coalesced: number };
+  peerRequests: { answered: number; refused: number };
   upgradesAccepted: { directory: number; peerjs: number };
   /**
    * Refused WebSocket upgrades by reason, directory frames answered with an error by code, PeerJS frames
