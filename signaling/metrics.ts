@@ -13,6 +13,11 @@ export class ServerMetrics {
   /** `request-peers` answered, and refused for coming too soon (also counted as rejected `rate_limited`). */
   peerRequestsAnswered = 0;
   peerRequestsRefused = 0;
+  /**
+   * Peer records pushed to sessions in `welcome`/`peers-sample` (sampled) and `peers-changed` (by kind):
+   * what a join or an update costs, independent of how many ended up in one frame.
+   */
+  readonly peerRecordsOut = { sampled: 0, joined: 0, updated: 0, left: 0 };
   readonly upgradesAccepted = { directory: 0, peerjs: 0 };
   private readonly rejectedUpgrades = new Map<string, number>();
   private readonly rejectedMessages = new Map<string, number>();
@@ -66,6 +71,7 @@ export class ServerMetrics {
         coalesced: this.capabilityUpdatesCoalesced,
       },
       peerRequests: { answered: this.peerRequestsAnswered, refused: this.peerRequestsRefused },
+      peerRecordsOut: { ...this.peerRecordsOut },
       upgradesAccepted: { ...this.upgradesAccepted },
       rejected: {
         upgrades: Object.fromEntries(this.rejectedUpgrades),
@@ -102,6 +108,7 @@ export interface MetricsSnapshot extends MetricsGauges {
   cspViolations: Record<string, number>;
   capabilityUpdates: { applied: number; coalesced: number };
   peerRequests: { answered: number; refused: number };
+  peerRecordsOut: { sampled: number; joined: number; updated: number; left: number };
   upgradesAccepted: { directory: number; peerjs: number };
   /**
    * Refused WebSocket upgrades by reason, directory frames answered with an error by code, PeerJS frames

@@ -39,6 +39,7 @@ export async function startServer(partial: Partial<ServerConfig> = {}): Promise<
   const registry = new DirectoryRegistry({
     sampleSize: config.directorySampleSize,
     tickMs: config.directoryTickMs,
+    metrics,
   });
   const throttle = new LogThrottle();
 

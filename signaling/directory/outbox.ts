@@ -33,7 +33,11 @@ export class Outbox {
 
   /** The pending changes, emptied. */
   take(): { left: string[]; joined: DirectoryPeer[]; updated: DirectoryPeer[] } {
-    const batch = { left: [...this.left], joined: [...this.joined.values()], updated: [...this.updated.values()] };
+    const batch = {
+      left: [...this.left],
+      joined: [...this.joined.values()],
+      updated: [...this.updated.values()],
+    };
     this.left.clear();
     this.joined.clear();
     this.updated.clear();

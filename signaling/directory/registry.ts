@@ -5,6 +5,7 @@ import {
   type DirectoryPeer,
   type DirectoryServerMessage,
 } from "../../src/core/protocol/directory.ts";
+import type { ServerMetrics } from "../metrics.ts";
 import { Outbox } from "./outbox.ts";
 import { RandomPool } from "./random-pool.ts";
 
@@ -26,6 +27,7 @@ export interface DirectoryRegistryOptions {
   readonly sampleSize: number;
   /** Changes reach a session at most once per tick, as one `peers-changed` frame. */
   readonly tickMs: number;
+  readonly metrics: ServerMetrics;
   /** Test seam for sampling; Math.random by default. */
   readonly random?: () => number;
 }
@@ -99,6 +101,7 @@ export class DirectoryRegistry {
     this.all.add(entry);
     for (const other of sample) this.acquaint(entry, other);
     this.classify(entry);
+    this.options.metrics.peerRecordsOut.sampled += sample.length;
     return sample.map((other) => other.session.peer);
   }
 
@@ -112,6 +115,7 @@ export class DirectoryRegistry {
     const sample = this.choose(entry, this.options.sampleSize);
     for (const other of sample) this.acquaint(entry, other);
     this.classify(entry);
+    this.options.metrics.peerRecordsOut.sampled += sample.length;
     return sample.map((other) => other.session.peer);
   }
 
@@ -230,16 +234,21 @@ export class DirectoryRegistry {
     const batch = [...this.dirty];
     this.dirty.clear();
     const total = this.othersOnline;
+    const counts = this.options.metrics.peerRecordsOut;
     // A send may drop a slow consumer, which removes it (and edits other outboxes) mid-loop: re-check each.
     for (const entry of batch) {
       if (this.current(entry.session) !== entry || entry.outbox.isEmpty) continue;
+      const changes = entry.outbox.take();
       const message: DirectoryServerMessage = {
         v: DIRECTORY_PROTOCOL_VERSION,
         type: "peers-changed",
-        ...entry.outbox.take(),
+        ...changes,
         total,
       };
       entry.session.sendSerialized(JSON.stringify(message), message.type);
+      counts.joined += changes.joined.length;
+      counts.updated += changes.updated.length;
+      counts.left += changes.left.length;
     }
   }
 }
