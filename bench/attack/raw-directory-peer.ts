@@ -15,6 +15,8 @@ export class RawDirectoryPeer {
   bytesReceived = 0;
   welcomeBytes = 0;
   welcomePeers = 0;
+  /** Peer records received (listed, joined, updated or left), however many frames carried them. */
+  recordsReceived = 0;
   /** Peers the server told us about (self excluded). */
   readonly known = new Map<string, Record<string, unknown>>();
   /** The server's count of other peers online (v2); v1 servers have no such field. */
@@ -29,7 +31,7 @@ export class RawDirectoryPeer {
     url: string,
     readonly identity: Identity,
     private readonly capabilities: Capabilities,
-    options: { localAddress?: string } = {},
+    options: { localAddress?: string | undefined } = {},
   ) {
     this.ws = new WebSocket(url, { perMessageDeflate: false, localAddress: options.localAddress });
     this.welcomed = new Promise((resolve, reject) => {
@@ -86,10 +88,15 @@ export class RawDirectoryPeer {
       }
       case "welcome":
       case "peers-sample":
+        this.recordsReceived += (message["peers"] as unknown[]).length;
         this.addPeers(message["peers"]);
         this.readTotal(message);
         return;
       case "peers-changed":
+        this.recordsReceived += (["left", "joined", "updated"] as const).reduce(
+          (sum, key) => sum + (message[key] as unknown[]).length,
+          0,
+        );
         for (const peerId of message["left"] as string[]) this.known.delete(peerId);
         this.addPeers(message["joined"]);
         this.addPeers(message["updated"]);
@@ -101,9 +108,11 @@ export class RawDirectoryPeer {
       // v1 (the server before the bounded directory): one frame per peer and change.
       case "peer-joined":
       case "peer-updated":
+        this.recordsReceived++;
         this.addPeers([message["peer"]]);
         return;
       case "peer-left":
+        this.recordsReceived++;
         this.known.delete(String(message["peerId"]));
         return;
     }
@@ -119,4 +128,13 @@ export class RawDirectoryPeer {
   private readTotal(message: Record<string, unknown>): void {
     if (typeof message["total"] === "number") this.total = message["total"];
   }
+}
+
+/**
+ * True once every announcement has arrived: each peer's view is symmetric (the server makes acquaintance
+ * symmetric in v2; in v1 everyone knows everyone), so a one-sided entry means a frame is still in flight.
+ */
+export function viewsSettled(swarm: readonly RawDirectoryPeer[]): boolean {
+  const byId = new Map(swarm.map((p) => [p.identity.peerId, p]));
+  return swarm.every((p) => [...p.known.keys()].every((id) => byId.get(id)?.known.has(p.identity.peerId)));
 }

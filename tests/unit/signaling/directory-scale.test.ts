@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { RawDirectoryPeer } from "../../../bench/attack/raw-directory-peer.ts";
+import { RawDirectoryPeer, viewsSettled } from "../../../bench/attack/raw-directory-peer.ts";
 import type { DirectoryClient } from "../../../src/core/net/directory-client.ts";
 import type { Identity } from "../../../src/core/identity/identity.ts";
 import type { ServerConfig } from "../../../signaling/config.ts";
@@ -58,12 +58,6 @@ async function storm(t: TestServer, ids: readonly Identity[]): Promise<RawDirect
   return joined;
 }
 
-/** Every announcement has arrived once each peer's view is symmetric (the server's acquaintance is). */
-function settled(swarm: readonly RawDirectoryPeer[]): boolean {
-  const byId = new Map(swarm.map((p) => [p.identity.peerId, p]));
-  return swarm.every((p) => [...p.known.keys()].every((id) => byId.get(id)?.known.has(p.identity.peerId)));
-}
-
 /** Directory frames the server sent that are about other peers (challenge, pong and errors excluded). */
 function peerFramesOut(t: TestServer): number {
   const out = t.server.metrics().messages.out;
@@ -97,7 +91,7 @@ interface StormResult {
 async function measureStorm(n: number): Promise<StormResult> {
   const t = await server();
   const swarm = await storm(t, await identities(n));
-  await waitFor(() => settled(swarm), `${n} peers' views to settle`, 30_000);
+  await waitFor(() => viewsSettled(swarm), `${n} peers' views to settle`, 30_000);
   const result = {
     framesPerJoin: peerFramesOut(t) / n,
     announcedPerJoin: t.server.metrics().peerRecordsOut.joined / n,
@@ -139,7 +133,7 @@ describe("directory at scale", () => {
     const t = await server({ capabilityUpdateIntervalMs: 400, messageBurst: 200 });
     const watchers = await storm(t, await identities(5));
     const [flooder] = await storm(t, await identities(1));
-    await waitFor(() => settled([...watchers, flooder!]), "everyone to know the flooder");
+    await waitFor(() => viewsSettled([...watchers, flooder!]), "everyone to know the flooder");
     const outBefore = t.server.metrics().messages.out["peers-changed"] ?? 0;
 
     for (let i = 1; i <= 100; i++) flooder!.updateCapabilities(capabilities({ benchmarkMflops: i }));
@@ -184,7 +178,7 @@ describe("directory at scale", () => {
   it("answers request-peers with peers the asker did not know, at most once per interval, counted", async () => {
     const t = await server({ directorySampleSize: 4, peerRequestIntervalMs: 60_000 });
     const swarm = await storm(t, await identities(20));
-    await waitFor(() => settled(swarm), "views to settle");
+    await waitFor(() => viewsSettled(swarm), "views to settle");
     const asker = swarm[19]!;
     const before = new Set(asker.known.keys());
     expect(before.size).toBe(4);
@@ -195,7 +189,7 @@ describe("directory at scale", () => {
     const added = [...asker.known.keys()].filter((id) => !before.has(id));
     expect(added).toHaveLength(4);
     // Symmetric: the new acquaintances are told about the asker.
-    await waitFor(() => settled(swarm), "the new acquaintances to learn of the asker");
+    await waitFor(() => viewsSettled(swarm), "the new acquaintances to learn of the asker");
 
     asker.send({ type: "request-peers" });
     await waitFor(() => asker.errors.includes("rate_limited"), "the refusal");
@@ -208,7 +202,7 @@ describe("directory at scale", () => {
   it("a client whose acquaintances all left asks for more by itself", async () => {
     const t = await server({ directorySampleSize: 3, peerRequestIntervalMs: 100 });
     const swarm = await storm(t, await identities(12));
-    await waitFor(() => settled(swarm), "views to settle");
+    await waitFor(() => viewsSettled(swarm), "views to settle");
     const client = newClient(t.directoryUrl, await newIdentity(), {
       minKnownPeers: 2,
       peerRequestIntervalMs: 100,
