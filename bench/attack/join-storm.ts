@@ -55,6 +55,9 @@ interface Run {
   welcomeBytesMedian: number;
   welcomeBytesMax: number;
   minKnown: number;
+  /** Peers online at the end of the storm, and peers the server cut off for not reading fast enough. */
+  peersOnline: number;
+  slowConsumersDropped: number;
   floodFramesOut: number | null;
   floodCpuMs: number | null;
 }
@@ -103,9 +106,15 @@ function cpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-async function metrics(url: string): Promise<{ messages: { out: Record<string, number> } }> {
+interface ServerCounts {
+  peers: number;
+  slowConsumersDropped: number;
+  messages: { out: Record<string, number> };
+}
+
+async function metrics(url: string): Promise<ServerCounts> {
   const res = await fetch(`${url}/api/v1/metrics`);
-  return (await res.json()) as { messages: { out: Record<string, number> } };
+  return (await res.json()) as ServerCounts;
 }
 
 function peerFramesOut(out: Record<string, number>): number {
@@ -146,7 +155,8 @@ async function runOnce(serverDir: string, ids: readonly Identity[], flood: boole
     const stormMs = Date.now() - startMs;
     const cpuAfterStorm = cpuMs(server.pid);
     const after = memoryMB(server.pid);
-    const out = (await metrics(server.url)).messages.out;
+    const counts = await metrics(server.url);
+    const out = counts.messages.out;
     const welcomes = swarm.map((p) => p.welcomeBytes);
     const records = swarm.reduce((sum, p) => sum + p.recordsReceived, 0);
 
@@ -179,6 +189,8 @@ async function runOnce(serverDir: string, ids: readonly Identity[], flood: boole
       welcomeBytesMedian: median(welcomes) ?? 0,
       welcomeBytesMax: Math.max(...welcomes),
       minKnown: Math.min(...swarm.map((p) => p.known.size)),
+      peersOnline: counts.peers,
+      slowConsumersDropped: counts.slowConsumersDropped,
       floodFramesOut,
       floodCpuMs,
     };
@@ -233,6 +245,9 @@ async function main(): Promise<void> {
       `  welcome bytes             median ${col("welcomeBytesMedian")}, max ${col("welcomeBytesMax")}`,
     );
     console.log(`  fewest peers a peer knows ${col("minKnown")}`);
+    console.log(
+      `  online after the storm    ${col("peersOnline")}  (slow consumers cut ${col("slowConsumersDropped")})`,
+    );
     if (!values["no-flood"]) {
       console.log(
         `  ${FLOOD_UPDATES} capability updates: frames out ${col("floodFramesOut")}, CPU ms ${col("floodCpuMs")}`,
