@@ -130,7 +130,9 @@ describe("directory at scale", () => {
   }, 300_000);
 
   it("coalesces a capability-update flood: one takes effect per interval, the latest after it, counted", async () => {
-    const t = await server({ capabilityUpdateIntervalMs: 400, messageBurst: 200 });
+    // The 100 frames are written in one synchronous loop and parsed within milliseconds; a 2 s window
+    // leaves them ample time to all land inside it even on a loaded machine.
+    const t = await server({ capabilityUpdateIntervalMs: 2_000, messageBurst: 200 });
     const watchers = await storm(t, await identities(5));
     const [flooder] = await storm(t, await identities(1));
     await waitFor(() => viewsSettled([...watchers, flooder!]), "everyone to know the flooder");
@@ -177,23 +179,26 @@ describe("directory at scale", () => {
 
   it("answers request-peers with peers the asker did not know, at most once per interval, counted", async () => {
     const t = await server({ directorySampleSize: 4, peerRequestIntervalMs: 60_000 });
-    const swarm = await storm(t, await identities(20));
-    await waitFor(() => viewsSettled(swarm), "views to settle");
-    const asker = swarm[19]!;
-    const before = new Set(asker.known.keys());
+    const others = await storm(t, await identities(19));
+    await waitFor(() => viewsSettled(others), "views to settle");
+    // Joins last, alone: nobody joins after it, so it knows exactly its welcome's sample.
+    const [asker] = await storm(t, await identities(1));
+    const swarm = [...others, asker!];
+    await waitFor(() => viewsSettled(swarm), "the asker's acquaintances to learn of it");
+    const before = new Set(asker!.known.keys());
     expect(before.size).toBe(4);
-    expect(asker.total).toBe(19);
+    expect(asker!.total).toBe(19);
 
-    asker.send({ type: "request-peers" });
-    await waitFor(() => asker.framesByType.get("peers-sample") === 1, "the sample");
-    const added = [...asker.known.keys()].filter((id) => !before.has(id));
+    asker!.send({ type: "request-peers" });
+    await waitFor(() => asker!.framesByType.get("peers-sample") === 1, "the sample");
+    const added = [...asker!.known.keys()].filter((id) => !before.has(id));
     expect(added).toHaveLength(4);
     // Symmetric: the new acquaintances are told about the asker.
     await waitFor(() => viewsSettled(swarm), "the new acquaintances to learn of the asker");
 
-    asker.send({ type: "request-peers" });
-    await waitFor(() => asker.errors.includes("rate_limited"), "the refusal");
-    expect(asker.framesByType.get("peers-sample")).toBe(1);
+    asker!.send({ type: "request-peers" });
+    await waitFor(() => asker!.errors.includes("rate_limited"), "the refusal");
+    expect(asker!.framesByType.get("peers-sample")).toBe(1);
     const metrics = t.server.metrics();
     expect(metrics.peerRequests).toEqual({ answered: 1, refused: 1 });
     expect(metrics.rejected.messages["rate_limited"]).toBe(1);
