@@ -7,6 +7,7 @@ import {
   capabilities,
   newClient,
   newIdentity,
+  RawSocket,
   startTestServer,
   waitFor,
   type TestServer,
@@ -199,9 +200,17 @@ describe("directory at scale", () => {
     asker!.send({ type: "request-peers" });
     await waitFor(() => asker!.errors.includes("rate_limited"), "the refusal");
     expect(asker!.framesByType.get("peers-sample")).toBe(1);
+    // Before a join there is nothing to extend: refused and counted like any early frame.
+    const stranger = new RawSocket(t.directoryUrl);
+    await stranger.waitForType("challenge");
+    stranger.send({ v: 2, type: "request-peers" });
+    expect((await stranger.waitForType("error"))["code"]).toBe("not_joined");
+    stranger.ws.terminate();
+
     const metrics = t.server.metrics();
     expect(metrics.peerRequests).toEqual({ answered: 1, refused: 1 });
     expect(metrics.rejected.messages["rate_limited"]).toBe(1);
+    expect(metrics.rejected.messages["not_joined"]).toBe(1);
   });
 
   it("a client whose acquaintances all left asks for more by itself", async () => {
