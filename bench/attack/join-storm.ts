@@ -151,7 +151,12 @@ async function runOnce(serverDir: string, ids: readonly Identity[], flood: boole
       swarm.push(...wave);
       await Promise.all(wave.map((p) => p.welcomed));
     }
-    await waitFor(() => viewsSettled(swarm), "every announcement to arrive", 120_000);
+    // A peer the server cut off (too slow to read its backlog) is out of the swarm: settle the rest.
+    await waitFor(
+      () => viewsSettled(swarm.filter((p) => p.closeCode === null)),
+      "every announcement to arrive",
+      180_000,
+    );
     const stormMs = Date.now() - startMs;
     const cpuAfterStorm = cpuMs(server.pid);
     const after = memoryMB(server.pid);
