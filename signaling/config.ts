@@ -1,7 +1,7 @@
 import type { Express } from "express";
 import type { Logger } from "pino";
 import { z } from "zod";
-import { MAX_DIRECTORY_PEERS } from "../src/core/protocol/directory.ts";
+import { MAX_DIRECTORY_PEERS, MAX_DIRECTORY_SAMPLE_PEERS } from "../src/core/protocol/directory.ts";
 
 /** One ICE server as RTCPeerConnection accepts it; handed to clients by GET /api/v1/config. */
 export const iceServerSchema = z.object({
@@ -66,6 +66,17 @@ export interface ServerConfig {
   maxPeers: number;
   /** A peer whose unsent backlog exceeds this is too slow to keep up with broadcasts: disconnected. */
   maxBufferedBytes: number;
+  /**
+   * Peers a welcome lists and each peer's target number of acquaintances (a join is announced to at most
+   * this many). A swarm no bigger than this is a full mesh.
+   */
+  directorySampleSize: number;
+  /** Directory changes are coalesced and pushed at most once per tick per peer. */
+  directoryTickMs: number;
+  /** A peer's capability updates take effect at most once per interval (the latest of the rest after it). */
+  capabilityUpdateIntervalMs: number;
+  /** A peer may ask for more peers (`request-peers`) at most once per interval. */
+  peerRequestIntervalMs: number;
   /** Take the client address from the rightmost X-Forwarded-For entry (only behind your own proxy). */
   trustProxy: boolean;
   /** TURN server URLs handed (with short-lived credentials) to joined peers only; empty: no TURN. */
@@ -107,6 +118,10 @@ export const DEFAULT_CONFIG: Readonly<Omit<ServerConfig, "logger" | "configureAp
   joinTimeoutMs: 10_000,
   maxPeers: 5_000,
   maxBufferedBytes: 4 * 1024 * 1024,
+  directorySampleSize: 64,
+  directoryTickMs: 100,
+  capabilityUpdateIntervalMs: 10_000,
+  peerRequestIntervalMs: 5_000,
   trustProxy: false,
   turnUrls: [],
   turnSecret: undefined,
@@ -139,6 +154,10 @@ export function resolveConfig(partial: Partial<ServerConfig>): ServerConfig {
     "joinTimeoutMs",
     "maxPeers",
     "maxBufferedBytes",
+    "directorySampleSize",
+    "directoryTickMs",
+    "capabilityUpdateIntervalMs",
+    "peerRequestIntervalMs",
   ];
   for (const key of positive) {
     const value = config[key];
@@ -156,6 +175,14 @@ export function resolveConfig(partial: Partial<ServerConfig>): ServerConfig {
   }
   if (config.turnUrls.length > 0 && (config.turnSecret ?? "").length < 16) {
     throw new Error("server config: TURN_URLS needs TURN_SECRET (at least 16 characters)");
+  }
+  if (
+    !Number.isInteger(config.directorySampleSize) ||
+    config.directorySampleSize > MAX_DIRECTORY_SAMPLE_PEERS
+  ) {
+    throw new Error(
+      `server config: directorySampleSize must be an integer of at most ${MAX_DIRECTORY_SAMPLE_PEERS}, got ${config.directorySampleSize}`,
+    );
   }
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) {
     throw new Error(`server config: port must be an integer in 0..65535, got ${config.port}`);

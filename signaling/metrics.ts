@@ -7,6 +7,17 @@ export class ServerMetrics {
   slowConsumersDropped = 0;
   /** OFFER / ANSWER / CANDIDATE frames delivered by the PeerJS relay guard. */
   peerjsRelayed = 0;
+  /** Capability updates that took effect, and those replaced by a newer one while throttled. */
+  capabilityUpdatesApplied = 0;
+  capabilityUpdatesCoalesced = 0;
+  /** `request-peers` answered, and refused for coming too soon (also counted as rejected `rate_limited`). */
+  peerRequestsAnswered = 0;
+  peerRequestsRefused = 0;
+  /**
+   * Peer records pushed to sessions in `welcome`/`peers-sample` (sampled) and `peers-changed` (by kind):
+   * what a join or an update costs, independent of how many ended up in one frame.
+   */
+  readonly peerRecordsOut = { sampled: 0, joined: 0, updated: 0, left: 0 };
   readonly upgradesAccepted = { directory: 0, peerjs: 0 };
   private readonly rejectedUpgrades = new Map<string, number>();
   private readonly rejectedMessages = new Map<string, number>();
@@ -55,6 +66,12 @@ export class ServerMetrics {
       slowConsumersDropped: this.slowConsumersDropped,
       peerjsRelayed: this.peerjsRelayed,
       cspViolations: Object.fromEntries(this.cspViolations),
+      capabilityUpdates: {
+        applied: this.capabilityUpdatesApplied,
+        coalesced: this.capabilityUpdatesCoalesced,
+      },
+      peerRequests: { answered: this.peerRequestsAnswered, refused: this.peerRequestsRefused },
+      peerRecordsOut: { ...this.peerRecordsOut },
       upgradesAccepted: { ...this.upgradesAccepted },
       rejected: {
         upgrades: Object.fromEntries(this.rejectedUpgrades),
@@ -89,6 +106,9 @@ export interface MetricsSnapshot extends MetricsGauges {
   peerjsRelayed: number;
   /** CSP violation reports from browsers, by directive: non-zero means the policy blocks something the app does. */
   cspViolations: Record<string, number>;
+  capabilityUpdates: { applied: number; coalesced: number };
+  peerRequests: { answered: number; refused: number };
+  peerRecordsOut: { sampled: number; joined: number; updated: number; left: number };
   upgradesAccepted: { directory: number; peerjs: number };
   /**
    * Refused WebSocket upgrades by reason, directory frames answered with an error by code, PeerJS frames

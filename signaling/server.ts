@@ -36,7 +36,11 @@ export async function startServer(partial: Partial<ServerConfig> = {}): Promise<
   const logger = config.logger ?? createLogger(config.logLevel);
   const startedAtMs = Date.now();
   const metrics = new ServerMetrics();
-  const registry = new DirectoryRegistry();
+  const registry = new DirectoryRegistry({
+    sampleSize: config.directorySampleSize,
+    tickMs: config.directoryTickMs,
+    metrics,
+  });
   const throttle = new LogThrottle();
 
   const app = express();
@@ -122,6 +126,7 @@ export async function startServer(partial: Partial<ServerConfig> = {}): Promise<
       closing ??= new Promise<void>((resolve) => {
         dispatcher.close();
         directory.close();
+        registry.close();
         peerjs.close();
         httpServer.close(() => resolve());
         httpServer.closeAllConnections();

@@ -2,8 +2,10 @@ import type { Logger } from "pino";
 import { WebSocket, type RawData } from "ws";
 import { peerIdMatchesKey, verifySignature } from "../../src/core/identity/identity.ts";
 import { fromBase64Url } from "../../src/core/base/encoding.ts";
+import type { Capabilities } from "../../src/core/protocol/capabilities.ts";
 import {
   DIRECTORY_CLOSE_CODES,
+  DIRECTORY_PROTOCOL_VERSION,
   MAX_DIRECTORY_CLIENT_FRAME_BYTES,
   decodeDirectoryClientFrame,
   joinChallengeBytes,
@@ -18,6 +20,7 @@ import type { LogThrottle } from "../logger.ts";
 import type { ServerMetrics } from "../metrics.ts";
 import { randomToken } from "../random-token.ts";
 import type { DirectoryRegistry, DirectorySession } from "./registry.ts";
+import { UpdateThrottle } from "./update-throttle.ts";
 
 export interface DirectoryConnectionContext {
   readonly registry: DirectoryRegistry;
@@ -32,6 +35,8 @@ export interface DirectoryConnectionContext {
     | "messageBurst"
     | "maxPeers"
     | "maxBufferedBytes"
+    | "capabilityUpdateIntervalMs"
+    | "peerRequestIntervalMs"
   >;
 }
 
@@ -51,6 +56,8 @@ export class DirectoryConnection implements DirectorySession {
   private readonly joinTimer: ReturnType<typeof setTimeout>;
   private joinedPeer: DirectoryPeer | null = null;
   private sessionToken = "";
+  private readonly capabilityUpdates: UpdateThrottle<Capabilities>;
+  private lastPeerRequestAtMs = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly ws: WebSocket,
@@ -58,6 +65,11 @@ export class DirectoryConnection implements DirectorySession {
     private readonly ctx: DirectoryConnectionContext,
   ) {
     this.bucket = new TokenBucket(ctx.config.messageRatePerS, ctx.config.messageBurst, Date.now());
+    this.capabilityUpdates = new UpdateThrottle(
+      ctx.config.capabilityUpdateIntervalMs,
+      (capabilities) => this.applyCapabilities(capabilities),
+      () => ctx.metrics.capabilityUpdatesCoalesced++,
+    );
     ws.on("message", (data, isBinary) => this.onFrame(data, isBinary));
     ws.on("close", () => this.onClose());
     ws.on("error", (error) => this.onSocketError(error));
@@ -65,7 +77,7 @@ export class DirectoryConnection implements DirectorySession {
       this.isAlive = true;
     });
     this.joinTimer = setTimeout(() => this.onJoinTimeout(), ctx.config.joinTimeoutMs);
-    this.send({ v: 1, type: "challenge", nonce: this.nonce });
+    this.send({ v: DIRECTORY_PROTOCOL_VERSION, type: "challenge", nonce: this.nonce });
   }
 
   get peer(): DirectoryPeer {
@@ -92,7 +104,7 @@ export class DirectoryConnection implements DirectorySession {
 
   /** Closes with an error frame first, so the client knows why (used for replacement and shutdown). */
   evict(code: DirectoryErrorCode, message: string, closeCode: number): void {
-    this.send({ v: 1, type: "error", code, message });
+    this.send({ v: DIRECTORY_PROTOCOL_VERSION, type: "error", code, message });
     this.ws.close(closeCode, code);
   }
 
@@ -162,13 +174,46 @@ export class DirectoryConnection implements DirectorySession {
           this.reject("not_joined", "join before updating capabilities");
           return;
         }
-        this.joinedPeer = { ...this.joinedPeer, capabilities: message.capabilities };
-        this.ctx.registry.update(this);
+        // Throttled: one takes effect per interval, the latest of the others after it (counted).
+        this.capabilityUpdates.offer(message.capabilities);
         return;
       case "ping":
-        this.send({ v: 1, type: "pong" });
+        this.send({ v: DIRECTORY_PROTOCOL_VERSION, type: "pong", total: this.ctx.registry.othersOnline });
+        return;
+      case "request-peers":
+        this.answerPeerRequest();
         return;
     }
+  }
+
+  private applyCapabilities(capabilities: Capabilities): void {
+    if (this.state !== "joined" || !this.joinedPeer) return;
+    this.joinedPeer = { ...this.joinedPeer, capabilities };
+    this.ctx.metrics.capabilityUpdatesApplied++;
+    this.ctx.registry.update(this);
+  }
+
+  /** More peers for a session that knows too few (its acquaintances left); rate limited per connection. */
+  private answerPeerRequest(): void {
+    if (this.state !== "joined") {
+      this.reject("not_joined", "join before requesting peers");
+      return;
+    }
+    const nowMs = Date.now();
+    const intervalMs = this.ctx.config.peerRequestIntervalMs;
+    if (nowMs - this.lastPeerRequestAtMs < intervalMs) {
+      this.ctx.metrics.peerRequestsRefused++;
+      this.reject("rate_limited", `at most one request-peers per ${intervalMs} ms`);
+      return;
+    }
+    this.lastPeerRequestAtMs = nowMs;
+    this.ctx.metrics.peerRequestsAnswered++;
+    this.send({
+      v: DIRECTORY_PROTOCOL_VERSION,
+      type: "peers-sample",
+      peers: this.ctx.registry.extend(this),
+      total: this.ctx.registry.othersOnline,
+    });
   }
 
   private async join(message: Extract<DirectoryClientMessage, { type: "join" }>): Promise<void> {
@@ -218,14 +263,16 @@ export class DirectoryConnection implements DirectorySession {
     this.joinedPeer = { peerId, publicKey, capabilities: message.capabilities, joinedAtMs: Date.now() };
     this.sessionToken = randomToken();
     this.state = "joined";
+    // A bounded sample, not everyone: the welcome's size and the join's fan-out do not grow with the swarm.
+    const peers = registry.add(this);
     this.send({
-      v: 1,
+      v: DIRECTORY_PROTOCOL_VERSION,
       type: "welcome",
       sessionToken: this.sessionToken,
       self: this.joinedPeer,
-      peers: registry.list(peerId),
+      peers,
+      total: registry.othersOnline,
     });
-    registry.add(this);
     metrics.joins++;
     logger.info({ event: "join", peerId, ip: this.ip, peers: registry.size });
   }
@@ -251,7 +298,7 @@ export class DirectoryConnection implements DirectorySession {
       );
       return;
     }
-    this.send({ v: 1, type: "error", code, message: detail });
+    this.send({ v: DIRECTORY_PROTOCOL_VERSION, type: "error", code, message: detail });
   }
 
   private log(code: string, fields: Record<string, unknown>): void {
@@ -279,6 +326,7 @@ export class DirectoryConnection implements DirectorySession {
     const wasJoined = this.state === "joined";
     this.state = "closed";
     clearTimeout(this.joinTimer);
+    this.capabilityUpdates.cancel();
     if (wasJoined && this.ctx.registry.remove(this)) {
       this.ctx.metrics.leaves++;
       this.ctx.logger.info({

@@ -1,73 +1,153 @@
 import { timingSafeEqual } from "node:crypto";
-import type {
-  DirectoryErrorCode,
-  DirectoryPeer,
-  DirectoryServerMessage,
+import {
+  DIRECTORY_PROTOCOL_VERSION,
+  type DirectoryErrorCode,
+  type DirectoryPeer,
+  type DirectoryServerMessage,
 } from "../../src/core/protocol/directory.ts";
+import type { ServerMetrics } from "../metrics.ts";
+import { Outbox } from "./outbox.ts";
+import { RandomPool } from "./random-pool.ts";
 
 /** What the registry needs from a joined connection. */
 export interface DirectorySession {
   readonly peer: DirectoryPeer;
   readonly token: string;
-  /** Sends an already-serialized frame (a broadcast serializes once for everyone). */
+  /** Sends an already-serialized frame. */
   sendSerialized(text: string, type: DirectoryServerMessage["type"]): void;
   /** Sends an error frame and closes the socket. */
   evict(code: DirectoryErrorCode, message: string, closeCode: number): void;
 }
 
+export interface DirectoryRegistryOptions {
+  /**
+   * Most peers a welcome or a `peers-sample` lists, and how many acquaintances a peer should have: one with
+   * fewer is "hungry" and is preferred when a newcomer's sample is drawn.
+   */
+  readonly sampleSize: number;
+  /** Changes reach a session at most once per tick, as one `peers-changed` frame. */
+  readonly tickMs: number;
+  readonly metrics: ServerMetrics;
+  /** Test seam for sampling; Math.random by default. */
+  readonly random?: () => number;
+}
+
+interface Entry {
+  readonly session: DirectorySession;
+  /** Who this session was told about; always symmetric (a in b's set iff b in a's). */
+  readonly acquaintances: Set<Entry>;
+  readonly outbox: Outbox;
+}
+
 /**
- * Who is online: one session per peer id. Adding, updating and removing a session pushes the change to
- * every other joined peer.
+ * Who is online: one session per peer id, and who knows whom. A newcomer is made acquainted with a bounded
+ * sample (hungry peers first, then peers with a GPU or a headless volunteer, then random ones) and only those
+ * are told about it, so a join costs O(sampleSize) messages at any swarm size, not O(peers). Acquaintance is
+ * symmetric, so whichever side of a pair dials (mesh.ts: the lower id) finds the other expecting it. With
+ * fewer than `sampleSize` other peers the sample is everyone: a small swarm is a full mesh, as before.
+ * Changes are coalesced per session and flushed once per tick.
  */
 export class DirectoryRegistry {
-  private readonly sessions = new Map<string, DirectorySession>();
+  private readonly entries = new Map<string, Entry>();
+  private readonly all = new RandomPool<Entry>();
+  private readonly hungry = new RandomPool<Entry>();
+  private readonly capable = new RandomPool<Entry>();
+  private readonly dirty = new Set<Entry>();
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly endedListeners = new Set<(peerId: string) => void>();
+  private readonly random: () => number;
+  /** A peer already known by this many is not picked at random: keeps each peer's leave fan-out bounded. */
+  private readonly maxAcquaintances: number;
+
+  constructor(private readonly options: DirectoryRegistryOptions) {
+    this.random = options.random ?? Math.random;
+    this.maxAcquaintances = 4 * options.sampleSize;
+  }
 
   get size(): number {
-    return this.sessions.size;
+    return this.entries.size;
+  }
+
+  /** How many other peers a session should be told are online. */
+  get othersOnline(): number {
+    return Math.max(0, this.entries.size - 1);
   }
 
   get(peerId: string): DirectorySession | undefined {
-    return this.sessions.get(peerId);
+    return this.entries.get(peerId)?.session;
   }
 
-  /** Peers except `exceptPeerId`, in join order. */
-  list(exceptPeerId?: string): DirectoryPeer[] {
-    const peers: DirectoryPeer[] = [];
-    for (const session of this.sessions.values()) {
-      if (session.peer.peerId !== exceptPeerId) peers.push(session.peer);
-    }
-    return peers;
+  /** How many peers the session currently knows (tests and logs). */
+  acquaintanceCount(peerId: string): number {
+    return this.entries.get(peerId)?.acquaintances.size ?? 0;
   }
 
   /** Constant-time check that `token` is the session token of the peer currently online as `peerId`. */
   tokenMatches(peerId: string, token: string): boolean {
-    const session = this.sessions.get(peerId);
+    const session = this.entries.get(peerId)?.session;
     if (!session) return false;
     const expected = Buffer.from(session.token);
     const given = Buffer.from(token);
     return expected.length === given.length && timingSafeEqual(expected, given);
   }
 
-  add(session: DirectorySession): void {
-    if (this.sessions.has(session.peer.peerId)) throw new Error("registry: peer id already online");
-    this.sessions.set(session.peer.peerId, session);
-    this.broadcast({ v: 1, type: "peer-joined", peer: session.peer }, session.peer.peerId);
+  /** Adds the session and acquaints it with a sample, which is returned for its welcome. */
+  add(session: DirectorySession): DirectoryPeer[] {
+    const peerId = session.peer.peerId;
+    if (this.entries.has(peerId)) throw new Error("registry: peer id already online");
+    const entry: Entry = { session, acquaintances: new Set(), outbox: new Outbox() };
+    const sample = this.choose(entry, this.options.sampleSize);
+    this.entries.set(peerId, entry);
+    this.all.add(entry);
+    for (const other of sample) this.acquaint(entry, other);
+    this.classify(entry);
+    this.options.metrics.peerRecordsOut.sampled += sample.length;
+    return sample.map((other) => other.session.peer);
   }
 
-  /** Replaces the record of an online session (capabilities changed) and tells the others. */
+  /**
+   * More acquaintances for a session that asked (`request-peers`): up to `sampleSize` peers it does not know
+   * yet; they are told about it in turn. Empty when it already knows everyone (or enough).
+   */
+  extend(session: DirectorySession): DirectoryPeer[] {
+    const entry = this.current(session);
+    if (!entry) return [];
+    const sample = this.choose(entry, this.options.sampleSize);
+    for (const other of sample) this.acquaint(entry, other);
+    this.classify(entry);
+    this.options.metrics.peerRecordsOut.sampled += sample.length;
+    return sample.map((other) => other.session.peer);
+  }
+
+  /** The session's record changed (capabilities): its acquaintances hear of it at the next tick. */
   update(session: DirectorySession): void {
-    if (this.sessions.get(session.peer.peerId) !== session) return;
-    this.broadcast({ v: 1, type: "peer-updated", peer: session.peer }, session.peer.peerId);
+    const entry = this.current(session);
+    if (!entry) return;
+    this.classify(entry);
+    for (const other of entry.acquaintances) {
+      other.outbox.peerUpdated(session.peer);
+      this.markDirty(other);
+    }
   }
 
   /** Removes the session if it is still the current one for its id; false if it was already replaced. */
   remove(session: DirectorySession): boolean {
+    const entry = this.current(session);
+    if (!entry) return false;
     const peerId = session.peer.peerId;
-    if (this.sessions.get(peerId) !== session) return false;
-    this.sessions.delete(peerId);
+    this.entries.delete(peerId);
+    this.all.delete(entry);
+    this.hungry.delete(entry);
+    this.capable.delete(entry);
+    this.dirty.delete(entry);
+    for (const other of entry.acquaintances) {
+      other.acquaintances.delete(entry);
+      other.outbox.peerLeft(peerId);
+      this.markDirty(other);
+      this.classify(other);
+    }
+    entry.acquaintances.clear();
     for (const listener of this.endedListeners) listener(peerId);
-    this.broadcast({ v: 1, type: "peer-left", peerId }, peerId);
     return true;
   }
 
@@ -77,11 +157,98 @@ export class DirectoryRegistry {
     return () => this.endedListeners.delete(listener);
   }
 
-  private broadcast(message: DirectoryServerMessage, exceptPeerId: string): void {
-    const text = JSON.stringify(message);
-    // Copy first: a send may drop a slow consumer, which removes it from the map mid-iteration.
-    for (const session of [...this.sessions.values()]) {
-      if (session.peer.peerId !== exceptPeerId) session.sendSerialized(text, message.type);
+  /** Stops the flush timer (server shutdown); pending changes are dropped with the sockets. */
+  close(): void {
+    if (this.flushTimer !== null) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    this.dirty.clear();
+  }
+
+  private current(session: DirectorySession): Entry | undefined {
+    const entry = this.entries.get(session.peer.peerId);
+    return entry?.session === session ? entry : undefined;
+  }
+
+  private acquaint(entry: Entry, other: Entry): void {
+    entry.acquaintances.add(other);
+    other.acquaintances.add(entry);
+    other.outbox.peerJoined(entry.session.peer);
+    this.markDirty(other);
+    this.classify(other);
+  }
+
+  private classify(entry: Entry): void {
+    if (!this.all.has(entry)) return;
+    if (entry.acquaintances.size < this.options.sampleSize) this.hungry.add(entry);
+    else this.hungry.delete(entry);
+    // Self-reported, so only a preference for part of a sample: hungry and random picks still fill the rest.
+    const { webgpu, runtime } = entry.session.peer.capabilities;
+    if (webgpu !== null || runtime === "node") this.capable.add(entry);
+    else this.capable.delete(entry);
+  }
+
+  /** Up to `want` peers `entry` does not know yet: hungry ones, then capable ones, then random ones. */
+  private choose(entry: Entry, want: number): Entry[] {
+    const limit = Math.min(want, this.maxAcquaintances - entry.acquaintances.size);
+    if (limit <= 0) return [];
+    const chosen = new Set<Entry>();
+    const eligible = (other: Entry): boolean =>
+      other !== entry &&
+      !chosen.has(other) &&
+      !entry.acquaintances.has(other) &&
+      other.acquaintances.size < this.maxAcquaintances;
+    const others = this.all.has(entry) ? this.all.size - 1 : this.all.size;
+    if (others - entry.acquaintances.size <= limit) {
+      // Small swarm (or a peer that knows nearly everyone): take all, no sampling.
+      for (const other of this.all.values()) if (eligible(other)) chosen.add(other);
+      return [...chosen];
+    }
+    this.pickInto(chosen, this.hungry, Math.ceil(limit / 2), eligible);
+    this.pickInto(chosen, this.capable, chosen.size + Math.ceil(limit / 4), eligible);
+    this.pickInto(chosen, this.all, limit, eligible);
+    return [...chosen];
+  }
+
+  /** Random picks from `pool` until `chosen` holds `upTo`; a bounded number of tries keeps it O(sample). */
+  private pickInto(
+    chosen: Set<Entry>,
+    pool: RandomPool<Entry>,
+    upTo: number,
+    eligible: (other: Entry) => boolean,
+  ): void {
+    let tries = 4 * Math.max(0, upTo - chosen.size) + 8;
+    while (chosen.size < upTo && tries-- > 0) {
+      const other = pool.pick(this.random);
+      if (other && eligible(other)) chosen.add(other);
+    }
+  }
+
+  private markDirty(entry: Entry): void {
+    this.dirty.add(entry);
+    this.flushTimer ??= setTimeout(() => this.flush(), this.options.tickMs);
+  }
+
+  /** One `peers-changed` frame per session with pending changes. */
+  private flush(): void {
+    this.flushTimer = null;
+    const batch = [...this.dirty];
+    this.dirty.clear();
+    const total = this.othersOnline;
+    const counts = this.options.metrics.peerRecordsOut;
+    // A send may drop a slow consumer, which removes it (and edits other outboxes) mid-loop: re-check each.
+    for (const entry of batch) {
+      if (this.current(entry.session) !== entry || entry.outbox.isEmpty) continue;
+      const changes = entry.outbox.take();
+      const message: DirectoryServerMessage = {
+        v: DIRECTORY_PROTOCOL_VERSION,
+        type: "peers-changed",
+        ...changes,
+        total,
+      };
+      entry.session.sendSerialized(JSON.stringify(message), message.type);
+      counts.joined += changes.joined.length;
+      counts.updated += changes.updated.length;
+      counts.left += changes.left.length;
     }
   }
 }

@@ -68,7 +68,7 @@ export function App({ swarmStore, jobsStore, volunteerStore, expertsStore }: App
 
 function ConnectionStatus() {
   const status = useSwarm((s) => s.status);
-  const peerCount = useSwarm((s) => s.peers.length);
+  const peerCount = useSwarm((s) => Math.max(s.othersOnline, s.peers.length));
   return (
     <div className="status" data-testid="connection-status" data-status={status}>
       <span className={`dot ${status}`} aria-hidden="true" />

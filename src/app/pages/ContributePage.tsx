@@ -11,6 +11,7 @@ export function ContributePage() {
   const status = useSwarm((s) => s.status);
   const self = useSwarm((s) => s.self);
   const peers = useSwarm((s) => s.peers);
+  const othersOnline = useSwarm((s) => s.othersOnline);
   const counters = useSwarm((s) => s.counters);
   const lastError = useSwarm((s) => s.lastError);
   const hasVolunteer = useHasVolunteer();
@@ -78,7 +79,7 @@ export function ContributePage() {
         )}
       </div>
       <div style={{ marginTop: 16 }}>
-        <PeerList peers={peers} />
+        <PeerList peers={peers} othersOnline={othersOnline} />
       </div>
     </>
   );

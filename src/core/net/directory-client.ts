@@ -4,6 +4,7 @@ import type { Capabilities } from "../protocol/capabilities.ts";
 import {
   DIRECTORY_CLOSE_CODES,
   DIRECTORY_PATH,
+  DIRECTORY_PROTOCOL_VERSION,
   decodeDirectoryServerFrame,
   joinChallengeBytes,
   type DirectoryClientMessage,
@@ -47,6 +48,14 @@ export interface DirectoryClientOptions {
   reconnectMaxDelayMs?: number;
   /** How often to send an application-level ping; no answer within 2 intervals means a dead connection. */
   pingIntervalMs?: number;
+  /**
+   * The server tells a peer about a sample of the swarm. When this peer knows fewer than this many while
+   * more are online (its acquaintances left), it asks for more, at most once per `peerRequestIntervalMs`.
+   * Default 8.
+   */
+  minKnownPeers?: number;
+  /** Default 10 s (the server refuses requests closer than its own interval, 5 s by default). */
+  peerRequestIntervalMs?: number;
 }
 
 export type DirectoryClientErrorCode = DirectoryErrorCode | "transport" | "closed" | "no_websocket";
@@ -93,6 +102,8 @@ export class DirectoryClient {
   private selfPeer: DirectoryPeer | null = null;
   private readonly peerMap = new Map<string, DirectoryPeer>();
   private peerSnapshot: readonly DirectoryPeer[] = [];
+  private othersOnline = 0;
+  private lastPeerRequestAtMs = Number.NEGATIVE_INFINITY;
   private readonly peerListeners = new Set<(peers: readonly DirectoryPeer[]) => void>();
   private readonly statusListeners = new Set<(status: DirectoryStatus) => void>();
   private pending: Pending[] = [];
@@ -120,9 +131,17 @@ export class DirectoryClient {
     return this.selfPeer;
   }
 
-  /** Online peers except self, as of the last server message. Kept (stale) while reconnecting. */
+  /**
+   * Online peers except self that the server told this peer about, as of the last server message: everyone
+   * in a small swarm, a bounded sample in a big one. Kept (stale) while reconnecting.
+   */
   get peers(): readonly DirectoryPeer[] {
     return this.peerSnapshot;
+  }
+
+  /** How many other peers are online as the server counts them (at least `peers.length` once connected). */
+  get totalPeers(): number {
+    return Math.max(this.othersOnline, this.peerSnapshot.length);
   }
 
   get currentStatus(): DirectoryStatus {
@@ -139,6 +158,7 @@ export class DirectoryClient {
     return promise;
   }
 
+  /** Called when the known peers or the online total change. */
   onPeers(listener: (peers: readonly DirectoryPeer[]) => void): () => void {
     this.peerListeners.add(listener);
     return () => this.peerListeners.delete(listener);
@@ -152,7 +172,16 @@ export class DirectoryClient {
   /** Announces new capabilities now if connected, and uses them for every later join. */
   updateCapabilities(capabilities: Capabilities): void {
     this.capabilities = capabilities;
-    if (this.status === "connected") this.send({ v: 1, type: "update-capabilities", capabilities });
+    if (this.status === "connected") {
+      this.send({ v: DIRECTORY_PROTOCOL_VERSION, type: "update-capabilities", capabilities });
+    }
+  }
+
+  /** Asks the server for peers this one does not know yet (answered by `peers-sample`). */
+  requestMorePeers(): void {
+    if (this.status !== "connected") return;
+    this.lastPeerRequestAtMs = Date.now();
+    this.send({ v: DIRECTORY_PROTOCOL_VERSION, type: "request-peers" });
   }
 
   close(): void {
@@ -223,9 +252,8 @@ export class DirectoryClient {
         this.token = message.sessionToken;
         this.selfPeer = message.self;
         this.peerMap.clear();
-        for (const peer of message.peers) {
-          if (peer.peerId !== this.options.identity.peerId) this.peerMap.set(peer.peerId, peer);
-        }
+        this.addPeers(message.peers);
+        this.othersOnline = message.total;
         this.reconnectAttempt = 0;
         this.startPing(socket);
         this.setStatus("connected");
@@ -233,19 +261,23 @@ export class DirectoryClient {
         this.settle(null);
         return;
       }
-      case "peer-joined":
-      case "peer-updated":
-        if (message.peer.peerId === this.options.identity.peerId) {
-          this.selfPeer = message.peer;
-          return;
-        }
-        this.peerMap.set(message.peer.peerId, message.peer);
+      case "peers-changed":
+        for (const peerId of message.left) this.peerMap.delete(peerId);
+        this.addPeers(message.joined);
+        this.addPeers(message.updated);
+        this.othersOnline = message.total;
         this.publishPeers();
         return;
-      case "peer-left":
-        if (this.peerMap.delete(message.peerId)) this.publishPeers();
+      case "peers-sample":
+        this.addPeers(message.peers);
+        this.othersOnline = message.total;
+        this.publishPeers();
         return;
       case "pong":
+        if (message.total !== this.othersOnline) {
+          this.othersOnline = message.total;
+          this.publishPeers();
+        }
         return;
       case "error": {
         const error = new DirectoryClientError(message.code, message.message);
@@ -280,7 +312,7 @@ export class DirectoryClient {
     }
     if (socket !== this.socket) return;
     this.send({
-      v: 1,
+      v: DIRECTORY_PROTOCOL_VERSION,
       type: "join",
       peerId: identity.peerId,
       publicKey: identity.publicKey,
@@ -354,7 +386,7 @@ export class DirectoryClient {
       }
       if (!awaitingPong) {
         this.pingSentAtMs = nowMs;
-        this.send({ v: 1, type: "ping" });
+        this.send({ v: DIRECTORY_PROTOCOL_VERSION, type: "ping" });
       }
     }, intervalMs);
   }
@@ -372,9 +404,28 @@ export class DirectoryClient {
     for (const listener of this.statusListeners) listener(status);
   }
 
+  /** Records peers the server told us about (never ourselves: a server must not make us dial ourselves). */
+  private addPeers(peers: readonly DirectoryPeer[]): void {
+    for (const peer of peers) {
+      if (peer.peerId === this.options.identity.peerId) this.selfPeer = peer;
+      else this.peerMap.set(peer.peerId, peer);
+    }
+  }
+
   private publishPeers(): void {
     this.peerSnapshot = Object.freeze([...this.peerMap.values()]);
     for (const listener of this.peerListeners) listener(this.peerSnapshot);
+    this.maybeRequestPeers();
+  }
+
+  /** Tops up a sample that leaves have thinned out, at a rate the server accepts. */
+  private maybeRequestPeers(): void {
+    const minKnown = this.options.minKnownPeers ?? 8;
+    const intervalMs = this.options.peerRequestIntervalMs ?? 10_000;
+    if (this.status !== "connected" || this.peerMap.size >= minKnown) return;
+    if (this.othersOnline <= this.peerMap.size) return;
+    if (Date.now() - this.lastPeerRequestAtMs < intervalMs) return;
+    this.requestMorePeers();
   }
 
   /** Settles every waiting connect(): resolve on null, reject otherwise. */

@@ -9,15 +9,21 @@ import { utf8 } from "../base/encoding.ts";
  *
  *   server -> challenge {nonce}
  *   client -> join {peerId, publicKey, capabilities, signature = Ed25519(JOIN_CONTEXT + nonce)}
- *   server -> welcome {sessionToken, self, peers}      (or error + close)
- *   server -> peer-joined / peer-updated / peer-left    (pushed to every joined peer)
- *   client -> update-capabilities, ping (server -> pong)
+ *   server -> welcome {sessionToken, self, peers, total}   (or error + close)
+ *   server -> peers-changed {left, joined, updated, total}  (at most one per tick, to the peer's acquaintances)
+ *   client -> update-capabilities (throttled), ping (server -> pong {total})
+ *   client -> request-peers (server -> peers-sample {peers, total}; rate limited)
  *
- * Every frame is JSON with `v: 1` and a `type`. Both directions are parsed from `unknown` here; nothing
+ * v2: a peer learns a bounded sample of who is online (`peers`, at most MAX_DIRECTORY_SAMPLE_PEERS), not
+ * everyone, and `total` says how many others are online. Knowing is symmetric: if the server told A about
+ * B it also told B about A, so whichever side dials finds the other expecting it. In a swarm smaller than
+ * the sample everyone knows everyone, as in v1.
+ *
+ * Every frame is JSON with `v: 2` and a `type`. Both directions are parsed from `unknown` here; nothing
  * else in the code base looks at raw directory frames.
  */
 
-export const DIRECTORY_PROTOCOL_VERSION = 1;
+export const DIRECTORY_PROTOCOL_VERSION = 2;
 export const DIRECTORY_PATH = "/api/v1/directory";
 /** Where the server mounts the PeerJS server, and its key (PeerJS client options `path` and `key`). */
 export const PEERJS_MOUNT_PATH = "/peerjs";
@@ -26,8 +32,10 @@ export const PEERJS_KEY = "peerjs";
 export const JOIN_CONTEXT = "open-swarm-directory-v1:";
 /** Largest client frame the server parses (a join with full capabilities is about 1 KB). */
 export const MAX_DIRECTORY_CLIENT_FRAME_BYTES = 8 * 1024;
-/** Most peers a welcome may list; servers cap their directory at or below this. */
+/** Most peers a server may hold (and a `peers-changed` list); servers cap their directory at or below this. */
 export const MAX_DIRECTORY_PEERS = 10_000;
+/** Most peers a `welcome` or `peers-sample` may list: its size is bounded at any swarm size. */
+export const MAX_DIRECTORY_SAMPLE_PEERS = 256;
 
 export const DIRECTORY_ERROR_CODES = [
   "malformed_json",
@@ -91,11 +99,14 @@ export const updateCapabilitiesMessageSchema = z.object({
   capabilities: capabilitiesSchema,
 });
 export const pingMessageSchema = z.object({ v, type: z.literal("ping") });
+/** Asks for more online peers than this session knows (answered with `peers-sample`, rate limited). */
+export const requestPeersMessageSchema = z.object({ v, type: z.literal("request-peers") });
 
 export const directoryClientMessageSchema = z.discriminatedUnion("type", [
   joinMessageSchema,
   updateCapabilitiesMessageSchema,
   pingMessageSchema,
+  requestPeersMessageSchema,
 ]);
 export type DirectoryClientMessage = z.infer<typeof directoryClientMessageSchema>;
 export type DirectoryClientMessageType = DirectoryClientMessage["type"];
@@ -103,9 +114,15 @@ export const DIRECTORY_CLIENT_MESSAGE_TYPES: readonly DirectoryClientMessageType
   "join",
   "update-capabilities",
   "ping",
+  "request-peers",
 ];
 
 // ---- server -> client -------------------------------------------------------------------------------
+
+/** How many other peers are online, as the server counts them (a peer knows only a sample of them). */
+const totalSchema = z.number().int().nonnegative().max(MAX_DIRECTORY_PEERS);
+const samplePeersSchema = z.array(directoryPeerSchema).max(MAX_DIRECTORY_SAMPLE_PEERS);
+const changedPeersSchema = z.array(directoryPeerSchema).max(MAX_DIRECTORY_PEERS);
 
 export const directoryServerMessageSchema = z.discriminatedUnion("type", [
   z.object({ v, type: z.literal("challenge"), nonce: randomTokenSchema }),
@@ -114,12 +131,20 @@ export const directoryServerMessageSchema = z.discriminatedUnion("type", [
     type: z.literal("welcome"),
     sessionToken: randomTokenSchema,
     self: directoryPeerSchema,
-    peers: z.array(directoryPeerSchema).max(MAX_DIRECTORY_PEERS),
+    peers: samplePeersSchema,
+    total: totalSchema,
   }),
-  z.object({ v, type: z.literal("peer-joined"), peer: directoryPeerSchema }),
-  z.object({ v, type: z.literal("peer-updated"), peer: directoryPeerSchema }),
-  z.object({ v, type: z.literal("peer-left"), peerId: peerIdSchema }),
-  z.object({ v, type: z.literal("pong") }),
+  /** Changes since the last frame, applied in this order: `left`, then `joined`, then `updated`. */
+  z.object({
+    v,
+    type: z.literal("peers-changed"),
+    left: z.array(peerIdSchema).max(MAX_DIRECTORY_PEERS),
+    joined: changedPeersSchema,
+    updated: changedPeersSchema,
+    total: totalSchema,
+  }),
+  z.object({ v, type: z.literal("peers-sample"), peers: samplePeersSchema, total: totalSchema }),
+  z.object({ v, type: z.literal("pong"), total: totalSchema }),
   z.object({
     v,
     type: z.literal("error"),
@@ -173,6 +198,15 @@ export function decodeDirectoryClientFrame(text: string): DirectoryDecodeResult<
   }
   if (!(DIRECTORY_CLIENT_MESSAGE_TYPES as readonly string[]).includes(type)) {
     return { ok: false, code: "unknown_type", detail: `unknown message type '${type.slice(0, 40)}'` };
+  }
+  const version: unknown = (raw as { v?: unknown }).v;
+  if (version !== DIRECTORY_PROTOCOL_VERSION) {
+    // Most likely a tab still running an older build: say so rather than "invalid literal".
+    return {
+      ok: false,
+      code: "invalid_message",
+      detail: `unsupported protocol version ${String(version).slice(0, 20)} (this server speaks ${DIRECTORY_PROTOCOL_VERSION}); reload the page`,
+    };
   }
   const result = directoryClientMessageSchema.safeParse(raw);
   if (!result.success) {

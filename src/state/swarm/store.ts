@@ -57,7 +57,10 @@ export interface SwarmState {
     readonly persistentIdentity: boolean;
     readonly probeNotes: readonly string[];
   } | null;
+  /** The peers this tab knows: everyone in a small swarm, a sample the directory chose in a big one. */
   readonly peers: readonly SwarmPeerView[];
+  /** Other peers online as the directory counts them (at least `peers.length`). */
+  readonly othersOnline: number;
   readonly counters: SwarmCounters;
   /** Newest last, at most RECENT_LIMIT. */
   readonly recentNotes: readonly ReceivedNote[];
@@ -105,6 +108,7 @@ export function createSwarmStore(deps: SwarmStoreDeps): SwarmStore {
     status: "disconnected",
     self: null,
     peers: [],
+    othersOnline: 0,
     counters: ZERO_COUNTERS,
     recentNotes: [],
     recentBlobs: [],
@@ -141,7 +145,7 @@ export function createSwarmStore(deps: SwarmStoreDeps): SwarmStore {
         unbind = null;
         swarm?.close();
         swarm = null;
-        set({ status: "disconnected", peers: [] });
+        set({ status: "disconnected", peers: [], othersOnline: 0 });
       },
       async sendNote(peerId, text) {
         if (!swarm) throw new Error("the swarm is not started");
@@ -166,7 +170,7 @@ export function bindSwarm(store: StoreApi<SwarmState>, swarm: Swarm, nowMs: () =
     scheduled = true;
     queueMicrotask(() => {
       scheduled = false;
-      store.setState({ peers: peerViews(swarm), counters: countersOf(swarm), status: swarm.status });
+      store.setState(viewsOf(swarm));
     });
   };
   const offs = [
@@ -195,9 +199,19 @@ export function bindSwarm(store: StoreApi<SwarmState>, swarm: Swarm, nowMs: () =
       store.setState((state) => ({ recentBlobs: [...state.recentBlobs, blob].slice(-RECENT_LIMIT) }));
     }),
   ];
-  store.setState({ peers: peerViews(swarm), counters: countersOf(swarm), status: swarm.status });
+  store.setState(viewsOf(swarm));
   return () => {
     for (const off of offs) off();
+  };
+}
+
+function viewsOf(swarm: Swarm): Pick<SwarmState, "peers" | "othersOnline" | "counters" | "status"> {
+  const peers = peerViews(swarm);
+  return {
+    peers,
+    othersOnline: Math.max(peers.length, swarm.directory.totalPeers),
+    counters: countersOf(swarm),
+    status: swarm.status,
   };
 }
 

@@ -41,6 +41,9 @@ async function memorySwarm(
     get peers() {
       return everyone().filter((p) => p.peerId !== identity.peerId);
     },
+    get totalPeers() {
+      return everyone().length - 1;
+    },
     onPeers(listener: (peers: readonly DirectoryPeer[]) => void) {
       peerListeners.add(listener);
       return () => peerListeners.delete(listener);

@@ -18,7 +18,7 @@ async function startFakeSilentDirectory(): Promise<{
   let connections = 0;
   wss.on("connection", (ws) => {
     connections++;
-    ws.send(JSON.stringify({ v: 1, type: "challenge", nonce: "n".repeat(43) }));
+    ws.send(JSON.stringify({ v: 2, type: "challenge", nonce: "n".repeat(43) }));
     ws.on("message", (data) => {
       const message = JSON.parse(String(data)) as { type: string; peerId: string; publicKey: string };
       if (message.type !== "join") return; // pings go unanswered
@@ -28,7 +28,9 @@ async function startFakeSilentDirectory(): Promise<{
         capabilities: capabilities(),
         joinedAtMs: 1,
       };
-      ws.send(JSON.stringify({ v: 1, type: "welcome", sessionToken: "t".repeat(43), self, peers: [] }));
+      ws.send(
+        JSON.stringify({ v: 2, type: "welcome", sessionToken: "t".repeat(43), self, peers: [], total: 0 }),
+      );
     });
   });
   const { port } = wss.address() as AddressInfo;

@@ -56,14 +56,14 @@ describe("directory", () => {
 
     bob.close();
     await waitFor(() => alice.peers.length === 0, "bob's leave to reach alice");
-    expect(alice.stats.received).toBeGreaterThanOrEqual(4); // challenge, welcome, peer-joined, peer-left
+    expect(alice.stats.received).toBeGreaterThanOrEqual(4); // challenge, welcome, peers-changed (join, leave)
     expect(alice.stats.sent).toBeGreaterThanOrEqual(1);
 
     const metrics = t.server.metrics();
     expect(metrics.joins).toBeGreaterThanOrEqual(2);
     expect(metrics.leaves).toBeGreaterThanOrEqual(1);
     expect(metrics.messages.in["join"]).toBeGreaterThanOrEqual(2);
-    expect(metrics.messages.out["peer-left"]).toBeGreaterThanOrEqual(1);
+    expect(metrics.messages.out["peers-changed"]).toBeGreaterThanOrEqual(2);
     expect(t.logs.some((l) => l["event"] === "join" && l["peerId"] === bob.self?.peerId)).toBe(true);
   });
 
@@ -90,7 +90,7 @@ describe("directory", () => {
     const challenge = await zombie.waitForType("challenge");
     const signature = await identity.sign(joinChallengeBytes(String(challenge["nonce"])));
     zombie.send({
-      v: 1,
+      v: 2,
       type: "join",
       peerId: identity.peerId,
       publicKey: identity.publicKey,

@@ -44,13 +44,13 @@ describe("hostile directory input", () => {
   it("answers malformed JSON, unknown types and wrong shapes with specific codes and stays up", async () => {
     const raw = await openRaw();
     raw.send("{not json");
-    raw.send({ v: 1, type: "teleport" });
-    raw.send({ v: 1, type: "join", peerId: 42 });
+    raw.send({ v: 2, type: "teleport" });
+    raw.send({ v: 2, type: "join", peerId: 42 });
     raw.send([1, 2, 3]);
-    raw.send({ v: 2, type: "ping" });
-    raw.send({ v: 1, type: "update-capabilities", capabilities: capabilities() });
+    raw.send({ v: 1, type: "ping" }); // an older client's version
+    raw.send({ v: 2, type: "update-capabilities", capabilities: capabilities() });
     raw.send(
-      '{"v":1,"type":"ping","__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}',
+      '{"v":2,"type":"ping","__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}',
     );
     raw.ws.send(Buffer.from([1, 2, 3]), { binary: true });
     await raw.waitForType("error", 6);
@@ -85,7 +85,7 @@ describe("hostile directory input", () => {
 
   it("rejects frames over the protocol limit, and closes on frames over maxPayload", async () => {
     const raw = await openRaw();
-    raw.send({ v: 1, type: "ping", pad: "x".repeat(10_000) });
+    raw.send({ v: 2, type: "ping", pad: "x".repeat(10_000) });
     expect((await raw.waitForType("error"))["code"]).toBe("too_large");
     expect(raw.closeCode).toBeNull();
 
@@ -102,7 +102,7 @@ describe("hostile directory input", () => {
     const victim = await newIdentity();
     const raw = await openRaw();
     raw.send({
-      v: 1,
+      v: 2,
       type: "join",
       peerId: victim.peerId,
       publicKey: victim.publicKey,
@@ -119,7 +119,7 @@ describe("hostile directory input", () => {
     const raw = await openRaw();
     const signature = await identity.sign(joinChallengeBytes("a-nonce-from-another-connection"));
     raw.send({
-      v: 1,
+      v: 2,
       type: "join",
       peerId: identity.peerId,
       publicKey: identity.publicKey,
@@ -136,7 +136,7 @@ describe("hostile directory input", () => {
     const challenge = raw.messages[0]!;
     const signature = await attacker.sign(joinChallengeBytes(String(challenge["nonce"])));
     raw.send({
-      v: 1,
+      v: 2,
       type: "join",
       peerId: victim.peerId,
       publicKey: attacker.publicKey,
@@ -152,7 +152,7 @@ describe("hostile directory input", () => {
     const identity = await newIdentity();
     const raw = await openRaw();
     const signature = toBase64Url(await identity.sign(joinChallengeBytes(String(raw.messages[0]!["nonce"]))));
-    const join = { v: 1, type: "join", peerId: identity.peerId, publicKey: identity.publicKey, signature };
+    const join = { v: 2, type: "join", peerId: identity.peerId, publicKey: identity.publicKey, signature };
     raw.send({ ...join, capabilities: capabilities({ hardwareConcurrency: 1e9 }) });
     expect((await raw.waitForType("error"))["code"]).toBe("invalid_message");
     raw.send({ ...join, capabilities: capabilities() });

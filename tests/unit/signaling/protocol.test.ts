@@ -16,7 +16,7 @@ const SIG = "B".repeat(86);
 describe("directory protocol parsing", () => {
   it("accepts well-formed client messages and strips unknown fields", () => {
     const join = {
-      v: 1,
+      v: 2,
       type: "join",
       peerId: PEER_ID,
       publicKey: KEY,
@@ -24,7 +24,7 @@ describe("directory protocol parsing", () => {
       signature: SIG,
     };
     expect(parseDirectoryClientMessage({ ...join, extra: "ignored" })).toEqual(join);
-    expect(parseDirectoryClientMessage({ v: 1, type: "ping" })).toEqual({ v: 1, type: "ping" });
+    expect(parseDirectoryClientMessage({ v: 2, type: "ping" })).toEqual({ v: 2, type: "ping" });
   });
 
   it("classifies bad frames with specific codes", () => {
@@ -35,18 +35,22 @@ describe("directory protocol parsing", () => {
     expect(code("{")).toBe("malformed_json");
     expect(code("null")).toBe("invalid_message");
     expect(code('"ping"')).toBe("invalid_message");
-    expect(code('{"v":1}')).toBe("invalid_message");
-    expect(code('{"v":1,"type":"hello"}')).toBe("unknown_type");
-    expect(code('{"v":1,"type":"toString"}')).toBe("unknown_type");
-    expect(code('{"v":2,"type":"ping"}')).toBe("invalid_message");
-    expect(code(`{"v":1,"type":"join","peerId":"${PEER_ID}"}`)).toBe("invalid_message");
+    expect(code('{"v":2}')).toBe("invalid_message");
+    expect(code('{"v":2,"type":"hello"}')).toBe("unknown_type");
+    expect(code('{"v":2,"type":"toString"}')).toBe("unknown_type");
+    expect(code('{"v":1,"type":"ping"}')).toBe("invalid_message");
+    expect(code('{"v":3,"type":"ping"}')).toBe("invalid_message");
+    expect(code(`{"v":2,"type":"join","peerId":"${PEER_ID}"}`)).toBe("invalid_message");
     expect(code(" ".repeat(9000))).toBe("too_large");
-    expect(code('{"v":1,"type":"ping"}')).toBeNull();
+    expect(code('{"v":2,"type":"ping"}')).toBeNull();
+    expect(code('{"v":2,"type":"request-peers"}')).toBeNull();
+    const old = decodeDirectoryClientFrame('{"v":1,"type":"ping"}');
+    expect(old.ok ? "" : old.detail).toMatch(/unsupported protocol version 1/);
   });
 
   it("rejects ids, keys and signatures of the wrong form", () => {
     const join = {
-      v: 1,
+      v: 2,
       type: "join",
       peerId: PEER_ID,
       publicKey: KEY,
@@ -78,14 +82,20 @@ describe("directory protocol parsing", () => {
 
   it("parses server messages the client depends on", () => {
     const peer = { peerId: PEER_ID, publicKey: KEY, capabilities: capabilities(), joinedAtMs: 1 };
-    expect(parseDirectoryServerMessage({ v: 1, type: "peer-joined", peer })).not.toBeNull();
+    const changed = { v: 2, type: "peers-changed", left: [], joined: [peer], updated: [], total: 1 };
+    expect(parseDirectoryServerMessage(changed)).not.toBeNull();
+    expect(parseDirectoryServerMessage({ ...changed, joined: [{ ...peer, joinedAtMs: -1 }] })).toBeNull();
+    expect(parseDirectoryServerMessage({ ...changed, total: -1 })).toBeNull();
+    expect(parseDirectoryServerMessage({ ...changed, v: 1 })).toBeNull();
+    expect(parseDirectoryServerMessage({ v: 2, type: "pong", total: 3 })).not.toBeNull();
+    // A welcome is a bounded sample: a server listing more than MAX_DIRECTORY_SAMPLE_PEERS is refused.
+    const welcome = { v: 2, type: "welcome", sessionToken: "t".repeat(43), self: peer, total: 300 };
+    expect(parseDirectoryServerMessage({ ...welcome, peers: Array(256).fill(peer) })).not.toBeNull();
+    expect(parseDirectoryServerMessage({ ...welcome, peers: Array(257).fill(peer) })).toBeNull();
     expect(
-      parseDirectoryServerMessage({ v: 1, type: "peer-joined", peer: { ...peer, joinedAtMs: -1 } }),
-    ).toBeNull();
-    expect(
-      parseDirectoryServerMessage({ v: 1, type: "error", code: "bad_signature", message: "x" }),
+      parseDirectoryServerMessage({ v: 2, type: "error", code: "bad_signature", message: "x" }),
     ).not.toBeNull();
-    expect(parseDirectoryServerMessage({ v: 1, type: "error", code: "made_up", message: "x" })).toBeNull();
+    expect(parseDirectoryServerMessage({ v: 2, type: "error", code: "made_up", message: "x" })).toBeNull();
   });
 });
 

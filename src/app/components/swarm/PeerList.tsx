@@ -1,14 +1,23 @@
 import type { SwarmPeerView } from "../../../state/swarm/index.ts";
 import { shortPeerId } from "../../format.ts";
 
-export function PeerList({ peers }: { peers: readonly SwarmPeerView[] }) {
+/**
+ * `othersOnline` is the directory's count; `peers` the ones this tab was told about (all of them in a small
+ * swarm, a sample in a big one), so the count can exceed the rows.
+ */
+export function PeerList({ peers, othersOnline }: { peers: readonly SwarmPeerView[]; othersOnline: number }) {
+  const total = Math.max(othersOnline, peers.length);
   return (
     <section className="card" data-testid="peers">
       <h2>Peers online</h2>
       <div className="big-number" data-testid="peer-count">
-        {peers.length}
+        {total}
       </div>
-      <p className="muted">other tabs and volunteers the directory knows, live</p>
+      <p className="muted">
+        {total > peers.length
+          ? `other tabs and volunteers online; this tab knows ${peers.length} of them (the directory's sample), live`
+          : "other tabs and volunteers the directory knows, live"}
+      </p>
       {peers.length > 0 && (
         <table>
           <thead>
