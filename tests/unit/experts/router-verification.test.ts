@@ -11,8 +11,8 @@ import { HostStats } from "../../../src/core/experts/router/dispatch/host-stats.
 import { adjudicate, replicasAgree } from "../../../src/core/experts/router/verification/replication.ts";
 import {
   compareOutputs,
-  PROVIDER_TOLERANCE,
-  toleranceFor,
+  TOLERANCE,
+  toleranceForVariant,
 } from "../../../src/core/experts/router/verification/tolerance.ts";
 import { RemoteCalls } from "../../../src/core/experts/router/dispatch/calls.ts";
 import { HostRegistry } from "../../../src/core/experts/router/dispatch/hosts.ts";
@@ -40,12 +40,12 @@ describe("verification pieces", () => {
         const v = mixed.input[r * cols]!;
         output.fill(v >= 100 ? v - 100 : v, r * 2, r * 2 + 2);
       }
-      const honest = unmixCanaries(output, 2, mixed, PROVIDER_TOLERANCE["same-provider"]);
+      const honest = unmixCanaries(output, 2, mixed, TOLERANCE.int8);
       expect(honest.canaries.ok).toBe(true);
       expect([...honest.real]).toEqual([0, 0, 3, 3, 6, 6, 9, 9, 12, 12]);
       const at = mixed.at[1]! * 2;
       output[at] = output[at]! + 1e-3;
-      expect(unmixCanaries(output, 2, mixed, PROVIDER_TOLERANCE["same-provider"]).canaries).toMatchObject({
+      expect(unmixCanaries(output, 2, mixed, TOLERANCE.int8).canaries).toMatchObject({
         ok: false,
         badRows: 1,
       });
@@ -69,25 +69,25 @@ describe("verification pieces", () => {
     expect(supply.take(1, seeded(3))).toHaveLength(1); // then reused rather than none
   });
 
-  it("tolerances are named per provider pair, and a lie beyond them is told apart from noise", () => {
-    expect(toleranceFor("wasm", "wasm").name).toBe("same-provider");
-    expect(toleranceFor("cpu", "wasm").name).toBe("cpu~wasm");
-    expect(toleranceFor("webgpu", "cpu").name).toBe("gpu");
+  it("tolerances come from the model variant the requester sent, and a lie beyond them is told apart from noise", () => {
+    expect(toleranceForVariant("int8").name).toBe("int8");
+    expect(toleranceForVariant("qdq").name).toBe("float");
+    expect(toleranceForVariant(undefined).name).toBe("float");
     const b = new Float32Array([10, -3, 0.5, 0]);
     const noise = b.map((v) => v + 1e-7);
     const lie = b.map((v) => v + (Math.abs(v) + 1e-3) * 1e-3);
-    expect(compareOutputs(noise, b, 2, PROVIDER_TOLERANCE["same-provider"]).ok).toBe(true);
-    expect(compareOutputs(lie, b, 2, PROVIDER_TOLERANCE["same-provider"])).toMatchObject({
+    expect(compareOutputs(noise, b, 2, TOLERANCE.int8).ok).toBe(true);
+    expect(compareOutputs(lie, b, 2, TOLERANCE.int8)).toMatchObject({
       ok: false,
       badRows: 2,
     });
-    expect(compareOutputs(new Float32Array(3), b, 2, PROVIDER_TOLERANCE.gpu).ok).toBe(false);
+    expect(compareOutputs(new Float32Array(3), b, 2, TOLERANCE.float).ok).toBe(false);
     const answers = [
-      { hostId: "honest", provider: "wasm" as const, output: noise },
-      { hostId: "liar", provider: "wasm" as const, output: lie },
+      { hostId: "honest", output: noise },
+      { hostId: "liar", output: lie },
     ];
-    expect(replicasAgree(answers[0]!, answers[1]!, 2).ok).toBe(false);
-    expect(adjudicate(answers, b, "wasm", 2).map((j) => [j.hostId, j.honest])).toEqual([
+    expect(replicasAgree(answers[0]!, answers[1]!, 2, TOLERANCE.int8).ok).toBe(false);
+    expect(adjudicate(answers, b, 2, TOLERANCE.int8).map((j) => [j.hostId, j.honest])).toEqual([
       ["honest", true],
       ["liar", false],
     ]);

@@ -1,4 +1,4 @@
-import { ReputationBook } from "../../trust/reputation.ts";
+import { ReputationBook, type ReputationRecord } from "../../trust/reputation.ts";
 import { realNowMs } from "../../base/clock.ts";
 import { Emitter } from "../../base/emitter.ts";
 import { RemoteCalls } from "./dispatch/calls.ts";
@@ -6,12 +6,31 @@ import { HostRegistry, type HostEntry } from "./dispatch/hosts.ts";
 import type { Job, JobModel } from "./jobs/job.ts";
 import { LocalModels } from "./dispatch/local.ts";
 import { PlacementKeeper } from "./placement.ts";
-import type { ExpertRouterOptions, RouterEvents, RouterTotals, RunModelResult } from "./types.ts";
+import type {
+  ClassifyResult,
+  ExpertHostRecord,
+  ExpertRouterOptions,
+  RouterEvents,
+  RouterTotals,
+  RunModelResult,
+} from "./types.ts";
+import { toleranceForSource } from "./verification/tolerance.ts";
 import { sourceDigest } from "../models/model-bytes.ts";
 import { ExpertError } from "../models/runner.ts";
 
 /** The router's options with every default filled in. */
-export type RouterSettings = Required<Omit<ExpertRouterOptions, "reputation" | "gate" | "experts">>;
+export type RouterSettings = Required<
+  Omit<ExpertRouterOptions, "reputation" | "gate" | "experts" | "hostRecords" | "onHostRecords">
+>;
+
+/** A finished job the router keeps (the newest keepFinishedJobs), so that what a host banned later gave it
+ *  is recomputed and its result revised (row-ledger.ts). */
+export interface FinishedJob {
+  readonly job: Job;
+  readonly assemble: () => ClassifyResult | RunModelResult;
+  readonly revisedBy: Set<string>;
+  rowsRevised: number;
+}
 
 export type HostFailure = RunModelResult["hostFailures"][number];
 
@@ -39,6 +58,12 @@ export interface RouterCore {
   readonly rowsByHost: Map<string, number>;
   /** Jobs running now (a host caught lying has its accepted rows in them recomputed). */
   readonly jobs: Set<Job>;
+  /** The newest finished jobs, oldest first (their results are revised when a host they used is banned). */
+  readonly finished: FinishedJob[];
+  /** When each banned host was banned (the ones restored from storage included). */
+  readonly bannedAt: Map<string, number>;
+  /** Hands the reputation records and bans that changed to the caller's store (options.onHostRecords). */
+  persist(): void;
   readonly totals: { -readonly [K in keyof RouterTotals]: RouterTotals[K] };
   seq: number;
   closed: boolean;
@@ -48,11 +73,13 @@ export interface RouterCore {
 export function createRouterCore(options: ExpertRouterOptions): RouterCore {
   const random = options.random ?? Math.random;
   const nowMs = options.nowMs ?? realNowMs;
-  const { gate, experts = [], reputation, ...rest } = options;
+  const { gate, experts = [], reputation, hostRecords = [], onHostRecords, ...rest } = options;
   const o: RouterSettings = {
     classes: 10,
     batchRows: 64,
-    canariesPerRequest: 1,
+    canariesPerRequest: 4,
+    spotCheckFloor: 0.03,
+    keepFinishedJobs: 4,
     replicas: 2,
     maxInFlightPerHost: 2,
     maxRemoteAttempts: 3,
@@ -74,10 +101,18 @@ export function createRouterCore(options: ExpertRouterOptions): RouterCore {
   if (gate && experts.length < 1) throw new ExpertError("bad_input", "the router needs at least one expert");
   if (!gate && experts.length > 0)
     throw new ExpertError("bad_input", "experts without a gate cannot be routed");
+  if (!(o.canariesPerRequest >= 1) || !(o.spotCheckFloor > 0 && o.spotCheckFloor <= 1)) {
+    throw new ExpertError(
+      "bad_input",
+      `canariesPerRequest must be ≥ 1 and spotCheckFloor in (0, 1]: a host must never go unchecked`,
+    );
+  }
   if (o.batchRows < 1 || o.batchRows > 4000) {
     throw new ExpertError("bad_input", `batchRows must be 1..4000, got ${o.batchRows}`);
   }
-  const book = reputation ?? new ReputationBook();
+  const book = reputation ?? new ReputationBook(hostRecords.map(reputationOf));
+  // Bans already in the caller's store (restored ones): not handed back to it unless they change.
+  const persisted = new Set(hostRecords.flatMap((r) => (r.banned === null ? [] : [r.volunteerId])));
   const shas = experts.map(sourceDigest);
   const registry = new HostRegistry({
     maxInFlightPerHost: o.maxInFlightPerHost,
@@ -87,6 +122,12 @@ export function createRouterCore(options: ExpertRouterOptions): RouterCore {
     random,
     nowMs,
   });
+  const bannedAt = new Map<string, number>();
+  for (const r of hostRecords) {
+    if (r.banned === null) continue;
+    registry.restoreBan(r.volunteerId, r.banned);
+    bannedAt.set(r.volunteerId, r.bannedAtMs ?? 0);
+  }
   const calls = new RemoteCalls(o.link, nowMs, random);
   const local = new LocalModels(o.local, gate ?? null, experts, o.classes, o.localChunkRows);
   const expertModels: JobModel[] = shas.map((sha256, e) => ({
@@ -94,6 +135,7 @@ export function createRouterCore(options: ExpertRouterOptions): RouterCore {
     cols: o.classes,
     layout: null,
     label: `expert ${e}`,
+    tolerance: toleranceForSource(experts[e]!).tolerance,
     expert: e,
     runLocal: (input, rows) => local.runExpert(e, input, rows),
     timeoutMs: () => null,
@@ -122,6 +164,21 @@ export function createRouterCore(options: ExpertRouterOptions): RouterCore {
     perExpert: shas.map(() => ({ routed: 0, chosen: 0, local: 0 })),
     rowsByHost: new Map(),
     jobs: new Set(),
+    finished: [],
+    bannedAt,
+    persist() {
+      const changed = new Map(book.drainChanged().map((r) => [r.volunteerId, r]));
+      for (const id of bannedAt.keys()) if (!persisted.has(id)) changed.set(id, book.get(id));
+      if (changed.size === 0 || !onHostRecords) return;
+      for (const id of changed.keys()) if (bannedAt.has(id)) persisted.add(id);
+      onHostRecords(
+        [...changed.values()].map((r) => ({
+          ...r,
+          banned: registry.get(r.volunteerId)?.banned ?? null,
+          bannedAtMs: bannedAt.get(r.volunteerId) ?? null,
+        })),
+      );
+    },
     totals: {
       jobs: 0,
       rowsClassified: 0,
@@ -145,6 +202,18 @@ export function createRouterCore(options: ExpertRouterOptions): RouterCore {
     seq: 0,
     closed: false,
   };
+}
+
+/** The reputation part of a stored host record. */
+function reputationOf(r: ExpertHostRecord): ReputationRecord {
+  const { banned: _banned, bannedAtMs: _at, ...rep } = r;
+  return rep;
+}
+
+/** Keeps a finished job (the newest keepFinishedJobs) for revision if a host it used is banned later. */
+export function keepFinished(core: RouterCore, job: Job, assemble: FinishedJob["assemble"]): void {
+  core.finished.push({ job, assemble, revisedBy: new Set(), rowsRevised: 0 });
+  while (core.finished.length > core.o.keepFinishedJobs) core.finished.shift();
 }
 
 /** A host with a free slot for the model (its slot taken), or null when none is usable (or the router is

@@ -1,5 +1,5 @@
 import type { NowMs } from "../../base/clock.ts";
-import type { ReputationBook } from "../../trust/reputation.ts";
+import type { ReputationBook, ReputationRecord } from "../../trust/reputation.ts";
 import type { ExpertLink } from "../link/expert-link.ts";
 import type { HostStatsSnapshot } from "./dispatch/host-stats.ts";
 import type { ProviderName } from "./verification/tolerance.ts";
@@ -22,7 +22,13 @@ export interface ExpertRouterOptions {
   readonly classes?: number;
   /** Real rows per remote request (canaries come on top). */
   readonly batchRows?: number;
+  /** Canary rows mixed into every request to another tab, at random positions (default 4; at least 1). */
   readonly canariesPerRequest?: number;
+  /** Least probability that a trusted host's answer is checked in full by a trusted checker or the
+   *  requester (verification/spot-check.ts; default 0.03; (0, 1]). */
+  readonly spotCheckFloor?: number;
+  /** Finished jobs kept to be revised when a host they used is banned later (default 4). */
+  readonly keepFinishedJobs?: number;
   /** Hosts per expert when the swarm allows (placement-plan.ts). */
   readonly replicas?: number;
   readonly maxInFlightPerHost?: number;
@@ -48,12 +54,24 @@ export interface ExpertRouterOptions {
   readonly probeGraceMs?: number;
   /** runModel: how long to wait for the volunteers to load the model before starting with those ready. */
   readonly modelHostWaitMs?: number;
-  /** Reputation records (persisted by the caller); a fresh book when absent. */
+  /** Reputation records; a book built from hostRecords when absent. */
   readonly reputation?: ReputationBook;
+  /** The hosts' reputation and bans as the caller stored them (state/experts: IndexedDB): a host banned in
+   *  an earlier session is banned from the start. */
+  readonly hostRecords?: readonly ExpertHostRecord[];
+  /** Called with the records that changed (a ban at once, reputation when a job ends), to store them. */
+  readonly onHostRecords?: (changed: readonly ExpertHostRecord[]) => void;
   readonly random?: () => number;
   /** Every time the router reads (timeouts, suspensions, probes, round trips, when a liar was caught), in ms
    *  since the epoch; default the real clock (base/clock.ts). */
   readonly nowMs?: NowMs;
+}
+
+/** What the requester remembers of an expert host across sessions: its reputation, and its ban. A ban does
+ *  not lapse: it follows a proven wrong output, not a statistic. */
+export interface ExpertHostRecord extends ReputationRecord {
+  readonly banned: string | null;
+  readonly bannedAtMs: number | null;
 }
 
 export interface ClassifyOptions {
@@ -144,6 +162,14 @@ export interface RouterEvents {
   stats: null;
   /** A host was caught serving wrong outputs: it gets no more requests. */
   banned: { readonly peerId: string; readonly reason: string };
+  /** A finished job held outputs from hosts banned since: they were recomputed here, and this is its new
+   *  result (every revision of the job so far: the banned hosts and the rows recomputed in all). */
+  revised: {
+    readonly jobId: string;
+    readonly bannedHosts: readonly string[];
+    readonly rowsRecomputed: number;
+    readonly result: ClassifyResult | RunModelResult;
+  };
   /** A host announced what it serves. */
   hosting: {
     readonly peerId: string;

@@ -1,5 +1,4 @@
 import { mixCanaries, unmixCanaries, type CanarySupply } from "../verification/canaries.ts";
-import { toleranceFor } from "../verification/tolerance.ts";
 import type { RemoteAnswer } from "../verification/replication.ts";
 import { acquireHost, isSelf, type RouterCore } from "../core.ts";
 import type { HostEntry } from "./hosts.ts";
@@ -50,7 +49,7 @@ export class BatchDispatcher {
       if (!answer) continue;
       const verdict = await verifyAnswer(core, ledger, ask, model, input, rows, supply, answer, tried);
       if (job.cancelled) return;
-      ledger.accept(job, e, positions, verdict.output, verdict.source);
+      ledger.accept(job, e, positions, verdict.output, verdict.source, verdict.checkedBy);
       return;
     }
     if (job.cancelled) return;
@@ -109,8 +108,8 @@ export class BatchDispatcher {
     }
     registry.release(entry);
     if (entry.banned !== null) return null; // caught while this request was out: nothing it says counts
-    const tolerance = toleranceFor(entry.provider, o.local.provider).tolerance;
-    const { real, canaries: check } = unmixCanaries(outcome.data, model.cols, mixed, tolerance);
+    // The tolerance is the one the requester set for the model it sent, never one from the host's claims.
+    const { real, canaries: check } = unmixCanaries(outcome.data, model.cols, mixed, model.tolerance);
     if (!check.ok) {
       entry.stats.failed("canary");
       this.ledger.punish(
@@ -123,7 +122,7 @@ export class BatchDispatcher {
     // Only expert requests feed the host's latency figures (the router's scores are in expert ms/row).
     entry.stats.succeeded(mixed.rows, outcome.roundTripMs, model.expert !== null);
     model.measured(entry.peerId, mixed.rows, outcome.roundTripMs);
-    return { hostId: entry.peerId, provider: entry.provider, output: real };
+    return { hostId: entry.peerId, output: real };
   }
 
   /** An expert request's timeout, from the host's EWMA ms/row (firstTimeoutMs while unmeasured). */

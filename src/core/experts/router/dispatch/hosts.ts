@@ -8,7 +8,9 @@ import type { XpHosting } from "../../../protocol/experts.ts";
  * or banned (caught serving wrong outputs: never again), how many requests are in flight to it, and its
  * statistics. `pick` chooses where a batch goes: the lowest HostStats.score among hosts with a free slot,
  * except that with probability `explore` it picks a random one, so a host that was slow once, or one not
- * measured yet, gets a chance to show it is fast now.
+ * measured yet, gets a chance to show it is fast now. A checker (a replica that verifies another host's
+ * answer) is picked uniformly at random instead ("random"): never by speed, which a liar controls (a host
+ * that answers instantly from a table of lies would otherwise be everyone's replica).
  */
 export interface HostEntry {
   readonly peerId: string;
@@ -45,6 +47,7 @@ export class HostRegistry {
     sha256: string;
     exclude: ReadonlySet<string>;
     priority: number;
+    random: boolean;
     seq: number;
     resolve: (entry: HostEntry | null) => void;
   }[] = [];
@@ -109,6 +112,16 @@ export class HostRegistry {
     return true;
   }
 
+  /** A ban remembered from an earlier session (IndexedDB): banned before it is ever heard from, so it never
+   *  gets a model or a request (not connected until it speaks, and even then unusable). */
+  restoreBan(peerId: string, reason: string): void {
+    const fresh = !this.#hosts.has(peerId);
+    const entry = this.ensure(peerId);
+    if (fresh) entry.connected = false;
+    entry.banned = reason;
+    entry.ready.clear();
+  }
+
   /** After a timeout: suspends a host that keeps timing out. */
   noteTimeout(entry: HostEntry): void {
     if (entry.stats.consecutiveTimeouts >= this.o.suspendAfterTimeouts) {
@@ -132,12 +145,12 @@ export class HostRegistry {
     return this.all().filter((e) => !exclude.has(e.peerId) && this.usable(e, sha256, now));
   }
 
-  pick(sha256: string, exclude: ReadonlySet<string>): Pick {
+  pick(sha256: string, exclude: ReadonlySet<string>, random = false): Pick {
     const usable = this.hostsFor(sha256, exclude);
     if (usable.length === 0) return { kind: "none" };
     const free = usable.filter((e) => e.inFlight < e.maxInFlight);
     if (free.length === 0) return { kind: "wait" };
-    if (free.length > 1 && this.o.random() < this.o.explore) {
+    if (random || (free.length > 1 && this.o.random() < this.o.explore)) {
       return { kind: "host", entry: free[Math.floor(this.o.random() * free.length)]! };
     }
     // A host not measured yet is assumed as fast as the fastest measured one: it will be tried early.
@@ -159,10 +172,16 @@ export class HostRegistry {
    * A host with a free slot for the model, its slot taken (give it back with release), or null when no host
    * is usable. Waiters are served by priority (lower first), then in arrival order: the router puts
    * replicas and retries before fresh batches, so verification keeps pace with the work it verifies.
+   * `random`: any usable host with a free slot, uniformly (a checker), instead of the best-scored one.
    */
-  acquire(sha256: string, exclude: ReadonlySet<string>, priority: number): Promise<HostEntry | null> {
+  acquire(
+    sha256: string,
+    exclude: ReadonlySet<string>,
+    priority: number,
+    random = false,
+  ): Promise<HostEntry | null> {
     return new Promise((resolve) => {
-      const waiter = { sha256, exclude, priority, seq: ++this.#seq, resolve };
+      const waiter = { sha256, exclude, priority, random, seq: ++this.#seq, resolve };
       const at = this.#queue.findIndex((w) => w.priority > priority);
       if (at < 0) this.#queue.push(waiter);
       else this.#queue.splice(at, 0, waiter);
@@ -195,7 +214,7 @@ export class HostRegistry {
   #grant(): void {
     for (let i = 0; i < this.#queue.length;) {
       const w = this.#queue[i]!;
-      const pick = this.pick(w.sha256, w.exclude);
+      const pick = this.pick(w.sha256, w.exclude, w.random);
       if (pick.kind === "wait") {
         i++;
         continue;

@@ -1,6 +1,6 @@
 import { planCanaryRows, type CanarySupply } from "../verification/canaries.ts";
 import { argmaxRows, combineExperts } from "./combine.ts";
-import { isSelf, type RouterCore } from "../core.ts";
+import { isSelf, keepFinished, type RouterCore } from "../core.ts";
 import type { BatchDispatcher } from "../dispatch/dispatch.ts";
 import { MAX_CLASSIFY_ROWS } from "./generic.ts";
 import { forcedExperts, forceFirstBatches } from "./first-batch.ts";
@@ -110,18 +110,24 @@ export async function classifyJob(
     ]),
   );
 
-  const logits = combineExperts(routing, weights, job.outputs, o.classes);
   totals.rowsClassified += rows;
   emitter.emit("stats", null);
-  return {
-    jobId,
-    rows,
-    logits,
-    predictions: argmaxRows(logits, o.classes),
-    rowsPerExpert: routing.rowsOf.map((l) => l.length),
-    chosenPerExpert: [...routing.chosenCount],
-    rowsBySource: Object.fromEntries(job.bySource),
-    gateMs,
-    elapsedMs: o.nowMs() - started,
+  const elapsedMs = o.nowMs() - started;
+  // Also what a revision returns (row-ledger.ts), from the job's outputs as they are then.
+  const assemble = (): ClassifyResult => {
+    const logits = combineExperts(routing, weights, job.outputs, o.classes);
+    return {
+      jobId,
+      rows,
+      logits,
+      predictions: argmaxRows(logits, o.classes),
+      rowsPerExpert: routing.rowsOf.map((l) => l.length),
+      chosenPerExpert: [...routing.chosenCount],
+      rowsBySource: Object.fromEntries(job.bySource),
+      gateMs,
+      elapsedMs,
+    };
   };
+  keepFinished(core, job, assemble);
+  return assemble();
 }

@@ -1,5 +1,6 @@
 import type { RouterProgress } from "../types.ts";
 import type { OutputLayout } from "../dispatch/outputs.ts";
+import type { Tolerance } from "../verification/tolerance.ts";
 import { gatherRows } from "./routing.ts";
 
 /**
@@ -15,6 +16,9 @@ export interface JobModel {
   readonly layout: OutputLayout | null;
   /** For error messages: "expert 3", "model 1a2b3c4d5e6f". */
   readonly label: string;
+  /** How far an honest host's outputs may be from the requester's: set by the requester from the variant
+   *  it sends (verification/tolerance.ts), whatever a host says it runs on. */
+  readonly tolerance: Tolerance;
   /** Its index in the mixture, for the per-expert statistics; null for a generic model. */
   readonly expert: number | null;
   /** The requester's own computation of `rows` inputs: [rows, cols]. */
@@ -23,6 +27,17 @@ export interface JobModel {
   timeoutMs(peerId: string, rows: number): number | null;
   /** A host answered `rows` rows in `ms` (round trip). */
   measured(peerId: string, rows: number, ms: number): void;
+}
+
+/** A batch accepted from a host: which model, which positions in its row list, who computed it and which
+ *  trusted host vouched for it (null: only its canaries did). Recomputed if either is caught lying. */
+export interface AcceptedBatch {
+  readonly e: number;
+  readonly positions: Int32Array;
+  readonly source: string;
+  readonly checkedBy: string | null;
+  /** Recomputed already (a batch is listed under both its source and its checker). */
+  redone: boolean;
 }
 
 /** One classify() or runModel() call: inputs, which rows each model must see, the outputs accepted so far,
@@ -34,7 +49,7 @@ export class Job {
   readonly redo: Promise<void>[] = [];
   /** Set when the caller gave up (runModel's signal): batches stop where they are. */
   cancelled = false;
-  readonly #accepted = new Map<string, { e: number; positions: Int32Array }[]>();
+  readonly #accepted = new Map<string, AcceptedBatch[]>();
   readonly #remaining: Uint8Array;
   #rowsDone = 0;
 
@@ -69,7 +84,13 @@ export class Job {
     return this.pixels.slice(r * this.cols, (r + 1) * this.cols);
   }
 
-  accept(e: number, positions: Int32Array, output: Float32Array, source: string): void {
+  accept(
+    e: number,
+    positions: Int32Array,
+    output: Float32Array,
+    source: string,
+    checkedBy: string | null = null,
+  ): void {
     const list = this.rowsOf[e]!;
     const out = this.outputs[e]!;
     const cols = this.models[e]!.cols;
@@ -81,18 +102,39 @@ export class Job {
     }
     this.bySource.set(source, (this.bySource.get(source) ?? 0) + positions.length);
     if (source !== "local") {
-      const list = this.#accepted.get(source) ?? [];
-      list.push({ e, positions });
-      this.#accepted.set(source, list);
+      const batch: AcceptedBatch = { e, positions, source, checkedBy, redone: false };
+      for (const id of checkedBy === null ? [source] : [source, checkedBy]) {
+        const list = this.#accepted.get(id) ?? [];
+        list.push(batch);
+        this.#accepted.set(id, list);
+      }
     }
     this.onProgress?.(this.progress());
   }
 
-  /** The batches accepted from `source` so far (forgotten here: the caller recomputes them). */
-  takeAccepted(source: string): { e: number; positions: Int32Array }[] {
-    const list = this.#accepted.get(source) ?? [];
-    this.#accepted.delete(source);
+  /** The batches `peerId` computed or vouched for, not recomputed yet (marked recomputed here: the caller
+   *  recomputes them). */
+  takeAccepted(peerId: string): AcceptedBatch[] {
+    const list = (this.#accepted.get(peerId) ?? []).filter((b) => !b.redone);
+    this.#accepted.delete(peerId);
+    for (const b of list) b.redone = true;
     return list;
+  }
+
+  /** Whether any accepted batch was computed or vouched for by `peerId` and not recomputed yet. */
+  holdsFrom(peerId: string): boolean {
+    return (this.#accepted.get(peerId) ?? []).some((b) => !b.redone);
+  }
+
+  /** The outputs accepted for model e at `positions`, packed (what a recomputation is compared with). */
+  outputsAt(e: number, positions: Int32Array): Float32Array {
+    const cols = this.models[e]!.cols;
+    const out = new Float32Array(positions.length * cols);
+    const all = this.outputs[e]!;
+    for (let i = 0; i < positions.length; i++) {
+      out.set(all.subarray(positions[i]! * cols, (positions[i]! + 1) * cols), i * cols);
+    }
+    return out;
   }
 
   /** Replaces outputs accepted from `from` by the requester's own (progress is unchanged). */

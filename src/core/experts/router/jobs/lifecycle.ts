@@ -86,6 +86,7 @@ export async function runJob(
   } finally {
     job.cancelled = true;
     core.jobs.delete(job);
+    core.persist(); // the reputation this job earned or cost, to the caller's store
   }
 }
 

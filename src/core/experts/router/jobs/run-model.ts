@@ -1,5 +1,6 @@
 import { planCanaryRows } from "../verification/canaries.ts";
-import { sleep, type HostFailure, type RouterCore } from "../core.ts";
+import { keepFinished, sleep, type HostFailure, type RouterCore } from "../core.ts";
+import { toleranceForSource } from "../verification/tolerance.ts";
 import type { BatchDispatcher } from "../dispatch/dispatch.ts";
 import {
   cannotTravel,
@@ -86,6 +87,7 @@ export async function runModelJob(
       cols: width,
       layout,
       label: `model ${sha.slice(0, 12)}`,
+      tolerance: toleranceForSource(source).tolerance,
       expert: null,
       runLocal: async (x, n) => (await local.runWide(loaded, layout, x, n)).wide,
       timeoutMs: (peerId, n) => timing.timeoutMs(peerId, n),
@@ -134,7 +136,8 @@ export async function runModelJob(
     );
     totals.modelRows += rows;
     emitter.emit("stats", null);
-    return {
+    const elapsedMs = o.nowMs() - started;
+    const assemble = (): RunModelResult => ({
       jobId,
       rows,
       sha256: sha,
@@ -143,8 +146,10 @@ export async function runModelJob(
       rowsBySource: Object.fromEntries(job.bySource),
       hostFailures: [...failures],
       localOnlyReason,
-      elapsedMs: o.nowMs() - started,
-    };
+      elapsedMs,
+    });
+    keepFinished(core, job, assemble);
+    return assemble();
   } finally {
     endModel(core, sha);
   }

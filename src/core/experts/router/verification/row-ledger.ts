@@ -1,17 +1,29 @@
 import type { RouterCore } from "../core.ts";
 import type { Job } from "../jobs/job.ts";
+import { compareOutputs } from "./tolerance.ts";
 
 /**
  * Where accepted rows are booked: a job's outputs, the totals, the per-host and per-expert counts; the
- * rows the requester computes itself (canaries, fallback); and what happens to a host caught lying (banned,
- * and everything it gave the running jobs recomputed here).
+ * rows the requester computes itself (canaries, fallback); and what happens to a host caught lying: it
+ * loses its trust at once, is banned (the ban is persisted, core.ts), and everything it computed or vouched
+ * for, in the running jobs and in the finished ones the router still keeps, is recomputed here. A
+ * recomputation is also an audit: when the batch's other party (the host a banned checker vouched for, or
+ * the checker that vouched for a banned host) delivered outputs that differ from the requester's, it is
+ * caught too. A finished job whose outputs changed is announced ("revised") with its new result.
  */
 export class RowLedger {
   constructor(private readonly core: RouterCore) {}
 
-  accept(job: Job, e: number, positions: Int32Array, output: Float32Array, source: string): void {
+  accept(
+    job: Job,
+    e: number,
+    positions: Int32Array,
+    output: Float32Array,
+    source: string,
+    checkedBy: string | null = null,
+  ): void {
     const { totals, registry, rowsByHost, emitter } = this.core;
-    job.accept(e, positions, output, source);
+    job.accept(e, positions, output, source, checkedBy);
     if (source !== "local") {
       totals.remoteRows += positions.length;
       const entry = registry.get(source);
@@ -19,7 +31,9 @@ export class RowLedger {
     }
     rowsByHost.set(source, (rowsByHost.get(source) ?? 0) + positions.length);
     // Banned while its answer was being verified: discarded like the rest of its work.
-    if (registry.get(source)?.banned != null) this.redo(job, source);
+    for (const id of [source, checkedBy]) {
+      if (id !== null && registry.get(id)?.banned != null) job.redo.push(this.redo(job, id).then(() => undefined));
+    }
     emitter.emit("progress", job.progress());
     emitter.emit("stats", null);
   }
@@ -30,36 +44,68 @@ export class RowLedger {
     totals.rowsDiscarded += rows;
     if (registry.ban(peerId, reason)) {
       totals.liarsCaught++;
+      this.core.bannedAt.set(peerId, o.nowMs());
       emitter.emit("banned", { peerId, reason });
       placement.update();
       // Everything it gave the jobs still running is discarded and recomputed here: a host that earned
       // trust and then lied must not leave unreplicated wrong rows behind.
-      for (const job of this.core.jobs) this.redo(job, peerId);
+      for (const job of this.core.jobs) job.redo.push(this.redo(job, peerId).then(() => undefined));
+      // And in the finished jobs still kept: their results are revised.
+      for (const done of this.core.finished) {
+        if (done.job.holdsFrom(peerId)) void this.#revise(done, peerId);
+      }
     }
+    this.core.persist();
     emitter.emit("stats", null);
   }
 
-  redo(job: Job, peerId: string): void {
+  /** Recomputes here every batch of `job` that `peerId` computed or vouched for; the rows recomputed. */
+  async redo(job: Job, peerId: string): Promise<number> {
     const { totals, perExpert, registry, rowsByHost, emitter } = this.core;
-    for (const { e, positions } of job.takeAccepted(peerId)) {
+    const work = job.takeAccepted(peerId).map(async (batch) => {
+      const { e, positions, source } = batch;
       const model = job.models[e]!;
-      job.redo.push(
-        model.runLocal(job.inputsOf(e, positions), positions.length).then((output) => {
-          job.replace(e, positions, output, peerId);
-          const n = positions.length;
-          totals.redoneRows += n;
-          totals.rowsDiscarded += n;
-          totals.remoteRows -= n;
-          totals.localRows += n;
-          if (model.expert !== null) perExpert[model.expert]!.local += n;
-          const entry = registry.get(peerId);
-          if (entry) entry.stats.rowsAccepted -= n;
-          rowsByHost.set(peerId, (rowsByHost.get(peerId) ?? 0) - n);
-          rowsByHost.set("local", (rowsByHost.get("local") ?? 0) + n);
-          emitter.emit("stats", null);
-        }),
-      );
-    }
+      const delivered = job.outputsAt(e, positions);
+      const output = await model.runLocal(job.inputsOf(e, positions), positions.length);
+      // The audit: the other party of the batch is caught when what was accepted was wrong.
+      const other = source === peerId ? batch.checkedBy : source;
+      if (other !== null && !compareOutputs(delivered, output, model.cols, model.tolerance).ok) {
+        registry.get(other)?.stats.failed("mismatch");
+        this.punish(
+          other,
+          `outputs on ${model.label} that ${peerId} (banned) ${other === source ? "vouched for" : "computed"} differ from the requester's`,
+          positions.length,
+        );
+      }
+      job.replace(e, positions, output, source);
+      const n = positions.length;
+      totals.redoneRows += n;
+      totals.rowsDiscarded += n;
+      totals.remoteRows -= n;
+      totals.localRows += n;
+      if (model.expert !== null) perExpert[model.expert]!.local += n;
+      const entry = registry.get(source);
+      if (entry) entry.stats.rowsAccepted -= n;
+      rowsByHost.set(source, (rowsByHost.get(source) ?? 0) - n);
+      rowsByHost.set("local", (rowsByHost.get("local") ?? 0) + n);
+      emitter.emit("stats", null);
+      return n;
+    });
+    return (await Promise.all(work)).reduce((a, b) => a + b, 0);
+  }
+
+  /** A finished job held outputs from a host now banned: recomputed, and its new result announced. */
+  async #revise(done: RouterCore["finished"][number], peerId: string): Promise<void> {
+    const rows = await this.redo(done.job, peerId).catch(() => 0);
+    if (rows === 0 || this.core.closed) return;
+    done.revisedBy.add(peerId);
+    done.rowsRevised += rows;
+    this.core.emitter.emit("revised", {
+      jobId: done.job.id,
+      bannedHosts: [...done.revisedBy],
+      rowsRecomputed: done.rowsRevised,
+      result: done.assemble(),
+    });
   }
 
   /** Rows of model e computed here (and accepted as "local"); their outputs. `input`: their inputs, when

@@ -1,9 +1,10 @@
 import type { CanarySupply } from "./canaries.ts";
-import { acquireHost, isSelf, type RouterCore } from "../core.ts";
+import { isSelf, type RouterCore } from "../core.ts";
 import type { HostEntry } from "../dispatch/hosts.ts";
 import type { JobModel } from "../jobs/job.ts";
 import type { RowLedger } from "./row-ledger.ts";
 import { adjudicate, replicasAgree, type RemoteAnswer } from "./replication.ts";
+import { checkProbability, mayCheck } from "./spot-check.ts";
 
 /** Sends a batch to a host (dispatch/dispatch.ts): its verified-by-canaries answer, or null. */
 export type AskHost = (
@@ -14,12 +15,21 @@ export type AskHost = (
   supply: CanarySupply,
 ) => Promise<RemoteAnswer | null>;
 
+/** The accepted output of a batch, who computed it, and who vouched for it (a trusted checker that agreed;
+ *  null when nobody but its canaries did): both lose it if either is later caught. */
+export interface Verdict {
+  readonly output: Float32Array;
+  readonly source: string;
+  readonly checkedBy: string | null;
+}
+
 /**
- * Adaptive replication of one remote answer (replication.ts, driven by trust/reputation.ts): the output to
- * accept and who it is credited to. A second host computes the batch when the reputation book says so;
- * when the two disagree, or no second host answers, the requester's own computation decides and every
- * host that differs from it is punished. This tab's own host is not replicated (its answer is the
- * requester's own computation).
+ * Checks one remote answer in full when spot-check.ts says so (always while its host is untrusted; at least
+ * `spotCheckFloor` of the time once trusted). The checker is a TRUSTED host other than the answer's (or this
+ * tab's own host), chosen uniformly at random and independently of the first (never by speed), or, when none
+ * is free, the requester itself: two untrusted hosts never validate each other. When the checker disagrees,
+ * or fails, the requester's own computation decides and every host that differs from it is punished. This
+ * tab's own host is not checked (its answer is the requester's own computation).
  */
 export async function verifyAnswer(
   core: RouterCore,
@@ -31,22 +41,23 @@ export async function verifyAnswer(
   supply: CanarySupply,
   answer: RemoteAnswer,
   tried: Set<string>,
-): Promise<{ output: Float32Array; source: string }> {
+): Promise<Verdict> {
   const { book, totals, o } = core;
-  if (isSelf(core, answer.hostId) || !book.shouldReplicate(answer.hostId, o.random))
-    return { output: answer.output, source: answer.hostId };
+  const accepted = { output: answer.output, source: answer.hostId, checkedBy: null };
+  if (isSelf(core, answer.hostId)) return accepted;
+  if (!(o.random() < checkProbability(book, answer.hostId, o.spotCheckFloor))) return accepted;
   totals.replicatedBatches++;
   let second: RemoteAnswer | null = null;
-  const entry = await acquireHost(core, model.sha256, tried, 0);
+  const entry = await acquireChecker(core, model.sha256, tried);
   if (entry) {
     tried.add(entry.peerId);
     second = await ask(entry, model, input, rows, supply);
   }
   if (second) {
-    if (replicasAgree(answer, second, model.cols).ok) {
+    if (replicasAgree(answer, second, model.cols, model.tolerance).ok) {
       book.recordValid(answer.hostId);
       if (!isSelf(core, second.hostId)) book.recordValid(second.hostId);
-      return { output: answer.output, source: answer.hostId };
+      return { ...accepted, checkedBy: isSelf(core, second.hostId) ? null : second.hostId };
     }
     totals.disagreements++;
   }
@@ -55,7 +66,7 @@ export async function verifyAnswer(
   totals.arbitrationRows += rows;
   totals.localRows += rows;
   let credited = "local";
-  for (const j of adjudicate(second ? [answer, second] : [answer], reference, o.local.provider, model.cols)) {
+  for (const j of adjudicate(second ? [answer, second] : [answer], reference, model.cols, model.tolerance)) {
     if (j.honest) {
       if (!isSelf(core, j.hostId)) book.recordValid(j.hostId);
       if (credited === "local") credited = j.hostId;
@@ -68,5 +79,16 @@ export async function verifyAnswer(
       );
     }
   }
-  return { output: reference, source: credited };
+  return { output: reference, source: credited, checkedBy: null };
+}
+
+/** A trusted host other than those tried (this tab's own host counts as trusted), uniformly at random among
+ *  those usable for the model, its slot taken; null when there is none (the requester checks itself). */
+function acquireChecker(core: RouterCore, sha256: string, tried: ReadonlySet<string>): Promise<HostEntry | null> {
+  if (core.closed) return Promise.resolve(null);
+  const exclude = new Set(tried);
+  for (const h of core.registry.all()) {
+    if (!isSelf(core, h.peerId) && !mayCheck(core.book, h.peerId)) exclude.add(h.peerId);
+  }
+  return core.registry.acquire(sha256, exclude, 0, true);
 }
