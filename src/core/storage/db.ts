@@ -4,6 +4,7 @@ import type { IdentityRow, IdentityStore } from "../identity/keystore.ts";
 import type { ResultRow } from "../jobs/job-store.ts";
 import type { SolveJob, WorkUnit } from "../jobs/model.ts";
 import type { ReputationRecord } from "../trust/reputation.ts";
+import type { ExpertHostRecord } from "../experts/router/index.ts";
 
 /** A job input (matrix, right-hand side) by content digest, so a job survives closing every tab. */
 export interface JobBlobRow {
@@ -25,6 +26,11 @@ export class OpenSwarmDb extends Dexie {
   results!: Table<ResultRow, [string, number]>;
   reputation!: EntityTable<ReputationRecord, "volunteerId">;
   jobBlobs!: EntityTable<JobBlobRow, "sha256">;
+  /** The experts router's reputation and bans per host identity (version 3). Apart from `reputation` (the
+   *  solves'): an expert ban follows a proven wrong output and does not lapse, where a solve ban is a ratio
+   *  of recent verdicts that does; and the two runtimes keep their own books, which one table would make
+   *  overwrite each other. */
+  expertHosts!: EntityTable<ExpertHostRecord, "volunteerId">;
 
   /** `options.indexedDB`/`IDBKeyRange` let Node tests pass an in-memory IndexedDB implementation. */
   constructor(name: string = DEFAULT_DB_NAME, options?: DexieOptions) {
@@ -38,6 +44,8 @@ export class OpenSwarmDb extends Dexie {
       reputation: "volunteerId",
       jobBlobs: "sha256",
     });
+    // Version 3 (experts verification, issue 10): bans and reputation of expert hosts across sessions.
+    this.version(3).stores({ expertHosts: "volunteerId" });
   }
 }
 

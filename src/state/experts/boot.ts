@@ -9,7 +9,7 @@ import {
 } from "../../core/experts/models/index.ts";
 import type { Swarm } from "../../core/net/swarm.ts";
 import { ExpertRunnerClient } from "../../../workers/experts/client.ts";
-import { ExpertsJobs } from "./jobs.ts";
+import { ExpertsJobs, type ExpertHostStore } from "./jobs.ts";
 import { createExpertsStore, type ExpertsStore } from "./store.ts";
 import type { ManifestView } from "./types.ts";
 import type { VolunteerStore } from "../jobs/index.ts";
@@ -43,6 +43,8 @@ let current: BootedExperts | null = null;
 
 /** The experts of this page, once bootExperts ran (the test hook reads it). */
 export interface BootExpertsOptions {
+  /** Where the router keeps the hosts' reputation and bans across sessions (none: this session only). */
+  readonly hostRecords?: ExpertHostStore | null;
   /** TEST ONLY (test-mode.ts): creates the fault injected into this tab's expert host; none by default. */
   readonly fault?: (() => Promise<ExpertHostFault | null>) | undefined;
 }
@@ -70,7 +72,13 @@ export function bootExperts(
       resolveManifest: (sha256, file) => manifestEntry(fetched, sha256, file),
       ...(fault ? { fault } : {}),
     });
-    const jobs = new ExpertsJobs({ store, link, runner: lazyRunner(), manifest });
+    const jobs = new ExpertsJobs({
+      store,
+      link,
+      runner: lazyRunner(),
+      manifest,
+      hostRecords: options.hostRecords ?? null,
+    });
     store.attach(jobs);
 
     let timer: ReturnType<typeof setTimeout> | null = null;

@@ -1,5 +1,12 @@
 import type { StoreApi } from "zustand/vanilla";
-import { argmaxRows, ExpertRouter, type TestFirstBatchTo } from "../../core/experts/router/index.ts";
+import {
+  argmaxRows,
+  ExpertRouter,
+  type ClassifyResult,
+  type ExpertHostRecord,
+  type RouterEvents,
+  type TestFirstBatchTo,
+} from "../../core/experts/router/index.ts";
 import type { ExpertLink } from "../../core/experts/link/index.ts";
 import {
   ExpertError,
@@ -48,6 +55,15 @@ export interface ExpertsJobsDeps {
   readonly hostWaitMs?: number;
   readonly variant?: ModelVariant;
   readonly fetch?: typeof fetch;
+  /** Where the router's reputation records and bans live across sessions (IndexedDB); none: this session
+   *  only. */
+  readonly hostRecords?: ExpertHostStore | null;
+}
+
+/** The router's memory of hosts (storage/expert-host-repository.ts). */
+export interface ExpertHostStore {
+  load(): Promise<ExpertHostRecord[]>;
+  save(records: readonly ExpertHostRecord[]): Promise<void>;
 }
 
 /** Thumbnails in the quick view. */
@@ -65,6 +81,8 @@ const REPLICA_GRACE_MS = 3_000;
  */
 export class ExpertsJobs implements ExpertsJobRunner {
   readonly #d: Required<Omit<ExpertsJobsDeps, "fetch">> & { fetch: typeof fetch };
+  /** The router's id of the classify job the view shows (a revision of it patches the view). */
+  #viewJobId: string | null = null;
   #router: Promise<ExpertRouter> | null = null;
   #routerInstance: ExpertRouter | null = null;
   #seq = 0;
@@ -80,6 +98,7 @@ export class ExpertsJobs implements ExpertsJobRunner {
     this.#d = {
       hostWaitMs: 15_000,
       variant: "int8",
+      hostRecords: null,
       ...deps,
       fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
     };
@@ -182,21 +201,14 @@ export class ExpertsJobs implements ExpertsJobRunner {
         },
         ...(testFirstBatchTo ? { testFirstBatchTo } : {}),
       });
-      let correct: number | null = null;
-      if (input.labels) {
-        correct = 0;
-        for (let i = 0; i < result.rows; i++) if (result.predictions[i] === input.labels[i]) correct++;
-      }
+      this.#viewJobId = result.jobId;
       patchClassify(store, id, {
         phase: "done",
         rowsDone: result.rows,
-        predictions: result.predictions,
-        correct,
-        accuracy: correct === null ? null : correct / result.rows,
+        routerJobId: result.jobId,
+        ...outcome(input, result),
         rowsPerExpert: result.rowsPerExpert,
         chosenPerExpert: result.chosenPerExpert,
-        rowsBySource: result.rowsBySource,
-        previews: previews(input, result.predictions),
         gateMs: result.gateMs,
         elapsedMs: performance.now() - started,
       });
@@ -226,7 +238,24 @@ export class ExpertsJobs implements ExpertsJobRunner {
             classes: fetched.manifest.classes.length,
           }
         : {};
-      const router = new ExpertRouter({ link: this.#d.link, local: this.#d.runner, ...mixture });
+      const stored = this.#d.hostRecords;
+      // A store that cannot be read (private mode, quota) leaves the router with this session's memory only.
+      const hostRecords = stored ? await stored.load().catch(() => []) : [];
+      const router = new ExpertRouter({
+        link: this.#d.link,
+        local: this.#d.runner,
+        ...mixture,
+        hostRecords,
+        ...(stored
+          ? {
+              onHostRecords: (changed: readonly ExpertHostRecord[]) => {
+                stored.save(changed).catch((error: unknown) => {
+                  console.warn("experts: could not store the hosts' reputation and bans", error);
+                });
+              },
+            }
+          : {}),
+      });
       try {
         await router.init();
       } catch (error) {
@@ -234,11 +263,29 @@ export class ExpertsJobs implements ExpertsJobRunner {
         throw error;
       }
       router.on("stats", () => this.#scheduleStats());
+      router.on("revised", (revision) => this.#revised(revision));
       this.#routerInstance = router;
       return router;
     })();
     this.#router.catch(() => (this.#router = null)); // the next job tries again
     return this.#router;
+  }
+
+  /** A finished job held outputs of a host banned since: the router recomputed them; the view shows the new
+   *  predictions and says so. */
+  #revised(revision: RouterEvents["revised"]): void {
+    const store = this.#d.store;
+    const flag = { bannedHosts: revision.bannedHosts, rowsRecomputed: revision.rowsRecomputed };
+    const view = store.getState().classify;
+    if (view && revision.jobId === this.#viewJobId && this.#lastInput && "predictions" in revision.result) {
+      patchClassify(store, view.id, { ...outcome(this.#lastInput, revision.result), revised: flag });
+    }
+    const generic = store.getState().generic;
+    if (generic && revision.jobId === generic.routerJobId && "outputs" in revision.result) {
+      const result = revision.result;
+      this.#genericOutputs = new Map(result.outputNames.map((name) => [name, result.outputs[name]!]));
+      store.setState({ generic: { ...generic, rowsBySource: result.rowsBySource, revised: flag } });
+    }
   }
 
   #scheduleStats(): void {
@@ -278,6 +325,8 @@ export class ExpertsJobs implements ExpertsJobRunner {
       mode: "local",
       rowsBySource: {},
       outputs: [],
+      routerJobId: null,
+      revised: null,
     };
     store.setState({ generic: base });
     const patch = (p: Partial<GenericJobView>) => {
@@ -347,6 +396,7 @@ export class ExpertsJobs implements ExpertsJobRunner {
       patch({
         phase: "done",
         rowsDone: batch.rows,
+        routerJobId: result.jobId,
         mode: Object.keys(result.rowsBySource).some((source) => source !== "local") ? "swarm" : "local",
         rowsBySource: result.rowsBySource,
         outputs: result.outputNames.map((name) => ({ name, cols: result.outputs[name]!.cols })),
@@ -389,6 +439,27 @@ function emptyClassify(id: number, source: ClassifyJobView["source"]): ClassifyJ
     previews: [],
     invertedCount: 0,
     gateMs: null,
+    routerJobId: null,
+    revised: null,
+  };
+}
+
+/** What a classify result means for the view: predictions, accuracy against known labels, sources. */
+function outcome(
+  input: ClassifyInput,
+  result: ClassifyResult,
+): Pick<ClassifyJobView, "predictions" | "correct" | "accuracy" | "rowsBySource" | "previews"> {
+  let correct: number | null = null;
+  if (input.labels) {
+    correct = 0;
+    for (let i = 0; i < result.rows; i++) if (result.predictions[i] === input.labels[i]) correct++;
+  }
+  return {
+    predictions: result.predictions,
+    correct,
+    accuracy: correct === null ? null : correct / result.rows,
+    rowsBySource: result.rowsBySource,
+    previews: previews(input, result.predictions),
   };
 }
 

@@ -77,6 +77,17 @@ export interface ClassifyJobView {
   /** Uploaded images that were inverted (dark-on-light photos), for the notice under the grid. */
   readonly invertedCount: number;
   readonly gateMs: number | null;
+  /** The router's id of the job, once done. */
+  readonly routerJobId: string | null;
+  /** Set when hosts that served this job were banned after it finished: what they delivered was
+   *  recomputed here and the predictions above are the corrected ones. */
+  readonly revised: JobRevision | null;
+}
+
+/** A finished job corrected after some of its hosts were caught lying. */
+export interface JobRevision {
+  readonly bannedHosts: readonly string[];
+  readonly rowsRecomputed: number;
 }
 
 export interface GenericJobView {
@@ -97,6 +108,9 @@ export interface GenericJobView {
   readonly rowsBySource: Readonly<Record<string, number>>;
   /** Output name → per-row width, once done. */
   readonly outputs: readonly { readonly name: string; readonly cols: number }[];
+  readonly routerJobId: string | null;
+  /** As ClassifyJobView.revised: the outputs (downloads) are the corrected ones. */
+  readonly revised: JobRevision | null;
 }
 
 export interface ExpertsState {

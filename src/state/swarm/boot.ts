@@ -1,5 +1,6 @@
 import { createEphemeralIdentity, loadOrCreateIdentity } from "../../core/identity/keystore.ts";
 import { identityStoreOf, OpenSwarmDb } from "../../core/storage/db.ts";
+import { ExpertHostRepository } from "../../core/storage/expert-host-repository.ts";
 import { startSwarm, type Swarm } from "../../core/net/swarm.ts";
 import { bootExperts, type ExpertsStore } from "../experts/index.ts";
 import { bootJobs, type JobsStore, type VolunteerStore } from "../jobs/index.ts";
@@ -71,7 +72,10 @@ export function bootSwarm(win: Window = window): BootedSwarm {
   ready.catch(() => undefined);
   const faults = injectedFaults(win.location.search);
   const booted = bootJobs(win, db, ready, { fault: faults?.volunteer });
-  const experts = bootExperts(win, ready, booted.volunteer, { fault: faults?.expertHost });
+  const experts = bootExperts(win, ready, booted.volunteer, {
+    fault: faults?.expertHost,
+    hostRecords: new ExpertHostRepository(db),
+  });
   void loadTestHook(win.location.search)?.then((install) => install(win, store, ready, booted));
   return { store, ready, jobs: booted.jobs, volunteer: booted.volunteer, experts: experts.store };
 }

@@ -100,9 +100,9 @@ describe("this tab's own host is trusted", () => {
     const theirs = stats.hosts.find((h) => h.peerId === "other")!;
     expect(mine.rowsAccepted).toBeGreaterThan(0);
     expect(theirs.rowsAccepted).toBeGreaterThan(0);
-    // One canary in every request to the other tab, none in this tab's.
+    // Four canaries in every request to the other tab (the default), none in this tab's.
     expect(theirs.requests).toBeGreaterThan(0);
-    expect(stats.totals.canariesSent).toBe(theirs.requests);
+    expect(stats.totals.canariesSent).toBe(4 * theirs.requests);
     expect(theirs.rowsSent).toBeGreaterThan(theirs.rowsAccepted);
     expect(other.host.stats().rowsServed).toBe(theirs.rowsSent);
     // Replicas of the other tab's batches may go to this tab's host; its own are never replicated, so

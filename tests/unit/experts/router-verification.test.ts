@@ -72,7 +72,7 @@ describe("verification pieces", () => {
   it("tolerances come from the model variant the requester sent, and a lie beyond them is told apart from noise", () => {
     expect(toleranceForVariant("int8").name).toBe("int8");
     expect(toleranceForVariant("qdq").name).toBe("float");
-    expect(toleranceForVariant(undefined).name).toBe("float");
+    expect(toleranceForVariant(undefined).name).toBe("upload");
     const b = new Float32Array([10, -3, 0.5, 0]);
     const noise = b.map((v) => v + 1e-7);
     const lie = b.map((v) => v + (Math.abs(v) + 1e-3) * 1e-3);
