@@ -3,4 +3,10 @@ export { MAX_BATCH_FILE_BYTES, MAX_MODEL_FILE_BYTES } from "./batch.ts";
 export { bootExperts } from "./boot.ts";
 export { MAX_CLASSIFY_ROWS } from "./inputs.ts";
 export type { ExpertsStore } from "./store.ts";
-export type { ClassifyFilesOptions, ClassifyJobView, ExpertsJobPhase, ExpertsState } from "./types.ts";
+export type {
+  ClassifyFilesOptions,
+  ClassifyJobView,
+  ExpertsJobPhase,
+  ExpertsState,
+  JobRevision,
+} from "./types.ts";

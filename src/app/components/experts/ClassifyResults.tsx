@@ -3,6 +3,7 @@ import type { ClassifyJobView, ExpertsJobPhase } from "../../../state/experts/in
 import { useSwarm } from "../../hooks/use-swarm.ts";
 import { Bars } from "./Bars.tsx";
 import { sourceLabel } from "./source-label.ts";
+import { RevisedNotice } from "./RevisedNotice.tsx";
 import { Thumbnail } from "./Thumbnail.tsx";
 import { useExperts } from "../../hooks/use-experts.ts";
 
@@ -56,6 +57,7 @@ function Done({ job, names }: { job: ClassifyJobView; names: readonly string[] }
   const reference = useExperts((s) => s.manifest.accuracy);
   return (
     <div className="stack" data-testid="classify-results">
+      <RevisedNotice revised={job.revised} />
       {job.accuracy !== null ? (
         <div>
           <span className="big-number" data-testid="classify-accuracy" data-value={job.accuracy}>

@@ -4,6 +4,7 @@ import { formatBytes } from "../../format.ts";
 import { useSwarm } from "../../hooks/use-swarm.ts";
 import { PHASE_TEXT } from "./ClassifyResults.tsx";
 import { downloadOutputNpy, downloadOutputsJson, stemOf } from "./downloads.ts";
+import { RevisedNotice } from "./RevisedNotice.tsx";
 import { sourceLabel } from "./source-label.ts";
 import { useExperts } from "../../hooks/use-experts.ts";
 
@@ -115,6 +116,7 @@ function GenericDownloads() {
         {job.mode === "local" ? "all in this tab" : "across the swarm"}) · sha256{" "}
         <span className="mono">{job.modelSha256.slice(0, 16)}…</span>
       </p>
+      <RevisedNotice revised={job.revised} />
       <GenericShares rowsBySource={job.rowsBySource} />
       <div className="row">
         {job.outputs.map((o) => {

@@ -12,7 +12,12 @@ export interface RemoteAnswer {
   readonly output: Float32Array;
 }
 
-export function replicasAgree(a: RemoteAnswer, b: RemoteAnswer, cols: number, tolerance: Tolerance): Comparison {
+export function replicasAgree(
+  a: RemoteAnswer,
+  b: RemoteAnswer,
+  cols: number,
+  tolerance: Tolerance,
+): Comparison {
   return compareOutputs(a.output, b.output, cols, tolerance);
 }
 

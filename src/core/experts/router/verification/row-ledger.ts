@@ -32,7 +32,8 @@ export class RowLedger {
     rowsByHost.set(source, (rowsByHost.get(source) ?? 0) + positions.length);
     // Banned while its answer was being verified: discarded like the rest of its work.
     for (const id of [source, checkedBy]) {
-      if (id !== null && registry.get(id)?.banned != null) job.redo.push(this.redo(job, id).then(() => undefined));
+      if (id !== null && registry.get(id)?.banned != null)
+        job.redo.push(this.redo(job, id).then(() => undefined));
     }
     emitter.emit("progress", job.progress());
     emitter.emit("stats", null);

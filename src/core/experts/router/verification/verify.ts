@@ -84,7 +84,11 @@ export async function verifyAnswer(
 
 /** A trusted host other than those tried (this tab's own host counts as trusted), uniformly at random among
  *  those usable for the model, its slot taken; null when there is none (the requester checks itself). */
-function acquireChecker(core: RouterCore, sha256: string, tried: ReadonlySet<string>): Promise<HostEntry | null> {
+function acquireChecker(
+  core: RouterCore,
+  sha256: string,
+  tried: ReadonlySet<string>,
+): Promise<HostEntry | null> {
   if (core.closed) return Promise.resolve(null);
   const exclude = new Set(tried);
   for (const h of core.registry.all()) {
