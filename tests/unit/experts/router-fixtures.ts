@@ -16,6 +16,7 @@ import {
 } from "../../../src/core/protocol/manifest.ts";
 import {
   manifestResolver as coreManifestResolver,
+  type ModelRunner,
   type ModelSource,
   moeSourcesFromManifest,
 } from "../../../src/core/experts/models/index.ts";
@@ -212,6 +213,18 @@ export interface SwarmHostSpec {
   readonly id: string;
   readonly fault?: HostFault;
   readonly maxQueuedRequests?: number;
+  /** TEST ONLY, a lying client's false claim: the provider its `hosting` announcements name. */
+  readonly claimProvider?: "webgpu" | "wasm";
+}
+
+/** A runner that says it runs on `provider` (a host's claim, which nobody can check). */
+function claiming(runner: OrtNodeRunner, provider: "webgpu" | "wasm"): ModelRunner {
+  return {
+    provider,
+    load: (source) => runner.load(source),
+    run: (sha, input, rows) => runner.run(sha, input, rows),
+    unload: (sha) => runner.unload(sha),
+  };
 }
 
 export interface Swarm {
@@ -240,7 +253,9 @@ export function startSwarm(options: {
       spec.id,
       new ExpertHost({
         link: hub.link(spec.id),
-        runner: new OrtNodeRunner(MODELS_DIR),
+        runner: spec.claimProvider
+          ? claiming(new OrtNodeRunner(MODELS_DIR), spec.claimProvider)
+          : new OrtNodeRunner(MODELS_DIR),
         resolveManifest: options.resolveManifest ?? (() => undefined),
         ...(spec.fault ? { fault: spec.fault } : {}),
         ...(spec.maxQueuedRequests ? { maxQueuedRequests: spec.maxQueuedRequests } : {}),
