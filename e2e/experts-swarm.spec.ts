@@ -16,6 +16,13 @@ import { FASHION_TEST_IMAGES as TEST_IMAGES } from "../src/node/fashion-mnist.ts
 //      has its tab closed: every input still answered, 0 mismatches;
 //  (c) a lying volunteer (xp-fault=perturb: every output moved by a relative 1e-3) joins: it is caught by a
 //      canary or by replication, banned in the router's host table, and no wrong prediction is accepted.
+// Then the attacks of issue 10 (each a purpose-built lying client, each tab closed once caught):
+//  (d) a false provider claim (xp-claim=webgpu) with lies that fit the tolerance that claim used to buy
+//      (xp-fault=shade): caught all the same, banned, 0 wrong predictions;
+//  (e) a colluding pair (two tabs, xp-fault=collude: the same deterministic lie): neither validates the
+//      other, both banned, 0 wrong predictions;
+//  (f) a liar honest for its first 20 answers (xp-fault-after=20), trusted by then, then lying: caught,
+//      banned, and every job's predictions still identical to the whole graph.
 // The router alone would not reliably send a given volunteer anything: a tab may still be loading its experts
 // when the job starts (a job waits for hosts ~18 s at most, less once every expert has one, and computes
 // itself what no host serves yet; a busy machine makes loading slower), and hosts already measured win ties.
@@ -275,4 +282,103 @@ test("(c) a lying volunteer is caught, banned, and no wrong prediction is accept
   expect(job.rowsBySource[liar.peerId] ?? 0).toBe(0);
   // The honest volunteers stay in good standing.
   for (const v of volunteers) expect(state.hosts.find((h) => h.peerId === v.peerId)?.banned).toBeNull();
+});
+
+/** The router's view of a host (after a job). */
+async function routerHost(page: Page, peerId: string): Promise<RouterHostSnapshot | undefined> {
+  return (await routerHosts(page)).find((h) => h.peerId === peerId);
+}
+
+/** A caught liar: the forced first batch reached it, it lied, the router banned it and kept nothing of it. */
+async function expectCaught(liar: TestPeer, job: ClassifySnapshot): Promise<void> {
+  const failed = job.error ? ` (the job failed: ${job.error.message})` : "";
+  await expect
+    .poll(async () => (await hostFault(liar.page))?.requests ?? 0, {
+      message: `infer-requests the liar received${failed}`,
+    })
+    .toBeGreaterThanOrEqual(1);
+  await expect
+    .poll(async () => (await hostFault(liar.page))?.corruptedRows ?? 0, {
+      message: "rows the liar lied about",
+    })
+    .toBeGreaterThan(0);
+  const caught = await routerHost(requester.page, liar.peerId);
+  expect(caught, "the router knew the liar as a host").toBeDefined();
+  expect(caught!.requests, "requests the router sent the liar").toBeGreaterThan(0);
+  expect(caught!.banned, "the liar's ban").not.toBeNull();
+  expect(caught!.rowsAccepted).toBe(0);
+  expect(job.rowsBySource[liar.peerId] ?? 0).toBe(0);
+}
+
+test("(d) a false provider claim buys no tolerance: caught, banned, 0 wrong predictions", async ({
+  browser,
+}) => {
+  test.setTimeout(90_000);
+  const liar = await openTab(browser, "/?test=1&xp-fault=shade&xp-claim=webgpu");
+  await waitForLinks(requester.page, [liar.peerId]);
+  const job = await classify(requester.page, IMAGES, [liar.peerId]);
+  // The claim reached the requester: it lists the liar as a webgpu host (and did not believe it).
+  expect((await routerHost(requester.page, liar.peerId))?.provider).toBe("webgpu");
+  await expectCaught(liar, job);
+  expectAllAnswered(job);
+  await expectSameAsWholeGraph(requester.page, job);
+  await liar.context.close();
+});
+
+test("(e) a colluding pair returning the same lie: neither validates the other, both banned", async ({
+  browser,
+}) => {
+  test.setTimeout(120_000);
+  const pair = await Promise.all([
+    openTab(browser, "/?test=1&xp-fault=collude"),
+    openTab(browser, "/?test=1&xp-fault=collude"),
+  ]);
+  await waitForLinks(
+    requester.page,
+    pair.map((p) => p.peerId),
+  );
+  const job = await classify(
+    requester.page,
+    IMAGES,
+    pair.map((p) => p.peerId),
+  );
+  for (const liar of pair) await expectCaught(liar, job);
+  expectAllAnswered(job);
+  await expectSameAsWholeGraph(requester.page, job);
+  for (const v of volunteers) expect((await routerHost(requester.page, v.peerId))?.banned).toBeNull();
+  await Promise.all(pair.map((p) => p.context.close()));
+});
+
+test("(f) a liar honest for its first 20 answers, then lying: caught, banned, 0 wrong predictions", async ({
+  browser,
+}) => {
+  test.setTimeout(150_000);
+  const turncoat = await openTab(browser, "/?test=1&xp-fault=perturb&xp-fault-after=20");
+  await waitForLinks(requester.page, [turncoat.peerId]);
+  // Jobs until it is caught (each forced to send it a batch first); it needs > 20 requests to start lying.
+  for (let jobs = 1; ; jobs++) {
+    const job = await classify(requester.page, IMAGES, [turncoat.peerId]);
+    expectAllAnswered(job);
+    await expectSameAsWholeGraph(requester.page, job);
+    const host = await routerHost(requester.page, turncoat.peerId);
+    if (host?.banned != null) break;
+    expect(
+      jobs,
+      `jobs before the turncoat was caught (${JSON.stringify(await hostFault(turncoat.page))})`,
+    ).toBeLessThan(6);
+  }
+  const fault = (await hostFault(turncoat.page))!;
+  expect(fault.requests, "infer-requests the turncoat received (its honest 20 first)").toBeGreaterThan(20);
+  expect(fault.corruptedRows).toBeGreaterThan(0);
+  const caught = (await routerHost(requester.page, turncoat.peerId))!;
+  // It had earned trust (10 consecutive valid answers) before it lied, and lost it at once.
+  expect(caught.totalValid, "answers of the turncoat found valid before it lied").toBeGreaterThanOrEqual(10);
+  expect(caught.trusted).toBe(false);
+  // What it gave the finished jobs is recomputed too (asynchronously, after the ban).
+  await expect
+    .poll(async () => (await routerHost(requester.page, turncoat.peerId))?.rowsAccepted, {
+      message: "rows of the turncoat still accepted",
+    })
+    .toBe(0);
+  await turncoat.context.close();
 });

@@ -29,6 +29,8 @@ export function loadTestHook(search: string): Promise<typeof installTestHook> | 
 export interface InjectedFaults {
   volunteer(): Promise<VolunteerFault | null>;
   expertHost(): Promise<ExpertHostFault | null>;
+  /** The provider this tab's expert host falsely claims (`?xp-claim=`), or null. */
+  expertHostClaim(): Promise<"webgpu" | "wasm" | null>;
 }
 
 /**
@@ -39,11 +41,12 @@ export interface InjectedFaults {
 export function injectedFaults(search: string): InjectedFaults | null {
   if (!__OPEN_SWARM_TEST_HOOKS__) return null;
   const params = new URLSearchParams(search);
-  if (!params.has("fault") && !params.has("xp-fault")) return null;
+  if (!params.has("fault") && !params.has("xp-fault") && !params.has("xp-claim")) return null;
   const testMode = isTestMode(search);
   const faults = import("./test-faults.ts");
   return {
     volunteer: async () => (await faults).volunteerFaultFrom(params, testMode),
     expertHost: async () => (await faults).hostFaultFrom(params, testMode),
+    expertHostClaim: async () => (await faults).hostClaimFrom(params, testMode),
   };
 }

@@ -47,6 +47,8 @@ export interface BootExpertsOptions {
   readonly hostRecords?: ExpertHostStore | null;
   /** TEST ONLY (test-mode.ts): creates the fault injected into this tab's expert host; none by default. */
   readonly fault?: (() => Promise<ExpertHostFault | null>) | undefined;
+  /** TEST ONLY (test-mode.ts): the provider this tab's host falsely announces (a lying client's claim). */
+  readonly claimProvider?: (() => Promise<"webgpu" | "wasm" | null>) | undefined;
 }
 
 export function bootedExperts(): BootedExperts | null {
@@ -64,8 +66,9 @@ export function bootExperts(
   const ready = swarmReady.then(async (swarm) => {
     const link = meshExpertLink(swarm.mesh);
     const fetched = await manifest;
-    const hostRunner = lazyRunner();
     const fault = await options.fault?.();
+    const claim = (await options.claimProvider?.()) ?? null;
+    const hostRunner = claim === null ? lazyRunner() : claiming(lazyRunner(), claim);
     const host = new ExpertHost({
       link,
       runner: hostRunner,
@@ -187,5 +190,15 @@ function lazyRunner(): ModelRunner {
     unload: async (sha256) => {
       if (client) await client.unload(sha256);
     },
+  };
+}
+
+/** TEST ONLY (?xp-claim=): the runner, announcing `provider` whatever it really runs on. */
+function claiming(runner: ModelRunner, provider: "webgpu" | "wasm"): ModelRunner {
+  return {
+    provider,
+    load: (source) => runner.load(source),
+    run: (sha256, input, rows) => runner.run(sha256, input, rows),
+    unload: (sha256) => runner.unload(sha256),
   };
 }

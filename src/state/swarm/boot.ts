@@ -74,6 +74,7 @@ export function bootSwarm(win: Window = window): BootedSwarm {
   const booted = bootJobs(win, db, ready, { fault: faults?.volunteer });
   const experts = bootExperts(win, ready, booted.volunteer, {
     fault: faults?.expertHost,
+    claimProvider: faults?.expertHostClaim,
     hostRecords: new ExpertHostRepository(db),
   });
   void loadTestHook(win.location.search)?.then((install) => install(win, store, ready, booted));

@@ -251,8 +251,9 @@ describe("JobRepository: storage", () => {
     v1.close();
     const db = openDb(name);
     expect(await db.identity.get("self")).toMatchObject({ peerId: "os1", createdAtMs: 3 });
-    expect(db.verno).toBe(2);
+    expect(db.verno).toBe(3);
     expect(await db.jobs.count()).toBe(0);
+    expect(await db.expertHosts.count()).toBe(0);
   });
 
   it("lists jobs newest first and deletes a job with its units and results", async () => {

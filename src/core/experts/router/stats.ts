@@ -26,6 +26,7 @@ export function routerStats(core: RouterCore): RouterStatsSnapshot {
         banned: h.banned,
         trusted: rep.consecutiveValid >= book.policy.trustAfter,
         consecutiveValid: rep.consecutiveValid,
+        totalValid: rep.totalValid,
         inFlight: h.inFlight,
         share: accepted === 0 ? 0 : (rowsByHost.get(h.peerId) ?? 0) / accepted,
       };

@@ -191,6 +191,8 @@ export interface RouterHostSnapshot extends HostStatsSnapshot {
   readonly banned: string | null;
   readonly trusted: boolean;
   readonly consecutiveValid: number;
+  /** Answers of it found valid by a full check, ever (it was trusted once this reached trustAfter). */
+  readonly totalValid: number;
   readonly inFlight: number;
   /** Share of all accepted expert rows (requester's own included in the denominator). */
   readonly share: number;
