@@ -70,6 +70,8 @@ export interface ExpertHostStore {
 const PREVIEW_COUNT = 16;
 const UI_UPDATE_MS = 120;
 const REPLICA_GRACE_MS = 3_000;
+/** Finished classify jobs remembered for their revisions (the router keeps as many: keepFinishedJobs). */
+const KEPT_FINISHED_JOBS = 4;
 
 /**
  * The requester side of the experts view: a classify job through the swarm router (created on the first
@@ -83,6 +85,8 @@ export class ExpertsJobs implements ExpertsJobRunner {
   readonly #d: Required<Omit<ExpertsJobsDeps, "fetch">> & { fetch: typeof fetch };
   /** The router's id of the classify job the view shows (a revision of it patches the view). */
   #viewJobId: string | null = null;
+  /** The last finished classify jobs by router id (what a revision of one needs to describe it). */
+  readonly #finished = new Map<string, { id: number; description: string; labels: Uint8Array | null }>();
   #router: Promise<ExpertRouter> | null = null;
   #routerInstance: ExpertRouter | null = null;
   #seq = 0;
@@ -202,6 +206,10 @@ export class ExpertsJobs implements ExpertsJobRunner {
         ...(testFirstBatchTo ? { testFirstBatchTo } : {}),
       });
       this.#viewJobId = result.jobId;
+      this.#finished.set(result.jobId, { id, description: input.description, labels: input.labels });
+      if (this.#finished.size > KEPT_FINISHED_JOBS) {
+        this.#finished.delete(this.#finished.keys().next().value!);
+      }
       patchClassify(store, id, {
         phase: "done",
         rowsDone: result.rows,
@@ -279,6 +287,20 @@ export class ExpertsJobs implements ExpertsJobRunner {
     const view = store.getState().classify;
     if (view && revision.jobId === this.#viewJobId && this.#lastInput && "predictions" in revision.result) {
       patchClassify(store, view.id, { ...outcome(this.#lastInput, revision.result), revised: flag });
+    }
+    const done = this.#finished.get(revision.jobId);
+    if (done && "predictions" in revision.result) {
+      const { predictions, rows } = revision.result;
+      let correct = 0;
+      if (done.labels) for (let i = 0; i < rows; i++) if (predictions[i] === done.labels[i]) correct++;
+      const entry = {
+        id: done.id,
+        description: done.description,
+        accuracy: done.labels ? correct / rows : null,
+        ...flag,
+      };
+      const others = store.getState().revisedJobs.filter((j) => j.id !== done.id);
+      store.setState({ revisedJobs: [...others, entry].slice(-KEPT_FINISHED_JOBS) });
     }
     const generic = store.getState().generic;
     if (generic && revision.jobId === generic.routerJobId && "outputs" in revision.result) {

@@ -45,6 +45,7 @@ export function createExpertsStore(): ExpertsStore {
     manifest: INITIAL_MANIFEST,
     classify: null,
     generic: null,
+    revisedJobs: [],
     router: null,
     host: null,
     hostedNames: {},

@@ -90,6 +90,15 @@ export interface JobRevision {
   readonly rowsRecomputed: number;
 }
 
+/** An earlier classify job (no longer the one shown) corrected after a ban, for the notice in the view. */
+export interface RevisedJobView extends JobRevision {
+  /** The view's job id (ClassifyJobView.id) and what it was. */
+  readonly id: number;
+  readonly description: string;
+  /** Accuracy of the corrected predictions, when the labels are known. */
+  readonly accuracy: number | null;
+}
+
 export interface GenericJobView {
   readonly id: number;
   readonly modelName: string;
@@ -117,6 +126,8 @@ export interface ExpertsState {
   readonly manifest: ManifestView;
   readonly classify: ClassifyJobView | null;
   readonly generic: GenericJobView | null;
+  /** Earlier classify jobs of this tab corrected after a ban (newest last). */
+  readonly revisedJobs: readonly RevisedJobView[];
   /** The requester's router, once a classify job created it. */
   readonly router: RouterStatsSnapshot | null;
   /** This tab as an expert host (volunteer side); null until it runs. */

@@ -5,7 +5,8 @@ import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { argmaxRows } from "../../../src/core/experts/router/index.ts";
 import { MemoryExpertHub } from "../../../src/core/experts/link/index.ts";
-import { ExpertHost } from "../../../src/core/experts/host/index.ts";
+import { ExpertHost, type ExpertHostFault } from "../../../src/core/experts/host/index.ts";
+import type { FaultAction, HostFaultSnapshot } from "../../../src/core/experts/host/host-fault.ts";
 import { type FetchedManifest, manifestResolver } from "../../../src/core/experts/models/index.ts";
 import { FASHION_MNIST_CLASSES, type ModelManifest } from "../../../src/core/protocol/manifest.ts";
 import { writeNpy } from "../../../src/core/formats/npy.ts";
@@ -78,13 +79,40 @@ interface Tabs {
   close(): Promise<void>;
 }
 
-function twoTabs(fetchFn: typeof fetch): Tabs {
+/** TEST ONLY, a lying client: tab-b's host serves honestly until `lying` is set, then moves every output. */
+class SwitchableLiar implements ExpertHostFault {
+  lying = false;
+  requests = 0;
+  corruptedRows = 0;
+  diedHoldingRows: number | null = null;
+  onRequest(): FaultAction {
+    this.requests++;
+    return "serve";
+  }
+  corrupt(output: Float32Array, cols: number): Float32Array {
+    if (!this.lying) return output;
+    this.corruptedRows += output.length / cols;
+    return output.map((v) => v + 0.5);
+  }
+  snapshot(): HostFaultSnapshot {
+    const { requests, corruptedRows, diedHoldingRows } = this;
+    return { mode: "switchable-liar", requests, corruptedRows, diedHoldingRows };
+  }
+}
+
+function twoTabs(fetchFn: typeof fetch, tabBFault?: ExpertHostFault): Tabs {
   const hub = new MemoryExpertHub();
   const resolve = manifestResolver(fetched.manifest, (file) => path.join(dir, file));
   const linkA = hub.link("tab-a");
   const linkB = hub.link("tab-b");
   const hosts = [linkA, linkB].map(
-    (link) => new ExpertHost({ link, runner: new OrtNodeRunner(dir), resolveManifest: resolve }),
+    (link) =>
+      new ExpertHost({
+        link,
+        runner: new OrtNodeRunner(dir),
+        resolveManifest: resolve,
+        ...(link === linkB && tabBFault ? { fault: tabBFault } : {}),
+      }),
   );
   const store = createExpertsStore();
   const jobs = new ExpertsJobs({
@@ -199,6 +227,36 @@ describe("ExpertsJobs: classify through the router", () => {
 
       const whole = await tabs.jobs.wholeGraphPredictions(tabs.jobs.lastInput!.pixels, ROWS);
       expect([...whole]).toEqual([...job.predictions!]);
+    } finally {
+      await tabs.close();
+    }
+  });
+
+  it("a job that finished before its volunteer was caught lying is revised, and the view says so", async () => {
+    const liar = new SwitchableLiar();
+    const tabs = twoTabs(datasetFetch(), liar);
+    try {
+      await tabs.store.getState().actions.classifyTestSet(ROWS);
+      const first = tabs.store.getState().classify!;
+      expect(first.phase).toBe("done");
+      const fromB = first.rowsBySource["tab-b"] ?? 0;
+      expect(fromB, "rows tab-b computed in the first job").toBeGreaterThan(0);
+      expect(first.revised).toBeNull();
+      liar.lying = true;
+      await tabs.store.getState().actions.classifyTestSet(ROWS);
+      const second = tabs.store.getState().classify!;
+      expect(second.phase).toBe("done");
+      expect(liar.corruptedRows).toBeGreaterThan(0);
+      expect(tabs.store.getState().router?.hosts.find((h) => h.peerId === "tab-b")?.banned).not.toBeNull();
+      expect(second.accuracy).toBe(1); // nothing of the liar kept in the running job
+      // The first job, no longer shown, is listed as revised: tab-b's rows recomputed here, still correct.
+      await expect.poll(() => tabs.store.getState().revisedJobs.length, { timeout: 10_000 }).toBe(1);
+      expect(tabs.store.getState().revisedJobs[0]).toMatchObject({
+        id: first.id,
+        bannedHosts: ["tab-b"],
+        rowsRecomputed: fromB,
+        accuracy: 1,
+      });
     } finally {
       await tabs.close();
     }

@@ -3,7 +3,7 @@ import type { ClassifyJobView, ExpertsJobPhase } from "../../../state/experts/in
 import { useSwarm } from "../../hooks/use-swarm.ts";
 import { Bars } from "./Bars.tsx";
 import { sourceLabel } from "./source-label.ts";
-import { RevisedNotice } from "./RevisedNotice.tsx";
+import { RevisedJobs, RevisedNotice } from "./RevisedNotice.tsx";
 import { Thumbnail } from "./Thumbnail.tsx";
 import { useExperts } from "../../hooks/use-experts.ts";
 
@@ -24,6 +24,7 @@ export function ClassifyResults() {
   const names = classes.length === 10 ? classes : FASHION_MNIST_CLASSES;
   return (
     <div data-testid="classify-job" data-phase={job.phase} data-job-id={job.id}>
+      <RevisedJobs shownId={job.id} />
       <h3>
         {job.description} · <span data-testid="classify-phase">{PHASE_TEXT[job.phase]}</span>
       </h3>
