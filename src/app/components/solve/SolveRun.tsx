@@ -21,7 +21,10 @@ export function SolveRun({ store, tol }: { store: LocalSolveStore; tol: number }
         {state.phase === "cold"
           ? "solving the updated system cold (from x = 0) to count the iterations the warm start saved…"
           : lastUpdate
-            ? `${lastUpdate.method}: iteration ${lastUpdate.iteration}, residual ${lastUpdate.residual_norm.toExponential(2)}, rate ${lastUpdate.convergence_rate.toFixed(4)} per iteration`
+            ? `${lastUpdate.method}: iteration ${lastUpdate.iteration}, residual ${lastUpdate.residual_norm.toExponential(2)}` +
+              (Number.isFinite(lastUpdate.convergence_rate)
+                ? `, rate ${lastUpdate.convergence_rate.toFixed(4)} per iteration`
+                : "")
             : state.status === "running"
               ? "preparing the system…"
               : ""}
