@@ -197,6 +197,7 @@ export class ExpertsJobs implements ExpertsJobRunner {
         chosenPerExpert: result.chosenPerExpert,
         rowsBySource: result.rowsBySource,
         previews: previews(input, result.predictions),
+        images: { pixels: input.pixels, names: input.names },
         gateMs: result.gateMs,
         elapsedMs: performance.now() - started,
       });
@@ -387,6 +388,7 @@ function emptyClassify(id: number, source: ClassifyJobView["source"]): ClassifyJ
     chosenPerExpert: [],
     rowsBySource: {},
     previews: [],
+    images: null,
     invertedCount: 0,
     gateMs: null,
   };

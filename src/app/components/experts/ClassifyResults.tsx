@@ -3,6 +3,7 @@ import type { ClassifyJobView, ExpertsJobPhase } from "../../../state/experts/in
 import { useSwarm } from "../../hooks/use-swarm.ts";
 import { Bars } from "./Bars.tsx";
 import { sourceLabel } from "./source-label.ts";
+import { PredictionPages } from "./PredictionPages.tsx";
 import { Thumbnail } from "./Thumbnail.tsx";
 import { useExperts } from "../../hooks/use-experts.ts";
 
@@ -101,6 +102,7 @@ function Done({ job, names }: { job: ClassifyJobView; names: readonly string[] }
         <RoutingHistogram job={job} />
         <VolunteerShares rowsBySource={job.rowsBySource} />
       </div>
+      <PredictionPages job={job} names={names} />
     </div>
   );
 }
