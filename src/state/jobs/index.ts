@@ -5,7 +5,7 @@ export type {
   JobSubmission,
   JobView,
   JobsState,
-  ResidualPoint,
+  ResidualSeries,
   UnitView,
   VerificationStatus,
   VolunteerState,

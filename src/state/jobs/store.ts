@@ -37,7 +37,7 @@ export function createJobsStore(options: { random?: () => number } = {}): JobsSt
   const store = createStore<JobsState>()((set, get) => ({
     jobs: [],
     units: {},
-    residualHistory: {},
+    residualSeries: {},
     volunteers: [],
     selectedJobId: null,
     lastError: null,

@@ -1,7 +1,7 @@
 import type { SolveJob, WorkUnit } from "../../core/jobs/model.ts";
-import type { RequesterRuntime } from "../../core/jobs/requester/index.ts";
+import type { RequesterRuntime, ResidualSeries } from "../../core/jobs/requester/index.ts";
 import { residualProgress } from "../../core/jobs/volunteer/index.ts";
-import type { JobView, ResidualPoint, UnitView, VerificationStatus, VolunteerStatsView } from "./types.ts";
+import type { JobView, UnitView, VerificationStatus, VolunteerStatsView } from "./types.ts";
 
 /** Read-only views of the requester runtime for the Dashboard (recomputed a few times a second at most). */
 
@@ -89,19 +89,19 @@ export function volunteerViews(rt: RequesterRuntime): VolunteerStatsView[] {
 export interface JobsViews {
   jobs: JobView[];
   units: Record<string, UnitView[]>;
-  residualHistory: Record<string, ResidualPoint[]>;
+  residualSeries: Record<string, readonly ResidualSeries[]>;
   volunteers: VolunteerStatsView[];
 }
 
 export function jobsViews(rt: RequesterRuntime): JobsViews {
   const jobs = rt.jobs();
   const units: Record<string, UnitView[]> = {};
-  const residualHistory: Record<string, ResidualPoint[]> = {};
+  const residualSeries: Record<string, readonly ResidualSeries[]> = {};
   for (const job of jobs) {
     const list = rt.units(job.id);
     if (list.length > 0) units[job.id] = list.map((u) => unitView(rt, job, u));
-    const points = rt.residualHistory(job.id);
-    if (points.length > 0) residualHistory[job.id] = [...points];
+    const lines = rt.residualSeries(job.id);
+    if (lines.length > 0) residualSeries[job.id] = lines;
   }
-  return { jobs: jobs.map((j) => jobView(rt, j)), units, residualHistory, volunteers: volunteerViews(rt) };
+  return { jobs: jobs.map((j) => jobView(rt, j)), units, residualSeries, volunteers: volunteerViews(rt) };
 }
