@@ -24,7 +24,12 @@ test("an example solves in the tab and the residual is certified", async ({ page
   const residualText = await page.getByTestId("solve-residual").innerText();
   const residual = Number(/= ([0-9.e+-]+)/.exec(residualText)?.[1]);
   expect(residual).toBeLessThanOrEqual(1e-8);
-  await expect(page.getByTestId("residual-chart").locator("canvas")).toBeVisible();
+  const chart = page.getByTestId("residual-chart");
+  await expect(chart.locator("canvas")).toBeVisible();
+  // The y scale uPlot set follows the solve down to its certified end (it once stayed at the first range).
+  expect(Number(await chart.getAttribute("data-last-residual")) / residual).toBeCloseTo(1, 3);
+  const [yMin] = (await chart.getAttribute("data-y-range"))!.split(" ").map(Number);
+  expect(yMin).toBeLessThanOrEqual(residual);
 });
 
 test("an uploaded SuiteSparse matrix (west0479, nonsymmetric) is solved by the hybrid", async ({ page }) => {

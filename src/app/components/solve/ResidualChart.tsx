@@ -52,19 +52,28 @@ function drawTolerance(u: uPlot, tol: number): void {
   ctx.restore();
 }
 
-/** uPlot options for the model's series; the ranges are read from `current` at each redraw. */
+/** What the range functions and the draw hook read at each redraw (the latest render's). */
+interface LiveState {
+  readonly model: ChartModel;
+  readonly markers: readonly ChartMarker[];
+  readonly tol: number;
+}
+
+/** uPlot options for the model's series; ranges, labels and overlays read `live.current` at each redraw. */
 function plotOptions(
   model: ChartModel,
   width: number,
-  current: { readonly model: ChartModel; readonly markers: readonly ChartMarker[]; readonly tol: number },
+  live: { readonly current: LiveState },
+  /** Told the y scale uPlot actually set (tests read it from the container, not from pixels). */
+  onYScale: (min: number, max: number) => void,
 ): uPlot.Options {
   return {
     width,
     height: 260,
     scales: {
       // Ranges from the model: always finite and at least one decade (see residual-chart-model.ts).
-      x: { time: false, range: () => current.model.xRange },
-      y: { distr: 3, range: () => current.model.yRange },
+      x: { time: false, range: () => live.current.model.xRange },
+      y: { distr: 3, range: () => live.current.model.yRange },
     },
     axes: [
       { label: "iteration", incrs: ITERATION_INCRS },
@@ -72,7 +81,7 @@ function plotOptions(
         label: "‖b − Ax‖ / ‖b‖",
         size: 70,
         // uPlot's default labels round small values to 0 on a log scale, and crowd over many decades.
-        values: (_plot, splits) => decadeLabels(splits, current.model.yRange),
+        values: (_plot, splits) => decadeLabels(splits, live.current.model.yRange),
       },
     ],
     series: [
@@ -90,10 +99,15 @@ function plotOptions(
     // The legend is ours (below): uPlot's shows "--" until the cursor is over the plot.
     legend: { show: false },
     hooks: {
+      setScale: [
+        (u, key) => {
+          if (key === "y") onYScale(u.scales["y"]!.min!, u.scales["y"]!.max!);
+        },
+      ],
       draw: [
         (u) => {
-          drawTolerance(u, current.tol);
-          drawMarkers(u, current.markers);
+          drawTolerance(u, live.current.tol);
+          drawMarkers(u, live.current.markers);
         },
       ],
     },
@@ -119,9 +133,10 @@ export function ResidualChart({
   path?: boolean;
 }) {
   const model = useMemo(() => buildChartModel(series, tol, { path }), [series, tol, path]);
+  const outer = useRef<HTMLDivElement>(null);
   const container = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
-  const current = useRef({ model, markers, tol });
+  const current = useRef<LiveState>({ model, markers, tol });
   // Read by the range functions and the draw hook; set first, so the effects below see this render's.
   useEffect(() => {
     current.current = { model, markers, tol };
@@ -134,7 +149,9 @@ export function ResidualChart({
     const width = Math.max(320, container.current.clientWidth);
     const { model: m } = current.current;
     plot.current = new uPlot(
-      plotOptions(m, width, current.current),
+      plotOptions(m, width, current, (min, max) => {
+        outer.current?.setAttribute("data-y-range", `${min} ${max}`);
+      }),
       m.data as uPlot.AlignedData,
       container.current,
     );
@@ -150,6 +167,7 @@ export function ResidualChart({
 
   return (
     <div
+      ref={outer}
       data-testid="residual-chart"
       data-markers={markers.map((m) => m.iteration).join(" ")}
       data-series-count={model.seriesCount}
