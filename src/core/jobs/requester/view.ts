@@ -3,8 +3,10 @@ import type { UnitProgress } from "../../protocol/jobs.ts";
 /**
  * What the requester's views show beyond the scheduler's own state: the live progress of each unit, the
  * requester's own certificate per verified unit, each job's residual history, how many result bodies each
- * unit got, and the statistics of this session's finished distributed solves. Memory only: none of it is
- * needed to resume.
+ * unit got, what each verified unit's volunteer claimed in its result (final iteration, its own residual)
+ * and the statistics of this session's finished distributed solves. None of it is needed to resume; what a
+ * finished job's page shows (history, claims, worst certificate) is saved by view-snapshot.ts so a reload
+ * still shows it.
  */
 
 export interface UnitLiveProgress {
@@ -16,6 +18,19 @@ export interface UnitLiveProgress {
   readonly backend: UnitProgress["backend"];
 }
 
+/** What a volunteer's result said about how it ended (the requester certifies the residual itself). */
+export interface UnitClaims {
+  /** The largest iteration count over the unit's solutions. */
+  readonly iterations: number;
+  /** The volunteer's own final residual (worst over its solutions); null if it did not say. */
+  readonly relResidual: number | null;
+}
+
+export interface ResidualHistoryPoint {
+  readonly iteration: number;
+  readonly residual: number;
+}
+
 export interface DistributedStats {
   failovers: number;
   iterations: number;
@@ -24,12 +39,16 @@ export interface DistributedStats {
 }
 
 /** Points kept per job (older ones are dropped first). */
-const RESIDUAL_HISTORY_CAP = 2_000;
+export const RESIDUAL_HISTORY_CAP = 2_000;
 
 export class RequesterView {
   readonly #progress = new Map<string, UnitLiveProgress>();
   /** The requester's own certificate per verified unit (worst over its solutions). */
   readonly #unitResidual = new Map<string, number>();
+  /** What each verified unit's result claimed (final iteration and residual). */
+  readonly #unitClaims = new Map<string, UnitClaims>();
+  /** Worst certificate of finished jobs whose units are not loaded (from their saved snapshot). */
+  readonly #savedWorst = new Map<string, number>();
   readonly #residualHistory = new Map<string, { iteration: number; residual: number }[]>();
   /** unit-result bodies received per unit id (accepted or not). */
   readonly #resultsReceived = new Map<string, number>();
@@ -66,8 +85,31 @@ export class RequesterView {
     }
   }
 
-  residualHistory(jobId: string): readonly { iteration: number; residual: number }[] {
+  unitClaims(unitId: string): UnitClaims | null {
+    return this.#unitClaims.get(unitId) ?? null;
+  }
+
+  setUnitClaims(unitId: string, claims: UnitClaims): void {
+    this.#unitClaims.set(unitId, claims);
+  }
+
+  /** The worst certificate a saved snapshot recorded for a job (null if none was saved). */
+  savedWorstResidual(jobId: string): number | null {
+    return this.#savedWorst.get(jobId) ?? null;
+  }
+
+  setSavedWorstResidual(jobId: string, worst: number): void {
+    this.#savedWorst.set(jobId, worst);
+  }
+
+  residualHistory(jobId: string): readonly ResidualHistoryPoint[] {
     return this.#residualHistory.get(jobId) ?? [];
+  }
+
+  /** Replaces a job's history with saved points (after a reload), keeping the newest RESIDUAL_HISTORY_CAP. */
+  restoreResidualHistory(jobId: string, points: readonly ResidualHistoryPoint[]): void {
+    if (this.#residualHistory.has(jobId)) return; // live points of this session win
+    this.#residualHistory.set(jobId, points.slice(-RESIDUAL_HISTORY_CAP));
   }
 
   pushResidual(jobId: string, iteration: number, residual: number): void {
