@@ -4,6 +4,7 @@ export type { JobsStore } from "./store.ts";
 export type {
   JobSubmission,
   JobView,
+  JobVolunteerView,
   JobsState,
   ResidualPoint,
   UnitView,
