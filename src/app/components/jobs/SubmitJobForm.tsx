@@ -102,6 +102,13 @@ export function SubmitJobForm() {
               testId="job-matrix-file"
               onChange={(files) => set({ matrixFile: files[0] ?? null })}
             />
+            {values.matrixFile && (
+              // The form keeps its files across navigation; a fresh file input would not say so.
+              <span className="muted" data-testid="job-matrix-file-name">
+                {" "}
+                {values.matrixFile.name}
+              </span>
+            )}
           </label>
           <label>
             right-hand sides (.mtx arrays, optional; several files → one solve each)
