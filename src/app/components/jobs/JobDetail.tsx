@@ -85,8 +85,7 @@ export function JobDetail() {
                 {job.rhsSeed}
               </span>{" "}
               <span className="muted">
-                (seededRandom/mulberry32 in src/core/base: entries uniform in [−1, 1), b1 first; or download b
-                below)
+                (mulberry32 from this seed: entries uniform in [−1, 1), b1 first; or download b below)
               </span>
             </>
           )}
