@@ -10,6 +10,5 @@ export type {
   UnitView,
   VerificationStatus,
   VolunteerState,
-  VolunteerStatsView,
 } from "./types.ts";
 export type { VolunteerStore } from "./volunteer-store.ts";
