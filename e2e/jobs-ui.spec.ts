@@ -98,7 +98,12 @@ test("a generated multi-rhs job submitted from the Dashboard completes with veri
   const verifiedCounts = await detail.getByTestId("job-volunteer-verified").allInnerTexts();
   expect(verifiedCounts.reduce((sum, t) => sum + Number(t), 0)).toBe(2);
   await expect(page.getByTestId("job-progress")).toHaveJSProperty("value", 1);
-  await expect(detail.getByTestId("residual-chart").locator("canvas")).toBeVisible();
+  const chart = detail.getByTestId("residual-chart");
+  await expect(chart.locator("canvas")).toBeVisible();
+  // One line per unit, each ending at its certificate: the chart reaches below the tolerance.
+  await expect(chart).toHaveAttribute("data-series-count", "2");
+  expect(Number(await chart.getAttribute("data-last-residual"))).toBeLessThanOrEqual(1e-8);
+  await expect(chart.getByTestId("residual-chart-legend").getByText("(certified)")).toHaveCount(2);
   await page.screenshot({ path: SCREENSHOT, fullPage: true });
 
   // x of the first right-hand side, as a Matrix Market array with n = 10,000 entries.

@@ -6,7 +6,7 @@ export type {
   JobView,
   JobVolunteerView,
   JobsState,
-  ResidualPoint,
+  ResidualSeries,
   UnitView,
   VerificationStatus,
   VolunteerState,

@@ -52,7 +52,7 @@ export function createJobsStore(options: { random?: () => number } = {}): JobsSt
   const store = createStore<JobsState>()((set, get) => ({
     jobs: [],
     units: {},
-    residualHistory: {},
+    residualSeries: {},
     volunteers: [],
     jobVolunteers: {},
     selectedJobId: null,

@@ -4,11 +4,9 @@
  */
 import type { JobKind, JobStatus, UnitStatus } from "../../core/jobs/model.ts";
 import type { MethodName } from "../../core/solver/types.ts";
+import type { ResidualSeries } from "../../core/jobs/requester/index.ts";
 
-export interface ResidualPoint {
-  iteration: number;
-  residual: number;
-}
+export type { ResidualSeries };
 
 export interface JobView {
   id: string;
@@ -106,7 +104,8 @@ export interface JobSubmission {
 export interface JobsState {
   jobs: JobView[];
   units: Record<string, UnitView[]>;
-  residualHistory: Record<string, ResidualPoint[]>;
+  /** Per job, its residual chart's lines (one per unit, each ending at its certificate). */
+  residualSeries: Record<string, readonly ResidualSeries[]>;
   volunteers: VolunteerStatsView[];
   /** Per job: the volunteers that hold or held one of its units, with their counts on that job. */
   jobVolunteers: Record<string, JobVolunteerView[]>;

@@ -1,14 +1,7 @@
 import type { SolveJob, WorkUnit } from "../../core/jobs/model.ts";
-import type { RequesterRuntime } from "../../core/jobs/requester/index.ts";
+import type { RequesterRuntime, ResidualSeries } from "../../core/jobs/requester/index.ts";
 import { residualProgress } from "../../core/jobs/volunteer/index.ts";
-import type {
-  JobView,
-  JobVolunteerView,
-  ResidualPoint,
-  UnitView,
-  VerificationStatus,
-  VolunteerStatsView,
-} from "./types.ts";
+import type { JobView, JobVolunteerView, UnitView, VerificationStatus, VolunteerStatsView } from "./types.ts";
 
 /** Read-only views of the requester runtime for the Dashboard (recomputed a few times a second at most). */
 
@@ -141,7 +134,7 @@ export function jobVolunteerViews(
 export interface JobsViews {
   jobs: JobView[];
   units: Record<string, UnitView[]>;
-  residualHistory: Record<string, ResidualPoint[]>;
+  residualSeries: Record<string, readonly ResidualSeries[]>;
   volunteers: VolunteerStatsView[];
   jobVolunteers: Record<string, JobVolunteerView[]>;
 }
@@ -150,7 +143,7 @@ export function jobsViews(rt: RequesterRuntime): JobsViews {
   const jobs = rt.jobs();
   const volunteers = volunteerViews(rt);
   const units: Record<string, UnitView[]> = {};
-  const residualHistory: Record<string, ResidualPoint[]> = {};
+  const residualSeries: Record<string, readonly ResidualSeries[]> = {};
   const jobVolunteers: Record<string, JobVolunteerView[]> = {};
   for (const job of jobs) {
     const list = rt.units(job.id);
@@ -158,8 +151,8 @@ export function jobsViews(rt: RequesterRuntime): JobsViews {
       units[job.id] = list.map((u) => unitView(rt, job, u));
       jobVolunteers[job.id] = jobVolunteerViews(rt, list, volunteers);
     }
-    const points = rt.residualHistory(job.id);
-    if (points.length > 0) residualHistory[job.id] = [...points];
+    const lines = rt.residualSeries(job.id);
+    if (lines.length > 0) residualSeries[job.id] = lines;
   }
-  return { jobs: jobs.map((j) => jobView(rt, j)), units, residualHistory, volunteers, jobVolunteers };
+  return { jobs: jobs.map((j) => jobView(rt, j)), units, residualSeries, volunteers, jobVolunteers };
 }

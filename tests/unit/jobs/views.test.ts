@@ -146,7 +146,7 @@ describe("after a reload (item 6)", () => {
     const before = jobsViews(first);
     const worst = before.jobs.find((j) => j.id === finished)!.worstRelResidual;
     expect(worst).not.toBeNull();
-    expect(before.residualHistory[finished]!.length).toBeGreaterThan(0);
+    expect(before.residualSeries[finished]!.length).toBeGreaterThan(0);
     // An older job still running at the reload (no volunteer reachable): it is the one to show.
     offline = true;
     skewMs = -60_000;
@@ -166,7 +166,7 @@ describe("after a reload (item 6)", () => {
     store.getState().actions.select(finished);
     await until(() => (store.getState().units[finished]?.length ?? 0) === 3);
     const after = store.getState();
-    expect(after.residualHistory[finished]).toEqual(before.residualHistory[finished]);
+    expect(after.residualSeries[finished]).toEqual(before.residualSeries[finished]);
     expect(after.units[finished]!.map((u) => [u.iteration, u.residual, u.reported])).toEqual(
       before.units[finished]!.map((u) => [u.iteration, u.residual, u.reported]),
     );

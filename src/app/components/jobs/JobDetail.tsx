@@ -1,5 +1,5 @@
 import { useState } from "react";
-import type { JobVolunteerView, ResidualPoint, UnitView } from "../../../state/jobs/index.ts";
+import type { JobVolunteerView, ResidualSeries, UnitView } from "../../../state/jobs/index.ts";
 import { formatDuration, formatResidual, formatTimestamp } from "../../format.ts";
 import { useJobs } from "../../hooks/use-jobs.ts";
 import { ResidualChart } from "../solve/ResidualChart.tsx";
@@ -10,7 +10,7 @@ import { UnitTable } from "./UnitTable.tsx";
 
 // Stable empties: a selector returning a fresh [] would re-render forever.
 const NO_UNITS: readonly UnitView[] = [];
-const NO_POINTS: readonly ResidualPoint[] = [];
+const NO_SERIES: readonly ResidualSeries[] = [];
 const NO_VOLUNTEERS: readonly JobVolunteerView[] = [];
 
 /** The selected job, live: progress, units and their verification, residual chart, volunteers, downloads. */
@@ -19,8 +19,8 @@ export function JobDetail() {
   const units = useJobs((s) =>
     s.selectedJobId === null ? NO_UNITS : (s.units[s.selectedJobId] ?? NO_UNITS),
   );
-  const history = useJobs((s) =>
-    s.selectedJobId === null ? NO_POINTS : (s.residualHistory[s.selectedJobId] ?? NO_POINTS),
+  const series = useJobs((s) =>
+    s.selectedJobId === null ? NO_SERIES : (s.residualSeries[s.selectedJobId] ?? NO_SERIES),
   );
   // The volunteers that hold or held a unit of this job, counted on this job (views.ts).
   const volunteers = useJobs((s) =>
@@ -108,7 +108,7 @@ export function JobDetail() {
       <h3>Work units</h3>
       <UnitTable units={units} />
       <h3>Residual vs iteration</h3>
-      <ResidualChart key={`chart-${job.id}`} points={history} tol={job.tol} />
+      <ResidualChart key={`chart-${job.id}`} series={series} tol={job.tol} />
       <h3>Volunteers on this job</h3>
       <JobVolunteers volunteers={volunteers} />
       <h3>Solution</h3>

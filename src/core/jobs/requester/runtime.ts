@@ -12,13 +12,13 @@ import { RequesterDistributedSolves } from "../distributed/index.ts";
 import { RequesterInputs } from "./inputs.ts";
 import { RequesterResultIntake } from "./intake.ts";
 import { prepareSubmission, type SubmitInput } from "./submit.ts";
-import { RequesterView, type UnitClaims, type UnitLiveProgress } from "./view.ts";
+import { RequesterView, type ResidualSeries, type UnitClaims, type UnitLiveProgress } from "./view.ts";
 import { loadViewSnapshot, saveViewSnapshot } from "./view-snapshot.ts";
 import { decodeVector } from "../payload.ts";
 import { Scheduler, type SchedulerAction, type SchedulerOptions } from "../scheduler/scheduler.ts";
 
 export type { SubmitInput } from "./submit.ts";
-export type { UnitClaims, UnitLiveProgress } from "./view.ts";
+export type { ResidualSeries, UnitClaims, UnitLiveProgress } from "./view.ts";
 
 /**
  * The requester of a tab: owns the jobs this tab submitted, runs the scheduler (scheduler.ts) against the
@@ -278,8 +278,9 @@ export class RequesterRuntime {
     return this.#view.unitResidual(unitId);
   }
 
-  residualHistory(jobId: string): readonly { iteration: number; residual: number }[] {
-    return this.#view.residualHistory(jobId);
+  /** The lines of a job's residual chart: one per unit (per right-hand side), each ending certified. */
+  residualSeries(jobId: string): readonly ResidualSeries[] {
+    return this.#view.residualSeries(jobId);
   }
 
   /** What a verified unit's result claimed: final iteration and the volunteer's own residual. */

@@ -1,31 +1,37 @@
 import { z } from "zod";
 import type { JobStore } from "../job-store.ts";
-import { RESIDUAL_HISTORY_CAP, type RequesterView } from "./view.ts";
+import { RESIDUAL_POINTS_CAP, type RequesterView } from "./view.ts";
 
 /**
- * What a job's page shows that only this session's messages knew: the residual history (the chart) and
- * what each verified unit's result claimed (final iteration, the volunteer's own residual). Saved while the
- * job runs (throttled) and when it ends, so a reload still draws the chart and the unit table of a finished
- * job. Bounded (RESIDUAL_HISTORY_CAP points, one claim per unit). Kept in the blob table under
+ * What a job's page shows that only this session's messages knew: the residual chart's lines and what
+ * each verified unit's result claimed (final iteration, the volunteer's own residual). Saved while the job
+ * runs (throttled) and when it ends, so a reload still draws the chart and the unit table of a finished
+ * job. Bounded: at most SNAPSHOT_POINTS points over all lines (each line thinned evenly, its first and last
+ * point kept: the last is the certificate), one claim per unit. Kept in the blob table under
  * "view/<jobId>" like job-meta.ts, so it needs no schema change; read back only for the jobs shown.
  */
 
-/** Units a snapshot records claims for (a job has at most this many; more are dropped, not stored). */
+/** Units (and chart lines) a snapshot records (more are dropped, not stored). */
 const MAX_UNIT_CLAIMS = 8_192;
+const MAX_LINES = 8_192;
+/** Points over all lines of one snapshot (a 4096-line job keeps its first and last point per line). */
+const SNAPSHOT_POINTS = 20_000;
 
 const residual = z.number().nonnegative().max(Number.MAX_VALUE);
 
 const snapshotSchema = z.strictObject({
-  history: z
+  series: z
     .array(
-      z.object({
-        iteration: z.number().int().min(0),
-        residual,
-        /** Which unit reported the point, when the view records it (charts draw one line per unit). */
-        unit: z.number().int().min(0).optional(),
+      z.strictObject({
+        key: z.string().max(200),
+        label: z.string().max(200),
+        certified: z.boolean(),
+        points: z
+          .array(z.strictObject({ iteration: z.number().int().min(0), residual }))
+          .max(RESIDUAL_POINTS_CAP),
       }),
     )
-    .max(RESIDUAL_HISTORY_CAP),
+    .max(MAX_LINES),
   claims: z
     .array(
       z.strictObject({
@@ -52,8 +58,15 @@ export async function saveViewSnapshot(
     const c = view.unitClaims(unitId);
     if (c !== null) claims.push({ unitId, iterations: c.iterations, relResidual: c.relResidual });
   }
-  const history = view.residualHistory(jobId).slice(-RESIDUAL_HISTORY_CAP);
-  const snapshot: ViewSnapshot = { history: [...history], claims };
+  const lines = view.residualSeries(jobId).slice(0, MAX_LINES);
+  const perLine = Math.max(2, Math.floor(SNAPSHOT_POINTS / Math.max(1, lines.length)));
+  const series = lines.map((line) => ({
+    key: line.key,
+    label: line.label,
+    certified: line.certified,
+    points: thin(line.points, perLine).map((p) => ({ iteration: p.iteration, residual: p.residual })),
+  }));
+  const snapshot: ViewSnapshot = { series, claims };
   await repo.putBlob(keyOf(jobId), new TextEncoder().encode(JSON.stringify(snapshot)), nowMs);
 }
 
@@ -68,9 +81,16 @@ export async function loadViewSnapshot(repo: JobStore, view: RequesterView, jobI
     return;
   }
   if (!parsed.success) return;
-  view.restoreResidualHistory(jobId, parsed.data.history);
+  view.restoreResidualSeries(jobId, parsed.data.series);
   for (const c of parsed.data.claims) {
     if (view.unitClaims(c.unitId) === null)
       view.setUnitClaims(c.unitId, { iterations: c.iterations, relResidual: c.relResidual });
   }
+}
+
+/** At most `max` (≥ 2) points, evenly spaced, the first and the last always kept. */
+function thin<T>(points: readonly T[], max: number): readonly T[] {
+  if (points.length <= max) return points;
+  const step = (points.length - 1) / (max - 1);
+  return Array.from({ length: max }, (_, i) => points[Math.round(i * step)]!);
 }
