@@ -139,7 +139,10 @@ test("a generated multi-rhs job submitted from the Dashboard completes with veri
   await page.reload();
   await expect(page.getByTestId("job-detail")).toHaveAttribute("data-job-id", jobId!, { timeout: 15_000 });
   await expect(page.getByTestId("job-row").getByTestId("job-row-worst")).toHaveText(worst);
-  await expect(page.getByTestId("job-detail").getByTestId("residual-chart").locator("canvas")).toBeVisible();
+  const chartAfter = page.getByTestId("job-detail").getByTestId("residual-chart");
+  await expect(chartAfter.locator("canvas")).toBeVisible();
+  await expect(chartAfter).toHaveAttribute("data-series-count", "2");
+  expect(Number(await chartAfter.getAttribute("data-last-residual"))).toBeLessThanOrEqual(1e-8);
   await expect(page.getByTestId("unit-iteration").first()).toHaveAttribute("data-reported", "result");
 });
 
