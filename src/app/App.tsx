@@ -1,6 +1,6 @@
 import { lazy, Suspense, useRef, type MouseEvent } from "react";
 import { useStore } from "zustand";
-import type { SwarmStore } from "../state/swarm/index.ts";
+import { peersOnline, peersOnlineText, type SwarmStore } from "../state/swarm/index.ts";
 import { routeStore, type Route } from "../state/route-store.ts";
 import { SwarmStoreContext, useSwarm } from "./hooks/use-swarm.ts";
 import type { ExpertsStore } from "../state/experts/index.ts";
@@ -89,12 +89,16 @@ export function App({ swarmStore, jobsStore, volunteerStore, expertsStore }: App
 
 function ConnectionStatus() {
   const status = useSwarm((s) => s.status);
-  const peerCount = useSwarm((s) => s.peers.length);
+  const count = useSwarm(peersOnline);
   return (
     <div className="status" data-testid="connection-status" data-status={status}>
       <span className={`dot ${status}`} aria-hidden="true" />
       <span>{status}</span>
-      {status === "connected" && <span className="muted">· {peerCount + 1} online</span>}
+      {status === "connected" && (
+        <span className="muted" data-testid="topbar-peer-count" data-count={count}>
+          · {peersOnlineText(count)}
+        </span>
+      )}
     </div>
   );
 }

@@ -72,7 +72,7 @@ export function ContributePage() {
         )}
       </div>
       <div style={{ marginTop: 16 }}>
-        <PeerList peers={peers} />
+        <PeerList peers={peers} status={status} />
       </div>
     </>
   );

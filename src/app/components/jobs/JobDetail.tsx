@@ -1,5 +1,5 @@
-import { useMemo, useState } from "react";
-import type { ResidualSeries, UnitView, VolunteerStatsView } from "../../../state/jobs/index.ts";
+import { useState } from "react";
+import type { JobVolunteerView, ResidualSeries, UnitView } from "../../../state/jobs/index.ts";
 import { formatDuration, formatResidual, formatTimestamp } from "../../format.ts";
 import { useJobs } from "../../hooks/use-jobs.ts";
 import { ResidualChart } from "../solve/ResidualChart.tsx";
@@ -11,6 +11,7 @@ import { UnitTable } from "./UnitTable.tsx";
 // Stable empties: a selector returning a fresh [] would re-render forever.
 const NO_UNITS: readonly UnitView[] = [];
 const NO_SERIES: readonly ResidualSeries[] = [];
+const NO_VOLUNTEERS: readonly JobVolunteerView[] = [];
 
 /** The selected job, live: progress, units and their verification, residual chart, volunteers, downloads. */
 export function JobDetail() {
@@ -21,15 +22,12 @@ export function JobDetail() {
   const series = useJobs((s) =>
     s.selectedJobId === null ? NO_SERIES : (s.residualSeries[s.selectedJobId] ?? NO_SERIES),
   );
-  const allVolunteers = useJobs((s) => s.volunteers);
+  // The volunteers that hold or held a unit of this job, counted on this job (views.ts).
+  const volunteers = useJobs((s) =>
+    s.selectedJobId === null ? NO_VOLUNTEERS : (s.jobVolunteers[s.selectedJobId] ?? NO_VOLUNTEERS),
+  );
   const cancel = useJobs((s) => s.actions.cancel);
   const [cancelError, setCancelError] = useState<string | null>(null);
-
-  // The volunteers that hold or held a unit of this job (a unit keeps the id of whoever computed it).
-  const volunteers = useMemo<readonly VolunteerStatsView[]>(() => {
-    const ids = new Set(units.flatMap((u) => (u.volunteerId === null ? [] : [u.volunteerId])));
-    return allVolunteers.filter((v) => ids.has(v.peerId));
-  }, [units, allVolunteers]);
 
   if (!job) return null;
   const fraction = job.unitsTotal > 0 ? job.unitsDone / job.unitsTotal : 0;
@@ -75,6 +73,22 @@ export function JobDetail() {
         <dd>
           n = {job.n.toLocaleString()}, nnz = {job.nnz.toLocaleString()}, {job.rhsCount} right-hand side
           {job.rhsCount === 1 ? "" : "s"}
+        </dd>
+        <dt>Right-hand sides</dt>
+        <dd data-testid="job-rhs">
+          {job.rhsSeed === null ? (
+            "as submitted (download b below)"
+          ) : (
+            <>
+              random, seed{" "}
+              <span className="mono" data-testid="job-rhs-seed">
+                {job.rhsSeed}
+              </span>{" "}
+              <span className="muted">
+                (mulberry32 from this seed: entries uniform in [−1, 1), b1 first; or download b below)
+              </span>
+            </>
+          )}
         </dd>
         <dt>Method</dt>
         <dd>

@@ -3,6 +3,7 @@ import { useStore } from "zustand";
 import { stageSeries, type LocalSolveStore } from "../../../state/solve/index.ts";
 import { downloadSolutionJson, downloadSolutionMtx } from "../../downloads.ts";
 import { formatDuration } from "../../format.ts";
+import { ErrorMessage } from "../ErrorMessage.tsx";
 import { ResidualChart } from "./ResidualChart.tsx";
 import { UpdateEntries } from "./UpdateEntries.tsx";
 import { UpdatesSummary } from "./UpdatesSummary.tsx";
@@ -37,11 +38,7 @@ export function SolveRun({ store, tol }: { store: LocalSolveStore; tol: number }
         </button>
       )}
       <ResidualChart series={series} tol={tol} markers={state.markers} path />
-      {error && (
-        <p className="error" role="alert" data-testid="solve-error">
-          {error.code}: {error.message}
-        </p>
-      )}
+      {error && <ErrorMessage message={error.message} code={error.code} testId="solve-error" />}
       {summary && (
         <>
           <dl className="kv" data-testid="solve-summary">

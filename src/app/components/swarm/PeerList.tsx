@@ -1,15 +1,20 @@
-import type { SwarmPeerView } from "../../../state/swarm/index.ts";
+import { peersOnline, peersOnlineText, type SwarmState } from "../../../state/swarm/index.ts";
 import { shortPeerId } from "../../format.ts";
 
-export function PeerList({ peers }: { peers: readonly SwarmPeerView[] }) {
+/** The peers online (peers-online.ts: this tab not counted, as in the top bar). */
+export function PeerList({ peers, status }: Pick<SwarmState, "peers" | "status">) {
+  const count = peersOnline({ status, peers });
   return (
     <section className="card" data-testid="peers">
       <h2>Peers online</h2>
       <div className="big-number" data-testid="peer-count">
-        {peers.length}
+        {count}
       </div>
-      <p className="muted">other tabs and volunteers the directory knows, live</p>
-      {peers.length > 0 && (
+      <p className="muted">
+        {peersOnlineText(count)}: the other tabs and volunteers the directory knows, live (this tab not
+        counted)
+      </p>
+      {count > 0 && (
         <table>
           <thead>
             <tr>

@@ -187,6 +187,7 @@ export class RequesterDistributedSolves {
       if (ok) {
         await repo.markResultVerified(unitId, attempt, [result.relResidual]);
         view.setUnitResidual(unitId, result.relResidual);
+        view.setUnitClaims(unitId, { iterations: result.iterations, relResidual: result.relResidual });
         view.markRhsDone(unitId, 1);
       }
       scheduler.onVerified(

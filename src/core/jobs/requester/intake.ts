@@ -138,6 +138,7 @@ export class RequesterResultIntake {
       });
       await this.#ctx.flush();
       check = await verifyRhsGroup(this.#ctx.verify, job, body.unitId, xs, body.solutions);
+      if (check.ok) this.#ctx.view.setUnitClaims(body.unitId, claimsOf(body.solutions));
     } catch (error) {
       check = invalidVerdict(error);
     }
@@ -150,4 +151,18 @@ export class RequesterResultIntake {
     }
     this.#ctx.kick();
   }
+}
+
+/** The unit's final state as its result claims it: the most iterations and the worst own residual. */
+function claimsOf(solutions: UnitResultMessage["solutions"]): {
+  iterations: number;
+  relResidual: number | null;
+} {
+  let iterations = 0;
+  let relResidual: number | null = null;
+  for (const s of solutions) {
+    iterations = Math.max(iterations, s.iterations);
+    if (s.relResidual !== null) relResidual = Math.max(relResidual ?? 0, s.relResidual);
+  }
+  return { iterations, relResidual };
 }

@@ -21,6 +21,8 @@ export interface SubmitInput {
   readonly backend?: UnitBackend;
   /** distributed-solve: number of row blocks (≥ 2). */
   readonly blocks?: number;
+  /** The seed random right-hand sides were made from (seeded-random.ts), kept so the page can show it. */
+  readonly rhsSeed?: number;
 }
 
 export interface PreparedSubmission {

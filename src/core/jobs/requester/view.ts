@@ -3,9 +3,11 @@ import type { WorkUnit } from "../model.ts";
 
 /**
  * What the requester's views show beyond the scheduler's own state: the live progress of each unit, the
- * requester's own certificate per verified unit, each job's residual history, how many result bodies each
- * unit got, and the statistics of this session's finished distributed solves. Memory only: none of it is
- * needed to resume.
+ * requester's own certificate per verified unit, each job's residual chart lines, how many result bodies
+ * each unit got, what each verified unit's volunteer claimed in its result (final iteration, its own
+ * residual) and the statistics of this session's finished distributed solves. None of it is needed to
+ * resume; what a job's page shows (chart lines, claims, worst certificate) is saved by view-snapshot.ts so a
+ * reload still shows it.
  */
 
 export interface UnitLiveProgress {
@@ -17,6 +19,14 @@ export interface UnitLiveProgress {
   readonly backend: UnitProgress["backend"];
 }
 
+/** What a volunteer's result said about how it ended (the requester certifies the residual itself). */
+export interface UnitClaims {
+  /** The largest iteration count over the unit's solutions. */
+  readonly iterations: number;
+  /** The volunteer's own final residual (worst over its solutions); null if it did not say. */
+  readonly relResidual: number | null;
+}
+
 export interface DistributedStats {
   failovers: number;
   iterations: number;
@@ -25,7 +35,7 @@ export interface DistributedStats {
 }
 
 /** Points kept per line of a job's chart (thinned beyond; a job may have thousands of lines). */
-const RESIDUAL_POINTS_CAP = 400;
+export const RESIDUAL_POINTS_CAP = 400;
 
 export interface ResidualPoint {
   readonly iteration: number;
@@ -70,6 +80,10 @@ export class RequesterView {
   readonly #progress = new Map<string, UnitLiveProgress>();
   /** The requester's own certificate per verified unit (worst over its solutions). */
   readonly #unitResidual = new Map<string, number>();
+  /** What each verified unit's result claimed (final iteration and residual). */
+  readonly #unitClaims = new Map<string, UnitClaims>();
+  /** Worst certificate of finished jobs whose units are not loaded (from their saved snapshot). */
+  readonly #savedWorst = new Map<string, number>();
   /** Per job, its chart's lines by key, in the order they appeared. */
   readonly #residualSeries = new Map<string, Map<string, SeriesState>>();
   /** unit-result bodies received per unit id (accepted or not). */
@@ -105,6 +119,34 @@ export class RequesterView {
     for (const row of rows) {
       if (row.relResiduals !== null) this.#unitResidual.set(row.unitId, Math.max(...row.relResiduals));
     }
+  }
+
+  unitClaims(unitId: string): UnitClaims | null {
+    return this.#unitClaims.get(unitId) ?? null;
+  }
+
+  setUnitClaims(unitId: string, claims: UnitClaims): void {
+    this.#unitClaims.set(unitId, claims);
+  }
+
+  /** The worst certificate a saved snapshot recorded for a job (null if none was saved). */
+  savedWorstResidual(jobId: string): number | null {
+    return this.#savedWorst.get(jobId) ?? null;
+  }
+
+  setSavedWorstResidual(jobId: string, worst: number): void {
+    this.#savedWorst.set(jobId, worst);
+  }
+
+  /** Puts saved chart lines back (after a reload); a job that already has lines this session keeps them. */
+  restoreResidualSeries(jobId: string, series: readonly ResidualSeries[]): void {
+    if (this.#residualSeries.has(jobId)) return;
+    const lines = new Map<string, SeriesState>();
+    for (const line of series) {
+      const points = line.points.slice(-RESIDUAL_POINTS_CAP);
+      lines.set(line.key, { label: line.label, attempt: 0, points, certified: line.certified, frozen: null });
+    }
+    this.#residualSeries.set(jobId, lines);
   }
 
   residualSeries(jobId: string): readonly ResidualSeries[] {
