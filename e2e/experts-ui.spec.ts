@@ -90,6 +90,23 @@ test("one tab classifies 200 test images from the UI: accuracy, routing histogra
   await expect(page.getByTestId("classify-thumb")).toHaveCount(16);
   await page.screenshot({ path: SCREENSHOT, fullPage: true });
 
+  // All predictions, a page at a time (200 images: 48 a page, 5 pages), and all of them as a CSV.
+  const pages = page.getByTestId("prediction-pages");
+  await expect(pages).toHaveAttribute("data-pages", "5");
+  await expect(page.getByTestId("prediction-thumb")).toHaveCount(48);
+  await pages.getByRole("button", { name: "Next" }).click();
+  await expect(pages).toHaveAttribute("data-page", "2");
+  await expect(page.getByTestId("prediction-thumb").first()).toHaveAttribute("data-index", "48");
+  const csvDownload = page.waitForEvent("download");
+  await page.getByTestId("download-predictions").click();
+  const csv = readFileSync((await (await csvDownload).path())!, "utf8")
+    .trim()
+    .split("\n");
+  expect(csv[0]).toBe("index,name,predicted,predicted_class,label,label_class,correct");
+  expect(csv.length).toBe(1 + 200);
+  const correctInCsv = csv.slice(1).filter((line) => line.endsWith(",true")).length;
+  expect(correctInCsv / 200).toBe(accuracy);
+
   // Same provider, same int8 graph: the swarm's predictions equal the whole-graph model's, row for row.
   const whole = await page.evaluate(() => window.openSwarm!.expertJobs!.wholeGraph());
   expect(whole.rows).toBe(200);

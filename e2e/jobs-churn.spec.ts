@@ -123,7 +123,7 @@ test("a distributed solve of bcsstk13 in 3 blocks completes after a volunteer ta
       async () => {
         const snap = await jobSnapshot(requester.page, jobId);
         const history = await requester.page.evaluate(
-          (id) => window.openSwarm!.jobs.getState().residualHistory[id]?.length ?? 0,
+          (id) => window.openSwarm!.jobs.getState().residualSeries[id]?.[0]?.points.length ?? 0,
           jobId,
         );
         if (history < 60 || snap.job?.status !== "running") return false;

@@ -59,6 +59,10 @@ test("a requester reload mid-job resumes from IndexedDB without recomputing veri
   const sentBefore = await Promise.all(peers.map((p) => resultsSent(p.page)));
   await requester.page.reload();
   await jobsReady(requester.page);
+  // Issue 11 item 6: after the reload the running job is selected (nothing was, before).
+  await expect
+    .poll(() => requester.page.evaluate(() => window.openSwarm!.jobs.getState().selectedJobId))
+    .toBe(jobId);
   const doneBefore = before.units.filter((u) => u.status === "done");
   expect(doneBefore.length).toBeLessThan(RHS); // the reload really was mid-job
 

@@ -89,8 +89,16 @@ export async function runSolve(matrixArg: string, opts: SolveCliOptions, io: Cli
         `(${loaded.source === "file" ? "read" : "generated"} in ${loaded.loadMs.toFixed(0)} ms)\n`,
     );
     const b = loadRhs(opts.rhs, a);
-    if (opts.rhs === undefined)
+    const onesRhsIsZero = opts.rhs === undefined && b.every((v) => v === 0);
+    if (onesRhsIsZero) {
+      // A·1 = 0 means A is singular: x = 1 is one solution among many, and x = 0 is the one solve() returns.
+      io.stderr.write(
+        "no --rhs given: b = A*1 is zero (every row of A sums to 0, so A is singular and x = 1 is not the " +
+          "only solution); b = 0 is solved by x = 0 exactly. Give --rhs to solve another system.\n",
+      );
+    } else if (opts.rhs === undefined) {
       io.stderr.write("no --rhs given: using b = A*1 (the exact solution is x = 1)\n");
+    }
     // Read and check the updates before the (possibly long) first solve.
     const updates = loadUpdates(opts, a);
     const updated: UpdatedSystem | null = updates === null ? null : applyUpdates(a, b, updates);
@@ -168,7 +176,7 @@ export async function runSolve(matrixArg: string, opts: SolveCliOptions, io: Cli
       n: a.rows,
       nnz: nnzOf(a),
       rhs: opts.rhs ?? "A*1",
-      maxErrorVsOnes: opts.rhs === undefined && updated === null ? maxErrorVsOnes(x) : null,
+      maxErrorVsOnes: opts.rhs === undefined && !onesRhsIsZero && updated === null ? maxErrorVsOnes(x) : null,
       loadMs: loaded.loadMs,
       out: opts.out ?? null,
     });

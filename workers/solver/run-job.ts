@@ -154,6 +154,8 @@ export async function runJob(
       updates.note = "the cold comparison was not run (the solve was cancelled)";
     }
   }
+  // Say why a solve took no iteration (b = 0), rather than show an empty path and a rate of NaN.
+  for (const stage of result.stages ?? []) if (stage.iterations === 0 && stage.note) notes.push(stage.note);
   const final = result.updates?.system ?? { a, b };
   const summary: SolveJobSummary = {
     name: sys.name,

@@ -13,7 +13,8 @@ import { problemFrom, type Problem } from "../../src/core/sparse/problem.ts";
 import { relativeResidual } from "../../src/core/solver/certificate.ts";
 import { applyUpdates } from "../../src/core/solver/updates/index.ts";
 import type { SolveJobOutcome, SolveJobSummary, SolveSource, SolverWorkerApi } from "./api.ts";
-import { runJob, type KeptSystem } from "./run-job.ts";
+import { delivered } from "./delivered.ts";
+import { runJob, type JobIo, type KeptSystem } from "./run-job.ts";
 
 /** The worker's sources are the problem sources, plus a CSR system a swarm unit already decoded. */
 function loadSystem(source: SolveSource): Problem {
@@ -43,14 +44,33 @@ function transferSummary(summary: SolveJobSummary): SolveJobOutcome {
   return Comlink.transfer({ ok: true, summary }, [summary.x.buffer as ArrayBuffer]);
 }
 
+/** The job's io with callbacks the worker waits for before answering (see delivered.ts). */
+function pageIo(
+  onUpdate: JobIo["onUpdate"],
+  cancelFlag: Int32Array | null,
+  mailbox: SharedArrayBuffer | null,
+  onEvent: JobIo["onEvent"] | undefined,
+): { io: JobIo; settled: () => Promise<void> } {
+  const updates = delivered(onUpdate);
+  const events = onEvent ? delivered(onEvent) : null;
+  return {
+    io: { onUpdate: updates.call, cancelFlag, mailbox, onEvent: events?.call ?? null },
+    settled: async () => {
+      await updates.settled();
+      await events?.settled();
+    },
+  };
+}
+
 const api: SolverWorkerApi = {
   async solve(source, jobOptions, onUpdate, cancelFlag, mailbox = null, onEvent) {
     const setupStart = performance.now();
     kept = null; // a failed solve must not leave an older system to be updated
     try {
       const { a, b, rhsIsAOnes } = loadSystem(source);
-      const io = { onUpdate, cancelFlag, mailbox, onEvent: onEvent ?? null };
+      const { io, settled } = pageIo(onUpdate, cancelFlag, mailbox, onEvent);
       const run = await runJob({ name: source.name, a, b, rhsIsAOnes, setupStart }, jobOptions, io, null);
+      await settled();
       kept = jobOptions.keepSystem === true ? run.kept : null;
       return transferSummary(run.summary);
     } catch (e) {
@@ -77,9 +97,10 @@ const api: SolverWorkerApi = {
         residualBefore: relativeResidual(kept.a, kept.x, kept.b),
         residualAfter: relativeResidual(sys.a, kept.x, sys.b),
       };
-      const io = { onUpdate, cancelFlag, mailbox, onEvent };
+      const { io, settled } = pageIo(onUpdate, cancelFlag, mailbox, onEvent);
       const system = { name: kept.name, a: sys.a, b: sys.b, rhsIsAOnes: false, setupStart };
       const run = await runJob(system, jobOptions, io, { x0: kept.x, applied });
+      await settled();
       if (jobOptions.keepSystem === true) kept = run.kept;
       return transferSummary(run.summary);
     } catch (e) {

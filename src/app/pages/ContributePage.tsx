@@ -79,7 +79,7 @@ export function ContributePage() {
         )}
       </div>
       <div style={{ marginTop: 16 }}>
-        <PeerList peers={peers} othersOnline={othersOnline} />
+        <PeerList peers={peers} status={status} othersOnline={othersOnline} />
       </div>
     </>
   );

@@ -1,4 +1,4 @@
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { useStore } from "zustand";
 import { createLocalSolveStore } from "../../state/solve/index.ts";
 import { SolverClient } from "../../../workers/solver/client.ts";
@@ -7,7 +7,7 @@ import { SolveRun } from "../components/solve/SolveRun.tsx";
 import { JobDetail } from "../components/jobs/JobDetail.tsx";
 import { JobList } from "../components/jobs/JobList.tsx";
 import { SubmitJobForm } from "../components/jobs/SubmitJobForm.tsx";
-import { useHasJobs } from "../hooks/use-jobs.ts";
+import { useHasJobs, useJobs } from "../hooks/use-jobs.ts";
 
 // One solver worker per page, created on first use of the dashboard.
 let sharedStore: ReturnType<typeof createLocalSolveStore> | null = null;
@@ -30,6 +30,7 @@ export function DashboardPage() {
       </p>
       {hasJobs && (
         <>
+          <ClearErrorOnLeave />
           <SubmitJobForm />
           <JobList />
           <JobDetail />
@@ -39,6 +40,13 @@ export function DashboardPage() {
       <LocalSolve />
     </div>
   );
+}
+
+/** An error shown here belongs to this visit of the page: leaving the Dashboard clears it. */
+function ClearErrorOnLeave() {
+  const clearError = useJobs((s) => s.actions.clearError);
+  useEffect(() => clearError, [clearError]);
+  return null;
 }
 
 function LocalSolve() {

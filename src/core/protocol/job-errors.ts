@@ -7,6 +7,7 @@ import { CodedError } from "../base/coded-error.ts";
  */
 export type JobErrorCode =
   | "invalid_spec"
+  | "singular_matrix"
   | "invalid_partition"
   | "duplicate_job"
   | "unknown_job"
@@ -25,7 +26,7 @@ export class JobError extends CodedError<JobErrorCode> {
   override readonly name = "JobError";
 
   constructor(code: JobErrorCode, message: string) {
-    super(code, `${code}: ${message}`);
+    super(code, message);
   }
 }
 

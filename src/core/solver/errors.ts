@@ -29,7 +29,7 @@ export class SolverError extends CodedError<SolverErrorCode> {
   override readonly name = "SolverError";
 
   constructor(code: SolverErrorCode, message: string) {
-    super(code, `${code}: ${message}`);
+    super(code, message);
   }
 }
 

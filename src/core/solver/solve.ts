@@ -14,6 +14,8 @@ import { runJacobi } from "./methods/jacobi.ts";
 import type { Kernels } from "./kernels.ts";
 import { IterationMonitor } from "./monitor.ts";
 import type { SolveOptions, SolveResult, StageReport, StopReason } from "./types.ts";
+import { SolverError } from "./errors.ts";
+import { singularityOf } from "./singularity.ts";
 import { validateSolveInput } from "./validate.ts";
 
 export const DEFAULT_RESTART = 30;
@@ -25,6 +27,23 @@ export const DEFAULT_UPDATE_EVERY = 10;
 export const HYBRID_STAGNATION_WINDOW = 400;
 
 const now = (): number => performance.now();
+
+/**
+ * The one stage of a solve with b = 0: x = 0 is exact for any A, so nothing iterates, and the path says why
+ * instead of staying empty (an empty path read as "converged in 0 iterations at rate NaN").
+ */
+export const ZERO_RHS_STAGE: Readonly<StageReport> = {
+  label: "b = 0, so x = 0",
+  reason: "converged",
+  iterations: 0,
+  bestResidual: 0,
+  note: "the right-hand side is zero, so x = 0 solves A x = b exactly for any A: no iteration was needed",
+};
+
+function isZero(v: Float64Array): boolean {
+  for (let i = 0; i < v.length; i++) if (v[i] !== 0) return false;
+  return true;
+}
 
 /** ‖b‖ when it is outside [1e-100, 1e100] (then the solve runs on b/‖b‖), else 1. */
 function safeScale(b: Float64Array): number {
@@ -89,6 +108,9 @@ function runMethod(ctx: MethodContext, o: SolveOptions): { reason: StopReason; s
  */
 export function solve(a: CsrMatrix, b: Float64Array, options: SolveOptions, kernels?: Kernels): SolveResult {
   validateSolveInput(a, b, options);
+  // b = 0 answers x = 0 whatever A is (below); otherwise a provably singular A is an error that names why.
+  const singular = isZero(b) ? null : singularityOf(a);
+  if (singular !== null) throw new SolverError("singular_matrix", singular);
   const start = now();
   const k = kernels ?? createJsKernels();
   try {
@@ -131,7 +153,7 @@ export function solve(a: CsrMatrix, b: Float64Array, options: SolveOptions, kern
     const runOnce = (c: MethodContext): { reason: StopReason; stages: StageReport[] } => {
       if (c.bNorm === 0) {
         c.x.fill(0); // b = 0: x = 0 is the exact answer, whatever the method
-        return { reason: "converged", stages: [] };
+        return { reason: "converged", stages: [{ ...ZERO_RHS_STAGE }] };
       }
       if (options.signal?.aborted === true) return { reason: "cancelled", stages: [] };
       return runMethod(c, options);

@@ -217,6 +217,7 @@ export class ExpertsJobs implements ExpertsJobRunner {
         ...outcome(input, result),
         rowsPerExpert: result.rowsPerExpert,
         chosenPerExpert: result.chosenPerExpert,
+        images: { pixels: input.pixels, names: input.names },
         gateMs: result.gateMs,
         elapsedMs: performance.now() - started,
       });
@@ -459,6 +460,7 @@ function emptyClassify(id: number, source: ClassifyJobView["source"]): ClassifyJ
     chosenPerExpert: [],
     rowsBySource: {},
     previews: [],
+    images: null,
     invertedCount: 0,
     gateMs: null,
     routerJobId: null,

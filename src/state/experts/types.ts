@@ -43,6 +43,12 @@ export type ExpertsJobPhase =
   "loading-inputs" | "loading-models" | "waiting-for-hosts" | "running" | "done" | "failed";
 
 /** One image of the quick view: the 28×28 model input (0..255), what the swarm said and the truth. */
+export interface ClassifyImages {
+  /** rows × 784 model inputs (white on black, 0..1). */
+  readonly pixels: Float32Array;
+  readonly names: readonly string[];
+}
+
 export interface PreviewImage {
   readonly index: number;
   readonly pixels: Uint8Array;
@@ -74,6 +80,8 @@ export interface ClassifyJobView {
   /** Expert rows accepted from each volunteer in this job ("local" = this tab's own runner). */
   readonly rowsBySource: Readonly<Record<string, number>>;
   readonly previews: readonly PreviewImage[];
+  /** Set when done: every input as fed to the model and its name, for paging through all predictions. */
+  readonly images: ClassifyImages | null;
   /** Uploaded images that were inverted (dark-on-light photos), for the notice under the grid. */
   readonly invertedCount: number;
   readonly gateMs: number | null;

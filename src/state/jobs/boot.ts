@@ -83,7 +83,7 @@ export function bootJobs(
       cache,
       volunteers: () => volunteersOf(swarm),
       onChange: () => jobs.refresh(),
-      onError: (message) => jobs.setState({ lastError: message }),
+      onError: (message) => jobs.setState({ lastError: message, lastErrorCode: null }),
     });
     jobs.attach(requester);
   });

@@ -4,11 +4,11 @@ export type { JobsStore } from "./store.ts";
 export type {
   JobSubmission,
   JobView,
+  JobVolunteerView,
   JobsState,
-  ResidualPoint,
+  ResidualSeries,
   UnitView,
   VerificationStatus,
   VolunteerState,
-  VolunteerStatsView,
 } from "./types.ts";
 export type { VolunteerStore } from "./volunteer-store.ts";

@@ -1,4 +1,5 @@
 import { createStore, type StoreApi } from "zustand/vanilla";
+import { isCodedError } from "../../core/base/coded-error.ts";
 import type { RequesterRuntime } from "../../core/jobs/requester/index.ts";
 import { submissionToInput } from "./submission.ts";
 import type { JobsState } from "./types.ts";
@@ -18,6 +19,18 @@ export type JobsStore = StoreApi<JobsState> & {
 };
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+/** lastError and its code, from a thrown error (the message is the sentence; the code is shown small). */
+const errorState = (e: unknown) => ({
+  lastError: message(e),
+  lastErrorCode: isCodedError(e) ? e.code : null,
+});
+const NO_ERROR = { lastError: null, lastErrorCode: null } as const;
+
+/** After a reload nothing is selected: show the running job (the newest running one), else the newest. */
+function defaultSelection(jobs: JobsState["jobs"]): string | null {
+  const newestFirst = [...jobs].sort((p, q) => q.createdAtMs - p.createdAtMs);
+  return (newestFirst.find((j) => j.status === "running") ?? newestFirst[0])?.id ?? null;
+}
 
 /**
  * The Dashboard's jobs: a zustand vanilla store over the tab's RequesterRuntime. Actions called before the
@@ -33,24 +46,30 @@ export function createJobsStore(options: { random?: () => number } = {}): JobsSt
   });
   ready.catch(() => undefined); // reported through lastError; callers of the actions see it too
   let timer: ReturnType<typeof setTimeout> | null = null;
+  /** Set when the runtimes could not start: that error stays (clearError leaves it). */
+  let unavailable = false;
 
   const store = createStore<JobsState>()((set, get) => ({
     jobs: [],
     units: {},
-    residualHistory: {},
+    residualSeries: {},
     volunteers: [],
+    jobVolunteers: {},
     selectedJobId: null,
     lastError: null,
+    lastErrorCode: null,
     actions: {
       async submit(submission) {
         try {
           const input = submissionToInput(submission, options.random);
           const rt = await ready;
           const id = await rt.submit(input);
+          // A successful submission answers whatever failed before: an old error must not stay beside it.
+          if (!unavailable) set(NO_ERROR);
           recompute();
           return id;
         } catch (error) {
-          set({ lastError: message(error) });
+          set(errorState(error));
           throw error;
         }
       },
@@ -59,7 +78,7 @@ export function createJobsStore(options: { random?: () => number } = {}): JobsSt
           await (await ready).cancel(jobId);
           recompute();
         } catch (error) {
-          set({ lastError: message(error) });
+          set(errorState(error));
           throw error;
         }
       },
@@ -69,11 +88,20 @@ export function createJobsStore(options: { random?: () => number } = {}): JobsSt
           void ready
             .then((rt) => rt.loadUnits(jobId))
             .then(recompute)
-            .catch((error: unknown) => set({ lastError: message(error) }));
+            .catch((error: unknown) => set(errorState(error)));
         }
+      },
+      clearError() {
+        if (!unavailable) set(NO_ERROR);
       },
       async solutions(jobId) {
         return (await ready).solutions(jobId);
+      },
+      async certifiedSolutions(jobId) {
+        return (await ready).certifiedSolutions(jobId);
+      },
+      async rightHandSides(jobId) {
+        return (await ready).rightHandSides(jobId);
       },
     },
   }));
@@ -96,10 +124,16 @@ export function createJobsStore(options: { random?: () => number } = {}): JobsSt
       runtime = rt;
       resolveRuntime(rt);
       recompute();
+      const state = store.getState();
+      if (state.selectedJobId === null) {
+        const id = defaultSelection(state.jobs);
+        if (id !== null) state.actions.select(id);
+      }
     },
     fail(error: unknown) {
+      unavailable = true;
       rejectRuntime(error);
-      store.setState({ lastError: `jobs are unavailable: ${message(error)}` });
+      store.setState({ lastError: `jobs are unavailable: ${message(error)}`, lastErrorCode: null });
     },
     refresh,
     runtime: () => runtime,

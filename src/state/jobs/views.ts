@@ -1,7 +1,7 @@
 import type { SolveJob, WorkUnit } from "../../core/jobs/model.ts";
-import type { RequesterRuntime } from "../../core/jobs/requester/index.ts";
+import type { RequesterRuntime, ResidualSeries } from "../../core/jobs/requester/index.ts";
 import { residualProgress } from "../../core/jobs/volunteer/index.ts";
-import type { JobView, ResidualPoint, UnitView, VerificationStatus, VolunteerStatsView } from "./types.ts";
+import type { JobView, JobVolunteerView, UnitView, VerificationStatus, VolunteerStatsView } from "./types.ts";
 
 /** Read-only views of the requester runtime for the Dashboard (recomputed a few times a second at most). */
 
@@ -33,7 +33,9 @@ export function jobView(rt: RequesterRuntime, job: SolveJob): JobView {
     unitsTotal: known ? units.length : unitsTotalOf(job),
     unitsDone: known ? units.filter((u) => u.status === "done").length : (job.outcome?.unitsDone ?? 0),
     unitsFailed: known ? units.filter((u) => u.status === "failed").length : (job.outcome?.unitsFailed ?? 0),
-    worstRelResidual: worst,
+    // Units not loaded yet (a finished job after a reload): the certificate saved when it finished.
+    worstRelResidual: known ? worst : rt.savedWorstResidual(job.id),
+    rhsSeed: rt.rhsSeed(job.id),
     error: job.status === "failed" || job.status === "cancelled" ? (job.outcome?.message ?? null) : null,
   };
 }
@@ -54,6 +56,10 @@ export function unitView(rt: RequesterRuntime, job: SolveJob, u: WorkUnit): Unit
     const within = current.relResidual === null ? 0 : residualProgress(current.relResidual, job.tolerance);
     progress = u.status === "verifying" ? 1 : (current.rhsDone + within) / current.rhsTotal;
   }
+  // Once verified, the unit's final state is what its result claimed, never its last progress report
+  // (which can be far from the end: a hybrid reports its Krylov stage, then finishes with a direct solve).
+  const claims = u.status === "done" ? rt.unitClaims(u.id) : null;
+  const running = u.status === "leased" || u.status === "verifying" ? current : null;
   return {
     id: u.id,
     index: u.index,
@@ -61,8 +67,9 @@ export function unitView(rt: RequesterRuntime, job: SolveJob, u: WorkUnit): Unit
     status: u.status,
     volunteerId: u.lease?.volunteerId ?? u.result?.volunteerId ?? null,
     progress,
-    iteration: current?.iteration ?? null,
-    residual: current?.relResidual ?? null,
+    iteration: claims?.iterations ?? running?.iteration ?? null,
+    residual: claims !== null ? claims.relResidual : (running?.relResidual ?? null),
+    reported: claims !== null ? "result" : running !== null ? "progress" : null,
     verification: verificationOf(u),
     relResidual: u.status === "done" ? rt.unitResidual(u.id) : null,
     backend: current?.backend ?? null,
@@ -86,22 +93,66 @@ export function volunteerViews(rt: RequesterRuntime): VolunteerStatsView[] {
   });
 }
 
+/**
+ * The volunteers of one job, counted on that job only (the reputation columns are over all jobs, and say
+ * so): whoever holds a unit now, computed a verified one, or had a result rejected.
+ */
+export function jobVolunteerViews(
+  rt: RequesterRuntime,
+  units: readonly WorkUnit[],
+  all: readonly VolunteerStatsView[],
+): JobVolunteerView[] {
+  const byId = new Map<string, JobVolunteerView>();
+  const entry = (peerId: string): JobVolunteerView => {
+    let v = byId.get(peerId);
+    if (v === undefined) {
+      const stats = all.find((s) => s.peerId === peerId);
+      const rep = rt.scheduler.reputation.get(peerId);
+      v = {
+        peerId,
+        unitsInFlight: 0,
+        unitsVerified: 0,
+        resultsRejected: 0,
+        totalValid: rep.totalValid,
+        totalInvalid: rep.totalInvalid,
+        consecutiveValid: rep.consecutiveValid,
+        banned: stats?.banned ?? false,
+        speedFlopsPerS: stats?.speedFlopsPerS ?? null,
+      };
+      byId.set(peerId, v);
+    }
+    return v;
+  };
+  for (const u of units) {
+    if (u.status === "leased" && u.lease !== null) entry(u.lease.volunteerId).unitsInFlight++;
+    if (u.status === "done" && u.result !== null) entry(u.result.volunteerId).unitsVerified++;
+    for (const h of u.history) if (h.outcome === "invalid-result") entry(h.volunteerId).resultsRejected++;
+  }
+  return [...byId.values()];
+}
+
 export interface JobsViews {
   jobs: JobView[];
   units: Record<string, UnitView[]>;
-  residualHistory: Record<string, ResidualPoint[]>;
+  residualSeries: Record<string, readonly ResidualSeries[]>;
   volunteers: VolunteerStatsView[];
+  jobVolunteers: Record<string, JobVolunteerView[]>;
 }
 
 export function jobsViews(rt: RequesterRuntime): JobsViews {
   const jobs = rt.jobs();
+  const volunteers = volunteerViews(rt);
   const units: Record<string, UnitView[]> = {};
-  const residualHistory: Record<string, ResidualPoint[]> = {};
+  const residualSeries: Record<string, readonly ResidualSeries[]> = {};
+  const jobVolunteers: Record<string, JobVolunteerView[]> = {};
   for (const job of jobs) {
     const list = rt.units(job.id);
-    if (list.length > 0) units[job.id] = list.map((u) => unitView(rt, job, u));
-    const points = rt.residualHistory(job.id);
-    if (points.length > 0) residualHistory[job.id] = [...points];
+    if (list.length > 0) {
+      units[job.id] = list.map((u) => unitView(rt, job, u));
+      jobVolunteers[job.id] = jobVolunteerViews(rt, list, volunteers);
+    }
+    const lines = rt.residualSeries(job.id);
+    if (lines.length > 0) residualSeries[job.id] = lines;
   }
-  return { jobs: jobs.map((j) => jobView(rt, j)), units, residualHistory, volunteers: volunteerViews(rt) };
+  return { jobs: jobs.map((j) => jobView(rt, j)), units, residualSeries, volunteers, jobVolunteers };
 }

@@ -23,6 +23,10 @@ export type { ChartMarker, UpdateLogEntry } from "./updates.ts";
 export interface ResidualPoint {
   iteration: number;
   residual: number;
+  /** The stage that reported it (e.g. "cg+jacobi", "direct"): one chart line per stage. */
+  stage: string;
+  /** The run's certified residual (recomputed in f64 at the end), not an iteration's estimate. */
+  certified?: boolean;
 }
 
 export interface LocalSolveState {
@@ -56,6 +60,16 @@ export interface LocalSolveState {
 
 const MAX_POINTS = 2000;
 
+/** One run's feed into the chart (see streamTo). */
+interface RunStream {
+  /** Chart iteration of the run's iteration 0. */
+  readonly base: number;
+  /** The stage of the last update taken (null before any). */
+  lastStage(): string | null;
+  close(): void;
+  onUpdate(u: IterationUpdate): void;
+}
+
 /** Log-scale progress from the first residual to the tolerance; iterations/maxIter when that is further. */
 export function solveProgress(
   first: number,
@@ -69,10 +83,25 @@ export function solveProgress(
   return Math.min(1, Math.max(0, byResidual, iteration / maxIter));
 }
 
-/** Keeps every other point once the history is full, so a long solve still draws quickly. */
+/**
+ * Keeps every other point once the history is full, so a long solve still draws quickly; never a
+ * certificate, nor the last point.
+ */
 function appendThinned(history: ResidualPoint[], point: ResidualPoint): ResidualPoint[] {
   const next = [...history, point];
-  return next.length <= MAX_POINTS ? next : next.filter((_, i) => i % 2 === 0 || i === next.length - 1);
+  return next.length <= MAX_POINTS
+    ? next
+    : next.filter((p, i) => i % 2 === 0 || i === next.length - 1 || p.certified === true);
+}
+
+/** The certified end of a run, drawn on the line of the stage it ended in. */
+function certifiedPoint(summary: SolveJobSummary, runBase: number, lastStage: string | null): ResidualPoint {
+  return {
+    iteration: runBase + summary.iterations,
+    residual: summary.relResidual,
+    stage: lastStage ?? summary.methodPath.at(-1) ?? "residual",
+    certified: true,
+  };
 }
 
 export function createLocalSolveStore(client: SolverClient, nowMs: () => number = () => Date.now()) {
@@ -105,7 +134,7 @@ export function createLocalSolveStore(client: SolverClient, nowMs: () => number 
     };
 
     /** Starts one run (a solve or a warm re-solve) and follows it to its end, streaming into the chart. */
-    const follow = async (start: (signal: AbortSignal) => SolveHandle): Promise<void> => {
+    const follow = async (stream: RunStream, start: (signal: AbortSignal) => SolveHandle): Promise<void> => {
       const controller = new AbortController();
       stop = controller;
       const handle = start(controller.signal);
@@ -113,14 +142,18 @@ export function createLocalSolveStore(client: SolverClient, nowMs: () => number 
       const outcome: SolveJobOutcome = await handle.outcome.catch(outcomeOfRejection);
       current = null;
       stop = null;
+      stream.close();
       if (outcome.ok) {
-        base += outcome.summary.iterations;
-        set({
+        const { summary } = outcome;
+        const end = certifiedPoint(summary, stream.base, stream.lastStage());
+        base = end.iteration;
+        set((s) => ({
           status: "done",
           phase: null,
-          summary: outcome.summary,
-          progress: outcome.summary.converged ? 1 : get().progress,
-        });
+          summary,
+          progress: summary.converged ? 1 : s.progress,
+          history: appendThinned(s.history, end),
+        }));
       } else if (isUpdateErrorCode(outcome.error.code) && get().summary !== null) {
         // The warm re-solve refused its batch: the previous result stands.
         set({ status: "done", phase: null, updateError: outcome.error });
@@ -128,16 +161,38 @@ export function createLocalSolveStore(client: SolverClient, nowMs: () => number 
       flushQueue();
     };
 
-    const streamTo = (tol: number, maxIter: number) => {
+    /**
+     * The chart's feed for one run. Its iterations are offset by where the run starts on the chart, fixed
+     * when the run starts: an update read after the run ended must not be shifted again by the next
+     * run's offset (that drew the last point at twice the iterations). Updates after the run's outcome
+     * are dropped: its certified end is drawn instead.
+     */
+    const streamTo = (tol: number, maxIter: number): RunStream => {
+      const runBase = base;
       let first: number | null = null;
-      return (u: IterationUpdate): void => {
-        first ??= u.residual_norm;
-        const iteration = base + u.iteration;
-        set((s) => ({
-          lastUpdate: { ...u, iteration },
-          history: appendThinned(s.history, { iteration, residual: u.residual_norm }),
-          progress: solveProgress(first!, u.residual_norm, tol, u.iteration, maxIter),
-        }));
+      let closed = false;
+      let lastStage: string | null = null;
+      return {
+        base: runBase,
+        lastStage: () => lastStage,
+        close: () => {
+          closed = true;
+        },
+        onUpdate: (u: IterationUpdate): void => {
+          if (closed) return;
+          first ??= u.residual_norm;
+          const iteration = runBase + u.iteration;
+          // An empty label is the solve's final report when no stage ran (b = 0): its end is certified.
+          if (u.method !== "") lastStage = u.method;
+          set((s) => ({
+            lastUpdate: { ...u, iteration },
+            history:
+              u.method === ""
+                ? s.history
+                : appendThinned(s.history, { iteration, residual: u.residual_norm, stage: u.method }),
+            progress: solveProgress(first!, u.residual_norm, tol, u.iteration, maxIter),
+          }));
+        },
       };
     };
 
@@ -148,8 +203,8 @@ export function createLocalSolveStore(client: SolverClient, nowMs: () => number 
       set({ status: "running", phase: "solving", progress: 0, updateError: null, error: null });
       log(batch.seq, { status: "posted", message: "re-solving warm from the last x" });
       const stream = streamTo(options.tol, options.maxIter);
-      void follow((signal) =>
-        client.resolveWarm(batch.updates, batch.seq, options, { signal, onUpdate: stream, onEvent }),
+      void follow(stream, (signal) =>
+        client.resolveWarm(batch.updates, batch.seq, options, { signal, onUpdate: stream.onUpdate, onEvent }),
       );
     };
 
@@ -206,8 +261,10 @@ export function createLocalSolveStore(client: SolverClient, nowMs: () => number 
           updateError: null,
         });
         const opts = { ...jobOptions, compareCold: get().compareCold };
-        const onUpdate = streamTo(options.tol, options.maxIter);
-        await follow((signal) => client.solve(source, opts, { signal, onUpdate, onEvent }));
+        const stream = streamTo(options.tol, options.maxIter);
+        await follow(stream, (signal) =>
+          client.solve(source, opts, { signal, onUpdate: stream.onUpdate, onEvent }),
+        );
       },
       cancel() {
         stop?.abort();

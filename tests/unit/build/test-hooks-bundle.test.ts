@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { build, type Rolldown } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_HOOKS_MODE } from "../../../vite.config.ts";
+import { initialLoadOf, NOT_ON_LANDING_PAGE } from "../../../bench/bundle/initial-load.ts";
 
 /**
  * The ?test=1 hooks and fault injection (src/state/test-mode.ts) ship only as lazily loaded chunks of the
@@ -27,6 +28,7 @@ const TEST_ONLY_STRINGS = [
 ];
 
 interface BuiltApp {
+  readonly outDir: string;
   readonly chunks: readonly Rolldown.OutputChunk[];
   /** Every emitted .js file (workers included), by name. */
   readonly jsFiles: ReadonlyMap<string, string>;
@@ -37,12 +39,18 @@ const outDirs: string[] = [];
 async function buildApp(mode: string): Promise<BuiltApp> {
   const outDir = await mkdtemp(join(tmpdir(), "open-swarm-build-"));
   outDirs.push(outDir);
+  // Vitest runs with NODE_ENV=test, which would make Vite bundle React's development build: build as
+  // `npm run build` does.
+  const nodeEnv = process.env["NODE_ENV"];
+  process.env["NODE_ENV"] = "production";
   const result = await build({
     root: ROOT,
     configFile: join(ROOT, "vite.config.ts"),
     mode,
     logLevel: "silent",
     build: { outDir, emptyOutDir: true, sourcemap: false, copyPublicDir: false },
+  }).finally(() => {
+    process.env["NODE_ENV"] = nodeEnv;
   });
   const outputs = Array.isArray(result) ? result : [result];
   const chunks = outputs.flatMap((o) =>
@@ -52,7 +60,7 @@ async function buildApp(mode: string): Promise<BuiltApp> {
   for (const entry of await readdir(outDir, { recursive: true })) {
     if (/\.m?js$/.test(entry)) jsFiles.set(entry, await readFile(join(outDir, entry), "utf8"));
   }
-  return { chunks, jsFiles };
+  return { outDir, chunks, jsFiles };
 }
 
 function filesHolding(app: BuiltApp, text: string): string[] {
@@ -78,6 +86,17 @@ describe("the production build (npm run build, served by npm start)", () => {
     for (const text of TEST_ONLY_STRINGS) expect(filesHolding(app, text), text).toEqual([]);
     expect(chunkOf(app, "src/state/test-hook.ts")).toBeUndefined();
     expect(chunkOf(app, "src/state/test-faults.ts")).toBeUndefined();
+  });
+
+  it("the landing page loads at most 250 KB of JavaScript (gzip), without uPlot or onnxruntime-web", () => {
+    const load = initialLoadOf(app.outDir);
+    expect(load.assets.some((a) => a.kind === "script")).toBe(true);
+    expect(load.jsGzipBytes).toBeLessThanOrEqual(250 * 1024);
+    for (const [library, marker] of Object.entries(NOT_ON_LANDING_PAGE)) {
+      expect(load.jsText.includes(marker), library).toBe(false);
+      // The marker is real: the library is in the build, in a chunk loaded later.
+      expect(filesHolding(app, marker).length, library).toBeGreaterThan(0);
+    }
   });
 });
 

@@ -56,6 +56,34 @@ describe("open-swarm solve (spawned CLI)", () => {
     expect(relativeResidual(a, x, multiply(a, ones(a.cols)))).toBeLessThanOrEqual(1e-8);
   });
 
+  it("a matrix of explicit zeros: b = A*1 = 0 is said plainly, x = 0, and no claim that x = 1", async () => {
+    const zero = join(work, "zero.mtx");
+    writeFileSync(
+      zero,
+      "%%MatrixMarket matrix coordinate real general\n3 3 9\n" +
+        "1 1 0\n1 2 0\n1 3 0\n2 1 0\n2 2 0\n2 3 0\n3 1 0\n3 2 0\n3 3 0\n",
+    );
+    const run = await runCli(["solve", zero, "--json"]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain("b = A*1 is zero");
+    expect(run.stderr).not.toContain("the exact solution is x = 1");
+    const report = lastJson(run.stdout);
+    expect(report["iterations"]).toBe(0);
+    expect(report["method"]).toEqual(["b = 0, so x = 0"]);
+    expect(report).not.toHaveProperty("max_error_vs_ones");
+  });
+
+  it("a zero matrix with b ≠ 0 is a singular_matrix error that names the problem", async () => {
+    const zero = join(work, "zero-b.mtx");
+    writeFileSync(zero, "%%MatrixMarket matrix coordinate real general\n3 3 3\n1 1 0\n2 2 0\n3 3 0\n");
+    const rhs = join(work, "ones3.mtx");
+    writeFileSync(rhs, "%%MatrixMarket matrix array real general\n3 1\n1\n1\n1\n");
+    const run = await runCli(["solve", zero, "--rhs", rhs]);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/singular_matrix/);
+    expect(run.stderr).toMatch(/zero matrix/);
+  });
+
   it("uses --rhs and the js backend when asked", async () => {
     const rhs = join(work, "b.mtx");
     writeFileSync(rhs, `%%MatrixMarket matrix array real general\n14 1\n${"1\n".repeat(14)}`);

@@ -65,7 +65,11 @@ describe("distributed solve over the mesh", () => {
     const stats = rt.distributedStats(id)!;
     expect(stats.relResidual).toBeLessThanOrEqual(1e-8);
     expect(stats.failovers).toBe(0);
-    expect(rt.residualHistory(id).length).toBeGreaterThan(10);
+    const [line] = rt.residualSeries(id);
+    expect(line!.points.length).toBeGreaterThan(10);
+    // The line ends at the certificate of x, at the solve's last iteration.
+    expect(line!.certified).toBe(true);
+    expect(line!.points.at(-1)).toEqual({ iteration: stats.iterations, residual: stats.relResidual });
     const [x] = await rt.solutions(id);
     expect(residual(input, x!)).toBeLessThanOrEqual(1e-8);
     // The volunteers ran their blocks: neither solved the whole system.
@@ -87,7 +91,7 @@ describe("distributed solve over the mesh", () => {
     const input = distributed(2);
     const id = await rt.submit(input);
     // Wait until the solve is under way, then the volunteer holding block 1 vanishes; v3 joins.
-    await until(() => rt.residualHistory(id).length >= 25, 30_000);
+    await until(() => (rt.residualSeries(id)[0]?.points.length ?? 0) >= 25, 30_000);
     const victimId = rt.units(id).find((u) => u.index === 1)!.lease!.volunteerId;
     const victim = peers.find((p) => p.mesh.peerId === victimId)!;
     present.delete(victim);
@@ -135,7 +139,7 @@ describe("distributed solve and a pausing volunteer", () => {
       volunteers: () => [v1, v2, v3].map((p) => ({ peerId: p.mesh.peerId, capabilities: CAPS })),
     });
     const id = await rt.submit(distributed(2));
-    await until(() => rt.residualHistory(id).length >= 25, 30_000);
+    await until(() => (rt.residualSeries(id)[0]?.points.length ?? 0) >= 25, 30_000);
     const holderId = rt.units(id).find((u) => u.index === 0)!.lease!.volunteerId;
     const holder = peers.find((p) => p.mesh.peerId === holderId)!;
     holder.volunteer!.pause();

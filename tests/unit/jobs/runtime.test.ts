@@ -62,6 +62,16 @@ describe("requester and volunteer runtimes over a mesh", () => {
     await until(() => rt.scheduler.job(id)?.status !== "running");
     expect(rt.scheduler.job(id)!.status).toBe("done");
     expect(solo!.solver.calls).toBe(3);
+    // The chart: one line per unit, each ending at the requester's certificate (not the last report).
+    const lines = rt.residualSeries(id);
+    expect(lines.map((l) => l.label).sort()).toEqual(["unit 0", "unit 1", "unit 2"]);
+    for (const line of lines) {
+      const end = line.points.at(-1)!;
+      expect(line.certified).toBe(true);
+      expect(end.residual).toBe(rt.unitResidual(`${id}/${line.label.slice(5)}`));
+      expect(end.residual).toBeLessThanOrEqual(1e-9);
+      expect(end.iteration).toBeGreaterThan(0);
+    }
   });
 
   it("rejects every perturbed result, bans the faulty volunteer and completes from the others", async () => {

@@ -4,6 +4,7 @@ import { useSwarm } from "../../hooks/use-swarm.ts";
 import { Bars } from "./Bars.tsx";
 import { sourceLabel } from "./source-label.ts";
 import { RevisedJobs, RevisedNotice } from "./RevisedNotice.tsx";
+import { PredictionPages } from "./PredictionPages.tsx";
 import { Thumbnail } from "./Thumbnail.tsx";
 import { useExperts } from "../../hooks/use-experts.ts";
 
@@ -104,6 +105,7 @@ function Done({ job, names }: { job: ClassifyJobView; names: readonly string[] }
         <RoutingHistogram job={job} />
         <VolunteerShares rowsBySource={job.rowsBySource} />
       </div>
+      <PredictionPages job={job} names={names} />
     </div>
   );
 }

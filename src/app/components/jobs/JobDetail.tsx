@@ -1,5 +1,5 @@
-import { useMemo, useState } from "react";
-import type { ResidualPoint, UnitView, VolunteerStatsView } from "../../../state/jobs/index.ts";
+import { useState } from "react";
+import type { JobVolunteerView, ResidualSeries, UnitView } from "../../../state/jobs/index.ts";
 import { formatDuration, formatResidual, formatTimestamp } from "../../format.ts";
 import { useJobs } from "../../hooks/use-jobs.ts";
 import { ResidualChart } from "../solve/ResidualChart.tsx";
@@ -10,7 +10,8 @@ import { UnitTable } from "./UnitTable.tsx";
 
 // Stable empties: a selector returning a fresh [] would re-render forever.
 const NO_UNITS: readonly UnitView[] = [];
-const NO_POINTS: readonly ResidualPoint[] = [];
+const NO_SERIES: readonly ResidualSeries[] = [];
+const NO_VOLUNTEERS: readonly JobVolunteerView[] = [];
 
 /** The selected job, live: progress, units and their verification, residual chart, volunteers, downloads. */
 export function JobDetail() {
@@ -18,18 +19,15 @@ export function JobDetail() {
   const units = useJobs((s) =>
     s.selectedJobId === null ? NO_UNITS : (s.units[s.selectedJobId] ?? NO_UNITS),
   );
-  const history = useJobs((s) =>
-    s.selectedJobId === null ? NO_POINTS : (s.residualHistory[s.selectedJobId] ?? NO_POINTS),
+  const series = useJobs((s) =>
+    s.selectedJobId === null ? NO_SERIES : (s.residualSeries[s.selectedJobId] ?? NO_SERIES),
   );
-  const allVolunteers = useJobs((s) => s.volunteers);
+  // The volunteers that hold or held a unit of this job, counted on this job (views.ts).
+  const volunteers = useJobs((s) =>
+    s.selectedJobId === null ? NO_VOLUNTEERS : (s.jobVolunteers[s.selectedJobId] ?? NO_VOLUNTEERS),
+  );
   const cancel = useJobs((s) => s.actions.cancel);
   const [cancelError, setCancelError] = useState<string | null>(null);
-
-  // The volunteers that hold or held a unit of this job (a unit keeps the id of whoever computed it).
-  const volunteers = useMemo<readonly VolunteerStatsView[]>(() => {
-    const ids = new Set(units.flatMap((u) => (u.volunteerId === null ? [] : [u.volunteerId])));
-    return allVolunteers.filter((v) => ids.has(v.peerId));
-  }, [units, allVolunteers]);
 
   if (!job) return null;
   const fraction = job.unitsTotal > 0 ? job.unitsDone / job.unitsTotal : 0;
@@ -76,6 +74,22 @@ export function JobDetail() {
           n = {job.n.toLocaleString()}, nnz = {job.nnz.toLocaleString()}, {job.rhsCount} right-hand side
           {job.rhsCount === 1 ? "" : "s"}
         </dd>
+        <dt>Right-hand sides</dt>
+        <dd data-testid="job-rhs">
+          {job.rhsSeed === null ? (
+            "as submitted (download b below)"
+          ) : (
+            <>
+              random, seed{" "}
+              <span className="mono" data-testid="job-rhs-seed">
+                {job.rhsSeed}
+              </span>{" "}
+              <span className="muted">
+                (mulberry32 from this seed: entries uniform in [−1, 1), b1 first; or download b below)
+              </span>
+            </>
+          )}
+        </dd>
         <dt>Method</dt>
         <dd>
           {job.method}, tolerance {job.tol.toExponential(0)}
@@ -94,7 +108,7 @@ export function JobDetail() {
       <h3>Work units</h3>
       <UnitTable units={units} />
       <h3>Residual vs iteration</h3>
-      <ResidualChart key={`chart-${job.id}`} points={history} tol={job.tol} />
+      <ResidualChart key={`chart-${job.id}`} series={series} tol={job.tol} />
       <h3>Volunteers on this job</h3>
       <JobVolunteers volunteers={volunteers} />
       <h3>Solution</h3>

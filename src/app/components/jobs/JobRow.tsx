@@ -39,7 +39,9 @@ export function JobRow({
         {job.unitsDone} / {job.unitsTotal}
         {job.unitsFailed > 0 && <span className="muted"> ({job.unitsFailed} failed)</span>}
       </td>
-      <td className="num">{formatResidual(job.worstRelResidual)}</td>
+      <td className="num" data-testid="job-row-worst">
+        {formatResidual(job.worstRelResidual)}
+      </td>
       <td>{formatTimestamp(job.createdAtMs)}</td>
     </tr>
   );

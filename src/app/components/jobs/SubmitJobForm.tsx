@@ -1,32 +1,19 @@
 import { useState, type FormEvent } from "react";
-import { EXAMPLES } from "../../solve-choices.ts";
+import { useStore } from "zustand";
+import { isCodedError } from "../../../core/base/coded-error.ts";
+import { ErrorMessage } from "../ErrorMessage.tsx";
 import { ExampleSelect } from "../fields/ExampleSelect.tsx";
 import { MatrixMarketFileInput } from "../fields/MatrixMarketFileInput.tsx";
 import { MethodField } from "../fields/MethodField.tsx";
 import { SolveLimitsFields } from "../fields/SolveLimitsFields.tsx";
 import { useJobs } from "../../hooks/use-jobs.ts";
-import {
-  buildSubmission,
-  jobKindFor,
-  MAX_BLOCKS,
-  MAX_RANDOM_RHS,
-  type JobFormValues,
-} from "./job-submission.ts";
+import { jobFormStore, updateJobForm } from "./job-form-store.ts";
+import { buildSubmission, jobKindFor, MAX_BLOCKS, MAX_RANDOM_RHS } from "./job-submission.ts";
 
-const INITIAL: JobFormValues = {
-  name: "",
-  source: "generated",
-  generatedName: EXAMPLES[0].name,
-  matrixFile: null,
-  rhsFiles: [],
-  rhsMode: "ones",
-  randomCount: "8",
-  method: "hybrid",
-  tol: "1e-8",
-  maxIter: "20000",
-  distribute: false,
-  blocks: "2",
-};
+interface FormError {
+  message: string;
+  code: string | null;
+}
 
 /**
  * The main flow of the Dashboard: describe a system and hand it to the swarm. Labels avoid the words the
@@ -36,10 +23,12 @@ export function SubmitJobForm() {
   const submit = useJobs((s) => s.actions.submit);
   const select = useJobs((s) => s.actions.select);
   const lastError = useJobs((s) => s.lastError);
-  const [values, setValues] = useState<JobFormValues>(INITIAL);
-  const [formError, setFormError] = useState<string | null>(null);
+  const lastErrorCode = useJobs((s) => s.lastErrorCode);
+  // Kept in job-form-store.ts: the values survive leaving the page and a failed submission.
+  const values = useStore(jobFormStore, (s) => s.values);
+  const set = updateJobForm;
+  const [formError, setFormError] = useState<FormError | null>(null);
   const [submitting, setSubmitting] = useState(false);
-  const set = (patch: Partial<JobFormValues>) => setValues((v) => ({ ...v, ...patch }));
 
   const uploadedRhs = values.source === "upload" ? values.rhsFiles.length : 0;
   const rhsCount =
@@ -51,11 +40,14 @@ export function SubmitJobForm() {
     setSubmitting(true);
     try {
       const built = await buildSubmission(values);
-      if (!built.ok) return setFormError(built.message);
+      if (!built.ok) return setFormError({ message: built.message, code: null });
       const jobId = await submit(built.submission);
       select(jobId);
     } catch (error) {
-      setFormError(error instanceof Error ? error.message : String(error));
+      setFormError({
+        message: error instanceof Error ? error.message : String(error),
+        code: isCodedError(error) ? error.code : null,
+      });
     } finally {
       setSubmitting(false);
     }
@@ -110,6 +102,13 @@ export function SubmitJobForm() {
               testId="job-matrix-file"
               onChange={(files) => set({ matrixFile: files[0] ?? null })}
             />
+            {values.matrixFile && (
+              // The form keeps its files across navigation; a fresh file input would not say so.
+              <span className="muted" data-testid="job-matrix-file-name">
+                {" "}
+                {values.matrixFile.name}
+              </span>
+            )}
           </label>
           <label>
             right-hand sides (.mtx arrays, optional; several files → one solve each)
@@ -222,14 +221,10 @@ export function SubmitJobForm() {
         </span>
       </div>
       {formError && (
-        <p className="error" role="alert" data-testid="job-form-error">
-          {formError}
-        </p>
+        <ErrorMessage message={formError.message} code={formError.code} testId="job-form-error" />
       )}
-      {lastError && lastError !== formError && (
-        <p className="error" role="alert" data-testid="jobs-error">
-          {lastError}
-        </p>
+      {lastError && lastError !== formError?.message && (
+        <ErrorMessage message={lastError} code={lastErrorCode} testId="jobs-error" />
       )}
     </form>
   );

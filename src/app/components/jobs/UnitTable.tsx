@@ -22,11 +22,17 @@ export function UnitTable({ units }: { units: readonly UnitView[] }) {
             <th className="num">Attempt</th>
             <th>Volunteer</th>
             <th>Progress</th>
-            <th className="num" title="as of the volunteer's last progress report">
+            <th
+              className="num"
+              title="the final iteration once the result is verified; while running, the last progress report's"
+            >
               Iteration
             </th>
-            <th className="num" title="the volunteer's own estimate in its last progress report">
-              Reported residual
+            <th
+              className="num"
+              title="the volunteer's own residual: its result's once verified; while running, the last progress report's"
+            >
+              Volunteer&apos;s residual
             </th>
             <th>Verification</th>
             <th className="num" title="‖b − Ax‖/‖b‖ recomputed by this tab in f64">
@@ -57,8 +63,14 @@ export function UnitTable({ units }: { units: readonly UnitView[] }) {
               <td>
                 <progress value={unit.progress} max={1} aria-label={`unit ${unit.index} progress`} />
               </td>
-              <td className="num">{unit.iteration ?? "—"}</td>
-              <td className="num">{formatResidual(unit.residual)}</td>
+              <td className="num" data-testid="unit-iteration" data-reported={unit.reported ?? "none"}>
+                {unit.iteration ?? "—"}
+                {unit.reported === "progress" && <ProgressMark />}
+              </td>
+              <td className="num" data-testid="unit-reported-residual">
+                {formatResidual(unit.residual)}
+                {unit.reported === "progress" && <ProgressMark />}
+              </td>
               <td>
                 <StatusBadge status={unit.verification} tone={VERIFICATION_TONES[unit.verification]} />
               </td>
@@ -71,5 +83,15 @@ export function UnitTable({ units }: { units: readonly UnitView[] }) {
         </tbody>
       </table>
     </div>
+  );
+}
+
+/** Marks a number from a progress report: where the unit is now, not where it ended. */
+function ProgressMark() {
+  return (
+    <span className="muted" title="last progress report, still running">
+      {" "}
+      so far
+    </span>
   );
 }

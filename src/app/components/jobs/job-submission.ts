@@ -74,6 +74,7 @@ export async function buildSubmission(values: JobFormValues): Promise<BuildResul
     if (!values.matrixFile) return { ok: false, message: "choose a Matrix Market (.mtx) file for A" };
     for (const file of [values.matrixFile, ...uploadedRhs]) {
       if (file.size > MAX_UPLOAD_BYTES) return { ok: false, message: `${file.name} is larger than 400 MiB` };
+      if (file.size === 0) return { ok: false, message: `${file.name} is empty` };
     }
     matrix = { kind: "matrix-market", text: await values.matrixFile.text() };
     baseName = values.matrixFile.name.replace(/\.mtx$/i, "");

@@ -1,7 +1,9 @@
+import { useMemo } from "react";
 import { useStore } from "zustand";
-import type { LocalSolveStore } from "../../../state/solve/index.ts";
+import { stageSeries, type LocalSolveStore } from "../../../state/solve/index.ts";
 import { downloadSolutionJson, downloadSolutionMtx } from "../../downloads.ts";
 import { formatDuration } from "../../format.ts";
+import { ErrorMessage } from "../ErrorMessage.tsx";
 import { ResidualChart } from "./ResidualChart.tsx";
 import { UpdateEntries } from "./UpdateEntries.tsx";
 import { UpdatesSummary } from "./UpdatesSummary.tsx";
@@ -9,6 +11,7 @@ import { UpdatesSummary } from "./UpdatesSummary.tsx";
 /** Live view of the current solve: progress, residual chart, then the certified result and downloads. */
 export function SolveRun({ store, tol }: { store: LocalSolveStore; tol: number }) {
   const state = useStore(store);
+  const series = useMemo(() => stageSeries(state.history), [state.history]);
   if (state.status === "idle") return null;
   const { summary, lastUpdate, error } = state;
   return (
@@ -21,7 +24,10 @@ export function SolveRun({ store, tol }: { store: LocalSolveStore; tol: number }
         {state.phase === "cold"
           ? "solving the updated system cold (from x = 0) to count the iterations the warm start saved…"
           : lastUpdate
-            ? `${lastUpdate.method}: iteration ${lastUpdate.iteration}, residual ${lastUpdate.residual_norm.toExponential(2)}, rate ${lastUpdate.convergence_rate.toFixed(4)} per iteration`
+            ? `${lastUpdate.method || (summary?.methodPath.at(-1) ?? "solve")}: iteration ${lastUpdate.iteration}, residual ${lastUpdate.residual_norm.toExponential(2)}` +
+              (Number.isFinite(lastUpdate.convergence_rate)
+                ? `, rate ${lastUpdate.convergence_rate.toFixed(4)} per iteration`
+                : "")
             : state.status === "running"
               ? "preparing the system…"
               : ""}
@@ -31,12 +37,8 @@ export function SolveRun({ store, tol }: { store: LocalSolveStore; tol: number }
           Cancel
         </button>
       )}
-      <ResidualChart points={state.history} tol={tol} markers={state.markers} />
-      {error && (
-        <p className="error" role="alert" data-testid="solve-error">
-          {error.code}: {error.message}
-        </p>
-      )}
+      <ResidualChart series={series} tol={tol} markers={state.markers} path />
+      {error && <ErrorMessage message={error.message} code={error.code} testId="solve-error" />}
       {summary && (
         <>
           <dl className="kv" data-testid="solve-summary">
@@ -52,7 +54,7 @@ export function SolveRun({ store, tol }: { store: LocalSolveStore; tol: number }
             <dt>Path</dt>
             <dd>{summary.methodPath.join(" → ")}</dd>
             <dt>Iterations</dt>
-            <dd>{summary.iterations}</dd>
+            <dd data-testid="solve-iterations">{summary.iterations}</dd>
             {summary.updates && <UpdatesSummary updates={summary.updates} />}
             <dt>Backend</dt>
             <dd>

@@ -1,22 +1,22 @@
-import type { SwarmPeerView } from "../../../state/swarm/index.ts";
+import { peersOnline, peersOnlineText, type SwarmState } from "../../../state/swarm/index.ts";
 import { shortPeerId } from "../../format.ts";
 
-/**
- * `othersOnline` is the directory's count; `peers` the ones this tab was told about (all of them in a small
- * swarm, a sample in a big one), so the count can exceed the rows.
- */
-export function PeerList({ peers, othersOnline }: { peers: readonly SwarmPeerView[]; othersOnline: number }) {
-  const total = Math.max(othersOnline, peers.length);
+/** The peers online (peers-online.ts: this tab not counted, as in the top bar). */
+export function PeerList({
+  peers,
+  status,
+  othersOnline,
+}: Pick<SwarmState, "peers" | "status" | "othersOnline">) {
+  const count = peersOnline({ status, peers, othersOnline });
   return (
     <section className="card" data-testid="peers">
       <h2>Peers online</h2>
       <div className="big-number" data-testid="peer-count">
-        {total}
+        {count}
       </div>
       <p className="muted">
-        {total > peers.length
-          ? `other tabs and volunteers online; this tab knows ${peers.length} of them (the directory's sample), live`
-          : "other tabs and volunteers the directory knows, live"}
+        {peersOnlineText(count)}, live (this tab not counted)
+        {count > peers.length ? `; this tab knows ${peers.length} of them (the directory's sample)` : ""}
       </p>
       {peers.length > 0 && (
         <table>

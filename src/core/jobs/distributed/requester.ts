@@ -10,6 +10,9 @@ import type { RequesterView } from "../requester/view.ts";
 import type { Scheduler } from "../scheduler/scheduler.ts";
 import { solveCostFlops } from "../split.ts";
 
+/** The one chart line of a distributed solve: its global residual, then the certificate of x. */
+const DISTRIBUTED_LINE = { key: "distributed", label: "distributed solve (all blocks)" } as const;
+
 /** What the requester's distributed solves need from the requester runtime. */
 export interface DistributedSolvesContext {
   readonly scheduler: Scheduler;
@@ -129,7 +132,10 @@ export class RequesterDistributedSolves {
 
   #onIteration(jobId: string, iteration: number, relResidual: number): void {
     const { scheduler, view } = this.#ctx;
-    view.pushResidual(jobId, iteration, relResidual);
+    view.pushResidual(jobId, DISTRIBUTED_LINE.key, DISTRIBUTED_LINE.label, 0, {
+      iteration,
+      residual: relResidual,
+    });
     for (const unit of scheduler.unitsOf(jobId)) {
       if (unit.status !== "leased" || unit.lease === null) continue;
       view.setProgress(unit.id, {
@@ -183,10 +189,15 @@ export class RequesterDistributedSolves {
       });
     }
     await this.#ctx.flush();
+    if (ok && accepted.length > 0) {
+      const end = { iteration: result.iterations, residual: result.relResidual };
+      view.certify(jobId, DISTRIBUTED_LINE.key, DISTRIBUTED_LINE.label, 0, end);
+    }
     for (const { unitId, attempt } of accepted) {
       if (ok) {
         await repo.markResultVerified(unitId, attempt, [result.relResidual]);
         view.setUnitResidual(unitId, result.relResidual);
+        view.setUnitClaims(unitId, { iterations: result.iterations, relResidual: result.relResidual });
         view.markRhsDone(unitId, 1);
       }
       scheduler.onVerified(

@@ -3,7 +3,7 @@ import type { BlobCache } from "../../base/blob-cache.ts";
 import type { JobBodyEvent } from "../job-link.ts";
 import type { UnitProgress, UnitResultMessage } from "../../protocol/jobs.ts";
 import { decodeVector } from "../payload.ts";
-import type { RequesterView } from "./view.ts";
+import { residualLineOf, type RequesterView } from "./view.ts";
 import { invalidVerdict, storedResultClaims, verifyRhsGroup, type VerifyContext } from "./verify.ts";
 import type { ReverifyItem } from "../scheduler/resume.ts";
 import type { Scheduler, VerificationVerdict } from "../scheduler/scheduler.ts";
@@ -94,8 +94,10 @@ export class RequesterResultIntake {
       backend: body.backend,
     });
     const unit = this.#ctx.scheduler.unit(body.unitId);
-    if (unit !== undefined && body.relResidual !== null && body.relResidual > 0) {
-      view.pushResidual(unit.jobId, body.iteration, body.relResidual);
+    const line = unit === undefined ? null : residualLineOf(unit, body.rhsDone);
+    if (unit !== undefined && line !== null && body.relResidual !== null) {
+      const point = { iteration: body.iteration, residual: body.relResidual };
+      view.pushResidual(unit.jobId, line.key, line.label, body.attempt, point);
     }
     this.#ctx.onChange?.();
   }
@@ -136,6 +138,7 @@ export class RequesterResultIntake {
       });
       await this.#ctx.flush();
       check = await verifyRhsGroup(this.#ctx.verify, job, body.unitId, xs, body.solutions);
+      if (check.ok) this.#ctx.view.setUnitClaims(body.unitId, claimsOf(body.solutions));
     } catch (error) {
       check = invalidVerdict(error);
     }
@@ -148,4 +151,18 @@ export class RequesterResultIntake {
     }
     this.#ctx.kick();
   }
+}
+
+/** The unit's final state as its result claims it: the most iterations and the worst own residual. */
+function claimsOf(solutions: UnitResultMessage["solutions"]): {
+  iterations: number;
+  relResidual: number | null;
+} {
+  let iterations = 0;
+  let relResidual: number | null = null;
+  for (const s of solutions) {
+    iterations = Math.max(iterations, s.iterations);
+    if (s.relResidual !== null) relResidual = Math.max(relResidual ?? 0, s.relResidual);
+  }
+  return { iterations, relResidual };
 }

@@ -2,12 +2,16 @@ import { z } from "zod";
 import type { JobStore } from "../job-store.ts";
 
 /**
- * What the dashboard shows about a job that the scheduler does not need (its name). Kept in the job
+ * What the dashboard shows about a job that the scheduler does not need: its name, the seed its random
+ * right-hand sides were made from (so b can be made again), and once it finished its worst certified
+ * residual (the job list shows it without loading every unit after a reload). Kept in the job
  * repository's blob table under a key that cannot collide with a SHA-256 ("meta/<jobId>"), so it needs no
  * schema change and survives closing every tab like the job itself.
  */
 export const jobMetaSchema = z.strictObject({
   name: z.string().max(200),
+  rhsSeed: z.number().int().min(0).max(0xffff_ffff).optional(),
+  worstRelResidual: z.number().nonnegative().max(Number.MAX_VALUE).optional(),
 });
 export type JobMeta = z.infer<typeof jobMetaSchema>;
 

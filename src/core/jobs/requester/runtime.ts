@@ -12,11 +12,13 @@ import { RequesterDistributedSolves } from "../distributed/index.ts";
 import { RequesterInputs } from "./inputs.ts";
 import { RequesterResultIntake } from "./intake.ts";
 import { prepareSubmission, type SubmitInput } from "./submit.ts";
-import { RequesterView, type UnitLiveProgress } from "./view.ts";
+import { RequesterView, type ResidualSeries, type UnitClaims, type UnitLiveProgress } from "./view.ts";
+import { loadViewSnapshot, saveViewSnapshot } from "./view-snapshot.ts";
+import { decodeVector } from "../payload.ts";
 import { Scheduler, type SchedulerAction, type SchedulerOptions } from "../scheduler/scheduler.ts";
 
 export type { SubmitInput } from "./submit.ts";
-export type { UnitLiveProgress } from "./view.ts";
+export type { ResidualSeries, UnitClaims, UnitLiveProgress } from "./view.ts";
 
 /**
  * The requester of a tab: owns the jobs this tab submitted, runs the scheduler (scheduler.ts) against the
@@ -52,6 +54,8 @@ export interface RequesterRuntimeOptions {
 }
 
 const HISTORY_JOBS = 50;
+/** A running job's view snapshot (chart, claims) is saved at most this often; a finished one at once. */
+const SNAPSHOT_EVERY_MS = 5_000;
 
 export class RequesterRuntime {
   readonly scheduler: Scheduler;
@@ -68,6 +72,10 @@ export class RequesterRuntime {
   /** Distributed solves of this session (a run is created at its job's first placement). */
   readonly #distributed: RequesterDistributedSolves;
   readonly #names = new Map<string, string>();
+  /** Seeds of jobs whose right-hand sides are random (shown so b can be made again). */
+  readonly #rhsSeeds = new Map<string, number>();
+  /** When each running job's view snapshot was last saved. */
+  readonly #snapshotAtMs = new Map<string, number>();
   /** Finished jobs from earlier sessions (the scheduler holds this session's and the running ones). */
   #history: SolveJob[] = [];
   readonly #historyUnits = new Map<string, WorkUnit[]>();
@@ -146,10 +154,16 @@ export class RequesterRuntime {
     this.#history = all.filter((j) => j.status !== "running" && this.scheduler.job(j.id) === undefined);
     for (const job of [...running, ...this.#history]) {
       const meta = await loadJobMeta(repo, job.id);
-      if (meta !== null) this.#names.set(job.id, meta.name);
+      if (meta === null) continue;
+      this.#names.set(job.id, meta.name);
+      if (meta.rhsSeed !== undefined) this.#rhsSeeds.set(job.id, meta.rhsSeed);
+      if (meta.worstRelResidual !== undefined)
+        this.#view.setSavedWorstResidual(job.id, meta.worstRelResidual);
     }
     for (const job of running) {
       this.#view.loadUnitResiduals((await repo.loadVerifiedResults(job.id)).values());
+      await loadViewSnapshot(repo, this.#view, job.id);
+      this.#snapshotAtMs.set(job.id, this.#now());
     }
   }
 
@@ -199,10 +213,18 @@ export class RequesterRuntime {
     // Inputs and name first: a job row in IndexedDB always finds its inputs after a reload.
     await repo.putBlob(matrix.sha256, matrixBytes, nowMs);
     for (let i = 0; i < rhs.length; i++) await repo.putBlob(rhs[i]!.sha256, rhsBytes[i]!, nowMs);
-    await saveJobMeta(repo, id, { name: input.name.slice(0, 200) }, nowMs);
+    const rhsSeed = input.rhsSeed;
+    await saveJobMeta(
+      repo,
+      id,
+      { name: input.name.slice(0, 200), ...(rhsSeed === undefined ? {} : { rhsSeed }) },
+      nowMs,
+    );
     this.#inputs.remember(matrix.sha256, matrixBytes, input.a);
     for (let i = 0; i < rhs.length; i++) this.#inputs.remember(rhs[i]!.sha256, rhsBytes[i]!, input.rhs[i]!);
     this.#names.set(id, input.name);
+    if (rhsSeed !== undefined) this.#rhsSeeds.set(id, rhsSeed);
+    this.#snapshotAtMs.set(id, nowMs);
     this.scheduler.addJob(plan.job, plan.units);
     await this.flush();
     this.#kick();
@@ -245,6 +267,7 @@ export class RequesterRuntime {
     const units = await this.#o.repo.loadUnits(jobId);
     this.#historyUnits.set(jobId, units);
     this.#view.loadUnitResiduals((await this.#o.repo.loadVerifiedResults(jobId)).values());
+    await loadViewSnapshot(this.#o.repo, this.#view, jobId);
     this.#o.onChange?.();
     return units;
   }
@@ -257,8 +280,39 @@ export class RequesterRuntime {
     return this.#view.unitResidual(unitId);
   }
 
-  residualHistory(jobId: string): readonly { iteration: number; residual: number }[] {
-    return this.#view.residualHistory(jobId);
+  /** The lines of a job's residual chart: one per unit (per right-hand side), each ending certified. */
+  residualSeries(jobId: string): readonly ResidualSeries[] {
+    return this.#view.residualSeries(jobId);
+  }
+
+  /** What a verified unit's result claimed: final iteration and the volunteer's own residual. */
+  unitClaims(unitId: string): UnitClaims | null {
+    return this.#view.unitClaims(unitId);
+  }
+
+  /** The worst certified residual saved when the job finished (for jobs whose units are not loaded). */
+  savedWorstResidual(jobId: string): number | null {
+    return this.#view.savedWorstResidual(jobId);
+  }
+
+  /** The seed the job's random right-hand sides were made from; null if b was not random. */
+  rhsSeed(jobId: string): number | null {
+    return this.#rhsSeeds.get(jobId) ?? null;
+  }
+
+  /** The job's right-hand sides, in order (read from IndexedDB: b can be downloaded to check x). */
+  async rightHandSides(jobId: string): Promise<Float64Array[]> {
+    const job = this.scheduler.job(jobId) ?? this.#history.find((j) => j.id === jobId);
+    if (job === undefined) throw new JobError("unknown_job", `no job ${jobId}`);
+    const rows = job.spec.matrix.rows;
+    return Promise.all(
+      job.spec.rhs.map(async (ref) => {
+        const bytes = await this.#o.repo.getBlob(ref.sha256);
+        if (bytes === undefined)
+          throw new JobError("invalid_state", `right-hand side ${ref.sha256} is not stored`);
+        return decodeVector(new Uint8Array(bytes), rows);
+      }),
+    );
   }
 
   resultsReceived(unitId: string): number {
@@ -267,18 +321,26 @@ export class RequesterRuntime {
 
   /** The verified solutions of a job, one per right-hand side in order. */
   async solutions(jobId: string): Promise<Float64Array[]> {
+    return (await this.certifiedSolutions(jobId)).xs;
+  }
+
+  /** The verified solutions and this tab's certificate ‖b − Ax‖/‖b‖ of each, per right-hand side in order. */
+  async certifiedSolutions(jobId: string): Promise<{ xs: Float64Array[]; relResiduals: number[] }> {
     const units = this.units(jobId).length > 0 ? this.units(jobId) : await this.loadUnits(jobId);
     if (units.length === 0) throw new JobError("unknown_job", `no job ${jobId}`);
     const rows = await this.#o.repo.loadVerifiedResults(jobId);
-    const out: Float64Array[] = [];
+    const xs: Float64Array[] = [];
+    const relResiduals: number[] = [];
     for (const unit of [...units].sort((p, q) => p.index - q.index)) {
       const row = rows.get(unit.id);
       if (unit.status !== "done" || row === undefined) {
         throw new JobError("invalid_state", `unit ${unit.id} has no verified result (it is ${unit.status})`);
       }
-      out.push(...row.xs);
+      xs.push(...row.xs);
+      // A distributed solve stores x whole on block 0 (the other blocks carry no vector).
+      relResiduals.push(...(row.relResiduals ?? []).slice(0, row.xs.length));
     }
-    return out;
+    return { xs, relResiduals };
   }
 
   /** Failovers, iterations and certificate of this session's finished distributed solves. */
@@ -317,11 +379,51 @@ export class RequesterRuntime {
       } else if (action.type === "job-finished") {
         finished = true;
         this.#distributed.stop(action.jobId);
+        void this.#saveSnapshot(action.jobId, true);
       }
     }
     if (finished) this.#inputs.dropUnused(this.scheduler.jobs());
+    for (const job of this.scheduler.jobs()) {
+      const at = this.#snapshotAtMs.get(job.id);
+      if (job.status === "running" && at !== undefined && this.#now() - at >= SNAPSHOT_EVERY_MS)
+        void this.#saveSnapshot(job.id, false);
+    }
     this.#persist();
     this.#o.onChange?.();
+  }
+
+  /**
+   * Saves what the job's page shows beyond the scheduler's state (view-snapshot.ts), and once the job ended
+   * its worst certificate in its meta, so the list shows it after a reload without loading the units.
+   */
+  async #saveSnapshot(jobId: string, finished: boolean): Promise<void> {
+    const nowMs = this.#now();
+    this.#snapshotAtMs.set(jobId, nowMs);
+    if (finished) this.#snapshotAtMs.delete(jobId);
+    const { repo } = this.#o;
+    const units = this.units(jobId);
+    try {
+      await saveViewSnapshot(
+        repo,
+        this.#view,
+        jobId,
+        units.map((u) => u.id),
+        nowMs,
+      );
+      if (!finished) return;
+      let worst: number | null = null;
+      for (const u of units) {
+        const r = u.status === "done" ? this.#view.unitResidual(u.id) : null;
+        if (r !== null) worst = worst === null ? r : Math.max(worst, r);
+      }
+      if (worst === null) return;
+      this.#view.setSavedWorstResidual(jobId, worst);
+      const rhsSeed = this.#rhsSeeds.get(jobId);
+      const meta = { name: this.nameOf(jobId).slice(0, 200), worstRelResidual: worst };
+      await saveJobMeta(repo, jobId, rhsSeed === undefined ? meta : { ...meta, rhsSeed }, nowMs);
+    } catch (error) {
+      this.#o.onError?.(`saving the view of job ${jobId} failed: ${String(error)}`);
+    }
   }
 
   #persist(): void {

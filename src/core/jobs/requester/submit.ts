@@ -4,6 +4,7 @@ import { JobError } from "../../protocol/job-errors.ts";
 import { newJobId, type BlobRef, type JobKind, type MatrixRef, type UnitBackend } from "../model.ts";
 import { blobRefOf, encodeCsr, encodeVector } from "../payload.ts";
 import { partitionRows } from "../../distributed/partition.ts";
+import { singularityOf } from "../../solver/singularity.ts";
 import { planJob } from "../split.ts";
 
 /** What a tab asks to solve: turned into a planned job (and its encoded inputs) by prepareSubmission. */
@@ -20,6 +21,8 @@ export interface SubmitInput {
   readonly backend?: UnitBackend;
   /** distributed-solve: number of row blocks (≥ 2). */
   readonly blocks?: number;
+  /** The seed random right-hand sides were made from (seeded-random.ts), kept so the page can show it. */
+  readonly rhsSeed?: number;
 }
 
 export interface PreparedSubmission {
@@ -58,6 +61,10 @@ export async function prepareSubmission(
     }
     return encodeVector(b);
   });
+  // Refused here, not by every volunteer: a provably singular A with some b ≠ 0 has no solution to hand out
+  // (a b = 0 unit is fine: its volunteer answers x = 0 at once and says why).
+  const singular = input.rhs.some((b) => b.some((v) => v !== 0)) ? singularityOf(a) : null;
+  if (singular !== null) throw new JobError("singular_matrix", singular);
   const rhs = await Promise.all(rhsBytes.map((bytes) => blobRefOf(bytes)));
   const id = newJobId(random);
   const plan = planJob(

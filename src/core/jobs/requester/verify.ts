@@ -2,7 +2,7 @@ import type { JobStore } from "../job-store.ts";
 import type { UnitResultMessage } from "../../protocol/jobs.ts";
 import type { SolveJob } from "../model.ts";
 import type { RequesterInputs } from "./inputs.ts";
-import type { RequesterView } from "./view.ts";
+import { residualLineOf, type RequesterView } from "./view.ts";
 import { checkUnitResult } from "./result-check.ts";
 import type { Scheduler, VerificationVerdict } from "../scheduler/scheduler.ts";
 
@@ -38,6 +38,13 @@ export async function verifyRhsGroup(
   if (result.verdict.ok) {
     await ctx.repo.markResultVerified(unitId, attempt, result.relResiduals);
     ctx.view.setUnitResidual(unitId, Math.max(...result.relResiduals));
+    // Each line ends at its certificate, at the iteration the volunteer says it stopped (a claim, used
+    // only to place the point; the schema bounds it).
+    result.relResiduals.forEach((residual, i) => {
+      const line = residualLineOf(unit, i);
+      const iteration = claims[i]?.iterations ?? 0;
+      if (line !== null) ctx.view.certify(job.id, line.key, line.label, attempt, { iteration, residual });
+    });
   }
   return result.verdict;
 }
