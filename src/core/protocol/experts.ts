@@ -74,6 +74,8 @@ export const XP_LOAD_FAILURE_CODES = [
   "not_in_manifest",
   "blob_missing",
   "too_many_models",
+  /** Refused before loading: the graph's inferred sizes are over the host's budget (or unbounded). */
+  "model_over_budget",
 ] as const;
 export type XpLoadFailureCode = (typeof XP_LOAD_FAILURE_CODES)[number];
 
@@ -85,6 +87,8 @@ export const XP_INFER_ERROR_CODES = [
   "paused",
   "runtime_failed",
   "shutting_down",
+  /** The run took longer than the host's limit: the host stopped it (and dropped the model). */
+  "timeout",
 ] as const;
 export type XpInferErrorCode = (typeof XP_INFER_ERROR_CODES)[number];
 

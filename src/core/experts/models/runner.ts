@@ -53,7 +53,9 @@ export type ExpertErrorCode =
   | "model_missing"
   | "runtime_failed"
   | "timeout"
-  | "unavailable";
+  | "unavailable"
+  /** A model from a requester whose graph is over the host's budget, or cannot be bounded (graph/). */
+  | "model_over_budget";
 
 export class ExpertError extends CodedError<ExpertErrorCode> {
   override readonly name = "ExpertError";
