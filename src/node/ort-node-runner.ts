@@ -25,7 +25,10 @@ export class OrtNodeRunner implements ModelRunner {
       intraOpThreads?: number;
       /** Default "all", except qdq manifest models get "basic": at "all" onnxruntime-node fuses
        *  DequantizeLinear + MatMul into an int8 kernel that also quantizes the activations, which
-       *  onnxruntime-web does not do (logits then differ by up to 0.05 from the browser's). */
+       *  onnxruntime-web does not do (logits then differ by up to 0.05 from the browser's); and models
+       *  given as bytes (uploaded, or sent by a requester) get "disabled", as in the browser
+       *  (models/session-pool.ts): constant folding at session creation is where a hostile graph
+       *  allocates gigabytes. */
       graphOptimizationLevel?: "disabled" | "basic" | "extended" | "all";
     } = {},
   ) {}
@@ -49,7 +52,11 @@ export class OrtNodeRunner implements ModelRunner {
         intraOpNumThreads: this.options.intraOpThreads ?? 1,
         graphOptimizationLevel:
           this.options.graphOptimizationLevel ??
-          (source.kind === "manifest" && source.entry.variant === "qdq" ? "basic" : "all"),
+          (source.kind === "bytes"
+            ? "disabled"
+            : source.entry.variant === "qdq"
+              ? "basic"
+              : "all"),
         interOpNumThreads: 1,
       });
     } catch (error) {

@@ -9,7 +9,11 @@ import asyncifyWasmUrl from "onnxruntime-web/ort-wasm-simd-threaded.asyncify.was
 import wasmMjsUrl from "onnxruntime-web/ort-wasm-simd-threaded.mjs?url";
 import wasmUrl from "onnxruntime-web/ort-wasm-simd-threaded.wasm?url";
 import type { ExecutionProvider } from "../../src/core/protocol/manifest.ts";
-import type { RuntimeSession, SessionRuntime } from "../../src/core/experts/models/index.ts";
+import type {
+  GraphOptimization,
+  RuntimeSession,
+  SessionRuntime,
+} from "../../src/core/experts/models/index.ts";
 import { PROBE_MODEL } from "./probe-model.ts";
 
 type Ort = typeof OrtWeb;
@@ -37,11 +41,15 @@ export class OrtWebRuntime implements SessionRuntime {
     return this.build(provider).then(() => undefined);
   }
 
-  async createSession(bytes: Uint8Array, provider: ExecutionProvider): Promise<RuntimeSession> {
+  async createSession(
+    bytes: Uint8Array,
+    provider: ExecutionProvider,
+    optimization: GraphOptimization,
+  ): Promise<RuntimeSession> {
     const ort = await this.build(provider);
     const session = await ort.InferenceSession.create(bytes, {
       executionProviders: [provider],
-      graphOptimizationLevel: "all",
+      graphOptimizationLevel: optimization,
     });
     return {
       inputMetadata: session.inputMetadata,

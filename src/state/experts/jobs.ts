@@ -11,8 +11,10 @@ import type { ExpertLink } from "../../core/experts/link/index.ts";
 import {
   ExpertError,
   type FetchedManifest,
+  manifestByDigest,
   manifestSource,
   type ModelRunner,
+  type ModelSource,
 } from "../../core/experts/models/index.ts";
 import type { ModelVariant } from "../../core/protocol/manifest.ts";
 import { sha256Hex } from "../../core/base/digest.ts";
@@ -378,14 +380,19 @@ export class ExpertsJobs implements ExpertsJobRunner {
       patch({ inputShape: batch.shape, rows: batch.rows, phase: "loading-models" });
       const sha256 = await sha256Hex(modelBytes);
       patch({ modelSha256: sha256 });
-      let loaded;
-      try {
-        loaded = await this.#d.runner.load({
+      // One of the site's own models is run as the site's (hosts load it from their copy, all optimisations
+      // on); any other is sent as bytes, which every runner loads without graph optimisation.
+      const fetched = await this.#d.manifest;
+      const source: ModelSource =
+        (fetched && manifestByDigest(fetched.manifest, (f) => new URL(f, fetched.url).href)(sha256)) ?? {
           kind: "bytes",
           sha256,
           bytes: modelBytes,
           label: modelFile.name,
-        });
+        };
+      let loaded;
+      try {
+        loaded = await this.#d.runner.load(source);
       } catch (error) {
         if (error instanceof ExpertError && error.code === "corrupt_model") {
           throw new ExpertsInputError(
@@ -401,7 +408,7 @@ export class ExpertsJobs implements ExpertsJobRunner {
       patch({ phase: "waiting-for-hosts" });
       let lastUpdate = 0;
       const result = await router.runModel(
-        { kind: "bytes", sha256, bytes: modelBytes, label: modelFile.name },
+        source,
         batch.data,
         batch.rows,
         {

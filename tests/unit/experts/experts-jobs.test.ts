@@ -7,7 +7,11 @@ import { argmaxRows } from "../../../src/core/experts/router/index.ts";
 import { MemoryExpertHub } from "../../../src/core/experts/link/index.ts";
 import { ExpertHost, type ExpertHostFault } from "../../../src/core/experts/host/index.ts";
 import type { FaultAction, HostFaultSnapshot } from "../../../src/core/experts/host/host-fault.ts";
-import { type FetchedManifest, manifestResolver } from "../../../src/core/experts/models/index.ts";
+import {
+  type FetchedManifest,
+  manifestByDigest,
+  manifestResolver,
+} from "../../../src/core/experts/models/index.ts";
 import { FASHION_MNIST_CLASSES, type ModelManifest } from "../../../src/core/protocol/manifest.ts";
 import { writeNpy } from "../../../src/core/formats/npy.ts";
 import { OrtNodeRunner } from "../../../src/node/ort-node-runner.ts";
@@ -362,7 +366,8 @@ describe("ExpertsJobs: the generic ONNX job", () => {
       expect(job.modelSha256).toBe(sha256(moe.expertModels[2]!));
       const outputs = tabs.store.getState().actions.genericOutputs()!;
       const direct = new OrtNodeRunner(dir);
-      await direct.load({ kind: "bytes", sha256: job.modelSha256, bytes: moe.expertModels[2]!, label: "x" });
+      // The upload is one of the site's models: run as the site's (manifest source), everywhere.
+      await direct.load(manifestByDigest(fetched.manifest, (f) => path.join(dir, f))(job.modelSha256)!);
       const expected = await direct.run(job.modelSha256, input, rows);
       expect([...outputs.get("logits")!.data]).toEqual([...expected.outputs["logits"]!.data]);
     } finally {

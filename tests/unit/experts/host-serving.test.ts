@@ -206,7 +206,7 @@ describe("expert host", () => {
   });
 
   it("hosts a model sent as a blob (bytes before or after the request), refuses corrupt bytes, and never gets bytes it was not sent", async () => {
-    const { host, link, req } = setup({ blobWaitMs: 300 });
+    const { host, link, req } = setup({ blobWaitMs: 300, allowNonManifest: true });
     const bytes = tiny.expertModels[1]!;
     await link.sendModelBytes("host", bytes);
     await new Promise((r) => setTimeout(r, 5));
@@ -232,7 +232,7 @@ describe("expert host", () => {
 
   it("forgets held model bytes once they are older than blobWaitMs, on its injected clock", async () => {
     let now = 0;
-    const { host, link, req } = setup({ blobWaitMs: 50, nowMs: () => now });
+    const { host, link, req } = setup({ blobWaitMs: 50, nowMs: () => now, allowNonManifest: true });
     const [stale, fresh] = [tiny.expertModels[0]!, tiny.expertModels[2]!];
     await link.sendModelBytes("host", stale);
     await new Promise((r) => setTimeout(r, 5));

@@ -6,7 +6,11 @@
  */
 import * as ort from "onnxruntime-node";
 import type { ExecutionProvider } from "../../../src/core/protocol/manifest.ts";
-import type { RuntimeSession, SessionRuntime } from "../../../src/core/experts/models/index.ts";
+import type {
+  GraphOptimization,
+  RuntimeSession,
+  SessionRuntime,
+} from "../../../src/core/experts/models/index.ts";
 
 export class NodeTestRuntime implements SessionRuntime {
   /** Fault: prepare() rejects for these providers. */
@@ -18,6 +22,7 @@ export class NodeTestRuntime implements SessionRuntime {
   gpuAdapter = false;
 
   readonly created: ExecutionProvider[] = [];
+  readonly optimizations: GraphOptimization[] = [];
   runs = 0;
   inFlight = 0;
   maxInFlight = 0;
@@ -30,11 +35,20 @@ export class NodeTestRuntime implements SessionRuntime {
     return this.gpuAdapter;
   }
 
-  async createSession(bytes: Uint8Array, provider: ExecutionProvider): Promise<RuntimeSession> {
+  async createSession(
+    bytes: Uint8Array,
+    provider: ExecutionProvider,
+    optimization: GraphOptimization,
+  ): Promise<RuntimeSession> {
     if (provider === "webgpu" && this.faultWebgpuSessionFails) {
       throw new Error("fault injected: webgpu session creation failed");
     }
-    const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+    const session = await ort.InferenceSession.create(bytes, {
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: optimization,
+    });
+    this.optimizations.push(optimization);
     this.created.push(provider);
     return {
       inputMetadata: session.inputMetadata,

@@ -257,6 +257,7 @@ export function startSwarm(options: {
           ? claiming(new OrtNodeRunner(MODELS_DIR), spec.claimProvider)
           : new OrtNodeRunner(MODELS_DIR),
         resolveManifest: options.resolveManifest ?? (() => undefined),
+        allowNonManifest: true, // the tiny test models are no site's manifest: these hosts enable others
         ...(spec.fault ? { fault: spec.fault } : {}),
         ...(spec.maxQueuedRequests ? { maxQueuedRequests: spec.maxQueuedRequests } : {}),
       }),

@@ -95,6 +95,7 @@ export function genericSwarm(options: {
         link,
         runner: new OrtNodeRunner(MODELS_DIR),
         resolveManifest: () => undefined,
+        allowNonManifest: true, // uploaded models: these hosts' people enabled hosting them
         ...(fault ? { fault } : {}),
       }),
     );

@@ -1,22 +1,28 @@
 import { realNowMs } from "../../base/clock.ts";
 import { Emitter } from "../../base/emitter.ts";
 import type { XpHostRequest, XpHosting, XpInferRequest, XpMessage } from "../../protocol/experts.ts";
+import { DEFAULT_GRAPH_BUDGET } from "../models/graph/index.ts";
 import type { ExpertHostFault } from "./host-fault.ts";
 import { HostedModels } from "./hosted-models.ts";
 import { InferQueue } from "./infer-queue.ts";
-import type { ExpertHostEvents, ExpertHostOptions, ExpertHostStats } from "./types.ts";
+import type { ExpertHostEvents, ExpertHostOptions, ExpertHostStats, HostRunner } from "./types.ts";
 
 export type * from "./types.ts";
 
 /**
  * The volunteer side of the swarm mixture-of-experts: hosts the models requesters ask for (host-request;
- * hosted-models.ts loads them), tells requesters what it serves (`hosting`), and hands their infer-requests
- * to the inference queue (infer-queue.ts: one run at a time in arrival order, `busy` beyond its bounds). A
+ * hosted-models.ts loads them: the site's models, others only when the host's person enabled it and their
+ * graph fits the budget), tells requesters what it serves (`hosting`), and hands their infer-requests to
+ * the inference queue (infer-queue.ts: one run at a time, round-robin over requesters, `busy` beyond
+ * their bounds, a time limit per run). A
  * requester's models are released when it asks for an empty set or its link closes. A result carries the
  * model's first output (what an expert has), or every output when the request asks for them (the generic
  * job: results.ts).
  */
-type HostSettings = Required<Omit<ExpertHostOptions, "fault">> & { fault: ExpertHostFault | null };
+type HostSettings = Required<Omit<ExpertHostOptions, "fault" | "isolatedRunner">> & {
+  fault: ExpertHostFault | null;
+  isolatedRunner: (() => HostRunner) | null;
+};
 
 export class ExpertHost {
   readonly #o: HostSettings;
@@ -28,22 +34,36 @@ export class ExpertHost {
   readonly #offs: (() => void)[];
   #paused = false;
   #closed = false;
+  #allowNonManifest: boolean;
 
   constructor(options: ExpertHostOptions) {
     this.#o = {
       maxQueuedRequests: 16,
+      maxQueuedTotal: 64,
       maxQueuedRows: 16 * 1024,
+      manifestByDigest: () => undefined,
+      allowNonManifest: false,
+      graphBudget: DEFAULT_GRAPH_BUDGET,
+      loadTimeoutMs: 120_000,
+      runTimeoutMs: 30_000,
       maxModelsPerRequester: 64,
       blobWaitMs: 60_000,
       maxPendingBlobBytes: 512 * 1024 * 1024,
       nowMs: realNowMs,
       ...options,
       fault: options.fault ?? null,
+      isolatedRunner: options.isolatedRunner ?? null,
     };
-    this.#models = new HostedModels(this.#o);
+    this.#allowNonManifest = this.#o.allowNonManifest;
+    this.#models = new HostedModels({
+      ...this.#o,
+      allowNonManifest: () => this.#allowNonManifest,
+      onDropped: () => this.#announce(),
+    });
     this.#queue = new InferQueue({
       ...this.#o,
       modelOf: (sha256) => this.#models.get(sha256),
+      onRunTimeout: (sha256) => this.#models.runTimedOut(sha256),
       changed: () => this.#emitStats(),
     });
     const link = this.#o.link;
@@ -73,6 +93,8 @@ export class ExpertHost {
       queuedRows: this.#queue.queuedRows,
       ...this.#queue.counts(),
       loadFailures: this.#models.loadFailures,
+      loadFailuresByCode: this.#models.failuresByCode,
+      allowNonManifest: this.#allowNonManifest,
       fault: this.#o.fault?.snapshot() ?? null,
     };
   }
@@ -85,6 +107,15 @@ export class ExpertHost {
     for (const peerId of peerIds) {
       this.#o.link.send(peerId, this.#hostingFor(peerId, null, [])).catch(() => undefined);
     }
+  }
+
+  /** The host's person's switch: host models that are not the site's own (checked against the graph
+   *  budget, each on a runner of its own). Switching it off drops those hosted now; requesters are told. */
+  setAllowNonManifest(allow: boolean): void {
+    if (this.#closed || allow === this.#allowNonManifest) return;
+    this.#allowNonManifest = allow;
+    if (allow) return this.#emitStats();
+    void this.#models.dropNonManifest().then(() => this.#announce());
   }
 
   /** Stops serving: queued requests are answered `paused` (so requesters reroute at once), new ones too,

@@ -1,6 +1,7 @@
 import { BlobCache, BlobCacheCleared, BlobWaitTimeout } from "../../base/blob-cache.ts";
 import type { NowMs } from "../../base/clock.ts";
-import { ExpertError, type LoadedModel, type ModelRunner, type ModelSource } from "../models/runner.ts";
+import { ExpertError, type LoadedModel, type ModelSource } from "../models/runner.ts";
+import { checkGraphBudget, type GraphBudget } from "../models/graph/index.ts";
 import {
   XP_LOAD_FAILURE_CODES,
   type XpHostModel,
@@ -8,21 +9,47 @@ import {
   type XpHosting,
   type XpLoadFailureCode,
 } from "../../protocol/experts.ts";
+import { TimeLimitExceeded, withTimeLimit } from "./time-limit.ts";
+import type { HostRunner } from "./types.ts";
 
 /**
  * The models a host serves, and for whom. A host-request is declarative (the full set for its requester):
- * it loads what it names through the ModelRunner (a manifest entry fetched by URL, or bytes the requester
- * sent as a blob; the runner checks the digest either way), and what no requester claims any more is
- * unloaded. Model bytes wait in a blob cache for the host-request naming them: bounded in bytes, and
- * forgotten after blobWaitMs.
+ * it loads what it names (a manifest entry fetched by URL, or bytes the requester sent as a blob; the runner
+ * checks the digest either way), and what no requester claims any more is unloaded. Model bytes wait in a
+ * blob cache for the host-request naming them: bounded in bytes, and forgotten after blobWaitMs.
+ *
+ * What a requester may make this tab run: the site's own models (by digest: named by file, or sent as
+ * bytes that are one of them, then loaded from the site's copy) on the shared runner; any other model only when the host's person enabled it
+ * (allowNonManifest), and then only after its graph passed the budget (models/graph: sizes inferred before
+ * any runtime sees it) and on a runner of its own (its own worker: a timeout terminates it without touching
+ * the others). Every load has a time limit; every refusal is counted by code.
  */
 export interface HostedModelsOptions {
-  readonly runner: ModelRunner;
+  readonly runner: HostRunner;
   readonly resolveManifest: (sha256: string, file: string) => ModelSource | undefined;
+  /** The site's model with this digest (a blob that is one is loaded from the site's copy). */
+  readonly manifestByDigest: (sha256: string) => ModelSource | undefined;
+  /** Read at each host-request: the host's person may switch it any time. */
+  readonly allowNonManifest: () => boolean;
+  /** A runner of its own for one non-manifest model (null: the shared runner). */
+  readonly isolatedRunner: (() => HostRunner) | null;
+  readonly graphBudget: GraphBudget;
+  readonly loadTimeoutMs: number;
   readonly maxModelsPerRequester: number;
   readonly blobWaitMs: number;
   readonly maxPendingBlobBytes: number;
   readonly nowMs: NowMs;
+  /** Models were dropped outside a host-request (a time limit): requesters must be told. */
+  readonly onDropped: () => void;
+}
+
+/** A model loaded here, the runner it lives on, and how many rows one request may carry. */
+export interface HostedModel {
+  readonly info: LoadedModel;
+  readonly runner: HostRunner;
+  /** Rows per request within the graph budget (non-manifest models); Infinity for the site's. */
+  readonly maxRows: number;
+  readonly manifest: boolean;
 }
 
 /** null when the model is loaded, else why not. */
@@ -33,12 +60,12 @@ const LOAD_CODES: ReadonlySet<string> = new Set(XP_LOAD_FAILURE_CODES);
 export class HostedModels {
   /** The digests each requester's last host-request got loaded. */
   readonly #claims = new Map<string, Set<string>>();
-  readonly #loaded = new Map<string, LoadedModel>();
-  readonly #loading = new Map<string, Promise<LoadedModel>>();
+  readonly #loaded = new Map<string, HostedModel>();
+  readonly #loading = new Map<string, Promise<HostedModel>>();
   /** Models a host-request is loading, by how many: another requester's release must not unload them. */
   readonly #reserved = new Map<string, number>();
   readonly #blobs: BlobCache;
-  #loadFailures = 0;
+  readonly #failures: Partial<Record<XpLoadFailureCode, number>> = {};
   #closed = false;
 
   constructor(private readonly o: HostedModelsOptions) {
@@ -46,7 +73,7 @@ export class HostedModels {
   }
 
   /** A model loaded here, or undefined. */
-  get(sha256: string): LoadedModel | undefined {
+  get(sha256: string): HostedModel | undefined {
     return this.#loaded.get(sha256);
   }
 
@@ -64,7 +91,12 @@ export class HostedModels {
   }
 
   get loadFailures(): number {
-    return this.#loadFailures;
+    return Object.values(this.#failures).reduce((a, b) => a + (b ?? 0), 0);
+  }
+
+  /** Load failures and refusals by code (model_over_budget, not_in_manifest, timeout, ...). */
+  get failuresByCode(): Partial<Record<XpLoadFailureCode, number>> {
+    return { ...this.#failures };
   }
 
   /** A requester sent a model's bytes: for its host-request, waiting or still to come. */
@@ -101,7 +133,7 @@ export class HostedModels {
       if (outcome === null) hosted.add(wanted[i]!.sha256);
       else failed.push({ sha256: wanted[i]!.sha256, ...outcome });
     });
-    this.#loadFailures += failed.length;
+    for (const f of failed) this.#failures[f.code] = (this.#failures[f.code] ?? 0) + 1;
     if (hosted.size > 0) this.#claims.set(from, hosted);
     else this.#claims.delete(from);
     await this.unloadUnclaimed();
@@ -114,14 +146,41 @@ export class HostedModels {
     return this.#claims.delete(requester);
   }
 
+  /** Drops every model that is not the site's own (the host's person switched them off); true when some
+   *  were hosted. */
+  async dropNonManifest(): Promise<boolean> {
+    const drop = this.hosted.filter((sha) => !this.#loaded.get(sha)!.manifest);
+    for (const sha of drop) this.#forget(sha);
+    await this.unloadUnclaimed();
+    return drop.length > 0;
+  }
+
+  /** A run of `sha256` passed its time limit: the model goes, and its runner's worker with it (the shared
+   *  runner's, when that is where it ran: every model on it goes). Requesters are told (onDropped). */
+  runTimedOut(sha256: string): void {
+    const model = this.#loaded.get(sha256);
+    if (!model) return;
+    if (model.runner === this.o.runner && model.runner.dispose) {
+      for (const [sha, m] of this.#loaded) if (m.runner === model.runner) this.#forget(sha);
+      model.runner.dispose();
+    } else {
+      this.#forget(sha256);
+      if (model.runner !== this.o.runner) model.runner.dispose?.();
+      // A runner that cannot be stopped (in-process) unloads once its run ends: runs are serialized.
+      else void model.runner.unload(sha256).catch(() => undefined);
+    }
+    this.o.onDropped();
+  }
+
   async unloadUnclaimed(): Promise<void> {
     const claimed = new Set<string>();
     for (const set of this.#claims.values()) for (const sha of set) claimed.add(sha);
     const drop = this.hosted.filter(
       (sha) => !claimed.has(sha) && !this.#loading.has(sha) && !this.#reserved.has(sha),
     );
+    const models = drop.map((sha) => [sha, this.#loaded.get(sha)!] as const);
     for (const sha of drop) this.#loaded.delete(sha);
-    await Promise.all(drop.map((sha) => this.o.runner.unload(sha).catch(() => undefined)));
+    await Promise.all(models.map(([sha, m]) => this.#unload(sha, m)));
   }
 
   /** Drops every claim, held bytes and model; host-requests still waiting for bytes end. */
@@ -129,13 +188,28 @@ export class HostedModels {
     this.#closed = true;
     this.#blobs.clear();
     this.#claims.clear();
-    const models = this.hosted;
+    const models = [...this.#loaded];
     this.#loaded.clear();
-    await Promise.all(models.map((sha) => this.o.runner.unload(sha).catch(() => undefined)));
+    await Promise.all(models.map(([sha, m]) => this.#unload(sha, m)));
+  }
+
+  #forget(sha256: string): void {
+    this.#loaded.delete(sha256);
+    for (const [requester, set] of this.#claims) {
+      set.delete(sha256);
+      if (set.size === 0) this.#claims.delete(requester);
+    }
+  }
+
+  async #unload(sha256: string, model: HostedModel): Promise<void> {
+    if (model.runner !== this.o.runner) return model.runner.dispose?.();
+    await model.runner.unload(sha256).catch(() => undefined);
   }
 
   async #loadOne(model: XpHostModel): Promise<LoadOutcome> {
-    let source: ModelSource | undefined;
+    if (this.#loaded.has(model.sha256)) return null;
+    let source: ModelSource | undefined = model.source === "blob" ? this.o.manifestByDigest(model.sha256) : undefined;
+    const trusted = model.source === "manifest" || source !== undefined;
     if (model.source === "manifest") {
       source = this.o.resolveManifest(model.sha256, model.file);
       if (!source || (source.kind === "manifest" && source.entry.sha256 !== model.sha256)) {
@@ -144,34 +218,70 @@ export class HostedModels {
           message: `${model.file} (${model.sha256.slice(0, 12)}) is not offered here`,
         };
       }
-    } else if (!this.#loaded.has(model.sha256)) {
-      const bytes = await this.#bytesOf(model.sha256);
-      if (!bytes) {
-        return {
-          code: "blob_missing",
-          message: `the model's bytes did not arrive within ${this.o.blobWaitMs} ms`,
-        };
-      }
-      source = { kind: "bytes", sha256: model.sha256, bytes, label: model.label };
+    } else if (!trusted && !this.o.allowNonManifest()) {
+      return {
+        code: "not_in_manifest",
+        message:
+          `${model.label.slice(0, 60)} is not one of this site's models, and this host's person has not ` +
+          `enabled hosting other models`,
+      };
     }
     try {
-      if (!this.#loaded.has(model.sha256)) {
-        let loading = this.#loading.get(model.sha256);
-        if (!loading && source) {
-          loading = this.o.runner.load(source);
-          this.#loading.set(model.sha256, loading);
+      let loading = this.#loading.get(model.sha256);
+      if (!loading) {
+        if (!source) {
+          const bytes = await this.#bytesOf(model.sha256);
+          if (!bytes) {
+            return {
+              code: "blob_missing",
+              message: `the model's bytes did not arrive within ${this.o.blobWaitMs} ms`,
+            };
+          }
+          source = { kind: "bytes", sha256: model.sha256, bytes, label: model.source === "blob" ? model.label : "" };
         }
-        const info = await loading!.finally(() => this.#loading.delete(model.sha256));
-        if (info.inputCols <= 0 || info.outputCols <= 0) {
-          return { code: "corrupt_model", message: "the model's input or output width is not fixed" };
-        }
-        this.#loaded.set(model.sha256, info);
-        this.#blobs.delete(model.sha256);
+        // Another host-request may have started it while the bytes were awaited.
+        loading = this.#loading.get(model.sha256) ?? this.#start(source, trusted);
+        this.#loading.set(model.sha256, loading);
       }
+      const hosted = await loading.finally(() => this.#loading.delete(model.sha256));
+      if (hosted.info.inputCols <= 0 || hosted.info.outputCols <= 0) {
+        await this.#unload(model.sha256, hosted);
+        return { code: "corrupt_model", message: "the model's input or output width is not fixed" };
+      }
+      this.#loaded.set(model.sha256, hosted);
+      this.#blobs.delete(model.sha256);
       return null;
     } catch (error) {
       const code = error instanceof ExpertError && LOAD_CODES.has(error.code) ? error.code : "runtime_failed";
       return { code, message: String(error instanceof Error ? error.message : error).slice(0, 400) };
+    }
+  }
+
+  /** Budget check (a model that is not the site's), then the load on its runner, within the time limit. */
+  async #start(source: ModelSource, trusted: boolean): Promise<HostedModel> {
+    let maxRows = Infinity;
+    if (!trusted && source.kind === "bytes") {
+      maxRows = checkGraphBudget(source.bytes, this.o.graphBudget).maxRows; // throws model_over_budget
+    }
+    const runner = trusted ? this.o.runner : (this.o.isolatedRunner?.() ?? this.o.runner);
+    try {
+      const info = await withTimeLimit(
+        runner.load(source),
+        this.o.loadTimeoutMs,
+        `loading the model took longer than this host's limit of ${this.o.loadTimeoutMs} ms: stopped`,
+      );
+      return { info, runner, maxRows, manifest: trusted };
+    } catch (error) {
+      if (runner !== this.o.runner) runner.dispose?.();
+      if (error instanceof TimeLimitExceeded) {
+        if (runner === this.o.runner && runner.dispose) {
+          for (const [sha, m] of this.#loaded) if (m.runner === runner) this.#forget(sha);
+          runner.dispose();
+          this.o.onDropped();
+        }
+        throw new ExpertError("timeout", error.message);
+      }
+      throw error;
     }
   }
 

@@ -1,23 +1,33 @@
 import type { ExpertLink } from "../link/expert-link.ts";
-import type { LoadedModel, ModelRunner } from "../models/runner.ts";
 import type { XpInferErrorCode, XpInferRequest } from "../../protocol/experts.ts";
 import type { ExpertHostFault } from "./host-fault.ts";
+import { FairQueue } from "./fair-queue.ts";
+import type { HostedModel } from "./hosted-models.ts";
 import { resultBlocks, resultMessage, runErrorCode, type OutputBlock } from "./results.ts";
+import { TimeLimitExceeded, withTimeLimit } from "./time-limit.ts";
 
 /**
- * The host's inference queue: infer-requests served one at a time in arrival order (the runner serializes
- * runs anyway; a FIFO keeps latency fair between requesters). Bounded in requests and rows: beyond it a
- * request is answered `busy` at once, so the requester reroutes instead of waiting. Every answer, result or
- * infer-error, goes back over the link from here.
+ * The host's inference queue: infer-requests served one at a time (the runner serializes runs anyway),
+ * round-robin over requesters (fair-queue.ts), so one requester flooding the host delays another by at most
+ * the run in progress. Bounded per requester (`maxQueuedRequests`, what `hosting` announces) and in total
+ * (requests and rows): beyond it a request is answered `busy` at once, counted, so the requester reroutes
+ * instead of waiting. Each run has a time limit: past it the request is answered `timeout` and the host
+ * drops the model (onRunTimeout: its worker is terminated). Every answer, result or infer-error, goes back
+ * over the link from here.
  */
 export interface InferQueueOptions {
   readonly link: ExpertLink;
-  readonly runner: ModelRunner;
+  /** Queued requests of one requester. */
   readonly maxQueuedRequests: number;
+  /** Queued requests of all requesters. */
+  readonly maxQueuedTotal: number;
   readonly maxQueuedRows: number;
+  readonly runTimeoutMs: number;
   readonly fault: ExpertHostFault | null;
   /** The model a request names, if loaded here (hosted-models.ts). */
-  readonly modelOf: (sha256: string) => LoadedModel | undefined;
+  readonly modelOf: (sha256: string) => HostedModel | undefined;
+  /** A run of `sha256` passed its time limit (the host drops the model). */
+  readonly onRunTimeout: (sha256: string) => void;
   /** A count changed (the host emits its stats). */
   readonly changed: () => void;
 }
@@ -27,9 +37,16 @@ interface Queued {
   readonly request: XpInferRequest;
 }
 
+/** Why a request was answered `busy`: its requester's own cap, or the host's total. */
+export interface BusyCounts {
+  readonly requesterCap: number;
+  readonly hostCap: number;
+}
+
 export class InferQueue {
-  readonly #queue: Queued[] = [];
+  readonly #queue = new FairQueue<Queued>();
   readonly #errors: Partial<Record<XpInferErrorCode, number>> = {};
+  #busy = { requesterCap: 0, hostCap: 0 };
   #queuedRows = 0;
   #running = false;
   #closed = false;
@@ -40,7 +57,7 @@ export class InferQueue {
   constructor(private readonly o: InferQueueOptions) {}
 
   get queuedRequests(): number {
-    return this.#queue.length;
+    return this.#queue.size;
   }
 
   get queuedRows(): number {
@@ -52,19 +69,21 @@ export class InferQueue {
     rowsServed: number;
     busyMs: number;
     errorsSent: Partial<Record<XpInferErrorCode, number>>;
+    busyRefusals: BusyCounts;
   } {
     return {
       batchesServed: this.#batches,
       rowsServed: this.#rows,
       busyMs: this.#busyMs,
       errorsSent: { ...this.#errors },
+      busyRefusals: { ...this.#busy },
     };
   }
 
   /** Queues a request for a hosted model with the right width, room permitting; else answers why not. */
   accept(from: string, request: XpInferRequest): void {
-    const info = this.o.modelOf(request.model);
-    if (!info) {
+    const model = this.o.modelOf(request.model);
+    if (!model) {
       return this.refuse(
         from,
         request.id,
@@ -72,23 +91,34 @@ export class InferQueue {
         `model ${request.model.slice(0, 12)} is not hosted here`,
       );
     }
-    if (request.cols !== info.inputCols) {
+    if (request.cols !== model.info.inputCols) {
       return this.refuse(
         from,
         request.id,
         "bad_input",
-        `the model takes ${info.inputCols} values per row, got ${request.cols}`,
+        `the model takes ${model.info.inputCols} values per row, got ${request.cols}`,
       );
     }
-    if (
-      this.#queue.length >= this.o.maxQueuedRequests ||
-      this.#queuedRows + request.rows > this.o.maxQueuedRows
-    ) {
+    if (request.rows > model.maxRows) {
+      return this.refuse(
+        from,
+        request.id,
+        "bad_input",
+        `this host runs at most ${model.maxRows} rows of this model per request (its memory budget), got ${request.rows}`,
+      );
+    }
+    const mine = this.#queue.sizeOf(from);
+    if (mine >= this.o.maxQueuedRequests) {
+      this.#busy.requesterCap++;
+      return this.refuse(from, request.id, "busy", `you have ${mine} requests queued here already`);
+    }
+    if (this.#queue.size >= this.o.maxQueuedTotal || this.#queuedRows + request.rows > this.o.maxQueuedRows) {
+      this.#busy.hostCap++;
       return this.refuse(
         from,
         request.id,
         "busy",
-        `queue full (${this.#queue.length} requests, ${this.#queuedRows} rows)`,
+        `queue full (${this.#queue.size} requests, ${this.#queuedRows} rows)`,
       );
     }
     this.#queue.push({ from, request });
@@ -107,18 +137,13 @@ export class InferQueue {
 
   /** Every queued request is refused with `code` (the batch running completes). */
   drain(code: XpInferErrorCode, message: string): void {
-    for (const { from, request } of this.#queue.splice(0)) this.refuse(from, request.id, code, message);
+    for (const { from, request } of this.#queue.remove(() => true)) this.refuse(from, request.id, code, message);
     this.#queuedRows = 0;
   }
 
   /** The requester left: its queued requests go unanswered. */
   dropFrom(peerId: string): void {
-    for (let i = this.#queue.length - 1; i >= 0; i--) {
-      const item = this.#queue[i]!;
-      if (item.from !== peerId) continue;
-      this.#queuedRows -= item.request.rows;
-      this.#queue.splice(i, 1);
-    }
+    for (const item of this.#queue.remove((q) => q.from === peerId)) this.#queuedRows -= item.request.rows;
   }
 
   /** Queued requests are answered `shutting_down`; the batch running completes unanswered. */
@@ -142,15 +167,23 @@ export class InferQueue {
   }
 
   async #serve({ from, request }: Queued): Promise<void> {
-    const info = this.o.modelOf(request.model);
-    if (!info) return this.refuse(from, request.id, "model_missing", "the model was released before it ran");
+    const model = this.o.modelOf(request.model);
+    if (!model) return this.refuse(from, request.id, "model_missing", "the model was released before it ran");
     let blocks: OutputBlock[];
     let ms: number;
     try {
-      const out = await this.o.runner.run(request.model, request.data, request.rows);
-      blocks = resultBlocks(request, info, out);
+      const out = await withTimeLimit(
+        model.runner.run(request.model, request.data, request.rows),
+        this.o.runTimeoutMs,
+        `the run took longer than this host's limit of ${this.o.runTimeoutMs} ms: stopped, and the model dropped`,
+      );
+      blocks = resultBlocks(request, model.info, out);
       ms = out.ms;
     } catch (error) {
+      if (error instanceof TimeLimitExceeded) {
+        this.o.onRunTimeout(request.model);
+        return this.refuse(from, request.id, "timeout", error.message);
+      }
       return this.refuse(
         from,
         request.id,

@@ -9,10 +9,11 @@ export {
   type RunOutput,
 } from "./runner.ts";
 export { fetchManifest, manifestSource, type FetchedManifest } from "./manifest-fetch.ts";
-export { manifestResolver, moeSourcesFromManifest } from "./manifest-sources.ts";
+export { manifestByDigest, manifestResolver, moeSourcesFromManifest } from "./manifest-sources.ts";
 export type { ModelByteCache } from "./model-bytes.ts";
 export type { ProviderPreference } from "./provider-choice.ts";
 export {
+  type GraphOptimization,
   SessionPool,
   type PoolLoadedModel,
   type RuntimeSession,

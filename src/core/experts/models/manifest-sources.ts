@@ -26,6 +26,18 @@ export function moeSourcesFromManifest(
   return { gate, experts, moe: source("moe") };
 }
 
+/** The site's model with this digest, whatever it was called (ExpertHostOptions.manifestByDigest, and a
+ *  requester's upload that is one of the site's models): the same bytes load the same way everywhere. */
+export function manifestByDigest(
+  manifest: ModelManifest,
+  urlOf: (file: string) => string,
+): (sha256: string) => ModelSource | undefined {
+  return (sha256) => {
+    const entry = manifest.models.find((m) => m.sha256 === sha256);
+    return entry ? { kind: "manifest", entry, url: urlOf(entry.file) } : undefined;
+  };
+}
+
 /** ExpertHostOptions.resolveManifest over a manifest: a model is offered when digest and file both match. */
 export function manifestResolver(
   manifest: ModelManifest,

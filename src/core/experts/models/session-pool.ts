@@ -27,10 +27,18 @@ export interface RuntimeSession {
 export interface SessionRuntime {
   /** Starts the runtime for `provider` (loads ORT's wasm, finds the GPU); rejects when it cannot. */
   prepare(provider: ExecutionProvider): Promise<void>;
-  createSession(bytes: Uint8Array, provider: ExecutionProvider): Promise<RuntimeSession>;
+  /** `optimization` "disabled" for models given as bytes (see SessionPool.create). */
+  createSession(
+    bytes: Uint8Array,
+    provider: ExecutionProvider,
+    optimization: GraphOptimization,
+  ): Promise<RuntimeSession>;
   /** Whether a WebGPU adapter exists here (asked once by the pool). */
   webgpuAvailable(): Promise<boolean>;
 }
+
+/** onnxruntime's graphOptimizationLevel, as far as the pool chooses it. */
+export type GraphOptimization = "all" | "disabled";
 
 export interface PoolLoadedModel extends LoadedModel {
   /** The provider this model's session runs on. */
@@ -144,18 +152,24 @@ export class SessionPool {
       }
     }
     if (provider === "wasm") await this.prepare("wasm");
+    // The site's models get every optimisation. Models given as bytes (an upload, or a requester's) get
+    // none: constant folding runs at session creation, where a tiny graph can make onnxruntime allocate
+    // gigabytes (ConstantOfShape 2^28 → ReduceSum: 2.1 GB, 6.9 s), and even "basic" folds constants. A
+    // host checks such a graph's sizes first (graph/); this keeps folding from being the way around it.
+    // Requester and host load the same bytes the same way, so their outputs still agree bit for bit.
+    const optimization: GraphOptimization = source.kind === "bytes" ? "disabled" : "all";
     const verified = await loadVerifiedModel(source, this.bytes, async (bytes) => {
       let session: RuntimeSession | null = null;
       if (provider === "webgpu") {
         try {
-          session = await this.runtime.createSession(bytes, "webgpu");
+          session = await this.runtime.createSession(bytes, "webgpu", optimization);
         } catch (error) {
           // WebGPU can fail where wasm works (a missing kernel, a lost device): wasm decides about the bytes.
           [provider, reason] = ["wasm", `webgpu failed (${errorText(error)}); running on wasm`];
           await this.prepare("wasm");
         }
       }
-      session ??= await this.runtime.createSession(bytes, "wasm");
+      session ??= await this.runtime.createSession(bytes, "wasm", optimization);
       try {
         return {
           session,
