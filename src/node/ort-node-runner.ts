@@ -52,11 +52,7 @@ export class OrtNodeRunner implements ModelRunner {
         intraOpNumThreads: this.options.intraOpThreads ?? 1,
         graphOptimizationLevel:
           this.options.graphOptimizationLevel ??
-          (source.kind === "bytes"
-            ? "disabled"
-            : source.entry.variant === "qdq"
-              ? "basic"
-              : "all"),
+          (source.kind === "bytes" ? "disabled" : source.entry.variant === "qdq" ? "basic" : "all"),
         interOpNumThreads: 1,
       });
     } catch (error) {

@@ -383,13 +383,13 @@ export class ExpertsJobs implements ExpertsJobRunner {
       // One of the site's own models is run as the site's (hosts load it from their copy, all optimisations
       // on); any other is sent as bytes, which every runner loads without graph optimisation.
       const fetched = await this.#d.manifest;
-      const source: ModelSource =
-        (fetched && manifestByDigest(fetched.manifest, (f) => new URL(f, fetched.url).href)(sha256)) ?? {
-          kind: "bytes",
-          sha256,
-          bytes: modelBytes,
-          label: modelFile.name,
-        };
+      const source: ModelSource = (fetched &&
+        manifestByDigest(fetched.manifest, (f) => new URL(f, fetched.url).href)(sha256)) ?? {
+        kind: "bytes",
+        sha256,
+        bytes: modelBytes,
+        label: modelFile.name,
+      };
       let loaded;
       try {
         loaded = await this.#d.runner.load(source);
@@ -407,20 +407,15 @@ export class ExpertsJobs implements ExpertsJobRunner {
       router.setVolunteers(this.#d.link.connectedPeerIds());
       patch({ phase: "waiting-for-hosts" });
       let lastUpdate = 0;
-      const result = await router.runModel(
-        source,
-        batch.data,
-        batch.rows,
-        {
-          onStage: (stage) => patch({ phase: stage === "running" ? "running" : "waiting-for-hosts" }),
-          onProgress: (p) => {
-            const now = performance.now();
-            if (now - lastUpdate < UI_UPDATE_MS && p.rowsDone < p.rows) return;
-            lastUpdate = now;
-            patch({ rowsDone: p.rowsDone });
-          },
+      const result = await router.runModel(source, batch.data, batch.rows, {
+        onStage: (stage) => patch({ phase: stage === "running" ? "running" : "waiting-for-hosts" }),
+        onProgress: (p) => {
+          const now = performance.now();
+          if (now - lastUpdate < UI_UPDATE_MS && p.rowsDone < p.rows) return;
+          lastUpdate = now;
+          patch({ rowsDone: p.rowsDone });
         },
-      );
+      });
       const outputs = new Map(result.outputNames.map((name) => [name, result.outputs[name]!]));
       this.#genericOutputs = outputs;
       patch({

@@ -4,7 +4,8 @@
  * than the one running. The caps (per requester and in total) are the caller's (infer-queue.ts).
  */
 export class FairQueue<T extends { readonly from: string }> {
-  /** Requesters with queued items, in round-robin order (Map keeps insertion order). */
+  /** Requesters with queued items (and the last served), in round-robin order (Map keeps insertion
+   *  order). */
   readonly #queues = new Map<string, T[]>();
   #size = 0;
   #last: string | null = null;
@@ -24,22 +25,19 @@ export class FairQueue<T extends { readonly from: string }> {
     this.#size++;
   }
 
-  /** The next item: the first of the requester after the one served last (wrapping around). */
+  /** The next item: the first of the next requester after the one served last (wrapping around). */
   shift(): T | undefined {
     if (this.#size === 0) return undefined;
     const order = [...this.#queues.keys()];
-    const after = this.#last === null ? -1 : order.indexOf(this.#last);
-    // A requester served last and since emptied is no longer in `order`: start from the first then.
-    const from = order[(after + 1) % order.length]!;
-    const q = this.#queues.get(from)!;
-    const item = q.shift()!;
+    const start = this.#last === null ? 0 : order.indexOf(this.#last) + 1;
+    let item: T | undefined;
+    for (let k = 0; k < order.length && !item; k++) {
+      const from = order[(start + k) % order.length]!;
+      item = this.#queues.get(from)!.shift();
+      if (item) this.#last = from;
+    }
     this.#size--;
-    if (q.length === 0) {
-      // Keep the rotation's place: the next pick starts after this requester's former slot.
-      const next = order[(after + 2) % order.length];
-      this.#queues.delete(from);
-      this.#last = next !== undefined && next !== from ? previousOf(order, next, from) : null;
-    } else this.#last = from;
+    this.#prune();
     return item;
   }
 
@@ -49,18 +47,16 @@ export class FairQueue<T extends { readonly from: string }> {
     for (const [from, q] of this.#queues) {
       const kept = q.filter((item) => !drop(item) || (removed.push(item), false));
       this.#size -= q.length - kept.length;
-      if (kept.length > 0) this.#queues.set(from, kept);
-      else this.#queues.delete(from);
+      this.#queues.set(from, kept);
     }
-    if (this.#last !== null && !this.#queues.has(this.#last)) this.#last = null;
+    this.#prune();
     return removed;
   }
-}
 
-/** The requester before `next` in the rotation once `gone` leaves it (so `next` is picked next), or null
- *  when `next` becomes the first. */
-function previousOf(order: readonly string[], next: string, gone: string): string | null {
-  const rest = order.filter((k) => k !== gone);
-  const i = rest.indexOf(next);
-  return i > 0 ? rest[i - 1]! : null;
+  /** Empty queues go, except the last served one's: it marks where the rotation stands (a requester that
+   *  sends again right after its turn still waits for everyone else's). */
+  #prune(): void {
+    for (const [from, q] of this.#queues)
+      if (q.length === 0 && from !== this.#last) this.#queues.delete(from);
+  }
 }

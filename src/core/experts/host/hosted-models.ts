@@ -208,7 +208,8 @@ export class HostedModels {
 
   async #loadOne(model: XpHostModel): Promise<LoadOutcome> {
     if (this.#loaded.has(model.sha256)) return null;
-    let source: ModelSource | undefined = model.source === "blob" ? this.o.manifestByDigest(model.sha256) : undefined;
+    let source: ModelSource | undefined =
+      model.source === "blob" ? this.o.manifestByDigest(model.sha256) : undefined;
     const trusted = model.source === "manifest" || source !== undefined;
     if (model.source === "manifest") {
       source = this.o.resolveManifest(model.sha256, model.file);
@@ -237,7 +238,12 @@ export class HostedModels {
               message: `the model's bytes did not arrive within ${this.o.blobWaitMs} ms`,
             };
           }
-          source = { kind: "bytes", sha256: model.sha256, bytes, label: model.source === "blob" ? model.label : "" };
+          source = {
+            kind: "bytes",
+            sha256: model.sha256,
+            bytes,
+            label: model.source === "blob" ? model.label : "",
+          };
         }
         // Another host-request may have started it while the bytes were awaited.
         loading = this.#loading.get(model.sha256) ?? this.#start(source, trusted);

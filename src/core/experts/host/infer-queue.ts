@@ -137,7 +137,8 @@ export class InferQueue {
 
   /** Every queued request is refused with `code` (the batch running completes). */
   drain(code: XpInferErrorCode, message: string): void {
-    for (const { from, request } of this.#queue.remove(() => true)) this.refuse(from, request.id, code, message);
+    for (const { from, request } of this.#queue.remove(() => true))
+      this.refuse(from, request.id, code, message);
     this.#queuedRows = 0;
   }
 
