@@ -1,15 +1,21 @@
 import { type ExpertLink, meshExpertLink } from "../../core/experts/link/index.ts";
-import { ExpertHost, type ExpertHostFault, type ExpertHostStats } from "../../core/experts/host/index.ts";
+import {
+  ExpertHost,
+  type ExpertHostFault,
+  type ExpertHostStats,
+  type HostRunner,
+} from "../../core/experts/host/index.ts";
 import {
   type FetchedManifest,
   fetchManifest,
+  manifestByDigest,
   manifestResolver,
-  type ModelRunner,
   type ModelSource,
 } from "../../core/experts/models/index.ts";
 import type { Swarm } from "../../core/net/swarm.ts";
 import { ExpertRunnerClient } from "../../../workers/experts/client.ts";
 import { ExpertsJobs, type ExpertHostStore } from "./jobs.ts";
+import { readHostAnyModel, saveHostAnyModel } from "./host-settings.ts";
 import { createExpertsStore, type ExpertsStore } from "./store.ts";
 import type { ManifestView } from "./types.ts";
 import type { VolunteerStore } from "../jobs/index.ts";
@@ -61,7 +67,7 @@ export function bootExperts(
   volunteer: VolunteerStore,
   options: BootExpertsOptions = {},
 ): BootedExperts {
-  const store = createExpertsStore();
+  const store = createExpertsStore({ hostAnyModel: readHostAnyModel(win) });
   const manifest = loadManifest(win, store);
   const ready = swarmReady.then(async (swarm) => {
     const link = meshExpertLink(swarm.mesh);
@@ -73,7 +79,17 @@ export function bootExperts(
       link,
       runner: hostRunner,
       resolveManifest: (sha256, file) => manifestEntry(fetched, sha256, file),
+      manifestByDigest: (sha256) =>
+        fetched ? manifestByDigest(fetched.manifest, (f) => new URL(f, fetched.url).href)(sha256) : undefined,
+      // A model that is not the site's gets a worker of its own: a time limit terminates it, and only it.
+      isolatedRunner: () => new ExpertRunnerClient(),
+      allowNonManifest: store.getState().hostAnyModel,
       ...(fault ? { fault } : {}),
+    });
+    store.subscribe((state, previous) => {
+      if (state.hostAnyModel === previous.hostAnyModel) return;
+      host.setAllowNonManifest(state.hostAnyModel);
+      saveHostAnyModel(win, state.hostAnyModel);
     });
     const jobs = new ExpertsJobs({
       store,
@@ -177,8 +193,9 @@ function namesFor(hosted: readonly string[], fetched: FetchedManifest | null): R
   return names;
 }
 
-/** A ModelRunner whose expert worker starts on the first load (most tabs never host or classify). */
-function lazyRunner(): ModelRunner {
+/** A ModelRunner whose expert worker starts on the first load (most tabs never host or classify). Disposing
+ *  it terminates the worker (a host's time limit); the next call starts a fresh one. */
+function lazyRunner(): HostRunner {
   let client: ExpertRunnerClient | null = null;
   const get = () => (client ??= new ExpertRunnerClient());
   return {
@@ -189,6 +206,10 @@ function lazyRunner(): ModelRunner {
     run: (sha256, input, rows) => get().run(sha256, input, rows),
     unload: async (sha256) => {
       if (client) await client.unload(sha256);
+    },
+    dispose: () => {
+      client?.dispose();
+      client = null;
     },
   };
 }

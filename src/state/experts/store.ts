@@ -31,7 +31,7 @@ export const INITIAL_MANIFEST: ManifestView = {
  * generic.error), so the actions resolve once the job has finished either way; they reject only when the
  * runtime itself never started.
  */
-export function createExpertsStore(): ExpertsStore {
+export function createExpertsStore(initial: { readonly hostAnyModel?: boolean } = {}): ExpertsStore {
   let runner: ExpertsJobRunner | null = null;
   let resolveRunner: (r: ExpertsJobRunner) => void = () => undefined;
   let rejectRunner: (error: unknown) => void = () => undefined;
@@ -50,7 +50,11 @@ export function createExpertsStore(): ExpertsStore {
     host: null,
     hostedNames: {},
     provider: null,
+    hostAnyModel: initial.hostAnyModel ?? false,
     actions: {
+      setHostAnyModel(on) {
+        store.setState({ hostAnyModel: on });
+      },
       async classifyTestSet(count) {
         await (await ready).classifyTestSet(count);
       },

@@ -144,6 +144,8 @@ export interface ExpertsState {
   readonly hostedNames: Readonly<Record<string, string>>;
   /** Provider this tab's runners use ("wasm", "webgpu"), once known. */
   readonly provider: string | null;
+  /** The host's person's switch: host models that are not this site's (off by default; persisted). */
+  readonly hostAnyModel: boolean;
   readonly actions: ExpertsActions;
 }
 
@@ -158,6 +160,8 @@ export interface ExpertsActions {
   classifyFiles(files: readonly File[], options: ClassifyFilesOptions): Promise<void>;
   /** Runs an uploaded ONNX model on an uploaded batch (JSON {shape, data} or .npy). */
   runGeneric(model: File, batch: File): Promise<void>;
+  /** Hosts models that are not this site's for requesters (each budget-checked, in its own worker). */
+  setHostAnyModel(on: boolean): void;
   /** The generic job's outputs (name → [rows, cols]), for downloads. */
   genericOutputs(): ReadonlyMap<string, { readonly data: Float32Array; readonly cols: number }> | null;
 }

@@ -7,6 +7,8 @@ export function ExpertsHostedCard() {
   const host = useExperts((s) => s.host);
   const names = useExperts((s) => s.hostedNames);
   const expertBytes = useExperts((s) => s.manifest.expertBytes);
+  const hostAnyModel = useExperts((s) => s.hostAnyModel);
+  const setHostAnyModel = useExperts((s) => s.actions.setHostAnyModel);
   if (!host) {
     return (
       <section className="card" data-testid="experts-hosted">
@@ -23,6 +25,7 @@ export function ExpertsHostedCard() {
         ? "hosting"
         : "idle";
   const errors = Object.entries(host.errorsSent).filter(([, n]) => (n ?? 0) > 0);
+  const loadRefusals = Object.entries(host.loadFailuresByCode).filter(([, n]) => (n ?? 0) > 0);
   return (
     <section className="card" data-testid="experts-hosted" data-status={status}>
       <h2>
@@ -70,16 +73,37 @@ export function ExpertsHostedCard() {
             <dd>{formatBytes(expertBytes)} per int8 expert (downloaded once, cached)</dd>
           </>
         )}
-        {(errors.length > 0 || host.loadFailures > 0) && (
+        {errors.length > 0 && (
           <>
             <dt>Refused</dt>
-            <dd>
+            <dd data-testid="experts-hosted-refused">
               {errors.map(([code, n]) => `${n} ${code}`).join(" · ")}
-              {host.loadFailures > 0 && ` · ${host.loadFailures} models failed to load`}
+            </dd>
+          </>
+        )}
+        {loadRefusals.length > 0 && (
+          <>
+            <dt>Models not hosted</dt>
+            <dd data-testid="experts-hosted-load-refused">
+              {loadRefusals.map(([code, n]) => `${n} ${code}`).join(" · ")}
             </dd>
           </>
         )}
       </dl>
+      <label className="inline" data-testid="experts-host-any-model-label">
+        <input
+          type="checkbox"
+          data-testid="experts-host-any-model"
+          checked={hostAnyModel}
+          onChange={(event) => setHostAnyModel(event.target.checked)}
+        />
+        also host models that are not this site&rsquo;s (any requester&rsquo;s ONNX)
+      </label>
+      <p className="muted">
+        Off by default: this tab then runs only the site&rsquo;s own models. When on, each other model is
+        checked for size before it loads (refused over a memory budget) and runs in a worker of its own with
+        time limits.
+      </p>
       <p className="muted" style={{ marginBottom: 0 }}>
         The Pause button under Volunteering pauses hosting too.
       </p>

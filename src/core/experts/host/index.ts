@@ -2,5 +2,5 @@
 // mixture-of-experts). The test-only fault it can be given is imported by path (faults.ts), so the product's
 // bundle never holds it.
 export { ExpertHost } from "./host.ts";
-export type { ExpertHostStats } from "./types.ts";
+export type { ExpertHostStats, HostRunner } from "./types.ts";
 export type { ExpertHostFault } from "./host-fault.ts";
