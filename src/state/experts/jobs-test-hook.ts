@@ -1,5 +1,7 @@
 import type { ExpertHostStats } from "../../core/experts/host/host.ts";
 import type { RouterStatsSnapshot } from "../../core/experts/router/types.ts";
+import { sha256Hex } from "../../core/base/digest.ts";
+import type { XpHosting } from "../../core/protocol/experts.ts";
 import { bootedExperts, type BootedExperts, type ExpertsRuntime } from "./boot.ts";
 import type { ExpertsStore } from "./store.ts";
 import type { ExpertsJobError, ExpertsJobPhase } from "./types.ts";
@@ -14,6 +16,7 @@ import type { ExpertsJobError, ExpertsJobPhase } from "./types.ts";
  *   job.predictions / job.accuracy / job.rowsPerExpert / job.rowsBySource
  *   window.openSwarm!.expertJobs!.state()                             // { classify, router, host, manifest }
  *   await window.openSwarm!.expertJobs!.wholeGraph()                  // moe-int8 on the last job's inputs, here
+ *   await window.openSwarm!.expertJobs!.sendModelTo(peerId, bytes, "x.onnx")  // a hostile requester (below)
  *
  * (The expert runner's own hook, experts/test-hook.ts, is another file.)
  */
@@ -69,6 +72,18 @@ export interface ExpertJobsTestHook {
   classifyTestSet(count: number, options?: ClassifyTestSetOptions): Promise<ClassifySnapshot>;
   state(): ExpertJobsSnapshot;
   wholeGraph(): Promise<WholeGraphComparison>;
+  /**
+   * TEST ONLY, a purpose-built hostile requester: sends `bytes` (any ONNX, e.g. a ConstantOfShape bomb) to
+   * `peerId`'s expert host as a blob and a host-request naming only it, as a modified client may; resolves
+   * with the host's `hosting` answer and how long it took. (The request replaces this tab's set on that
+   * host: use it from a tab whose router is not using that host.)
+   */
+  sendModelTo(peerId: string, bytes: readonly number[], label: string): Promise<HostileAnswer>;
+}
+
+export interface HostileAnswer {
+  readonly hosting: XpHosting;
+  readonly ms: number;
 }
 
 declare module "../test-hook.ts" {
@@ -114,6 +129,28 @@ function createHook(booted: BootedExperts): ExpertJobsTestHook {
         host: s.host,
         hostedNames: s.hostedNames,
       };
+    },
+    async sendModelTo(peerId, values, label) {
+      const { link } = await runtime();
+      const bytes = Uint8Array.from(values);
+      const sha256 = await sha256Hex(bytes);
+      const requestId = `hostile-${Math.random().toString(36).slice(2, 10)}`;
+      const started = performance.now();
+      const answer = new Promise<XpHosting>((resolve) => {
+        const off = link.onMessage((from, m) => {
+          if (from !== peerId || m.kind !== "hosting" || m.requestId !== requestId) return;
+          off();
+          resolve(m);
+        });
+      });
+      await link.sendModelBytes(peerId, bytes);
+      await link.send(peerId, {
+        kind: "host-request",
+        requestId,
+        models: [{ source: "blob", sha256, bytes: bytes.byteLength, label }],
+      });
+      const hosting = await answer;
+      return { hosting, ms: performance.now() - started };
     },
     async wholeGraph() {
       const { jobs } = await runtime();
