@@ -3,9 +3,7 @@
  * one. Each takes x float32 [N, 1] (or [N, cols]) and gives one float32 output, so it passes every check a
  * host makes on a model's I/O: only its size or its cost is hostile.
  */
-import { createHash } from "node:crypto";
 import onnxProto from "onnx-proto";
-import type { ModelSource } from "../../../src/core/experts/models/index.ts";
 
 const { onnx } = onnxProto;
 const FLOAT = 1;
@@ -114,8 +112,4 @@ export function slowChainModel(depth = 400, width = 256): Uint8Array {
     vi("x", ["N", width]),
     vi("y", ["N", width]),
   );
-}
-
-export function blobSource(bytes: Uint8Array, label: string): ModelSource {
-  return { kind: "bytes", sha256: createHash("sha256").update(bytes).digest("hex"), bytes, label };
 }

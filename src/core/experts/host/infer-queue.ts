@@ -5,6 +5,7 @@ import { FairQueue } from "./fair-queue.ts";
 import type { HostedModel } from "./hosted-models.ts";
 import { resultBlocks, resultMessage, runErrorCode, type OutputBlock } from "./results.ts";
 import { TimeLimitExceeded, withTimeLimit } from "./time-limit.ts";
+import type { BusyCounts } from "./types.ts";
 
 /**
  * The host's inference queue: infer-requests served one at a time (the runner serializes runs anyway),
@@ -35,12 +36,6 @@ export interface InferQueueOptions {
 interface Queued {
   readonly from: string;
   readonly request: XpInferRequest;
-}
-
-/** Why a request was answered `busy`: its requester's own cap, or the host's total. */
-export interface BusyCounts {
-  readonly requesterCap: number;
-  readonly hostCap: number;
 }
 
 export class InferQueue {

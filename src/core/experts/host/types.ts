@@ -4,7 +4,12 @@ import type { GraphBudget } from "../models/graph/index.ts";
 import type { ModelRunner, ModelSource } from "../models/runner.ts";
 import type { XpHosting, XpInferErrorCode, XpLoadFailureCode } from "../../protocol/experts.ts";
 import type { ExpertHostFault, HostFaultSnapshot } from "./host-fault.ts";
-import type { BusyCounts } from "./infer-queue.ts";
+
+/** Why a request was answered `busy`: its requester's own cap, or the host's total. */
+export interface BusyCounts {
+  readonly requesterCap: number;
+  readonly hostCap: number;
+}
 
 /** A runner the host can end: `dispose` terminates its worker (and every session in it). One without
  *  `dispose` (in-process, e.g. onnxruntime-node) cannot be stopped: past a time limit the host stops
