@@ -137,6 +137,20 @@ describe("expert host against a hostile requester", () => {
     await classifyStillServed(link, next, "after");
   });
 
+  it("hosts its own tab's upload without the switch (the loopback: its person's model), still budget-checked", async () => {
+    const hub = new MemoryExpertHub();
+    const own = hub.link("host");
+    const host = new ExpertHost({ link: own, runner: new OrtNodeRunner(dir), resolveManifest: resolve });
+    closers.push(() => host.close());
+    const next = inbox(own);
+    const small = slowChainModel(2, 8);
+    await sendBlob(own, "own", small, "mine.onnx");
+    expect((await next("hosting")).hosted).toContain(sha256(small));
+    await sendBlob(own, "bomb", constantBombModel(28), "bomb.onnx");
+    expect((await next("hosting")).failed.map((f) => f.code)).toEqual(["model_over_budget"]);
+    expect(host.stats().allowNonManifest).toBe(false);
+  });
+
   it("stops a slow-but-small model at the run time limit: its process killed, the model dropped, the host still serves", async () => {
     const isolated: OrtChildRunner[] = [];
     const { hub, host } = setup({

@@ -57,11 +57,13 @@ describe("xp over the real mesh", () => {
         link: reqLink,
         runner: new OrtNodeRunner(MODELS_DIR),
         resolveManifest: () => undefined,
+        allowNonManifest: true, // the tiny test models are no site manifest
       }),
       new ExpertHost({
         link: volLink,
         runner: new OrtNodeRunner(MODELS_DIR),
         resolveManifest: () => undefined,
+        allowNonManifest: true, // the tiny test models are no site manifest
       }),
     ];
     const router = new ExpertRouter({

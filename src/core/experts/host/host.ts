@@ -58,6 +58,7 @@ export class ExpertHost {
     this.#models = new HostedModels({
       ...this.#o,
       allowNonManifest: () => this.#allowNonManifest,
+      selfId: this.#o.link.selfId,
       onDropped: () => this.#announce(),
     });
     this.#queue = new InferQueue({

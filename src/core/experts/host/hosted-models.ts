@@ -19,10 +19,11 @@ import type { HostRunner } from "./types.ts";
  * blob cache for the host-request naming them: bounded in bytes, and forgotten after blobWaitMs.
  *
  * What a requester may make this tab run: the site's own models (by digest: named by file, or sent as
- * bytes that are one of them, then loaded from the site's copy) on the shared runner; any other model only when the host's person enabled it
- * (allowNonManifest), and then only after its graph passed the budget (models/graph: sizes inferred before
- * any runtime sees it) and on a runner of its own (its own worker: a timeout terminates it without touching
- * the others). Every load has a time limit; every refusal is counted by code.
+ * bytes that are one of them, then loaded from the site's copy) on the shared runner; any other model only
+ * when the host's person enabled it (allowNonManifest) or when it comes from this tab itself (the loopback:
+ * a model its person uploaded), and then only after its graph passed the budget (models/graph: sizes
+ * inferred before any runtime sees it) and on a runner of its own (its own worker: a timeout terminates it
+ * without touching the others). Every load has a time limit; every refusal is counted by code.
  */
 export interface HostedModelsOptions {
   readonly runner: HostRunner;
@@ -31,6 +32,9 @@ export interface HostedModelsOptions {
   readonly manifestByDigest: (sha256: string) => ModelSource | undefined;
   /** Read at each host-request: the host's person may switch it any time. */
   readonly allowNonManifest: () => boolean;
+  /** This tab's own peer id: its own requests (the loopback: a model its person uploaded) need no switch,
+   *  only the budget and a worker of their own. */
+  readonly selfId: string;
   /** A runner of its own for one non-manifest model (null: the shared runner). */
   readonly isolatedRunner: (() => HostRunner) | null;
   readonly graphBudget: GraphBudget;
@@ -119,7 +123,7 @@ export class HostedModels {
     for (const model of wanted) this.#reserved.set(model.sha256, (this.#reserved.get(model.sha256) ?? 0) + 1);
     let outcomes: LoadOutcome[];
     try {
-      outcomes = await Promise.all(wanted.map((model) => this.#loadOne(model)));
+      outcomes = await Promise.all(wanted.map((model) => this.#loadOne(from, model)));
     } finally {
       for (const model of wanted) {
         const n = (this.#reserved.get(model.sha256) ?? 1) - 1;
@@ -206,7 +210,7 @@ export class HostedModels {
     await model.runner.unload(sha256).catch(() => undefined);
   }
 
-  async #loadOne(model: XpHostModel): Promise<LoadOutcome> {
+  async #loadOne(from: string, model: XpHostModel): Promise<LoadOutcome> {
     if (this.#loaded.has(model.sha256)) return null;
     let source: ModelSource | undefined =
       model.source === "blob" ? this.o.manifestByDigest(model.sha256) : undefined;
@@ -219,7 +223,7 @@ export class HostedModels {
           message: `${model.file} (${model.sha256.slice(0, 12)}) is not offered here`,
         };
       }
-    } else if (!trusted && !this.o.allowNonManifest()) {
+    } else if (!trusted && !this.o.allowNonManifest() && from !== this.o.selfId) {
       return {
         code: "not_in_manifest",
         message:
