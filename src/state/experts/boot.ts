@@ -215,11 +215,12 @@ function lazyRunner(): HostRunner {
 }
 
 /** TEST ONLY (?xp-claim=): the runner, announcing `provider` whatever it really runs on. */
-function claiming(runner: ModelRunner, provider: "webgpu" | "wasm"): ModelRunner {
+function claiming(runner: HostRunner, provider: "webgpu" | "wasm"): HostRunner {
   return {
     provider,
     load: (source) => runner.load(source),
     run: (sha256, input, rows) => runner.run(sha256, input, rows),
     unload: (sha256) => runner.unload(sha256),
+    dispose: () => runner.dispose?.(),
   };
 }
