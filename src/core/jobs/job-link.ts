@@ -13,6 +13,7 @@ import type {
   UnitHeartbeat,
   UnitProgress,
   UnitResultMessage,
+  UnitVerdict,
 } from "../protocol/jobs.ts";
 import { sha256Hex } from "../base/digest.ts";
 import { Emitter } from "../base/emitter.ts";
@@ -24,7 +25,7 @@ import { Emitter } from "../base/emitter.ts";
  * loopback bodies never leave the tab, so there is nothing to verify.
  */
 export type JobBody =
-  UnitAssign | UnitCancel | UnitHeartbeat | UnitProgress | UnitResultMessage | UnitErrorMessage;
+  UnitAssign | UnitCancel | UnitHeartbeat | UnitProgress | UnitResultMessage | UnitErrorMessage | UnitVerdict;
 
 export interface JobBodyEvent {
   /** The verified signer (or this tab, for loopback). */
@@ -66,6 +67,7 @@ const JOB_BODY_TYPES: ReadonlySet<string> = new Set([
   "unit-progress",
   "unit-result",
   "unit-error",
+  "unit-verdict",
 ]);
 
 export function isJobBody(body: SignedBody): body is SignedBody & JobBody {

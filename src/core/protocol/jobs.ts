@@ -168,12 +168,31 @@ export const unitCancelShape = {
   reason: z.enum(CANCEL_REASONS),
 };
 
+/** What the requester's own check concluded about a result (verify.ts): verified, a wrong answer, or a
+ *  confirmed "did not converge". */
+export const UNIT_VERDICTS = ["verified", "rejected", "not_converged"] as const;
+export type UnitVerdictKind = (typeof UNIT_VERDICTS)[number];
+
+/**
+ * Requester → volunteer, optional, after verifying a result: what the check concluded, so the volunteer's
+ * unit log can say "verified" (BOINC shows the same per task). Display only: a volunteer never trusts it
+ * for anything (a requester may lie about its verdicts, or never send one), and it carries no reason text.
+ */
+export const unitVerdictShape = {
+  type: z.literal("unit-verdict"),
+  jv,
+  unitId: unitIdSchema,
+  attempt: attemptSchema,
+  verdict: z.enum(UNIT_VERDICTS),
+};
+
 export const unitAssignSchema = z.strictObject(unitAssignShape);
 export const unitHeartbeatSchema = z.strictObject(unitHeartbeatShape);
 export const unitProgressSchema = z.strictObject(unitProgressShape);
 export const unitResultSchema = z.strictObject(unitResultShape);
 export const unitErrorSchema = z.strictObject(unitErrorShape);
 export const unitCancelSchema = z.strictObject(unitCancelShape);
+export const unitVerdictSchema = z.strictObject(unitVerdictShape);
 
 /** For the integrator: spread each into the signed-body union (see the file comment). */
 export const JOB_MESSAGE_SHAPES = {
@@ -183,6 +202,7 @@ export const JOB_MESSAGE_SHAPES = {
   "unit-result": unitResultShape,
   "unit-error": unitErrorShape,
   "unit-cancel": unitCancelShape,
+  "unit-verdict": unitVerdictShape,
 } as const;
 
 export const jobMessageSchema = z.discriminatedUnion("type", [
@@ -192,6 +212,7 @@ export const jobMessageSchema = z.discriminatedUnion("type", [
   unitResultSchema,
   unitErrorSchema,
   unitCancelSchema,
+  unitVerdictSchema,
 ]);
 
 export type SolveTask = z.infer<typeof solveTaskSchema>;
@@ -202,6 +223,7 @@ export type UnitResultMessage = z.infer<typeof unitResultSchema>;
 export type UnitSolution = z.infer<typeof solutionSchema>;
 export type UnitErrorMessage = z.infer<typeof unitErrorSchema>;
 export type UnitCancel = z.infer<typeof unitCancelSchema>;
+export type UnitVerdict = z.infer<typeof unitVerdictSchema>;
 export type JobMessage = z.infer<typeof jobMessageSchema>;
 
 /**

@@ -141,7 +141,7 @@ export const noteBodySchema = z.strictObject({
   text: z.string().max(MAX_NOTE_CHARS),
 });
 
-/** Work units (protocol/jobs.ts): requester → volunteer assign/cancel; volunteer → requester the rest. The
+/** Work units (protocol/jobs.ts): requester → volunteer assign/cancel/verdict; volunteer → requester the rest. The
  *  receiver takes the volunteer's identity from the verified envelope's `from`, never from a body field. */
 const jobBodySchemas = [
   z.strictObject({ ...signedBodyHeader, ...JOB_MESSAGE_SHAPES["unit-assign"] }),
@@ -150,6 +150,7 @@ const jobBodySchemas = [
   z.strictObject({ ...signedBodyHeader, ...JOB_MESSAGE_SHAPES["unit-progress"] }),
   z.strictObject({ ...signedBodyHeader, ...JOB_MESSAGE_SHAPES["unit-result"] }),
   z.strictObject({ ...signedBodyHeader, ...JOB_MESSAGE_SHAPES["unit-error"] }),
+  z.strictObject({ ...signedBodyHeader, ...JOB_MESSAGE_SHAPES["unit-verdict"] }),
 ] as const;
 
 export const signedBodySchema = z.discriminatedUnion("type", [noteBodySchema, ...jobBodySchemas]);

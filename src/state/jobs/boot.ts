@@ -13,6 +13,10 @@ import type { Swarm } from "../../core/net/swarm.ts";
 import { createJobsStore, type JobsStore } from "./store.ts";
 import { createVolunteerStore, type VolunteerStore } from "./volunteer-store.ts";
 import { createWorkerUnitSolver } from "../../../workers/solver/unit-client.ts";
+import { watchBattery } from "./battery.ts";
+
+/** How often the view's busy fraction is measured again while nothing else changes. */
+const BUSY_REFRESH_MS = 2_000;
 
 /**
  * Every tab is both a requester (for the jobs it submits) and a volunteer (for anyone's units, its own
@@ -77,6 +81,10 @@ export function bootJobs(
       onChange: (snapshot) => volunteer.update(snapshot),
     });
     volunteer.attach(volunteerRuntime);
+    win.setInterval(() => volunteer.update(volunteerRuntime.snapshot()), BUSY_REFRESH_MS);
+    void watchBattery(win.navigator, (discharging) => volunteerRuntime.setOnBattery(discharging)).then(
+      (supported) => volunteer.setBatterySupported(supported),
+    );
     const requester = await RequesterRuntime.start({
       link,
       repo: new JobRepository(db),

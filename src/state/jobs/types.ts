@@ -1,3 +1,4 @@
+import type { UnitLogEntry } from "../../core/jobs/volunteer/index.ts";
 /**
  * What the Dashboard and Contribute views read about swarm jobs. The runtime (src/state/jobs/store.ts and
  * src/core/jobs/*-runtime.ts) fills these; the UI only reads them and calls the actions.
@@ -149,10 +150,21 @@ export interface VolunteerState {
   pauseWhenHidden: boolean;
   /** unit-result messages this tab sent, per unit id (tests check verified units are not recomputed). */
   resultsSent?: Record<string, number>;
+  pauseReason: "user" | "hidden" | "battery" | null;
+  /** "Only on AC power" ticked. */
+  pauseOnBattery: boolean;
+  /** The browser has the Battery Status API (the checkbox is shown only then). */
+  batterySupported: boolean;
+  onBattery: boolean;
+  /** Units and blocks this tab computed, newest first (the last 100). */
+  log: readonly UnitLogEntry[];
+  /** Fraction of wall time this tab's volunteer computed over the last minute. */
+  busyFraction: number;
   actions: {
     pause(): void;
     resume(): void;
     setCpuShare(share: number): void;
     setPauseWhenHidden(value: boolean): void;
+    setPauseOnBattery(value: boolean): void;
   };
 }

@@ -7,6 +7,8 @@ export type VolunteerStore = StoreApi<VolunteerState> & {
   attach(runtime: VolunteerRuntime): void;
   /** The runtime reports a change. */
   update(snapshot: VolunteerSnapshot): void;
+  /** The page found the Battery Status API (shows "only on AC power"). */
+  setBatterySupported(value: boolean): void;
 };
 
 /** The Contribute view's state: what this tab computes for the swarm, and the person's controls over it. */
@@ -20,6 +22,12 @@ export function createVolunteerStore(): VolunteerStore {
     cpuShare: 1,
     pauseWhenHidden: false,
     resultsSent: {},
+    pauseReason: null,
+    pauseOnBattery: false,
+    batterySupported: false,
+    onBattery: false,
+    log: [],
+    busyFraction: 0,
     actions: {
       pause() {
         if (runtime) runtime.pause();
@@ -37,6 +45,10 @@ export function createVolunteerStore(): VolunteerStore {
         if (runtime) runtime.setPauseWhenHidden(value);
         else set({ pauseWhenHidden: value });
       },
+      setPauseOnBattery(value) {
+        if (runtime) runtime.setPauseOnBattery(value);
+        else set({ pauseOnBattery: value });
+      },
     },
   }));
 
@@ -49,6 +61,11 @@ export function createVolunteerStore(): VolunteerStore {
       cpuShare: s.cpuShare,
       pauseWhenHidden: s.pauseWhenHidden,
       resultsSent: { ...s.resultsSent },
+      pauseReason: s.pauseReason,
+      pauseOnBattery: s.pauseOnBattery,
+      onBattery: s.onBattery,
+      log: s.log,
+      busyFraction: s.busyFraction,
     });
 
   return Object.assign(store, {
@@ -57,10 +74,14 @@ export function createVolunteerStore(): VolunteerStore {
       runtime = rt;
       rt.setCpuShare(before.cpuShare);
       rt.setPauseWhenHidden(before.pauseWhenHidden);
+      rt.setPauseOnBattery(before.pauseOnBattery);
       if (before.status === "paused") rt.pause();
       update(rt.snapshot());
     },
     update,
+    setBatterySupported(value: boolean) {
+      store.setState({ batterySupported: value });
+    },
   });
 
   function get(): VolunteerState {

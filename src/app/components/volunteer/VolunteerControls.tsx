@@ -1,11 +1,17 @@
 import { useVolunteer } from "../../hooks/use-jobs.ts";
 
-/** Pause/resume, CPU share (a duty cycle of one core) and pausing while the tab is hidden. */
+/**
+ * Pause/resume, CPU share (a duty cycle of one core) with the share actually used beside it, pausing while
+ * the tab is hidden, and "only on AC power" where the browser can tell (Battery Status API).
+ */
 export function VolunteerControls() {
   const paused = useVolunteer((s) => s.status === "paused");
   const cpuShare = useVolunteer((s) => s.cpuShare);
   const pauseWhenHidden = useVolunteer((s) => s.pauseWhenHidden);
   const actions = useVolunteer((s) => s.actions);
+  const busyFraction = useVolunteer((s) => s.busyFraction);
+  const batterySupported = useVolunteer((s) => s.batterySupported);
+  const pauseOnBattery = useVolunteer((s) => s.pauseOnBattery);
   const percent = Math.round(cpuShare * 100);
 
   return (
@@ -33,6 +39,14 @@ export function VolunteerControls() {
         />
         <span style={{ minWidth: 40 }}>{percent} %</span>
       </label>
+      <span
+        className="muted"
+        title="Time this tab's volunteer spent computing over the last minute, divided by the wall time"
+        data-testid="volunteer-cpu-used"
+        data-fraction={busyFraction.toFixed(3)}
+      >
+        used: {Math.round(busyFraction * 100)} % of a core (last minute)
+      </span>
       <label className="inline">
         <input
           type="checkbox"
@@ -42,6 +56,17 @@ export function VolunteerControls() {
         />
         pause while this tab is hidden
       </label>
+      {batterySupported && (
+        <label className="inline">
+          <input
+            type="checkbox"
+            checked={pauseOnBattery}
+            data-testid="volunteer-ac-only"
+            onChange={(e) => actions.setPauseOnBattery(e.target.checked)}
+          />
+          only on AC power
+        </label>
+      )}
     </div>
   );
 }

@@ -3,6 +3,13 @@ import { useVolunteer } from "../../hooks/use-jobs.ts";
 import { StatusBadge } from "../StatusBadge.tsx";
 import { CurrentUnit } from "./CurrentUnit.tsx";
 import { VolunteerControls } from "./VolunteerControls.tsx";
+import { UnitLog } from "./UnitLog.tsx";
+
+const PAUSE_WHY = {
+  user: "",
+  hidden: " while this tab is hidden",
+  battery: " while on battery",
+} as const;
 
 /** What this tab does for the swarm: the unit it computes, what it has done, and how much it may use. */
 export function VolunteeringCard() {
@@ -10,6 +17,7 @@ export function VolunteeringCard() {
   const current = useVolunteer((s) => s.current);
   const unitsDone = useVolunteer((s) => s.unitsDone);
   const requestersServed = useVolunteer((s) => s.requestersServed);
+  const pauseReason = useVolunteer((s) => s.pauseReason);
 
   return (
     <section className="card" data-testid="volunteering">
@@ -29,7 +37,9 @@ export function VolunteeringCard() {
         />
       ) : (
         <p className="muted" data-testid="volunteer-waiting">
-          {status === "paused" ? "Paused: no unit will be started or continued." : "Waiting for a work unit…"}
+          {status === "paused"
+            ? `Paused${PAUSE_WHY[pauseReason ?? "user"]}: no unit will be started or continued.`
+            : "Waiting for a work unit…"}
         </p>
       )}
       <dl className="kv">
@@ -49,6 +59,7 @@ export function VolunteeringCard() {
         </dd>
       </dl>
       <VolunteerControls />
+      <UnitLog />
     </section>
   );
 }

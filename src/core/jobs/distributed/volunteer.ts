@@ -38,12 +38,23 @@ interface HeldBlock {
   readonly worker: BlockWorker;
   readonly heartbeat: ReturnType<typeof setInterval>;
   steps: number;
+  /** Time spent in this block's steps. */
+  busyMs: number;
   /** Coordinator iteration of the latest `scalars` message (for the Contribute view). */
   iteration: number;
 }
 
 export interface DistributedVolunteerSnapshot {
   readonly blocks: readonly { unitId: string; requesterId: string; steps: number; iteration: number }[];
+}
+
+/** A block let go (finished, cancelled, moved, or its requester left): for the volunteer's unit log. */
+export interface BlockEnd {
+  readonly requesterId: string;
+  readonly unitId: string;
+  readonly attempt: number;
+  /** Time spent computing its steps. */
+  readonly ms: number;
 }
 
 export class DistributedVolunteer {
@@ -54,11 +65,14 @@ export class DistributedVolunteer {
   readonly #onChange: () => void;
   readonly #nowMs: () => number;
   readonly #corruptReply: ((reply: FromWorker) => FromWorker) | null;
+  readonly #onBusy: (startMs: number, endMs: number) => void;
+  readonly #onBlockEnd: (block: BlockEnd) => void;
   #lastChangeMs = 0;
 
   /**
    * `nowMs` is the volunteer runtime's injected clock (it paces the change notifications). `corruptReply`
-   * is TEST ONLY (volunteer-fault.ts): a lying block holder.
+   * is TEST ONLY (volunteer-fault.ts): a lying block holder. `onBusy` gets each step's time span (the
+   * volunteer's busy meter), `onBlockEnd` each block as it is let go (its unit log).
    */
   constructor(
     link: JobLink,
@@ -67,6 +81,8 @@ export class DistributedVolunteer {
       onChange?: () => void;
       nowMs?: () => number;
       corruptReply?: (reply: FromWorker) => FromWorker;
+      onBusy?: (startMs: number, endMs: number) => void;
+      onBlockEnd?: (block: BlockEnd) => void;
     } = {},
   ) {
     this.#link = link;
@@ -74,6 +90,8 @@ export class DistributedVolunteer {
     this.#nowMs = options.nowMs ?? (() => Date.now());
     this.#isPaused = options.isPaused ?? (() => false);
     this.#onChange = options.onChange ?? (() => undefined);
+    this.#onBusy = options.onBusy ?? (() => undefined);
+    this.#onBlockEnd = options.onBlockEnd ?? (() => undefined);
     this.#offs.push(
       link.onDist((from, env) => this.#onDist(from, env)),
       link.onBody((event) => this.#onBody(event)),
@@ -123,6 +141,8 @@ export class DistributedVolunteer {
     if (h === undefined) return;
     clearInterval(h.heartbeat);
     this.#held.delete(key);
+    const { requesterId, unitId, attempt, busyMs } = h;
+    this.#onBlockEnd({ requesterId, unitId, attempt, ms: busyMs });
     this.#onChange();
   }
 
@@ -141,7 +161,11 @@ export class DistributedVolunteer {
     if (h === undefined || h.attempt !== env.attempt) return; // stale: an older placement of this block
     const parsed = toWorkerSchema.safeParse(env.message);
     if (!parsed.success) return; // never reaches the worker
+    const stepStart = this.#nowMs();
     const honest = h.worker.step(parsed.data);
+    const stepEnd = this.#nowMs();
+    h.busyMs += stepEnd - stepStart;
+    this.#onBusy(stepStart, stepEnd);
     const reply = this.#corruptReply === null ? honest : this.#corruptReply(honest);
     h.steps++;
     if (parsed.data.type === "scalars") h.iteration = parsed.data.iteration;
@@ -209,6 +233,7 @@ export class DistributedVolunteer {
       worker,
       heartbeat,
       steps: 0,
+      busyMs: 0,
       iteration: 0,
     });
     this.#onChange();

@@ -1,7 +1,12 @@
 import type { JobStore } from "../job-store.ts";
 import type { BlobCache } from "../../base/blob-cache.ts";
 import type { JobBodyEvent } from "../job-link.ts";
-import type { UnitProgress, UnitResultMessage } from "../../protocol/jobs.ts";
+import {
+  JOB_PROTOCOL_VERSION,
+  type UnitProgress,
+  type UnitResultMessage,
+  type UnitVerdict,
+} from "../../protocol/jobs.ts";
 import { decodeVector } from "../payload.ts";
 import { residualLineOf, type RequesterView } from "./view.ts";
 import { invalidVerdict, storedResultClaims, verifyRhsGroup, type VerifyContext } from "./verify.ts";
@@ -27,6 +32,8 @@ export interface IntakeContext {
   /** Asks for a scheduler tick soon. */
   readonly kick: () => void;
   readonly onChange?: () => void;
+  /** Tells a volunteer what the check of its result concluded (unit-verdict: display only for it). */
+  readonly sendVerdict?: (to: string, body: UnitVerdict) => void;
 }
 
 /**
@@ -143,6 +150,13 @@ export class RequesterResultIntake {
       check = invalidVerdict(error);
     }
     this.#applyVerdict(body.unitId, body.attempt, check);
+    this.#ctx.sendVerdict?.(from, {
+      type: "unit-verdict",
+      jv: JOB_PROTOCOL_VERSION,
+      unitId: body.unitId,
+      attempt: body.attempt,
+      verdict: check.ok ? "verified" : check.code === "invalid" ? "rejected" : "not_converged",
+    });
   }
 
   #applyVerdict(unitId: string, attempt: number, verdict: VerificationVerdict): void {

@@ -107,6 +107,7 @@ export class RequesterRuntime {
       flush: () => this.flush(),
       kick: () => this.#kick(),
       onChange: () => this.#o.onChange?.(),
+      sendVerdict: (to, body) => void this.#o.link.sendBody(to, body).catch(() => undefined),
     });
     this.#distributed = new RequesterDistributedSolves({
       scheduler,

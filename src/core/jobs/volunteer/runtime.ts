@@ -16,6 +16,8 @@ import type { BackendName } from "../../protocol/solver-names.ts";
 import { blobRefOf, decodeCsr, decodeVector, encodeVector } from "../payload.ts";
 import type { UnitSolver } from "./unit-solver.ts";
 import type { VolunteerFault } from "./volunteer-fault.ts";
+import { UnitLog, type UnitLogEntry, type UnitLogOutcome } from "./unit-log.ts";
+import { BusyMeter } from "./busy-meter.ts";
 
 /**
  * The volunteer side of a tab (or Node peer): takes unit assignments from any requester, fetches their
@@ -25,8 +27,9 @@ import type { VolunteerFault } from "./volunteer-fault.ts";
  *
  * The person at the tab stays in charge: pause (the running unit is cancelled within a second, queued and
  * new ones are declined), a CPU share (a duty cycle: after a unit that kept the core busy for T ms it idles
- * T·(1 − share)/share ms), and an optional pause while the tab is hidden (visibility is injected, so this
- * file needs no DOM).
+ * T·(1 − share)/share ms), an optional pause while the tab is hidden (visibility is injected, so this
+ * file needs no DOM) and an optional pause while the machine runs on battery (the page feeds the Battery
+ * Status API's state in). What it did is logged (unit-log.ts) and its busy time measured (busy-meter.ts).
  */
 
 export type VolunteerRunStatus = "idle" | "computing" | "paused";
@@ -48,6 +51,17 @@ export interface VolunteerSnapshot {
   readonly pauseWhenHidden: boolean;
   /** unit-result messages sent, per unit id (tests check that verified units are not recomputed). */
   readonly resultsSent: Readonly<Record<string, number>>;
+  /** Why it is paused (the person's Pause first), or null when it is not. */
+  readonly pauseReason: "user" | "hidden" | "battery" | null;
+  readonly pauseOnBattery: boolean;
+  /** The machine runs on battery, as the page last said (false where the page cannot tell). */
+  readonly onBattery: boolean;
+  /** Units and blocks that ended here, newest first (bounded, unit-log.ts). */
+  readonly log: readonly UnitLogEntry[];
+  /** Verdicts received that matched nothing this tab sent to that requester (counted, then dropped). */
+  readonly verdictsIgnored: number;
+  /** Fraction of the wall time spent computing over the last minute (busy-meter.ts). */
+  readonly busyFraction: number;
 }
 
 export interface VisibilitySource {
@@ -114,6 +128,10 @@ export class VolunteerRuntime {
   #idleTimer: ReturnType<typeof setTimeout> | null = null;
   #userPaused = false;
   #pauseWhenHidden = false;
+  #pauseOnBattery = false;
+  #onBattery = false;
+  readonly #log = new UnitLog();
+  readonly #busy: BusyMeter;
   #cpuShare = 1;
   #unitsDone = 0;
   #served: string[] = [];
@@ -138,6 +156,7 @@ export class VolunteerRuntime {
       maxIdleMs: options.maxIdleMs ?? 30_000,
     };
     this.#fault = options.fault ?? null;
+    this.#busy = new BusyMeter(this.#o.nowMs);
     this.#visibility = options.visibility ?? null;
     this.#onChange = options.onChange ?? (() => undefined);
     const { link, cache } = this.#o;
@@ -153,13 +172,24 @@ export class VolunteerRuntime {
       isPaused: () => this.paused,
       onChange: () => this.#emit(),
       nowMs: this.#o.nowMs,
+      onBusy: (startMs, endMs) => this.#busy.add(startMs, endMs),
+      onBlockEnd: (b) => {
+        this.#log.add({ ...b, atMs: this.#o.nowMs(), kind: "block", outcome: "ended" });
+      },
     });
   }
 
   // ── controls ────────────────────────────────────────────────────────────────────────────────────────
 
   get paused(): boolean {
-    return this.#userPaused || (this.#pauseWhenHidden && this.#visibility?.hidden() === true);
+    return this.#pauseReason() !== null;
+  }
+
+  #pauseReason(): VolunteerSnapshot["pauseReason"] {
+    if (this.#userPaused) return "user";
+    if (this.#pauseWhenHidden && this.#visibility?.hidden() === true) return "hidden";
+    if (this.#pauseOnBattery && this.#onBattery) return "battery";
+    return null;
   }
 
   pause(): void {
@@ -180,6 +210,19 @@ export class VolunteerRuntime {
 
   setPauseWhenHidden(value: boolean): void {
     this.#pauseWhenHidden = value;
+    this.#pausedChanged();
+  }
+
+  /** "Only on AC power": pause while the machine is on battery. */
+  setPauseOnBattery(value: boolean): void {
+    this.#pauseOnBattery = value;
+    this.#pausedChanged();
+  }
+
+  /** The page's Battery Status API says whether the machine is discharging. */
+  setOnBattery(discharging: boolean): void {
+    if (this.#onBattery === discharging) return;
+    this.#onBattery = discharging;
     this.#pausedChanged();
   }
 
@@ -205,6 +248,12 @@ export class VolunteerRuntime {
       cpuShare: this.#cpuShare,
       pauseWhenHidden: this.#pauseWhenHidden,
       resultsSent: this.#resultsSent,
+      pauseReason: this.#pauseReason(),
+      pauseOnBattery: this.#pauseOnBattery,
+      onBattery: this.#onBattery,
+      log: this.#log.entries,
+      verdictsIgnored: this.#log.verdictsIgnored,
+      busyFraction: this.#busy.fraction(),
     };
   }
 
@@ -244,6 +293,10 @@ export class VolunteerRuntime {
       const unit = this.#held.get(keyOf(body.unitId, body.attempt));
       // Only the requester that assigned the unit may cancel it.
       if (unit !== undefined && unit.requesterId === from) this.#release(unit);
+    } else if (body.type === "unit-verdict") {
+      // Display only (unit-log.ts): the log applies it to a unit this tab sent to that requester, if any.
+      this.#log.applyVerdict(from, body.unitId, body.attempt, body.verdict);
+      this.#emit();
     }
   }
 
@@ -333,11 +386,25 @@ export class VolunteerRuntime {
     this.#running = unit;
     this.#emit();
     const started = this.#o.nowMs();
+    let outcome: UnitLogOutcome = "failed";
     void this.#run(unit)
+      .then((sent) => {
+        outcome = sent ? "sent" : stopped(unit) ? "cancelled" : "failed";
+      })
       .catch((error: unknown) => {
-        if (!stopped(unit)) this.#sendError(unit, "internal", String(error));
+        if (stopped(unit)) outcome = "cancelled";
+        else this.#sendError(unit, "internal", String(error));
       })
       .finally(() => {
+        this.#log.add({
+          atMs: this.#o.nowMs(),
+          requesterId: unit.requesterId,
+          unitId: unit.unitId,
+          attempt: unit.attempt,
+          kind: "solve",
+          ms: this.#o.nowMs() - started,
+          outcome,
+        });
         if (this.#held.get(keyOf(unit.unitId, unit.attempt)) === unit) this.#release(unit);
         this.#running = null;
         this.#current = null;
@@ -395,55 +462,59 @@ export class VolunteerRuntime {
     }
   }
 
-  async #run(unit: HeldUnit): Promise<void> {
+  /** Resolves true once the unit's result was sent. */
+  async #run(unit: HeldUnit): Promise<boolean> {
     const { task } = unit;
     this.#setCurrent(unit, 0, null, null);
     const inputs = await this.#inputs(unit);
-    if (inputs === null || stopped(unit)) return;
+    if (inputs === null || stopped(unit)) return false;
     const { a, bs } = inputs;
     const solutions: UnitSolution[] = [];
     const blobs: Uint8Array<ArrayBuffer>[] = [];
     let computeMs = 0;
     for (let i = 0; i < bs.length; i++) {
       let lastProgressMs = 0;
-      const outcome = await this.#o.solver.solve(
-        a,
-        bs[i]!,
-        {
-          method: task.method,
-          ...(task.preconditioner !== undefined ? { preconditioner: task.preconditioner } : {}),
-          tol: task.tol,
-          maxIter: task.maxIter,
-          backend: task.backend === "webgpu" ? "webgpu" : "auto",
-          updateEvery: this.#cpuShare < 0.5 ? 50 : 10,
-        },
-        {
-          signal: unit.stop.signal,
-          onProgress: (p) => {
-            if (stopped(unit)) return;
-            const progress = (i + residualProgress(p.relResidual, task.tol)) / bs.length;
-            this.#setCurrent(unit, progress, p.iteration, p.relResidual);
-            const now = this.#o.nowMs();
-            if (now - lastProgressMs < this.#o.progressIntervalMs) return;
-            lastProgressMs = now;
-            this.#send(unit.requesterId, {
-              type: "unit-progress",
-              jv: JOB_PROTOCOL_VERSION,
-              unitId: unit.unitId,
-              attempt: unit.attempt,
-              rhsDone: i,
-              rhsTotal: bs.length,
-              iteration: Math.max(0, Math.min(p.iteration, task.maxIter)),
-              relResidual: Number.isFinite(p.relResidual) && p.relResidual >= 0 ? p.relResidual : null,
-              backend: this.#lastBackend,
-            });
+      this.#busy.start();
+      const outcome = await this.#o.solver
+        .solve(
+          a,
+          bs[i]!,
+          {
+            method: task.method,
+            ...(task.preconditioner !== undefined ? { preconditioner: task.preconditioner } : {}),
+            tol: task.tol,
+            maxIter: task.maxIter,
+            backend: task.backend === "webgpu" ? "webgpu" : "auto",
+            updateEvery: this.#cpuShare < 0.5 ? 50 : 10,
           },
-        },
-      );
-      if (stopped(unit)) return;
+          {
+            signal: unit.stop.signal,
+            onProgress: (p) => {
+              if (stopped(unit)) return;
+              const progress = (i + residualProgress(p.relResidual, task.tol)) / bs.length;
+              this.#setCurrent(unit, progress, p.iteration, p.relResidual);
+              const now = this.#o.nowMs();
+              if (now - lastProgressMs < this.#o.progressIntervalMs) return;
+              lastProgressMs = now;
+              this.#send(unit.requesterId, {
+                type: "unit-progress",
+                jv: JOB_PROTOCOL_VERSION,
+                unitId: unit.unitId,
+                attempt: unit.attempt,
+                rhsDone: i,
+                rhsTotal: bs.length,
+                iteration: Math.max(0, Math.min(p.iteration, task.maxIter)),
+                relResidual: Number.isFinite(p.relResidual) && p.relResidual >= 0 ? p.relResidual : null,
+                backend: this.#lastBackend,
+              });
+            },
+          },
+        )
+        .finally(() => this.#busy.stop());
+      if (stopped(unit)) return false;
       if (!outcome.ok) {
         this.#sendError(unit, "internal", `${outcome.code}: ${outcome.message}`);
-        return;
+        return false;
       }
       const { solved } = outcome;
       this.#lastBackend = solved.backend;
@@ -456,7 +527,7 @@ export class VolunteerRuntime {
     // Blobs first: when the signed result arrives, its solutions are already at the requester.
     for (const bytes of blobs) {
       await this.#o.link.sendBlob(unit.requesterId, bytes);
-      if (stopped(unit)) return;
+      if (stopped(unit)) return false;
     }
     await this.#o.link.sendBody(unit.requesterId, {
       type: "unit-result",
@@ -470,6 +541,7 @@ export class VolunteerRuntime {
     this.#resultsSent = { ...this.#resultsSent, [unit.unitId]: (this.#resultsSent[unit.unitId] ?? 0) + 1 };
     this.#unitsDone++;
     if (!this.#served.includes(unit.requesterId)) this.#served = [...this.#served, unit.requesterId];
+    return true;
   }
 
   #setCurrent(unit: HeldUnit, progress: number, iteration: number | null, residual: number | null): void {
