@@ -54,7 +54,7 @@ export interface JobStore {
   putBlob(sha256: string, bytes: Uint8Array, nowMs: number): Promise<void>;
   getBlob(sha256: string): Promise<Uint8Array | undefined>;
   loadReputation(): Promise<ReputationRecord[]>;
-  /** Removes a job, its units and its results (inputs are shared by digest and kept). */
+  /** Removes a job, its units, results, name and view, and its inputs no other stored job uses. */
   deleteJob(jobId: string): Promise<void>;
   /** Running jobs and their units with every lease dropped (resume.ts), written back normalised. */
   resumeState(nowMs: number): Promise<ResumeState>;

@@ -78,13 +78,28 @@ export class JobRepository implements JobStore {
     return this.#db.reputation.toArray();
   }
 
-  /** Removes a job, its units and its results (inputs are shared by digest and kept). */
+  /**
+   * Removes a job, its units, its results, its name and view (the `meta/` and `view/` blobs) and its input
+   * blobs, except inputs another stored job still uses (they are shared by digest).
+   */
   async deleteJob(jobId: string): Promise<void> {
     const db = this.#db;
-    await db.transaction("rw", [db.jobs, db.units, db.results], async () => {
+    await db.transaction("rw", [db.jobs, db.units, db.results, db.jobBlobs], async () => {
+      const job = await db.jobs.get(jobId);
       await db.jobs.delete(jobId);
       await db.units.where("jobId").equals(jobId).delete();
       await db.results.where("jobId").equals(jobId).delete();
+      // The keys of requester/job-meta.ts and requester/view-snapshot.ts.
+      const blobs = new Set([`meta/${jobId}`, `view/${jobId}`]);
+      if (job !== undefined) {
+        const inputs = new Set([job.spec.matrix.sha256, ...job.spec.rhs.map((r) => r.sha256)]);
+        await db.jobs.each((other) => {
+          inputs.delete(other.spec.matrix.sha256);
+          for (const r of other.spec.rhs) inputs.delete(r.sha256);
+        });
+        for (const sha of inputs) blobs.add(sha);
+      }
+      await db.jobBlobs.bulkDelete([...blobs]);
     });
   }
 

@@ -14,6 +14,16 @@ import { createJobsStore, type JobsStore } from "./store.ts";
 import { createVolunteerStore, type VolunteerStore } from "./volunteer-store.ts";
 import { createWorkerUnitSolver } from "../../../workers/solver/unit-client.ts";
 import { watchBattery } from "./battery.ts";
+import { browserNotifications, createFinishNotices } from "./finish-notices.ts";
+
+/** localStorage, or null where the browser refuses it (private modes, sandboxed frames). */
+function storageOf(win: Window): Storage | null {
+  try {
+    return win.localStorage;
+  } catch {
+    return null;
+  }
+}
 
 /** How often the view's busy fraction is measured again while nothing else changes. */
 const BUSY_REFRESH_MS = 2_000;
@@ -65,7 +75,7 @@ export function bootJobs(
   swarmReady: Promise<Swarm>,
   options: BootJobsOptions = {},
 ): BootedJobs {
-  const jobs = createJobsStore();
+  const jobs = createJobsStore({ notices: createFinishNotices(browserNotifications(win), storageOf(win)) });
   const volunteer = createVolunteerStore();
   const ready = swarmReady.then(async (swarm) => {
     const link = meshJobLink(swarm.mesh);

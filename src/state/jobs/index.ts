@@ -12,3 +12,4 @@ export type {
   VolunteerState,
 } from "./types.ts";
 export type { VolunteerStore } from "./volunteer-store.ts";
+export type { FinishNoticesState } from "./finish-notices.ts";

@@ -4,6 +4,7 @@ import type { RequesterRuntime } from "../../core/jobs/requester/index.ts";
 import { submissionToInput } from "./submission.ts";
 import type { JobsState } from "./types.ts";
 import { jobsViews } from "./views.ts";
+import type { FinishNoticesStore } from "./finish-notices.ts";
 
 /** Views are recomputed at most this often (progress messages arrive many times a second). */
 const REFRESH_MS = 150;
@@ -16,6 +17,8 @@ export type JobsStore = StoreApi<JobsState> & {
   /** Recompute the views soon (throttled). */
   refresh(): void;
   runtime(): RequesterRuntime | null;
+  /** "Notify me when a job finishes" (finish-notices.ts), fed every new job list; null in tests without. */
+  readonly notices: FinishNoticesStore | null;
 };
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
@@ -36,7 +39,9 @@ function defaultSelection(jobs: JobsState["jobs"]): string | null {
  * The Dashboard's jobs: a zustand vanilla store over the tab's RequesterRuntime. Actions called before the
  * swarm has started wait for it (`submit` resolves with the job id once the job is stored in IndexedDB).
  */
-export function createJobsStore(options: { random?: () => number } = {}): JobsStore {
+export function createJobsStore(
+  options: { random?: () => number; notices?: FinishNoticesStore } = {},
+): JobsStore {
   let runtime: RequesterRuntime | null = null;
   let resolveRuntime: (rt: RequesterRuntime) => void = () => undefined;
   let rejectRuntime: (error: unknown) => void = () => undefined;
@@ -103,6 +108,14 @@ export function createJobsStore(options: { random?: () => number } = {}): JobsSt
       async rightHandSides(jobId) {
         return (await ready).rightHandSides(jobId);
       },
+      async deleteJob(jobId) {
+        await (await ready).deleteJob(jobId);
+        if (get().selectedJobId === jobId) set({ selectedJobId: null });
+        recompute();
+      },
+      async exportJob(jobId, pageUrl) {
+        return (await ready).exportJob(jobId, pageUrl);
+      },
     },
   }));
 
@@ -111,7 +124,9 @@ export function createJobsStore(options: { random?: () => number } = {}): JobsSt
       clearTimeout(timer);
       timer = null;
     }
-    if (runtime !== null) store.setState(jobsViews(runtime));
+    if (runtime === null) return;
+    store.setState(jobsViews(runtime));
+    options.notices?.observe(store.getState().jobs);
   }
 
   function refresh(): void {
@@ -137,5 +152,6 @@ export function createJobsStore(options: { random?: () => number } = {}): JobsSt
     },
     refresh,
     runtime: () => runtime,
+    notices: options.notices ?? null,
   });
 }

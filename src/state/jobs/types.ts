@@ -5,7 +5,7 @@ import type { UnitLogEntry } from "../../core/jobs/volunteer/index.ts";
  */
 import type { JobKind, JobStatus, UnitStatus } from "../../core/jobs/model.ts";
 import type { MethodName } from "../../core/solver/types.ts";
-import type { ResidualSeries } from "../../core/jobs/requester/index.ts";
+import type { JobExport, ResidualSeries } from "../../core/jobs/requester/index.ts";
 
 export type { ResidualSeries };
 
@@ -24,6 +24,8 @@ export interface JobView {
   unitsTotal: number;
   unitsDone: number;
   unitsFailed: number;
+  /** A running job's estimated time left from its pace so far (eta.ts); null while estimating or done. */
+  remainingMs: number | null;
   /** Worst certified residual over verified units (null until one is verified); after a reload, the one
    *  saved when the job finished until its units are loaded. */
   worstRelResidual: number | null;
@@ -127,6 +129,10 @@ export interface JobsState {
     certifiedSolutions(jobId: string): Promise<{ xs: Float64Array[]; relResiduals: number[] }>;
     /** The job's right-hand sides b, in order (to check x against them). */
     rightHandSides(jobId: string): Promise<Float64Array[]>;
+    /** Deletes a finished job and everything stored for it (a running one is refused: cancel first). */
+    deleteJob(jobId: string): Promise<void>;
+    /** The job as a JSON-ready document: spec, units, certified residuals, where the downloads are. */
+    exportJob(jobId: string, pageUrl: string): Promise<JobExport>;
   };
 }
 

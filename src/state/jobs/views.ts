@@ -1,6 +1,7 @@
 import type { SolveJob, WorkUnit } from "../../core/jobs/model.ts";
 import type { RequesterRuntime, ResidualSeries } from "../../core/jobs/requester/index.ts";
 import { residualProgress } from "../../core/jobs/volunteer/index.ts";
+import { estimateRemainingMs } from "./eta.ts";
 import type { JobView, JobVolunteerView, UnitView, VerificationStatus, VolunteerStatsView } from "./types.ts";
 
 /** Read-only views of the requester runtime for the Dashboard (recomputed a few times a second at most). */
@@ -10,9 +11,11 @@ function unitsTotalOf(job: SolveJob): number {
   return Math.ceil(job.spec.rhs.length / (job.kind === "multi-rhs" ? (job.spec.rhsPerUnit ?? 1) : 1));
 }
 
-export function jobView(rt: RequesterRuntime, job: SolveJob): JobView {
+export function jobView(rt: RequesterRuntime, job: SolveJob, nowMs: number = Date.now()): JobView {
   const units = rt.units(job.id);
   const known = units.length > 0;
+  const unitsTotal = known ? units.length : unitsTotalOf(job);
+  const unitsDone = known ? units.filter((u) => u.status === "done").length : (job.outcome?.unitsDone ?? 0);
   let worst: number | null = null;
   for (const u of units) {
     const r = u.status === "done" ? rt.unitResidual(u.id) : null;
@@ -30,8 +33,10 @@ export function jobView(rt: RequesterRuntime, job: SolveJob): JobView {
     n: job.spec.matrix.rows,
     nnz: job.spec.matrix.nnz,
     rhsCount: job.spec.rhs.length,
-    unitsTotal: known ? units.length : unitsTotalOf(job),
-    unitsDone: known ? units.filter((u) => u.status === "done").length : (job.outcome?.unitsDone ?? 0),
+    unitsTotal,
+    unitsDone,
+    remainingMs:
+      job.status === "running" ? estimateRemainingMs(unitsDone, unitsTotal, job.createdAtMs, nowMs) : null,
     unitsFailed: known ? units.filter((u) => u.status === "failed").length : (job.outcome?.unitsFailed ?? 0),
     // Units not loaded yet (a finished job after a reload): the certificate saved when it finished.
     worstRelResidual: known ? worst : rt.savedWorstResidual(job.id),

@@ -1,9 +1,9 @@
-import { useState } from "react";
 import type { JobVolunteerView, ResidualSeries, UnitView } from "../../../state/jobs/index.ts";
 import { formatDuration, formatResidual, formatTimestamp } from "../../format.ts";
 import { useJobs } from "../../hooks/use-jobs.ts";
 import { ResidualChart } from "../solve/ResidualChart.tsx";
 import { StatusBadge } from "../StatusBadge.tsx";
+import { JobActions } from "./JobActions.tsx";
 import { JobVolunteers } from "./JobVolunteers.tsx";
 import { SolutionDownloads } from "./SolutionDownloads.tsx";
 import { UnitTable } from "./UnitTable.tsx";
@@ -26,20 +26,9 @@ export function JobDetail() {
   const volunteers = useJobs((s) =>
     s.selectedJobId === null ? NO_VOLUNTEERS : (s.jobVolunteers[s.selectedJobId] ?? NO_VOLUNTEERS),
   );
-  const cancel = useJobs((s) => s.actions.cancel);
-  const [cancelError, setCancelError] = useState<string | null>(null);
 
   if (!job) return null;
   const fraction = job.unitsTotal > 0 ? job.unitsDone / job.unitsTotal : 0;
-
-  async function onCancel(jobId: string) {
-    setCancelError(null);
-    try {
-      await cancel(jobId);
-    } catch (e) {
-      setCancelError(e instanceof Error ? e.message : String(e));
-    }
-  }
 
   return (
     <section className="card" data-testid="job-detail" data-job-id={job.id} data-status={job.status}>
@@ -51,21 +40,18 @@ export function JobDetail() {
         <span className="muted" data-testid="job-units-summary">
           {job.unitsDone} of {job.unitsTotal} units verified
           {job.unitsFailed > 0 ? ` · ${job.unitsFailed} failed` : ""}
+          {job.status === "running" && (
+            <span data-testid="job-eta">
+              {" · "}
+              {job.remainingMs === null ? "estimating…" : `about ${formatDuration(job.remainingMs)} left`}
+            </span>
+          )}
         </span>
-        {job.status === "running" && (
-          <button type="button" onClick={() => void onCancel(job.id)} data-testid="job-cancel">
-            Cancel job
-          </button>
-        )}
+        <JobActions job={job} />
       </div>
       {job.error && (
         <p className="error" role="alert" data-testid="job-error">
           {job.error}
-        </p>
-      )}
-      {cancelError && (
-        <p className="error" role="alert">
-          cancel failed: {cancelError}
         </p>
       )}
       <dl className="kv" style={{ marginTop: 12 }}>

@@ -1,3 +1,4 @@
+import { FinishNoticeToggle } from "./FinishNoticeToggle.tsx";
 import { useJobs } from "../../hooks/use-jobs.ts";
 import { JobRow } from "./JobRow.tsx";
 
@@ -11,6 +12,7 @@ export function JobList() {
   return (
     <section className="card" data-testid="job-list">
       <h2>Jobs</h2>
+      <FinishNoticeToggle />
       {jobs.length === 0 ? (
         <p className="muted">No jobs yet: submit one above.</p>
       ) : (

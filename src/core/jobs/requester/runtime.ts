@@ -15,6 +15,7 @@ import { prepareSubmission, type SubmitInput } from "./submit.ts";
 import { RequesterView, type ResidualSeries, type UnitClaims, type UnitLiveProgress } from "./view.ts";
 import { loadViewSnapshot, saveViewSnapshot } from "./view-snapshot.ts";
 import { decodeVector } from "../payload.ts";
+import { jobExport, type JobExport } from "./job-export.ts";
 import { Scheduler, type SchedulerAction, type SchedulerOptions } from "../scheduler/scheduler.ts";
 
 export type { SubmitInput } from "./submit.ts";
@@ -76,6 +77,8 @@ export class RequesterRuntime {
   readonly #rhsSeeds = new Map<string, number>();
   /** When each running job's view snapshot was last saved. */
   readonly #snapshotAtMs = new Map<string, number>();
+  /** Snapshot saves in flight (a delete waits for them, so none writes after it). */
+  readonly #snapshotSaves = new Map<string, Promise<void>>();
   /** Finished jobs from earlier sessions (the scheduler holds this session's and the running ones). */
   #history: SolveJob[] = [];
   readonly #historyUnits = new Map<string, WorkUnit[]>();
@@ -242,6 +245,37 @@ export class RequesterRuntime {
     await this.flush();
   }
 
+  /**
+   * Deletes a finished job: from the scheduler, this session's views and IndexedDB (units, results, name,
+   * view, and inputs no other job uses; JobStore.deleteJob). A running job is refused: cancel it first.
+   */
+  async deleteJob(jobId: string): Promise<void> {
+    const job = this.scheduler.job(jobId) ?? this.#history.find((j) => j.id === jobId);
+    if (job === undefined) throw new JobError("unknown_job", `no job ${jobId}`);
+    if (job.status === "running") {
+      throw new JobError("invalid_state", "the job is running: cancel it before deleting it");
+    }
+    await this.flush();
+    await this.#snapshotSaves.get(jobId);
+    this.scheduler.forgetJob(jobId);
+    this.#history = this.#history.filter((j) => j.id !== jobId);
+    this.#historyUnits.delete(jobId);
+    this.#names.delete(jobId);
+    this.#rhsSeeds.delete(jobId);
+    this.#snapshotAtMs.delete(jobId);
+    await this.#o.repo.deleteJob(jobId);
+    this.#o.onChange?.();
+  }
+
+  /** The job as one JSON-ready document (job-export.ts); `pageUrl` is where its downloads are. */
+  async exportJob(jobId: string, pageUrl: string): Promise<JobExport> {
+    const job = this.scheduler.job(jobId) ?? this.#history.find((j) => j.id === jobId);
+    if (job === undefined) throw new JobError("unknown_job", `no job ${jobId}`);
+    const units = this.units(jobId).length > 0 ? this.units(jobId) : await this.loadUnits(jobId);
+    const verified = await this.#o.repo.loadVerifiedResults(jobId);
+    return jobExport(job, this.nameOf(jobId), this.rhsSeed(jobId), units, verified, pageUrl, this.#now());
+  }
+
   // ── reading ─────────────────────────────────────────────────────────────────────────────────────────
 
   /** This session's and running jobs (scheduler), then earlier finished ones; newest first. */
@@ -380,17 +414,24 @@ export class RequesterRuntime {
       } else if (action.type === "job-finished") {
         finished = true;
         this.#distributed.stop(action.jobId);
-        void this.#saveSnapshot(action.jobId, true);
+        this.#trackSnapshot(action.jobId, this.#saveSnapshot(action.jobId, true));
       }
     }
     if (finished) this.#inputs.dropUnused(this.scheduler.jobs());
     for (const job of this.scheduler.jobs()) {
       const at = this.#snapshotAtMs.get(job.id);
       if (job.status === "running" && at !== undefined && this.#now() - at >= SNAPSHOT_EVERY_MS)
-        void this.#saveSnapshot(job.id, false);
+        this.#trackSnapshot(job.id, this.#saveSnapshot(job.id, false));
     }
     this.#persist();
     this.#o.onChange?.();
+  }
+
+  #trackSnapshot(jobId: string, save: Promise<void>): void {
+    this.#snapshotSaves.set(jobId, save);
+    void save.finally(() => {
+      if (this.#snapshotSaves.get(jobId) === save) this.#snapshotSaves.delete(jobId);
+    });
   }
 
   /**

@@ -82,6 +82,28 @@ export class Scheduler {
     return cancelJob(this.#book, jobId);
   }
 
+  /**
+   * Forgets a finished job and its units (the person deleted it; the caller removes it from storage).
+   * Refuses a running job (false): cancel it first, so no volunteer keeps computing for nothing.
+   */
+  forgetJob(jobId: string): boolean {
+    const b = this.#book;
+    const job = b.jobs.get(jobId);
+    if (job === undefined || job.status === "running") return false;
+    for (const id of b.jobUnits.get(jobId) ?? []) {
+      b.pending.delete(id);
+      b.leased.delete(id);
+      b.units.delete(id);
+      b.dirtyUnits.delete(id);
+    }
+    b.jobs.delete(jobId);
+    b.jobOrder.delete(jobId);
+    b.jobUnits.delete(jobId);
+    b.remaining.delete(jobId);
+    b.dirtyJobs.delete(jobId);
+    return true;
+  }
+
   // ── volunteers ──────────────────────────────────────────────────────────────────────────────────────
 
   /** The current directory of volunteers: new ones join, known ones update, missing ones disconnect. */
