@@ -1,0 +1,90 @@
+import { readFile } from "node:fs/promises";
+import { expect, test } from "@playwright/test";
+import { jobsReady, submitJob, waitForJobEnd, waitForLinks } from "./support/jobs.ts";
+import { closePeers, openPeers, type TestPeer } from "./support/peers.ts";
+
+// What a volunteer app offers (issue 11), between two real tabs over WebRTC: the volunteer tab's unit log
+// lists the units it computed, each labelled "verified" once the requester's signed unit-verdict arrives;
+// its measured CPU use is above zero; the requester exports the finished job as JSON and deletes it, and a
+// reload (real IndexedDB) does not bring it back.
+
+let peers: TestPeer[] = [];
+test.afterEach(async () => {
+  await closePeers(peers);
+  peers = [];
+});
+
+test("unit log with verified entries, CPU used, job export and delete", async ({ browser }) => {
+  test.setTimeout(40_000);
+  peers = await openPeers(browser, 2);
+  const [requester, vol] = peers as [TestPeer, TestPeer];
+  await Promise.all(peers.map((p) => jobsReady(p.page)));
+  await waitForLinks(requester.page, [vol.peerId]);
+  // Force the situation: the requester's own volunteer is paused, so every unit is computed by `vol`.
+  await requester.page.evaluate(() => window.openSwarm!.volunteer.getState().actions.pause());
+
+  const jobId = await submitJob(requester.page, {
+    name: "volunteer-app",
+    kind: "multi-rhs",
+    matrix: { kind: "generated", name: "poisson2d-40" },
+    rhs: { kind: "random", count: 3, seed: 11 },
+    method: "cg",
+    tol: 1e-8,
+    maxIter: 10_000,
+  });
+  const end = await waitForJobEnd(requester.page, jobId, 25_000);
+  expect(end.job!.status).toBe("done");
+  expect(end.units.every((u) => u.volunteerId === vol.peerId)).toBe(true);
+
+  // The volunteer tab (on Contribute): one log row per unit, each verified by the requester's verdict.
+  const verified = vol.page.locator('[data-testid="unit-log-row"][data-outcome="verified"]');
+  await expect(verified).toHaveCount(end.units.length);
+  const logged = await verified.evaluateAll((rows) => rows.map((r) => r.getAttribute("data-unit")).sort());
+  expect(logged).toEqual(end.units.map((u) => u.id).sort());
+  await expect(verified.first()).toContainText(requester.peerId.slice(0, 10));
+  await expect(verified.first()).toContainText("solve unit");
+  // CPU actually used, measured: it computed, so the last minute's busy fraction is above zero.
+  const used = vol.page.getByTestId("volunteer-cpu-used");
+  await expect(used).toBeVisible();
+  expect(Number(await used.getAttribute("data-fraction"))).toBeGreaterThan(0);
+
+  // The requester's Dashboard: export the job as JSON.
+  const page = requester.page;
+  await page.evaluate(() => (location.hash = "#/dashboard"));
+  await page.locator(`[data-testid="job-row"][data-job-id="${jobId}"]`).click();
+  await expect(page.getByTestId("job-detail")).toHaveAttribute("data-job-id", jobId);
+  const download = page.waitForEvent("download");
+  await page.getByTestId("job-export").click();
+  const file = await (await download).path();
+  const doc = JSON.parse(await readFile(file, "utf8")) as {
+    format: string;
+    job: { id: string; spec: { rhs: unknown[] } };
+    units: { id: string; status: string }[];
+    certifiedRelResiduals: number[];
+    downloads: { page: string };
+  };
+  expect(doc.format).toBe("open-swarm-job/1");
+  expect(doc.job.id).toBe(jobId);
+  expect(doc.job.spec.rhs).toHaveLength(3);
+  expect(doc.units.map((u) => u.status)).toEqual(end.units.map(() => "done"));
+  expect(doc.certifiedRelResiduals).toHaveLength(3);
+  for (const r of doc.certifiedRelResiduals) expect(r).toBeLessThanOrEqual(1e-8);
+  expect(doc.downloads.page).toContain("#/dashboard");
+
+  // Delete it (confirming the dialog): gone from the list, and still gone after a reload.
+  page.once("dialog", (dialog) => void dialog.accept());
+  await page.getByTestId("job-delete").click();
+  await expect(page.locator(`[data-testid="job-row"][data-job-id="${jobId}"]`)).toHaveCount(0);
+  await page.reload();
+  await jobsReady(page);
+  await expect(page.getByTestId("job-row").first()).toHaveCount(0);
+  const stored = await page.evaluate(
+    (id) =>
+      window
+        .openSwarm!.jobs.runtime()!
+        .jobs()
+        .some((j) => j.id === id),
+    jobId,
+  );
+  expect(stored).toBe(false);
+});
