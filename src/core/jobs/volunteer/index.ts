@@ -3,6 +3,6 @@ export { VolunteerRuntime, residualProgress } from "./runtime.ts";
 export type { VisibilitySource, VolunteerSnapshot } from "./runtime.ts";
 export type { UnitSolveOutcome, UnitSolver } from "./unit-solver.ts";
 export type { VolunteerFault } from "./volunteer-fault.ts";
-export { UnitLog, UNIT_LOG_LIMIT } from "./unit-log.ts";
-export type { UnitLogEntry, UnitLogKind, UnitLogOutcome } from "./unit-log.ts";
+export { UnitLog } from "./unit-log.ts";
+export type { UnitLogEntry, UnitLogOutcome } from "./unit-log.ts";
 export { BusyMeter } from "./busy-meter.ts";
