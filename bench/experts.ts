@@ -6,7 +6,9 @@
  *     (production build served by the real server, Chromium from scripts/chromium.ts); ratio browser/native;
  *  3. swarm: classify jobs of the same images through the requester's router with 1, 2, 4 volunteer tabs
  *     (real WebRTC), images/s, rows by source, and mismatches against the single-process moe-int8 run;
- *  4. latency of routed expert requests (p50/p99) from the requester router's host stats.
+ *  4. latency of routed expert requests (p50/p99) from the requester router's host stats;
+ *  0. (first, in fresh tabs) the first classify job of 500 images with 2 volunteer tabs against the second
+ *     in the same tabs, over --first-runs repeats: `first_run_over_second` (goal ≤ 1.5; first-run.ts).
  * Then a readable table, what could not be measured, and --json FILE with the rows. See bench/experts/args.ts
  * for the flags.
  */
@@ -22,6 +24,7 @@ import { browserOverNative, renderReport, summarizeLatency, withRelative } from 
 import type { LatencySummary, ModelSpeedRow, MoeModel, SwarmRow } from "./experts/rows.ts";
 import { countMismatches } from "./experts/stats.ts";
 import { hostLatencies, openRequester, runStage } from "./experts/swarm-jobs.ts";
+import { measureFirstRuns, type FirstRunSummary } from "./experts/first-run.ts";
 import { startHarness } from "./swarm/harness.ts";
 
 const parsed = parseExpertsArgs(process.argv.slice(2));
@@ -79,9 +82,18 @@ const browser = new Map<MoeModel, PassTimes>();
 let workerInfo: BrowserWorkerInfo | null = null;
 const swarmRows: Omit<SwarmRow, "relative_to_first">[] = [];
 let latency: LatencySummary | null = null;
-if (!cfg.skipBrowser || !cfg.skipSwarm) {
+let firstRun: FirstRunSummary | null = null;
+if (!cfg.skipBrowser || !cfg.skipSwarm || !cfg.skipFirstRun) {
   const harness = await startHarness();
   try {
+    // First, before any other tab warmed the server's or the OS's caches for these files.
+    if (cfg.skipFirstRun) notMeasured.push("first run against the second: skipped by --skip-first-run");
+    else {
+      log(
+        `first run: ${cfg.firstRuns} repeats, fresh tabs, 2 volunteer tabs + the requester, ${cfg.firstRunImages} images, first job against the second`,
+      );
+      firstRun = await measureFirstRuns(harness, 2, cfg.firstRunImages, cfg.firstRuns, log, notMeasured);
+    }
     if (cfg.skipBrowser) notMeasured.push("browser model throughput: skipped by --skip-browser");
     else {
       const tab = await harness.openTab("models");
@@ -176,6 +188,8 @@ const result = {
         : null,
   })),
   routed_request_latency: latency,
+  first_run: firstRun,
+  first_run_over_second: firstRun?.first_run_over_second ?? null,
   swarm_mismatches_vs_whole_graph: swarmMismatches,
   swarm_rows_compared: swarmRowsCompared,
   browser_worker: workerInfo,
@@ -194,6 +208,15 @@ for (const line of renderReport({
   notMeasured,
 }))
   log(line);
+if (firstRun) {
+  const f = (x: number | null, d = 0) => (x === null ? "?" : x.toFixed(d));
+  log(
+    `first run (${firstRun.volunteer_tabs} volunteers, ${firstRun.images} images, ${firstRun.repeats.length} repeats): ` +
+      `first ${f(firstRun.first_ms_median)} ms (${f(firstRun.first_images_per_s_median)} images/s), ` +
+      `second ${f(firstRun.second_ms_median)} ms (${f(firstRun.second_images_per_s_median)} images/s), ` +
+      `first_run_over_second ${f(firstRun.first_run_over_second, 2)} (${f(firstRun.first_run_over_second_min, 2)}–${f(firstRun.first_run_over_second_max, 2)}; goal ≤ 1.5)`,
+  );
+}
 log(`total ${result.total_s.toFixed(0)} s`);
 if (cfg.json) {
   writeFileSync(cfg.json, JSON.stringify(result, null, 2));
