@@ -156,7 +156,7 @@ notMeasured.push(
     : "webgpu speed: no WebGPU adapter (no GPU on this machine)",
   `swarm scaling: this machine has ${cpus().length} cores shared by every tab (each volunteer's ORT worker, the requester's gate and canaries), the server and Playwright, so images/s cannot grow with volunteer tabs here; the stages show the protocol's overhead, not real-world scaling`,
   "real networks (NAT, latency, bandwidth): every tab is on loopback WebRTC",
-  "volunteers alone: the requester's own expert host serves through the loopback in every stage (the product's default; it takes the largest share because it has no WebRTC hop). With it paused, placement still counts it, so each job would wait the router's 3 s replica grace and measure that instead",
+  "volunteers alone: the requester's own expert host serves through the loopback in every stage (the product's default; it takes the largest share because it has no WebRTC hop). A paused host is not usable, so its experts' rows would go to their other replicas",
   "routed-request latency percentiles come from the router's per-host windows (the last 512 requests per host, all stages together); the router keeps no raw samples, so the overall p50 is a request-weighted median of host p50s and the p99 an upper bound (the largest host p99)",
 );
 if (cfg.threads === 1)
