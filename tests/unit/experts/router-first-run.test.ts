@@ -86,7 +86,13 @@ async function until(condition: () => boolean, what: string, timeoutMs = 10_000)
 }
 
 function host(hub: MemoryExpertHub, id: string, runner: ModelRunner): ExpertHost {
-  const h = new ExpertHost({ link: hub.link(id), runner, resolveManifest: () => undefined });
+  // The tiny test models are no site manifest.
+  const h = new ExpertHost({
+    link: hub.link(id),
+    runner,
+    resolveManifest: () => undefined,
+    allowNonManifest: true,
+  });
   cleanups.push(() => h.close());
   return h;
 }
