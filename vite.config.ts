@@ -1,4 +1,5 @@
 import { defineConfig } from "vite";
+import { precompressPlugin } from "./scripts/precompress.ts";
 
 // The page must be crossOriginIsolated (SharedArrayBuffer for threaded WASM kernels, ORT threads),
 // so dev and preview send the same COOP/COEP headers as the production server in signaling/.
@@ -22,6 +23,8 @@ export default defineConfig(({ mode }) => ({
   define: {
     __OPEN_SWARM_TEST_HOOKS__: JSON.stringify(mode === TEST_HOOKS_MODE || mode === "development"),
   },
+  // Brotli and gzip copies of the built files, which the server sends to clients that accept them.
+  plugins: [precompressPlugin()],
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },
   worker: { format: "es" },

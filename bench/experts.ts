@@ -6,7 +6,9 @@
  *     (production build served by the real server, Chromium from scripts/chromium.ts); ratio browser/native;
  *  3. swarm: classify jobs of the same images through the requester's router with 1, 2, 4 volunteer tabs
  *     (real WebRTC), images/s, rows by source, and mismatches against the single-process moe-int8 run;
- *  4. latency of routed expert requests (p50/p99) from the requester router's host stats.
+ *  4. latency of routed expert requests (p50/p99) from the requester router's host stats;
+ *  0. (first, in fresh tabs) the first classify job of 500 images with 2 volunteer tabs against the second
+ *     in the same tabs, over --first-runs repeats: `first_run_over_second` (goal ≤ 1.5; first-run.ts).
  * Then a readable table, what could not be measured, and --json FILE with the rows. See bench/experts/args.ts
  * for the flags.
  */
@@ -22,6 +24,7 @@ import { browserOverNative, renderReport, summarizeLatency, withRelative } from 
 import type { LatencySummary, ModelSpeedRow, MoeModel, SwarmRow } from "./experts/rows.ts";
 import { countMismatches } from "./experts/stats.ts";
 import { hostLatencies, openRequester, runStage } from "./experts/swarm-jobs.ts";
+import { measureFirstRuns, type FirstRunSummary } from "./experts/first-run.ts";
 import { startHarness } from "./swarm/harness.ts";
 
 const parsed = parseExpertsArgs(process.argv.slice(2));
@@ -79,9 +82,18 @@ const browser = new Map<MoeModel, PassTimes>();
 let workerInfo: BrowserWorkerInfo | null = null;
 const swarmRows: Omit<SwarmRow, "relative_to_first">[] = [];
 let latency: LatencySummary | null = null;
-if (!cfg.skipBrowser || !cfg.skipSwarm) {
+let firstRun: FirstRunSummary | null = null;
+if (!cfg.skipBrowser || !cfg.skipSwarm || !cfg.skipFirstRun) {
   const harness = await startHarness();
   try {
+    // First, before any other tab warmed the server's or the OS's caches for these files.
+    if (cfg.skipFirstRun) notMeasured.push("first run against the second: skipped by --skip-first-run");
+    else {
+      log(
+        `first run: ${cfg.firstRuns} repeats, fresh tabs, 2 volunteer tabs + the requester, ${cfg.firstRunImages} images, first job against the second`,
+      );
+      firstRun = await measureFirstRuns(harness, 2, cfg.firstRunImages, cfg.firstRuns, log, notMeasured);
+    }
     if (cfg.skipBrowser) notMeasured.push("browser model throughput: skipped by --skip-browser");
     else {
       const tab = await harness.openTab("models");
@@ -144,7 +156,7 @@ notMeasured.push(
     : "webgpu speed: no WebGPU adapter (no GPU on this machine)",
   `swarm scaling: this machine has ${cpus().length} cores shared by every tab (each volunteer's ORT worker, the requester's gate and canaries), the server and Playwright, so images/s cannot grow with volunteer tabs here; the stages show the protocol's overhead, not real-world scaling`,
   "real networks (NAT, latency, bandwidth): every tab is on loopback WebRTC",
-  "volunteers alone: the requester's own expert host serves through the loopback in every stage (the product's default; it takes the largest share because it has no WebRTC hop). With it paused, placement still counts it, so each job would wait the router's 3 s replica grace and measure that instead",
+  "volunteers alone: the requester's own expert host serves through the loopback in every stage (the product's default; it takes the largest share because it has no WebRTC hop). A paused host is not usable, so its experts' rows would go to their other replicas",
   "routed-request latency percentiles come from the router's per-host windows (the last 512 requests per host, all stages together); the router keeps no raw samples, so the overall p50 is a request-weighted median of host p50s and the p99 an upper bound (the largest host p99)",
 );
 if (cfg.threads === 1)
@@ -176,6 +188,8 @@ const result = {
         : null,
   })),
   routed_request_latency: latency,
+  first_run: firstRun,
+  first_run_over_second: firstRun?.first_run_over_second ?? null,
   swarm_mismatches_vs_whole_graph: swarmMismatches,
   swarm_rows_compared: swarmRowsCompared,
   browser_worker: workerInfo,
@@ -194,6 +208,15 @@ for (const line of renderReport({
   notMeasured,
 }))
   log(line);
+if (firstRun) {
+  const f = (x: number | null, d = 0) => (x === null ? "?" : x.toFixed(d));
+  log(
+    `first run (${firstRun.volunteer_tabs} volunteers, ${firstRun.images} images, ${firstRun.repeats.length} repeats): ` +
+      `first ${f(firstRun.first_ms_median)} ms (${f(firstRun.first_images_per_s_median)} images/s), ` +
+      `second ${f(firstRun.second_ms_median)} ms (${f(firstRun.second_images_per_s_median)} images/s), ` +
+      `first_run_over_second ${f(firstRun.first_run_over_second, 2)} (${f(firstRun.first_run_over_second_min, 2)}–${f(firstRun.first_run_over_second_max, 2)}; goal ≤ 1.5)`,
+  );
+}
 log(`total ${result.total_s.toFixed(0)} s`);
 if (cfg.json) {
   writeFileSync(cfg.json, JSON.stringify(result, null, 2));

@@ -32,7 +32,9 @@ if (!existsSync(join(root, "node_modules", ".package-lock.json"))) {
 }
 
 const builtIndex = join(root, "dist", "index.html");
-const sources = ["src", "workers", "public", "index.html", "vite.config.ts"].map((p) => join(root, p));
+const sources = ["src", "workers", "public", "index.html", "vite.config.ts", "scripts/precompress.ts"].map(
+  (p) => join(root, p),
+);
 const sourcesMtime = Math.max(...sources.map(newestMtimeMs));
 if (!existsSync(builtIndex) || statSync(builtIndex).mtimeMs < sourcesMtime) {
   console.log("open-swarm: building the app (npm run build)...");

@@ -6,6 +6,7 @@ import type { LogThrottle } from "./logger.ts";
 import type { IceServer } from "./config.ts";
 import { bearerOf, secretEquals, violatedDirective } from "./http-security.ts";
 import { clientAddress, isLoopback } from "./limits/client-address.ts";
+import { precompressed } from "./precompressed.ts";
 import type { MetricsSnapshot, ServerMetrics } from "./metrics.ts";
 import { turnCredentials, type TurnConfig } from "./turn-credentials.ts";
 
@@ -104,7 +105,8 @@ const MIME_OVERRIDES: Readonly<Record<string, string>> = {
   ".mjs": "text/javascript; charset=utf-8",
 };
 
-/** The built app: hashed assets cached forever, index.html revalidated, SPA routes fall back to it. */
+/** The built app: hashed assets cached forever, index.html revalidated, SPA routes served index.html, and
+ *  the build's brotli/gzip copies sent to clients that accept them (precompressed.ts). */
 export function staticApp(staticDir: string, logger: Logger): Router {
   const root = path.resolve(staticDir);
   const indexPath = path.join(root, "index.html");
@@ -115,21 +117,8 @@ export function staticApp(staticDir: string, logger: Logger): Router {
     );
   }
   const router = express.Router();
-  router.use(
-    express.static(root, {
-      index: "index.html",
-      setHeaders: (res, filePath) => {
-        const type = MIME_OVERRIDES[path.extname(filePath).toLowerCase()];
-        if (type) res.setHeader("Content-Type", type);
-        const cache = filePath.includes(`${path.sep}assets${path.sep}`)
-          ? "public, max-age=31536000, immutable"
-          : "no-cache";
-        res.setHeader("Cache-Control", cache);
-      },
-    }),
-  );
   router.use((req, res, next) => {
-    // Client-side routes (/jobs/42) get index.html; a missing file (/app.js) stays a 404.
+    // Client-side routes (/jobs/42) and / get index.html; a missing file (/app.js) stays a 404.
     const lastSegment = req.path.split("/").pop() ?? "";
     if ((req.method !== "GET" && req.method !== "HEAD") || lastSegment.includes(".")) {
       next();
@@ -139,10 +128,30 @@ export function staticApp(staticDir: string, logger: Logger): Router {
       res.status(404).type("text/plain").send("Open-Swarm: the app is not built (run `npm run build`).\n");
       return;
     }
-    res.setHeader("Cache-Control", "no-cache");
-    res.sendFile(indexPath);
+    const query = req.url.indexOf("?");
+    req.url = `/index.html${query >= 0 ? req.url.slice(query) : ""}`;
+    next();
   });
+  router.use(precompressed(root, (filePath) => contentTypeOf(filePath) ?? path.extname(filePath)));
+  router.use(
+    express.static(root, {
+      index: false,
+      setHeaders: (res, filePath) => {
+        // A brotli/gzip copy (x.wasm.br) has its Content-Type set already, from the original's name.
+        const type = contentTypeOf(filePath);
+        if (type) res.setHeader("Content-Type", type);
+        const cache = filePath.includes(`${path.sep}assets${path.sep}`)
+          ? "public, max-age=31536000, immutable"
+          : "no-cache";
+        res.setHeader("Cache-Control", cache);
+      },
+    }),
+  );
   return router;
+}
+
+function contentTypeOf(filePath: string): string | undefined {
+  return MIME_OVERRIDES[path.extname(filePath).toLowerCase()];
 }
 
 export function errorHandler(logger: Logger, metrics: ServerMetrics): ErrorRequestHandler {

@@ -13,7 +13,10 @@ import { CodedError } from "../../src/core/base/coded-error.ts";
  *   --threads N            ORT threads, browser worker and native alike (default 1: the product's setting)
  *   --volunteers 1,2,4     volunteer tab counts of the swarm phase (default 1,2,4; --quick 1,2)
  *   --swarm-reps N         timed classify jobs per volunteer count (default 5; --quick 2)
- *   --skip-swarm, --skip-browser, --skip-native
+ *   --first-runs N         repeats of the first-run measurement (default 3): fresh tabs, 2 volunteers,
+ *                          the first classify job against the second in the same tabs
+ *   --first-run-images N   images per first-run job (default 500)
+ *   --skip-first-run, --skip-swarm, --skip-browser, --skip-native
  *   --quick                the smaller defaults above
  */
 export interface ExpertsBenchConfig {
@@ -25,6 +28,9 @@ export interface ExpertsBenchConfig {
   readonly threads: number;
   readonly volunteerCounts: readonly number[];
   readonly swarmReps: number;
+  readonly firstRuns: number;
+  readonly firstRunImages: number;
+  readonly skipFirstRun: boolean;
   readonly skipSwarm: boolean;
   readonly skipBrowser: boolean;
   readonly skipNative: boolean;
@@ -50,6 +56,9 @@ const OPTIONS = {
   threads: { type: "string" },
   volunteers: { type: "string" },
   "swarm-reps": { type: "string" },
+  "first-runs": { type: "string" },
+  "first-run-images": { type: "string" },
+  "skip-first-run": { type: "boolean", default: false },
   "skip-swarm": { type: "boolean", default: false },
   "skip-browser": { type: "boolean", default: false },
   "skip-native": { type: "boolean", default: false },
@@ -80,6 +89,9 @@ export function parseExpertsArgs(argv: readonly string[]): ParsedArgs {
       threads: int("--threads", values.threads, 1, 1, 2),
       volunteerCounts: list("--volunteers", values.volunteers ?? (quick ? "1,2" : "1,2,4")),
       swarmReps: int("--swarm-reps", values["swarm-reps"], quick ? 2 : 5, 1, 20),
+      firstRuns: int("--first-runs", values["first-runs"], 3, 1, 10),
+      firstRunImages: int("--first-run-images", values["first-run-images"], 500, 1, MAX_IMAGES),
+      skipFirstRun: values["skip-first-run"],
       skipSwarm: values["skip-swarm"],
       skipBrowser: values["skip-browser"],
       skipNative: values["skip-native"],

@@ -1,3 +1,4 @@
+import { useEffect } from "react";
 import { formatBytes } from "../format.ts";
 import { ClassifyForm } from "../components/experts/ClassifyForm.tsx";
 import { ClassifyResults } from "../components/experts/ClassifyResults.tsx";
@@ -10,7 +11,13 @@ import { useExperts, useHasExperts } from "../hooks/use-experts.ts";
  * the gate routed them and who computed what; run any ONNX model on a batch.
  */
 export function ExpertsPage() {
-  if (!useHasExperts()) {
+  const hasExperts = useHasExperts();
+  const prefetch = useExperts((s) => s.actions.prefetch);
+  // Opening the view is the sign a job may follow: volunteers start loading their experts now.
+  useEffect(() => {
+    if (hasExperts) prefetch();
+  }, [hasExperts, prefetch]);
+  if (!hasExperts) {
     return <p className="muted">The experts runtime is not part of this page.</p>;
   }
   return (

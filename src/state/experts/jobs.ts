@@ -52,8 +52,8 @@ export interface ExpertsJobsDeps {
   readonly runner: ModelRunner;
   /** Resolves with the site's manifest, or null when the site has none. */
   readonly manifest: Promise<FetchedManifest | null>;
-  /** How long a classify job waits for every expert to have a host before it starts anyway (the router
-   *  computes unhosted experts itself). */
+  /** How long a batch waits for a volunteer still loading its expert before this tab computes it itself
+   *  (the router's warmWaitMs). */
   readonly hostWaitMs?: number;
   readonly variant?: ModelVariant;
   readonly fetch?: typeof fetch;
@@ -71,7 +71,8 @@ export interface ExpertHostStore {
 /** Thumbnails in the quick view. */
 const PREVIEW_COUNT = 16;
 const UI_UPDATE_MS = 120;
-const REPLICA_GRACE_MS = 3_000;
+/** How long a job waits for the volunteers just offered to answer their probe (placement needs them). */
+const PROBE_WAIT_MS = 3_000;
 /** Finished classify jobs remembered for their revisions (the router keeps as many: keepFinishedJobs). */
 const KEPT_FINISHED_JOBS = 4;
 
@@ -134,7 +135,16 @@ export class ExpertsJobs implements ExpertsJobRunner {
     return this.#genericOutputs;
   }
 
-  /** The connected volunteers changed: the router re-places experts (no-op before the first job). */
+  /** Prefetch: the router made now, not at the first job (ExpertRouter.prefetch). */
+  prefetch(): void {
+    if (this.#closed) return;
+    this.#ensureRouter()
+      .then((router) => router.prefetch(this.#d.link.connectedPeerIds()))
+      .catch(() => undefined); // the first job tries again and shows the error
+  }
+
+  /** The connected volunteers changed: the router re-places experts (no-op before the first job or
+   *  prefetch). */
   volunteersChanged(): void {
     this.#routerInstance?.setVolunteers(this.#d.link.connectedPeerIds());
   }
@@ -191,11 +201,10 @@ export class ExpertsJobs implements ExpertsJobRunner {
       const router = await this.#ensureRouter();
       router.setVolunteers(this.#d.link.connectedPeerIds());
       patchClassify(store, id, { phase: "waiting-for-hosts" });
-      // Not every expert hosted in time is fine: the router computes those itself, and no row is dropped.
-      await router.waitForHosts(this.#d.hostWaitMs, 1).catch(() => undefined);
-      // Then a short grace for the replicas placement asked for, so the first job already spreads its rows
-      // over the volunteers instead of going to whichever host answered first.
-      await router.waitForHosts(REPLICA_GRACE_MS).catch(() => undefined);
+      // Only until placement knows who hosts: the job then starts while volunteers load their experts
+      // (pipelined), and a batch waits for a host still loading rather than being computed here (the
+      // router's warmWaitMs = hostWaitMs).
+      await router.waitForProbes(PROBE_WAIT_MS);
       patchClassify(store, id, { phase: "running" });
       let lastUpdate = 0;
       const result = await router.classify(input.pixels, input.rows, {
@@ -256,6 +265,7 @@ export class ExpertsJobs implements ExpertsJobRunner {
         link: this.#d.link,
         local: this.#d.runner,
         ...mixture,
+        warmWaitMs: this.#d.hostWaitMs,
         hostRecords,
         ...(stored
           ? {

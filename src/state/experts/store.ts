@@ -3,6 +3,7 @@ import type { ClassifyFilesOptions, ExpertsState, ManifestView } from "./types.t
 
 /** What the store's actions call once the tab's experts runtime runs (jobs.ts). */
 export interface ExpertsJobRunner {
+  prefetch(): void;
   classifyTestSet(count: number): Promise<void>;
   classifyFiles(files: readonly File[], options: ClassifyFilesOptions): Promise<void>;
   runGeneric(model: File, batch: File): Promise<void>;
@@ -54,6 +55,9 @@ export function createExpertsStore(initial: { readonly hostAnyModel?: boolean } 
     actions: {
       setHostAnyModel(on) {
         store.setState({ hostAnyModel: on });
+      },
+      prefetch() {
+        ready.then((r) => r.prefetch()).catch(() => undefined);
       },
       async classifyTestSet(count) {
         await (await ready).classifyTestSet(count);

@@ -154,6 +154,9 @@ export interface ClassifyFilesOptions {
 }
 
 export interface ExpertsActions {
+  /** Gets this tab ready to classify (the Experts view calls it when it opens): the router is made, the
+   *  gate and experts load here, volunteers are asked to host their experts now, not at the first job. */
+  prefetch(): void;
   /** Classifies the first `count` images of the Fashion-MNIST test set (served by /api/v1/datasets). */
   classifyTestSet(count: number): Promise<void>;
   /** Classifies uploaded PNG/JPEG images and/or IDX image files (+ an optional IDX labels file). */

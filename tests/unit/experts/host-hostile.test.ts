@@ -40,10 +40,20 @@ const entry: ManifestModel = (() => {
 const resolve = (sha: string, file: string): ModelSource | undefined =>
   sha === entry.sha256 && file === entry.file ? { kind: "manifest", entry, url: join(dir, file) } : undefined;
 
+/** What the host sends this link, and a way to await one. A `hosting` message that arrives while a
+ *  host-request is unanswered is the host announcing a model it just loaded: it is left out. */
 function inbox(link: ExpertLink, log?: string[], name?: string) {
   const got: XpMessage[] = [];
   const waiters: (() => void)[] = [];
+  const outstanding = new Set<string>();
+  const send = link.send.bind(link);
+  link.send = (to, message) => {
+    if (message.kind === "host-request") outstanding.add(message.requestId);
+    return send(to, message);
+  };
   link.onMessage((_from, m) => {
+    if (m.kind === "hosting" && m.requestId !== null) outstanding.delete(m.requestId);
+    if (m.kind === "hosting" && m.requestId === null && outstanding.size > 0) return;
     got.push(m);
     if (log && name && (m.kind === "infer-result" || m.kind === "infer-error")) log.push(`${name}:${m.id}`);
     for (const w of waiters.splice(0)) w();

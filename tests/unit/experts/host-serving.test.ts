@@ -33,12 +33,23 @@ const resolve = (sha: string, file: string): ModelSource | undefined => {
   return entry ? { kind: "manifest", entry, url: join(dir, entry.file) } : undefined;
 };
 
-/** A requester's end of the link: every message it receives, and a way to await one. */
+/** A requester's end of the link: every message it receives, and a way to await one. A `hosting` message
+ *  that arrives while a host-request is unanswered is the host announcing a model it just loaded: it goes
+ *  to `progress`, not the inbox. */
 function requester(link: ExpertLink) {
   const inbox: XpMessage[] = [];
+  const progress: XpHosting[] = [];
+  const outstanding = new Set<string>();
   const waiters: (() => void)[] = [];
+  const send = link.send.bind(link);
+  link.send = (to, message) => {
+    if (message.kind === "host-request") outstanding.add(message.requestId);
+    return send(to, message);
+  };
   link.onMessage((_from, m) => {
-    inbox.push(m);
+    if (m.kind === "hosting" && m.requestId === null && outstanding.size > 0) progress.push(m);
+    else inbox.push(m);
+    if (m.kind === "hosting" && m.requestId !== null) outstanding.delete(m.requestId);
     for (const w of waiters.splice(0)) w();
   });
   const next = async <K extends XpMessage["kind"]>(
@@ -51,7 +62,7 @@ function requester(link: ExpertLink) {
       await new Promise<void>((r) => waiters.push(r));
     }
   };
-  return { inbox, next };
+  return { inbox, progress, next };
 }
 
 const closers: (() => unknown)[] = [];

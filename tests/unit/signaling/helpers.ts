@@ -17,6 +17,8 @@ export interface TestServer {
   server: RunningServer;
   baseUrl: string;
   directoryUrl: string;
+  /** The temporary STATIC_DIR the server serves (removed by close). */
+  staticDir: string;
   /** Every JSON log line the server wrote, parsed. */
   logs: Record<string, unknown>[];
   close(): Promise<void>;
@@ -39,6 +41,7 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}): Pr
     server,
     baseUrl: server.url,
     directoryUrl: directoryUrlFor(server.url),
+    staticDir,
     logs,
     async close() {
       await server.close();

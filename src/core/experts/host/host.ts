@@ -162,7 +162,13 @@ export class ExpertHost {
   }
 
   async #host(from: string, request: XpHostRequest): Promise<void> {
-    const failed = await this.#models.host(from, request);
+    // Each model announced as it loads (unprompted `hosting`, requestId null): the requester routes rows to
+    // it at once instead of waiting for the whole set; the answer to the request itself still follows.
+    const failed = await this.#models.host(from, request, () => {
+      if (this.#closed) return;
+      this.#o.link.send(from, this.#hostingFor(from, null, [])).catch(() => undefined);
+      this.#emitStats();
+    });
     if (failed === null || this.#closed) return;
     const hosting = this.#hostingFor(from, request.requestId, failed);
     this.#emitter.emit("hosting", { requester: from, hosting });

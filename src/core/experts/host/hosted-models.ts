@@ -109,8 +109,14 @@ export class HostedModels {
   }
 
   /** Carries out a host-request: the models that could not be loaded, and why (null when the host closed
-   *  meanwhile: nothing changed). */
-  async host(from: string, request: XpHostRequest): Promise<XpHosting["failed"] | null> {
+   *  meanwhile: nothing changed). Each model is claimed for the requester as soon as it is loaded, and
+   *  `onLoaded` told, so the requester can send it rows while the others still load (pipelined: a host
+   *  loading 5 experts serves the first one seconds before the last). */
+  async host(
+    from: string,
+    request: XpHostRequest,
+    onLoaded: (sha256: string) => void = () => undefined,
+  ): Promise<XpHosting["failed"] | null> {
     const failed: XpHosting["failed"] = [];
     const wanted = request.models.slice(0, this.o.maxModelsPerRequester);
     for (const extra of request.models.slice(this.o.maxModelsPerRequester)) {
@@ -123,7 +129,20 @@ export class HostedModels {
     for (const model of wanted) this.#reserved.set(model.sha256, (this.#reserved.get(model.sha256) ?? 0) + 1);
     let outcomes: LoadOutcome[];
     try {
-      outcomes = await Promise.all(wanted.map((model) => this.#loadOne(from, model)));
+      outcomes = await Promise.all(
+        wanted.map(async (model) => {
+          const outcome = await this.#loadOne(from, model);
+          if (outcome === null && !this.#closed) {
+            const claims = this.#claims.get(from) ?? new Set<string>();
+            this.#claims.set(from, claims);
+            if (!claims.has(model.sha256)) {
+              claims.add(model.sha256);
+              onLoaded(model.sha256);
+            }
+          }
+          return outcome;
+        }),
+      );
     } finally {
       for (const model of wanted) {
         const n = (this.#reserved.get(model.sha256) ?? 1) - 1;

@@ -94,6 +94,7 @@ export function createRouterCore(options: ExpertRouterOptions): RouterCore {
     adoptAnnouncedHosts: true,
     probeGraceMs: 3_000,
     modelHostWaitMs: 15_000,
+    warmWaitMs: 20_000,
     ...rest,
     random,
     nowMs,

@@ -73,6 +73,34 @@ export class ExpertRouter {
     if (this.#core.shas.length > 0) await this.#core.local.gate();
   }
 
+  /**
+   * Gets ready for a first job before it is asked for (prefetch): the gate and every expert start loading
+   * in this tab (canaries and fallback need them), and `peerIds` are offered placement as setVolunteers
+   * does, so hosts load their experts now; hosts that announce themselves later are placed on when they
+   * join (adoptAnnouncedHosts). Nothing waits: a load that fails here is tried again by the job that needs it.
+   */
+  prefetch(peerIds: readonly string[]): void {
+    if (this.#core.closed) return;
+    const { local, shas } = this.#core;
+    if (shas.length > 0) {
+      void local.gate().catch(() => undefined);
+      for (let e = 0; e < shas.length; e++) void local.loadExpert(e).catch(() => undefined);
+    }
+    this.setVolunteers(peerIds);
+  }
+
+  /** Resolves once every volunteer offered has answered its probe or had probeGraceMs to (so placement
+   *  knows every host before a job decides which experts are computed here), or after `timeoutMs`. */
+  async waitForProbes(timeoutMs: number): Promise<void> {
+    const { o, placement, registry } = this.#core;
+    const deadline = o.nowMs() + timeoutMs;
+    while (placement.pendingProbes().length > 0) {
+      const left = deadline - o.nowMs();
+      if (left <= 0) return;
+      await Promise.race([registry.nextChange(), sleep(Math.min(left, 100))]);
+    }
+  }
+
   /** Whether classify() can run (the router was given a gate and experts). */
   get routesMixture(): boolean {
     return this.#core.shas.length > 0;

@@ -52,6 +52,9 @@ export interface ExpertRouterOptions {
   /** How long an offered volunteer that has not announced hosting is waited for after its probe (an empty
    *  host-request): a peer without an expert host never answers, and is not waited on after this. */
   readonly probeGraceMs?: number;
+  /** How long a batch whose model no host serves yet waits for a host still loading it (placed there, not
+   *  answered yet) before the requester computes it itself (warming.ts; default 20,000). */
+  readonly warmWaitMs?: number;
   /** runModel: how long to wait for the volunteers to load the model before starting with those ready. */
   readonly modelHostWaitMs?: number;
   /** Reputation records; a book built from hostRecords when absent. */

@@ -5,6 +5,7 @@ import type { HostEntry } from "./hosts.ts";
 import type { Job, JobModel } from "../jobs/job.ts";
 import type { RowLedger } from "../verification/row-ledger.ts";
 import { verifyAnswer } from "../verification/verify.ts";
+import { acquireWarm } from "../warming.ts";
 
 /**
  * One batch of a job, to the volunteers and back. No input is ever dropped: a batch whose host times out,
@@ -37,7 +38,8 @@ export class BatchDispatcher {
       if (job.cancelled) return;
       const forced =
         attempt === 0 && firstTo !== null ? await this.#acquireOnly(model.sha256, firstTo) : null;
-      const entry = forced ?? (await acquireHost(core, model.sha256, tried, attempt === 0 ? 1 : 0));
+      // A model still loading on its hosts is waited for (bounded), not computed here (warming.ts).
+      const entry = forced ?? (await acquireWarm(core, model.sha256, tried, attempt === 0 ? 1 : 0));
       if (!entry) break;
       if (job.cancelled) {
         core.registry.release(entry);

@@ -70,6 +70,11 @@ export class LocalModels {
     return { weights, chosen: chosen ?? new Float32Array(0) };
   }
 
+  /** Loads expert e (once; runExpert would on first use). */
+  loadExpert(e: number): Promise<LoadedModel> {
+    return this.load(this.experts[e]!);
+  }
+
   /** Expert e on `rows` inputs: [rows, classes]. */
   async runExpert(e: number, input: Float32Array, rows: number): Promise<Float32Array> {
     const info = await this.load(this.experts[e]!);

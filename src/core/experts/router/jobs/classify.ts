@@ -17,6 +17,7 @@ import {
 import type { RowLedger } from "../verification/row-ledger.ts";
 import type { ClassifyOptions, ClassifyResult } from "../types.ts";
 import { routeRows } from "./routing.ts";
+import { warmingHosts } from "../warming.ts";
 import { ExpertError } from "../../models/runner.ts";
 
 interface ExpertBatch {
@@ -76,24 +77,28 @@ export async function classifyJob(
     totals.expertRows += list.length;
   });
 
-  // Per expert: all local when nobody hosts it, else canaries first (computed here), then remote batches.
-  const batches: ExpertBatch[][] = [];
+  // Per expert: all local when nobody hosts it or is loading it (warming.ts), else canaries first
+  // (computed here, every expert's at once, while the hosts load), then remote batches.
   const localOnly: number[] = [];
-  for (let e = 0; e < shas.length; e++) {
-    const count = routing.rowsOf[e]!.length;
-    if (count === 0) continue;
-    const hosts = registry.hostsFor(shas[e]!);
+  const remote = shas.flatMap((sha, e) => {
+    if (routing.rowsOf[e]!.length === 0) return [];
+    const hosts = [...registry.hostsFor(sha).map((h) => h.peerId), ...warmingHosts(core, sha, new Set())];
     if (hosts.length === 0) {
       localOnly.push(e);
-      continue;
+      return [];
     }
-    // Canaries only when another tab may take the batches: this tab's own host is trusted.
-    const perRequest = hosts.some((h) => !isSelf(core, h.peerId)) ? o.canariesPerRequest : 0;
-    const plan = planCanaryRows(allPositions(count), o.batchRows, perRequest, o.random);
-    const canaryOut = await ledger.computeLocally(job, e, plan.canaryRows, "canary");
-    const supply = canarySupply(job, e, plan.canaryRows, canaryOut, o.classes, o.random);
-    batches.push(batchesOf(plan.remoteRows, o.batchRows).map((positions) => ({ e, positions, supply })));
-  }
+    return [{ e, hosts }];
+  });
+  const batches: ExpertBatch[][] = await Promise.all(
+    remote.map(async ({ e, hosts }) => {
+      // Canaries only when another tab may take the batches: this tab's own host is trusted.
+      const perRequest = hosts.some((id) => !isSelf(core, id)) ? o.canariesPerRequest : 0;
+      const plan = planCanaryRows(allPositions(routing.rowsOf[e]!.length), o.batchRows, perRequest, o.random);
+      const canaryOut = await ledger.computeLocally(job, e, plan.canaryRows, "canary");
+      const supply = canarySupply(job, e, plan.canaryRows, canaryOut, o.classes, o.random);
+      return batchesOf(plan.remoteRows, o.batchRows).map((positions) => ({ e, positions, supply }));
+    }),
+  );
   // Interleaved across experts, so every host gets work from the start.
   const order: ExpertBatch[] = [];
   for (let i = 0; batches.some((l) => i < l.length); i++)

@@ -1,0 +1,100 @@
+import type { ClassifySnapshot } from "../../src/state/experts/jobs-test-hook.ts";
+import { link, type Harness, type Tab } from "../swarm/harness.ts";
+import { median, perSecond } from "./stats.ts";
+
+/**
+ * The first classify job a user runs, against the second in the same tabs. Each repeat opens fresh tabs
+ * (new browser contexts: empty model caches, no worker started, a fresh reputation book): a requester on
+ * the Experts view (where a user starts a job; opening it starts the prefetch) and `volunteers` volunteer
+ * tabs, links them, then classifies `images` test images twice. The job's own elapsed time is what the
+ * view shows (from Run to done, inputs included).
+ */
+export interface FirstRunRepeat {
+  readonly first_ms: number;
+  readonly second_ms: number;
+  readonly first_over_second: number;
+  /** Share of the expert rows the requester computed itself (canaries and fallback), first job. */
+  readonly first_local_share: number;
+  readonly second_local_share: number;
+}
+
+export interface FirstRunSummary {
+  readonly volunteer_tabs: number;
+  readonly images: number;
+  readonly repeats: FirstRunRepeat[];
+  readonly first_ms_median: number | null;
+  readonly second_ms_median: number | null;
+  readonly first_images_per_s_median: number | null;
+  readonly second_images_per_s_median: number | null;
+  /** Median over repeats of first/second, and its spread. */
+  readonly first_run_over_second: number | null;
+  readonly first_run_over_second_min: number | null;
+  readonly first_run_over_second_max: number | null;
+}
+
+export async function measureFirstRuns(
+  harness: Harness,
+  volunteers: number,
+  images: number,
+  repeats: number,
+  log: (line: string) => void,
+  failures: string[],
+): Promise<FirstRunSummary> {
+  const done: FirstRunRepeat[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const tabs: Tab[] = [];
+    try {
+      const requester = await harness.openTab(`first-run-${r + 1}-requester`, "#/experts");
+      tabs.push(requester);
+      for (let v = 0; v < volunteers; v++)
+        tabs.push(await harness.openTab(`first-run-${r + 1}-volunteer-${v + 1}`));
+      await link(requester, tabs.slice(1));
+      const first = await classify(requester, images);
+      const second = await classify(requester, images);
+      if (first.phase !== "done" || second.phase !== "done" || !first.elapsedMs || !second.elapsedMs) {
+        failures.push(
+          `first run ${r + 1}: ${first.phase}/${second.phase} ${first.error?.message ?? second.error?.message ?? ""}`,
+        );
+        continue;
+      }
+      const row: FirstRunRepeat = {
+        first_ms: Math.round(first.elapsedMs),
+        second_ms: Math.round(second.elapsedMs),
+        first_over_second: first.elapsedMs / second.elapsedMs,
+        first_local_share: localShare(first),
+        second_local_share: localShare(second),
+      };
+      done.push(row);
+      log(
+        `  first run ${r + 1}: first ${row.first_ms} ms (local ${(row.first_local_share * 100).toFixed(1)} %), ` +
+          `second ${row.second_ms} ms, ratio ${row.first_over_second.toFixed(2)}`,
+      );
+    } finally {
+      for (const tab of tabs) await harness.closeTab(tab);
+    }
+  }
+  const ratios = done.map((d) => d.first_over_second);
+  const firstMs = median(done.map((d) => d.first_ms));
+  const secondMs = median(done.map((d) => d.second_ms));
+  return {
+    volunteer_tabs: volunteers,
+    images,
+    repeats: done,
+    first_ms_median: firstMs,
+    second_ms_median: secondMs,
+    first_images_per_s_median: firstMs === null ? null : perSecond(images, firstMs),
+    second_images_per_s_median: secondMs === null ? null : perSecond(images, secondMs),
+    first_run_over_second: median(ratios),
+    first_run_over_second_min: ratios.length > 0 ? Math.min(...ratios) : null,
+    first_run_over_second_max: ratios.length > 0 ? Math.max(...ratios) : null,
+  };
+}
+
+function localShare(job: ClassifySnapshot): number {
+  const total = Object.values(job.rowsBySource).reduce((s, n) => s + n, 0);
+  return total > 0 ? (job.rowsBySource["local"] ?? 0) / total : 0;
+}
+
+function classify(tab: Tab, images: number): Promise<ClassifySnapshot> {
+  return tab.page.evaluate((n) => window.openSwarm!.expertJobs!.classifyTestSet(n), images);
+}
