@@ -1,7 +1,8 @@
 import { ExpertError } from "../runner.ts";
 import { readOnnxModel, TooManyNodes, type OnnxModel } from "./onnx-model.ts";
 import { ProtoError } from "./proto-reader.ts";
-import { count, elementBytes, inferNode, REFUSED_OPS, Unbounded, type Val } from "./shape-ops.ts";
+import { inferNode, REFUSED_OPS } from "./shape-ops.ts";
+import { count, elementBytes, Unbounded, type Val } from "./shape-values.ts";
 
 /**
  * What a host checks before it lets onnxruntime see a model that is not the site's own: the graph is read
