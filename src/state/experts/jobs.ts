@@ -2,7 +2,6 @@ import type { StoreApi } from "zustand/vanilla";
 import {
   argmaxRows,
   ExpertRouter,
-  type ClassifyResult,
   type ExpertHostRecord,
   type RouterEvents,
   type TestFirstBatchTo,
@@ -26,23 +25,10 @@ import {
   parseInputBatch,
   type InputBatch,
 } from "./batch.ts";
-import {
-  ExpertsInputError,
-  previewPixels,
-  testSetLoader,
-  uploadedInput,
-  type ClassifyInput,
-} from "./inputs.ts";
+import { ExpertsInputError, testSetLoader, uploadedInput, type ClassifyInput } from "./inputs.ts";
 import type { ExpertsJobRunner } from "./store.ts";
-import type {
-  ClassifyFilesOptions,
-  ClassifyJobView,
-  ExpertsErrorCode,
-  ExpertsJobError,
-  ExpertsState,
-  GenericJobView,
-  PreviewImage,
-} from "./types.ts";
+import { emptyClassify, outcome, patchClassify, toJobError } from "./classify-view.ts";
+import type { ClassifyFilesOptions, ClassifyJobView, ExpertsState, GenericJobView } from "./types.ts";
 
 export interface ExpertsJobsDeps {
   readonly store: StoreApi<ExpertsState>;
@@ -68,8 +54,6 @@ export interface ExpertHostStore {
   save(records: readonly ExpertHostRecord[]): Promise<void>;
 }
 
-/** Thumbnails in the quick view. */
-const PREVIEW_COUNT = 16;
 const UI_UPDATE_MS = 120;
 /** How long a job waits for the volunteers just offered to answer their probe (placement needs them). */
 const PROBE_WAIT_MS = 3_000;
@@ -451,93 +435,4 @@ function noModels(): ExpertsInputError {
     "no_models",
     "this site has no models: public/models/manifest.json is missing (npm run models:build)",
   );
-}
-
-function emptyClassify(id: number, source: ClassifyJobView["source"]): ClassifyJobView {
-  return {
-    id,
-    source,
-    description: source === "test-set" ? "Fashion-MNIST test images" : "uploaded files",
-    phase: "loading-inputs",
-    rows: 0,
-    rowsDone: 0,
-    startedAtMs: Date.now(),
-    elapsedMs: null,
-    error: null,
-    predictions: null,
-    labels: null,
-    accuracy: null,
-    correct: null,
-    rowsPerExpert: [],
-    chosenPerExpert: [],
-    rowsBySource: {},
-    previews: [],
-    images: null,
-    invertedCount: 0,
-    gateMs: null,
-    routerJobId: null,
-    revised: null,
-  };
-}
-
-/** What a classify result means for the view: predictions, accuracy against known labels, sources. */
-function outcome(
-  input: ClassifyInput,
-  result: ClassifyResult,
-): Pick<ClassifyJobView, "predictions" | "correct" | "accuracy" | "rowsBySource" | "previews"> {
-  let correct: number | null = null;
-  if (input.labels) {
-    correct = 0;
-    for (let i = 0; i < result.rows; i++) if (result.predictions[i] === input.labels[i]) correct++;
-  }
-  return {
-    predictions: result.predictions,
-    correct,
-    accuracy: correct === null ? null : correct / result.rows,
-    rowsBySource: result.rowsBySource,
-    previews: previews(input, result.predictions),
-  };
-}
-
-function patchClassify(store: StoreApi<ExpertsState>, id: number, patch: Partial<ClassifyJobView>): void {
-  const current = store.getState().classify;
-  if (current?.id === id) store.setState({ classify: { ...current, ...patch } });
-}
-
-/** The quick view: the first images, with a few misclassified ones swapped in so mistakes are visible. */
-function previews(input: ClassifyInput, predictions: Int32Array): PreviewImage[] {
-  const picked: number[] = [];
-  const wrong: number[] = [];
-  if (input.labels) {
-    for (let i = 0; i < input.rows && wrong.length < PREVIEW_COUNT / 4; i++) {
-      if (predictions[i] !== input.labels[i]) wrong.push(i);
-    }
-  }
-  for (let i = 0; i < input.rows && picked.length < PREVIEW_COUNT - wrong.length; i++) {
-    if (!wrong.includes(i)) picked.push(i);
-  }
-  return [...picked, ...wrong]
-    .sort((a, b) => a - b)
-    .map((i) => ({
-      index: i,
-      pixels: previewPixels(input.pixels, i),
-      predicted: predictions[i] ?? null,
-      label: input.labels ? input.labels[i]! : null,
-      name: input.names[i] ?? `#${i}`,
-    }));
-}
-
-function toJobError(error: unknown, kind: "classify" | "generic"): ExpertsJobError {
-  if (error instanceof ExpertsInputError || error instanceof BatchError)
-    return { code: error.code, message: error.message };
-  if (error instanceof ExpertError) {
-    const code: ExpertsErrorCode =
-      error.code === "bad_input"
-        ? "bad_shape"
-        : error.code === "corrupt_model" && kind === "generic"
-          ? "not_onnx"
-          : "model_failed";
-    return { code, message: error.message };
-  }
-  return { code: "failed", message: error instanceof Error ? error.message : String(error) };
 }
