@@ -144,9 +144,15 @@ describe(`experts verification under attack (${fixture.label})`, () => {
       .toBeDefined();
     const revision = revisions.find((r) => r.jobId === first.jobId)!;
     expect(revision.bannedHosts).toEqual(["turncoat"]);
-    expect(revision.rowsRecomputed).toBe(first.rowsBySource["turncoat"]);
     const revised = revision.result as typeof first;
     expect(revised.rowsBySource["turncoat"]).toBeUndefined();
+    // Recomputed: every row the turncoat computed, plus those it vouched for as h1's checker (how many
+    // depends on which batches the router chose to check, so it is read from the two results).
+    const vouched = (first.rowsBySource["h1"] ?? 0) - (revised.rowsBySource["h1"] ?? 0);
+    expect(vouched).toBeGreaterThanOrEqual(0);
+    expect(revision.rowsRecomputed).toBe(first.rowsBySource["turncoat"]! + vouched);
+    const localGain = (revised.rowsBySource["local"] ?? 0) - (first.rowsBySource["local"] ?? 0);
+    expect(localGain).toBe(revision.rowsRecomputed);
     expect(differingRows(revised.logits, await reference(x1, 600))).toBe(0);
   });
 
