@@ -127,6 +127,11 @@ export class RawSocket {
     return found!;
   }
 
+  /** Stops reading the socket, as a frozen tab does: pings are no longer answered (nor messages seen). */
+  freeze(): void {
+    this.ws.pause();
+  }
+
   async waitForClose(): Promise<number> {
     await waitFor(() => this.closeCode !== null, "socket close");
     return this.closeCode!;
