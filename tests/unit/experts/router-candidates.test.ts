@@ -51,8 +51,10 @@ describe("placement candidates", () => {
     const { router } = setup(["h1", "h2"], ["node-1"]);
     router.setVolunteers(["h1", "node-1", "h2"]);
     const started = performance.now();
-    await router.waitForHosts(10_000);
-    expect(performance.now() - started).toBeLessThan(3_000);
+    // Waiting on the bare peer would take the full 10 min (past the test's timeout); a loaded machine takes
+    // seconds, not a minute.
+    await router.waitForHosts(600_000);
+    expect(performance.now() - started).toBeLessThan(50_000);
     const stats = router.stats();
     expect(stats.volunteers).toEqual(["h1", "node-1", "h2"]);
     expect(stats.candidates).toEqual(["h1", "h2"]);

@@ -168,7 +168,8 @@ describe(`swarm mixture-of-experts under faults (${fixture.label})`, () => {
     expect(silent.rowsAccepted).toBe(0);
     // At most its two in-flight slots' worth of timeouts before suspension, so the job is not held long.
     expect(silent.requests).toBeLessThanOrEqual(4);
-    expect(elapsedMs).toBeLessThan(10_000);
+    // Not held for long (the request count above is the precise check; this bound leaves room for load).
+    expect(elapsedMs).toBeLessThan(30_000);
   });
 
   it("a host that pauses mid-job is routed around at once", async () => {
