@@ -19,17 +19,47 @@ export async function waitForLinks(page: Page, peerIds: readonly string[], timeo
   );
 }
 
-export function submitJob(page: Page, submission: JobSubmission): Promise<string> {
-  return page.evaluate((s) => {
-    const submitted = window.openSwarm!.jobs.getState().actions.submit(s);
-    // Chromium rejects an awaited evaluation whose promise is garbage collected ("Resulting promise was
-    // garbage collected"); a distributed submission awaits long enough for that to happen under load.
-    // The page keeps a reference until it settles.
-    const pending = ((globalThis as { __openSwarmSubmits?: Set<Promise<string>> }).__openSwarmSubmits ??=
-      new Set());
-    pending.add(submitted);
-    return submitted.finally(() => pending.delete(submitted));
+/**
+ * Submits a job in the page and returns its id. The submission is started in the page and its outcome
+ * polled, instead of awaiting the page's promise through page.evaluate: Chromium fails a long awaited
+ * evaluation with "Resulting promise was garbage collected" (seen under load on distributed submissions,
+ * even with the promise held in a global).
+ */
+export async function submitJob(page: Page, submission: JobSubmission, timeoutMs = 120_000): Promise<string> {
+  type Outcome = { state: "pending" } | { state: "done"; id: string } | { state: "failed"; message: string };
+  const key = await page.evaluate((s) => {
+    const g = globalThis as { __openSwarmSubmits?: Record<string, Outcome> };
+    const outcomes = (g.__openSwarmSubmits ??= {});
+    const k = crypto.randomUUID();
+    outcomes[k] = { state: "pending" };
+    window
+      .openSwarm!.jobs.getState()
+      .actions.submit(s)
+      .then(
+        (id) => (outcomes[k] = { state: "done", id }),
+        (e: unknown) =>
+          (outcomes[k] = { state: "failed", message: e instanceof Error ? e.message : String(e) }),
+      );
+    return k;
   }, submission);
+  let outcome: Outcome = { state: "pending" };
+  await expect
+    .poll(
+      async () => {
+        outcome = await page.evaluate(
+          (k) => (globalThis as { __openSwarmSubmits?: Record<string, Outcome> }).__openSwarmSubmits![k]!,
+          key,
+        );
+        return outcome.state;
+      },
+      { timeout: timeoutMs, intervals: [50, 100, 250] },
+    )
+    .not.toBe("pending");
+  // Assigned in the poll's callback, which TypeScript's narrowing does not see.
+  const final = outcome as Outcome;
+  if (final.state === "failed") throw new Error(`submit failed: ${final.message}`);
+  if (final.state !== "done") throw new Error("submit still pending");
+  return final.id;
 }
 
 export interface JobSnapshot {
