@@ -10,3 +10,5 @@ export type {
   ExpertsState,
   JobRevision,
 } from "./types.ts";
+export { workLogRows } from "./work-log.ts";
+export type { WorkLogRow } from "./work-log.ts";

@@ -97,6 +97,7 @@ export class ExpertHost {
       loadFailuresByCode: this.#models.failuresByCode,
       allowNonManifest: this.#allowNonManifest,
       fault: this.#o.fault?.snapshot() ?? null,
+      log: this.#queue.log.entries,
     };
   }
 
