@@ -1,12 +1,15 @@
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { expect, test } from "@playwright/test";
 import { jobsReady, submitJob, waitForJobEnd, waitForLinks } from "./support/jobs.ts";
-import { closePeers, openPeers, type TestPeer } from "./support/peers.ts";
+import { closePeers, openPeer, openPeers, type TestPeer } from "./support/peers.ts";
+import { FASHION_TEST_IMAGES } from "../src/node/fashion-mnist.ts";
 
 // What a volunteer app offers (issue 11), between two real tabs over WebRTC: the volunteer tab's unit log
 // lists the units it computed, each labelled "verified" once the requester's signed unit-verdict arrives;
 // its measured CPU use is above zero; the requester exports the finished job as JSON and deletes it, and a
-// reload (real IndexedDB) does not bring it back.
+// reload (real IndexedDB) does not bring it back. A tab hosting experts lists the batches it ran for another
+// tab's classify job beside its solve units.
 
 let peers: TestPeer[] = [];
 test.afterEach(async () => {
@@ -87,4 +90,51 @@ test("unit log with verified entries, CPU used, job export and delete", async ({
     jobId,
   );
   expect(stored).toBe(false);
+});
+
+test("the unit log lists the expert batches a volunteer tab ran for another tab's classify job", async ({
+  browser,
+}) => {
+  const manifest = new URL("../public/models/manifest.json", import.meta.url).pathname;
+  test.skip(!existsSync(FASHION_TEST_IMAGES), "apt-get install dataset-fashion-mnist");
+  test.skip(!existsSync(manifest), "public/models is not built (npm run models:build)");
+  test.setTimeout(60_000);
+  const [requester, vol] = await Promise.all([
+    openPeer(browser, "/?test=1#/experts"),
+    openPeer(browser, "/?test=1"),
+  ]);
+  peers = [requester, vol];
+  for (const p of peers) {
+    await p.page.evaluate(() => window.openSwarm!.expertJobs!.ready);
+    await expect
+      .poll(() => p.page.evaluate(() => window.openSwarm!.expertJobs!.state().manifestStatus))
+      .toBe("ready");
+  }
+  await waitForLinks(requester.page, [vol.peerId]);
+  // Force the work onto `vol`: one of the job's first batches goes to it (the test-only firstBatchTo, as
+  // experts-swarm.spec.ts does), whatever the router would have chosen.
+  const job = await requester.page.evaluate(
+    (to) =>
+      window.openSwarm!.expertJobs!.classifyTestSet(200, { firstBatchTo: [to], firstBatchWaitMs: 25_000 }),
+    vol.peerId,
+  );
+  expect(job.error).toBeNull();
+  expect(job.rowsBySource[vol.peerId] ?? 0, "rows the requester accepted from vol").toBeGreaterThan(0);
+
+  // The volunteer tab (on Contribute): one row per batch its host ran, as its host's log says, each naming
+  // the requester, the expert, its rows; no verdict (the router sends hosts none), and it says so.
+  const host = () => vol.page.evaluate(() => window.openSwarm!.expertJobs!.state().host!);
+  await expect.poll(async () => (await host()).batchesServed).toBeGreaterThan(0);
+  const { log, rowsServed } = await host();
+  const rows = vol.page.locator('[data-testid="unit-log-row"][data-kind="experts"]');
+  await expect(rows).toHaveCount(log.length);
+  expect(log.every((e) => e.requesterId === requester.peerId)).toBe(true);
+  const sent = vol.page.locator('[data-testid="unit-log-row"][data-kind="experts"][data-outcome="sent"]');
+  const sentRows = await sent.evaluateAll((els) =>
+    els.reduce((n, el) => n + Number(el.getAttribute("data-rows")), 0),
+  );
+  expect(sentRows).toBe(rowsServed);
+  await expect(rows.first()).toContainText(requester.peerId.slice(0, 10));
+  await expect(rows.first()).toContainText(/experts: expert-\d+ \(int8\)/);
+  await expect(sent.first()).toContainText("sent (verdict not reported)");
 });
