@@ -135,6 +135,6 @@ test("the unit log lists the expert batches a volunteer tab ran for another tab'
   );
   expect(sentRows).toBe(rowsServed);
   await expect(rows.first()).toContainText(requester.peerId.slice(0, 10));
-  await expect(rows.first()).toContainText(/experts: expert-\d+ \(int8\)/);
+  await expect(rows.first()).toContainText(/experts: expert-\d+ \(\w+\)/);
   await expect(sent.first()).toContainText("sent (verdict not reported)");
 });
