@@ -11,4 +11,3 @@ export type {
   JobRevision,
 } from "./types.ts";
 export { workLogRows } from "./work-log.ts";
-export type { WorkLogRow } from "./work-log.ts";

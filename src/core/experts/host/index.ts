@@ -4,4 +4,4 @@
 export { ExpertHost } from "./host.ts";
 export type { ExpertHostStats, HostRunner } from "./types.ts";
 export type { ExpertHostFault } from "./host-fault.ts";
-export type { HostBatchEntry, HostBatchOutcome } from "./batch-log.ts";
+export type { HostBatchEntry } from "./batch-log.ts";

@@ -6,5 +6,5 @@ export type { VolunteerSnapshot } from "./snapshot.ts";
 export type { UnitSolveOutcome, UnitSolver } from "./unit-solver.ts";
 export type { VolunteerFault } from "./volunteer-fault.ts";
 export { UnitLog } from "./unit-log.ts";
-export type { UnitLogEntry, UnitLogOutcome } from "./unit-log.ts";
+export type { UnitLogEntry } from "./unit-log.ts";
 export { BusyMeter } from "./busy-meter.ts";
