@@ -4,8 +4,7 @@ import type { UnitLogEntry } from "../../core/jobs/volunteer/index.ts";
 /**
  * The Contribute view's "Units computed": the solve units and distributed blocks this tab's volunteer ended
  * (core/jobs/volunteer/unit-log.ts) and the expert batches its host ran (core/experts/host/batch-log.ts),
- * in one list, newest first, each in words. The requester's verdict is shown where one exists (solve
- * units); expert batches get none from the router, and say so.
+ * in one list, newest first, each in words, with the requester's verdict once it came (display only).
  */
 export type WorkLogKind = "solve" | "block" | "experts";
 
@@ -38,7 +37,9 @@ const UNIT_OUTCOME: Record<UnitLogEntry["outcome"], string> = {
 };
 
 const BATCH_OUTCOME: Record<HostBatchEntry["outcome"], string> = {
-  sent: "sent (verdict not reported)",
+  sent: "sent (no verdict yet)",
+  accepted: "accepted by the requester",
+  rejected: "rejected by the requester",
   failed: "failed",
 };
 

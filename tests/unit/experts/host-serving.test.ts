@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { type ExpertLink, MemoryExpertHub } from "../../../src/core/experts/link/index.ts";
 import { ExpertHost, type HostRunner } from "../../../src/core/experts/host/index.ts";
 import type { ManifestModel } from "../../../src/core/protocol/manifest.ts";
@@ -366,5 +366,19 @@ describe("expert host", () => {
       },
     ]);
     expect(byId.map((e) => e.model)).toEqual([entries[0]!.sha256, entries[2]!.sha256, entries[1]!.sha256]);
+
+    // The requesters' batch-verdicts, over the link: each applies only to its own sender's batch.
+    await other.send("host", { kind: "batch-verdict", id: "a", verdict: "rejected" }); // not its batch
+    await link.send("host", { kind: "batch-verdict", id: "a", verdict: "accepted" });
+    await other.send("host", { kind: "batch-verdict", id: "o", verdict: "rejected" });
+    await vi.waitFor(() =>
+      expect(
+        host.stats().verdictsIgnored +
+          host.stats().log.filter((e) => e.outcome !== "sent" && e.outcome !== "failed").length,
+      ).toBe(3),
+    );
+    const judged = Object.fromEntries(host.stats().log.map((e) => [e.requestId, e.outcome]));
+    expect(judged).toEqual({ a: "accepted", b: "failed", o: "rejected" });
+    expect(host.stats().verdictsIgnored).toBe(1);
   });
 });

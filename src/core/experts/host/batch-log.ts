@@ -1,15 +1,17 @@
+import type { XpBatchVerdictKind } from "../../protocol/experts.ts";
 import type { ModelSource } from "../models/runner.ts";
 
 /**
  * The batches this host ran for requesters (the Contribute view's "Units computed" shows them beside the
  * solve units): one entry per infer-request whose run ended here, newest first, bounded.
  *
- * There is no verdict to show: the router sends hosts none. Its checks are per row, not per batch (canary
- * rows, replication on another host, spot checks; verification/), some settle only once a later batch
- * agrees or not, and a ban is the router's own business. So an entry says only what this host knows:
- * the result was sent ("sent"), or the run failed ("failed"); the view says "verdict not reported".
+ * "sent" means the result left this host, "failed" that the run did; "accepted"/"rejected" are what the
+ * requester's router said afterwards in a batch-verdict (router/verification/batch-verdicts.ts). That
+ * verdict is display only: a requester may lie or stay silent (a result that arrived after its timeout
+ * is never judged), and nothing here trusts it. It is taken only from the requester the batch came from,
+ * for a batch still "sent"; any other is counted as ignored.
  */
-export type HostBatchOutcome = "sent" | "failed";
+export type HostBatchOutcome = "sent" | "failed" | XpBatchVerdictKind;
 
 export interface HostBatchEntry {
   /** When the run ended here (ms since the epoch). */
@@ -31,6 +33,8 @@ export const HOST_BATCH_LOG_LIMIT = 100;
 export class HostBatchLog {
   readonly #limit: number;
   #entries: HostBatchEntry[] = [];
+  /** Verdicts that matched no entry of the sender (unknown request, other requester, already judged). */
+  verdictsIgnored = 0;
 
   constructor(limit = HOST_BATCH_LOG_LIMIT) {
     this.#limit = Math.max(1, Math.floor(limit));
@@ -43,6 +47,22 @@ export class HostBatchLog {
 
   add(entry: HostBatchEntry): void {
     this.#entries = [entry, ...this.#entries.slice(0, this.#limit - 1)];
+  }
+
+  /** Requester `from` says what its check of request `id` concluded; applies only to a "sent" entry of
+   *  that requester. Returns whether it did. */
+  applyVerdict(from: string, id: string, verdict: XpBatchVerdictKind): boolean {
+    const i = this.#entries.findIndex(
+      (e) => e.requestId === id && e.requesterId === from && e.outcome === "sent",
+    );
+    if (i < 0) {
+      this.verdictsIgnored++;
+      return false;
+    }
+    const next = [...this.#entries];
+    next[i] = { ...next[i]!, outcome: verdict };
+    this.#entries = next;
+    return true;
   }
 }
 

@@ -82,6 +82,10 @@ export interface ExpertHostStats {
   readonly fault: HostFaultSnapshot | null;
   /** The batches run here, newest first (bounded, batch-log.ts). */
   readonly log: readonly HostBatchEntry[];
+  /** batch-verdicts that matched no batch this host sent their sender (counted, then dropped). */
+  readonly verdictsIgnored: number;
+  /** batch-verdicts dropped over a requester's rate (verdict-intake.ts). */
+  readonly verdictsOverRate: number;
 }
 
 export interface ExpertHostEvents {
