@@ -1,12 +1,15 @@
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { expect, test } from "@playwright/test";
 import { jobsReady, submitJob, waitForJobEnd, waitForLinks } from "./support/jobs.ts";
-import { closePeers, openPeers, type TestPeer } from "./support/peers.ts";
+import { closePeers, openPeer, openPeers, type TestPeer } from "./support/peers.ts";
+import { FASHION_TEST_IMAGES } from "../src/node/fashion-mnist.ts";
 
 // What a volunteer app offers (issue 11), between two real tabs over WebRTC: the volunteer tab's unit log
 // lists the units it computed, each labelled "verified" once the requester's signed unit-verdict arrives;
 // its measured CPU use is above zero; the requester exports the finished job as JSON and deletes it, and a
-// reload (real IndexedDB) does not bring it back.
+// reload (real IndexedDB) does not bring it back. A tab hosting experts lists the batches it ran for another
+// tab's classify job beside its solve units.
 
 let peers: TestPeer[] = [];
 test.afterEach(async () => {
@@ -87,4 +90,58 @@ test("unit log with verified entries, CPU used, job export and delete", async ({
     jobId,
   );
   expect(stored).toBe(false);
+});
+
+test("the unit log lists the expert batches a volunteer tab ran for another tab's classify job", async ({
+  browser,
+}) => {
+  const manifest = new URL("../public/models/manifest.json", import.meta.url).pathname;
+  test.skip(!existsSync(FASHION_TEST_IMAGES), "apt-get install dataset-fashion-mnist");
+  test.skip(!existsSync(manifest), "public/models is not built (npm run models:build)");
+  // ~20 s on an idle machine; the job's forced first batch may wait up to 25 s for vol's expert to load.
+  test.setTimeout(90_000);
+  const [requester, vol] = await Promise.all([
+    openPeer(browser, "/?test=1#/experts"),
+    openPeer(browser, "/?test=1"),
+  ]);
+  peers = [requester, vol];
+  for (const p of peers) {
+    await p.page.evaluate(() => window.openSwarm!.expertJobs!.ready);
+    await expect
+      .poll(() => p.page.evaluate(() => window.openSwarm!.expertJobs!.state().manifestStatus))
+      .toBe("ready");
+  }
+  await waitForLinks(requester.page, [vol.peerId]);
+  // Force the work onto `vol`: one of the job's first batches goes to it (the test-only firstBatchTo, as
+  // experts-swarm.spec.ts does), whatever the router would have chosen.
+  const job = await requester.page.evaluate(
+    (to) =>
+      window.openSwarm!.expertJobs!.classifyTestSet(200, { firstBatchTo: [to], firstBatchWaitMs: 25_000 }),
+    vol.peerId,
+  );
+  expect(job.error).toBeNull();
+  expect(job.rowsBySource[vol.peerId] ?? 0, "rows the requester accepted from vol").toBeGreaterThan(0);
+
+  // The volunteer tab (on Contribute): one row per batch its host ran, as its host's log says, each naming
+  // the requester, the expert, its rows; the router's batch-verdict marks the rows it kept "accepted" (the
+  // forced batch's at least: the requester took rows from vol), and an honest host gets no "rejected".
+  const host = () => vol.page.evaluate(() => window.openSwarm!.expertJobs!.state().host!);
+  await expect
+    .poll(async () => (await host()).log.filter((e) => e.outcome === "accepted").length)
+    .toBeGreaterThan(0);
+  const { log, rowsServed } = await host();
+  expect(log.every((e) => e.requesterId === requester.peerId)).toBe(true);
+  const row = '[data-testid="unit-log-row"][data-kind="experts"]';
+  const rows = vol.page.locator(row);
+  await expect(rows).toHaveCount(log.length);
+  // Every batch whose result left the host (whatever its verdict by now) adds up to the rows it served.
+  const sentRows = await vol.page
+    .locator(`${row}:not([data-outcome="failed"])`)
+    .evaluateAll((els) => els.reduce((n, el) => n + Number(el.getAttribute("data-rows")), 0));
+  expect(sentRows).toBe(rowsServed);
+  await expect(vol.page.locator(`${row}[data-outcome="rejected"]`)).toHaveCount(0);
+  const accepted = vol.page.locator(`${row}[data-outcome="accepted"]`);
+  await expect(accepted.first()).toContainText("accepted by the requester");
+  await expect(accepted.first()).toContainText(requester.peerId.slice(0, 10));
+  await expect(accepted.first()).toContainText(/experts: expert-\d+ \(\w+\)/);
 });

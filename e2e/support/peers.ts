@@ -9,8 +9,20 @@ export interface TestPeer {
   readonly peerId: string;
 }
 
-export async function openPeer(browser: Browser, path = "/?test=1"): Promise<TestPeer> {
-  const context = await browser.newContext();
+/** What a spec may set on a peer's context before the app loads: permissions granted, a script run first in
+ *  every page (a test recorder, e.g. of notifications). */
+export interface PeerContextOptions {
+  readonly permissions?: string[];
+  readonly initScript?: () => void;
+}
+
+export async function openPeer(
+  browser: Browser,
+  path = "/?test=1",
+  options: PeerContextOptions = {},
+): Promise<TestPeer> {
+  const context = await browser.newContext(options.permissions ? { permissions: options.permissions } : {});
+  if (options.initScript) await context.addInitScript(options.initScript);
   const page = await context.newPage();
   page.on("pageerror", (error) => console.error(`[page error] ${error.message}`));
   await page.goto(path);

@@ -17,6 +17,8 @@ import { EXECUTION_PROVIDERS, manifestModelSchema } from "./manifest.ts";
  *                  for all outputs, `outputs` names the blocks (name, cols) and the attachment holds them one
  *                  after the other, each [rows, block cols] row-major, `cols` being the sum of the blocks'.
  *   infer-error    host → requester: a specific code (model_missing, bad_input, busy, paused, ...).
+ *   batch-verdict  requester → host: what its check of an infer-result concluded, accepted or rejected
+ *                  (display only: the host's unit log; a host trusts nothing in it).
  *
  * Why unsigned is acceptable (same reasoning as protocol/distributed-frame.ts): these are per-batch messages (one
  * signature per 64 rows would cost more than the inference), they ride on the authenticated channel whose
@@ -164,6 +166,19 @@ export const xpInferErrorSchema = z.strictObject({
   message: messageText,
 });
 
+/** What the router's check of a host's infer-result concluded: its rows kept ("accepted": canaries right,
+ *  and a replica or the requester's own run agreed when one was made) or discarded ("rejected"). Display
+ *  only for the host (its unit log); no text, so nothing a requester writes reaches the host's page. */
+export const XP_BATCH_VERDICTS = ["accepted", "rejected"] as const;
+export type XpBatchVerdictKind = (typeof XP_BATCH_VERDICTS)[number];
+
+export const xpBatchVerdictSchema = z.strictObject({
+  kind: z.literal("batch-verdict"),
+  /** The infer-request's id. */
+  id: xpIdSchema,
+  verdict: z.enum(XP_BATCH_VERDICTS),
+});
+
 export const xpBodySchema = z
   .discriminatedUnion("kind", [
     xpHostRequestSchema,
@@ -171,6 +186,7 @@ export const xpBodySchema = z
     xpInferRequestSchema,
     xpInferResultSchema,
     xpInferErrorSchema,
+    xpBatchVerdictSchema,
   ])
   .refine((b) => !("rows" in b) || b.rows * b.cols <= MAX_XP_VALUES, {
     message: `rows × cols exceeds ${MAX_XP_VALUES} values`,
@@ -193,10 +209,12 @@ export const xpShape = {
 export type XpHostRequest = z.infer<typeof xpHostRequestSchema>;
 export type XpHosting = z.infer<typeof xpHostingSchema>;
 export type XpInferError = z.infer<typeof xpInferErrorSchema>;
+export type XpBatchVerdict = z.infer<typeof xpBatchVerdictSchema>;
 export type XpInferRequest = z.infer<typeof xpInferRequestSchema> & { readonly data: Float32Array };
 export type XpInferResult = z.infer<typeof xpInferResultSchema> & { readonly data: Float32Array };
 /** A decoded xp message: bodies with their rows restored as Float32Array. */
-export type XpMessage = XpHostRequest | XpHosting | XpInferRequest | XpInferResult | XpInferError;
+export type XpMessage =
+  XpHostRequest | XpHosting | XpInferRequest | XpInferResult | XpInferError | XpBatchVerdict;
 
 /** Bytes of attachment the body announces (0 for kinds without rows). */
 export function xpAttachmentBytes(body: XpBody): number {

@@ -9,7 +9,7 @@ import type { BackendName } from "./solver-names.ts";
  * 2. solver worker: workers/solver/run-job.ts answers a SolveJobSummary, a SolvedRhs with what the
  *    dashboard shows beside it (x transferred through Comlink);
  * 3. unit bridge: workers/solver/unit-client.ts hands that summary to the volunteer as its SolvedRhs;
- * 4. volunteer: src/core/jobs/volunteer/runtime.ts sends x as a blob, and toWireSolution (jobs.ts) puts
+ * 4. volunteer: src/core/jobs/volunteer/unit-run.ts sends x as a blob, and toWireSolution (jobs.ts) puts
  *    the solution with x's reference, bounded to the wire's limits, into the signed unit-result; backend
  *    and ms become the unit's backend and computeMs;
  * 5. requester: src/core/jobs/requester/intake.ts fetches each x by its digest, and result-check.ts

@@ -10,3 +10,4 @@ export type {
   ExpertsState,
   JobRevision,
 } from "./types.ts";
+export { workLogRows } from "./work-log.ts";

@@ -1,9 +1,9 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { type ExpertLink, MemoryExpertHub } from "../../../src/core/experts/link/index.ts";
-import { ExpertHost } from "../../../src/core/experts/host/index.ts";
+import { ExpertHost, type HostRunner } from "../../../src/core/experts/host/index.ts";
 import type { ManifestModel } from "../../../src/core/protocol/manifest.ts";
 import type { ModelSource } from "../../../src/core/experts/models/index.ts";
 import type { XpHosting, XpMessage } from "../../../src/core/protocol/experts.ts";
@@ -286,5 +286,99 @@ describe("expert host", () => {
     await link.send("host", { kind: "host-request", requestId: "h3", models: [] });
     expect(await req.next("hosting")).toMatchObject({ hosted: [] });
     expect(host.stats()).toMatchObject({ hosted: [], requesters: 0 });
+  });
+  it("logs every batch it ran, newest first: requester, the manifest's model name, rows, time; a failed run as failed, a refusal not at all", async () => {
+    let now = 1_000;
+    const real = new OrtNodeRunner(dir);
+    // Fault injection: runs of expert-2 fail (a crashed session). Every run takes 7 ms on the test's clock.
+    const failing: HostRunner = {
+      provider: real.provider,
+      load: (source) => real.load(source),
+      unload: (sha) => real.unload(sha),
+      run: (sha, input, rows) => {
+        now += 7;
+        if (sha === entries[2]!.sha256) return Promise.reject(new Error("session crashed (fault injection)"));
+        return real.run(sha, input, rows);
+      },
+    };
+    const { hub, host, link, req } = setup({ runner: failing, nowMs: () => now });
+    const other = hub.link("other");
+    const otherReq = requester(other);
+    const manifest = (i: number) => ({
+      source: "manifest" as const,
+      sha256: entries[i]!.sha256,
+      file: entries[i]!.file,
+    });
+    await link.send("host", { kind: "host-request", requestId: "h1", models: [0, 2].map(manifest) });
+    await req.next("hosting");
+    await other.send("host", { kind: "host-request", requestId: "o1", models: [manifest(1)] });
+    await otherReq.next("hosting");
+    const cols = tiny.inputCols;
+    const send = (from: ExpertLink, id: string, model: string, rows: number) =>
+      from.send("host", {
+        kind: "infer-request",
+        id,
+        model,
+        rows,
+        cols,
+        data: new Float32Array(rows * cols),
+      });
+    await send(link, "a", entries[0]!.sha256, 3);
+    await send(link, "b", entries[2]!.sha256, 2);
+    await send(link, "m", "f".repeat(64), 1); // not hosted here: refused, never run
+    await send(other, "o", entries[1]!.sha256, 4);
+    await req.next("infer-result", "a");
+    expect(await req.next("infer-error", "b")).toMatchObject({ code: "runtime_failed" });
+    expect(await req.next("infer-error", "m")).toMatchObject({ code: "model_missing" });
+    await otherReq.next("infer-result", "o");
+
+    const log = host.stats().log;
+    const times = log.map((e) => e.atMs);
+    expect(times).toEqual([...times].sort((x, y) => y - x)); // newest first (the run order is the queue's)
+    expect(new Set(times).size).toBe(3);
+    const byId = [...log].sort((x, y) => x.requestId.localeCompare(y.requestId));
+    expect(
+      byId.map(({ requesterId, requestId, modelLabel, rows, ms, outcome }) => ({
+        requesterId,
+        requestId,
+        modelLabel,
+        rows,
+        ms,
+        outcome,
+      })),
+    ).toEqual([
+      { requesterId: "req", requestId: "a", modelLabel: "expert-0 (fp32)", rows: 3, ms: 7, outcome: "sent" },
+      {
+        requesterId: "req",
+        requestId: "b",
+        modelLabel: "expert-2 (fp32)",
+        rows: 2,
+        ms: 7,
+        outcome: "failed",
+      },
+      {
+        requesterId: "other",
+        requestId: "o",
+        modelLabel: "expert-1 (fp32)",
+        rows: 4,
+        ms: 7,
+        outcome: "sent",
+      },
+    ]);
+    expect(byId.map((e) => e.model)).toEqual([entries[0]!.sha256, entries[2]!.sha256, entries[1]!.sha256]);
+
+    // The requesters' batch-verdicts, over the link: each applies only to its own sender's batch.
+    await other.send("host", { kind: "batch-verdict", id: "a", verdict: "rejected" }); // not its batch
+    await link.send("host", { kind: "batch-verdict", id: "a", verdict: "accepted" });
+    await other.send("host", { kind: "batch-verdict", id: "o", verdict: "rejected" });
+    await vi.waitFor(() =>
+      expect(
+        host.stats().verdictsIgnored +
+          host.stats().log.filter((e) => e.outcome !== "sent" && e.outcome !== "failed").length,
+      ).toBe(3),
+    );
+    const judged = Object.fromEntries(host.stats().log.map((e) => [e.requestId, e.outcome]));
+    expect(judged).toEqual({ a: "accepted", b: "failed", o: "rejected" });
+    expect(host.stats().verdictsIgnored).toBe(1);
   });
 });

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { HostFault } from "../../../src/core/experts/host/faults.ts";
 import { OrtNodeRunner } from "../../../src/node/ort-node-runner.ts";
 import {
@@ -93,6 +93,38 @@ describe(`swarm mixture-of-experts under faults (${fixture.label})`, () => {
     const after = swarm.router.stats();
     expect(after.hosts.find((h) => h.peerId === "liar")!.requests).toBe(before);
     for (const e of after.experts) expect(e.placedOn).not.toContain("liar");
+  });
+
+  it("tells each host what its check concluded: the liar's batches rejected, the honest host's accepted", async () => {
+    const liar = HostFault.create("perturb", true, { random: seeded(4) });
+    swarm = startSwarm({
+      ...models,
+      hosts: [{ id: "h1" }, { id: "liar", fault: liar }],
+      // Timeouts out of reach: a result that came after its timeout would never be judged.
+      router: { minTimeoutMs: 60_000, firstTimeoutMs: 60_000 },
+    });
+    await swarm.router.waitForHosts(10_000);
+    const x = fixture.inputs(300, 5);
+    // Force the situation: a first batch of the job goes to each of them, whatever the router would pick.
+    await swarm.router.classify(x, 300, { testFirstBatchTo: { peerIds: ["h1", "liar"], waitMs: 10_000 } });
+    expect(liar.corruptedRows).toBeGreaterThan(0);
+    const log = (id: string) => swarm!.hosts.get(id)!.stats().log;
+    // Verdicts travel after the job's rows are settled: wait until every batch sent is judged.
+    await vi.waitFor(
+      () => {
+        for (const id of ["h1", "liar"]) expect(log(id).filter((e) => e.outcome === "sent")).toEqual([]);
+      },
+      { timeout: 10_000 },
+    );
+    // (A run can also fail: the liar's models are released when it is banned, under a queued batch.)
+    const outcomes = (id: string) => [...new Set(log(id).map((e) => e.outcome))].sort();
+    expect(outcomes("h1")).toContain("accepted");
+    expect(outcomes("liar")).toContain("rejected");
+    for (const o of outcomes("h1")) expect(["accepted", "failed"]).toContain(o);
+    for (const o of outcomes("liar")) expect(["failed", "rejected"]).toContain(o);
+    for (const id of ["h1", "liar"]) {
+      expect(swarm.hosts.get(id)!.stats()).toMatchObject({ verdictsIgnored: 0, verdictsOverRate: 0 });
+    }
   });
 
   it("reads time from its injected clock: a liar's reputation record is dated by it", async () => {

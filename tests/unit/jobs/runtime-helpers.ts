@@ -5,7 +5,7 @@ import { meshJobLink, type JobLink } from "../../../src/core/jobs/job-link.ts";
 import type { VolunteerCapabilities } from "../../../src/core/jobs/model.ts";
 import { RequesterRuntime, type RequesterRuntimeOptions } from "../../../src/core/jobs/requester/runtime.ts";
 import type { UnitSolveOutcome, UnitSolver } from "../../../src/core/jobs/volunteer/unit-solver.ts";
-import { VolunteerRuntime } from "../../../src/core/jobs/volunteer/runtime.ts";
+import { VolunteerRuntime } from "../../../src/core/jobs/volunteer/index.ts";
 import { generateKeyPair, identityFromKeyPair } from "../../../src/core/identity/identity.ts";
 import { OpenSwarmDb } from "../../../src/core/storage/db.ts";
 import { JobRepository } from "../../../src/core/storage/job-repository.ts";

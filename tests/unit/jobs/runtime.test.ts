@@ -5,7 +5,7 @@ import { JOB_PROTOCOL_VERSION } from "../../../src/core/protocol/jobs.ts";
 import { blobRefOf, encodeCsr, encodeVector } from "../../../src/core/jobs/payload.ts";
 import type { SubmitInput } from "../../../src/core/jobs/requester/runtime.ts";
 import type { UnitSolver } from "../../../src/core/jobs/volunteer/unit-solver.ts";
-import { VolunteerRuntime, type VisibilitySource } from "../../../src/core/jobs/volunteer/runtime.ts";
+import { VolunteerRuntime, type VisibilitySource } from "../../../src/core/jobs/volunteer/index.ts";
 import { poisson2d } from "../../../src/core/sparse/generators.ts";
 import { seededRandom } from "./helpers.ts";
 import { cleanup, freshDbName, openRepo, startPeers, startRequester, until } from "./runtime-helpers.ts";

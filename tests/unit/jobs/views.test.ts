@@ -17,7 +17,7 @@ import {
   startRequester,
   until,
 } from "./runtime-helpers.ts";
-import { VolunteerRuntime } from "../../../src/core/jobs/volunteer/runtime.ts";
+import { VolunteerRuntime } from "../../../src/core/jobs/volunteer/index.ts";
 
 afterEach(cleanup);
 

@@ -41,7 +41,7 @@ export function JobDetail() {
           {job.unitsDone} of {job.unitsTotal} units verified
           {job.unitsFailed > 0 ? ` · ${job.unitsFailed} failed` : ""}
           {job.status === "running" && (
-            <span data-testid="job-eta">
+            <span data-testid="job-eta" data-remaining-ms={job.remainingMs ?? undefined}>
               {" · "}
               {job.remainingMs === null ? "estimating…" : `about ${formatDuration(job.remainingMs)} left`}
             </span>

@@ -5,6 +5,7 @@ import { DEFAULT_GRAPH_BUDGET } from "../models/graph/index.ts";
 import type { ExpertHostFault } from "./host-fault.ts";
 import { HostedModels } from "./hosted-models.ts";
 import { InferQueue } from "./infer-queue.ts";
+import { VerdictIntake } from "./verdict-intake.ts";
 import type { ExpertHostEvents, ExpertHostOptions, ExpertHostStats, HostRunner } from "./types.ts";
 
 export type * from "./types.ts";
@@ -29,6 +30,7 @@ export class ExpertHost {
   readonly #emitter = new Emitter<ExpertHostEvents>();
   readonly #models: HostedModels;
   readonly #queue: InferQueue;
+  readonly #verdicts: VerdictIntake;
   /** The tail of each requester's host-requests, handled one at a time. */
   readonly #chains = new Map<string, Promise<void>>();
   readonly #offs: (() => void)[];
@@ -67,6 +69,7 @@ export class ExpertHost {
       onRunTimeout: (sha256) => this.#models.runTimedOut(sha256),
       changed: () => this.#emitStats(),
     });
+    this.#verdicts = new VerdictIntake(this.#queue.log, this.#o.nowMs);
     const link = this.#o.link;
     this.#offs = [
       link.onMessage((from, message) => this.#onMessage(from, message)),
@@ -97,6 +100,9 @@ export class ExpertHost {
       loadFailuresByCode: this.#models.failuresByCode,
       allowNonManifest: this.#allowNonManifest,
       fault: this.#o.fault?.snapshot() ?? null,
+      log: this.#queue.log.entries,
+      verdictsIgnored: this.#queue.log.verdictsIgnored,
+      verdictsOverRate: this.#verdicts.overRate,
     };
   }
 
@@ -158,6 +164,10 @@ export class ExpertHost {
       return;
     }
     if (message.kind === "infer-request") this.#accept(from, message);
+    else if (message.kind === "batch-verdict") {
+      // Display only (batch-log.ts): applied to a batch this host sent that requester, if any.
+      if (this.#verdicts.receive(from, message)) this.#emitStats();
+    }
     // hosting / infer-result / infer-error are for requesters: a host ignores them.
   }
 
@@ -192,6 +202,7 @@ export class ExpertHost {
   }
 
   #onPeerClosed(peerId: string): void {
+    this.#verdicts.forget(peerId);
     if (this.#closed || !this.#models.release(peerId)) return;
     this.#queue.dropFrom(peerId);
     void this.#models.unloadUnclaimed().then(() => this.#emitStats());

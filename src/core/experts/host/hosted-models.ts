@@ -11,6 +11,7 @@ import {
 } from "../../protocol/experts.ts";
 import { TimeLimitExceeded, withTimeLimit } from "./time-limit.ts";
 import type { HostRunner } from "./types.ts";
+import { modelLabel } from "./batch-log.ts";
 
 /**
  * The models a host serves, and for whom. A host-request is declarative (the full set for its requester):
@@ -54,6 +55,8 @@ export interface HostedModel {
   /** Rows per request within the graph budget (non-manifest models); Infinity for the site's. */
   readonly maxRows: number;
   readonly manifest: boolean;
+  /** Its name in this host's log (batch-log.ts). */
+  readonly label: string;
 }
 
 /** null when the model is loaded, else why not. */
@@ -299,7 +302,7 @@ export class HostedModels {
         this.o.loadTimeoutMs,
         `loading the model took longer than this host's limit of ${this.o.loadTimeoutMs} ms: stopped`,
       );
-      return { info, runner, maxRows, manifest: trusted };
+      return { info, runner, maxRows, manifest: trusted, label: modelLabel(source) };
     } catch (error) {
       if (runner !== this.o.runner) runner.dispose?.();
       if (error instanceof TimeLimitExceeded) {

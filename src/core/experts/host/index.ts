@@ -4,3 +4,4 @@
 export { ExpertHost } from "./host.ts";
 export type { ExpertHostStats, HostRunner } from "./types.ts";
 export type { ExpertHostFault } from "./host-fault.ts";
+export type { HostBatchEntry } from "./batch-log.ts";

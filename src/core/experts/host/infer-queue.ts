@@ -6,6 +6,8 @@ import type { HostedModel } from "./hosted-models.ts";
 import { resultBlocks, resultMessage, runErrorCode, type OutputBlock } from "./results.ts";
 import { TimeLimitExceeded, withTimeLimit } from "./time-limit.ts";
 import type { BusyCounts } from "./types.ts";
+import { HostBatchLog, type HostBatchOutcome } from "./batch-log.ts";
+import type { NowMs } from "../../base/clock.ts";
 
 /**
  * The host's inference queue: infer-requests served one at a time (the runner serializes runs anyway),
@@ -31,6 +33,7 @@ export interface InferQueueOptions {
   readonly onRunTimeout: (sha256: string) => void;
   /** A count changed (the host emits its stats). */
   readonly changed: () => void;
+  readonly nowMs: NowMs;
 }
 
 interface Queued {
@@ -48,6 +51,8 @@ export class InferQueue {
   #batches = 0;
   #rows = 0;
   #busyMs = 0;
+  /** The runs that ended here (batch-log.ts). */
+  readonly log = new HostBatchLog();
 
   constructor(private readonly o: InferQueueOptions) {}
 
@@ -167,6 +172,20 @@ export class InferQueue {
     if (!model) return this.refuse(from, request.id, "model_missing", "the model was released before it ran");
     let blocks: OutputBlock[];
     let ms: number;
+    const started = this.o.nowMs();
+    const logRun = (outcome: HostBatchOutcome): void => {
+      const at = this.o.nowMs();
+      this.log.add({
+        atMs: at,
+        requesterId: from,
+        requestId: request.id,
+        model: request.model,
+        modelLabel: model.label,
+        rows: request.rows,
+        ms: at - started,
+        outcome,
+      });
+    };
     try {
       const out = await withTimeLimit(
         model.runner.run(request.model, request.data, request.rows),
@@ -176,6 +195,7 @@ export class InferQueue {
       blocks = resultBlocks(request, model.info, out);
       ms = out.ms;
     } catch (error) {
+      logRun("failed");
       if (error instanceof TimeLimitExceeded) {
         this.o.onRunTimeout(request.model);
         return this.refuse(from, request.id, "timeout", error.message);
@@ -193,6 +213,7 @@ export class InferQueue {
     this.#batches++;
     this.#rows += request.rows;
     this.#busyMs += ms;
+    logRun("sent");
     this.o.link.send(from, resultMessage(request, blocks, ms)).catch(() => undefined); // the requester left
     this.o.changed();
   }

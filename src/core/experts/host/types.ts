@@ -4,6 +4,7 @@ import type { GraphBudget } from "../models/graph/index.ts";
 import type { ModelRunner, ModelSource } from "../models/runner.ts";
 import type { XpHosting, XpInferErrorCode, XpLoadFailureCode } from "../../protocol/experts.ts";
 import type { ExpertHostFault, HostFaultSnapshot } from "./host-fault.ts";
+import type { HostBatchEntry } from "./batch-log.ts";
 
 /** Why a request was answered `busy`: its requester's own cap, or the host's total. */
 export interface BusyCounts {
@@ -79,6 +80,12 @@ export interface ExpertHostStats {
   readonly allowNonManifest: boolean;
   /** TEST ONLY: what the injected fault did (host-fault.ts); null on every real host. */
   readonly fault: HostFaultSnapshot | null;
+  /** The batches run here, newest first (bounded, batch-log.ts). */
+  readonly log: readonly HostBatchEntry[];
+  /** batch-verdicts that matched no batch this host sent their sender (counted, then dropped). */
+  readonly verdictsIgnored: number;
+  /** batch-verdicts dropped over a requester's rate (verdict-intake.ts). */
+  readonly verdictsOverRate: number;
 }
 
 export interface ExpertHostEvents {

@@ -10,7 +10,14 @@ import { splitXpOutputs, type XpInferErrorCode, type XpMessage } from "../../../
  * checking the blocks are exactly the layout's.
  */
 export type CallOutcome =
-  | { readonly ok: true; readonly data: Float32Array; readonly roundTripMs: number; readonly hostMs: number }
+  | {
+      readonly ok: true;
+      /** The infer-request's id (the host's batch-verdict names it). */
+      readonly id: string;
+      readonly data: Float32Array;
+      readonly roundTripMs: number;
+      readonly hostMs: number;
+    }
   | {
       readonly ok: false;
       readonly reason: "timeout" | "closed" | "send-failed" | "error" | "malformed";
@@ -116,6 +123,7 @@ export class RemoteCalls {
       } else {
         this.#settle(message.id, {
           ok: true,
+          id: message.id,
           data: blocksToWide(blocks, pending.rows, pending.layout),
           roundTripMs: this.nowMs() - pending.startedMs,
           hostMs: message.ms,
@@ -124,6 +132,7 @@ export class RemoteCalls {
     } else {
       this.#settle(message.id, {
         ok: true,
+        id: message.id,
         data: message.data,
         roundTripMs: this.nowMs() - pending.startedMs,
         hostMs: message.ms,

@@ -5,6 +5,7 @@ import type { HostEntry } from "./hosts.ts";
 import type { Job, JobModel } from "../jobs/job.ts";
 import type { RowLedger } from "../verification/row-ledger.ts";
 import { verifyAnswer } from "../verification/verify.ts";
+import { tellVerdict } from "../verification/batch-verdicts.ts";
 import { acquireWarm } from "../warming.ts";
 
 /**
@@ -109,10 +110,15 @@ export class BatchDispatcher {
       return null;
     }
     registry.release(entry);
-    if (entry.banned !== null) return null; // caught while this request was out: nothing it says counts
+    const rejected = { hostId: entry.peerId, output: outcome.data, callId: outcome.id };
+    if (entry.banned !== null) {
+      tellVerdict(this.core, rejected, "rejected");
+      return null; // caught while this request was out: nothing it says counts
+    }
     // The tolerance is the one the requester set for the model it sent, never one from the host's claims.
     const { real, canaries: check } = unmixCanaries(outcome.data, model.cols, mixed, model.tolerance);
     if (!check.ok) {
+      tellVerdict(this.core, rejected, "rejected");
       entry.stats.failed("canary");
       this.ledger.punish(
         entry.peerId,
@@ -124,7 +130,7 @@ export class BatchDispatcher {
     // Only expert requests feed the host's latency figures (the router's scores are in expert ms/row).
     entry.stats.succeeded(mixed.rows, outcome.roundTripMs, model.expert !== null);
     model.measured(entry.peerId, mixed.rows, outcome.roundTripMs);
-    return { hostId: entry.peerId, output: real };
+    return { hostId: entry.peerId, output: real, callId: outcome.id };
   }
 
   /** An expert request's timeout, from the host's EWMA ms/row (firstTimeoutMs while unmeasured). */

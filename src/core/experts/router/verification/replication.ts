@@ -10,6 +10,8 @@ import { compareOutputs, type Comparison, type Tolerance } from "./tolerance.ts"
 export interface RemoteAnswer {
   readonly hostId: string;
   readonly output: Float32Array;
+  /** The infer-request's id, for the host's batch-verdict (absent: nothing to tell it). */
+  readonly callId?: string;
 }
 
 export function replicasAgree(

@@ -5,6 +5,7 @@ import type { JobModel } from "../jobs/job.ts";
 import type { RowLedger } from "./row-ledger.ts";
 import { adjudicate, replicasAgree, type RemoteAnswer } from "./replication.ts";
 import { checkProbability, mayCheck } from "./spot-check.ts";
+import { tellVerdict } from "./batch-verdicts.ts";
 
 /** Sends a batch to a host (dispatch/dispatch.ts): its verified-by-canaries answer, or null. */
 export type AskHost = (
@@ -44,8 +45,13 @@ export async function verifyAnswer(
 ): Promise<Verdict> {
   const { book, totals, o } = core;
   const accepted = { output: answer.output, source: answer.hostId, checkedBy: null };
-  if (isSelf(core, answer.hostId)) return accepted;
-  if (!(o.random() < checkProbability(book, answer.hostId, o.spotCheckFloor))) return accepted;
+  if (
+    isSelf(core, answer.hostId) ||
+    !(o.random() < checkProbability(book, answer.hostId, o.spotCheckFloor))
+  ) {
+    tellVerdict(core, answer, "accepted");
+    return accepted;
+  }
   totals.replicatedBatches++;
   let second: RemoteAnswer | null = null;
   const entry = await acquireChecker(core, model.sha256, tried);
@@ -57,6 +63,8 @@ export async function verifyAnswer(
     if (replicasAgree(answer, second, model.cols, model.tolerance).ok) {
       book.recordValid(answer.hostId);
       if (!isSelf(core, second.hostId)) book.recordValid(second.hostId);
+      tellVerdict(core, answer, "accepted");
+      tellVerdict(core, second, "accepted");
       return { ...accepted, checkedBy: isSelf(core, second.hostId) ? null : second.hostId };
     }
     totals.disagreements++;
@@ -66,7 +74,9 @@ export async function verifyAnswer(
   totals.arbitrationRows += rows;
   totals.localRows += rows;
   let credited = "local";
-  for (const j of adjudicate(second ? [answer, second] : [answer], reference, model.cols, model.tolerance)) {
+  const answers = second ? [answer, second] : [answer];
+  for (const [i, j] of adjudicate(answers, reference, model.cols, model.tolerance).entries()) {
+    tellVerdict(core, answers[i]!, j.honest ? "accepted" : "rejected");
     if (j.honest) {
       if (!isSelf(core, j.hostId)) book.recordValid(j.hostId);
       if (credited === "local") credited = j.hostId;
