@@ -124,7 +124,11 @@ export class DirectoryRegistry {
    * acquainted, so each admits a link from the other. One pass over the swarm: O(peers) per query, which
    * the per-connection query rate bounds.
    */
-  query(session: DirectorySession, filter: PeerFilter, k: number): { peers: DirectoryPeer[]; matched: number } {
+  query(
+    session: DirectorySession,
+    filter: PeerFilter,
+    k: number,
+  ): { peers: DirectoryPeer[]; matched: number } {
     const entry = this.current(session);
     if (!entry) return { peers: [], matched: 0 };
     const picked: Entry[] = [];
@@ -268,7 +272,8 @@ export class DirectoryRegistry {
     const start = Math.floor(this.random() * items.length);
     for (let i = 0; i < items.length && found.length < limit; i++) {
       const other = items[(start + i) % items.length]!;
-      if (other !== entry && peerMatches(other.session.peer.capabilities, filter)) found.push(other.session.peer);
+      if (other !== entry && peerMatches(other.session.peer.capabilities, filter))
+        found.push(other.session.peer);
     }
     return found;
   }

@@ -163,7 +163,11 @@ export class SubscriptionHub {
   }
 
   /** Why adding `watch` would break a bound, or null. `replacing` is the same-id subscription it replaces. */
-  private wouldOverflow(watch: Watch, group: string | null, replacing: Subscription | undefined): string | null {
+  private wouldOverflow(
+    watch: Watch,
+    group: string | null,
+    replacing: Subscription | undefined,
+  ): string | null {
     if (group !== null) {
       const existing = this.groups.get(group);
       const sameGroup = replacing?.group === group;
