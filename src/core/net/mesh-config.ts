@@ -4,7 +4,7 @@ import { DEFAULT_REASSEMBLY_LIMITS, type ReassemblyLimits } from "./framing.ts";
 import { defaultPeerPreference } from "./link-admission.ts";
 import { DEFAULT_RATE_LIMITS, type RateLimits } from "./link-limits.ts";
 import { DEFAULT_MEMORY_BUDGET, type MemoryBudgetOptions } from "./memory-budget.ts";
-import type { MeshOptions, MeshPeerInfo } from "./mesh-types.ts";
+import type { DialPolicy, MeshOptions, MeshPeerInfo } from "./mesh-types.ts";
 
 /** MeshOptions with every default filled in (one place, so the mesh reads plain fields). */
 export interface MeshConfig {
@@ -19,6 +19,8 @@ export interface MeshConfig {
   readonly requestTimeoutMs: number;
   readonly maxInvalidPerLink: number;
   readonly maxLinks: number;
+  readonly dialPolicy: DialPolicy;
+  readonly unusedLinkMs: number;
   readonly unknownPeerGraceMs: number;
   readonly peerPreference: (a: MeshPeerInfo, b: MeshPeerInfo) => number;
   readonly maxMessageAgeMs: number;
@@ -46,6 +48,8 @@ export function resolveMeshConfig(options: MeshOptions): MeshConfig {
     requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
     maxInvalidPerLink: options.maxInvalidPerLink ?? 256,
     maxLinks: options.maxLinks ?? DEFAULT_MAX_LINKS,
+    dialPolicy: options.dialPolicy ?? "all-known",
+    unusedLinkMs: options.unusedLinkMs ?? 60_000,
     unknownPeerGraceMs: options.unknownPeerGraceMs ?? 5_000,
     peerPreference: options.peerPreference ?? defaultPeerPreference,
     maxMessageAgeMs: options.maxMessageAgeMs ?? DEFAULT_MAX_MESSAGE_AGE_MS,

@@ -11,6 +11,7 @@ import {
 import { signEnvelope } from "../identity/signed-envelope.ts";
 import { Emitter } from "../base/emitter.ts";
 import { LinkAdmission, type AdmissionRefusal } from "./link-admission.ts";
+import { LinkDemand } from "./link-demand.ts";
 import { MemoryBudget, type MemoryBudgetStats } from "./memory-budget.ts";
 import { resolveMeshConfig, type MeshConfig } from "./mesh-config.ts";
 import { MeshTally } from "./mesh-tally.ts";
@@ -31,6 +32,7 @@ import { checkSignedIntake } from "./signed-intake.ts";
 import type { LinkTransport, MeshTransport, TransportStatus } from "./transport.ts";
 
 export type {
+  DialPolicy,
   BlobReceipt,
   MeshCounters,
   MeshEvents,
@@ -51,6 +53,8 @@ export function randomMessageId(): string {
  * The WebRTC mesh: one authenticated link per peer in the directory, up to `maxLinks`. The smaller peer id
  * dials, so two peers never open two connections to each other; a dropped link is redialed with backoff
  * while the peer stays in the directory. Only peers the directory announced get a link (link-admission.ts).
+ * With `dialPolicy: "on-demand"` (the overlay) it dials only the peers some holder wants (link-demand.ts)
+ * and closes links nobody here wants once unused: links follow work, not the directory.
  * Everything a peer sends is rate-limited per link, held within one memory budget, validated, and dropped
  * and counted when bad.
  */
@@ -66,6 +70,7 @@ export class Mesh {
   private readonly memory: MemoryBudget;
   private readonly admission: LinkAdmission;
   private readonly tally = new MeshTally();
+  private readonly demand = new LinkDemand();
   private readonly options: MeshConfig;
   private readonly linkHooks: LinkHooks;
   private transportStatus: TransportStatus = "connecting";
@@ -144,6 +149,26 @@ export class Mesh {
     return this.emitter.on(event, listener);
   }
 
+  /**
+   * `holder` has work with `peerId` (on demand: it is dialed if known, and its link is kept while wanted).
+   * Holders are names the caller picks ("jobs", "router"); one peer may be wanted by several.
+   */
+  want(peerId: string, holder: string): void {
+    if (this.closed || peerId === this.peerId || !PEER_ID_PATTERN.test(peerId)) return;
+    this.demand.want(peerId, holder);
+    this.fillLinks();
+  }
+
+  /** `holder` is done with `peerId` (or with every peer); an unused link then closes after `unusedLinkMs`. */
+  release(holder: string, peerId?: string): void {
+    this.demand.release(holder, peerId);
+  }
+
+  /** Peers some holder wants. */
+  wantedPeerIds(): string[] {
+    return this.demand.wanted();
+  }
+
   /** Registers with the signaling server, then keeps links healthy until close(). */
   async start(): Promise<void> {
     await this.transport.start();
@@ -181,24 +206,29 @@ export class Mesh {
     this.fillLinks();
   }
 
-  /** Resolves once an authenticated link to `peerId` is open. */
+  /** Resolves once an authenticated link to `peerId` is open (on demand, waiting is wanting: it is dialed). */
   waitForPeer(peerId: string, timeoutMs: number = this.options.connectTimeoutMs): Promise<void> {
     if (this.links.get(peerId)?.state === "open") return Promise.resolve();
+    const holder = `wait:${randomMessageId()}`;
     return new Promise((resolve, reject) => {
       const off = this.on("peer-open", (event) => {
         if (event.peerId !== peerId) return;
         clearTimeout(timer);
         off();
+        this.demand.release(holder, peerId);
         resolve();
       });
       const timer = setTimeout(() => {
         off();
+        this.demand.release(holder, peerId);
         reject(new MeshError("timeout", `no link to ${peerId} within ${timeoutMs} ms`));
       }, timeoutMs);
+      this.want(peerId, holder);
     });
   }
 
   async send(peerId: string, message: OutgoingMessage, attachment?: Uint8Array): Promise<void> {
+    if (message.type !== "ping" && message.type !== "pong") this.demand.touch(peerId, this.options.nowMs());
     await this.openLink(peerId).send({ ...message, v: PEER_PROTOCOL_VERSION } as PeerMessage, attachment);
     this.statsChanged();
   }
@@ -331,7 +361,7 @@ export class Mesh {
     if (free <= 0) return;
     const candidates = [...this.known.values()].filter(
       (peer) =>
-        this.peerId < peer.peerId &&
+        this.mayDial(peer.peerId) &&
         !this.links.has(peer.peerId) &&
         !this.redials.isWaiting(peer.peerId) &&
         !this.admission.isPenalized(peer.peerId),
@@ -341,6 +371,11 @@ export class Mesh {
       if (free-- <= 0) break;
       this.addLink(this.transport.dial(peer.peerId));
     }
+  }
+
+  /** All known: the smaller id dials. On demand: whoever wants the link dials (admitIncoming breaks ties). */
+  private mayDial(peerId: string): boolean {
+    return this.options.dialPolicy === "on-demand" ? this.demand.isWanted(peerId) : this.peerId < peerId;
   }
 
   private onIncoming(transport: LinkTransport): void {
@@ -357,8 +392,19 @@ export class Mesh {
 
   /** An incoming link the admission let in (a known peer, a free slot). */
   private admitIncoming(transport: LinkTransport): void {
+    const existing = this.links.get(transport.remotePeerId);
+    // On demand both sides may dial at once: both keep the link the smaller id dialed, so one survives.
+    if (
+      this.options.dialPolicy === "on-demand" &&
+      existing?.transport.dialer === true &&
+      existing.state !== "open" &&
+      this.peerId < transport.remotePeerId
+    ) {
+      transport.close();
+      return;
+    }
     // A second connection from the same peer means it reloaded (or both dialed): the newest one wins.
-    this.links.get(transport.remotePeerId)?.close("replaced by a newer connection");
+    existing?.close("replaced by a newer connection");
     this.addLink(transport);
   }
 
@@ -387,6 +433,7 @@ export class Mesh {
   private onAuthenticated(link: PeerLink): void {
     this.tally.totals.handshakesCompleted++;
     this.redials.reset(link.peerId);
+    this.demand.touch(link.peerId, this.options.nowMs());
     this.emitter.emit("peer-open", {
       peerId: link.peerId,
       publicKey: link.publicKey!,
@@ -413,7 +460,7 @@ export class Mesh {
   }
 
   private scheduleRedial(peerId: string, afterOpenLink: boolean): void {
-    if (!(this.peerId < peerId) || !this.known.has(peerId)) return;
+    if (!this.mayDial(peerId) || !this.known.has(peerId)) return;
     if (this.admission.isPenalized(peerId)) return;
     this.redials.schedule(peerId, afterOpenLink, () => this.fillLinks());
   }
@@ -452,6 +499,8 @@ export class Mesh {
 
   private accept(link: PeerLink, message: PeerMessage, attachment: Uint8Array): void {
     this.tally.totals.messagesReceived++;
+    if (message.type !== "ping" && message.type !== "pong")
+      this.demand.touch(link.peerId, this.options.nowMs());
     if (message.replyTo !== undefined)
       this.pending.resolve(link.peerId, message.replyTo, { message, attachment });
     this.emitter.emit("message", { from: link.peerId, message, attachment });
@@ -507,6 +556,18 @@ export class Mesh {
         continue;
       }
       this.ping(link.peerId, this.options.pingIntervalMs).catch(() => undefined);
+    }
+    if (this.options.dialPolicy === "on-demand") {
+      // The side that dialed wanted the link, so it decides when it is done; the other side keeps it.
+      const dialed = [...this.links.values()].filter((l) => l.state === "open" && l.transport.dialer);
+      const unused = this.demand.idle(
+        dialed.map((l) => l.peerId),
+        now,
+        this.options.unusedLinkMs,
+      );
+      for (const peerId of unused) {
+        this.links.get(peerId)?.close(`unused for ${this.options.unusedLinkMs} ms and not wanted`);
+      }
     }
     this.fillLinks();
   }
