@@ -34,11 +34,6 @@ export class LinkDemand {
     return this.holders.has(peerId);
   }
 
-  /** Peers some holder wants (stats, tests). */
-  wanted(): string[] {
-    return [...this.holders.keys()];
-  }
-
   /** The link to `peerId` carried a message (either way) or just opened. */
   touch(peerId: string, nowMs: number): void {
     this.lastUseMs.set(peerId, nowMs);

@@ -1,10 +1,22 @@
 import { DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_MAX_MESSAGE_AGE_MS } from "../identity/signed-envelope.ts";
 import { DEFAULT_BACKPRESSURE, type BackpressureOptions } from "./backpressure.ts";
 import { DEFAULT_REASSEMBLY_LIMITS, type ReassemblyLimits } from "./framing.ts";
-import { defaultPeerPreference } from "./link-admission.ts";
+import { defaultPeerPreference, type AdmissionOptions } from "./link-admission.ts";
 import { DEFAULT_RATE_LIMITS, type RateLimits } from "./link-limits.ts";
 import { DEFAULT_MEMORY_BUDGET, type MemoryBudgetOptions } from "./memory-budget.ts";
 import type { DialPolicy, MeshOptions, MeshPeerInfo } from "./mesh-types.ts";
+
+/** How the mesh admits incoming links, from its config (link-admission.ts). */
+export function admissionOptions(o: MeshConfig): AdmissionOptions {
+  return {
+    maxLinks: o.maxLinks,
+    unknownPeerGraceMs: o.unknownPeerGraceMs,
+    maxHeldUnknown: 8,
+    heldBufferBytes: 64 * 1024,
+    floodPenaltyMs: o.rateLimits.floodPenaltyMs,
+    nowMs: o.nowMs,
+  };
+}
 
 /** MeshOptions with every default filled in (one place, so the mesh reads plain fields). */
 export interface MeshConfig {

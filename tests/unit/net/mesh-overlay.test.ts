@@ -31,7 +31,6 @@ describe("mesh on demand", () => {
     await until(() => a.connectedPeerIds().includes(high!.peerId), "the link c wanted");
     expect(c.connectedPeerIds()).toEqual([low!.peerId]);
     expect(b.linkStats()).toEqual([]);
-    expect(c.wantedPeerIds()).toEqual([low!.peerId]);
   });
 
   it("keeps one link when both sides want each other at once", async () => {
@@ -87,7 +86,6 @@ describe("mesh on demand", () => {
     introduce([a, low!], [b, high!]);
     await b.waitForPeer(low!.peerId, 5_000);
     await b.sendSigned(low!.peerId, { type: "note", text: "hi" });
-    expect(b.wantedPeerIds()).toEqual([]);
     await until(() => b.connectedPeerIds().length === 0, "the unused link to close");
   });
 });
