@@ -72,8 +72,15 @@ async function main(): Promise<void> {
     runs.has(n) ? round(stat(n, key).median, digits) : null;
   const result = {
     peers_listed_ms_1000: value(1000, "listedMs", 0),
-    directory_msgs_per_join_100: value(100, "framesPerJoin", 2),
-    directory_msgs_per_join_1000: value(1000, "framesPerJoin", 2),
+    // What one join costs once N are online (its challenge, its welcome, the peers told about it)...
+    directory_msgs_per_join_100: value(100, "lateJoinFrames", 2),
+    directory_msgs_per_join_1000: value(1000, "lateJoinFrames", 2),
+    // ...and the average over the storm of N joins (fewer: a tick's changes share one frame per peer).
+    directory_msgs_per_join_storm_100: value(100, "framesPerJoin", 2),
+    directory_msgs_per_join_storm_1000: value(1000, "framesPerJoin", 2),
+    directory_records_per_join_storm_1000: value(1000, "recordsPerJoin", 1),
+    query_ms_1000: value(1000, "queryMs", 1),
+    server_cpu_ms_1000_joins: value(1000, "serverCpuMs", 0),
     welcome_bytes_1000: value(1000, "welcomeBytes", 0),
     server_rss_mb_per_peer: runs.has(big) ? round(stat(big, "rssGrowthMB").median! / big, 4) : null,
     ...jobs.figures,

@@ -13,9 +13,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { generateKeyPair, identityFromKeyPair, type Identity } from "../../src/core/identity/identity.ts";
-import type { Capabilities } from "../../src/core/protocol/capabilities.ts";
 import { median } from "../experts/stats.ts";
-import { RawDirectoryPeer, viewsSettled } from "./raw-directory-peer.ts";
+import { RawDirectoryPeer, benchCapabilities, viewsSettled } from "./raw-directory-peer.ts";
 import {
   SOURCE_ADDRESSES,
   cpuMs,
@@ -32,14 +31,7 @@ const FLOOD_UPDATES = 100;
 /** Under the server's 20 frames/s per connection, so every update is admitted (as in the attack). */
 const FLOOD_RATE_PER_S = 15;
 
-const CAPABILITIES: Capabilities = {
-  webgpu: null,
-  wasm: { simd: true, threads: false },
-  hardwareConcurrency: 4,
-  crossOriginIsolated: true,
-  benchmarkMflops: 500,
-  runtime: "browser",
-};
+const CAPABILITIES = benchCapabilities("browser");
 
 interface Run {
   n: number;

@@ -4,8 +4,7 @@
  * until all are listed, frames out per join, the welcome's size, server RSS per peer, one query's latency.
  */
 import type { Identity } from "../../src/core/identity/identity.ts";
-import type { Capabilities } from "../../src/core/protocol/capabilities.ts";
-import { RawDirectoryPeer, viewsSettled } from "../attack/raw-directory-peer.ts";
+import { RawDirectoryPeer, benchCapabilities, viewsSettled } from "../attack/raw-directory-peer.ts";
 import {
   SOURCE_ADDRESSES,
   cpuMs,
@@ -16,14 +15,7 @@ import {
   waitUntil,
 } from "../server-process.ts";
 
-const CAPABILITIES: Capabilities = {
-  webgpu: null,
-  wasm: { simd: true, threads: false },
-  hardwareConcurrency: 4,
-  crossOriginIsolated: true,
-  benchmarkMflops: 500,
-  runtime: "node",
-};
+const CAPABILITIES = benchCapabilities("node");
 
 export interface DirectoryRun {
   readonly n: number;

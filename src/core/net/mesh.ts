@@ -32,7 +32,6 @@ import { checkSignedIntake } from "./signed-intake.ts";
 import type { LinkTransport, MeshTransport, TransportStatus } from "./transport.ts";
 
 export type {
-  DialPolicy,
   BlobReceipt,
   MeshCounters,
   MeshEvents,
