@@ -77,6 +77,9 @@ export interface ServerConfig {
   capabilityUpdateIntervalMs: number;
   /** A peer may ask for more peers (`request-peers`) at most once per interval. */
   peerRequestIntervalMs: number;
+  /** Directory queries and subscribes per second per session, and the burst (each scans the swarm). */
+  queryRatePerS: number;
+  queryBurst: number;
   /** Take the client address from the rightmost X-Forwarded-For entry (only behind your own proxy). */
   trustProxy: boolean;
   /** TURN server URLs handed (with short-lived credentials) to joined peers only; empty: no TURN. */
@@ -122,6 +125,8 @@ export const DEFAULT_CONFIG: Readonly<Omit<ServerConfig, "logger" | "configureAp
   directoryTickMs: 100,
   capabilityUpdateIntervalMs: 10_000,
   peerRequestIntervalMs: 5_000,
+  queryRatePerS: 2,
+  queryBurst: 10,
   trustProxy: false,
   turnUrls: [],
   turnSecret: undefined,
@@ -158,6 +163,8 @@ export function resolveConfig(partial: Partial<ServerConfig>): ServerConfig {
     "directoryTickMs",
     "capabilityUpdateIntervalMs",
     "peerRequestIntervalMs",
+    "queryRatePerS",
+    "queryBurst",
   ];
   for (const key of positive) {
     const value = config[key];

@@ -17,7 +17,10 @@ export class ServerMetrics {
    * Peer records pushed to sessions in `welcome`/`peers-sample` (sampled) and `peers-changed` (by kind):
    * what a join or an update costs, independent of how many ended up in one frame.
    */
-  readonly peerRecordsOut = { sampled: 0, joined: 0, updated: 0, left: 0 };
+  readonly peerRecordsOut = { sampled: 0, joined: 0, updated: 0, left: 0, queried: 0, watched: 0 };
+  /** Directory queries answered, and refused for coming too fast (also counted as rejected `rate_limited`). */
+  queriesAnswered = 0;
+  queriesRefused = 0;
   readonly upgradesAccepted = { directory: 0, peerjs: 0 };
   private readonly rejectedUpgrades = new Map<string, number>();
   private readonly rejectedMessages = new Map<string, number>();
@@ -71,6 +74,7 @@ export class ServerMetrics {
         coalesced: this.capabilityUpdatesCoalesced,
       },
       peerRequests: { answered: this.peerRequestsAnswered, refused: this.peerRequestsRefused },
+      queries: { answered: this.queriesAnswered, refused: this.queriesRefused },
       peerRecordsOut: { ...this.peerRecordsOut },
       upgradesAccepted: { ...this.upgradesAccepted },
       rejected: {
@@ -94,6 +98,8 @@ export interface MetricsGauges {
   peerjsConnections: number;
   /** Bytes of signaling frames held for peers that have joined but not yet registered with PeerJS. */
   peerjsPendingBytes: number;
+  /** Directory subscriptions held now. */
+  subscriptions: number;
   uptimeS: number;
 }
 
@@ -108,7 +114,16 @@ export interface MetricsSnapshot extends MetricsGauges {
   cspViolations: Record<string, number>;
   capabilityUpdates: { applied: number; coalesced: number };
   peerRequests: { answered: number; refused: number };
-  peerRecordsOut: { sampled: number; joined: number; updated: number; left: number };
+  queries: { answered: number; refused: number };
+  /** Peer records sent, by channel: `queried` in query results, `watched` in subscription frames. */
+  peerRecordsOut: {
+    sampled: number;
+    joined: number;
+    updated: number;
+    left: number;
+    queried: number;
+    watched: number;
+  };
   upgradesAccepted: { directory: number; peerjs: number };
   /**
    * Refused WebSocket upgrades by reason, directory frames answered with an error by code, PeerJS frames

@@ -73,6 +73,7 @@ export async function startServer(partial: Partial<ServerConfig> = {}): Promise<
       directoryConnections: directory.connectionCount,
       peerjsConnections: peerjs.connectionCount,
       peerjsPendingBytes: peerjs.pendingBytes,
+      subscriptions: registry.subscriptionCount,
       uptimeS: Math.round((Date.now() - startedAtMs) / 1000),
     });
 

@@ -9,39 +9,29 @@
  * `--server-dir` runs the server of another checkout (e.g. a snapshot of main, with node_modules) so the
  * same storm measures the code before the change; the raw clients speak either protocol version.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { generateKeyPair, identityFromKeyPair, type Identity } from "../../src/core/identity/identity.ts";
-import type { Capabilities } from "../../src/core/protocol/capabilities.ts";
 import { median } from "../experts/stats.ts";
-import { RawDirectoryPeer, viewsSettled } from "./raw-directory-peer.ts";
+import { RawDirectoryPeer, benchCapabilities, viewsSettled } from "./raw-directory-peer.ts";
+import {
+  SOURCE_ADDRESSES,
+  cpuMs,
+  memoryMB,
+  peerFramesOut,
+  serverCounts as metrics,
+  startServerProcess,
+  stopServerProcess,
+  waitUntil as waitFor,
+} from "../server-process.ts";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const SOURCE_ADDRESSES = Array.from({ length: 40 }, (_, i) => `127.0.0.${i + 2}`);
 const FLOOD_UPDATES = 100;
 /** Under the server's 20 frames/s per connection, so every update is admitted (as in the issue's attack). */
 const FLOOD_RATE_PER_S = 15;
-const PEER_FRAME_TYPES = [
-  "welcome",
-  "peers-changed",
-  "peers-sample",
-  "peer-joined",
-  "peer-updated",
-  "peer-left",
-];
 
-const CAPABILITIES: Capabilities = {
-  webgpu: null,
-  wasm: { simd: true, threads: false },
-  hardwareConcurrency: 4,
-  crossOriginIsolated: true,
-  benchmarkMflops: 500,
-  runtime: "browser",
-};
+const CAPABILITIES = benchCapabilities("browser");
 
 interface Run {
   n: number;
@@ -62,82 +52,13 @@ interface Run {
   floodCpuMs: number | null;
 }
 
-interface ServerProcess {
-  child: ChildProcess;
-  url: string;
-  pid: number;
-}
-
-async function startServerProcess(serverDir: string, staticDir: string): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "signaling/main.ts"], {
-    cwd: serverDir,
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", STATIC_DIR: staticDir, LOG_LEVEL: "warn" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /running at (http:\/\/\S+)/.exec(out);
-      if (match) resolve(match[1]!.replace("localhost", "127.0.0.1"));
-    });
-    child.once("exit", (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
-  return { child, url, pid: child.pid! };
-}
-
-async function stopServerProcess(server: ServerProcess): Promise<void> {
-  const exited = new Promise<void>((resolve) => server.child.once("exit", () => resolve()));
-  server.child.kill("SIGTERM");
-  await exited;
-}
-
-/** Resident and peak resident set of a process, in MB. */
-function memoryMB(pid: number): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
-  return { rss: kb("VmRSS") / 1024, peak: kb("VmHWM") / 1024 };
-}
-
-/** User + system CPU time of a process, in ms (clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-interface ServerCounts {
-  peers: number;
-  slowConsumersDropped: number;
-  messages: { out: Record<string, number> };
-}
-
-async function metrics(url: string): Promise<ServerCounts> {
-  const res = await fetch(`${url}/api/v1/metrics`);
-  return (await res.json()) as ServerCounts;
-}
-
-function peerFramesOut(out: Record<string, number>): number {
-  return PEER_FRAME_TYPES.reduce((sum, type) => sum + (out[type] ?? 0), 0);
-}
-
-async function waitFor(check: () => boolean, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 async function runOnce(serverDir: string, ids: readonly Identity[], flood: boolean): Promise<Run> {
-  const staticDir = mkdtempSync(path.join(tmpdir(), "open-swarm-storm-"));
-  writeFileSync(path.join(staticDir, "index.html"), "<!doctype html><title>storm</title>");
-  const server = await startServerProcess(serverDir, staticDir);
+  const server = await startServerProcess(serverDir);
   const swarm: RawDirectoryPeer[] = [];
   try {
     // Let the idle server settle (module loading, first GC) before the baseline.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    const directoryUrl = `${server.url.replace("http:", "ws:")}/api/v1/directory`;
+    const directoryUrl = server.directoryUrl;
     const before = memoryMB(server.pid);
     const cpuBefore = cpuMs(server.pid);
     const startMs = Date.now();
@@ -202,7 +123,6 @@ async function runOnce(serverDir: string, ids: readonly Identity[], flood: boole
   } finally {
     for (const p of swarm) p.close();
     await stopServerProcess(server);
-    rmSync(staticDir, { recursive: true, force: true });
   }
 }
 

@@ -4,6 +4,18 @@ import type { Identity } from "../../src/core/identity/identity.ts";
 import type { Capabilities } from "../../src/core/protocol/capabilities.ts";
 import { joinChallengeBytes } from "../../src/core/protocol/directory.ts";
 
+/** What the benches' raw peers announce: a 4-core CPU volunteer without WebGPU. */
+export function benchCapabilities(runtime: Capabilities["runtime"]): Capabilities {
+  return {
+    webgpu: null,
+    wasm: { simd: true, threads: false },
+    hardwareConcurrency: 4,
+    crossOriginIsolated: true,
+    benchmarkMflops: 500,
+    runtime,
+  };
+}
+
 /**
  * A peer that is not our app: a raw WebSocket that speaks the directory protocol with a real signed join,
  * counts every frame it receives, and keeps the view the server gave it. Used by the join-storm attack

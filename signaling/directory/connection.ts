@@ -21,6 +21,7 @@ import type { ServerMetrics } from "../metrics.ts";
 import { randomToken } from "../random-token.ts";
 import type { DirectoryRegistry, DirectorySession } from "./registry.ts";
 import { UpdateThrottle } from "./update-throttle.ts";
+import { SessionQueries } from "./queries.ts";
 
 export interface DirectoryConnectionContext {
   readonly registry: DirectoryRegistry;
@@ -37,6 +38,8 @@ export interface DirectoryConnectionContext {
     | "maxBufferedBytes"
     | "capabilityUpdateIntervalMs"
     | "peerRequestIntervalMs"
+    | "queryRatePerS"
+    | "queryBurst"
   >;
 }
 
@@ -58,6 +61,7 @@ export class DirectoryConnection implements DirectorySession {
   private sessionToken = "";
   private readonly capabilityUpdates: UpdateThrottle<Capabilities>;
   private lastPeerRequestAtMs = Number.NEGATIVE_INFINITY;
+  private queries: SessionQueries | null = null;
 
   constructor(
     private readonly ws: WebSocket,
@@ -149,7 +153,7 @@ export class DirectoryConnection implements DirectorySession {
     }
     const decoded = decodeDirectoryClientFrame(bytes.toString("utf8"));
     if (!decoded.ok) {
-      this.reject(decoded.code, decoded.detail);
+      this.reject(decoded.code, decoded.detail, decoded.id);
       return;
     }
     this.ctx.metrics.messageIn(decoded.message.type);
@@ -183,14 +187,21 @@ export class DirectoryConnection implements DirectorySession {
       case "request-peers":
         this.answerPeerRequest();
         return;
+      case "query":
+      case "subscribe":
+      case "unsubscribe":
+        if (!this.queries) this.reject("not_joined", "join before querying the directory", message.id);
+        else this.queries.handle(message);
+        return;
     }
   }
 
   private applyCapabilities(capabilities: Capabilities): void {
     if (this.state !== "joined" || !this.joinedPeer) return;
-    this.joinedPeer = { ...this.joinedPeer, capabilities };
+    const before = this.joinedPeer;
+    this.joinedPeer = { ...before, capabilities };
     this.ctx.metrics.capabilityUpdatesApplied++;
-    this.ctx.registry.update(this);
+    this.ctx.registry.update(this, before);
   }
 
   /** More peers for a session that knows too few (its acquaintances left); rate limited per connection. */
@@ -263,6 +274,12 @@ export class DirectoryConnection implements DirectorySession {
     this.joinedPeer = { peerId, publicKey, capabilities: message.capabilities, joinedAtMs: Date.now() };
     this.sessionToken = randomToken();
     this.state = "joined";
+    this.queries = new SessionQueries(
+      this,
+      this.ctx,
+      (reply) => this.send(reply),
+      (code, detail, id) => this.reject(code, detail, id),
+    );
     // A bounded sample, not everyone: the welcome's size and the join's fan-out do not grow with the swarm.
     const peers = registry.add(this);
     this.send({
@@ -286,7 +303,7 @@ export class DirectoryConnection implements DirectorySession {
   }
 
   /** Answers an invalid frame with an error, counts it, and closes the socket after too many. */
-  private reject(code: DirectoryErrorCode, detail: string): void {
+  private reject(code: DirectoryErrorCode, detail: string, id?: string): void {
     this.ctx.metrics.rejectMessage(code);
     this.log(code, { detail });
     this.invalidCount++;
@@ -298,7 +315,13 @@ export class DirectoryConnection implements DirectorySession {
       );
       return;
     }
-    this.send({ v: DIRECTORY_PROTOCOL_VERSION, type: "error", code, message: detail });
+    this.send({
+      v: DIRECTORY_PROTOCOL_VERSION,
+      type: "error",
+      code,
+      message: detail,
+      ...(id === undefined ? {} : { id }),
+    });
   }
 
   private log(code: string, fields: Record<string, unknown>): void {

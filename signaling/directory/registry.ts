@@ -8,6 +8,8 @@ import {
 import type { ServerMetrics } from "../metrics.ts";
 import { Outbox } from "./outbox.ts";
 import { RandomPool } from "./random-pool.ts";
+import { peerMatches, type PeerFilter, type Watch } from "../../src/core/protocol/directory-query.ts";
+import { SubscriptionHub, type SubscribeResult, type SubscriptionLimits } from "./subscriptions.ts";
 
 /** What the registry needs from a joined connection. */
 export interface DirectorySession {
@@ -30,6 +32,8 @@ export interface DirectoryRegistryOptions {
   readonly metrics: ServerMetrics;
   /** Test seam for sampling; Math.random by default. */
   readonly random?: () => number;
+  /** Bounds on subscriptions (subscriptions.ts has the defaults). */
+  readonly subscriptionLimits?: SubscriptionLimits;
 }
 
 interface Entry {
@@ -58,10 +62,18 @@ export class DirectoryRegistry {
   private readonly random: () => number;
   /** A peer already known by this many is not picked at random: keeps each peer's leave fan-out bounded. */
   private readonly maxAcquaintances: number;
+  /** Who subscribed to whose joins and leaves (besides acquaintances, who always hear of each other). */
+  private readonly hub: SubscriptionHub;
 
   constructor(private readonly options: DirectoryRegistryOptions) {
     this.random = options.random ?? Math.random;
     this.maxAcquaintances = 4 * options.sampleSize;
+    this.hub = new SubscriptionHub(options.tickMs, options.metrics, options.subscriptionLimits);
+  }
+
+  /** Subscriptions held now. */
+  get subscriptionCount(): number {
+    return this.hub.size;
   }
 
   get size(): number {
@@ -101,8 +113,67 @@ export class DirectoryRegistry {
     this.all.add(entry);
     for (const other of sample) this.acquaint(entry, other);
     this.classify(entry);
+    this.hub.joined(session.peer);
     this.options.metrics.peerRecordsOut.sampled += sample.length;
     return sample.map((other) => other.session.peer);
+  }
+
+  /**
+   * Up to `k` online peers matching `filter` (a uniform random pick among all matches, so requesters asking
+   * the same thing spread over the swarm) and how many match. The asker and the peers it is given become
+   * acquainted, so each admits a link from the other. One pass over the swarm: O(peers) per query, which
+   * the per-connection query rate bounds.
+   */
+  query(
+    session: DirectorySession,
+    filter: PeerFilter,
+    k: number,
+  ): { peers: DirectoryPeer[]; matched: number } {
+    const entry = this.current(session);
+    if (!entry) return { peers: [], matched: 0 };
+    const picked: Entry[] = [];
+    let matched = 0;
+    for (const other of this.all.values()) {
+      if (other === entry || !peerMatches(other.session.peer.capabilities, filter)) continue;
+      matched++;
+      if (picked.length < k) picked.push(other);
+      else {
+        // Reservoir sampling: every match ends up in `picked` with probability k / matched.
+        const at = Math.floor(this.random() * matched);
+        if (at < k) picked[at] = other;
+      }
+    }
+    this.introduce(entry, picked);
+    this.options.metrics.peerRecordsOut.queried += picked.length;
+    return { peers: picked.map((other) => other.session.peer), matched };
+  }
+
+  /**
+   * Subscribes the session to joins and leaves of a filter or of peer ids. The answer lists up to `limit`
+   * watched peers online now; watched ids online now become acquaintances (the asker works with them).
+   */
+  subscribe(
+    session: DirectorySession,
+    id: string,
+    watch: Watch,
+    limit: number,
+  ): SubscribeResult & { online: DirectoryPeer[] } {
+    const entry = this.current(session);
+    if (!entry) return { ok: false, code: "not_joined", detail: "join before subscribing", online: [] };
+    const result = this.hub.subscribe(session, id, watch);
+    if (!result.ok) return { ...result, online: [] };
+    if (watch.kind === "filter") return { ok: true, online: this.sampleMatching(entry, watch.filter, limit) };
+    const online: Entry[] = [];
+    for (const peerId of new Set(watch.peerIds)) {
+      const other = this.entries.get(peerId);
+      if (other && other !== entry && online.length < limit) online.push(other);
+    }
+    this.introduce(entry, online);
+    return { ok: true, online: online.map((other) => other.session.peer) };
+  }
+
+  unsubscribe(session: DirectorySession, id: string): boolean {
+    return this.current(session) !== undefined && this.hub.unsubscribe(session, id);
   }
 
   /**
@@ -120,10 +191,11 @@ export class DirectoryRegistry {
   }
 
   /** The session's record changed (capabilities): its acquaintances hear of it at the next tick. */
-  update(session: DirectorySession): void {
+  update(session: DirectorySession, before: DirectoryPeer): void {
     const entry = this.current(session);
     if (!entry) return;
     this.classify(entry);
+    this.hub.updated(before, session.peer);
     for (const other of entry.acquaintances) {
       other.outbox.peerUpdated(session.peer);
       this.markDirty(other);
@@ -147,6 +219,8 @@ export class DirectoryRegistry {
       this.classify(other);
     }
     entry.acquaintances.clear();
+    this.hub.dropSession(session);
+    this.hub.left(session.peer);
     for (const listener of this.endedListeners) listener(peerId);
     return true;
   }
@@ -162,6 +236,7 @@ export class DirectoryRegistry {
     if (this.flushTimer !== null) clearTimeout(this.flushTimer);
     this.flushTimer = null;
     this.dirty.clear();
+    this.hub.close();
   }
 
   private current(session: DirectorySession): Entry | undefined {
@@ -175,6 +250,32 @@ export class DirectoryRegistry {
     other.outbox.peerJoined(entry.session.peer);
     this.markDirty(other);
     this.classify(other);
+  }
+
+  /** Makes `entry` acquainted with each of `others` it does not know yet, within a hard cap. */
+  private introduce(entry: Entry, others: readonly Entry[]): void {
+    // Asked-for acquaintances may exceed the sampling cap (a requester needs its volunteers to admit it),
+    // but not without bound: a peer's leave is announced to each acquaintance.
+    const cap = 2 * this.maxAcquaintances;
+    for (const other of others) {
+      if (entry.acquaintances.has(other)) continue;
+      if (entry.acquaintances.size >= cap || other.acquaintances.size >= cap) continue;
+      this.acquaint(entry, other);
+    }
+    this.classify(entry);
+  }
+
+  /** Up to `limit` matching peers, first found from a random start (a subscription's initial view). */
+  private sampleMatching(entry: Entry, filter: PeerFilter, limit: number): DirectoryPeer[] {
+    const found: DirectoryPeer[] = [];
+    const items = [...this.all.values()];
+    const start = Math.floor(this.random() * items.length);
+    for (let i = 0; i < items.length && found.length < limit; i++) {
+      const other = items[(start + i) % items.length]!;
+      if (other !== entry && peerMatches(other.session.peer.capabilities, filter))
+        found.push(other.session.peer);
+    }
+    return found;
   }
 
   private classify(entry: Entry): void {

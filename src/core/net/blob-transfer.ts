@@ -1,7 +1,7 @@
 import { sha256Hex } from "../base/digest.ts";
 import type { BlobMessage } from "../protocol/peer.ts";
 import { MeshError } from "./mesh-error.ts";
-import type { OutgoingMessage } from "./mesh-types.ts";
+import type { BlobReceipt, OutgoingMessage } from "./mesh-types.ts";
 import type { Reply } from "./pending-requests.ts";
 
 /**
@@ -56,4 +56,27 @@ export async function checkReceivedBlob(
     ...(ok ? {} : { reason: "hash_mismatch" as const }),
   };
   return { ok, sha256, ack };
+}
+
+/**
+ * Sends bytes as one blob message through `request` and resolves when the peer acknowledged them with a
+ * matching SHA-256. The default timeout grows with the size (1 s per MiB on top of `requestTimeoutMs`).
+ */
+export async function sendBlobVia(
+  request: (message: OutgoingMessage, attachment: Uint8Array, timeoutMs: number) => Promise<Reply>,
+  peerId: string,
+  bytes: Uint8Array | ArrayBuffer,
+  options: { id: string; label?: string; timeoutMs?: number; requestTimeoutMs: number; nowMs: () => number },
+): Promise<BlobReceipt> {
+  const data = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  const startMs = options.nowMs();
+  const message = await blobOffer(options.id, data, options.label);
+  const timeoutMs = options.timeoutMs ?? options.requestTimeoutMs + Math.ceil(data.length / 1024);
+  checkBlobAck(peerId, message.sha256, await request(message as OutgoingMessage, data, timeoutMs));
+  return {
+    id: message.id,
+    sha256: message.sha256,
+    byteLength: data.length,
+    elapsedMs: options.nowMs() - startMs,
+  };
 }

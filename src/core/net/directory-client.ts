@@ -13,6 +13,13 @@ import {
   type DirectoryServerMessage,
 } from "../protocol/directory.ts";
 import { CodedError } from "../base/coded-error.ts";
+import type { PeerFilter, Watch } from "../protocol/directory-query.ts";
+import {
+  DirectoryQueryError,
+  PendingQueries,
+  type QueryResult,
+  type WatchChange,
+} from "./directory-queries.ts";
 
 /**
  * Client of the signaling server's directory: proves this peer's identity, keeps the list of online peers
@@ -107,6 +114,8 @@ export class DirectoryClient {
   private readonly peerListeners = new Set<(peers: readonly DirectoryPeer[]) => void>();
   private readonly statusListeners = new Set<(status: DirectoryStatus) => void>();
   private pending: Pending[] = [];
+  private readonly queries = new PendingQueries();
+  private readonly watchListeners = new Set<(change: WatchChange) => void>();
   private closedByUser = false;
   private fatalError: DirectoryClientError | null = null;
   private lastServerError: DirectoryClientError | null = null;
@@ -184,6 +193,48 @@ export class DirectoryClient {
     this.send({ v: DIRECTORY_PROTOCOL_VERSION, type: "request-peers" });
   }
 
+  /**
+   * Asks the server for up to `k` online peers matching `filter`. They (and this peer, in turn) become
+   * known to each other, so a link between them is admitted: the way a requester picks its volunteers.
+   */
+  async query(filter: PeerFilter, k: number, timeoutMs = 10_000): Promise<QueryResult> {
+    const answer = await this.ask(timeoutMs, (id) => ({
+      v: DIRECTORY_PROTOCOL_VERSION,
+      type: "query",
+      id,
+      filter,
+      k,
+    }));
+    if (answer.kind !== "query") throw new DirectoryQueryError("invalid_message", "unexpected answer");
+    return answer.value;
+  }
+
+  /**
+   * Subscribes to joins and leaves of a filter's peers or of given ids (`onWatch` reports them under the
+   * returned id); resolves with the watched peers online now. Subscriptions end with the session.
+   */
+  async subscribe(
+    watch: Watch,
+    timeoutMs = 10_000,
+  ): Promise<{ id: string; online: readonly DirectoryPeer[] }> {
+    let subscriptionId = "";
+    const answer = await this.ask(timeoutMs, (id) => {
+      subscriptionId = id;
+      return { v: DIRECTORY_PROTOCOL_VERSION, type: "subscribe", id, watch };
+    });
+    if (answer.kind !== "subscribed") throw new DirectoryQueryError("invalid_message", "unexpected answer");
+    return { id: subscriptionId, online: answer.value };
+  }
+
+  unsubscribe(id: string): void {
+    this.send({ v: DIRECTORY_PROTOCOL_VERSION, type: "unsubscribe", id });
+  }
+
+  onWatch(listener: (change: WatchChange) => void): () => void {
+    this.watchListeners.add(listener);
+    return () => this.watchListeners.delete(listener);
+  }
+
   close(): void {
     if (this.closedByUser) return;
     this.closedByUser = true;
@@ -229,6 +280,15 @@ export class DirectoryClient {
     socket.onerror = () => {
       // A close event always follows an error event; reconnection is handled there.
     };
+  }
+
+  private ask(timeoutMs: number, build: (id: string) => DirectoryClientMessage) {
+    if (this.status !== "connected") {
+      return Promise.reject(new DirectoryQueryError("disconnected", "not connected to the directory"));
+    }
+    const { id, answer } = this.queries.open(timeoutMs);
+    this.send(build(id));
+    return answer;
   }
 
   private onFrame(socket: WebSocketLike, data: unknown): void {
@@ -279,7 +339,24 @@ export class DirectoryClient {
           this.publishPeers();
         }
         return;
+      case "query-result":
+        // Known from now on (the server made us acquainted), so the mesh may link with them.
+        this.addPeers(message.peers);
+        this.publishPeers();
+        this.queries.settle(message.id, {
+          kind: "query",
+          value: { peers: message.peers, matched: message.matched, total: message.total },
+        });
+        return;
+      case "subscribed":
+        this.queries.settle(message.id, { kind: "subscribed", value: message.online });
+        return;
+      case "watch-changed":
+        for (const listener of this.watchListeners) listener(message);
+        return;
       case "error": {
+        // An error about one query fails that query only.
+        if (message.id !== undefined && this.queries.fail(message.id, message.code, message.message)) return;
         const error = new DirectoryClientError(message.code, message.message);
         this.lastServerError = error;
         // Before the welcome these mean our join can never succeed; after it, only a takeover is final.
@@ -350,6 +427,7 @@ export class DirectoryClient {
   }
 
   private dropSession(): void {
+    this.queries.failAll("directory session lost");
     this.clearTimers();
     this.token = null;
     this.setStatus("disconnected");

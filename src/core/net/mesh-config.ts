@@ -1,10 +1,22 @@
 import { DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_MAX_MESSAGE_AGE_MS } from "../identity/signed-envelope.ts";
 import { DEFAULT_BACKPRESSURE, type BackpressureOptions } from "./backpressure.ts";
 import { DEFAULT_REASSEMBLY_LIMITS, type ReassemblyLimits } from "./framing.ts";
-import { defaultPeerPreference } from "./link-admission.ts";
+import { defaultPeerPreference, type AdmissionOptions } from "./link-admission.ts";
 import { DEFAULT_RATE_LIMITS, type RateLimits } from "./link-limits.ts";
 import { DEFAULT_MEMORY_BUDGET, type MemoryBudgetOptions } from "./memory-budget.ts";
-import type { MeshOptions, MeshPeerInfo } from "./mesh-types.ts";
+import type { DialPolicy, MeshOptions, MeshPeerInfo } from "./mesh-types.ts";
+
+/** How the mesh admits incoming links, from its config (link-admission.ts). */
+export function admissionOptions(o: MeshConfig): AdmissionOptions {
+  return {
+    maxLinks: o.maxLinks,
+    unknownPeerGraceMs: o.unknownPeerGraceMs,
+    maxHeldUnknown: 8,
+    heldBufferBytes: 64 * 1024,
+    floodPenaltyMs: o.rateLimits.floodPenaltyMs,
+    nowMs: o.nowMs,
+  };
+}
 
 /** MeshOptions with every default filled in (one place, so the mesh reads plain fields). */
 export interface MeshConfig {
@@ -19,6 +31,8 @@ export interface MeshConfig {
   readonly requestTimeoutMs: number;
   readonly maxInvalidPerLink: number;
   readonly maxLinks: number;
+  readonly dialPolicy: DialPolicy;
+  readonly unusedLinkMs: number;
   readonly unknownPeerGraceMs: number;
   readonly peerPreference: (a: MeshPeerInfo, b: MeshPeerInfo) => number;
   readonly maxMessageAgeMs: number;
@@ -46,6 +60,8 @@ export function resolveMeshConfig(options: MeshOptions): MeshConfig {
     requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
     maxInvalidPerLink: options.maxInvalidPerLink ?? 256,
     maxLinks: options.maxLinks ?? DEFAULT_MAX_LINKS,
+    dialPolicy: options.dialPolicy ?? "all-known",
+    unusedLinkMs: options.unusedLinkMs ?? 60_000,
     unknownPeerGraceMs: options.unknownPeerGraceMs ?? 5_000,
     peerPreference: options.peerPreference ?? defaultPeerPreference,
     maxMessageAgeMs: options.maxMessageAgeMs ?? DEFAULT_MAX_MESSAGE_AGE_MS,

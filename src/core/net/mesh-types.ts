@@ -84,6 +84,8 @@ export interface MeshEvents {
   stats: null;
 }
 
+export type DialPolicy = "all-known" | "on-demand";
+
 export interface MeshOptions {
   identity: Identity;
   transport: MeshTransport;
@@ -102,6 +104,15 @@ export interface MeshOptions {
   memoryBudget?: Partial<MemoryBudgetOptions>;
   /** Open (or opening) links at most; the other directory peers stay known, not linked. Default 32. */
   maxLinks?: number;
+  /**
+   * Whom the mesh dials. "all-known": every peer the directory told it about (the smaller id dials), up to
+   * maxLinks. "on-demand" (the overlay): only peers some holder wants (`want`, `waitForPeer`), whichever id
+   * is smaller, and a link nobody here wants is closed after `unusedLinkMs` without messages. Incoming
+   * links from known peers are admitted either way. Default "all-known".
+   */
+  dialPolicy?: DialPolicy;
+  /** On demand: a link nobody here wants that carried no message (pings aside) this long is closed. Default 60 s. */
+  unusedLinkMs?: number;
   /** How long an incoming link from an id the directory has not announced yet is held. Default 5 s. */
   unknownPeerGraceMs?: number;
   /** Dial order when there are more peers than free slots (best first). Default: longest in the directory. */

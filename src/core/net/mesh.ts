@@ -11,8 +11,9 @@ import {
 import { signEnvelope } from "../identity/signed-envelope.ts";
 import { Emitter } from "../base/emitter.ts";
 import { LinkAdmission, type AdmissionRefusal } from "./link-admission.ts";
+import { MeshDialing, type DialedLink } from "./mesh-dialing.ts";
 import { MemoryBudget, type MemoryBudgetStats } from "./memory-budget.ts";
-import { resolveMeshConfig, type MeshConfig } from "./mesh-config.ts";
+import { admissionOptions, resolveMeshConfig, type MeshConfig } from "./mesh-config.ts";
 import { MeshTally } from "./mesh-tally.ts";
 import { MeshError } from "./mesh-error.ts";
 import type {
@@ -38,7 +39,8 @@ export type {
   MeshPeerInfo,
   OutgoingMessage,
 } from "./mesh-types.ts";
-import { blobOffer, checkBlobAck, checkReceivedBlob } from "./blob-transfer.ts";
+import { checkReceivedBlob, sendBlobVia } from "./blob-transfer.ts";
+import { debugSend } from "./debug-send.ts";
 
 /** How often `stats` fires at most: a flood must not turn into a UI update per dropped message. */
 const STATS_COALESCE_MS = 100;
@@ -51,6 +53,7 @@ export function randomMessageId(): string {
  * The WebRTC mesh: one authenticated link per peer in the directory, up to `maxLinks`. The smaller peer id
  * dials, so two peers never open two connections to each other; a dropped link is redialed with backoff
  * while the peer stays in the directory. Only peers the directory announced get a link (link-admission.ts).
+ * On demand (the overlay: mesh-dialing.ts) it dials only wanted peers.
  * Everything a peer sends is rate-limited per link, held within one memory budget, validated, and dropped
  * and counted when bad.
  */
@@ -66,6 +69,7 @@ export class Mesh {
   private readonly memory: MemoryBudget;
   private readonly admission: LinkAdmission;
   private readonly tally = new MeshTally();
+  private readonly dialing: MeshDialing;
   private readonly options: MeshConfig;
   private readonly linkHooks: LinkHooks;
   private transportStatus: TransportStatus = "connecting";
@@ -79,27 +83,18 @@ export class Mesh {
     this.transport = options.transport;
     this.options = resolveMeshConfig(options);
     const o = this.options;
+    this.dialing = new MeshDialing(options.identity.peerId, o.dialPolicy, o.unusedLinkMs);
     this.replay = new ReplayWindow(o.maxMessageAgeMs + o.maxClockSkewMs, o.replayCacheMax, o.nowMs);
     this.memory = new MemoryBudget(o.memoryBudget);
-    this.admission = new LinkAdmission(
-      {
-        maxLinks: o.maxLinks,
-        unknownPeerGraceMs: o.unknownPeerGraceMs,
-        maxHeldUnknown: 8,
-        heldBufferBytes: 64 * 1024,
-        floodPenaltyMs: o.rateLimits.floodPenaltyMs,
-        nowMs: o.nowMs,
+    this.admission = new LinkAdmission(admissionOptions(o), {
+      get linkCount() {
+        return links.size;
       },
-      {
-        get linkCount() {
-          return links.size;
-        },
-        hasLink: (peerId) => this.links.has(peerId),
-        isKnown: (peerId) => this.known.has(peerId),
-        admit: (transport) => this.admitIncoming(transport),
-        refused: (peerId, code, detail) => this.onAdmissionRefused(peerId, code, detail),
-      },
-    );
+      hasLink: (peerId) => this.links.has(peerId),
+      isKnown: (peerId) => this.known.has(peerId),
+      admit: (transport) => this.admitIncoming(transport),
+      refused: (peerId, code, detail) => this.onAdmissionRefused(peerId, code, detail),
+    });
     this.redials = new RedialSchedule(this.options.redialBaseMs, this.options.redialMaxMs);
     this.linkHooks = {
       authenticated: (link) => this.onAuthenticated(link),
@@ -144,6 +139,18 @@ export class Mesh {
     return this.emitter.on(event, listener);
   }
 
+  /** `holder` ("jobs"…) has work with `peerId`: on demand it is dialed and kept. */
+  want(peerId: string, holder: string): void {
+    if (this.closed || peerId === this.peerId || !PEER_ID_PATTERN.test(peerId)) return;
+    this.dialing.demand.want(peerId, holder);
+    this.fillLinks();
+  }
+
+  /** `holder` is done with `peerId` (or every peer): an unused link then closes. */
+  release(holder: string, peerId?: string): void {
+    this.dialing.demand.release(holder, peerId);
+  }
+
   /** Registers with the signaling server, then keeps links healthy until close(). */
   async start(): Promise<void> {
     await this.transport.start();
@@ -181,10 +188,11 @@ export class Mesh {
     this.fillLinks();
   }
 
-  /** Resolves once an authenticated link to `peerId` is open. */
+  /** Resolves once an authenticated link to `peerId` is open (on demand: wanted, so dialed). */
   waitForPeer(peerId: string, timeoutMs: number = this.options.connectTimeoutMs): Promise<void> {
     if (this.links.get(peerId)?.state === "open") return Promise.resolve();
-    return new Promise((resolve, reject) => {
+    const holder = `wait:${randomMessageId()}`;
+    return new Promise<void>((resolve, reject) => {
       const off = this.on("peer-open", (event) => {
         if (event.peerId !== peerId) return;
         clearTimeout(timer);
@@ -195,10 +203,12 @@ export class Mesh {
         off();
         reject(new MeshError("timeout", `no link to ${peerId} within ${timeoutMs} ms`));
       }, timeoutMs);
-    });
+      this.want(peerId, holder);
+    }).finally(() => this.release(holder, peerId));
   }
 
   async send(peerId: string, message: OutgoingMessage, attachment?: Uint8Array): Promise<void> {
+    this.touch(peerId, message.type);
     await this.openLink(peerId).send({ ...message, v: PEER_PROTOCOL_VERSION } as PeerMessage, attachment);
     this.statsChanged();
   }
@@ -252,42 +262,26 @@ export class Mesh {
     return rttMs;
   }
 
-  /**
-   * Sends bytes as one blob message and resolves when the peer acknowledged them with a matching SHA-256.
-   * The default timeout grows with the size (1 s per MiB on top of the request timeout).
-   */
-  async sendBlob(
+  /** Sends bytes as one blob; resolves when the peer acknowledged a matching SHA-256 (blob-transfer.ts). */
+  sendBlob(
     peerId: string,
     bytes: Uint8Array | ArrayBuffer,
     options: { label?: string; timeoutMs?: number } = {},
   ): Promise<BlobReceipt> {
-    const data = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-    const startMs = this.options.nowMs();
-    const message = await blobOffer(randomMessageId(), data, options.label);
-    const timeoutMs = options.timeoutMs ?? this.options.requestTimeoutMs + Math.ceil(data.length / 1024);
-    const reply = await this.request(peerId, message, { attachment: data, timeoutMs });
-    checkBlobAck(peerId, message.sha256, reply);
-    return {
-      id: message.id,
-      sha256: message.sha256,
-      byteLength: data.length,
-      elapsedMs: this.options.nowMs() - startMs,
-    };
+    const { requestTimeoutMs, nowMs } = this.options;
+    return sendBlobVia(
+      (message, attachment, timeoutMs) => this.request(peerId, message, { attachment, timeoutMs }),
+      peerId,
+      bytes,
+      { ...options, id: randomMessageId(), requestTimeoutMs, nowMs },
+    );
   }
 
-  /**
-   * TEST ONLY (needs enableDebug): sends traffic that bypasses every outgoing check, to prove the receiver
-   * rejects it. Bytes or text go out unframed; an object is framed as a message header (optionally with an
-   * attachment) without validation: forged envelopes, wrong versions, unknown types.
-   */
+  /** TEST ONLY (needs enableDebug, the ?test=1 hook): unchecked traffic, see debug-send.ts. */
   async debugSendRaw(peerId: string, frameOrMessage: unknown, attachment?: Uint8Array): Promise<void> {
     if (!this.options.enableDebug)
       throw new MeshError("debug_disabled", "debugSendRaw needs enableDebug (the ?test=1 hook)");
-    const link = this.openLink(peerId);
-    if (typeof frameOrMessage === "string") link.sendRaw(frameOrMessage);
-    else if (frameOrMessage instanceof ArrayBuffer) link.sendRaw(new Uint8Array(frameOrMessage.slice(0)));
-    else if (frameOrMessage instanceof Uint8Array) link.sendRaw(new Uint8Array(frameOrMessage));
-    else await link.sendUnchecked(frameOrMessage, attachment);
+    await debugSend(this.openLink(peerId), frameOrMessage, attachment);
   }
 
   /** Re-registers with the signaling server now, if the transport lost it (new directory session). */
@@ -314,6 +308,11 @@ export class Mesh {
     this.emitter.clear();
   }
 
+  /** Any message but a ping or pong marks the link as in use. */
+  private touch(peerId: string, type: PeerMessage["type"]): void {
+    if (type !== "ping" && type !== "pong") this.dialing.demand.touch(peerId, this.options.nowMs());
+  }
+
   private openLink(peerId: string): PeerLink {
     if (this.closed) throw new MeshError("closed", "mesh closed");
     const link = this.links.get(peerId);
@@ -322,22 +321,16 @@ export class Mesh {
   }
 
   /**
-   * Dials the peers this side is responsible for (the smaller id dials), best first, while link slots are
-   * free. The others stay in `known`: they are dialed as slots free up (a link closes, on every tick).
+   * Dials the peers this side is responsible for (mesh-dialing.ts), best first, while link slots are free.
+   * The others stay in `known`: they are dialed as slots free up (a link closes, on every tick).
    */
   private fillLinks(): void {
     if (this.closed || this.tick === null) return;
     let free = this.admission.freeSlots;
     if (free <= 0) return;
-    const candidates = [...this.known.values()].filter(
-      (peer) =>
-        this.peerId < peer.peerId &&
-        !this.links.has(peer.peerId) &&
-        !this.redials.isWaiting(peer.peerId) &&
-        !this.admission.isPenalized(peer.peerId),
-    );
-    candidates.sort(this.options.peerPreference);
-    for (const peer of candidates) {
+    const skip = (peerId: string): boolean =>
+      this.links.has(peerId) || this.redials.isWaiting(peerId) || this.admission.isPenalized(peerId);
+    for (const peer of this.dialing.candidates(this.known.values(), skip, this.options.peerPreference)) {
       if (free-- <= 0) break;
       this.addLink(this.transport.dial(peer.peerId));
     }
@@ -357,8 +350,13 @@ export class Mesh {
 
   /** An incoming link the admission let in (a known peer, a free slot). */
   private admitIncoming(transport: LinkTransport): void {
+    const existing = this.links.get(transport.remotePeerId);
+    if (this.dialing.refuseIncoming(transport.remotePeerId, existing && dialedLink(existing))) {
+      transport.close();
+      return;
+    }
     // A second connection from the same peer means it reloaded (or both dialed): the newest one wins.
-    this.links.get(transport.remotePeerId)?.close("replaced by a newer connection");
+    existing?.close("replaced by a newer connection");
     this.addLink(transport);
   }
 
@@ -387,6 +385,7 @@ export class Mesh {
   private onAuthenticated(link: PeerLink): void {
     this.tally.totals.handshakesCompleted++;
     this.redials.reset(link.peerId);
+    this.dialing.demand.touch(link.peerId, this.options.nowMs());
     this.emitter.emit("peer-open", {
       peerId: link.peerId,
       publicKey: link.publicKey!,
@@ -413,7 +412,7 @@ export class Mesh {
   }
 
   private scheduleRedial(peerId: string, afterOpenLink: boolean): void {
-    if (!(this.peerId < peerId) || !this.known.has(peerId)) return;
+    if (!this.dialing.mayDial(peerId) || !this.known.has(peerId)) return;
     if (this.admission.isPenalized(peerId)) return;
     this.redials.schedule(peerId, afterOpenLink, () => this.fillLinks());
   }
@@ -452,6 +451,7 @@ export class Mesh {
 
   private accept(link: PeerLink, message: PeerMessage, attachment: Uint8Array): void {
     this.tally.totals.messagesReceived++;
+    this.touch(link.peerId, message.type);
     if (message.replyTo !== undefined)
       this.pending.resolve(link.peerId, message.replyTo, { message, attachment });
     this.emitter.emit("message", { from: link.peerId, message, attachment });
@@ -508,6 +508,13 @@ export class Mesh {
       }
       this.ping(link.peerId, this.options.pingIntervalMs).catch(() => undefined);
     }
+    for (const peerId of this.dialing.unused([...this.links.values()].map(dialedLink), now)) {
+      this.links.get(peerId)?.close(this.dialing.unusedReason);
+    }
     this.fillLinks();
   }
+}
+
+function dialedLink(link: PeerLink): DialedLink {
+  return { peerId: link.peerId, dialer: link.transport.dialer, open: link.state === "open" };
 }

@@ -23,6 +23,10 @@ export const capabilitiesSchema = z.object({
   benchmarkMflops: z.number().nonnegative().max(1e7),
   /** Where the peer runs: a browser tab or a headless Node volunteer. */
   runtime: z.enum(["browser", "node"]),
+  /** Working on a unit for someone now (directory queries can ask for `notBusy`). Absent: not busy. */
+  busy: z.boolean().optional(),
+  /** Names of the experts this peer hosts (directory queries can ask for them). Absent: none. */
+  experts: z.array(z.string().min(1).max(64)).max(32).optional(),
 });
 
 export type WebGpuCapabilities = z.infer<typeof webGpuCapabilitiesSchema>;

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { capabilitiesSchema } from "./capabilities.ts";
 import { PEER_ID_PATTERN } from "./ids.ts";
 import { utf8 } from "../base/encoding.ts";
+import { MAX_QUERY_K, peerFilterSchema, requestIdSchema, watchSchema } from "./directory-query.ts";
 
 /**
  * The directory channel: a WebSocket at DIRECTORY_PATH where a peer proves it owns its key, learns who else
@@ -13,11 +14,17 @@ import { utf8 } from "../base/encoding.ts";
  *   server -> peers-changed {left, joined, updated, total}  (at most one per tick, to the peer's acquaintances)
  *   client -> update-capabilities (throttled), ping (server -> pong {total})
  *   client -> request-peers (server -> peers-sample {peers, total}; rate limited)
+ *   client -> query {id, filter, k}   (server -> query-result {id, peers, matched, total}; rate limited)
+ *   client -> subscribe {id, watch} / unsubscribe {id}
+ *             (server -> subscribed {id, online}, then watch-changed {id, joined, left} at most once a tick)
  *
  * v2: a peer learns a bounded sample of who is online (`peers`, at most MAX_DIRECTORY_SAMPLE_PEERS), not
  * everyone, and `total` says how many others are online. Knowing is symmetric: if the server told A about
  * B it also told B about A, so whichever side dials finds the other expecting it. In a swarm smaller than
  * the sample everyone knows everyone, as in v1.
+ *
+ * Queries and subscriptions (directory-query.ts) let a peer find the volunteers it wants (and make them
+ * acquainted with it, so links between them are admitted) instead of learning the whole swarm.
  *
  * Every frame is JSON with `v: 2` and a `type`. Both directions are parsed from `unknown` here; nothing
  * else in the code base looks at raw directory frames.
@@ -51,6 +58,9 @@ export const DIRECTORY_ERROR_CODES = [
   "session_replaced",
   "server_full",
   "shutting_down",
+  "invalid_query",
+  "too_many_subscriptions",
+  "unknown_subscription",
 ] as const;
 export type DirectoryErrorCode = (typeof DIRECTORY_ERROR_CODES)[number];
 
@@ -102,11 +112,31 @@ export const pingMessageSchema = z.object({ v, type: z.literal("ping") });
 /** Asks for more online peers than this session knows (answered with `peers-sample`, rate limited). */
 export const requestPeersMessageSchema = z.object({ v, type: z.literal("request-peers") });
 
+/** "k volunteers matching this filter": answered from the server's index with `query-result`. */
+export const queryMessageSchema = z.object({
+  v,
+  type: z.literal("query"),
+  id: requestIdSchema,
+  filter: peerFilterSchema,
+  k: z.number().int().min(1).max(MAX_QUERY_K),
+});
+/** Joins and leaves of a filter's peers or of given ids, from now on; `id` replaces a subscription of that id. */
+export const subscribeMessageSchema = z.object({
+  v,
+  type: z.literal("subscribe"),
+  id: requestIdSchema,
+  watch: watchSchema,
+});
+export const unsubscribeMessageSchema = z.object({ v, type: z.literal("unsubscribe"), id: requestIdSchema });
+
 export const directoryClientMessageSchema = z.discriminatedUnion("type", [
   joinMessageSchema,
   updateCapabilitiesMessageSchema,
   pingMessageSchema,
   requestPeersMessageSchema,
+  queryMessageSchema,
+  subscribeMessageSchema,
+  unsubscribeMessageSchema,
 ]);
 export type DirectoryClientMessage = z.infer<typeof directoryClientMessageSchema>;
 export type DirectoryClientMessageType = DirectoryClientMessage["type"];
@@ -115,7 +145,12 @@ export const DIRECTORY_CLIENT_MESSAGE_TYPES: readonly DirectoryClientMessageType
   "update-capabilities",
   "ping",
   "request-peers",
+  "query",
+  "subscribe",
+  "unsubscribe",
 ];
+/** Message types whose schema errors are answered with `invalid_query` (not fatal to the session). */
+const QUERY_MESSAGE_TYPES: ReadonlySet<string> = new Set(["query", "subscribe", "unsubscribe"]);
 
 // ---- server -> client -------------------------------------------------------------------------------
 
@@ -145,11 +180,37 @@ export const directoryServerMessageSchema = z.discriminatedUnion("type", [
   }),
   z.object({ v, type: z.literal("peers-sample"), peers: samplePeersSchema, total: totalSchema }),
   z.object({ v, type: z.literal("pong"), total: totalSchema }),
+  /** `matched`: how many online peers match (self excluded); `peers`: a random k of them. */
+  z.object({
+    v,
+    type: z.literal("query-result"),
+    id: requestIdSchema,
+    peers: z.array(directoryPeerSchema).max(MAX_QUERY_K),
+    matched: totalSchema,
+    total: totalSchema,
+  }),
+  /** A subscription is in place; `online`: up to MAX_QUERY_K of the peers it watches that are online now. */
+  z.object({
+    v,
+    type: z.literal("subscribed"),
+    id: requestIdSchema,
+    online: z.array(directoryPeerSchema).max(MAX_QUERY_K),
+  }),
+  /** Watched peers that came online (or started matching) and went (or stopped matching) since the last one. */
+  z.object({
+    v,
+    type: z.literal("watch-changed"),
+    id: requestIdSchema,
+    joined: changedPeersSchema,
+    left: z.array(peerIdSchema).max(MAX_DIRECTORY_PEERS),
+  }),
   z.object({
     v,
     type: z.literal("error"),
     code: z.enum(DIRECTORY_ERROR_CODES),
     message: z.string().max(500),
+    /** The query or subscription the error is about, when it is about one. */
+    id: requestIdSchema.optional(),
   }),
 ]);
 export type DirectoryServerMessage = z.infer<typeof directoryServerMessageSchema>;
@@ -158,7 +219,13 @@ export type DirectoryServerMessage = z.infer<typeof directoryServerMessageSchema
 
 export type DirectoryDecodeResult<M> =
   | { readonly ok: true; readonly message: M }
-  | { readonly ok: false; readonly code: DirectoryErrorCode; readonly detail: string };
+  | {
+      readonly ok: false;
+      readonly code: DirectoryErrorCode;
+      readonly detail: string;
+      /** The query or subscription id, when the frame carried a well-formed one. */
+      readonly id?: string;
+    };
 
 export function parseDirectoryClientMessage(raw: unknown): DirectoryClientMessage | null {
   const result = directoryClientMessageSchema.safeParse(raw);
@@ -210,6 +277,16 @@ export function decodeDirectoryClientFrame(text: string): DirectoryDecodeResult<
   }
   const result = directoryClientMessageSchema.safeParse(raw);
   if (!result.success) {
+    if (QUERY_MESSAGE_TYPES.has(type)) {
+      // A bad query is the asker's mistake about a filter, not a broken client: say which field, keep the session.
+      const id = requestIdSchema.safeParse((raw as { id?: unknown }).id);
+      return {
+        ok: false,
+        code: "invalid_query",
+        detail: describeIssue(result.error),
+        ...(id.success ? { id: id.data } : {}),
+      };
+    }
     return { ok: false, code: "invalid_message", detail: describeIssue(result.error) };
   }
   return { ok: true, message: result.data };

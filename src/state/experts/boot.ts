@@ -19,6 +19,7 @@ import { readHostAnyModel, saveHostAnyModel } from "./host-settings.ts";
 import { createExpertsStore, type ExpertsStore } from "./store.ts";
 import type { ManifestView } from "./types.ts";
 import type { VolunteerStore } from "../jobs/index.ts";
+import { keepExpertLinks } from "./overlay.ts";
 
 /**
  * The tab's part in the swarm mixture-of-experts, both roles at once (like jobs/boot.ts):
@@ -99,6 +100,7 @@ export function bootExperts(
       hostRecords: options.hostRecords ?? null,
     });
     store.attach(jobs);
+    keepExpertLinks(win, swarm, jobs);
 
     let timer: ReturnType<typeof setTimeout> | null = null;
     const publish = (stats: ExpertHostStats) => {

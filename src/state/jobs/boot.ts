@@ -10,6 +10,7 @@ import { RequesterRuntime } from "../../core/jobs/requester/index.ts";
 import type { OpenSwarmDb } from "../../core/storage/db.ts";
 import { JobRepository } from "../../core/storage/job-repository.ts";
 import type { Swarm } from "../../core/net/swarm.ts";
+import { Recruiter } from "../../core/net/recruiter.ts";
 import { createJobsStore, type JobsStore } from "./store.ts";
 import { createVolunteerStore, type VolunteerStore } from "./volunteer-store.ts";
 import { createWorkerUnitSolver } from "../../../workers/solver/unit-client.ts";
@@ -64,6 +65,18 @@ function volunteersOf(swarm: Swarm): VolunteerInfo[] {
   return list;
 }
 
+/** Volunteers a requester wants while it has a running job: 16 from the directory, refreshed every 15 s. */
+function volunteerRecruiter(swarm: Swarm): Recruiter {
+  return new Recruiter(
+    {
+      query: (filter, k) => swarm.directory.query(filter, k),
+      want: (peerId, holder) => swarm.mesh.want(peerId, holder),
+      release: (holder, peerId) => swarm.mesh.release(holder, peerId),
+    },
+    { holder: "jobs", filter: {}, k: 16, refreshMs: 15_000 },
+  );
+}
+
 export interface BootJobsOptions {
   /** TEST ONLY (test-mode.ts): creates the fault injected into this tab's volunteer runtime; none by default. */
   readonly fault?: (() => Promise<VolunteerFault | null>) | undefined;
@@ -95,11 +108,17 @@ export function bootJobs(
     void watchBattery(win.navigator, (discharging) => volunteerRuntime.setOnBattery(discharging)).then(
       (supported) => volunteer.setBatterySupported(supported),
     );
-    const requester = await RequesterRuntime.start({
+    const recruiter = volunteerRecruiter(swarm);
+    let requester: RequesterRuntime | null = null;
+    requester = await RequesterRuntime.start({
       link,
       repo: new JobRepository(db),
       cache,
-      volunteers: () => volunteersOf(swarm),
+      volunteers: () => {
+        // The overlay: while a job runs, volunteers found by a directory query are wanted (and dialed).
+        recruiter.update(requester?.jobs().some((job) => job.status === "running") ?? false);
+        return volunteersOf(swarm);
+      },
       onChange: () => jobs.refresh(),
       onError: (message) => jobs.setState({ lastError: message, lastErrorCode: null }),
     });

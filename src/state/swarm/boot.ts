@@ -56,6 +56,9 @@ export function bootSwarm(win: Window = window): BootedSwarm {
         identityStore: identityStoreOf(db),
         identity,
         enableDebug: testMode,
+        // The overlay: a tab links with the peers it has work with (recruited volunteers, hosts, anyone
+        // it waits for), not with everyone the directory lists; unused links close.
+        mesh: { dialPolicy: "on-demand" },
       });
     },
   });

@@ -135,5 +135,12 @@ describe("RelayGuard", () => {
 });
 
 function gauges() {
-  return { peers: 0, directoryConnections: 0, peerjsConnections: 0, peerjsPendingBytes: 0, uptimeS: 0 };
+  return {
+    peers: 0,
+    directoryConnections: 0,
+    peerjsConnections: 0,
+    peerjsPendingBytes: 0,
+    subscriptions: 0,
+    uptimeS: 0,
+  };
 }

@@ -8,6 +8,8 @@ export function PeerList({
   othersOnline,
 }: Pick<SwarmState, "peers" | "status" | "othersOnline">) {
   const count = peersOnline({ status, peers, othersOnline });
+  // The swarm's size comes from the directory's count; the links are only the peers this tab works with.
+  const linked = peers.filter((peer) => peer.connected).length;
   return (
     <section className="card" data-testid="peers">
       <h2>Peers online</h2>
@@ -17,6 +19,9 @@ export function PeerList({
       <p className="muted">
         {peersOnlineText(count)}, live (this tab not counted)
         {count > peers.length ? `; this tab knows ${peers.length} of them (the directory's sample)` : ""}
+      </p>
+      <p className="muted" data-testid="peer-linked-count" data-count={linked}>
+        linked with {linked} over WebRTC
       </p>
       {peers.length > 0 && (
         <table>

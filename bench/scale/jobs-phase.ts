@@ -1,0 +1,50 @@
+/**
+ * bench:scale, second half: 20 Node volunteers and 200 small solve jobs from Node requesters while a fifth
+ * of the volunteers are killed at random. It needs the Node peers of issue 12 item 1 (`npx open-swarm
+ * volunteer` / `submit`), built on another branch: until they land this phase reports every figure as null
+ * with the reason. To plug it in, set `jobsPhase` below to a function that runs against `serverUrl`.
+ */
+
+export interface JobsFigures {
+  node_volunteers: number | null;
+  jobs_total: number | null;
+  jobs_completed: number | null;
+  wrong_results_accepted: number | null;
+  job_latency_ms_p50: number | null;
+  job_latency_ms_p99: number | null;
+  coordination_ms_per_unit: number | null;
+}
+
+export interface JobsPhaseContext {
+  /** The repository to run the server and the Node peers from. */
+  readonly repoDir: string;
+}
+
+/** Runs the phase (starting its own server) and returns its figures. */
+export type JobsPhase = (context: JobsPhaseContext) => Promise<JobsFigures>;
+
+/** The slot: null until Node volunteers and requesters exist. */
+const jobsPhase: JobsPhase | null = null;
+
+export const JOBS_NOT_MEASURED =
+  "Node volunteers and requesters (issue 12 item 1) are not on this branch; plug a JobsPhase into bench/scale/jobs-phase.ts";
+
+export async function runJobsPhase(
+  context: JobsPhaseContext,
+): Promise<{ figures: JobsFigures; notMeasured: string | null }> {
+  if (jobsPhase === null) {
+    return {
+      figures: {
+        node_volunteers: null,
+        jobs_total: null,
+        jobs_completed: null,
+        wrong_results_accepted: null,
+        job_latency_ms_p50: null,
+        job_latency_ms_p99: null,
+        coordination_ms_per_unit: null,
+      },
+      notMeasured: JOBS_NOT_MEASURED,
+    };
+  }
+  return { figures: await jobsPhase(context), notMeasured: null };
+}
