@@ -191,6 +191,8 @@ export function createRouterCore(options: ExpertRouterOptions): RouterCore {
       arbitrationRows: 0,
       canariesSent: 0,
       replicatedBatches: 0,
+      warmWaitMs: 0,
+      remoteBatches: 0,
       disagreements: 0,
       retries: 0,
       liarsCaught: 0,

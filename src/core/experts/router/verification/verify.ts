@@ -44,6 +44,7 @@ export async function verifyAnswer(
 ): Promise<Verdict> {
   const { book, totals, o } = core;
   const accepted = { output: answer.output, source: answer.hostId, checkedBy: null };
+  totals.remoteBatches++;
   if (isSelf(core, answer.hostId)) return accepted;
   if (!(o.random() < checkProbability(book, answer.hostId, o.spotCheckFloor))) return accepted;
   totals.replicatedBatches++;
