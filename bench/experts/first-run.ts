@@ -75,8 +75,9 @@ export async function measureFirstRuns(
         `  first run ${r + 1}: first ${row.first_ms} ms (local ${(row.first_local_share * 100).toFixed(1)} %), ` +
           `second ${row.second_ms} ms, ratio ${row.first_over_second.toFixed(2)}`,
       );
-      log(`    first:  ${describeTimeline(first.timeline)}`);
-      log(`    second: ${describeTimeline(second.timeline)}`);
+      const names = new Map(tabs.map((t, i) => [t.peerId, i === 0 ? "self" : `v${i}`]));
+      log(`    first:  ${describeTimeline(first.timeline)}; rows ${describeSources(first, names)}`);
+      log(`    second: ${describeTimeline(second.timeline)}; rows ${describeSources(second, names)}`);
     } finally {
       for (const tab of tabs) await harness.closeTab(tab);
     }
@@ -106,8 +107,17 @@ function describeTimeline(t: ClassifyJobTimeline | null): string {
   return (
     `inputs ${at(t.inputsMs)}, router ${at(t.routerMs)}, probes ${at(t.probesMs)}, then gate ` +
     `+${at(r.gateDoneMs)}, canaries +${at(r.canariesDoneMs)}, batches +${at(r.batchesDoneMs)} ms; ` +
-    `warm wait ${at(r.warmWaitMs)} ms summed, ${r.replicatedBatches}/${r.remoteBatches} remote answers replicated`
+    `warm wait ${at(r.warmWaitMs)} ms summed (until +${at(r.warmWaitEndMs)}), ${r.replicatedBatches}/${r.remoteBatches} remote answers replicated`
   );
+}
+
+/** "local 80, self 420, v1 250, v2 250": who computed the job's expert rows (self: the requester's own
+ *  host, through the loopback; local: its router, i.e. canaries, arbitration, fallback). */
+function describeSources(job: ClassifySnapshot, names: ReadonlyMap<string, string>): string {
+  return Object.entries(job.rowsBySource)
+    .map(([id, n]) => `${names.get(id) ?? id.slice(0, 6)} ${n}`)
+    .sort()
+    .join(", ");
 }
 
 function localShare(job: ClassifySnapshot): number {

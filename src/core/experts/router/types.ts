@@ -171,6 +171,8 @@ export interface ClassifyTimeline {
   readonly batchesDoneMs: number;
   /** Summed over batches: time spent waiting for a host still loading the batch's expert (warming.ts). */
   readonly warmWaitMs: number;
+  /** When the last of those waits ended (ms from the job's start; 0 when none waited). */
+  readonly warmWaitEndMs: number;
   /** This job's remote answers, and those checked in full by a second computation (verify.ts). */
   readonly remoteBatches: number;
   readonly replicatedBatches: number;
@@ -243,6 +245,8 @@ export interface RouterTotals {
   readonly replicatedBatches: number;
   /** Summed over batches: ms spent waiting for a host still loading the batch's model (warming.ts). */
   readonly warmWaitMs: number;
+  /** When (router clock) the last wait for a warming host ended. */
+  readonly warmWaitEndAtMs: number;
   /** Remote answers that passed their canaries (each is then accepted, or checked in full first). */
   readonly remoteBatches: number;
   readonly disagreements: number;

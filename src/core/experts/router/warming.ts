@@ -44,7 +44,10 @@ export async function acquireWarm(
     const left = deadline - now;
     const usable = registry.hostsFor(sha256, exclude).length > 0;
     if (usable || left <= 0 || warmingHosts(core, sha256, exclude).length === 0) {
-      core.totals.warmWaitMs += now - started;
+      if (now > started) {
+        core.totals.warmWaitMs += now - started;
+        core.totals.warmWaitEndAtMs = Math.max(core.totals.warmWaitEndAtMs, now);
+      }
       return registry.acquire(sha256, exclude, priority);
     }
     await Promise.race([registry.nextChange(), sleep(Math.min(left, 250))]);

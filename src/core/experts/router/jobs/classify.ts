@@ -127,6 +127,7 @@ export async function classifyJob(
     canariesDoneMs,
     batchesDoneMs: elapsedMs,
     warmWaitMs: totals.warmWaitMs - before.warmWaitMs,
+    warmWaitEndMs: totals.warmWaitEndAtMs > started ? totals.warmWaitEndAtMs - started : 0,
     remoteBatches: totals.remoteBatches - before.remoteBatches,
     replicatedBatches: totals.replicatedBatches - before.replicatedBatches,
   };
