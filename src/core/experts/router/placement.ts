@@ -141,7 +141,7 @@ export class PlacementKeeper {
     const kept = this.#kept(next, eligible);
     this.#lingering = kept.size > 0;
     for (const id of new Set([...this.#placement.keys(), ...next.keys(), ...this.#requests.requestedPeers])) {
-      const want = [...(next.get(id) ?? []), ...(kept.get(id) ?? [])];
+      const want = [...(next.get(id) ?? []), ...(kept.get(id) ?? [])].sort((a, b) => a - b);
       this.#asked.set(id, want);
       // An extra that is one of this peer's experts already (an expert's file uploaded as a generic model)
       // is not asked twice.
