@@ -106,6 +106,7 @@ export class PlacementKeeper {
   /** The peer's link closed: it holds nothing any more. */
   closed(peerId: string): void {
     this.#requests.closed(peerId);
+    this.#asked.delete(peerId);
     this.#heard.delete(peerId);
     this.#probedAtMs.delete(peerId);
     if (!this.#volunteers.includes(peerId)) return;
