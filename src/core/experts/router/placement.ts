@@ -143,7 +143,8 @@ export class PlacementKeeper {
     this.#lingering = kept.size > 0;
     for (const id of new Set([...this.#placement.keys(), ...next.keys(), ...this.#requests.requestedPeers])) {
       const want = [...(next.get(id) ?? []), ...(kept.get(id) ?? [])].sort((a, b) => a - b);
-      this.#asked.set(id, want);
+      if (want.length > 0) this.#asked.set(id, want);
+      else this.#asked.delete(id);
       // An extra that is one of this peer's experts already (an expert's file uploaded as a generic model)
       // is not asked twice.
       const placed = new Set(want.map((e) => sourceDigest(this.experts[e]!)));
