@@ -1,4 +1,5 @@
 import type { ClassifySnapshot } from "../../src/state/experts/jobs-test-hook.ts";
+import type { ClassifyJobTimeline } from "../../src/state/experts/types.ts";
 import { link, type Harness, type Tab } from "../swarm/harness.ts";
 import { median, perSecond } from "./stats.ts";
 
@@ -16,6 +17,9 @@ export interface FirstRunRepeat {
   /** Share of the expert rows the requester computed itself (canaries and fallback), first job. */
   readonly first_local_share: number;
   readonly second_local_share: number;
+  /** Where each job's time went (ClassifyJobView.timeline): what the first pays that the second does not. */
+  readonly first_timeline: ClassifyJobTimeline | null;
+  readonly second_timeline: ClassifyJobTimeline | null;
 }
 
 export interface FirstRunSummary {
@@ -63,12 +67,17 @@ export async function measureFirstRuns(
         first_over_second: first.elapsedMs / second.elapsedMs,
         first_local_share: localShare(first),
         second_local_share: localShare(second),
+        first_timeline: first.timeline,
+        second_timeline: second.timeline,
       };
       done.push(row);
       log(
         `  first run ${r + 1}: first ${row.first_ms} ms (local ${(row.first_local_share * 100).toFixed(1)} %), ` +
           `second ${row.second_ms} ms, ratio ${row.first_over_second.toFixed(2)}`,
       );
+      const names = new Map(tabs.map((t, i) => [t.peerId, i === 0 ? "self" : `v${i}`]));
+      log(`    first:  ${describeTimeline(first.timeline)}; rows ${describeSources(first, names)}`);
+      log(`    second: ${describeTimeline(second.timeline)}; rows ${describeSources(second, names)}`);
     } finally {
       for (const tab of tabs) await harness.closeTab(tab);
     }
@@ -88,6 +97,27 @@ export async function measureFirstRuns(
     first_run_over_second_min: ratios.length > 0 ? Math.min(...ratios) : null,
     first_run_over_second_max: ratios.length > 0 ? Math.max(...ratios) : null,
   };
+}
+
+/** "inputs 120, router 130, probes 135, gate 180, canaries 400, batches 1500 ms (cumulative); ..." */
+function describeTimeline(t: ClassifyJobTimeline | null): string {
+  if (!t) return "no timeline";
+  const r = t.router;
+  const at = (ms: number): string => ms.toFixed(0);
+  return (
+    `inputs ${at(t.inputsMs)}, router ${at(t.routerMs)}, probes ${at(t.probesMs)}, then gate ` +
+    `+${at(r.gateDoneMs)}, canaries +${at(r.canariesDoneMs)}, batches +${at(r.batchesDoneMs)} ms; ` +
+    `warm wait ${at(r.warmWaitMs)} ms summed (until +${at(r.warmWaitEndMs)}), ${r.replicatedBatches}/${r.remoteBatches} remote answers replicated`
+  );
+}
+
+/** "local 80, self 420, v1 250, v2 250": who computed the job's expert rows (self: the requester's own
+ *  host, through the loopback; local: its router, i.e. canaries, arbitration, fallback). */
+function describeSources(job: ClassifySnapshot, names: ReadonlyMap<string, string>): string {
+  return Object.entries(job.rowsBySource)
+    .map(([id, n]) => `${names.get(id) ?? id.slice(0, 6)} ${n}`)
+    .sort()
+    .join(", ");
 }
 
 function localShare(job: ClassifySnapshot): number {

@@ -37,6 +37,7 @@ export function emptyClassify(id: number, source: ClassifyJobView["source"]): Cl
     images: null,
     invertedCount: 0,
     gateMs: null,
+    timeline: null,
     routerJobId: null,
     revised: null,
   };

@@ -4,7 +4,7 @@ import { sha256Hex } from "../../core/base/digest.ts";
 import type { XpHosting } from "../../core/protocol/experts.ts";
 import { bootedExperts, type BootedExperts, type ExpertsRuntime } from "./boot.ts";
 import type { ExpertsStore } from "./store.ts";
-import type { ExpertsJobError, ExpertsJobPhase } from "./types.ts";
+import type { ClassifyJobTimeline, ExpertsJobError, ExpertsJobPhase } from "./types.ts";
 
 /**
  * The experts view under ?test=1: `window.openSwarm.expertJobs` drives this tab's classify jobs from
@@ -32,6 +32,7 @@ export interface ClassifySnapshot {
   readonly chosenPerExpert: readonly number[];
   readonly rowsBySource: Readonly<Record<string, number>>;
   readonly elapsedMs: number | null;
+  readonly timeline: ClassifyJobTimeline | null;
   readonly error: ExpertsJobError | null;
 }
 
@@ -189,6 +190,7 @@ function classifySnapshot(store: ExpertsStore): ClassifySnapshot | null {
     chosenPerExpert: job.chosenPerExpert,
     rowsBySource: job.rowsBySource,
     elapsedMs: job.elapsedMs,
+    timeline: job.timeline,
     error: job.error,
   };
 }

@@ -119,9 +119,12 @@ export class ExpertsJobs implements ExpertsJobRunner {
     return this.#genericOutputs;
   }
 
-  /** Prefetch: the router made now, not at the first job (ExpertRouter.prefetch). */
+  /** Prefetch: the router made now, not at the first job (ExpertRouter.prefetch), and the test set (the
+   *  form's default input: 4.4 MB, downloaded and inflated once per tab) fetched while the person looks at
+   *  the form; measured 0.3–2.8 s of a first job's time before (bench:experts, timeline inputsMs). */
   prefetch(): void {
     if (this.#closed) return;
+    this.#testSet(1).catch(() => undefined); // a failure is retried, and shown, by the job that needs it
     this.#ensureRouter()
       .then((router) => router.prefetch(this.#d.link.connectedPeerIds()))
       .catch(() => undefined); // the first job tries again and shows the error
@@ -173,6 +176,7 @@ export class ExpertsJobs implements ExpertsJobRunner {
     store.setState({ classify: emptyClassify(id, source) });
     try {
       const input = await load();
+      const inputsMs = performance.now() - started;
       this.#lastInput = input;
       patchClassify(store, id, {
         rows: input.rows,
@@ -184,11 +188,13 @@ export class ExpertsJobs implements ExpertsJobRunner {
       if (!(await this.#d.manifest)) throw noModels();
       const router = await this.#ensureRouter();
       router.setVolunteers(this.#d.link.connectedPeerIds());
+      const routerMs = performance.now() - started;
       patchClassify(store, id, { phase: "waiting-for-hosts" });
       // Only until placement knows who hosts: the job then starts while volunteers load their experts
       // (pipelined), and a batch waits for a host still loading rather than being computed here (the
       // router's warmWaitMs = hostWaitMs).
       await router.waitForProbes(PROBE_WAIT_MS);
+      const probesMs = performance.now() - started;
       patchClassify(store, id, { phase: "running" });
       let lastUpdate = 0;
       const result = await router.classify(input.pixels, input.rows, {
@@ -214,6 +220,7 @@ export class ExpertsJobs implements ExpertsJobRunner {
         chosenPerExpert: result.chosenPerExpert,
         images: { pixels: input.pixels, names: input.names },
         gateMs: result.gateMs,
+        timeline: { inputsMs, routerMs, probesMs, router: result.timeline },
         elapsedMs: performance.now() - started,
       });
       this.#publishStats();

@@ -1,5 +1,5 @@
 import type { ExpertHostStats } from "../../core/experts/host/index.ts";
-import type { RouterStatsSnapshot } from "../../core/experts/router/index.ts";
+import type { ClassifyTimeline, RouterStatsSnapshot } from "../../core/experts/router/index.ts";
 
 /**
  * The "Classify images (mixture of experts)" view's state (store.ts): the site's models, the
@@ -85,11 +85,22 @@ export interface ClassifyJobView {
   /** Uploaded images that were inverted (dark-on-light photos), for the notice under the grid. */
   readonly invertedCount: number;
   readonly gateMs: number | null;
+  /** Where the job's time went, once done (bench:experts prints it): ms from Run to the inputs loaded, to
+   *  the router made (models in this tab loading), to the volunteers' probes answered, then the router's
+   *  own timeline from there. */
+  readonly timeline: ClassifyJobTimeline | null;
   /** The router's id of the job, once done. */
   readonly routerJobId: string | null;
   /** Set when hosts that served this job were banned after it finished: what they delivered was
    *  recomputed here and the predictions above are the corrected ones. */
   readonly revised: JobRevision | null;
+}
+
+export interface ClassifyJobTimeline {
+  readonly inputsMs: number;
+  readonly routerMs: number;
+  readonly probesMs: number;
+  readonly router: ClassifyTimeline;
 }
 
 /** A finished job corrected after some of its hosts were caught lying. */

@@ -189,4 +189,52 @@ describe("first run of experts", () => {
     expect(local / expertRows).toBeLessThanOrEqual(0.15);
     expect((result.rowsBySource["h1"] ?? 0) + (result.rowsBySource["h2"] ?? 0)).toBe(expertRows - local);
   });
+
+  it("make before break: an expert moved to a joining host stays on its loaded host until the newcomer has it", async () => {
+    const hub = new MemoryExpertHub();
+    const link = hub.link("requester");
+    // Every host-request the requester sends to h1 or h2, from the moment h3 is offered.
+    const toOld: string[] = [];
+    let watching = false;
+    const send = link.send.bind(link);
+    link.send = (to, message) => {
+      if (watching && message.kind === "host-request" && to !== "h3") toOld.push(to);
+      return send(to, message);
+    };
+    const router = new ExpertRouter({
+      link,
+      local: new OrtNodeRunner(MODELS_DIR),
+      ...models,
+      random: seeded(7),
+    });
+    cleanups.push(() => router.close());
+    const ready = [
+      host(hub, "h1", new OrtNodeRunner(MODELS_DIR)),
+      host(hub, "h2", new OrtNodeRunner(MODELS_DIR)),
+    ];
+    router.setVolunteers(["h1", "h2"]);
+    const all = tiny.experts;
+    // Two hosts, two replicas: both load every expert.
+    await until(() => ready.every((h) => h.stats().hosted.length === all), "h1 and h2 to load every expert");
+    const held = heldRunner();
+    const late = host(hub, "h3", held.runner);
+    watching = true;
+    router.setVolunteers(["h1", "h2", "h3"]);
+    await until(() => held.waiting() > 0, "h3 to start loading what it was placed");
+    const placed = router.stats().experts.map((x) => x.placedOn);
+    const moved = placed.flatMap((on, e) => (on.includes("h3") ? [e] : []));
+    expect(moved.length).toBeGreaterThan(0); // the newcomer takes experts from h1 or h2
+    // While h3 loads (held), nothing it took is released (h1 and h2 are not asked anything: the request
+    // to h3 went out with theirs, had there been any): every expert keeps both loaded hosts.
+    expect(toOld).toEqual([]);
+    for (const h of ready) expect(h.stats().hosted.length).toBe(all);
+    expect(router.stats().experts.every((x) => x.readyOn.length === 2)).toBe(true);
+    held.open();
+    // Then each moved expert leaves the host the placement took it from, and only it.
+    const settled = () =>
+      router.stats().experts.every((x) => [...x.readyOn].sort().join() === [...x.placedOn].sort().join());
+    await until(settled, "the old hosts to release the moved experts");
+    expect(late.stats().hosted.length).toBe(moved.length);
+    expect(ready.reduce((n, h) => n + h.stats().hosted.length, 0)).toBe(2 * all - moved.length);
+  });
 });

@@ -182,6 +182,7 @@ export class SessionPool {
     });
     if (reason !== choice.reason) this.options.onNote?.(`${label}: ${reason}`);
     const { session, io } = verified.value;
+    if (source.kind === "manifest") await warmUp(session, io);
     this.lastProvider = provider;
     const info: PoolLoadedModel = {
       sha256: verified.sha256,
@@ -228,6 +229,20 @@ export class SessionPool {
     }
     return { outputs, ms: this.nowMs() - started };
   }
+}
+
+/**
+ * Runs one of the site's models once on a row of zeros as part of its load. A runtime's first run compiles
+ * its kernels: ≈ 300 ms for onnxruntime-web's wasm on an idle core (the gate's first run, against 0.4–18 ms
+ * for the next ones; more on a busy machine), paid otherwise by a first job's gate, canaries and first
+ * batch on every host. Only the site's models (their cost is known and small); a model given as bytes runs
+ * only when asked. A warm-up that fails changes nothing: the first real run reports the error.
+ */
+async function warmUp(session: RuntimeSession, io: ModelIo): Promise<void> {
+  if (!(io.inputCols > 0)) return;
+  await session
+    .run(io.inputName, new Float32Array(io.inputCols), feedDims(io, io.inputCols, 1))
+    .catch(() => undefined);
 }
 
 /**

@@ -149,6 +149,10 @@ export function createRouterCore(options: ExpertRouterOptions): RouterCore {
     (peerId) => registry.get(peerId)?.banned != null,
     nowMs,
     o.probeGraceMs,
+    (peerId, e) => {
+      const entry = registry.get(peerId);
+      return entry !== undefined && registry.usable(entry, shas[e]!, nowMs());
+    },
   );
   return {
     o,
@@ -191,6 +195,9 @@ export function createRouterCore(options: ExpertRouterOptions): RouterCore {
       arbitrationRows: 0,
       canariesSent: 0,
       replicatedBatches: 0,
+      warmWaitMs: 0,
+      warmWaitEndAtMs: 0,
+      remoteBatches: 0,
       disagreements: 0,
       retries: 0,
       liarsCaught: 0,

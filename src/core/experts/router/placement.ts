@@ -15,6 +15,12 @@ import { canSendTo, HostRequests } from "./host-requests.ts";
  * Node volunteer that only solves, never does). So a job never waits on a peer that cannot host: at most
  * `probeGraceMs` for its probe's answer (pendingProbes).
  *
+ * Make before break: an expert that moves (a newcomer takes it from a host that has it loaded) stays on its
+ * old host until every new host of it has loaded it (`isReady`; readyChanged re-checks), so a volunteer
+ * joining while a job runs, or just before, never leaves the expert with fewer loaded hosts than before
+ * (measured before this: on a first run with 2 volunteers the second one's arrival took 3 experts off
+ * this tab's loaded host, and their batches waited ~1 s for the first volunteer to finish loading).
+ *
  * Extras: models every candidate hosts on top of its experts while a generic job (runModel) runs. An extra
  * given as bytes too large for a blob (MAX_BLOB_BYTES) goes to this tab's own host only (the loopback has
  * no such limit).
@@ -28,6 +34,10 @@ export class PlacementKeeper {
   readonly #probedAtMs = new Map<string, number>();
   readonly #requests: HostRequests;
   readonly #extras = new Map<string, { source: ModelSource; refs: number }>();
+  /** Experts each peer was last asked to host (placed, or kept while their new hosts load). */
+  readonly #asked = new Map<string, readonly number[]>();
+  /** Whether some expert is kept on a host it moved away from (readyChanged has work to do). */
+  #lingering = false;
 
   constructor(
     private readonly link: ExpertLink,
@@ -37,6 +47,8 @@ export class PlacementKeeper {
     private readonly isBanned: (peerId: string) => boolean,
     private readonly nowMs: () => number,
     private readonly probeGraceMs = 3_000,
+    /** Whether the peer has expert e loaded (its `hosting` said so, and it is usable). */
+    private readonly isReady: (peerId: string, e: number) => boolean = () => false,
   ) {
     this.#requests = new HostRequests(link);
   }
@@ -94,6 +106,7 @@ export class PlacementKeeper {
   /** The peer's link closed: it holds nothing any more. */
   closed(peerId: string): void {
     this.#requests.closed(peerId);
+    this.#asked.delete(peerId);
     this.#heard.delete(peerId);
     this.#probedAtMs.delete(peerId);
     if (!this.#volunteers.includes(peerId)) return;
@@ -117,12 +130,21 @@ export class PlacementKeeper {
     this.update();
   }
 
+  /** A host announced what it has loaded: an expert kept on its old host may be released now. */
+  readyChanged(): void {
+    if (this.#lingering) this.update();
+  }
+
   /** Recomputes the placement (after a ban, or a change of volunteers) and sends what changed. */
   update(): void {
     const eligible = this.candidates;
     const next = placeExperts(this.experts.length, eligible, this.#placement, { replicas: this.replicas });
+    const kept = this.#kept(next, eligible);
+    this.#lingering = kept.size > 0;
     for (const id of new Set([...this.#placement.keys(), ...next.keys(), ...this.#requests.requestedPeers])) {
-      const want = next.get(id) ?? [];
+      const want = [...(next.get(id) ?? []), ...(kept.get(id) ?? [])].sort((a, b) => a - b);
+      if (want.length > 0) this.#asked.set(id, want);
+      else this.#asked.delete(id);
       // An extra that is one of this peer's experts already (an expert's file uploaded as a generic model)
       // is not asked twice.
       const placed = new Set(want.map((e) => sourceDigest(this.experts[e]!)));
@@ -141,6 +163,23 @@ export class PlacementKeeper {
       ]);
     }
     this.#placement = next;
+  }
+
+  /** Per eligible peer, experts it was asked for and has loaded that `next` moves elsewhere, while one of
+   *  their new hosts has not loaded them yet (make before break). */
+  #kept(next: Placement, eligible: readonly string[]): Map<string, number[]> {
+    const kept = new Map<string, number[]>();
+    for (const id of eligible) {
+      const placed = next.get(id) ?? [];
+      const keep = (this.#asked.get(id) ?? []).filter(
+        (e) =>
+          !placed.includes(e) &&
+          this.isReady(id, e) &&
+          [...next].some(([other, es]) => other !== id && es.includes(e) && !this.isReady(other, e)),
+      );
+      if (keep.length > 0) kept.set(id, keep);
+    }
+    return kept;
   }
 
   /** Asks every volunteer to release our models (the router is closing). */

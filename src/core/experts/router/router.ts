@@ -75,9 +75,11 @@ export class ExpertRouter {
 
   /**
    * Gets ready for a first job before it is asked for (prefetch): the gate and every expert start loading
-   * in this tab (canaries and fallback need them), and `peerIds` are offered placement as setVolunteers
-   * does, so hosts load their experts now; hosts that announce themselves later are placed on when they
-   * join (adoptAnnouncedHosts). Nothing waits: a load that fails here is tried again by the job that needs it.
+   * in this tab (canaries and fallback need them; a site's model runs once as part of its load, so its
+   * kernels are compiled before the job: models/session-pool.ts), and `peerIds` are offered placement as
+   * setVolunteers does, so hosts load their experts now; hosts that announce themselves later are placed on
+   * when they join (adoptAnnouncedHosts). Nothing waits: a load that fails here is tried again by the job
+   * that needs it.
    */
   prefetch(peerIds: readonly string[]): void {
     if (this.#core.closed) return;
@@ -197,6 +199,8 @@ export class ExpertRouter {
     placement.heard(from, message.requestId);
     // A peer announcing itself as an expert host: place experts on it too.
     if (o.adoptAnnouncedHosts && message.requestId === null) placement.add(from);
+    // What it loaded may let an expert kept on its old host go (make before break: placement.ts).
+    placement.readyChanged();
     emitter.emit("hosting", {
       peerId: from,
       experts: expertsOf(this.#core, updated.ready),

@@ -157,6 +157,25 @@ export interface ClassifyResult {
   readonly rowsBySource: Readonly<Record<string, number>>;
   readonly gateMs: number;
   readonly elapsedMs: number;
+  /** Where the job's time went (ms from the job's start, this router's clock), to see what a first run
+   *  pays that a later one does not (bench:experts prints it). */
+  readonly timeline: ClassifyTimeline;
+}
+
+export interface ClassifyTimeline {
+  /** The gate loaded (usually at prefetch) and run on every row. */
+  readonly gateDoneMs: number;
+  /** Every expert's canaries computed here (the batches start then). */
+  readonly canariesDoneMs: number;
+  /** Every batch accepted (verified or computed here). */
+  readonly batchesDoneMs: number;
+  /** Summed over batches: time spent waiting for a host still loading the batch's expert (warming.ts). */
+  readonly warmWaitMs: number;
+  /** When the last of those waits ended (ms from the job's start; 0 when none waited). */
+  readonly warmWaitEndMs: number;
+  /** This job's remote answers, and those checked in full by a second computation (verify.ts). */
+  readonly remoteBatches: number;
+  readonly replicatedBatches: number;
 }
 
 export interface RouterEvents {
@@ -224,6 +243,12 @@ export interface RouterTotals {
   readonly arbitrationRows: number;
   readonly canariesSent: number;
   readonly replicatedBatches: number;
+  /** Summed over batches: ms spent waiting for a host still loading the batch's model (warming.ts). */
+  readonly warmWaitMs: number;
+  /** When (router clock) the last wait for a warming host ended. */
+  readonly warmWaitEndAtMs: number;
+  /** Remote answers that passed their canaries (each is then accepted, or checked in full first). */
+  readonly remoteBatches: number;
   readonly disagreements: number;
   readonly retries: number;
   readonly liarsCaught: number;

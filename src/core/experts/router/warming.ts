@@ -36,12 +36,18 @@ export async function acquireWarm(
   priority: 0 | 1,
 ): Promise<HostEntry | null> {
   const { o, registry } = core;
-  const deadline = o.nowMs() + o.warmWaitMs;
+  const started = o.nowMs();
+  const deadline = started + o.warmWaitMs;
   for (;;) {
     if (core.closed) return null;
-    const left = deadline - o.nowMs();
+    const now = o.nowMs();
+    const left = deadline - now;
     const usable = registry.hostsFor(sha256, exclude).length > 0;
     if (usable || left <= 0 || warmingHosts(core, sha256, exclude).length === 0) {
+      if (now > started) {
+        core.totals.warmWaitMs += now - started;
+        core.totals.warmWaitEndAtMs = Math.max(core.totals.warmWaitEndAtMs, now);
+      }
       return registry.acquire(sha256, exclude, priority);
     }
     await Promise.race([registry.nextChange(), sleep(Math.min(left, 250))]);

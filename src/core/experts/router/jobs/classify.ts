@@ -56,6 +56,9 @@ export async function classifyJob(
   const gateStarted = o.nowMs();
   const { weights, chosen } = await local.runGate(pixels, rows);
   const gateMs = o.nowMs() - gateStarted;
+  const gateDoneMs = o.nowMs() - started;
+  // This job's share of the router's running totals, for its timeline.
+  const before = { ...totals };
   const routing = routeRows({ rows, experts: shas.length, weights, chosen });
   // TEST ONLY: before anything is dispatched, wait until each forced host serves one of this job's experts.
   const forced = options.testFirstBatchTo
@@ -106,6 +109,7 @@ export async function classifyJob(
   // TEST ONLY: each forced host's batch is dispatched first, so its slot is taken before any other batch
   // asks for one.
   const firstTo = forceFirstBatches(order, forced);
+  const canariesDoneMs = o.nowMs() - started;
   await runJob(core, job, () =>
     Promise.all([
       ...localOnly.map((e) =>
@@ -118,6 +122,15 @@ export async function classifyJob(
   totals.rowsClassified += rows;
   emitter.emit("stats", null);
   const elapsedMs = o.nowMs() - started;
+  const timeline = {
+    gateDoneMs,
+    canariesDoneMs,
+    batchesDoneMs: elapsedMs,
+    warmWaitMs: totals.warmWaitMs - before.warmWaitMs,
+    warmWaitEndMs: totals.warmWaitEndAtMs > started ? totals.warmWaitEndAtMs - started : 0,
+    remoteBatches: totals.remoteBatches - before.remoteBatches,
+    replicatedBatches: totals.replicatedBatches - before.replicatedBatches,
+  };
   // Also what a revision returns (row-ledger.ts), from the job's outputs as they are then.
   const assemble = (): ClassifyResult => {
     const logits = combineExperts(routing, weights, job.outputs, o.classes);
@@ -131,6 +144,7 @@ export async function classifyJob(
       rowsBySource: Object.fromEntries(job.bySource),
       gateMs,
       elapsedMs,
+      timeline,
     };
   };
   keepFinished(core, job, assemble);

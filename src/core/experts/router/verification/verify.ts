@@ -45,6 +45,7 @@ export async function verifyAnswer(
 ): Promise<Verdict> {
   const { book, totals, o } = core;
   const accepted = { output: answer.output, source: answer.hostId, checkedBy: null };
+  totals.remoteBatches++;
   if (
     isSelf(core, answer.hostId) ||
     !(o.random() < checkProbability(book, answer.hostId, o.spotCheckFloor))
