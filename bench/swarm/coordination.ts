@@ -2,6 +2,7 @@ import { mainThreadTaskMs, sleep, type Tab } from "./harness.ts";
 import { randomRhs, seededRandom, vectorText, type LoadedMatrix } from "./inputs.ts";
 import { submit, waitForJobs } from "./jobs.ts";
 import { drainProbe } from "./probe.ts";
+import { startProfile, stopProfile, type Breakdown } from "./cpu-profile.ts";
 
 /**
  * Requester CPU per unit on a job made of many tiny units (a small matrix, one unit per right-hand side),
@@ -25,6 +26,8 @@ export interface CoordinationRun {
   netMainThreadMsPerUnit: number;
   schedulerMsPerUnit: number;
   schedulerCallsPerUnit: number;
+  /** Sampled main-thread ms per unit by category (cpu-profile.ts), when profiled. */
+  breakdownMsPerUnit?: Breakdown;
 }
 
 export async function runCoordination(o: {
@@ -35,6 +38,8 @@ export async function runCoordination(o: {
   tol: number;
   seed: number;
   timeoutMs: number;
+  /** Profile the requester tab's main thread over the job (source maps in distDir; saveAs: .cpuprofile). */
+  profile?: { distDir: string; saveAs?: string };
 }): Promise<CoordinationRun> {
   const random = seededRandom(o.seed);
   const texts = Array.from({ length: o.units }, () => vectorText(randomRhs(o.matrix.a.rows, random)));
@@ -44,6 +49,7 @@ export async function runCoordination(o: {
   await sleep(2_000);
   const idleMainThreadMsPerS =
     ((await mainThreadTaskMs(o.requester)) - idle0) / ((performance.now() - idleT0) / 1000);
+  if (o.profile !== undefined) await startProfile(o.requester);
   const cpu0 = await mainThreadTaskMs(o.requester);
   const t0 = performance.now();
   const id = await submit(o.requester.page, {
@@ -59,6 +65,8 @@ export async function runCoordination(o: {
   const [end] = await waitForJobs(o.requester.page, [id], o.timeoutMs);
   const wallMs = performance.now() - t0;
   const cpu1 = await mainThreadTaskMs(o.requester);
+  const breakdown =
+    o.profile === undefined ? undefined : await stopProfile(o.requester, o.profile.distDir, o.profile.saveAs);
   const probe = await drainProbe(o.requester.page);
   const done = Math.max(1, end!.unitsDone);
   return {
@@ -73,5 +81,14 @@ export async function runCoordination(o: {
     netMainThreadMsPerUnit: (cpu1 - cpu0 - (idleMainThreadMsPerS * wallMs) / 1000) / done,
     schedulerMsPerUnit: probe.schedulerMs / done,
     schedulerCallsPerUnit: probe.schedulerCalls / done,
+    ...(breakdown === undefined
+      ? {}
+      : {
+          breakdownMsPerUnit: Object.fromEntries(
+            Object.entries(breakdown)
+              .sort((p, q) => q[1] - p[1])
+              .map(([k, ms]) => [k, ms / done]),
+          ),
+        }),
   };
 }
