@@ -8,7 +8,7 @@
  *  3. churn: ≥ 20 jobs while a third of the volunteers are killed at seeded random times, with a
  *     fault-injecting volunteer present; accepted solutions are re-checked independently in Node;
  *  4. distributed_vs_single: src/core/distributed's in-process benchmark on poisson2d-1000 (browser closed).
- * Flags scale it: --quick, --volunteers, --repeats, --churn-jobs, --distributed-grid, --skip-distributed;
+ * --dist DIR serves another test build (e.g. a baseline's). Flags scale it: --quick, --volunteers, --repeats, --churn-jobs, --distributed-grid, --skip-distributed;
  * --only-coordination runs phase 2 alone (volunteer tabs warmed up, no timed efficiency runs, no 3 or 4),
  * --coordination-repeats N, and --profile FILE adds one profiled coordination run after the timed ones
  * (its Chrome .cpuprofile saved as FILE, its per-unit breakdown by category in the JSON).
@@ -37,6 +37,7 @@ const { values: args } = parseArgs({
     "coordination-repeats": { type: "string" },
     "only-coordination": { type: "boolean", default: false },
     profile: { type: "string" },
+    dist: { type: "string", default: "dist-test" },
     "churn-jobs": { type: "string" },
     "churn-honest": { type: "string", default: "5" },
     "distributed-grid": { type: "string" },
@@ -61,12 +62,12 @@ const notMeasured: string[] = [];
 const log = (line: string) => console.log(line);
 const started = performance.now();
 
-if (!existsSync("dist-test/index.html")) {
+if (!existsSync(`${args.dist}/index.html`)) {
   console.error("bench:swarm needs the test build of the app (dist-test/): run `npm run build:test` first");
   process.exit(1);
 }
 
-const harness = await startHarness();
+const harness = await startHarness(args.dist);
 /** The run with the median main-thread ms per unit (the lower middle one of an even count). */
 function medianRun(runs: CoordinationRun[]): CoordinationRun | null {
   const sorted = [...runs].sort((p, q) => p.mainThreadMsPerUnit - q.mainThreadMsPerUnit);
@@ -121,13 +122,14 @@ try {
     coordinationRuns.push(run);
     log(
       `  run ${r + 1}: ${run.status}, ${run.mainThreadMsPerUnit.toFixed(2)} ms main-thread CPU per unit ` +
-        `(${run.netMainThreadMsPerUnit.toFixed(2)} ms net of the idle rate), ` +
+        `(${run.netMainThreadMsPerUnit.toFixed(2)} ms net of the idle rate; ` +
+        `${run.taskMsPerUnit.toFixed(2)} ms of task wall time), ` +
         `${run.schedulerMsPerUnit.toFixed(3)} ms of it in the scheduler`,
     );
   }
   coordination = medianRun(coordinationRuns);
   if (args.profile !== undefined) {
-    profiled = await coordinate(coordinationRepeats, { distDir: "dist-test", saveAs: args.profile });
+    profiled = await coordinate(coordinationRepeats, { distDir: args.dist, saveAs: args.profile });
     log(`  profiled run (${args.profile}): ${JSON.stringify(profiled.breakdownMsPerUnit)}`);
   }
   for (const tab of [requester, ...eff.tabs]) await harness.closeTab(tab);
@@ -227,6 +229,7 @@ const effSchedPerUnit =
 
 const result = {
   coordination_ms_per_unit: coordination?.mainThreadMsPerUnit ?? null,
+  coordination_goal_ms_per_unit: 1,
   coordination: {
     ...coordination,
     repeats: coordinationRuns.length,
@@ -241,9 +244,11 @@ const result = {
       "the build's source maps) falls in a category (bench/swarm/cpu-profile.ts); '(program)' is native " +
       "work outside JS (IPC, IndexedDB internals, task scheduling), '(garbage collector)' is GC",
     method:
-      "inside the requester tab (its own volunteer paused): Chrome main-thread TaskDuration (CDP " +
-      "Performance.getMetrics) from submit to job end, divided by units; it is everything the tab did for " +
-      "those units (signatures, blob hashing and sending, verification, IndexedDB, throttled view refresh). " +
+      "inside the requester tab (its own volunteer paused): Chrome main-thread CPU time (ThreadTime, CDP " +
+      "Performance.getMetrics) from submit to job end, divided by units, median over the repeats; it is " +
+      "everything the tab did for those units (signatures, blob hashing and sending, verification, " +
+      "IndexedDB, throttled view refresh). task_ms_per_unit is TaskDuration (task wall time, the figure " +
+      "reported before: it also counts waiting for a core on a loaded machine). " +
       "scheduler_ms_per_unit is the part spent inside Scheduler methods (wrapped with performance.now()).",
     efficiency_runs_main_thread_ms_per_unit: effMainPerUnit,
     efficiency_runs_scheduler_ms_per_unit: effSchedPerUnit,
