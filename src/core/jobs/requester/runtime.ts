@@ -309,9 +309,10 @@ export class RequesterRuntime {
   async loadUnits(jobId: string): Promise<WorkUnit[]> {
     if (this.scheduler.job(jobId) !== undefined) return this.scheduler.unitsOf(jobId);
     const units = await this.#o.repo.loadUnits(jobId);
-    this.#catalog.setHistoryUnits(jobId, units);
     this.#view.loadUnitResiduals((await this.#o.repo.loadVerifiedResults(jobId)).values());
     await loadViewSnapshot(this.#o.repo, this.#view, jobId);
+    // Shown only once what they show is loaded (views keep a finished job's unit views: state/jobs/views.ts).
+    this.#catalog.setHistoryUnits(jobId, units);
     this.#o.onChange?.();
     return units;
   }
