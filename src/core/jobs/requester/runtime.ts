@@ -10,12 +10,11 @@ import { RequesterDistributedSolves } from "../distributed/index.ts";
 import { RequesterInputs } from "./inputs.ts";
 import { RequesterResultIntake } from "./intake.ts";
 import { prepareSubmission, type SubmitInput } from "./submit.ts";
-import { RequesterView, type ResidualSeries, type UnitClaims, type UnitLiveProgress } from "./view.ts";
 import { loadViewSnapshot } from "./view-snapshot.ts";
 import { jobExport, type JobExport } from "./job-export.ts";
 import { Scheduler, type SchedulerOptions } from "../scheduler/scheduler.ts";
 import { Assigner } from "./assigner.ts";
-import { JobCatalog } from "./job-catalog.ts";
+import { RequesterReadModel } from "./read-model.ts";
 import { SnapshotSaver } from "./snapshot-saver.ts";
 import { certifiedSolutions, rightHandSides } from "./solutions.ts";
 import { WriteBehind } from "./write-behind.ts";
@@ -62,7 +61,7 @@ export interface RequesterRuntimeOptions {
 /** How long writes gather before they go to IndexedDB in one transaction (write-behind.ts). */
 const FLUSH_MS = 100;
 
-export class RequesterRuntime {
+export class RequesterRuntime extends RequesterReadModel {
   readonly scheduler: Scheduler;
   readonly #o: RequesterRuntimeOptions;
   readonly #now: () => number;
@@ -71,9 +70,7 @@ export class RequesterRuntime {
   readonly #inputs: RequesterInputs;
   /** Blobs sent (or being sent) to each volunteer in this session. */
   readonly #blobs: BlobSender;
-  readonly #view = new RequesterView();
   readonly #writes: WriteBehind;
-  readonly #catalog: JobCatalog;
   readonly #snapshots: SnapshotSaver;
   readonly #assigner: Assigner;
   /** Volunteers' messages and results in, verified results out (to the scheduler and IndexedDB). */
@@ -86,6 +83,7 @@ export class RequesterRuntime {
   #closed = false;
 
   private constructor(options: RequesterRuntimeOptions, scheduler: Scheduler) {
+    super(scheduler);
     this.#o = options;
     this.#now = options.nowMs ?? (() => Date.now());
     this.#random = options.random ?? Math.random;
@@ -99,14 +97,13 @@ export class RequesterRuntime {
       delayMs: options.flushMs ?? FLUSH_MS,
       ...(options.onError ? { onError: options.onError } : {}),
     });
-    this.#catalog = new JobCatalog(scheduler);
     this.#snapshots = new SnapshotSaver({
       repo: options.repo,
-      view: this.#view,
+      view: this.view,
       now: this.#now,
       units: (jobId) => this.units(jobId),
       nameOf: (jobId) => this.nameOf(jobId),
-      rhsSeed: (jobId) => this.#catalog.rhsSeed(jobId),
+      rhsSeed: (jobId) => this.catalog.rhsSeed(jobId),
       ...(options.onError ? { onError: options.onError } : {}),
     });
     this.#inputs = new RequesterInputs(options.repo);
@@ -120,9 +117,9 @@ export class RequesterRuntime {
         scheduler,
         inputs: this.#inputs,
         markVerified: (mark) => this.#writes.markVerified(mark),
-        view: this.#view,
+        view: this.view,
       },
-      view: this.#view,
+      view: this.view,
       repo: options.repo,
       writes: this.#writes,
       cache: options.cache,
@@ -138,7 +135,7 @@ export class RequesterRuntime {
       inputs: this.#inputs,
       link: options.link,
       repo: options.repo,
-      view: this.#view,
+      view: this.view,
       now: this.#now,
       // Heartbeat period the scheduler expects (sent to block holders with their data).
       heartbeatIntervalMs: options.scheduler?.heartbeatIntervalMs ?? 1_000,
@@ -183,10 +180,10 @@ export class RequesterRuntime {
 
   async #load(running: readonly SolveJob[]): Promise<void> {
     const { repo } = this.#o;
-    await this.#catalog.load(repo, this.#view, running);
+    await this.catalog.load(repo, this.view, running);
     for (const job of running) {
-      this.#view.loadUnitResiduals((await repo.loadVerifiedResults(job.id)).values());
-      await loadViewSnapshot(repo, this.#view, job.id);
+      this.view.loadUnitResiduals((await repo.loadVerifiedResults(job.id)).values());
+      await loadViewSnapshot(repo, this.view, job.id);
       this.#snapshots.started(job.id);
     }
   }
@@ -245,7 +242,7 @@ export class RequesterRuntime {
     await saveJobMeta(this.#o.repo, id, meta, nowMs, inputs);
     this.#inputs.remember(matrix.sha256, matrixBytes, input.a);
     for (let i = 0; i < rhs.length; i++) this.#inputs.remember(rhs[i]!.sha256, rhsBytes[i]!, input.rhs[i]!);
-    this.#catalog.remember(id, input.name, rhsSeed);
+    this.catalog.remember(id, input.name, rhsSeed);
     this.#snapshots.started(id);
     this.scheduler.addJob(plan.job, plan.units);
     await this.flush();
@@ -255,7 +252,7 @@ export class RequesterRuntime {
 
   async cancel(jobId: string): Promise<void> {
     if (!this.scheduler.cancelJob(jobId)) {
-      if (this.#catalog.find(jobId) === undefined) throw new JobError("unknown_job", `no job ${jobId}`);
+      if (this.catalog.find(jobId) === undefined) throw new JobError("unknown_job", `no job ${jobId}`);
       return;
     }
     this.#kick();
@@ -267,7 +264,7 @@ export class RequesterRuntime {
    * view, and inputs no other job uses; JobStore.deleteJob). A running job is refused: cancel it first.
    */
   async deleteJob(jobId: string): Promise<void> {
-    const job = this.#catalog.find(jobId);
+    const job = this.catalog.find(jobId);
     if (job === undefined) throw new JobError("unknown_job", `no job ${jobId}`);
     if (job.status === "running") {
       throw new JobError("invalid_state", "the job is running: cancel it before deleting it");
@@ -275,14 +272,14 @@ export class RequesterRuntime {
     await this.flush();
     await this.#snapshots.forget(jobId);
     this.scheduler.forgetJob(jobId);
-    this.#catalog.forget(jobId);
+    this.catalog.forget(jobId);
     await this.#o.repo.deleteJob(jobId);
     this.#o.onChange?.();
   }
 
   /** The job as one JSON-ready document (job-export.ts); `pageUrl` is where its downloads are. */
   async exportJob(jobId: string, pageUrl: string): Promise<JobExport> {
-    const job = this.#catalog.find(jobId);
+    const job = this.catalog.find(jobId);
     if (job === undefined) throw new JobError("unknown_job", `no job ${jobId}`);
     const units = this.units(jobId).length > 0 ? this.units(jobId) : await this.loadUnits(jobId);
     await this.flush();
@@ -292,68 +289,23 @@ export class RequesterRuntime {
 
   // ── reading ─────────────────────────────────────────────────────────────────────────────────────────
 
-  /** This session's and running jobs (scheduler), then earlier finished ones; newest first. */
-  jobs(): SolveJob[] {
-    return this.#catalog.jobs();
-  }
-
-  nameOf(jobId: string): string {
-    return this.#catalog.nameOf(jobId);
-  }
-
-  units(jobId: string): WorkUnit[] {
-    return this.#catalog.units(jobId);
-  }
-
   /** Loads the units of an earlier job (for the dashboard's detail view). */
   async loadUnits(jobId: string): Promise<WorkUnit[]> {
     if (this.scheduler.job(jobId) !== undefined) return this.scheduler.unitsOf(jobId);
     const units = await this.#o.repo.loadUnits(jobId);
-    this.#view.loadUnitResiduals((await this.#o.repo.loadVerifiedResults(jobId)).values());
-    await loadViewSnapshot(this.#o.repo, this.#view, jobId);
+    this.view.loadUnitResiduals((await this.#o.repo.loadVerifiedResults(jobId)).values());
+    await loadViewSnapshot(this.#o.repo, this.view, jobId);
     // Shown only once what they show is loaded (views keep a finished job's unit views: state/jobs/views.ts).
-    this.#catalog.setHistoryUnits(jobId, units);
+    this.catalog.setHistoryUnits(jobId, units);
     this.#o.onChange?.();
     return units;
   }
 
-  progressOf(unitId: string): UnitLiveProgress | null {
-    return this.#view.progressOf(unitId);
-  }
-
-  unitResidual(unitId: string): number | null {
-    return this.#view.unitResidual(unitId);
-  }
-
-  /** The lines of a job's residual chart: one per unit (per right-hand side), each ending certified. */
-  residualSeries(jobId: string): readonly ResidualSeries[] {
-    return this.#view.residualSeries(jobId);
-  }
-
-  /** What a verified unit's result claimed: final iteration and the volunteer's own residual. */
-  unitClaims(unitId: string): UnitClaims | null {
-    return this.#view.unitClaims(unitId);
-  }
-
-  /** The worst certified residual saved when the job finished (for jobs whose units are not loaded). */
-  savedWorstResidual(jobId: string): number | null {
-    return this.#view.savedWorstResidual(jobId);
-  }
-
-  /** The seed the job's random right-hand sides were made from; null if b was not random. */
-  rhsSeed(jobId: string): number | null {
-    return this.#catalog.rhsSeed(jobId) ?? null;
-  }
-
   /** The job's right-hand sides, in order (read from IndexedDB: b can be downloaded to check x). */
   async rightHandSides(jobId: string): Promise<Float64Array[]> {
-    const job = this.#catalog.find(jobId);
+    const job = this.catalog.find(jobId);
     if (job === undefined) throw new JobError("unknown_job", `no job ${jobId}`);
     return rightHandSides(this.#o.repo, job);
-  }
-
-  resultsReceived(unitId: string): number {
-    return this.#view.resultsReceived(unitId);
   }
 
   /** The verified solutions of a job, one per right-hand side in order. */
@@ -368,13 +320,6 @@ export class RequesterRuntime {
     // The last verified results may still be queued for IndexedDB.
     await this.flush();
     return certifiedSolutions(units, await this.#o.repo.loadVerifiedResults(jobId));
-  }
-
-  /** Failovers, iterations and certificate of this session's finished distributed solves. */
-  distributedStats(
-    jobId: string,
-  ): { failovers: number; blamed: number; iterations: number; relResidual: number; label: string } | null {
-    return this.#view.distributedStats(jobId);
   }
 
   // ── ticking ─────────────────────────────────────────────────────────────────────────────────────────
