@@ -20,7 +20,7 @@ import { certifiedSolutions, rightHandSides } from "./solutions.ts";
 import { WriteBehind } from "./write-behind.ts";
 
 export type { SubmitInput } from "./submit.ts";
-export type { ResidualSeries, UnitClaims, UnitLiveProgress } from "./view.ts";
+export type { ResidualSeries } from "./view.ts";
 
 /**
  * The requester of a tab: owns the jobs this tab submitted, runs the scheduler (scheduler.ts) against the
