@@ -8,7 +8,10 @@
  *  3. churn: ≥ 20 jobs while a third of the volunteers are killed at seeded random times, with a
  *     fault-injecting volunteer present; accepted solutions are re-checked independently in Node;
  *  4. distributed_vs_single: src/core/distributed's in-process benchmark on poisson2d-1000 (browser closed).
- * Flags scale it: --quick, --volunteers, --repeats, --churn-jobs, --distributed-grid, --skip-distributed.
+ * --dist DIR serves another test build (e.g. a baseline's). Flags scale it: --quick, --volunteers, --repeats, --churn-jobs, --distributed-grid, --skip-distributed;
+ * --only-coordination runs phase 2 alone (volunteer tabs warmed up, no timed efficiency runs, no 3 or 4),
+ * --coordination-repeats N, and --profile FILE adds one profiled coordination run after the timed ones
+ * (its Chrome .cpuprofile saved as FILE, its per-unit breakdown by category in the JSON).
  */
 import { existsSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -31,6 +34,10 @@ const { values: args } = parseArgs({
     "efficiency-grid": { type: "string", default: "200" },
     rhs: { type: "string", default: "12" },
     "coordination-units": { type: "string" },
+    "coordination-repeats": { type: "string" },
+    "only-coordination": { type: "boolean", default: false },
+    profile: { type: "string" },
+    dist: { type: "string", default: "dist-test" },
     "churn-jobs": { type: "string" },
     "churn-honest": { type: "string", default: "5" },
     "distributed-grid": { type: "string" },
@@ -44,7 +51,9 @@ const quick = args.quick;
 const seed = Number(args.seed);
 const tol = Number(args.tol);
 const volunteerCounts = (args.volunteers ?? (quick ? "1,2" : "1,2,4")).split(",").map(Number);
-const repeats = Number(args.repeats ?? (quick ? "1" : "2"));
+const onlyCoordination = args["only-coordination"];
+const repeats = onlyCoordination ? 0 : Number(args.repeats ?? (quick ? "1" : "2"));
+const coordinationRepeats = Number(args["coordination-repeats"] ?? (quick ? "3" : "5"));
 const churnJobs = Number(args["churn-jobs"] ?? "20");
 const coordinationUnits = Number(args["coordination-units"] ?? (quick ? "40" : "100"));
 const distributedGrid = Number(args["distributed-grid"] ?? (quick ? "300" : "1000"));
@@ -53,16 +62,23 @@ const notMeasured: string[] = [];
 const log = (line: string) => console.log(line);
 const started = performance.now();
 
-if (!existsSync("dist-test/index.html")) {
+if (!existsSync(`${args.dist}/index.html`)) {
   console.error("bench:swarm needs the test build of the app (dist-test/): run `npm run build:test` first");
   process.exit(1);
 }
 
-const harness = await startHarness();
+const harness = await startHarness(args.dist);
+/** The run with the median main-thread ms per unit (the lower middle one of an even count). */
+function medianRun(runs: CoordinationRun[]): CoordinationRun | null {
+  const sorted = [...runs].sort((p, q) => p.mainThreadMsPerUnit - q.mainThreadMsPerUnit);
+  return sorted[Math.floor((sorted.length - 1) / 2)] ?? null;
+}
 const sum = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
 const mean = (xs: number[]) => (xs.length === 0 ? NaN : sum(xs) / xs.length);
 let efficiencyRuns: EfficiencyRun[] = [];
 let coordination: CoordinationRun | null = null;
+const coordinationRuns: CoordinationRun[] = [];
+let profiled: CoordinationRun | null = null;
 let churn: ChurnResult | null = null;
 try {
   // ── 1 + 2: efficiency, verification overhead, coordination ──────────────────────────────────────────
@@ -90,23 +106,36 @@ try {
   log(
     `coordination: ${small.label} × ${coordinationUnits} one-rhs units on ${eff.tabs.length} volunteer tabs`,
   );
-  coordination = await runCoordination({
-    requester,
-    volunteers: eff.tabs.length,
-    matrix: small,
-    units: coordinationUnits,
-    tol,
-    seed: seed + 1,
-    timeoutMs: 120_000,
-  });
-  log(
-    `  ${coordination.status}: ${coordination.mainThreadMsPerUnit.toFixed(2)} ms main-thread CPU per unit, ` +
-      `${coordination.schedulerMsPerUnit.toFixed(3)} ms of it in the scheduler`,
-  );
+  const coordinate = (r: number, profile?: { distDir: string; saveAs: string }) =>
+    runCoordination({
+      requester,
+      volunteers: eff.tabs.length,
+      matrix: small,
+      units: coordinationUnits,
+      tol,
+      seed: seed + 1 + r,
+      timeoutMs: 120_000,
+      ...(profile === undefined ? {} : { profile }),
+    });
+  for (let r = 0; r < coordinationRepeats; r++) {
+    const run = await coordinate(r);
+    coordinationRuns.push(run);
+    log(
+      `  run ${r + 1}: ${run.status}, ${run.mainThreadMsPerUnit.toFixed(2)} ms main-thread CPU per unit ` +
+        `(${run.netMainThreadMsPerUnit.toFixed(2)} ms net of the idle rate; ` +
+        `${run.taskMsPerUnit.toFixed(2)} ms of task wall time), ` +
+        `${run.schedulerMsPerUnit.toFixed(3)} ms of it in the scheduler`,
+    );
+  }
+  coordination = medianRun(coordinationRuns);
+  if (args.profile !== undefined) {
+    profiled = await coordinate(coordinationRepeats, { distDir: args.dist, saveAs: args.profile });
+    log(`  profiled run (${args.profile}): ${JSON.stringify(profiled.breakdownMsPerUnit)}`);
+  }
   for (const tab of [requester, ...eff.tabs]) await harness.closeTab(tab);
 
   // ── 3: churn ───────────────────────────────────────────────────────────────────────────────────────
-  if (args["skip-churn"]) notMeasured.push("churn run: skipped by --skip-churn");
+  if (args["skip-churn"] || onlyCoordination) notMeasured.push("churn run: skipped");
   else {
     log(
       `churn: ${churnJobs} jobs, ${args["churn-honest"]} honest volunteers + 1 fault-injecting ("perturb")`,
@@ -135,7 +164,7 @@ try {
 
 // ── 4: distributed vs single (in Node, after the browser is gone) ──────────────────────────────────────
 let distributed: (DistributedResult & { expectation: string }) | null = null;
-if (args["skip-distributed"]) notMeasured.push("distributed_vs_single: skipped by --skip-distributed");
+if (args["skip-distributed"] || onlyCoordination) notMeasured.push("distributed_vs_single: skipped");
 else {
   log(
     `distributed: poisson2d-${distributedGrid}, K = ${args["distributed-k"]}, tol ${distributedTol} (in-process)`,
@@ -200,12 +229,26 @@ const effSchedPerUnit =
 
 const result = {
   coordination_ms_per_unit: coordination?.mainThreadMsPerUnit ?? null,
+  coordination_goal_ms_per_unit: 1,
   coordination: {
     ...coordination,
+    repeats: coordinationRuns.length,
+    ms_per_unit_median: coordination?.mainThreadMsPerUnit ?? null,
+    ms_per_unit_min: Math.min(...coordinationRuns.map((r) => r.mainThreadMsPerUnit)),
+    ms_per_unit_max: Math.max(...coordinationRuns.map((r) => r.mainThreadMsPerUnit)),
+    ms_per_unit_runs: coordinationRuns.map((r) => r.mainThreadMsPerUnit),
+    breakdown_ms_per_unit: profiled?.breakdownMsPerUnit ?? null,
+    breakdown_method:
+      "one extra run under Chrome's sampling profiler (100 µs; it adds its own overhead, so its total is " +
+      "above the timed runs'): each sample charged to the first frame, leaf upward, whose source file (via " +
+      "the build's source maps) falls in a category (bench/swarm/cpu-profile.ts); '(program)' is native " +
+      "work outside JS (IPC, IndexedDB internals, task scheduling), '(garbage collector)' is GC",
     method:
-      "inside the requester tab (its own volunteer paused): Chrome main-thread TaskDuration (CDP " +
-      "Performance.getMetrics) from submit to job end, divided by units; it is everything the tab did for " +
-      "those units (signatures, blob hashing and sending, verification, IndexedDB, throttled view refresh). " +
+      "inside the requester tab (its own volunteer paused): Chrome main-thread CPU time (ThreadTime, CDP " +
+      "Performance.getMetrics) from submit to job end, divided by units, median over the repeats; it is " +
+      "everything the tab did for those units (signatures, blob hashing and sending, verification, " +
+      "IndexedDB, throttled view refresh). task_ms_per_unit is TaskDuration (task wall time, the figure " +
+      "reported before: it also counts waiting for a core on a loaded machine). " +
       "scheduler_ms_per_unit is the part spent inside Scheduler methods (wrapped with performance.now()).",
     efficiency_runs_main_thread_ms_per_unit: effMainPerUnit,
     efficiency_runs_scheduler_ms_per_unit: effSchedPerUnit,
@@ -255,7 +298,9 @@ const result = {
 log("");
 log("── Open-Swarm swarm benchmark ──");
 log(
-  `coordination: ${result.coordination_ms_per_unit?.toFixed(2)} ms requester main-thread CPU per unit ` +
+  `coordination: ${result.coordination_ms_per_unit?.toFixed(2)} ms requester main-thread CPU per unit, ` +
+    `median of ${coordinationRuns.length} (${result.coordination.ms_per_unit_min.toFixed(2)}–` +
+    `${result.coordination.ms_per_unit_max.toFixed(2)}) ` +
     `(${coordination?.submitMainThreadMsPerUnit.toFixed(2)} ms of it submitting, ` +
     `${coordination?.schedulerMsPerUnit.toFixed(3)} ms in the scheduler; ` +
     `${result.coordination.efficiency_runs_main_thread_ms_per_unit.toFixed(1)} ms per unit on the poisson2d-200 runs)`,

@@ -1,4 +1,5 @@
 import { fromBase64Url, toBase64Url, toHex } from "../base/encoding.ts";
+import { KeyCache } from "./key-cache.ts";
 
 /**
  * A peer's identity: an Ed25519 key pair made with WebCrypto. The private key is created non-extractable,
@@ -35,6 +36,21 @@ export async function identityFromKeyPair(keys: CryptoKeyPair): Promise<Identity
   };
 }
 
+const verifyKeys = new KeyCache<CryptoKey | null>();
+const peerIds = new KeyCache<string>();
+
+/** null for a key that is not 32 bytes of base64url (cached like a good one: the text decides). */
+async function importVerifyKey(publicKey: string): Promise<CryptoKey | null> {
+  let raw: Uint8Array;
+  try {
+    raw = fromBase64Url(publicKey);
+  } catch {
+    return null;
+  }
+  if (raw.length !== 32) return null;
+  return crypto.subtle.importKey("raw", raw as BufferSource, ED25519, false, ["verify"]);
+}
+
 /** Checks a signature against a base64url public key; false (never a throw) on any malformed input. */
 export async function verifySignature(
   publicKey: string,
@@ -42,9 +58,9 @@ export async function verifySignature(
   signature: Uint8Array,
 ): Promise<boolean> {
   try {
-    const raw = fromBase64Url(publicKey);
-    if (raw.length !== 32 || signature.length !== 64) return false;
-    const key = await crypto.subtle.importKey("raw", raw as BufferSource, ED25519, false, ["verify"]);
+    if (signature.length !== 64) return false;
+    const key = await verifyKeys.get(publicKey, importVerifyKey);
+    if (key === null) return false;
     return await crypto.subtle.verify(ED25519, key, signature as BufferSource, data as BufferSource);
   } catch {
     return false;
@@ -54,7 +70,8 @@ export async function verifySignature(
 /** True when `peerId` is the id derived from `publicKey`: a peer cannot claim someone else's id. */
 export async function peerIdMatchesKey(peerId: string, publicKey: string): Promise<boolean> {
   try {
-    return (await peerIdFromPublicKey(fromBase64Url(publicKey))) === peerId;
+    const derived = await peerIds.get(publicKey, (k) => peerIdFromPublicKey(fromBase64Url(k)));
+    return derived === peerId;
   } catch {
     return false;
   }

@@ -19,6 +19,32 @@ export interface ResultRow {
   readonly envelope: string | null;
 }
 
+/** A result's certificate once the requester verified it (JobStore.markResultVerified). */
+export interface VerifiedMark {
+  readonly unitId: string;
+  readonly attempt: number;
+  readonly relResiduals: readonly number[];
+}
+
+/** A job input or a keyed document (job meta, view snapshot) in the blob table. */
+export interface BlobWrite {
+  readonly sha256: string;
+  readonly bytes: Uint8Array;
+  readonly nowMs: number;
+}
+
+/**
+ * Writes gathered over a moment (requester/write-behind.ts), stored in one transaction in this order:
+ * blobs, results, verified marks, then the scheduler's changes, so a unit is never stored done without
+ * its verified result, and a job never without its inputs.
+ */
+export interface StoreBatch {
+  readonly blobs: readonly BlobWrite[];
+  readonly results: readonly ResultRow[];
+  readonly verified: readonly VerifiedMark[];
+  readonly changes: SchedulerChanges;
+}
+
 export interface ResumeState {
   /** Running jobs (finished ones are history: `listJobs`). */
   readonly jobs: SolveJob[];
@@ -31,14 +57,16 @@ export interface ResumeState {
 
 /**
  * The requester's durable job state: what the jobs layer needs kept across a reload. The scheduler stays in
- * memory and synchronous; after each batch of events the integrator persists `scheduler.drainChanges()`
- * with `saveChanges` (one transaction), and stores each accepted result with `saveResult` before verifying
- * it. After a reload `resumeState()` gives back what the scheduler needs. storage/job-repository.ts keeps it
+ * memory and synchronous; the requester gathers `scheduler.drainChanges()`, the results it accepted and
+ * their verified marks over a moment and stores them with `saveBatch` (one transaction per flush, not per
+ * event: requester/write-behind.ts). After a reload `resumeState()` gives back what the scheduler needs. storage/job-repository.ts keeps it
  * in IndexedDB; the jobs layer never names a database.
  */
 export interface JobStore {
   /** Persists what the scheduler changed, atomically. */
   saveChanges(changes: SchedulerChanges): Promise<void>;
+  /** Persists a batch of writes atomically, in the order StoreBatch names (one transaction). */
+  saveBatch(batch: StoreBatch): Promise<void>;
   saveJob(job: SolveJob, units?: readonly WorkUnit[]): Promise<void>;
   loadJob(jobId: string): Promise<SolveJob | undefined>;
   /** Newest first. */

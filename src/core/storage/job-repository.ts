@@ -1,6 +1,6 @@
 import type { SolveJob, WorkUnit } from "../jobs/model.ts";
 import type { ReputationRecord } from "../trust/reputation.ts";
-import type { JobStore, ResultRow, ResumeState } from "../jobs/job-store.ts";
+import type { JobStore, ResultRow, ResumeState, StoreBatch } from "../jobs/job-store.ts";
 import { resumeUnits, type SchedulerChanges } from "../jobs/scheduler/index.ts";
 import type { JobBlobRow, OpenSwarmDb } from "./db.ts";
 
@@ -18,6 +18,28 @@ export class JobRepository implements JobStore {
     const db = this.#db;
     if (changes.jobs.length + changes.units.length + changes.reputation.length === 0) return;
     await db.transaction("rw", [db.jobs, db.units, db.reputation], async () => {
+      if (changes.jobs.length > 0) await db.jobs.bulkPut(changes.jobs);
+      if (changes.units.length > 0) await db.units.bulkPut(changes.units);
+      if (changes.reputation.length > 0) await db.reputation.bulkPut(changes.reputation);
+    });
+  }
+
+  async saveBatch(batch: StoreBatch): Promise<void> {
+    const db = this.#db;
+    const { blobs, results, verified, changes } = batch;
+    const changed = changes.jobs.length + changes.units.length + changes.reputation.length;
+    if (blobs.length + results.length + verified.length + changed === 0) return;
+    await db.transaction("rw", [db.jobBlobs, db.results, db.jobs, db.units, db.reputation], async () => {
+      if (blobs.length > 0) {
+        await db.jobBlobs.bulkPut(
+          blobs.map((b) => ({ sha256: b.sha256, bytes: b.bytes, storedAtMs: b.nowMs })),
+        );
+      }
+      if (results.length > 0) await db.results.bulkPut([...results]);
+      for (const v of verified) {
+        const changes = { verified: true, relResiduals: [...v.relResiduals] };
+        await db.results.update([v.unitId, v.attempt], changes);
+      }
       if (changes.jobs.length > 0) await db.jobs.bulkPut(changes.jobs);
       if (changes.units.length > 0) await db.units.bulkPut(changes.units);
       if (changes.reputation.length > 0) await db.reputation.bulkPut(changes.reputation);

@@ -107,23 +107,18 @@ export function jobVolunteerViews(
   units: readonly WorkUnit[],
   all: readonly VolunteerStatsView[],
 ): JobVolunteerView[] {
-  const byId = new Map<string, JobVolunteerView>();
-  const entry = (peerId: string): JobVolunteerView => {
+  return withReputation(rt, unitCounts(units), all);
+}
+
+type UnitCounts = Pick<JobVolunteerView, "peerId" | "unitsInFlight" | "unitsVerified" | "resultsRejected">;
+
+/** Per volunteer of the job: units it holds, computed and verified, and results of it rejected. */
+function unitCounts(units: readonly WorkUnit[]): UnitCounts[] {
+  const byId = new Map<string, UnitCounts>();
+  const entry = (peerId: string): UnitCounts => {
     let v = byId.get(peerId);
     if (v === undefined) {
-      const stats = all.find((s) => s.peerId === peerId);
-      const rep = rt.scheduler.reputation.get(peerId);
-      v = {
-        peerId,
-        unitsInFlight: 0,
-        unitsVerified: 0,
-        resultsRejected: 0,
-        totalValid: rep.totalValid,
-        totalInvalid: rep.totalInvalid,
-        consecutiveValid: rep.consecutiveValid,
-        banned: stats?.banned ?? false,
-        speedFlopsPerS: stats?.speedFlopsPerS ?? null,
-      };
+      v = { peerId, unitsInFlight: 0, unitsVerified: 0, resultsRejected: 0 };
       byId.set(peerId, v);
     }
     return v;
@@ -134,6 +129,56 @@ export function jobVolunteerViews(
     for (const h of u.history) if (h.outcome === "invalid-result") entry(h.volunteerId).resultsRejected++;
   }
   return [...byId.values()];
+}
+
+/** The counts with the columns over all jobs (reputation, ban, speed), which change as other jobs run. */
+function withReputation(
+  rt: RequesterRuntime,
+  counts: readonly UnitCounts[],
+  all: readonly VolunteerStatsView[],
+): JobVolunteerView[] {
+  const stats = new Map(all.map((s) => [s.peerId, s]));
+  return counts.map((c) => {
+    const rep = rt.scheduler.reputation.get(c.peerId);
+    const s = stats.get(c.peerId);
+    return {
+      ...c,
+      totalValid: rep.totalValid,
+      totalInvalid: rep.totalInvalid,
+      consecutiveValid: rep.consecutiveValid,
+      banned: s?.banned ?? false,
+      speedFlopsPerS: s?.speedFlopsPerS ?? null,
+    };
+  });
+}
+
+/**
+ * What a finished job's views need from its units, kept per job object: the scheduler replaces a job's
+ * object (and a unit's) whenever it changes, and a finished job's units no longer change, so these stay
+ * right while the object and its units are the same. Without it every refresh recomputed every job of the
+ * session, unit by unit: a refresh cost grew with the session, not with what changed.
+ */
+interface FinishedViews {
+  readonly first: WorkUnit;
+  readonly count: number;
+  readonly job: JobView;
+  readonly units: UnitView[];
+  readonly counts: UnitCounts[];
+}
+const finishedViews = new WeakMap<SolveJob, FinishedViews>();
+
+function finishedViewsOf(rt: RequesterRuntime, job: SolveJob, list: readonly WorkUnit[]): FinishedViews {
+  const cached = finishedViews.get(job);
+  if (cached !== undefined && cached.count === list.length && cached.first === list[0]) return cached;
+  const views: FinishedViews = {
+    first: list[0]!,
+    count: list.length,
+    job: jobView(rt, job),
+    units: list.map((u) => unitView(rt, job, u)),
+    counts: unitCounts(list),
+  };
+  finishedViews.set(job, views);
+  return views;
 }
 
 export interface JobsViews {
@@ -150,14 +195,23 @@ export function jobsViews(rt: RequesterRuntime): JobsViews {
   const units: Record<string, UnitView[]> = {};
   const residualSeries: Record<string, readonly ResidualSeries[]> = {};
   const jobVolunteers: Record<string, JobVolunteerView[]> = {};
+  const jobViews: JobView[] = [];
   for (const job of jobs) {
     const list = rt.units(job.id);
-    if (list.length > 0) {
-      units[job.id] = list.map((u) => unitView(rt, job, u));
-      jobVolunteers[job.id] = jobVolunteerViews(rt, list, volunteers);
+    if (list.length > 0 && job.status !== "running") {
+      const done = finishedViewsOf(rt, job, list);
+      units[job.id] = done.units;
+      jobVolunteers[job.id] = withReputation(rt, done.counts, volunteers);
+      jobViews.push(done.job);
+    } else {
+      if (list.length > 0) {
+        units[job.id] = list.map((u) => unitView(rt, job, u));
+        jobVolunteers[job.id] = jobVolunteerViews(rt, list, volunteers);
+      }
+      jobViews.push(jobView(rt, job));
     }
     const lines = rt.residualSeries(job.id);
     if (lines.length > 0) residualSeries[job.id] = lines;
   }
-  return { jobs: jobs.map((j) => jobView(rt, j)), units, residualSeries, volunteers, jobVolunteers };
+  return { jobs: jobViews, units, residualSeries, volunteers, jobVolunteers };
 }

@@ -11,6 +11,7 @@ import { decodeVector } from "../payload.ts";
 import { residualLineOf, type RequesterView } from "./view.ts";
 import { invalidVerdict, storedResultClaims, verifyRhsGroup, type VerifyContext } from "./verify.ts";
 import type { ReverifyItem } from "../scheduler/resume.ts";
+import type { WriteBehind } from "./write-behind.ts";
 import type { Scheduler, VerificationVerdict } from "../scheduler/scheduler.ts";
 import { solveCostFlops } from "../split.ts";
 
@@ -19,7 +20,10 @@ export interface IntakeContext {
   readonly scheduler: Scheduler;
   readonly verify: VerifyContext;
   readonly view: RequesterView;
+  /** Where results of earlier sessions are read from. */
   readonly repo: JobStore;
+  /** Where results and their verdicts are written (batched). */
+  readonly writes: WriteBehind;
   /** Where solution blobs arrive. */
   readonly cache: BlobCache;
   readonly now: () => number;
@@ -27,8 +31,6 @@ export interface IntakeContext {
   readonly blobWaitMs: number;
   /** The volunteer may have lost the input blobs it was sent: send them again next time. */
   readonly forgetBlobs: (volunteerId: string) => void;
-  /** Resolves once the scheduler's changes so far are in IndexedDB. */
-  readonly flush: () => Promise<void>;
   /** Asks for a scheduler tick soon. */
   readonly kick: () => void;
   readonly onChange?: () => void;
@@ -39,8 +41,8 @@ export interface IntakeContext {
 /**
  * Volunteers' messages about their units (heartbeats, progress, errors, results) into the scheduler, and
  * every result through the requester's own verification: its solutions are waited for, stored unverified
- * (so a reload verifies them again instead of recomputing them), checked, and the verdict handed to the
- * scheduler. Results left unverified by an earlier session are re-verified here too.
+ * (queued for the store: a reload after they are stored verifies them again instead of recomputing them),
+ * checked, and the verdict handed to the scheduler; the volunteer hears the verdict once it is stored. Results left unverified by an earlier session are re-verified here too.
  */
 export class RequesterResultIntake {
   readonly #ctx: IntakeContext;
@@ -131,8 +133,8 @@ export class RequesterResultIntake {
         body.solutions.map(async (s) => decodeVector(await cache.waitFor(s.x.sha256, waitMs), rows)),
       );
       for (const s of body.solutions) cache.delete(s.x.sha256);
-      // Stored before it is verified: a reload in between verifies it again instead of recomputing it.
-      await this.#ctx.repo.saveResult({
+      // Queued before it is verified: if verifying outlasts a flush, a reload verifies it again.
+      this.#ctx.writes.putResult({
         unitId: body.unitId,
         attempt: body.attempt,
         jobId: job.id,
@@ -143,13 +145,14 @@ export class RequesterResultIntake {
         verified: false,
         envelope,
       });
-      await this.#ctx.flush();
       check = await verifyRhsGroup(this.#ctx.verify, job, body.unitId, xs, body.solutions);
       if (check.ok) this.#ctx.view.setUnitClaims(body.unitId, claimsOf(body.solutions));
     } catch (error) {
       check = invalidVerdict(error);
     }
     this.#applyVerdict(body.unitId, body.attempt, check);
+    // Told only once stored: a "verified" the requester could still lose in a crash would be a lie.
+    await this.#ctx.writes.stored();
     this.#ctx.sendVerdict?.(from, {
       type: "unit-verdict",
       jv: JOB_PROTOCOL_VERSION,

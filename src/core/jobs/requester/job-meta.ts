@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { JobStore } from "../job-store.ts";
+import type { BlobWrite, JobStore } from "../job-store.ts";
 
 /**
  * What the dashboard shows about a job that the scheduler does not need: its name, the seed its random
@@ -17,8 +17,21 @@ export type JobMeta = z.infer<typeof jobMetaSchema>;
 
 const keyOf = (jobId: string): string => `meta/${jobId}`;
 
-export async function saveJobMeta(repo: JobStore, jobId: string, meta: JobMeta, nowMs: number) {
-  await repo.putBlob(keyOf(jobId), new TextEncoder().encode(JSON.stringify(meta)), nowMs);
+/** Saves the meta, in one transaction with `alongWith` (a new job's inputs). */
+export async function saveJobMeta(
+  repo: JobStore,
+  jobId: string,
+  meta: JobMeta,
+  nowMs: number,
+  alongWith: readonly BlobWrite[] = [],
+) {
+  const bytes = new TextEncoder().encode(JSON.stringify(meta));
+  await repo.saveBatch({
+    blobs: [...alongWith, { sha256: keyOf(jobId), bytes, nowMs }],
+    results: [],
+    verified: [],
+    changes: { jobs: [], units: [], reputation: [] },
+  });
 }
 
 export async function loadJobMeta(repo: JobStore, jobId: string): Promise<JobMeta | null> {

@@ -1,4 +1,4 @@
-import type { JobStore } from "../job-store.ts";
+import type { VerifiedMark } from "../job-store.ts";
 import type { UnitResultMessage } from "../../protocol/jobs.ts";
 import type { SolveJob } from "../model.ts";
 import type { RequesterInputs } from "./inputs.ts";
@@ -10,13 +10,14 @@ import type { Scheduler, VerificationVerdict } from "../scheduler/scheduler.ts";
 export interface VerifyContext {
   readonly scheduler: Scheduler;
   readonly inputs: RequesterInputs;
-  readonly repo: JobStore;
+  /** Queues the verified mark for the store (write-behind.ts). */
+  readonly markVerified: (mark: VerifiedMark) => void;
   readonly view: RequesterView;
 }
 
 /**
  * The requester's own check of a right-hand-side group's solutions (result-check.ts: one SpMV per
- * solution against the job's inputs). A verified result is marked so in IndexedDB and its certificate
+ * solution against the job's inputs). A verified result is marked so for IndexedDB and its certificate
  * (worst over its solutions) is shown.
  */
 export async function verifyRhsGroup(
@@ -36,7 +37,7 @@ export async function verifyRhsGroup(
   const result = checkUnitResult(a, bs, xs, claims, job.tolerance);
   const attempt = unit.result?.attempt ?? unit.attempt;
   if (result.verdict.ok) {
-    await ctx.repo.markResultVerified(unitId, attempt, result.relResiduals);
+    ctx.markVerified({ unitId, attempt, relResiduals: result.relResiduals });
     ctx.view.setUnitResidual(unitId, Math.max(...result.relResiduals));
     // Each line ends at its certificate, at the iteration the volunteer says it stopped (a claim, used
     // only to place the point; the schema bounds it).
