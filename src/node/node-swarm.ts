@@ -1,0 +1,40 @@
+import { availableParallelism } from "node:os";
+import { WebSocket } from "ws";
+import type { IdentityStore } from "../core/identity/keystore.ts";
+import { probeEnvironmentFrom } from "../core/env/capabilities-probe.ts";
+import type { WebSocketConstructor } from "../core/net/directory-client.ts";
+import { startSwarm, type Swarm, type SwarmOptions } from "../core/net/swarm.ts";
+import { NodeWebRtcTransport } from "./webrtc-transport.ts";
+
+export interface NodeSwarmOptions {
+  /** The server's origin, as a tab would have it (http://127.0.0.1:PORT). */
+  readonly server: string;
+  readonly identityStore: IdentityStore;
+  /** Cores this peer announces (its --threads, or the machine's). */
+  readonly cores?: number;
+  readonly mesh?: SwarmOptions["mesh"];
+}
+
+/**
+ * A Node peer joins exactly as a tab does (core/net/swarm.ts: directory session, ICE config, PeerServer
+ * registration, mesh); only the environment differs: `ws` for WebSockets, libwebrtc for the data channels,
+ * the core count from the OS.
+ */
+export function startNodeSwarm(options: NodeSwarmOptions): Promise<Swarm> {
+  const environment = probeEnvironmentFrom({
+    ...globalThis,
+    WebAssembly: globalThis.WebAssembly,
+    performance: globalThis.performance,
+    process: globalThis.process,
+    SharedArrayBuffer: globalThis.SharedArrayBuffer,
+    navigator: { hardwareConcurrency: options.cores ?? availableParallelism() },
+  });
+  return startSwarm({
+    origin: options.server,
+    identityStore: options.identityStore,
+    environment,
+    WebSocketImpl: WebSocket as unknown as WebSocketConstructor,
+    createTransport: (transport) => new NodeWebRtcTransport(transport),
+    ...(options.mesh ? { mesh: options.mesh } : {}),
+  });
+}
