@@ -6,6 +6,8 @@ export const EXIT_OK = 0;
 export const EXIT_INPUT_ERROR = 1;
 /** The solve ran but did not reach the tolerance (the report says how far it got). */
 export const EXIT_NOT_CONVERGED = 2;
+/** volunteer/submit: the swarm could not be joined or was lost (server unreachable, identity refused). */
+export const EXIT_SWARM_ERROR = 4;
 /** A bug or an environment failure we did not anticipate (set OPEN_SWARM_DEBUG=1 for the stack). */
 export const EXIT_INTERNAL_ERROR = 3;
 

@@ -1,6 +1,6 @@
 /**
- * The `open-swarm` command line. Subcommands register themselves here; today: solve.
- * (start, volunteer and bench belong here too, each in its own *-command.ts.)
+ * The `open-swarm` command line. Subcommands register themselves here; today: solve, volunteer, submit.
+ * (start and bench belong here too, each in its own *-command.ts.)
  */
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
@@ -8,6 +8,7 @@ import { Command, CommanderError } from "commander";
 import { EXIT_INPUT_ERROR, EXIT_OK } from "./cli-error.ts";
 import { processIo, type CliIo } from "./io.ts";
 import { registerSolveCommand } from "./solve-command.ts";
+import { registerVolunteerCommand } from "./volunteer-command.ts";
 
 function packageVersion(): string {
   try {
@@ -30,6 +31,7 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
       writeErr: (s) => io.stderr.write(s),
     });
   registerSolveCommand(program, io, setExitCode);
+  registerVolunteerCommand(program, io, setExitCode);
   return program;
 }
 

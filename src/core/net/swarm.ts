@@ -7,7 +7,7 @@ import { probeCapabilities, probeEnvironmentFrom, type ProbeEnvironment } from "
 import { DirectoryClient, directoryUrlFor, type WebSocketConstructor } from "./directory-client.ts";
 import { Emitter } from "../base/emitter.ts";
 import { Mesh, type MeshOptions } from "./mesh.ts";
-import { PeerJsTransport, type IceServer, type PeerJsTransportOptions } from "./peerjs-transport.ts";
+import type { IceServer, PeerJsTransportOptions } from "./peerjs-transport.ts";
 import { fetchServerConfig, type FetchLike } from "./server-config.ts";
 import type { MeshTransport } from "./transport.ts";
 import { CodedError } from "../base/coded-error.ts";
@@ -118,7 +118,11 @@ export async function startSwarm(options: SwarmOptions): Promise<Swarm> {
     getToken: () => directory.sessionToken,
     iceServers,
   };
-  const transport = options.createTransport?.(transportOptions) ?? new PeerJsTransport(transportOptions);
+  // PeerJS is loaded only where it is used: in Node its CommonJS bundle has no ESM named exports, and a
+  // Node peer brings its own transport (src/node/webrtc-transport.ts).
+  const transport =
+    options.createTransport?.(transportOptions) ??
+    new (await import("./peerjs-transport.ts")).PeerJsTransport(transportOptions);
   const mesh = new Mesh({ ...options.mesh, identity, transport, enableDebug: options.enableDebug ?? false });
   try {
     await mesh.start();

@@ -1,0 +1,84 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const BIN = fileURLToPath(new URL("../../bin/open-swarm.mjs", import.meta.url));
+
+/** A headless peer: `open-swarm <command>` as a child process, with its own identity file. */
+export interface NodePeer {
+  readonly process: ChildProcess;
+  /** stderr and stdout lines so far. */
+  readonly lines: string[];
+  /** Resolves with the first line (already seen or to come) matching `pattern`. */
+  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves with the exit code (null if killed by a signal). */
+  readonly exited: Promise<number | null>;
+  kill(): void;
+}
+
+export function startNodePeer(args: readonly string[]): NodePeer {
+  const dir = mkdtempSync(path.join(tmpdir(), "open-swarm-node-peer-"));
+  const child = spawn(process.execPath, [BIN, ...args, "--identity", path.join(dir, "identity.json")], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: string[] = [];
+  const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
+  const onText = (chunk: Buffer): void => {
+    for (const line of chunk.toString("utf8").split("\n")) {
+      if (line.trim() === "") continue;
+      lines.push(line);
+      if (process.env["OPEN_SWARM_E2E_VERBOSE"]) console.log(`[node peer] ${line}`);
+      for (const w of [...waiters]) {
+        if (w.pattern.test(line)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(line);
+        }
+      }
+    }
+  };
+  child.stdout.on("data", onText);
+  child.stderr.on("data", onText);
+  const exited = new Promise<number | null>((resolve) =>
+    child.on("exit", (code) => {
+      rmSync(dir, { recursive: true, force: true });
+      resolve(code);
+    }),
+  );
+  return {
+    process: child,
+    lines,
+    exited,
+    waitForLine(pattern, timeoutMs = 30_000) {
+      const seen = lines.find((l) => pattern.test(l));
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`no line matching ${pattern} in ${timeoutMs} ms:\n${lines.join("\n")}`)),
+          timeoutMs,
+        );
+        waiters.push({
+          pattern,
+          resolve: (line) => {
+            clearTimeout(timer);
+            resolve(line);
+          },
+        });
+      });
+    },
+    kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    },
+  };
+}
+
+/** Starts `open-swarm volunteer` and waits until it joined; returns it with its peer id. */
+export async function startNodeVolunteer(
+  baseUrl: string,
+  extra: readonly string[] = [],
+): Promise<NodePeer & { peerId: string }> {
+  const peer = startNodePeer(["volunteer", "--server", baseUrl, ...extra]);
+  const joined = await peer.waitForLine(/^joined .* as (os[0-9a-f]+)$/);
+  return Object.assign(peer, { peerId: /as (os[0-9a-f]+)$/.exec(joined)![1]! });
+}

@@ -1,0 +1,101 @@
+import { BlobCache } from "../core/base/blob-cache.ts";
+import { meshJobLink, type JobLink } from "../core/jobs/job-link.ts";
+import { VolunteerRuntime, type VolunteerSnapshot } from "../core/jobs/volunteer/index.ts";
+import type { IdentityStore } from "../core/identity/keystore.ts";
+import type { Swarm } from "../core/net/swarm.ts";
+import { startNodeSwarm } from "./node-swarm.ts";
+import { createNodeUnitSolver } from "./unit-solver.ts";
+
+export interface NodeVolunteerOptions {
+  readonly server: string;
+  readonly identityStore: IdentityStore;
+  /** 0.1..1: the runtime's duty cycle (as the tab's CPU-share slider). */
+  readonly cpuShare?: number;
+  /** wasm threads per solve; undefined: by matrix size. Also the cores announced to the directory. */
+  readonly threads?: number;
+  /** Leave after this many units (undefined: run until stopped). */
+  readonly maxUnits?: number;
+  readonly onChange?: (snapshot: VolunteerSnapshot, peers: number) => void;
+}
+
+/** How long a leaving volunteer waits for its give-backs to go out before it closes the links anyway. */
+const LEAVE_FLUSH_MS = 3_000;
+
+/**
+ * A headless volunteer: the tab's VolunteerRuntime (same protocol, same checks) on a Node swarm, with the
+ * wasm kernels in a worker thread. `leave()` is the clean exit: pausing gives every held unit back
+ * (unit-error "cancelled"/"declined", so the requester reissues it at once instead of waiting for the
+ * lease to expire); the give-backs are flushed, then the links and the directory session are closed.
+ */
+export class NodeVolunteer {
+  private readonly pending = new Set<Promise<unknown>>();
+  private readonly runtime: VolunteerRuntime;
+  private left = false;
+  readonly finished: Promise<void>;
+  private resolveFinished!: () => void;
+
+  private constructor(
+    readonly swarm: Swarm,
+    private readonly options: NodeVolunteerOptions,
+  ) {
+    this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
+    const link = this.tracked(meshJobLink(swarm.mesh));
+    this.runtime = new VolunteerRuntime({
+      link,
+      cache: new BlobCache(),
+      solver: createNodeUnitSolver(options.threads),
+      webgpu: false,
+      ...(options.maxUnits !== undefined ? { maxHeld: Math.max(1, Math.min(8, options.maxUnits)) } : {}),
+      onChange: (snapshot) => this.changed(snapshot),
+    });
+    if (options.cpuShare !== undefined) this.runtime.setCpuShare(options.cpuShare);
+    swarm.mesh.on("stats", () => this.changed(this.runtime.snapshot()));
+  }
+
+  static async start(options: NodeVolunteerOptions): Promise<NodeVolunteer> {
+    const swarm = await startNodeSwarm({
+      server: options.server,
+      identityStore: options.identityStore,
+      ...(options.threads !== undefined ? { cores: options.threads } : {}),
+    });
+    return new NodeVolunteer(swarm, options);
+  }
+
+  snapshot(): VolunteerSnapshot {
+    return this.runtime.snapshot();
+  }
+
+  /** Gives held units back, waits (bounded) for those messages to go out, then closes everything. */
+  async leave(): Promise<void> {
+    if (this.left) return this.finished;
+    this.left = true;
+    this.runtime.pause();
+    const flush = Promise.allSettled([...this.pending]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([flush, new Promise((r) => (timer = setTimeout(r, LEAVE_FLUSH_MS)))]);
+    clearTimeout(timer);
+    this.runtime.close();
+    this.swarm.close();
+    this.resolveFinished();
+  }
+
+  private changed(snapshot: VolunteerSnapshot): void {
+    this.options.onChange?.(snapshot, this.swarm.mesh.connectedPeerIds().length);
+    const max = this.options.maxUnits;
+    if (max !== undefined && snapshot.unitsDone >= max && !this.left) void this.leave();
+  }
+
+  /** The job link with every outgoing message remembered until it settles (for leave's flush). */
+  private tracked(link: JobLink): JobLink {
+    const track = <T>(promise: Promise<T>): Promise<T> => {
+      this.pending.add(promise);
+      void promise.finally(() => this.pending.delete(promise)).catch(() => undefined);
+      return promise;
+    };
+    return {
+      ...link,
+      sendBody: (to, body) => track(link.sendBody(to, body)),
+      sendBlob: (to, bytes) => track(link.sendBlob(to, bytes)),
+    };
+  }
+}
