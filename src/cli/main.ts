@@ -8,6 +8,7 @@ import { Command, CommanderError } from "commander";
 import { EXIT_INPUT_ERROR, EXIT_OK } from "./cli-error.ts";
 import { processIo, type CliIo } from "./io.ts";
 import { registerSolveCommand } from "./solve-command.ts";
+import { registerSubmitCommand } from "./submit-command.ts";
 import { registerVolunteerCommand } from "./volunteer-command.ts";
 
 function packageVersion(): string {
@@ -32,6 +33,7 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     });
   registerSolveCommand(program, io, setExitCode);
   registerVolunteerCommand(program, io, setExitCode);
+  registerSubmitCommand(program, io, setExitCode);
   return program;
 }
 

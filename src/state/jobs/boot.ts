@@ -5,12 +5,10 @@ import {
   VolunteerRuntime,
 } from "../../core/jobs/volunteer/index.ts";
 import { meshJobLink } from "../../core/jobs/job-link.ts";
-import { volunteerCapabilitiesFrom, type VolunteerInfo } from "../../core/jobs/model.ts";
-import { RequesterRuntime } from "../../core/jobs/requester/index.ts";
+import { RequesterRuntime, swarmVolunteers, volunteerRecruiter } from "../../core/jobs/requester/index.ts";
 import type { OpenSwarmDb } from "../../core/storage/db.ts";
 import { JobRepository } from "../../core/storage/job-repository.ts";
 import type { Swarm } from "../../core/net/swarm.ts";
-import { Recruiter } from "../../core/net/recruiter.ts";
 import { createJobsStore, type JobsStore } from "./store.ts";
 import { createVolunteerStore, type VolunteerStore } from "./volunteer-store.ts";
 import { createWorkerUnitSolver } from "../../../workers/solver/unit-client.ts";
@@ -49,32 +47,6 @@ function documentVisibility(doc: Document): VisibilitySource {
       return () => doc.removeEventListener("visibilitychange", listener);
     },
   };
-}
-
-/** Connected peers (an open authenticated link) with what they announced, plus this tab. */
-function volunteersOf(swarm: Swarm): VolunteerInfo[] {
-  const connected = new Set(swarm.mesh.connectedPeerIds());
-  const list: VolunteerInfo[] = [
-    { peerId: swarm.identity.peerId, capabilities: volunteerCapabilitiesFrom(swarm.capabilities) },
-  ];
-  for (const peer of swarm.directory.peers) {
-    if (connected.has(peer.peerId)) {
-      list.push({ peerId: peer.peerId, capabilities: volunteerCapabilitiesFrom(peer.capabilities) });
-    }
-  }
-  return list;
-}
-
-/** Volunteers a requester wants while it has a running job: 16 from the directory, refreshed every 15 s. */
-function volunteerRecruiter(swarm: Swarm): Recruiter {
-  return new Recruiter(
-    {
-      query: (filter, k) => swarm.directory.query(filter, k),
-      want: (peerId, holder) => swarm.mesh.want(peerId, holder),
-      release: (holder, peerId) => swarm.mesh.release(holder, peerId),
-    },
-    { holder: "jobs", filter: {}, k: 16, refreshMs: 15_000 },
-  );
 }
 
 export interface BootJobsOptions {
@@ -117,7 +89,7 @@ export function bootJobs(
       volunteers: () => {
         // The overlay: while a job runs, volunteers found by a directory query are wanted (and dialed).
         recruiter.update(requester?.jobs().some((job) => job.status === "running") ?? false);
-        return volunteersOf(swarm);
+        return swarmVolunteers(swarm, true);
       },
       onChange: () => jobs.refresh(),
       onError: (message) => jobs.setState({ lastError: message, lastErrorCode: null }),

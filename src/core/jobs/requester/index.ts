@@ -2,3 +2,4 @@
 export { RequesterRuntime } from "./runtime.ts";
 export type { ResidualSeries, SubmitInput } from "./runtime.ts";
 export type { JobExport } from "./job-export.ts";
+export { swarmVolunteers, volunteerRecruiter } from "./swarm-volunteers.ts";
