@@ -1,6 +1,9 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { expect, test } from "@playwright/test";
-import { jobsReady, submitJob, waitForJobEnd, waitForLinks } from "./support/jobs.ts";
-import { startNodeVolunteer, type NodePeer } from "./support/node-peer.ts";
+import { jobsReady, volunteerState, submitJob, waitForJobEnd, waitForLinks } from "./support/jobs.ts";
+import { startNodePeer, startNodeVolunteer, type NodePeer } from "./support/node-peer.ts";
 import { closePeers, openPeer, type TestPeer } from "./support/peers.ts";
 
 // Headless Node peers (bin/open-swarm.mjs, libwebrtc data channels) in the same swarm as browser tabs, over
@@ -110,4 +113,39 @@ test("SIGINT on a Node volunteer mid-unit gives its lease back at once", async (
       },
     )
     .toBe(tab.peerId);
+});
+
+test("a browser volunteer computes the units of a Node requester", async ({ browser, baseURL }) => {
+  test.setTimeout(60_000);
+  const tab = await openPeer(browser);
+  tabs.push(tab);
+  await jobsReady(tab.page);
+  // The tab is the only volunteer online: the Node requester does not volunteer, not even for itself.
+  const store = mkdtempSync(path.join(tmpdir(), "open-swarm-store-"));
+  const requester = startNodePeer([
+    "submit",
+    "poisson2d-40",
+    "--random-rhs",
+    "3",
+    "--server",
+    baseURL!,
+    "--store",
+    store,
+    "--json",
+  ]);
+  nodes.push(requester);
+  expect(await requester.exited).toBe(0);
+  rmSync(store, { recursive: true, force: true });
+  const report = JSON.parse(requester.lines.find((l) => l.startsWith("{"))!) as {
+    status: string;
+    units_done: number;
+    volunteers: string[];
+    worst_rel_residual: number;
+  };
+  expect(report.status).toBe("done");
+  expect(report.units_done).toBe(3);
+  expect(report.volunteers).toEqual([tab.peerId]);
+  expect(report.worst_rel_residual).toBeLessThanOrEqual(1e-8);
+  const served = (await volunteerState(tab.page)).requestersServed;
+  expect(served).toHaveLength(1);
 });
