@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { FileJobStore } from "../../../src/node/file-job-store.ts";
+import type { JobStore } from "../../../src/core/jobs/job-store.ts";
 import type { SolveJob, WorkUnit } from "../../../src/core/jobs/model.ts";
 
 const dirs: string[] = [];
@@ -37,7 +38,7 @@ const unit = (index: number, status: string): WorkUnit =>
 describe("FileJobStore (the Node requester's --resume store)", () => {
   it("a second process (a new store on the same directory) reads back jobs, units, results and blobs", async () => {
     const dir = tempDir();
-    const first = new FileJobStore(dir);
+    const first: JobStore = new FileJobStore(dir);
     await first.saveJob(job, [unit(0, "done"), unit(1, "pending")]);
     const x = new Float64Array([1.5, -2, Math.PI]);
     await first.saveResult({
