@@ -2,7 +2,7 @@ import { BlobCache } from "../core/base/blob-cache.ts";
 import { meshJobLink } from "../core/jobs/job-link.ts";
 import type { JobStore } from "../core/jobs/job-store.ts";
 import type { SolveJob } from "../core/jobs/model.ts";
-import { RequesterRuntime, swarmVolunteers } from "../core/jobs/requester/index.ts";
+import { RequesterRuntime, swarmVolunteers, volunteerRecruiter } from "../core/jobs/requester/index.ts";
 import type { IdentityStore } from "../core/identity/keystore.ts";
 import type { Swarm } from "../core/net/swarm.ts";
 import { startNodeSwarm } from "./node-swarm.ts";
@@ -29,11 +29,17 @@ export class NodeRequester {
   static async start(options: NodeRequesterOptions): Promise<NodeRequester> {
     const swarm = await startNodeSwarm({ server: options.server, identityStore: options.identityStore });
     try {
-      const runtime = await RequesterRuntime.start({
+      const recruiter = volunteerRecruiter(swarm);
+      let runtime: RequesterRuntime | null = null;
+      runtime = await RequesterRuntime.start({
         link: meshJobLink(swarm.mesh),
         repo: options.store,
         cache: new BlobCache(),
-        volunteers: () => swarmVolunteers(swarm, false),
+        volunteers: () => {
+          // The overlay, as in a tab: while a job runs, volunteers from a directory query are dialed.
+          recruiter.update(runtime?.jobs().some((job) => job.status === "running") ?? false);
+          return swarmVolunteers(swarm, false);
+        },
         ...(options.onChange ? { onChange: options.onChange } : {}),
         ...(options.onError ? { onError: options.onError } : {}),
       });
