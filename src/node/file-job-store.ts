@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { JobStore, ResultRow, ResumeState } from "../core/jobs/job-store.ts";
+import type { JobStore, ResultRow, ResumeState, StoreBatch } from "../core/jobs/job-store.ts";
 import type { SolveJob, WorkUnit } from "../core/jobs/model.ts";
 import { resumeUnits, type SchedulerChanges } from "../core/jobs/scheduler/index.ts";
 import type { ReputationRecord } from "../core/trust/reputation.ts";
@@ -46,6 +46,28 @@ export class FileJobStore implements JobStore {
       for (const job of changes.jobs) s.jobs[job.id] = job;
       for (const unit of changes.units) s.units[unit.id] = unit;
       for (const r of changes.reputation) s.reputation[r.volunteerId] = r;
+    });
+  }
+
+  /**
+   * Files cannot share one transaction: blobs, results and verified marks are written first and
+   * state.json last, so the state never names a result or an input that is not on disk yet.
+   */
+  saveBatch(batch: StoreBatch): Promise<void> {
+    return this.#serial(async () => {
+      for (const b of batch.blobs) await this.#atomicWrite(this.#blobPath(b.sha256), b.bytes);
+      for (const row of batch.results) await this.#writeResult(row);
+      for (const v of batch.verified) {
+        const row = await this.#readResult(resultName(v.unitId, v.attempt));
+        if (row) await this.#writeResult({ ...row, verified: true, relResiduals: [...v.relResiduals] });
+      }
+      const s = await this.#read();
+      const { jobs, units, reputation } = batch.changes;
+      if (jobs.length + units.length + reputation.length === 0) return;
+      for (const job of jobs) s.jobs[job.id] = job;
+      for (const unit of units) s.units[unit.id] = unit;
+      for (const r of reputation) s.reputation[r.volunteerId] = r;
+      await this.#atomicWrite(this.#path("state.json"), JSON.stringify(s));
     });
   }
 
