@@ -70,6 +70,34 @@ afterEach(async () => {
   for (const c of closers.splice(0)) await c();
 });
 
+/** Fault injection: a runner whose runs wait while held, so that a queue fills the same way however fast
+ *  the machine runs the model. */
+function heldRunner(inner: HostRunner) {
+  let gate: Promise<void> | null = null;
+  let open = (): void => {};
+  const runner: HostRunner = {
+    get provider() {
+      return inner.provider;
+    },
+    load: (model) => inner.load(model),
+    run: async (sha256, input, rows) => {
+      if (gate) await gate;
+      return inner.run(sha256, input, rows);
+    },
+    unload: (sha256) => inner.unload(sha256),
+  };
+  return {
+    runner,
+    hold: () => {
+      gate = new Promise<void>((r) => (open = r));
+    },
+    release: () => {
+      gate = null;
+      open();
+    },
+  };
+}
+
 function setup(options: Partial<ConstructorParameters<typeof ExpertHost>[0]> = {}) {
   const hub = new MemoryExpertHub();
   const runner = new OrtNodeRunner(dir);
@@ -153,7 +181,8 @@ describe("expert host", () => {
   });
 
   it("gives specific codes: model_missing, bad_input, busy, paused; and not_in_manifest for an unknown file", async () => {
-    const { host, link, req } = setup({ maxQueuedRequests: 1 });
+    const held = heldRunner(new OrtNodeRunner(dir));
+    const { host, link, req } = setup({ maxQueuedRequests: 1, runner: held.runner });
     await link.send("host", {
       kind: "host-request",
       requestId: "h1",
@@ -185,7 +214,8 @@ describe("expert host", () => {
       data: x,
     });
     expect(await req.next("infer-error", "w")).toMatchObject({ code: "bad_input" });
-    // Queue of one: the first runs, the second waits, the rest are refused at once.
+    // Queue of one: the first runs (held until the others arrived), the second waits, the rest are refused.
+    held.hold();
     for (const id of ["q1", "q2", "q3", "q4"]) {
       await link.send("host", {
         kind: "infer-request",
@@ -198,6 +228,7 @@ describe("expert host", () => {
     }
     const busy = [await req.next("infer-error", "q3"), await req.next("infer-error", "q4")];
     expect(busy.map((m) => m.code)).toEqual(["busy", "busy"]);
+    held.release();
     await req.next("infer-result", "q2");
     host.pause();
     const announced = await req.next("hosting");

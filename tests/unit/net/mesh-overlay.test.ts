@@ -28,7 +28,11 @@ describe("mesh on demand", () => {
     expect([a, b, c].map((m) => m.linkStats().length)).toEqual([0, 0, 0]);
 
     c.want(low!.peerId, "jobs");
-    await until(() => a.connectedPeerIds().includes(high!.peerId), "the link c wanted");
+    // Both ends: a may see the link open before c does.
+    await until(
+      () => a.connectedPeerIds().includes(high!.peerId) && c.connectedPeerIds().includes(low!.peerId),
+      "the link c wanted",
+    );
     expect(c.connectedPeerIds()).toEqual([low!.peerId]);
     expect(b.linkStats()).toEqual([]);
   });
