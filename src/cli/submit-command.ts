@@ -9,7 +9,7 @@ import { writeMatrixMarketVector } from "../core/sparse/matrix-market.ts";
 import { randomRhs } from "../core/sparse/problem.ts";
 import { defaultIdentityPath, FileIdentityStore } from "../node/identity-file.ts";
 import { FileJobStore } from "../node/file-job-store.ts";
-import { NodeRequester } from "../node/requester.ts";
+import type { NodeRequester } from "../node/requester.ts";
 import { CliError, describeFsError, EXIT_NOT_CONVERGED, EXIT_OK, EXIT_SWARM_ERROR } from "./cli-error.ts";
 import { reportFailure } from "./failure.ts";
 import type { CliIo } from "./io.ts";
@@ -98,6 +98,8 @@ async function runSubmit(matrix: string | undefined, options: SubmitCliOptions, 
     if (options.rhs !== undefined && options.randomRhs !== undefined) {
       throw new CliError("file_unreadable", "--rhs and --random-rhs exclude each other");
     }
+    // Loaded here, not at the top: it brings the native WebRTC module, which `solve` never needs.
+    const { NodeRequester } = await import("../node/requester.ts");
     requester = await withJoinTimeout(
       NodeRequester.start({
         server: options.server,

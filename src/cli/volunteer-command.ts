@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { SwarmError } from "../core/net/swarm.ts";
 import type { VolunteerSnapshot } from "../core/jobs/volunteer/index.ts";
 import { defaultIdentityPath, FileIdentityStore } from "../node/identity-file.ts";
-import { NodeVolunteer } from "../node/volunteer.ts";
+import type { NodeVolunteer } from "../node/volunteer.ts";
 import { EXIT_INPUT_ERROR, EXIT_OK, EXIT_SWARM_ERROR } from "./cli-error.ts";
 import type { CliIo } from "./io.ts";
 import { parseCpuShare, parseServerUrl, parsePositiveInt } from "./swarm-options.ts";
@@ -84,6 +84,8 @@ async function runVolunteer(options: VolunteerCliOptions, io: CliIo): Promise<nu
   let lastPrintMs = -Infinity;
   let volunteer: NodeVolunteer;
   try {
+    // Loaded here, not at the top: it brings the native WebRTC module, which `solve` never needs.
+    const { NodeVolunteer } = await import("../node/volunteer.ts");
     volunteer = await withJoinTimeout(
       NodeVolunteer.start({
         server: options.server,
