@@ -17,8 +17,9 @@ export class CheckpointStore {
   constructor(
     private readonly partition: RowPartition,
     x0: Float64Array,
+    startIteration = 0,
   ) {
-    this.committedCp = { iteration: 0, x: x0.slice() };
+    this.committedCp = { iteration: startIteration, x: x0.slice() };
   }
 
   get committed(): Checkpoint {

@@ -33,6 +33,13 @@ export interface DistributedOptions {
   /** Restarts allowed when the recursive residual claims convergence the certificate denies (default 5). */
   maxDriftRestarts?: number;
   x0?: Float64Array;
+  /**
+   * The iteration x0 was checkpointed at when a solve resumes from a persisted checkpoint (default 0):
+   * iterations and checkpoints count on from it, and it is the first rollback point.
+   */
+  startIteration?: number;
+  /** Each committed checkpoint (every block's x of one iteration, audited): the requester persists it. */
+  onCheckpoint?: (checkpoint: Checkpoint) => void;
   onIteration?: (iteration: number, relResidual: number) => void;
   /** Rows per block the audit samples at each checkpoint and the gather (default 16; audit.ts). */
   auditRows?: number;
@@ -54,8 +61,10 @@ export interface DistributedResult {
   reason: DistributedStopReason;
   /** Certificate ‖b − A x‖/‖b‖ computed by the coordinator in f64 from the gathered x. */
   relResidual: number;
-  /** Updates applied in total, including those lost to a failover rollback. */
+  /** Updates applied in total, including those lost to a failover rollback (and those before startIteration). */
   iterations: number;
+  /** The persisted checkpoint's iteration this solve resumed from (0: it started from x0 or zero). */
+  resumedFrom: number;
   failovers: number;
   driftRestarts: number;
   /** Block holders the audit caught sending wrong values (each one's block moved: counted in failovers). */
@@ -92,7 +101,8 @@ export class Coordinator {
   private readonly every: number;
   private state: State = "idle";
   private epoch = 0;
-  private iterations = 0;
+  private iterations: number;
+  private readonly startIteration: number;
   private failovers = 0;
   private driftRestarts = 0;
   private checkpointAsked = false;
@@ -126,13 +136,19 @@ export class Coordinator {
     if (options.x0 !== undefined && options.x0.length !== a.rows) {
       throw new JobError("invalid_spec", `x0 has ${options.x0.length} entries, A has ${a.rows} rows`);
     }
+    const start = options.startIteration ?? 0;
+    if (!Number.isInteger(start) || start < 0 || (start > 0 && options.x0 === undefined)) {
+      throw new JobError("invalid_spec", `startIteration ${start} needs an integer ≥ 0 and its x0`);
+    }
+    this.startIteration = start;
+    this.iterations = start;
     if (!(options.tol > 0) || !Number.isInteger(options.maxIter) || options.maxIter < 1) {
       throw new JobError("invalid_spec", `tol ${options.tol} must be > 0 and maxIter ${options.maxIter} ≥ 1`);
     }
     this.partition = partitionRows(a, k); // throws JobError("invalid_partition") for a bad k
     this.rule = scalarRuleFor(options.method);
     const x0 = options.x0 ?? new Float64Array(a.rows);
-    this.checkpoints = new CheckpointStore(this.partition, x0);
+    this.checkpoints = new CheckpointStore(this.partition, x0, start);
     let bb = 0;
     for (let i = 0; i < b.length; i++) bb += b[i]! * b[i]!;
     this.bNorm = Math.sqrt(bb);
@@ -207,8 +223,9 @@ export class Coordinator {
     this.failovers++;
     this.checkpoints.dropPending();
     const cp = this.checkpoints.committed;
+    // Nobody kept the start checkpoint (holders got it in their block data): send it to everyone.
     return this.restartAll((i) =>
-      i === j || cp.iteration === 0
+      i === j || cp.iteration === this.startIteration
         ? { x: this.checkpoints.blockOf(i), fromCheckpoint: cp.iteration }
         : { fromCheckpoint: cp.iteration },
     );
@@ -256,7 +273,8 @@ export class Coordinator {
       const bad = this.auditor.check(msg.block, x, r);
       if (bad !== null) return this.suspend(msg.block, `checkpoint ${iteration}: ${bad}`);
       this.expectedRr[msg.block] = r;
-      this.checkpoints.add(msg.block, iteration, x);
+      if (this.checkpoints.add(msg.block, iteration, x))
+        this.options.onCheckpoint?.(this.checkpoints.committed);
     }
     if (this.options.haloRouting === "peer" || this.state !== "running") return [];
     if (msg.seq !== this.haloSeq) {
@@ -380,6 +398,7 @@ export class Coordinator {
       reason,
       relResidual,
       iterations: this.iterations,
+      resumedFrom: this.startIteration,
       failovers: this.failovers,
       driftRestarts: this.driftRestarts,
       blamed: this.blamed,

@@ -1,5 +1,5 @@
 import { Coordinator, fromWorkerSchema } from "../../distributed/index.ts";
-import type { DistributedResult, Outgoing } from "../../distributed/index.ts";
+import type { Checkpoint, DistributedResult, Outgoing } from "../../distributed/index.ts";
 import type { CsrMatrix } from "../../sparse/csr.ts";
 import { profileMatrix } from "../../solver/inspect.ts";
 import type { DistEnvelope } from "../../protocol/distributed-frame.ts";
@@ -33,6 +33,10 @@ export interface DistributedRunOptions {
   readonly tol: number;
   readonly maxIter: number;
   readonly heartbeatIntervalMs: number;
+  /** A persisted checkpoint of this solve (checkpoint-blob.ts): the solve resumes from it. */
+  readonly resume?: Checkpoint | null;
+  /** Each committed checkpoint, to persist. */
+  readonly onCheckpoint?: (checkpoint: Checkpoint) => void;
   readonly send: (to: string, envelope: DistEnvelope) => Promise<void>;
   readonly onIteration: (iteration: number, relResidual: number) => void;
   readonly onResult: (result: DistributedResult) => void;
@@ -61,6 +65,8 @@ export class DistributedRun {
       tol: options.tol,
       maxIter: options.maxIter,
       haloRouting: "coordinator",
+      ...(options.resume ? { x0: options.resume.x, startIteration: options.resume.iteration } : {}),
+      ...(options.onCheckpoint ? { onCheckpoint: options.onCheckpoint } : {}),
       onIteration: (iteration, rel) => options.onIteration(iteration, rel),
     });
   }

@@ -322,6 +322,14 @@ export class RequesterRuntime extends RequesterReadModel {
     return certifiedSolutions(units, await this.#o.repo.loadVerifiedResults(jobId));
   }
 
+  /** A distributed solve's checkpoints: the last one this session persisted, the one it resumed from. */
+  distributedCheckpoint(jobId: string): { persisted: number | null; resumedFrom: number | null } {
+    return {
+      persisted: this.#distributed.persistedCheckpoint(jobId),
+      resumedFrom: this.#distributed.resumedFrom(jobId),
+    };
+  }
+
   // ── ticking ─────────────────────────────────────────────────────────────────────────────────────────
 
   #kick(): void {

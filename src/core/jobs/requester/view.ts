@@ -31,7 +31,10 @@ export interface DistributedStats {
   failovers: number;
   /** Block holders the coordinator's audit caught sending wrong values (distributed/audit.ts). */
   blamed: number;
+  /** In total, counted from zero (those before resumedFrom were done by an earlier session). */
   iterations: number;
+  /** The persisted checkpoint iteration this session resumed the solve from (0: from zero). */
+  resumedFrom: number;
   relResidual: number;
   label: string;
 }
