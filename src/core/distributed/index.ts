@@ -17,3 +17,5 @@ export type { BenchmarkOptions, DistributedBenchmark } from "./benchmark.ts";
 export * from "../protocol/distributed.ts";
 export { TrafficMeter, ITERATION_KINDS } from "./traffic.ts";
 export type { TrafficCount, TrafficKind } from "./traffic.ts";
+export { inThreadBlockHost } from "./block-host.ts";
+export type { BlockHost, BlockHostFactory } from "./block-host.ts";

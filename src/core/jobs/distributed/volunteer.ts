@@ -1,9 +1,10 @@
 import { z } from "zod";
 import {
   blockDataSchema,
-  createBlockWorker,
+  inThreadBlockHost,
   toWorkerSchema,
-  type BlockWorker,
+  type BlockHost,
+  type BlockHostFactory,
   type FromWorker,
 } from "../../distributed/index.ts";
 import type { JobBodyEvent, JobLink } from "../job-link.ts";
@@ -21,9 +22,10 @@ import type { DistEnvelope } from "../../protocol/distributed-frame.ts";
  * Every input is parsed by the distributed zod schemas before it reaches a worker; a block whose data
  * fails validation is never initialised (the requester sees an `error` reply and no heartbeats).
  *
- * The block worker runs on this thread (the tab's main thread in a browser): one step is a sparse
- * mat-vec of the block plus a triangular solve, cheap for moderate blocks. A solver-worker host is future
- * work.
+ * Each block runs on a BlockHost (distributed/block-host.ts): in a browser a Web Worker per block
+ * (workers/distributed/), so the tab's main thread only moves messages; on this thread by default (tests).
+ * A block's messages are stepped strictly in arrival order (one promise chain per block). A host that
+ * fails gives the block back at once (unit-error) rather than heartbeating a block that computes nothing.
  */
 
 export const distInitSchema = z.strictObject({
@@ -35,8 +37,10 @@ interface HeldBlock {
   readonly requesterId: string;
   readonly unitId: string;
   readonly attempt: number;
-  readonly worker: BlockWorker;
-  readonly heartbeat: ReturnType<typeof setInterval>;
+  readonly host: BlockHost;
+  /** This block's steps, in order (its init first). */
+  chain: Promise<void>;
+  heartbeat: ReturnType<typeof setInterval> | undefined;
   steps: number;
   /** Time spent in this block's steps. */
   busyMs: number;
@@ -67,12 +71,14 @@ export class DistributedVolunteer {
   readonly #corruptReply: ((reply: FromWorker) => FromWorker) | null;
   readonly #onBusy: (startMs: number, endMs: number) => void;
   readonly #onBlockEnd: (block: BlockEnd) => void;
+  readonly #newHost: BlockHostFactory;
   #lastChangeMs = 0;
 
   /**
    * `nowMs` is the volunteer runtime's injected clock (it paces the change notifications). `corruptReply`
    * is TEST ONLY (volunteer-fault.ts): a lying block holder. `onBusy` gets each step's time span (the
-   * volunteer's busy meter), `onBlockEnd` each block as it is let go (its unit log).
+   * volunteer's busy meter), `onBlockEnd` each block as it is let go (its unit log). `blockHost` makes
+   * the host a new block runs on (default: this thread).
    */
   constructor(
     link: JobLink,
@@ -83,6 +89,7 @@ export class DistributedVolunteer {
       corruptReply?: (reply: FromWorker) => FromWorker;
       onBusy?: (startMs: number, endMs: number) => void;
       onBlockEnd?: (block: BlockEnd) => void;
+      blockHost?: BlockHostFactory;
     } = {},
   ) {
     this.#link = link;
@@ -92,6 +99,7 @@ export class DistributedVolunteer {
     this.#onChange = options.onChange ?? (() => undefined);
     this.#onBusy = options.onBusy ?? (() => undefined);
     this.#onBlockEnd = options.onBlockEnd ?? (() => undefined);
+    this.#newHost = options.blockHost ?? inThreadBlockHost;
     this.#offs.push(
       link.onDist((from, env) => this.#onDist(from, env)),
       link.onBody((event) => this.#onBody(event)),
@@ -115,20 +123,23 @@ export class DistributedVolunteer {
   /** Drops every held block; with a reason (pause), tells each requester so it moves the block at once. */
   dropAll(reason?: string): void {
     for (const [key, h] of [...this.#held]) {
-      if (reason !== undefined) {
-        this.#link
-          .sendBody(h.requesterId, {
-            type: "unit-error",
-            jv: JOB_PROTOCOL_VERSION,
-            unitId: h.unitId,
-            attempt: h.attempt,
-            code: "cancelled",
-            detail: reason,
-          })
-          .catch(() => undefined);
-      }
+      if (reason !== undefined) this.#giveBack(h, reason);
       this.#drop(key);
     }
+  }
+
+  /** Tells the block's requester to move it at once (rather than after a heartbeat timeout). */
+  #giveBack(h: HeldBlock, reason: string): void {
+    this.#link
+      .sendBody(h.requesterId, {
+        type: "unit-error",
+        jv: JOB_PROTOCOL_VERSION,
+        unitId: h.unitId,
+        attempt: h.attempt,
+        code: "cancelled",
+        detail: reason.slice(0, 500),
+      })
+      .catch(() => undefined);
   }
 
   close(): void {
@@ -140,6 +151,7 @@ export class DistributedVolunteer {
     const h = this.#held.get(key);
     if (h === undefined) return;
     clearInterval(h.heartbeat);
+    h.host.close();
     this.#held.delete(key);
     const { requesterId, unitId, attempt, busyMs } = h;
     this.#onBlockEnd({ requesterId, unitId, attempt, ms: busyMs });
@@ -161,20 +173,34 @@ export class DistributedVolunteer {
     if (h === undefined || h.attempt !== env.attempt) return; // stale: an older placement of this block
     const parsed = toWorkerSchema.safeParse(env.message);
     if (!parsed.success) return; // never reaches the worker
-    const stepStart = this.#nowMs();
-    const honest = h.worker.step(parsed.data);
-    const stepEnd = this.#nowMs();
-    h.busyMs += stepEnd - stepStart;
-    this.#onBusy(stepStart, stepEnd);
-    const reply = this.#corruptReply === null ? honest : this.#corruptReply(honest);
-    h.steps++;
-    if (parsed.data.type === "scalars") h.iteration = parsed.data.iteration;
-    const now = this.#nowMs();
-    if (now - this.#lastChangeMs >= 250) {
-      this.#lastChangeMs = now;
-      this.#onChange();
-    }
-    this.#send(from, env.unitId, env.attempt, reply);
+    const msg = parsed.data;
+    this.#enqueue(key, h, async () => {
+      const stepStart = this.#nowMs();
+      const honest = await h.host.step(msg);
+      const stepEnd = this.#nowMs();
+      h.busyMs += stepEnd - stepStart;
+      this.#onBusy(stepStart, stepEnd);
+      const reply = this.#corruptReply === null ? honest : this.#corruptReply(honest);
+      h.steps++;
+      if (msg.type === "scalars") h.iteration = msg.iteration;
+      const now = this.#nowMs();
+      if (now - this.#lastChangeMs >= 250) {
+        this.#lastChangeMs = now;
+        this.#onChange();
+      }
+      this.#send(from, env.unitId, env.attempt, reply);
+    });
+  }
+
+  /** Runs `task` after the block's earlier steps, unless the block was let go meanwhile. */
+  #enqueue(key: string, h: HeldBlock, task: () => Promise<void>): void {
+    h.chain = h.chain
+      .then(() => (this.#held.get(key) === h ? task() : undefined))
+      .catch((error: unknown) => {
+        if (this.#held.get(key) !== h) return; // let go while it ran: nothing to report
+        this.#giveBack(h, `the block worker failed: ${String(error)}`);
+        this.#drop(key);
+      });
   }
 
   #init(from: string, key: string, env: DistEnvelope): void {
@@ -208,33 +234,39 @@ export class DistributedVolunteer {
       });
       return;
     }
-    const worker = createBlockWorker();
-    const error = worker.init(data.data);
-    if (error !== null) {
-      this.#send(from, env.unitId, env.attempt, error);
-      return;
-    }
-    const beat = (): void => {
-      this.#link
-        .sendBody(from, {
-          type: "unit-heartbeat",
-          jv: JOB_PROTOCOL_VERSION,
-          unitId: env.unitId,
-          attempt: env.attempt,
-        })
-        .catch(() => undefined);
-    };
-    beat();
-    const heartbeat = setInterval(beat, init.data.heartbeatIntervalMs);
-    this.#held.set(key, {
+    // Held at once: the coordinator's next messages may arrive while the host initialises the block.
+    const h: HeldBlock = {
       requesterId: from,
       unitId: env.unitId,
       attempt: env.attempt,
-      worker,
-      heartbeat,
+      host: this.#newHost(),
+      chain: Promise.resolve(),
+      heartbeat: undefined,
       steps: 0,
       busyMs: 0,
       iteration: 0,
+    };
+    this.#held.set(key, h);
+    const intervalMs = init.data.heartbeatIntervalMs;
+    this.#enqueue(key, h, async () => {
+      const error = await h.host.init(data.data);
+      if (error !== null) {
+        this.#send(from, env.unitId, env.attempt, error);
+        this.#drop(key);
+        return;
+      }
+      const beat = (): void => {
+        this.#link
+          .sendBody(from, {
+            type: "unit-heartbeat",
+            jv: JOB_PROTOCOL_VERSION,
+            unitId: env.unitId,
+            attempt: env.attempt,
+          })
+          .catch(() => undefined);
+      };
+      beat();
+      h.heartbeat = setInterval(beat, intervalMs);
     });
     this.#onChange();
   }
