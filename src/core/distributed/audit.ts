@@ -38,7 +38,7 @@ export class BlockAuditor {
   readonly #a: CsrMatrix;
   readonly #b: Float64Array;
   readonly #partition: RowPartition;
-  readonly #mirror: HaloMirror | null;
+  #mirror: HaloMirror | null;
   readonly #random: () => number;
   readonly #sampleRows: number;
   /** Per block, global column → its halo slot. */
@@ -79,6 +79,30 @@ export class BlockAuditor {
     }
     const n = x.length;
     const halo = this.#mirror === null ? null : this.#haloValues(block);
+    for (let s = 0; s < Math.min(n, this.#sampleRows); s++) {
+      const i = Math.min(n - 1, Math.floor(this.#random() * n));
+      const bad = this.#row(block, i, x, r, halo);
+      if (bad !== null) return bad;
+    }
+    return null;
+  }
+
+  /** Peer routing fell back to coordinator routing: checks 1 and 2 use this mirror from now on. */
+  useMirror(mirror: HaloMirror): void {
+    this.#mirror = mirror;
+  }
+
+  /**
+   * Check 2 under peer routing, once every block's checkpoint x is in: the sampled rows of block `block`
+   * against the whole iterate `global` (its neighbours' checkpoint x standing in for the halo values it
+   * was sent, which the requester never saw). A failure here does not say who lied (the block, or a
+   * neighbour in a halo), so the coordinator does not blame on it: it falls back to coordinator routing,
+   * where checks 1 and 2 name the liar.
+   */
+  checkAgainst(block: number, x: Float64Array, r: Float64Array, global: Float64Array): string | null {
+    const blk = this.#partition.blocks[block]!;
+    const halo = Float64Array.from(blk.haloCols, (c) => global[c]!);
+    const n = x.length;
     for (let s = 0; s < Math.min(n, this.#sampleRows); s++) {
       const i = Math.min(n - 1, Math.floor(this.#random() * n));
       const bad = this.#row(block, i, x, r, halo);

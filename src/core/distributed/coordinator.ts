@@ -28,8 +28,11 @@ export interface DistributedOptions {
   maxIter: number;
   /** Collect a consistent x every this many iterations (default 10); 0 = only at the start. */
   checkpointEvery?: number;
-  /** "coordinator": workers send halo parts here to be forwarded; "peer": the transport delivers them. */
-  haloRouting?: "coordinator" | "peer";
+  /**
+   * "coordinator": workers send halo parts here to be forwarded; "peer": the transport delivers them
+   * (and the coordinator falls back to "coordinator" when the peer-routing audit finds an inconsistency).
+   */
+  haloRouting?: HaloRouting;
   /** Restarts allowed when the recursive residual claims convergence the certificate denies (default 5). */
   maxDriftRestarts?: number;
   x0?: Float64Array;
@@ -46,6 +49,8 @@ export interface DistributedOptions {
   /** Uniform [0, 1) for the audit's row sample (default Math.random: a holder must not know it). */
   random?: () => number;
 }
+
+export type HaloRouting = "coordinator" | "peer";
 
 /** A block holder the audit caught (audit.ts): the solve waits for its block's new holder. */
 export interface Blame {
@@ -69,6 +74,10 @@ export interface DistributedResult {
   driftRestarts: number;
   /** Block holders the audit caught sending wrong values (each one's block moved: counted in failovers). */
   blamed: number;
+  /** Times peer halo routing fell back to coordinator routing (an inconsistent checkpoint; see audit.ts). */
+  peerFallbacks: number;
+  /** Halo routing at the end (a fallback turns "peer" into "coordinator"). */
+  haloRouting: HaloRouting;
   /** Recursive ‖r‖/‖b‖ per iteration as the workers reported it (index = iteration). */
   residualHistory: number[];
   label: string;
@@ -116,7 +125,11 @@ export class Coordinator {
   private preconditioners: string[] = [];
   private finalResult: DistributedResult | null = null;
   /** What the holders' halos implied about their x (coordinator routing only). */
-  private readonly mirror: HaloMirror | null;
+  private mirror: HaloMirror | null;
+  private routing: HaloRouting;
+  private peerFallbacks = 0;
+  /** Peer routing: each block's checkpoint r, audited against the whole iterate once it is complete. */
+  private pendingR: (Float64Array | undefined)[] = [];
   private readonly auditor: BlockAuditor;
   private blame: Blame | null = null;
   private blamed = 0;
@@ -155,7 +168,8 @@ export class Coordinator {
     this.every = options.checkpointEvery ?? 10;
     const pre = options.preconditioner ?? (options.method === "pcg" ? "ic0" : "ilu0");
     this.label = `distributed-${options.method}+block-${pre}(k=${k})`;
-    this.mirror = options.haloRouting === "peer" ? null : new HaloMirror(options.method);
+    this.routing = options.haloRouting ?? "coordinator";
+    this.mirror = this.routing === "peer" ? null : new HaloMirror(options.method);
     this.auditor = new BlockAuditor(
       a,
       b,
@@ -177,6 +191,10 @@ export class Coordinator {
   }
   get result(): DistributedResult | null {
     return this.finalResult;
+  }
+  /** How halos travel in the current epoch (the transport reads it at each restart). */
+  get haloRouting(): HaloRouting {
+    return this.routing;
   }
 
   /** The holder the audit caught, once (then null): move its block, then call workerLost. */
@@ -221,6 +239,11 @@ export class Coordinator {
   workerLost(j: number): Outgoing[] {
     if (this.state === "done" || j < 0 || j >= this.blocks) return [];
     this.failovers++;
+    return this.rollback(j);
+  }
+
+  /** Every block restarts from the committed checkpoint; block j (if any) gets its x sent. */
+  private rollback(j: number): Outgoing[] {
     this.checkpoints.dropPending();
     const cp = this.checkpoints.committed;
     // Nobody kept the start checkpoint (holders got it in their block data): send it to everyone.
@@ -261,6 +284,7 @@ export class Coordinator {
     this.mirror?.reset();
     this.expectedRr = [];
     this.lastRr = [];
+    this.pendingR = [];
     return this.partition.blocks.map((_, i) => ({
       to: i,
       message: { v: DISTRIBUTED_PROTOCOL_VERSION, type: "restart", epoch: this.epoch, ...extra(i) },
@@ -270,13 +294,17 @@ export class Coordinator {
   private onHalo(msg: Extract<FromWorker, { type: "halo" }>): Outgoing[] {
     if (msg.checkpoint !== undefined) {
       const { iteration, x, r } = msg.checkpoint;
+      // Without a mirror (peer routing) only the block's own rows are judged here: its own data, so a
+      // failure still names it alone.
       const bad = this.auditor.check(msg.block, x, r);
       if (bad !== null) return this.suspend(msg.block, `checkpoint ${iteration}: ${bad}`);
       this.expectedRr[msg.block] = r;
-      if (this.checkpoints.add(msg.block, iteration, x))
-        this.options.onCheckpoint?.(this.checkpoints.committed);
+      this.pendingR[msg.block] = r;
+      const added = this.checkpoints.add(msg.block, iteration, x, (global) => this.peerAudit(global));
+      if (added === "committed") this.options.onCheckpoint?.(this.checkpoints.committed);
+      if (added === "refused") return this.fallBackToCoordinatorRouting();
     }
-    if (this.options.haloRouting === "peer" || this.state !== "running") return [];
+    if (this.routing === "peer" || this.state !== "running") return [];
     if (msg.seq !== this.haloSeq) {
       this.halos = new Map();
       this.haloSeq = msg.seq;
@@ -346,6 +374,32 @@ export class Coordinator {
     }));
   }
 
+  /** Peer routing: every block's checkpoint rows against the whole iterate (audit.ts checkAgainst). */
+  private peerAudit(global: Float64Array): boolean {
+    if (this.routing !== "peer") return true;
+    for (let i = 0; i < this.blocks; i++) {
+      const blk = this.partition.blocks[i]!;
+      const r = this.pendingR[i];
+      if (r === undefined) return false;
+      if (this.auditor.checkAgainst(i, global.subarray(blk.rowStart, blk.rowEnd), r, global) !== null)
+        return false;
+    }
+    return true;
+  }
+
+  /**
+   * A peer-routed checkpoint is inconsistent, and the requester cannot tell who lied (no halo passed
+   * through it): from the last committed checkpoint on, halos go through the coordinator again, whose
+   * audit names the liar if it keeps lying. A liar that stops has cost one rollback.
+   */
+  private fallBackToCoordinatorRouting(): Outgoing[] {
+    this.peerFallbacks++;
+    this.routing = "coordinator";
+    this.mirror = new HaloMirror(this.options.method);
+    this.auditor.useMirror(this.mirror);
+    return this.rollback(-1);
+  }
+
   private gather(reason: DistributedStopReason, detail?: string): Outgoing[] {
     this.state = "gathering";
     this.stopReason = reason;
@@ -402,6 +456,8 @@ export class Coordinator {
       failovers: this.failovers,
       driftRestarts: this.driftRestarts,
       blamed: this.blamed,
+      peerFallbacks: this.peerFallbacks,
+      haloRouting: this.routing,
       residualHistory: this.history,
       label: this.label,
       blockPreconditioners: [...this.preconditioners],

@@ -5,6 +5,7 @@ export type {
   DistributedOptions,
   DistributedResult,
   DistributedStopReason,
+  HaloRouting,
   Outgoing,
 } from "./coordinator.ts";
 export type { Checkpoint } from "./checkpoint.ts";
