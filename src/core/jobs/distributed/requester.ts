@@ -1,5 +1,5 @@
 import type { JobStore } from "../job-store.ts";
-import type { DistributedResult } from "../../distributed/index.ts";
+import type { DistributedResult, HaloRouting } from "../../distributed/index.ts";
 import type { DistEnvelope } from "../../protocol/distributed-frame.ts";
 import { DistributedRun } from "./run.ts";
 import { JobError } from "../../protocol/job-errors.ts";
@@ -24,6 +24,8 @@ export interface DistributedSolvesContext {
   readonly now: () => number;
   /** Heartbeat period the scheduler expects (sent to block holders with their data). */
   readonly heartbeatIntervalMs: number;
+  /** Halo routing of the runs (default: run.ts's). */
+  readonly haloRouting?: HaloRouting;
   /** Resolves once the scheduler's changes so far are in IndexedDB. */
   readonly flush: () => Promise<void>;
   /** Asks for a scheduler tick soon. */
@@ -132,6 +134,7 @@ export class RequesterDistributedSolves {
           tol: job.tolerance,
           maxIter: job.spec.maxIter,
           heartbeatIntervalMs: ctx.heartbeatIntervalMs,
+          ...(ctx.haloRouting ? { haloRouting: ctx.haloRouting } : {}),
           resume,
           onCheckpoint: (cp) => writer.save(cp),
           send: (to, env) => ctx.link.sendDist(to, env),
@@ -258,6 +261,8 @@ export class RequesterDistributedSolves {
       blamed: result.blamed,
       iterations: result.iterations,
       resumedFrom: result.resumedFrom,
+      haloRouting: result.haloRouting,
+      peerFallbacks: result.peerFallbacks,
       relResidual: result.relResidual,
       label: result.label,
     });

@@ -6,6 +6,7 @@ import {
   type BlockHost,
   type BlockHostFactory,
   type FromWorker,
+  type ToWorker,
 } from "../../distributed/index.ts";
 import type { JobBodyEvent, JobLink } from "../job-link.ts";
 import {
@@ -14,6 +15,8 @@ import {
   MIN_HEARTBEAT_INTERVAL_MS,
 } from "../../protocol/jobs.ts";
 import type { DistEnvelope } from "../../protocol/distributed-frame.ts";
+import { haloPeersSchema } from "../../protocol/distributed-peers.ts";
+import { HaloInbox } from "./halo-inbox.ts";
 
 /**
  * The volunteer's side of a distributed solve: holds the row blocks requesters placed here (one
@@ -46,10 +49,14 @@ interface HeldBlock {
   busyMs: number;
   /** Coordinator iteration of the latest `scalars` message (for the Contribute view). */
   iteration: number;
+  /** Its peer-to-peer halos. */
+  readonly inbox: HaloInbox;
 }
 
 export interface DistributedVolunteerSnapshot {
   readonly blocks: readonly { unitId: string; requesterId: string; steps: number; iteration: number }[];
+  /** Dropped peer halo frames and requester frames, by reason (every rejection counted). */
+  readonly rejected: Readonly<Record<string, number>>;
 }
 
 /** A block let go (finished, cancelled, moved, or its requester left): for the volunteer's unit log. */
@@ -73,6 +80,7 @@ export class DistributedVolunteer {
   readonly #onBlockEnd: (block: BlockEnd) => void;
   readonly #newHost: BlockHostFactory;
   #lastChangeMs = 0;
+  readonly #rejected: Record<string, number> = {};
 
   /**
    * `nowMs` is the volunteer runtime's injected clock (it paces the change notifications). `corruptReply`
@@ -117,6 +125,7 @@ export class DistributedVolunteer {
         steps: h.steps,
         iteration: h.iteration,
       })),
+      rejected: { ...this.#rejected },
     };
   }
 
@@ -168,12 +177,43 @@ export class DistributedVolunteer {
   #onDist(from: string, env: DistEnvelope): void {
     const key = `${from}|${env.unitId}`;
     if (env.kind === "init") return this.#init(from, key, env);
-    if (env.kind !== "to") return; // "from" messages are for the requester runtime
+    if (env.kind === "halo") return this.#onPeerHalo(from, env);
+    if (env.kind !== "to" && env.kind !== "peers") return; // "from" messages are for the requester runtime
     const h = this.#held.get(key);
     if (h === undefined || h.attempt !== env.attempt) return; // stale: an older placement of this block
+    if (env.kind === "peers") {
+      const peers = haloPeersSchema.safeParse(env.message);
+      if (!peers.success) return this.#reject("peers_malformed");
+      // In the chain: it applies from the restart that follows it, not to replies still being computed.
+      return this.#enqueue(key, h, () => {
+        const dropped = h.inbox.setPeers(peers.data);
+        if (dropped > 0) this.#reject("wrong_sender", dropped);
+        return Promise.resolve();
+      });
+    }
     const parsed = toWorkerSchema.safeParse(env.message);
-    if (!parsed.success) return; // never reaches the worker
-    const msg = parsed.data;
+    if (!parsed.success) return this.#reject("to_malformed"); // never reaches the worker
+    this.#step(key, h, parsed.data);
+  }
+
+  /** A neighbouring holder's halo part for one of our blocks (unit and attempt name the block). */
+  #onPeerHalo(from: string, env: DistEnvelope): void {
+    for (const [key, h] of this.#held) {
+      if (h.unitId !== env.unitId || h.attempt !== env.attempt) continue;
+      const why = h.inbox.offer(from, env.message);
+      if (why !== null) return this.#reject(why);
+      return this.#pump(key, h);
+    }
+    this.#reject("no_such_block");
+  }
+
+  /** Steps the worker with the halo it waits for, once every neighbour's part is in. */
+  #pump(key: string, h: HeldBlock): void {
+    const halo = h.inbox.take();
+    if (halo) this.#step(key, h, halo);
+  }
+
+  #step(key: string, h: HeldBlock, msg: ToWorker): void {
     this.#enqueue(key, h, async () => {
       const stepStart = this.#nowMs();
       const honest = await h.host.step(msg);
@@ -188,8 +228,29 @@ export class DistributedVolunteer {
         this.#lastChangeMs = now;
         this.#onChange();
       }
-      this.#send(from, env.unitId, env.attempt, reply);
+      this.#reply(key, h, reply);
     });
+  }
+
+  /** Halo parts go to the neighbours when the epoch routes them peer to peer; the rest to the requester. */
+  #reply(key: string, h: HeldBlock, reply: FromWorker): void {
+    if (reply.type !== "halo") return this.#send(h.requesterId, h.unitId, h.attempt, reply);
+    const deliveries = h.inbox.outgoing(reply);
+    if (h.inbox.routingOf(reply.epoch) !== "peer")
+      return this.#send(h.requesterId, h.unitId, h.attempt, reply);
+    for (const d of deliveries) {
+      this.#link
+        .sendDist(d.peerId, { kind: "halo", unitId: d.unitId, attempt: d.attempt, message: d.part })
+        .catch(() => undefined);
+    }
+    // The requester still gets the checkpoint (x and r, audited), without the parts.
+    if (reply.checkpoint !== undefined)
+      this.#send(h.requesterId, h.unitId, h.attempt, { ...reply, parts: [] });
+    this.#pump(key, h);
+  }
+
+  #reject(reason: string, count = 1): void {
+    this.#rejected[reason] = (this.#rejected[reason] ?? 0) + count;
   }
 
   /** Runs `task` after the block's earlier steps, unless the block was let go meanwhile. */
@@ -245,6 +306,7 @@ export class DistributedVolunteer {
       steps: 0,
       busyMs: 0,
       iteration: 0,
+      inbox: new HaloInbox(data.data.block, data.data.haloOwners),
     };
     this.#held.set(key, h);
     const intervalMs = init.data.heartbeatIntervalMs;

@@ -35,6 +35,9 @@ export interface DistributedStats {
   iterations: number;
   /** The persisted checkpoint iteration this session resumed the solve from (0: from zero). */
   resumedFrom: number;
+  /** How halos travelled at the end, and how often peer routing fell back (distributed/coordinator.ts). */
+  haloRouting: "peer" | "coordinator";
+  peerFallbacks: number;
   relResidual: number;
   label: string;
 }
