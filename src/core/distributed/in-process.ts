@@ -1,7 +1,7 @@
 import type { CsrMatrix } from "../sparse/csr.ts";
 import { JobError } from "../protocol/job-errors.ts";
 import { Coordinator } from "./coordinator.ts";
-import type { DistributedOptions, DistributedResult } from "./coordinator.ts";
+import type { DistributedOptions, DistributedResult } from "./coordinator-types.ts";
 import { messageBytes } from "../protocol/distributed.ts";
 import type { FromWorker, HaloPart, ToWorker } from "../protocol/distributed.ts";
 import { ITERATION_KINDS, TrafficMeter } from "./traffic.ts";

@@ -7,7 +7,7 @@ export type {
   DistributedStopReason,
   HaloRouting,
   Outgoing,
-} from "./coordinator.ts";
+} from "./coordinator-types.ts";
 export type { Checkpoint } from "./checkpoint.ts";
 export { createBlockWorker } from "./worker.ts";
 export type { BlockWorker } from "./worker.ts";
