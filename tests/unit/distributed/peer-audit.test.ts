@@ -95,4 +95,27 @@ describe("peer halo routing", () => {
       expect(relativeResidual(a, run.result.x, b)).toBeLessThanOrEqual(TOL);
     },
   );
+
+  it("catches a lie in the halos whatever the row sample: every row with a halo column is checked", async () => {
+    const a = poisson2d(40);
+    const b = rhsOfOnes(a);
+    const options = {
+      method: "pcg",
+      tol: TOL,
+      maxIter: 5_000,
+      checkpointEvery: 10,
+      haloRouting: "peer",
+    } as const;
+    // No sampled rows at all: only the rows with halo columns are judged.
+    const run = await runDistributedInProcess(
+      a,
+      b,
+      3,
+      { ...options, auditRows: 0 },
+      { liar: { block: 1, corrupt: liesInHalos } },
+    );
+    expect(run.result.peerFallbacks).toBe(1);
+    expect(run.failures.map((f) => [f.cause, f.block])).toEqual([["blamed", 1]]);
+    expect(run.result.converged).toBe(true);
+  });
 });

@@ -1,6 +1,6 @@
 import "fake-indexeddb/auto";
 import { BlobCache } from "../../../src/core/base/blob-cache.ts";
-import type { FaultInjection } from "../../../src/core/jobs/volunteer/fault-injection.ts";
+import type { VolunteerFault } from "../../../src/core/jobs/volunteer/volunteer-fault.ts";
 import type { BlockHostFactory } from "../../../src/core/distributed/index.ts";
 import { meshJobLink, type JobLink } from "../../../src/core/jobs/job-link.ts";
 import type { VolunteerCapabilities } from "../../../src/core/jobs/model.ts";
@@ -76,7 +76,7 @@ export async function until(condition: () => boolean, timeoutMs = 10_000): Promi
 export async function startPeers(
   n: number,
   options: {
-    fault?: (index: number) => FaultInjection | null;
+    fault?: (index: number) => VolunteerFault | null;
     /** Where peer `index` runs distributed blocks (default: on its thread). */
     blockHost?: (index: number) => BlockHostFactory | undefined;
   } = {},

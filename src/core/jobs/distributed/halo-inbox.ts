@@ -19,8 +19,11 @@ export interface HaloDelivery {
   readonly part: HaloPart;
 }
 
-/** Parts held for exchanges the worker has not reached yet, per block, at most (see `offer`). */
-const AHEAD_PER_SOURCE = 4;
+/**
+ * Parts held per source, at most (see `offer`). An honest neighbour is at most one exchange ahead (it
+ * cannot pass a reduction this block has not joined), plus the first exchanges of a new epoch.
+ */
+const AHEAD_PER_SOURCE = 6;
 
 /**
  * One held block's peer-to-peer halos (protocol/distributed-peers.ts). Outgoing: the worker's halo parts,

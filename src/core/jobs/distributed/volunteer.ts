@@ -31,6 +31,9 @@ import { HaloInbox } from "./halo-inbox.ts";
  * fails gives the block back at once (unit-error) rather than heartbeating a block that computes nothing.
  */
 
+/** Halo parts kept for blocks not initialised yet (all requesters together). */
+const MAX_ORPHAN_PARTS = 64;
+
 export const distInitSchema = z.strictObject({
   heartbeatIntervalMs: z.number().int().min(MIN_HEARTBEAT_INTERVAL_MS).max(MAX_HEARTBEAT_INTERVAL_MS),
   data: z.unknown(),
@@ -81,6 +84,12 @@ export class DistributedVolunteer {
   readonly #newHost: BlockHostFactory;
   #lastChangeMs = 0;
   readonly #rejected: Record<string, number> = {};
+  /**
+   * Halo parts for a block whose init has not arrived yet: a neighbour that restarted first may send its
+   * halo before the requester's (large) block data reaches us. Replayed into the block's inbox at init;
+   * bounded, the oldest evicted (and counted) first.
+   */
+  readonly #orphans: { from: string; unitId: string; attempt: number; part: unknown }[] = [];
 
   /**
    * `nowMs` is the volunteer runtime's injected clock (it paces the change notifications). `corruptReply`
@@ -204,7 +213,11 @@ export class DistributedVolunteer {
       if (why !== null) return this.#reject(why);
       return this.#pump(key, h);
     }
-    this.#reject("no_such_block");
+    if (this.#orphans.length >= MAX_ORPHAN_PARTS) {
+      this.#orphans.shift();
+      this.#reject("orphan_evicted");
+    }
+    this.#orphans.push({ from, unitId: env.unitId, attempt: env.attempt, part: env.message });
   }
 
   /** Steps the worker with the halo it waits for, once every neighbour's part is in. */
@@ -309,6 +322,16 @@ export class DistributedVolunteer {
       inbox: new HaloInbox(data.data.block, data.data.haloOwners),
     };
     this.#held.set(key, h);
+    for (let i = 0; i < this.#orphans.length;) {
+      const o = this.#orphans[i]!;
+      if (o.unitId !== h.unitId || o.attempt !== h.attempt) {
+        i++;
+        continue;
+      }
+      this.#orphans.splice(i, 1);
+      const why = h.inbox.offer(o.from, o.part);
+      if (why !== null) this.#reject(why);
+    }
     const intervalMs = init.data.heartbeatIntervalMs;
     this.#enqueue(key, h, async () => {
       const error = await h.host.init(data.data);
