@@ -135,6 +135,7 @@ describe("peer-to-peer halos between block holders", () => {
     // Forced: two volunteers for two blocks, and blocks of one solve go to distinct volunteers while there
     // are enough, so the liar holds one (and its neighbour is the honest one).
     const rt = await startRequester(req, openRepo(freshDbName()), {
+      distributedHaloRouting: "peer",
       volunteers: () => [honest, lying].map((p) => ({ peerId: p.mesh.peerId, capabilities: CAPS })),
     });
     const input = { ...distributed(), blocks: 2 };

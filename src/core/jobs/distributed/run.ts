@@ -36,8 +36,10 @@ export interface DistributedRunOptions {
   readonly maxIter: number;
   readonly heartbeatIntervalMs: number;
   /**
-   * "peer" (default): holders send halo parts straight to their neighbours (halo-inbox.ts), the requester
-   * only sees reductions and checkpoints; "coordinator": every halo goes through the requester.
+   * "peer": holders send halo parts straight to their neighbours (halo-inbox.ts), the requester only sees
+   * reductions and checkpoints; "coordinator" (default): every halo goes through the requester. Peer
+   * needs a link between neighbouring holders, which the overlay (net/mesh) does not open yet: until it
+   * does, the swarm keeps coordinator routing.
    */
   readonly haloRouting?: HaloRouting;
   /** A persisted checkpoint of this solve (checkpoint-blob.ts): the solve resumes from it. */
@@ -71,7 +73,7 @@ export class DistributedRun {
       method: distributedMethodFor(options.a),
       tol: options.tol,
       maxIter: options.maxIter,
-      haloRouting: options.haloRouting ?? "peer",
+      haloRouting: options.haloRouting ?? "coordinator",
       ...(options.resume ? { x0: options.resume.x, startIteration: options.resume.iteration } : {}),
       ...(options.onCheckpoint ? { onCheckpoint: options.onCheckpoint } : {}),
       onIteration: (iteration, rel) => options.onIteration(iteration, rel),

@@ -55,7 +55,7 @@ export interface RequesterRuntimeOptions {
   /** How long writes gather before they are stored in one transaction (default FLUSH_MS). */
   readonly flushMs?: number;
   /** Called after anything a view shows changed (often: throttle in the view layer). */
-  /** How distributed solves route halos (default "peer": jobs/distributed/halo-inbox.ts). */
+  /** How distributed solves route halos (default "coordinator"; "peer": jobs/distributed/halo-inbox.ts). */
   readonly distributedHaloRouting?: HaloRouting;
   readonly onChange?: () => void;
   readonly onError?: (message: string) => void;
