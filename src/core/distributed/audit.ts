@@ -38,11 +38,12 @@ export class BlockAuditor {
   readonly #a: CsrMatrix;
   readonly #b: Float64Array;
   readonly #partition: RowPartition;
-  readonly #mirror: HaloMirror | null;
+  #mirror: HaloMirror | null;
   readonly #random: () => number;
   readonly #sampleRows: number;
   /** Per block, global column → its halo slot. */
   readonly #slots = new Map<number, Map<number, number>>();
+  readonly #haloRows = new Map<number, Int32Array>();
 
   constructor(
     a: CsrMatrix,
@@ -79,6 +80,36 @@ export class BlockAuditor {
     }
     const n = x.length;
     const halo = this.#mirror === null ? null : this.#haloValues(block);
+    for (let s = 0; s < Math.min(n, this.#sampleRows); s++) {
+      const i = Math.min(n - 1, Math.floor(this.#random() * n));
+      const bad = this.#row(block, i, x, r, halo);
+      if (bad !== null) return bad;
+    }
+    return null;
+  }
+
+  /** Peer routing fell back to coordinator routing: checks 1 and 2 use this mirror from now on. */
+  useMirror(mirror: HaloMirror): void {
+    this.#mirror = mirror;
+  }
+
+  /**
+   * Check 2 under peer routing, once every block's checkpoint x is in: the sampled rows of block `block`
+   * against the whole iterate `global` (its neighbours' checkpoint x standing in for the halo values it
+   * was sent, which the requester never saw). A failure here does not say who lied (the block, or a
+   * neighbour in a halo), so the coordinator does not blame on it: it falls back to coordinator routing,
+   * where checks 1 and 2 name the liar.
+   */
+  checkAgainst(block: number, x: Float64Array, r: Float64Array, global: Float64Array): string | null {
+    const blk = this.#partition.blocks[block]!;
+    const halo = Float64Array.from(blk.haloCols, (c) => global[c]!);
+    // Every row with a halo column: a lie in a halo leaves the receiver's r off on exactly those rows
+    // (its interior stays consistent), so sampling them could miss it. O(halo) per checkpoint.
+    for (const i of this.#haloRowsOf(block)) {
+      const bad = this.#row(block, i, x, r, halo);
+      if (bad !== null) return bad;
+    }
+    const n = x.length;
     for (let s = 0; s < Math.min(n, this.#sampleRows); s++) {
       const i = Math.min(n - 1, Math.floor(this.#random() * n));
       const bad = this.#row(block, i, x, r, halo);
@@ -134,6 +165,28 @@ export class BlockAuditor {
       return `row ${g}: its residual ${r[i]} but b − A x there is ${truth}`;
     }
     return null;
+  }
+
+  /** Local rows of block `block` with a column outside it. */
+  #haloRowsOf(block: number): Int32Array {
+    let rows = this.#haloRows.get(block);
+    if (rows === undefined) {
+      const blk = this.#partition.blocks[block]!;
+      const { rowPtr, colIdx } = this.#a;
+      const out: number[] = [];
+      for (let g = blk.rowStart; g < blk.rowEnd; g++) {
+        for (let p = rowPtr[g]!; p < rowPtr[g + 1]!; p++) {
+          const c = colIdx[p]!;
+          if (c < blk.rowStart || c >= blk.rowEnd) {
+            out.push(g - blk.rowStart);
+            break;
+          }
+        }
+      }
+      rows = Int32Array.from(out);
+      this.#haloRows.set(block, rows);
+    }
+    return rows;
   }
 
   /** Global column → halo slot of block `block`. */

@@ -17,33 +17,45 @@ export class CheckpointStore {
   constructor(
     private readonly partition: RowPartition,
     x0: Float64Array,
+    startIteration = 0,
   ) {
-    this.committedCp = { iteration: 0, x: x0.slice() };
+    this.committedCp = { iteration: startIteration, x: x0.slice() };
   }
 
   get committed(): Checkpoint {
     return this.committedCp;
   }
 
-  /** Returns true when this block completed a checkpoint. Blocks of another iteration replace a stale pending one. */
-  add(block: number, iteration: number, xBlock: Float64Array): boolean {
+  /**
+   * Adds one block's x of checkpoint `iteration`: "committed" when it completed the iterate (and `accept`,
+   * if given, passed it), "refused" when `accept` did not (the iterate is dropped), "pending" while blocks
+   * are missing, "ignored" for a stale or malformed one. Blocks of another iteration replace a stale pending one.
+   */
+  add(
+    block: number,
+    iteration: number,
+    xBlock: Float64Array,
+    accept?: (x: Float64Array) => boolean,
+  ): "committed" | "refused" | "pending" | "ignored" {
     const b = this.partition.blocks[block];
     if (
       b === undefined ||
       xBlock.length !== b.rowEnd - b.rowStart ||
       iteration <= this.committedCp.iteration
     ) {
-      return false;
+      return "ignored";
     }
     if (this.pending?.iteration !== iteration) {
       this.pending = { iteration, x: new Float64Array(this.partition.rows), have: new Set() };
     }
     this.pending.x.set(xBlock, b.rowStart);
     this.pending.have.add(block);
-    if (this.pending.have.size < this.partition.blocks.length) return false;
-    this.committedCp = { iteration, x: this.pending.x };
+    if (this.pending.have.size < this.partition.blocks.length) return "pending";
+    const x = this.pending.x;
     this.pending = null;
-    return true;
+    if (accept !== undefined && !accept(x)) return "refused";
+    this.committedCp = { iteration, x };
+    return "committed";
   }
 
   /** Drops a partly collected checkpoint (after a failover it can never complete). */

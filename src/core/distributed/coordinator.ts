@@ -7,71 +7,20 @@ import { buildBlockData } from "./block-data.ts";
 import { CheckpointStore } from "./checkpoint.ts";
 import type { Checkpoint } from "./checkpoint.ts";
 import { DISTRIBUTED_PROTOCOL_VERSION, fromWorkerSchema } from "../protocol/distributed.ts";
-import type {
-  BlockData,
-  BlockPreconditionerName,
-  DistributedMethod,
-  FromWorker,
-  HaloPart,
-  ToWorker,
-} from "../protocol/distributed.ts";
+import type { BlockData, FromWorker, HaloPart, ToWorker } from "../protocol/distributed.ts";
 import { scalarRuleFor } from "./scalar-rules.ts";
 import { BlockAuditor } from "./audit.ts";
 import { HaloMirror } from "./halo-mirror.ts";
+import type {
+  Blame,
+  DistributedOptions,
+  DistributedResult,
+  DistributedStopReason,
+  HaloRouting,
+  Outgoing,
+} from "./coordinator-types.ts";
+
 import type { ScalarRule } from "./scalar-rules.ts";
-
-export interface DistributedOptions {
-  method: DistributedMethod;
-  /** Local preconditioner of each diagonal block; default ic0 for pcg, ilu0 for bicgstab. */
-  preconditioner?: BlockPreconditionerName;
-  tol: number;
-  maxIter: number;
-  /** Collect a consistent x every this many iterations (default 10); 0 = only at the start. */
-  checkpointEvery?: number;
-  /** "coordinator": workers send halo parts here to be forwarded; "peer": the transport delivers them. */
-  haloRouting?: "coordinator" | "peer";
-  /** Restarts allowed when the recursive residual claims convergence the certificate denies (default 5). */
-  maxDriftRestarts?: number;
-  x0?: Float64Array;
-  onIteration?: (iteration: number, relResidual: number) => void;
-  /** Rows per block the audit samples at each checkpoint and the gather (default 16; audit.ts). */
-  auditRows?: number;
-  /** Uniform [0, 1) for the audit's row sample (default Math.random: a holder must not know it). */
-  random?: () => number;
-}
-
-/** A block holder the audit caught (audit.ts): the solve waits for its block's new holder. */
-export interface Blame {
-  readonly block: number;
-  readonly detail: string;
-}
-
-export type DistributedStopReason = "converged" | "max-iterations" | "breakdown" | "worker-error";
-
-export interface DistributedResult {
-  x: Float64Array;
-  converged: boolean;
-  reason: DistributedStopReason;
-  /** Certificate ‖b − A x‖/‖b‖ computed by the coordinator in f64 from the gathered x. */
-  relResidual: number;
-  /** Updates applied in total, including those lost to a failover rollback. */
-  iterations: number;
-  failovers: number;
-  driftRestarts: number;
-  /** Block holders the audit caught sending wrong values (each one's block moved: counted in failovers). */
-  blamed: number;
-  /** Recursive ‖r‖/‖b‖ per iteration as the workers reported it (index = iteration). */
-  residualHistory: number[];
-  label: string;
-  /** Local preconditioner each block actually used (from the gather; empty if the solve ended without one). */
-  blockPreconditioners: string[];
-  detail?: string;
-}
-
-export interface Outgoing {
-  readonly to: number;
-  readonly message: ToWorker;
-}
 
 /** "suspended": a block holder was blamed; nothing moves until its block has a new holder (workerLost). */
 type State = "idle" | "running" | "gathering" | "suspended" | "done";
@@ -92,7 +41,8 @@ export class Coordinator {
   private readonly every: number;
   private state: State = "idle";
   private epoch = 0;
-  private iterations = 0;
+  private iterations: number;
+  private readonly startIteration: number;
   private failovers = 0;
   private driftRestarts = 0;
   private checkpointAsked = false;
@@ -106,7 +56,11 @@ export class Coordinator {
   private preconditioners: string[] = [];
   private finalResult: DistributedResult | null = null;
   /** What the holders' halos implied about their x (coordinator routing only). */
-  private readonly mirror: HaloMirror | null;
+  private mirror: HaloMirror | null;
+  private routing: HaloRouting;
+  private peerFallbacks = 0;
+  /** Peer routing: each block's checkpoint r, audited against the whole iterate once it is complete. */
+  private pendingR: (Float64Array | undefined)[] = [];
   private readonly auditor: BlockAuditor;
   private blame: Blame | null = null;
   private blamed = 0;
@@ -126,20 +80,27 @@ export class Coordinator {
     if (options.x0 !== undefined && options.x0.length !== a.rows) {
       throw new JobError("invalid_spec", `x0 has ${options.x0.length} entries, A has ${a.rows} rows`);
     }
+    const start = options.startIteration ?? 0;
+    if (!Number.isInteger(start) || start < 0 || (start > 0 && options.x0 === undefined)) {
+      throw new JobError("invalid_spec", `startIteration ${start} needs an integer ≥ 0 and its x0`);
+    }
+    this.startIteration = start;
+    this.iterations = start;
     if (!(options.tol > 0) || !Number.isInteger(options.maxIter) || options.maxIter < 1) {
       throw new JobError("invalid_spec", `tol ${options.tol} must be > 0 and maxIter ${options.maxIter} ≥ 1`);
     }
     this.partition = partitionRows(a, k); // throws JobError("invalid_partition") for a bad k
     this.rule = scalarRuleFor(options.method);
     const x0 = options.x0 ?? new Float64Array(a.rows);
-    this.checkpoints = new CheckpointStore(this.partition, x0);
+    this.checkpoints = new CheckpointStore(this.partition, x0, start);
     let bb = 0;
     for (let i = 0; i < b.length; i++) bb += b[i]! * b[i]!;
     this.bNorm = Math.sqrt(bb);
     this.every = options.checkpointEvery ?? 10;
     const pre = options.preconditioner ?? (options.method === "pcg" ? "ic0" : "ilu0");
     this.label = `distributed-${options.method}+block-${pre}(k=${k})`;
-    this.mirror = options.haloRouting === "peer" ? null : new HaloMirror(options.method);
+    this.routing = options.haloRouting ?? "coordinator";
+    this.mirror = this.routing === "peer" ? null : new HaloMirror(options.method);
     this.auditor = new BlockAuditor(
       a,
       b,
@@ -161,6 +122,10 @@ export class Coordinator {
   }
   get result(): DistributedResult | null {
     return this.finalResult;
+  }
+  /** How halos travel in the current epoch (the transport reads it at each restart). */
+  get haloRouting(): HaloRouting {
+    return this.routing;
   }
 
   /** The holder the audit caught, once (then null): move its block, then call workerLost. */
@@ -205,10 +170,16 @@ export class Coordinator {
   workerLost(j: number): Outgoing[] {
     if (this.state === "done" || j < 0 || j >= this.blocks) return [];
     this.failovers++;
+    return this.rollback(j);
+  }
+
+  /** Every block restarts from the committed checkpoint; block j (if any) gets its x sent. */
+  private rollback(j: number): Outgoing[] {
     this.checkpoints.dropPending();
     const cp = this.checkpoints.committed;
+    // Nobody kept the start checkpoint (holders got it in their block data): send it to everyone.
     return this.restartAll((i) =>
-      i === j || cp.iteration === 0
+      i === j || cp.iteration === this.startIteration
         ? { x: this.checkpoints.blockOf(i), fromCheckpoint: cp.iteration }
         : { fromCheckpoint: cp.iteration },
     );
@@ -244,6 +215,7 @@ export class Coordinator {
     this.mirror?.reset();
     this.expectedRr = [];
     this.lastRr = [];
+    this.pendingR = [];
     return this.partition.blocks.map((_, i) => ({
       to: i,
       message: { v: DISTRIBUTED_PROTOCOL_VERSION, type: "restart", epoch: this.epoch, ...extra(i) },
@@ -253,12 +225,17 @@ export class Coordinator {
   private onHalo(msg: Extract<FromWorker, { type: "halo" }>): Outgoing[] {
     if (msg.checkpoint !== undefined) {
       const { iteration, x, r } = msg.checkpoint;
+      // Without a mirror (peer routing) only the block's own rows are judged here: its own data, so a
+      // failure still names it alone.
       const bad = this.auditor.check(msg.block, x, r);
       if (bad !== null) return this.suspend(msg.block, `checkpoint ${iteration}: ${bad}`);
       this.expectedRr[msg.block] = r;
-      this.checkpoints.add(msg.block, iteration, x);
+      this.pendingR[msg.block] = r;
+      const added = this.checkpoints.add(msg.block, iteration, x, (global) => this.peerAudit(global));
+      if (added === "committed") this.options.onCheckpoint?.(this.checkpoints.committed);
+      if (added === "refused") return this.fallBackToCoordinatorRouting();
     }
-    if (this.options.haloRouting === "peer" || this.state !== "running") return [];
+    if (this.routing === "peer" || this.state !== "running") return [];
     if (msg.seq !== this.haloSeq) {
       this.halos = new Map();
       this.haloSeq = msg.seq;
@@ -328,6 +305,32 @@ export class Coordinator {
     }));
   }
 
+  /** Peer routing: every block's checkpoint rows against the whole iterate (audit.ts checkAgainst). */
+  private peerAudit(global: Float64Array): boolean {
+    if (this.routing !== "peer") return true;
+    for (let i = 0; i < this.blocks; i++) {
+      const blk = this.partition.blocks[i]!;
+      const r = this.pendingR[i];
+      if (r === undefined) return false;
+      if (this.auditor.checkAgainst(i, global.subarray(blk.rowStart, blk.rowEnd), r, global) !== null)
+        return false;
+    }
+    return true;
+  }
+
+  /**
+   * A peer-routed checkpoint is inconsistent, and the requester cannot tell who lied (no halo passed
+   * through it): from the last committed checkpoint on, halos go through the coordinator again, whose
+   * audit names the liar if it keeps lying. A liar that stops has cost one rollback.
+   */
+  private fallBackToCoordinatorRouting(): Outgoing[] {
+    this.peerFallbacks++;
+    this.routing = "coordinator";
+    this.mirror = new HaloMirror(this.options.method);
+    this.auditor.useMirror(this.mirror);
+    return this.rollback(-1);
+  }
+
   private gather(reason: DistributedStopReason, detail?: string): Outgoing[] {
     this.state = "gathering";
     this.stopReason = reason;
@@ -380,9 +383,12 @@ export class Coordinator {
       reason,
       relResidual,
       iterations: this.iterations,
+      resumedFrom: this.startIteration,
       failovers: this.failovers,
       driftRestarts: this.driftRestarts,
       blamed: this.blamed,
+      peerFallbacks: this.peerFallbacks,
+      haloRouting: this.routing,
       residualHistory: this.history,
       label: this.label,
       blockPreconditioners: [...this.preconditioners],

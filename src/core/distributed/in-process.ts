@@ -1,7 +1,7 @@
 import type { CsrMatrix } from "../sparse/csr.ts";
 import { JobError } from "../protocol/job-errors.ts";
 import { Coordinator } from "./coordinator.ts";
-import type { DistributedOptions, DistributedResult } from "./coordinator.ts";
+import type { DistributedOptions, DistributedResult } from "./coordinator-types.ts";
 import { messageBytes } from "../protocol/distributed.ts";
 import type { FromWorker, HaloPart, ToWorker } from "../protocol/distributed.ts";
 import { ITERATION_KINDS, TrafficMeter } from "./traffic.ts";
@@ -66,7 +66,8 @@ export async function runDistributedInProcess(
   const coordinator = new Coordinator(a, b, k, options);
   const meter = new TrafficMeter();
   const clone = options.cloneMessages === false ? <T>(m: T): T => m : <T>(m: T): T => structuredClone(m);
-  const peer = options.haloRouting === "peer";
+  // Read at every reply: the coordinator may fall back from peer to coordinator routing.
+  const peer = (): boolean => coordinator.haloRouting === "peer";
   const workers = new Map<number, BlockWorker>();
   /** Bumped when a block changes hands: messages queued for the previous holder are lost with it. */
   const generation = new Map<number, number>();
@@ -161,7 +162,7 @@ export async function runDistributedInProcess(
     const liar = faults?.liar;
     const honest = w.step(clone(d.message));
     const reply = liar?.block === d.block && d.gen === 0 ? liar.corrupt(honest) : honest;
-    if (peer && reply.type === "halo") return deliverPeerHalo(reply);
+    if (peer() && reply.type === "halo") return deliverPeerHalo(reply);
     meter.count(reply);
     queue.push({ kind: "coordinator", block: d.block, message: reply });
   };

@@ -5,8 +5,9 @@ export type {
   DistributedOptions,
   DistributedResult,
   DistributedStopReason,
+  HaloRouting,
   Outgoing,
-} from "./coordinator.ts";
+} from "./coordinator-types.ts";
 export type { Checkpoint } from "./checkpoint.ts";
 export { createBlockWorker } from "./worker.ts";
 export type { BlockWorker } from "./worker.ts";
@@ -17,3 +18,5 @@ export type { BenchmarkOptions, DistributedBenchmark } from "./benchmark.ts";
 export * from "../protocol/distributed.ts";
 export { TrafficMeter, ITERATION_KINDS } from "./traffic.ts";
 export type { TrafficCount, TrafficKind } from "./traffic.ts";
+export { inThreadBlockHost } from "./block-host.ts";
+export type { BlockHost, BlockHostFactory } from "./block-host.ts";

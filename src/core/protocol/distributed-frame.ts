@@ -11,12 +11,14 @@ import { attemptSchema, unitIdSchema } from "./jobs.ts";
  * on the authenticated channel, whose handshake binds the DTLS fingerprints to the peer's key, and the
  * final x is certified by the requester anyway.
  *
- * `kind`: "init" carries BlockData (requester → volunteer), "to" a ToWorker, "from" a FromWorker.
+ * `kind`: "init" carries BlockData (requester → volunteer), "to" a ToWorker, "from" a FromWorker,
+ * "peers" a HaloPeers (requester → volunteer) and "halo" one HaloPart (holder → neighbouring holder;
+ * protocol/distributed-peers.ts).
  */
 export const DIST_WIRE_VERSION = 1;
 export const MAX_DIST_ATTACHMENT_BYTES = 63 * 1024 * 1024;
 
-export const distKindSchema = z.enum(["init", "to", "from"]);
+export const distKindSchema = z.enum(["init", "to", "from", "peers", "halo"]);
 export type DistKind = z.infer<typeof distKindSchema>;
 
 /** The header fields a `dist` peer message carries besides the peer header (protocol/peer.ts). */

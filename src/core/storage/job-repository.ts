@@ -111,8 +111,8 @@ export class JobRepository implements JobStore {
       await db.jobs.delete(jobId);
       await db.units.where("jobId").equals(jobId).delete();
       await db.results.where("jobId").equals(jobId).delete();
-      // The keys of requester/job-meta.ts and requester/view-snapshot.ts.
-      const blobs = new Set([`meta/${jobId}`, `view/${jobId}`]);
+      // The keys of requester/job-meta.ts, requester/view-snapshot.ts and distributed/checkpoint-blob.ts.
+      const blobs = new Set([`meta/${jobId}`, `view/${jobId}`, `dist-checkpoint/${jobId}`]);
       if (job !== undefined) {
         const inputs = new Set([job.spec.matrix.sha256, ...job.spec.rhs.map((r) => r.sha256)]);
         await db.jobs.each((other) => {

@@ -12,6 +12,7 @@ import type { Swarm } from "../../core/net/swarm.ts";
 import { createJobsStore, type JobsStore } from "./store.ts";
 import { createVolunteerStore, type VolunteerStore } from "./volunteer-store.ts";
 import { createWorkerUnitSolver } from "../../../workers/solver/unit-client.ts";
+import { webWorkerBlockHost } from "../../../workers/distributed/client.ts";
 import { watchBattery } from "./battery.ts";
 import { browserNotifications, createFinishNotices } from "./finish-notices.ts";
 
@@ -70,6 +71,8 @@ export function bootJobs(
       link,
       cache,
       solver: createWorkerUnitSolver(),
+      // Distributed-solve blocks compute in Web Workers, off this tab's main thread.
+      blockHost: webWorkerBlockHost,
       fault,
       visibility: documentVisibility(win.document),
       webgpu: swarm.capabilities.webgpu !== null,

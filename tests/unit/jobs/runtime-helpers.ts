@@ -1,6 +1,7 @@
 import "fake-indexeddb/auto";
 import { BlobCache } from "../../../src/core/base/blob-cache.ts";
-import type { FaultInjection } from "../../../src/core/jobs/volunteer/fault-injection.ts";
+import type { VolunteerFault } from "../../../src/core/jobs/volunteer/volunteer-fault.ts";
+import type { BlockHostFactory } from "../../../src/core/distributed/index.ts";
 import { meshJobLink, type JobLink } from "../../../src/core/jobs/job-link.ts";
 import type { VolunteerCapabilities } from "../../../src/core/jobs/model.ts";
 import { RequesterRuntime, type RequesterRuntimeOptions } from "../../../src/core/jobs/requester/runtime.ts";
@@ -74,7 +75,11 @@ export async function until(condition: () => boolean, timeoutMs = 10_000): Promi
 /** n connected peers, each with a volunteer runtime (optionally faulty). */
 export async function startPeers(
   n: number,
-  options: { fault?: (index: number) => FaultInjection | null } = {},
+  options: {
+    fault?: (index: number) => VolunteerFault | null;
+    /** Where peer `index` runs distributed blocks (default: on its thread). */
+    blockHost?: (index: number) => BlockHostFactory | undefined;
+  } = {},
 ): Promise<TestPeer[]> {
   const hub = new MemoryHub();
   const ids = await Promise.all(
@@ -89,7 +94,14 @@ export async function startPeers(
     const blobsIn = new Map<string, number>();
     mesh.on("blob", (e) => blobsIn.set(e.sha256, (blobsIn.get(e.sha256) ?? 0) + 1));
     const solver = coreUnitSolver();
-    const volunteer = new VolunteerRuntime({ link, cache, solver, fault: options.fault?.(i) ?? null });
+    const blockHost = options.blockHost?.(i);
+    const volunteer = new VolunteerRuntime({
+      link,
+      cache,
+      solver,
+      fault: options.fault?.(i) ?? null,
+      ...(blockHost !== undefined ? { blockHost } : {}),
+    });
     peers.push({ mesh, link, cache, solver, volunteer, blobsIn });
     cleanups.push(() => {
       peers[i]!.volunteer?.close();

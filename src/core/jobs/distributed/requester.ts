@@ -1,5 +1,5 @@
 import type { JobStore } from "../job-store.ts";
-import type { DistributedResult } from "../../distributed/index.ts";
+import type { DistributedResult, HaloRouting } from "../../distributed/index.ts";
 import type { DistEnvelope } from "../../protocol/distributed-frame.ts";
 import { DistributedRun } from "./run.ts";
 import { JobError } from "../../protocol/job-errors.ts";
@@ -9,6 +9,7 @@ import type { RequesterInputs } from "../requester/inputs.ts";
 import type { RequesterView } from "../requester/view.ts";
 import type { Scheduler } from "../scheduler/scheduler.ts";
 import { solveCostFlops } from "../split.ts";
+import { CheckpointWriter, loadDistCheckpoint } from "./checkpoint-blob.ts";
 
 /** The one chart line of a distributed solve: its global residual, then the certificate of x. */
 const DISTRIBUTED_LINE = { key: "distributed", label: "distributed solve (all blocks)" } as const;
@@ -23,6 +24,8 @@ export interface DistributedSolvesContext {
   readonly now: () => number;
   /** Heartbeat period the scheduler expects (sent to block holders with their data). */
   readonly heartbeatIntervalMs: number;
+  /** Halo routing of the runs (default: run.ts's). */
+  readonly haloRouting?: HaloRouting;
   /** Resolves once the scheduler's changes so far are in IndexedDB. */
   readonly flush: () => Promise<void>;
   /** Asks for a scheduler tick soon. */
@@ -39,6 +42,11 @@ export interface DistributedSolvesContext {
 export class RequesterDistributedSolves {
   readonly #ctx: DistributedSolvesContext;
   readonly #runs = new Map<string, Promise<DistributedRun>>();
+  readonly #writers = new Map<string, CheckpointWriter>();
+  /** Iteration of the last checkpoint persisted this session, by job id (tests wait on it). */
+  readonly #persisted = new Map<string, number>();
+  /** Iteration each run of this session resumed from (0: from zero), by job id. */
+  readonly #resumedFrom = new Map<string, number>();
 
   constructor(ctx: DistributedSolvesContext) {
     this.#ctx = ctx;
@@ -69,19 +77,36 @@ export class RequesterDistributedSolves {
     void run.then((r) => r.onMessage(from, env)).catch(() => undefined);
   }
 
+  /** The iteration of the job's last checkpoint persisted by this session, or null. */
+  persistedCheckpoint(jobId: string): number | null {
+    return this.#persisted.get(jobId) ?? null;
+  }
+
+  /** The persisted checkpoint iteration this session's run of the job resumed from (0: none), or null. */
+  resumedFrom(jobId: string): number | null {
+    return this.#resumedFrom.get(jobId) ?? null;
+  }
+
   /** Stops the job's run (its job finished). */
   stop(jobId: string): void {
     const run = this.#runs.get(jobId);
     this.#runs.delete(jobId);
+    this.#writers.get(jobId)?.stop();
+    this.#writers.delete(jobId);
     void run?.then((r) => r.stop()).catch(() => undefined);
   }
 
   stopAll(): void {
     for (const run of this.#runs.values()) void run.then((r) => r.stop()).catch(() => undefined);
     this.#runs.clear();
+    for (const writer of this.#writers.values()) writer.stop();
+    this.#writers.clear();
   }
 
-  /** The job's run, created at its first placement (after a reload too: the solve then starts over). */
+  /**
+   * The job's run, created at its first placement. After a reload it resumes from the checkpoint the
+   * previous session persisted (checkpoint-blob.ts), if there is one.
+   */
   #runOf(job: SolveJob): Promise<DistributedRun> {
     let run = this.#runs.get(job.id);
     if (run === undefined) {
@@ -91,6 +116,16 @@ export class RequesterDistributedSolves {
         const ref = job.spec.rhs[0];
         if (ref === undefined) throw new JobError("invalid_state", `job ${job.id} has no right-hand side`);
         const b = await ctx.inputs.vectorOf(ref.sha256, a.rows);
+        const resume = await loadDistCheckpoint(ctx.repo, job.id, a.rows);
+        this.#resumedFrom.set(job.id, resume?.iteration ?? 0);
+        const writer = new CheckpointWriter({
+          repo: ctx.repo,
+          jobId: job.id,
+          now: ctx.now,
+          onSaved: (iteration) => this.#persisted.set(job.id, iteration),
+          onError: (error) => ctx.onError?.(`checkpoint of ${job.id} not saved: ${String(error)}`),
+        });
+        this.#writers.set(job.id, writer);
         return new DistributedRun({
           jobId: job.id,
           a,
@@ -99,6 +134,9 @@ export class RequesterDistributedSolves {
           tol: job.tolerance,
           maxIter: job.spec.maxIter,
           heartbeatIntervalMs: ctx.heartbeatIntervalMs,
+          ...(ctx.haloRouting ? { haloRouting: ctx.haloRouting } : {}),
+          resume,
+          onCheckpoint: (cp) => writer.save(cp),
           send: (to, env) => ctx.link.sendDist(to, env),
           onIteration: (iteration, rel) => this.#onIteration(job.id, iteration, rel),
           onResult: (result) => void this.#onResult(job.id, result),
@@ -161,6 +199,8 @@ export class RequesterDistributedSolves {
     const job = scheduler.job(jobId);
     if (job === undefined || job.status !== "running") return;
     this.#runs.delete(jobId);
+    this.#writers.get(jobId)?.stop();
+    this.#writers.delete(jobId);
     const receivedAtMs = this.#ctx.now();
     const ok = result.converged && result.relResidual <= job.tolerance;
     const units = [...scheduler.unitsOf(jobId)].sort((p, q) => p.index - q.index);
@@ -220,6 +260,9 @@ export class RequesterDistributedSolves {
       failovers: result.failovers,
       blamed: result.blamed,
       iterations: result.iterations,
+      resumedFrom: result.resumedFrom,
+      haloRouting: result.haloRouting,
+      peerFallbacks: result.peerFallbacks,
       relResidual: result.relResidual,
       label: result.label,
     });

@@ -1,5 +1,6 @@
-import { Coordinator, fromWorkerSchema } from "../../distributed/index.ts";
-import type { DistributedResult, Outgoing } from "../../distributed/index.ts";
+import { Coordinator, DISTRIBUTED_PROTOCOL_VERSION, fromWorkerSchema } from "../../distributed/index.ts";
+import type { Checkpoint, DistributedResult, HaloRouting, Outgoing } from "../../distributed/index.ts";
+import type { HaloPeers } from "../../protocol/distributed-peers.ts";
 import type { CsrMatrix } from "../../sparse/csr.ts";
 import { profileMatrix } from "../../solver/inspect.ts";
 import type { DistEnvelope } from "../../protocol/distributed-frame.ts";
@@ -8,8 +9,9 @@ import type { DistEnvelope } from "../../protocol/distributed-frame.ts";
  * One distributed solve on the requester: the Coordinator (distributed/coordinator.ts) plus where each
  * row block lives. The scheduler places the job's row-block units like any unit (leases, heartbeats,
  * reissue on disconnect); this class turns each placement into an `init` with the block's data, starts
- * the solve once every block has a holder, routes the coordinator's messages to the holders (halos go
- * through the coordinator: haloRouting "coordinator"), and on a re-placement calls `workerLost` so the
+ * the solve once every block has a holder, routes the coordinator's messages to the holders, tells them
+ * before every epoch how halos travel (peer to peer between the holders it names, by default, or through
+ * the coordinator after a fallback: halo-inbox.ts), and on a re-placement calls `workerLost` so the
  * solve continues from the last consistent checkpoint. The block of an incoming message comes from the
  * placement (unit id and attempt of an authenticated sender), never from the message. When the
  * coordinator's audit (distributed/audit.ts) catches a holder, `onBlame` names it: the requester bans it
@@ -33,6 +35,17 @@ export interface DistributedRunOptions {
   readonly tol: number;
   readonly maxIter: number;
   readonly heartbeatIntervalMs: number;
+  /**
+   * "peer": holders send halo parts straight to their neighbours (halo-inbox.ts), the requester only sees
+   * reductions and checkpoints; "coordinator" (default): every halo goes through the requester. Peer
+   * needs a link between neighbouring holders, which the overlay (net/mesh) does not open yet: until it
+   * does, the swarm keeps coordinator routing.
+   */
+  readonly haloRouting?: HaloRouting;
+  /** A persisted checkpoint of this solve (checkpoint-blob.ts): the solve resumes from it. */
+  readonly resume?: Checkpoint | null;
+  /** Each committed checkpoint, to persist. */
+  readonly onCheckpoint?: (checkpoint: Checkpoint) => void;
   readonly send: (to: string, envelope: DistEnvelope) => Promise<void>;
   readonly onIteration: (iteration: number, relResidual: number) => void;
   readonly onResult: (result: DistributedResult) => void;
@@ -60,7 +73,9 @@ export class DistributedRun {
       method: distributedMethodFor(options.a),
       tol: options.tol,
       maxIter: options.maxIter,
-      haloRouting: "coordinator",
+      haloRouting: options.haloRouting ?? "coordinator",
+      ...(options.resume ? { x0: options.resume.x, startIteration: options.resume.iteration } : {}),
+      ...(options.onCheckpoint ? { onCheckpoint: options.onCheckpoint } : {}),
       onIteration: (iteration, rel) => options.onIteration(iteration, rel),
     });
   }
@@ -128,6 +143,15 @@ export class DistributedRun {
     for (const o of outs) {
       const holder = this.#holders.get(o.to);
       if (holder === undefined) continue; // not placed (yet): its placement restarts the epoch
+      if (o.message.type === "restart") {
+        // Ahead of the restart on the same ordered chain: how the new epoch's halos travel, and to whom.
+        this.#sendTo(holder, {
+          kind: "peers",
+          unitId: holder.unitId,
+          attempt: holder.attempt,
+          message: this.#peers(o.message.epoch),
+        });
+      }
       this.#sendTo(holder, {
         kind: "to",
         unitId: holder.unitId,
@@ -135,6 +159,20 @@ export class DistributedRun {
         message: o.message,
       });
     }
+  }
+
+  #peers(epoch: number): HaloPeers {
+    const routing = this.coordinator.haloRouting;
+    const holders =
+      routing === "peer"
+        ? this.holders().map((h) => ({
+            block: h.block,
+            peerId: h.volunteerId,
+            unitId: h.unitId,
+            attempt: h.attempt,
+          }))
+        : [];
+    return { v: DISTRIBUTED_PROTOCOL_VERSION, type: "halo-peers", epoch, routing, holders };
   }
 
   #sendTo(holder: Holder, env: DistEnvelope): void {

@@ -1,10 +1,12 @@
 import { z } from "zod";
 import {
   blockDataSchema,
-  createBlockWorker,
+  inThreadBlockHost,
   toWorkerSchema,
-  type BlockWorker,
+  type BlockHost,
+  type BlockHostFactory,
   type FromWorker,
+  type ToWorker,
 } from "../../distributed/index.ts";
 import type { JobBodyEvent, JobLink } from "../job-link.ts";
 import {
@@ -13,6 +15,8 @@ import {
   MIN_HEARTBEAT_INTERVAL_MS,
 } from "../../protocol/jobs.ts";
 import type { DistEnvelope } from "../../protocol/distributed-frame.ts";
+import { haloPeersSchema } from "../../protocol/distributed-peers.ts";
+import { HaloInbox } from "./halo-inbox.ts";
 
 /**
  * The volunteer's side of a distributed solve: holds the row blocks requesters placed here (one
@@ -21,10 +25,14 @@ import type { DistEnvelope } from "../../protocol/distributed-frame.ts";
  * Every input is parsed by the distributed zod schemas before it reaches a worker; a block whose data
  * fails validation is never initialised (the requester sees an `error` reply and no heartbeats).
  *
- * The block worker runs on this thread (the tab's main thread in a browser): one step is a sparse
- * mat-vec of the block plus a triangular solve, cheap for moderate blocks. A solver-worker host is future
- * work.
+ * Each block runs on a BlockHost (distributed/block-host.ts): in a browser a Web Worker per block
+ * (workers/distributed/), so the tab's main thread only moves messages; on this thread by default (tests).
+ * A block's messages are stepped strictly in arrival order (one promise chain per block). A host that
+ * fails gives the block back at once (unit-error) rather than heartbeating a block that computes nothing.
  */
+
+/** Halo parts kept for blocks not initialised yet (all requesters together). */
+const MAX_ORPHAN_PARTS = 64;
 
 export const distInitSchema = z.strictObject({
   heartbeatIntervalMs: z.number().int().min(MIN_HEARTBEAT_INTERVAL_MS).max(MAX_HEARTBEAT_INTERVAL_MS),
@@ -35,17 +43,23 @@ interface HeldBlock {
   readonly requesterId: string;
   readonly unitId: string;
   readonly attempt: number;
-  readonly worker: BlockWorker;
-  readonly heartbeat: ReturnType<typeof setInterval>;
+  readonly host: BlockHost;
+  /** This block's steps, in order (its init first). */
+  chain: Promise<void>;
+  heartbeat: ReturnType<typeof setInterval> | undefined;
   steps: number;
   /** Time spent in this block's steps. */
   busyMs: number;
   /** Coordinator iteration of the latest `scalars` message (for the Contribute view). */
   iteration: number;
+  /** Its peer-to-peer halos. */
+  readonly inbox: HaloInbox;
 }
 
 export interface DistributedVolunteerSnapshot {
   readonly blocks: readonly { unitId: string; requesterId: string; steps: number; iteration: number }[];
+  /** Dropped peer halo frames and requester frames, by reason (every rejection counted). */
+  readonly rejected: Readonly<Record<string, number>>;
 }
 
 /** A block let go (finished, cancelled, moved, or its requester left): for the volunteer's unit log. */
@@ -67,12 +81,21 @@ export class DistributedVolunteer {
   readonly #corruptReply: ((reply: FromWorker) => FromWorker) | null;
   readonly #onBusy: (startMs: number, endMs: number) => void;
   readonly #onBlockEnd: (block: BlockEnd) => void;
+  readonly #newHost: BlockHostFactory;
   #lastChangeMs = 0;
+  readonly #rejected: Record<string, number> = {};
+  /**
+   * Halo parts for a block whose init has not arrived yet: a neighbour that restarted first may send its
+   * halo before the requester's (large) block data reaches us. Replayed into the block's inbox at init;
+   * bounded, the oldest evicted (and counted) first.
+   */
+  readonly #orphans: { from: string; unitId: string; attempt: number; part: unknown }[] = [];
 
   /**
    * `nowMs` is the volunteer runtime's injected clock (it paces the change notifications). `corruptReply`
    * is TEST ONLY (volunteer-fault.ts): a lying block holder. `onBusy` gets each step's time span (the
-   * volunteer's busy meter), `onBlockEnd` each block as it is let go (its unit log).
+   * volunteer's busy meter), `onBlockEnd` each block as it is let go (its unit log). `blockHost` makes
+   * the host a new block runs on (default: this thread).
    */
   constructor(
     link: JobLink,
@@ -83,6 +106,7 @@ export class DistributedVolunteer {
       corruptReply?: (reply: FromWorker) => FromWorker;
       onBusy?: (startMs: number, endMs: number) => void;
       onBlockEnd?: (block: BlockEnd) => void;
+      blockHost?: BlockHostFactory;
     } = {},
   ) {
     this.#link = link;
@@ -92,6 +116,7 @@ export class DistributedVolunteer {
     this.#onChange = options.onChange ?? (() => undefined);
     this.#onBusy = options.onBusy ?? (() => undefined);
     this.#onBlockEnd = options.onBlockEnd ?? (() => undefined);
+    this.#newHost = options.blockHost ?? inThreadBlockHost;
     this.#offs.push(
       link.onDist((from, env) => this.#onDist(from, env)),
       link.onBody((event) => this.#onBody(event)),
@@ -109,26 +134,30 @@ export class DistributedVolunteer {
         steps: h.steps,
         iteration: h.iteration,
       })),
+      rejected: { ...this.#rejected },
     };
   }
 
   /** Drops every held block; with a reason (pause), tells each requester so it moves the block at once. */
   dropAll(reason?: string): void {
     for (const [key, h] of [...this.#held]) {
-      if (reason !== undefined) {
-        this.#link
-          .sendBody(h.requesterId, {
-            type: "unit-error",
-            jv: JOB_PROTOCOL_VERSION,
-            unitId: h.unitId,
-            attempt: h.attempt,
-            code: "cancelled",
-            detail: reason,
-          })
-          .catch(() => undefined);
-      }
+      if (reason !== undefined) this.#giveBack(h, reason);
       this.#drop(key);
     }
+  }
+
+  /** Tells the block's requester to move it at once (rather than after a heartbeat timeout). */
+  #giveBack(h: HeldBlock, reason: string): void {
+    this.#link
+      .sendBody(h.requesterId, {
+        type: "unit-error",
+        jv: JOB_PROTOCOL_VERSION,
+        unitId: h.unitId,
+        attempt: h.attempt,
+        code: "cancelled",
+        detail: reason.slice(0, 500),
+      })
+      .catch(() => undefined);
   }
 
   close(): void {
@@ -140,6 +169,7 @@ export class DistributedVolunteer {
     const h = this.#held.get(key);
     if (h === undefined) return;
     clearInterval(h.heartbeat);
+    h.host.close();
     this.#held.delete(key);
     const { requesterId, unitId, attempt, busyMs } = h;
     this.#onBlockEnd({ requesterId, unitId, attempt, ms: busyMs });
@@ -156,25 +186,95 @@ export class DistributedVolunteer {
   #onDist(from: string, env: DistEnvelope): void {
     const key = `${from}|${env.unitId}`;
     if (env.kind === "init") return this.#init(from, key, env);
-    if (env.kind !== "to") return; // "from" messages are for the requester runtime
+    if (env.kind === "halo") return this.#onPeerHalo(from, env);
+    if (env.kind !== "to" && env.kind !== "peers") return; // "from" messages are for the requester runtime
     const h = this.#held.get(key);
     if (h === undefined || h.attempt !== env.attempt) return; // stale: an older placement of this block
-    const parsed = toWorkerSchema.safeParse(env.message);
-    if (!parsed.success) return; // never reaches the worker
-    const stepStart = this.#nowMs();
-    const honest = h.worker.step(parsed.data);
-    const stepEnd = this.#nowMs();
-    h.busyMs += stepEnd - stepStart;
-    this.#onBusy(stepStart, stepEnd);
-    const reply = this.#corruptReply === null ? honest : this.#corruptReply(honest);
-    h.steps++;
-    if (parsed.data.type === "scalars") h.iteration = parsed.data.iteration;
-    const now = this.#nowMs();
-    if (now - this.#lastChangeMs >= 250) {
-      this.#lastChangeMs = now;
-      this.#onChange();
+    if (env.kind === "peers") {
+      const peers = haloPeersSchema.safeParse(env.message);
+      if (!peers.success) return this.#reject("peers_malformed");
+      // In the chain: it applies from the restart that follows it, not to replies still being computed.
+      return this.#enqueue(key, h, () => {
+        const dropped = h.inbox.setPeers(peers.data);
+        if (dropped > 0) this.#reject("wrong_sender", dropped);
+        return Promise.resolve();
+      });
     }
-    this.#send(from, env.unitId, env.attempt, reply);
+    const parsed = toWorkerSchema.safeParse(env.message);
+    if (!parsed.success) return this.#reject("to_malformed"); // never reaches the worker
+    this.#step(key, h, parsed.data);
+  }
+
+  /** A neighbouring holder's halo part for one of our blocks (unit and attempt name the block). */
+  #onPeerHalo(from: string, env: DistEnvelope): void {
+    for (const [key, h] of this.#held) {
+      if (h.unitId !== env.unitId || h.attempt !== env.attempt) continue;
+      const why = h.inbox.offer(from, env.message);
+      if (why !== null) return this.#reject(why);
+      return this.#pump(key, h);
+    }
+    if (this.#orphans.length >= MAX_ORPHAN_PARTS) {
+      this.#orphans.shift();
+      this.#reject("orphan_evicted");
+    }
+    this.#orphans.push({ from, unitId: env.unitId, attempt: env.attempt, part: env.message });
+  }
+
+  /** Steps the worker with the halo it waits for, once every neighbour's part is in. */
+  #pump(key: string, h: HeldBlock): void {
+    const halo = h.inbox.take();
+    if (halo) this.#step(key, h, halo);
+  }
+
+  #step(key: string, h: HeldBlock, msg: ToWorker): void {
+    this.#enqueue(key, h, async () => {
+      const stepStart = this.#nowMs();
+      const honest = await h.host.step(msg);
+      const stepEnd = this.#nowMs();
+      h.busyMs += stepEnd - stepStart;
+      this.#onBusy(stepStart, stepEnd);
+      const reply = this.#corruptReply === null ? honest : this.#corruptReply(honest);
+      h.steps++;
+      if (msg.type === "scalars") h.iteration = msg.iteration;
+      const now = this.#nowMs();
+      if (now - this.#lastChangeMs >= 250) {
+        this.#lastChangeMs = now;
+        this.#onChange();
+      }
+      this.#reply(key, h, reply);
+    });
+  }
+
+  /** Halo parts go to the neighbours when the epoch routes them peer to peer; the rest to the requester. */
+  #reply(key: string, h: HeldBlock, reply: FromWorker): void {
+    if (reply.type !== "halo") return this.#send(h.requesterId, h.unitId, h.attempt, reply);
+    const deliveries = h.inbox.outgoing(reply);
+    if (h.inbox.routingOf(reply.epoch) !== "peer")
+      return this.#send(h.requesterId, h.unitId, h.attempt, reply);
+    for (const d of deliveries) {
+      this.#link
+        .sendDist(d.peerId, { kind: "halo", unitId: d.unitId, attempt: d.attempt, message: d.part })
+        .catch(() => undefined);
+    }
+    // The requester still gets the checkpoint (x and r, audited), without the parts.
+    if (reply.checkpoint !== undefined)
+      this.#send(h.requesterId, h.unitId, h.attempt, { ...reply, parts: [] });
+    this.#pump(key, h);
+  }
+
+  #reject(reason: string, count = 1): void {
+    this.#rejected[reason] = (this.#rejected[reason] ?? 0) + count;
+  }
+
+  /** Runs `task` after the block's earlier steps, unless the block was let go meanwhile. */
+  #enqueue(key: string, h: HeldBlock, task: () => Promise<void>): void {
+    h.chain = h.chain
+      .then(() => (this.#held.get(key) === h ? task() : undefined))
+      .catch((error: unknown) => {
+        if (this.#held.get(key) !== h) return; // let go while it ran: nothing to report
+        this.#giveBack(h, `the block worker failed: ${String(error)}`);
+        this.#drop(key);
+      });
   }
 
   #init(from: string, key: string, env: DistEnvelope): void {
@@ -208,33 +308,50 @@ export class DistributedVolunteer {
       });
       return;
     }
-    const worker = createBlockWorker();
-    const error = worker.init(data.data);
-    if (error !== null) {
-      this.#send(from, env.unitId, env.attempt, error);
-      return;
-    }
-    const beat = (): void => {
-      this.#link
-        .sendBody(from, {
-          type: "unit-heartbeat",
-          jv: JOB_PROTOCOL_VERSION,
-          unitId: env.unitId,
-          attempt: env.attempt,
-        })
-        .catch(() => undefined);
-    };
-    beat();
-    const heartbeat = setInterval(beat, init.data.heartbeatIntervalMs);
-    this.#held.set(key, {
+    // Held at once: the coordinator's next messages may arrive while the host initialises the block.
+    const h: HeldBlock = {
       requesterId: from,
       unitId: env.unitId,
       attempt: env.attempt,
-      worker,
-      heartbeat,
+      host: this.#newHost(),
+      chain: Promise.resolve(),
+      heartbeat: undefined,
       steps: 0,
       busyMs: 0,
       iteration: 0,
+      inbox: new HaloInbox(data.data.block, data.data.haloOwners),
+    };
+    this.#held.set(key, h);
+    for (let i = 0; i < this.#orphans.length;) {
+      const o = this.#orphans[i]!;
+      if (o.unitId !== h.unitId || o.attempt !== h.attempt) {
+        i++;
+        continue;
+      }
+      this.#orphans.splice(i, 1);
+      const why = h.inbox.offer(o.from, o.part);
+      if (why !== null) this.#reject(why);
+    }
+    const intervalMs = init.data.heartbeatIntervalMs;
+    this.#enqueue(key, h, async () => {
+      const error = await h.host.init(data.data);
+      if (error !== null) {
+        this.#send(from, env.unitId, env.attempt, error);
+        this.#drop(key);
+        return;
+      }
+      const beat = (): void => {
+        this.#link
+          .sendBody(from, {
+            type: "unit-heartbeat",
+            jv: JOB_PROTOCOL_VERSION,
+            unitId: env.unitId,
+            attempt: env.attempt,
+          })
+          .catch(() => undefined);
+      };
+      beat();
+      h.heartbeat = setInterval(beat, intervalMs);
     });
     this.#onChange();
   }

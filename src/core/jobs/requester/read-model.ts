@@ -1,7 +1,13 @@
 import type { SolveJob, WorkUnit } from "../model.ts";
 import type { Scheduler } from "../scheduler/scheduler.ts";
 import { JobCatalog } from "./job-catalog.ts";
-import { RequesterView, type ResidualSeries, type UnitClaims, type UnitLiveProgress } from "./view.ts";
+import {
+  RequesterView,
+  type DistributedStats,
+  type ResidualSeries,
+  type UnitClaims,
+  type UnitLiveProgress,
+} from "./view.ts";
 
 /**
  * What the requester runtime answers views from, without side effects: its jobs (scheduler and earlier
@@ -62,9 +68,7 @@ export abstract class RequesterReadModel {
   }
 
   /** Failovers, iterations and certificate of this session's finished distributed solves. */
-  distributedStats(
-    jobId: string,
-  ): { failovers: number; blamed: number; iterations: number; relResidual: number; label: string } | null {
+  distributedStats(jobId: string): DistributedStats | null {
     return this.view.distributedStats(jobId);
   }
 }

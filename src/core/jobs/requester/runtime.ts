@@ -7,6 +7,7 @@ import { saveJobMeta } from "./job-meta.ts";
 import type { SolveJob, VolunteerInfo, WorkUnit } from "../model.ts";
 import { ReputationBook } from "../../trust/reputation.ts";
 import { RequesterDistributedSolves } from "../distributed/index.ts";
+import type { HaloRouting } from "../../distributed/index.ts";
 import { RequesterInputs } from "./inputs.ts";
 import { RequesterResultIntake } from "./intake.ts";
 import { prepareSubmission, type SubmitInput } from "./submit.ts";
@@ -54,6 +55,8 @@ export interface RequesterRuntimeOptions {
   /** How long writes gather before they are stored in one transaction (default FLUSH_MS). */
   readonly flushMs?: number;
   /** Called after anything a view shows changed (often: throttle in the view layer). */
+  /** How distributed solves route halos (default "coordinator"; "peer": jobs/distributed/halo-inbox.ts). */
+  readonly distributedHaloRouting?: HaloRouting;
   readonly onChange?: () => void;
   readonly onError?: (message: string) => void;
 }
@@ -139,6 +142,7 @@ export class RequesterRuntime extends RequesterReadModel {
       now: this.#now,
       // Heartbeat period the scheduler expects (sent to block holders with their data).
       heartbeatIntervalMs: options.scheduler?.heartbeatIntervalMs ?? 1_000,
+      ...(options.distributedHaloRouting ? { haloRouting: options.distributedHaloRouting } : {}),
       flush,
       kick,
       onChange,
@@ -320,6 +324,14 @@ export class RequesterRuntime extends RequesterReadModel {
     // The last verified results may still be queued for IndexedDB.
     await this.flush();
     return certifiedSolutions(units, await this.#o.repo.loadVerifiedResults(jobId));
+  }
+
+  /** A distributed solve's checkpoints: the last one this session persisted, the one it resumed from. */
+  distributedCheckpoint(jobId: string): { persisted: number | null; resumedFrom: number | null } {
+    return {
+      persisted: this.#distributed.persistedCheckpoint(jobId),
+      resumedFrom: this.#distributed.resumedFrom(jobId),
+    };
   }
 
   // ── ticking ─────────────────────────────────────────────────────────────────────────────────────────

@@ -31,7 +31,13 @@ export interface DistributedStats {
   failovers: number;
   /** Block holders the coordinator's audit caught sending wrong values (distributed/audit.ts). */
   blamed: number;
+  /** In total, counted from zero (those before resumedFrom were done by an earlier session). */
   iterations: number;
+  /** The persisted checkpoint iteration this session resumed the solve from (0: from zero). */
+  resumedFrom: number;
+  /** How halos travelled at the end, and how often peer routing fell back (distributed/coordinator.ts). */
+  haloRouting: "peer" | "coordinator";
+  peerFallbacks: number;
   relResidual: number;
   label: string;
 }

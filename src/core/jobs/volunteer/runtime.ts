@@ -1,5 +1,6 @@
 import type { BlobCache } from "../../base/blob-cache.ts";
 import { DistributedVolunteer } from "../distributed/index.ts";
+import type { BlockHostFactory } from "../../distributed/index.ts";
 import type { JobBodyEvent, JobLink } from "../job-link.ts";
 import {
   JOB_PROTOCOL_VERSION,
@@ -45,13 +46,15 @@ export interface VolunteerRuntimeOptions {
   readonly progressIntervalMs?: number;
   /** Longest idle pause the duty cycle inserts (default 30 s). */
   readonly maxIdleMs?: number;
+  /** Where distributed-solve blocks run (default: this thread; a browser passes a Web Worker host). */
+  readonly blockHost?: BlockHostFactory;
   readonly onChange?: (snapshot: VolunteerSnapshot) => void;
 }
 
 const clipDetail = (s: string): string => (s.length > MAX_DETAIL_CHARS ? s.slice(0, MAX_DETAIL_CHARS) : s);
 
 export class VolunteerRuntime {
-  readonly #o: Required<Omit<VolunteerRuntimeOptions, "fault" | "visibility" | "onChange">>;
+  readonly #o: Required<Omit<VolunteerRuntimeOptions, "fault" | "visibility" | "onChange" | "blockHost">>;
   readonly #pause: PauseState;
   readonly #runner: UnitRunner;
   readonly #onChange: (snapshot: VolunteerSnapshot) => void;
@@ -108,6 +111,7 @@ export class VolunteerRuntime {
     const blockFault = fault?.corruptBlockReply?.bind(fault);
     this.distributed = new DistributedVolunteer(link, {
       ...(blockFault !== undefined ? { corruptReply: blockFault } : {}),
+      ...(options.blockHost !== undefined ? { blockHost: options.blockHost } : {}),
       isPaused: () => this.paused,
       onChange: () => this.#emit(),
       nowMs: this.#o.nowMs,
