@@ -1,6 +1,12 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { JobStore, ResultRow, ResumeState, StoreBatch } from "../core/jobs/job-store.ts";
+import {
+  jobOwnedBlobKeys,
+  type JobStore,
+  type ResultRow,
+  type ResumeState,
+  type StoreBatch,
+} from "../core/jobs/job-store.ts";
 import type { SolveJob, WorkUnit } from "../core/jobs/model.ts";
 import { resumeUnits, type SchedulerChanges } from "../core/jobs/scheduler/index.ts";
 import type { ReputationRecord } from "../core/trust/reputation.ts";
@@ -145,7 +151,7 @@ export class FileJobStore implements JobStore {
       const names = await readdir(this.#path("results")).catch(() => [] as string[]);
       const prefix = encodeURIComponent(`${jobId}/`);
       for (const name of names.filter((n) => n.startsWith(prefix))) await rm(this.#path("results", name));
-      const blobs = new Set([`meta/${jobId}`, `view/${jobId}`]);
+      const blobs = new Set(jobOwnedBlobKeys(jobId));
       if (job) {
         const inputs = new Set([job.spec.matrix.sha256, ...job.spec.rhs.map((r) => r.sha256)]);
         for (const other of Object.values(s.jobs)) {

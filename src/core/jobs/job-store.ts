@@ -87,3 +87,12 @@ export interface JobStore {
   /** Running jobs and their units with every lease dropped (resume.ts), written back normalised. */
   resumeState(nowMs: number): Promise<ResumeState>;
 }
+
+/**
+ * The blobs a job owns besides its inputs, which a store deletes with the job: the keys of
+ * requester/job-meta.ts, requester/view-snapshot.ts and distributed/checkpoint-blob.ts. One list, so that
+ * every JobStore (IndexedDB in a tab, files in Node) forgets the same things.
+ */
+export function jobOwnedBlobKeys(jobId: string): string[] {
+  return [`meta/${jobId}`, `view/${jobId}`, `dist-checkpoint/${jobId}`];
+}

@@ -1,6 +1,12 @@
 import type { SolveJob, WorkUnit } from "../jobs/model.ts";
 import type { ReputationRecord } from "../trust/reputation.ts";
-import type { JobStore, ResultRow, ResumeState, StoreBatch } from "../jobs/job-store.ts";
+import {
+  jobOwnedBlobKeys,
+  type JobStore,
+  type ResultRow,
+  type ResumeState,
+  type StoreBatch,
+} from "../jobs/job-store.ts";
 import { resumeUnits, type SchedulerChanges } from "../jobs/scheduler/index.ts";
 import type { JobBlobRow, OpenSwarmDb } from "./db.ts";
 
@@ -111,8 +117,7 @@ export class JobRepository implements JobStore {
       await db.jobs.delete(jobId);
       await db.units.where("jobId").equals(jobId).delete();
       await db.results.where("jobId").equals(jobId).delete();
-      // The keys of requester/job-meta.ts, requester/view-snapshot.ts and distributed/checkpoint-blob.ts.
-      const blobs = new Set([`meta/${jobId}`, `view/${jobId}`, `dist-checkpoint/${jobId}`]);
+      const blobs = new Set(jobOwnedBlobKeys(jobId));
       if (job !== undefined) {
         const inputs = new Set([job.spec.matrix.sha256, ...job.spec.rhs.map((r) => r.sha256)]);
         await db.jobs.each((other) => {
