@@ -40,7 +40,13 @@ describe("per-link rate limits", () => {
     const victim = await startMesh(hub, b!, victimOptions);
     const honest = await startMesh(hub, c!);
     introduce([flooder, a!], [victim, b!], [honest, c!]);
-    await Promise.all([victim.waitForPeer(a!.peerId), victim.waitForPeer(c!.peerId)]);
+    // Both ends of both links: one end can see its link open before the other does.
+    await Promise.all([
+      victim.waitForPeer(a!.peerId),
+      victim.waitForPeer(c!.peerId),
+      flooder.waitForPeer(b!.peerId),
+      honest.waitForPeer(b!.peerId),
+    ]);
 
     const closed = nextEvent(victim, "peer-close", (e) => e.peerId === a!.peerId);
     // 1,000 well-formed messages as fast as the channel takes them (a pong answers nothing: no work asked).
@@ -76,7 +82,7 @@ describe("per-link rate limits", () => {
       rateLimits: { burstSigned: 20, signedPerSecond: 1, floodStrikes: 10_000 },
     });
     introduce([sender, a!], [receiver, b!]);
-    await receiver.waitForPeer(a!.peerId);
+    await Promise.all([receiver.waitForPeer(a!.peerId), sender.waitForPeer(b!.peerId)]);
     const envelope = await sender.signEnvelope({ type: "note", text: "pay me 1" }, b!.peerId);
     const forged = { ...envelope, body: envelope.body.replace("pay me 1", "pay me 9") };
     await Promise.all(Array.from({ length: 300 }, () => sender.debugSendRaw(b!.peerId, forged)));
@@ -95,7 +101,7 @@ describe("memory budget", () => {
       memoryBudget: { totalBytes: 1 * MiB, perLinkBytes: 1 * MiB },
     });
     introduce([sender, a!], [receiver, b!]);
-    await receiver.waitForPeer(a!.peerId);
+    await Promise.all([receiver.waitForPeer(a!.peerId), sender.waitForPeer(b!.peerId)]);
     const hashed = vi.mocked(sha256Hex);
     hashed.mockClear();
 
@@ -132,7 +138,13 @@ describe("memory budget across links", () => {
     });
     const honest = await startMesh(hub, c!);
     introduce([hog, a!], [victim, b!], [honest, c!]);
-    await Promise.all([victim.waitForPeer(a!.peerId), victim.waitForPeer(c!.peerId)]);
+    // Both ends of both links: one end can see its link open before the other does.
+    await Promise.all([
+      victim.waitForPeer(a!.peerId),
+      victim.waitForPeer(c!.peerId),
+      hog.waitForPeer(b!.peerId),
+      honest.waitForPeer(b!.peerId),
+    ]);
     // Fault injection: first frames of five ~1 MiB messages (64 frames) whose other frames never come.
     const chunk = new Uint8Array(CHUNK_PAYLOAD_BYTES);
     const count = 64;
@@ -206,7 +218,7 @@ describe("signed messages: age window and replays", () => {
     const sender = await startMesh(hub, a!);
     const receiver = await startMesh(hub, b!, { maxMessageAgeMs: 180_000, maxClockSkewMs: 60_000 });
     introduce([sender, a!], [receiver, b!]);
-    await receiver.waitForPeer(a!.peerId);
+    await Promise.all([receiver.waitForPeer(a!.peerId), sender.waitForPeer(b!.peerId)]);
     const old = await signEnvelope(
       a!,
       { type: "note", text: "old" },
@@ -243,7 +255,7 @@ describe("signed messages: age window and replays", () => {
     const sender = await startMesh(hub, a!);
     const receiver = await startMesh(hub, b!, { rateLimits: unlimited });
     introduce([sender, a!], [receiver, b!]);
-    await receiver.waitForPeer(a!.peerId);
+    await Promise.all([receiver.waitForPeer(a!.peerId), sender.waitForPeer(b!.peerId)]);
     let received = 0;
     receiver.on("signed", () => received++);
     const first = await sender.sendSigned(b!.peerId, { type: "note", text: "pay once" });
