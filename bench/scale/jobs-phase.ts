@@ -1,9 +1,9 @@
 /**
  * bench:scale, second half: 20 Node volunteers and 200 small solve jobs from Node requesters while a fifth
- * of the volunteers are killed at random. It needs the Node peers of issue 12 item 1 (`npx open-swarm
- * volunteer` / `submit`), built on another branch: until they land this phase reports every figure as null
- * with the reason. To plug it in, set `jobsPhase` below to a function that runs against `serverUrl`.
+ * of the volunteers are killed at random. The phase itself is bench/scale/node-jobs.ts; this file is its
+ * slot and its figures' shape (a phase that cannot run reports every figure null with the reason).
  */
+import { runNodeJobsPhase } from "./node-jobs.ts";
 
 export interface JobsFigures {
   node_volunteers: number | null;
@@ -23,8 +23,8 @@ export interface JobsPhaseContext {
 /** Runs the phase (starting its own server) and returns its figures. */
 export type JobsPhase = (context: JobsPhaseContext) => Promise<JobsFigures>;
 
-/** The slot: null until Node volunteers and requesters exist. */
-const jobsPhase: JobsPhase | null = null;
+/** The slot: the Node volunteers and requesters of issue 12 item 1. */
+const jobsPhase: JobsPhase | null = runNodeJobsPhase;
 
 export const JOBS_NOT_MEASURED =
   "Node volunteers and requesters (issue 12 item 1) are not on this branch; plug a JobsPhase into bench/scale/jobs-phase.ts";
