@@ -13,6 +13,7 @@ interface VolunteerCliOptions {
   cpuShare?: number;
   threads?: number;
   maxUnits?: number;
+  maxLinks?: number;
 }
 
 const HELP_AFTER = `
@@ -29,13 +30,13 @@ Example:
   open-swarm volunteer --server http://127.0.0.1:8080 --cpu-share 0.5
 `;
 
-/** The live line: units done, the current unit's progress and residual, peers linked. */
-export function volunteerLine(s: VolunteerSnapshot, peers: number): string {
+/** The live line: units done, the current unit's progress and residual, peers linked (and the most at once). */
+export function volunteerLine(s: VolunteerSnapshot, peers: number, peakLinks: number): string {
   const current = s.current
     ? `unit ${Math.round(s.current.progress * 100)}%` +
       (s.current.residual !== null ? ` residual ${s.current.residual.toExponential(2)}` : "")
     : s.status;
-  return `units done ${s.unitsDone}  ${current}  peers ${peers}`;
+  return `units done ${s.unitsDone}  ${current}  peers ${peers} (peak ${peakLinks})`;
 }
 
 export function registerVolunteerCommand(
@@ -51,6 +52,7 @@ export function registerVolunteerCommand(
     .option("--cpu-share <p>", "fraction of the time to compute, 0.1..1 (default 1)", parseCpuShare)
     .option("--threads <n>", "wasm threads per solve (default: by matrix size)", parsePositiveInt)
     .option("--max-units <k>", "leave after k units", parsePositiveInt)
+    .option("--max-links <n>", "links held at most (default 64)", parsePositiveInt)
     .addHelpText("after", HELP_AFTER)
     .action(async (options: VolunteerCliOptions) => {
       setExitCode(await runVolunteer(options, io));
@@ -93,8 +95,9 @@ async function runVolunteer(options: VolunteerCliOptions, io: CliIo): Promise<nu
         ...(options.cpuShare !== undefined ? { cpuShare: options.cpuShare } : {}),
         ...(options.threads !== undefined ? { threads: options.threads } : {}),
         ...(options.maxUnits !== undefined ? { maxUnits: options.maxUnits } : {}),
-        onChange: (snapshot, peers) => {
-          const line = volunteerLine(snapshot, peers);
+        ...(options.maxLinks !== undefined ? { maxLinks: options.maxLinks } : {}),
+        onChange: (snapshot, peers, peakLinks) => {
+          const line = volunteerLine(snapshot, peers, peakLinks);
           if (line === lastLine) return;
           lastLine = line;
           // A terminal gets one rewritten line; a pipe (a log, a test) gets a line when the state changes

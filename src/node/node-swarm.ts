@@ -16,9 +16,16 @@ export interface NodeSwarmOptions {
 }
 
 /**
+ * A Node peer's link cap: more than a tab's 32 (a server or a desktop holds more connections than a tab),
+ * still a cap. `--max-links` changes it.
+ */
+export const NODE_MAX_LINKS = 64;
+
+/**
  * A Node peer joins exactly as a tab does (core/net/swarm.ts: directory session, ICE config, PeerServer
  * registration, mesh); only the environment differs: `ws` for WebSockets, libwebrtc for the data channels,
- * the core count from the OS.
+ * the core count from the OS. Like a tab it runs the overlay ("on-demand": it dials only the peers it has
+ * work with, and unused links close).
  */
 export function startNodeSwarm(options: NodeSwarmOptions): Promise<Swarm> {
   const environment = probeEnvironmentFrom({
@@ -35,6 +42,6 @@ export function startNodeSwarm(options: NodeSwarmOptions): Promise<Swarm> {
     environment,
     WebSocketImpl: WebSocket as unknown as WebSocketConstructor,
     createTransport: (transport) => new NodeWebRtcTransport(transport),
-    ...(options.mesh ? { mesh: options.mesh } : {}),
+    mesh: { dialPolicy: "on-demand", maxLinks: NODE_MAX_LINKS, ...options.mesh },
   });
 }

@@ -13,9 +13,12 @@ export interface NodeVolunteerOptions {
   readonly cpuShare?: number;
   /** wasm threads per solve; undefined: by matrix size. Also the cores announced to the directory. */
   readonly threads?: number;
+  /** Links held at most (default NODE_MAX_LINKS). */
+  readonly maxLinks?: number;
   /** Leave after this many units (undefined: run until stopped). */
   readonly maxUnits?: number;
-  readonly onChange?: (snapshot: VolunteerSnapshot, peers: number) => void;
+  /** `peakLinks`: the most links held at once so far (the mesh's counter). */
+  readonly onChange?: (snapshot: VolunteerSnapshot, peers: number, peakLinks: number) => void;
 }
 
 /** How long a leaving volunteer waits for its give-backs to go out before it closes the links anyway. */
@@ -57,6 +60,7 @@ export class NodeVolunteer {
       server: options.server,
       identityStore: options.identityStore,
       ...(options.threads !== undefined ? { cores: options.threads } : {}),
+      ...(options.maxLinks !== undefined ? { mesh: { maxLinks: options.maxLinks } } : {}),
     });
     return new NodeVolunteer(swarm, options);
   }
@@ -80,7 +84,8 @@ export class NodeVolunteer {
   }
 
   private changed(snapshot: VolunteerSnapshot): void {
-    this.options.onChange?.(snapshot, this.swarm.mesh.connectedPeerIds().length);
+    const mesh = this.swarm.mesh;
+    this.options.onChange?.(snapshot, mesh.connectedPeerIds().length, mesh.counters.peakLinks);
     const max = this.options.maxUnits;
     if (max !== undefined && snapshot.unitsDone >= max && !this.left) void this.leave();
   }

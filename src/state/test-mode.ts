@@ -25,6 +25,16 @@ export function loadTestHook(search: string): Promise<typeof installTestHook> | 
   return import("./test-hook.ts").then((m) => m.installTestHook);
 }
 
+/**
+ * `?maxLinks=N` under ?test=1: this tab's link cap (default 32), set small so a test reaches it with a
+ * dozen peers. Ignored outside test mode and when it is not a positive integer.
+ */
+export function testMaxLinks(search: string): number | undefined {
+  if (!isTestMode(search)) return undefined;
+  const n = Number(new URLSearchParams(search).get("maxLinks"));
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
 /** The faults this page injects, created when the runtime they go into starts. */
 export interface InjectedFaults {
   volunteer(): Promise<VolunteerFault | null>;

@@ -26,6 +26,7 @@ export class MeshTally {
     unknownPeersRefused: 0,
     linkCapRefused: 0,
     floodersRefused: 0,
+    peakLinks: 0,
   };
   private readonly closedTraffic = { bytesSent: 0, bytesReceived: 0, messagesSent: 0 };
 
@@ -53,6 +54,11 @@ export class MeshTally {
     if (code === "unknown_peer") this.totals.unknownPeersRefused++;
     else if (code === "link_cap") this.totals.linkCapRefused++;
     else this.totals.floodersRefused++;
+  }
+
+  /** A link was added: `count` links are held now. */
+  linkAdded(count: number): void {
+    this.totals.peakLinks = Math.max(this.totals.peakLinks, count);
   }
 
   linkClosed(stats: LinkStats, previous: LinkState, forFlooding: boolean): void {

@@ -51,6 +51,8 @@ export interface MeshCounters {
   linkCapRefused: number;
   /** Incoming links refused from peers recently closed for flooding. */
   floodersRefused: number;
+  /** The most links (open or being set up) held at once: shows whether `maxLinks` was ever reached. */
+  peakLinks: number;
 }
 
 export interface MeshEvents {

@@ -379,6 +379,7 @@ export class Mesh {
       nowMs: this.options.nowMs,
     });
     this.links.set(link.peerId, link);
+    this.tally.linkAdded(this.links.size);
     this.statsChanged();
   }
 

@@ -5,7 +5,7 @@ import { startSwarm, type Swarm } from "../../core/net/swarm.ts";
 import { bootExperts, type ExpertsStore } from "../experts/index.ts";
 import { bootJobs, type JobsStore, type VolunteerStore } from "../jobs/index.ts";
 import { createSwarmStore, type SwarmStore } from "./store.ts";
-import { injectedFaults, isTestMode, loadTestHook } from "../test-mode.ts";
+import { injectedFaults, isTestMode, loadTestHook, testMaxLinks } from "../test-mode.ts";
 
 /**
  * One stored identity per browser profile, but several tabs: the directory accepts one session per peer id
@@ -40,6 +40,7 @@ export interface BootedSwarm {
  */
 export function bootSwarm(win: Window = window): BootedSwarm {
   const testMode = isTestMode(win.location.search);
+  const maxLinks = testMaxLinks(win.location.search);
   const db = new OpenSwarmDb();
   let persistentIdentity = true;
   const store = createSwarmStore({
@@ -58,7 +59,7 @@ export function bootSwarm(win: Window = window): BootedSwarm {
         enableDebug: testMode,
         // The overlay: a tab links with the peers it has work with (recruited volunteers, hosts, anyone
         // it waits for), not with everyone the directory lists; unused links close.
-        mesh: { dialPolicy: "on-demand" },
+        mesh: { dialPolicy: "on-demand", ...(maxLinks !== undefined ? { maxLinks } : {}) },
       });
     },
   });
