@@ -326,12 +326,13 @@ export class Mesh {
    */
   private fillLinks(): void {
     if (this.closed || this.tick === null) return;
-    let free = this.admission.freeSlots;
-    if (free <= 0) return;
+    if (this.admission.freeSlots <= 0) return;
     const skip = (peerId: string): boolean =>
       this.links.has(peerId) || this.redials.isWaiting(peerId) || this.admission.isPenalized(peerId);
     for (const peer of this.dialing.candidates(this.known.values(), skip, this.options.peerPreference)) {
-      if (free-- <= 0) break;
+      // Read afresh each time, not counted down: a dial that fails at once closes its link, and that
+      // close fills slots itself (re-entrantly); a stale count would then dial past maxLinks.
+      if (this.admission.freeSlots <= 0) break;
       this.addLink(this.transport.dial(peer.peerId));
     }
   }
@@ -355,9 +356,11 @@ export class Mesh {
       transport.close();
       return;
     }
-    // A second connection from the same peer means it reloaded (or both dialed): the newest one wins.
-    existing?.close("replaced by a newer connection");
+    // A second connection from the same peer means it reloaded (or both dialed): the newest one wins. It
+    // takes the old one's slot before the old one closes: closed first, the freed slot would be filled by a
+    // dial to someone else (onLinkClosed), and the new link would then be one past maxLinks.
     this.addLink(transport);
+    existing?.close("replaced by a newer connection");
   }
 
   private onAdmissionRefused(peerId: string, code: AdmissionRefusal, detail: string): void {

@@ -93,3 +93,28 @@ describe("mesh on demand", () => {
     await until(() => b.connectedPeerIds().length === 0, "the unused link to close");
   });
 });
+
+describe("mesh on demand at its link cap", () => {
+  it("a replacing connection takes the old link's slot: no dial to a third peer past maxLinks", async () => {
+    const hub = new MemoryHub();
+    const [low, b1, c1, d1] = await sortedIdentities(4);
+    const a = await startMesh(hub, low!, { ...ON_DEMAND, maxLinks: 2 });
+    const b = await startMesh(hub, b1!, ON_DEMAND);
+    const c = await startMesh(hub, c1!, ON_DEMAND);
+    const d = await startMesh(hub, d1!, ON_DEMAND);
+    introduce([a, low!], [b, b1!], [c, c1!], [d, d1!]);
+    // a wants three peers with two slots: one of them waits for a slot.
+    for (const id of [b1!, c1!, d1!]) a.want(id.peerId, "jobs");
+    await until(() => a.connectedPeerIds().length === 2, "a's two links");
+    const linked = a.connectedPeerIds();
+    const waiting = [b1!, c1!, d1!].map((i) => i.peerId).find((id) => !linked.includes(id))!;
+
+    // A second connection from a linked peer (as after its reload): it replaces the open link.
+    const replaced = closes(a);
+    hub.transports.get(linked[0]!)!.dial(low!.peerId);
+    await until(() => replaced.some((e) => /replaced/.test(e.reason)), "the old link replaced");
+    expect(a.linkStats().map((s) => s.peerId)).not.toContain(waiting);
+    expect(a.linkStats().length).toBeLessThanOrEqual(2);
+    expect(a.counters.peakLinks).toBe(2);
+  });
+});
