@@ -3,7 +3,8 @@
  * thousand peers (issue 12)? First half: lightweight protocol-level peers join a server in its own process
  * (bench/scale/directory-phase.ts), once per size and repeat, each run on a fresh server; figures are the
  * median over repeats, with min–max beside them. Second half: Node volunteers and solve jobs
- * (bench/scale/jobs-phase.ts), null with a `not_measured` reason until Node peers exist. All on 127.0.0.1.
+ * (bench/scale/node-jobs.ts through the slot bench/scale/jobs-phase.ts): 20 Node volunteer processes, 200 solve
+ * jobs from 4 requester processes, a fifth of the volunteers SIGKILLed. All on 127.0.0.1.
  */
 import { writeFileSync } from "node:fs";
 import path from "node:path";
