@@ -36,6 +36,8 @@ describe("Node peers over libwebrtc (real signaling server, real data channels o
       ),
     );
     swarms.push(a!, b!);
+    // Node peers run the overlay (dial on demand): a has work with b, so it dials once b is known.
+    a!.mesh.want(b!.identity.peerId, "test");
     await until(() => a!.mesh.connectedPeerIds().includes(b!.identity.peerId));
     await until(() => b!.mesh.connectedPeerIds().includes(a!.identity.peerId));
     const received: string[] = [];
