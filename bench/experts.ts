@@ -212,6 +212,7 @@ if (firstRun) {
   const f = (x: number | null, d = 0) => (x === null ? "?" : x.toFixed(d));
   log(
     `first run (${firstRun.volunteer_tabs} volunteers, ${firstRun.images} images, ${firstRun.repeats.length} repeats): ` +
+      `volunteers found ${f(firstRun.found_ms_median)} ms after the view opened, ` +
       `first ${f(firstRun.first_ms_median)} ms (${f(firstRun.first_images_per_s_median)} images/s), ` +
       `second ${f(firstRun.second_ms_median)} ms (${f(firstRun.second_images_per_s_median)} images/s), ` +
       `first_run_over_second ${f(firstRun.first_run_over_second, 2)} (${f(firstRun.first_run_over_second_min, 2)}–${f(firstRun.first_run_over_second_max, 2)}; goal ≤ 1.5)`,
