@@ -92,7 +92,15 @@ if (!cfg.skipBrowser || !cfg.skipSwarm || !cfg.skipFirstRun) {
       log(
         `first run: ${cfg.firstRuns} repeats, fresh tabs, 2 volunteer tabs + the requester, ${cfg.firstRunImages} images, first job against the second`,
       );
-      firstRun = await measureFirstRuns(harness, 2, cfg.firstRunImages, cfg.firstRuns, log, notMeasured);
+      firstRun = await measureFirstRuns(
+        harness,
+        2,
+        cfg.firstRunImages,
+        cfg.firstRuns,
+        log,
+        notMeasured,
+        cfg.firstRunStart,
+      );
     }
     if (cfg.skipBrowser) notMeasured.push("browser model throughput: skipped by --skip-browser");
     else {
@@ -212,6 +220,8 @@ if (firstRun) {
   const f = (x: number | null, d = 0) => (x === null ? "?" : x.toFixed(d));
   log(
     `first run (${firstRun.volunteer_tabs} volunteers, ${firstRun.images} images, ${firstRun.repeats.length} repeats): ` +
+      `volunteers found ${f(firstRun.found_ms_median)} ms after the view opened` +
+      `${firstRun.warm_ms_median === null ? "" : `, warm ${f(firstRun.warm_ms_median)} ms`}, first job started once ${firstRun.start}, ` +
       `first ${f(firstRun.first_ms_median)} ms (${f(firstRun.first_images_per_s_median)} images/s), ` +
       `second ${f(firstRun.second_ms_median)} ms (${f(firstRun.second_images_per_s_median)} images/s), ` +
       `first_run_over_second ${f(firstRun.first_run_over_second, 2)} (${f(firstRun.first_run_over_second_min, 2)}–${f(firstRun.first_run_over_second_max, 2)}; goal ≤ 1.5)`,

@@ -17,6 +17,9 @@ import { CodedError } from "../../src/core/base/coded-error.ts";
  *                          the first classify job against the second in the same tabs
  *   --first-run-images N   images per first-run job (default 500)
  *   --skip-first-run, --skip-swarm, --skip-browser, --skip-native
+ *   --first-run-start W    found (default): the first job starts as soon as the requester's router has every
+ *                          volunteer; warm: once they have loaded the experts placed on them too (a person
+ *                          who looks at the form for that long)
  *   --quick                the smaller defaults above
  */
 export interface ExpertsBenchConfig {
@@ -30,6 +33,7 @@ export interface ExpertsBenchConfig {
   readonly swarmReps: number;
   readonly firstRuns: number;
   readonly firstRunImages: number;
+  readonly firstRunStart: "found" | "warm";
   readonly skipFirstRun: boolean;
   readonly skipSwarm: boolean;
   readonly skipBrowser: boolean;
@@ -58,6 +62,7 @@ const OPTIONS = {
   "swarm-reps": { type: "string" },
   "first-runs": { type: "string" },
   "first-run-images": { type: "string" },
+  "first-run-start": { type: "string" },
   "skip-first-run": { type: "boolean", default: false },
   "skip-swarm": { type: "boolean", default: false },
   "skip-browser": { type: "boolean", default: false },
@@ -91,6 +96,7 @@ export function parseExpertsArgs(argv: readonly string[]): ParsedArgs {
       swarmReps: int("--swarm-reps", values["swarm-reps"], quick ? 2 : 5, 1, 20),
       firstRuns: int("--first-runs", values["first-runs"], 3, 1, 10),
       firstRunImages: int("--first-run-images", values["first-run-images"], 500, 1, MAX_IMAGES),
+      firstRunStart: firstRunStart(values["first-run-start"]),
       skipFirstRun: values["skip-first-run"],
       skipSwarm: values["skip-swarm"],
       skipBrowser: values["skip-browser"],
@@ -103,6 +109,11 @@ export function parseExpertsArgs(argv: readonly string[]): ParsedArgs {
     if (error instanceof ArgsError) return { ok: false, code: error.code, message: error.message };
     throw error;
   }
+}
+
+function firstRunStart(raw: string | undefined): "found" | "warm" {
+  if (raw === undefined || raw === "found" || raw === "warm") return raw ?? "found";
+  throw new ArgsError("bad_option", `--first-run-start is found or warm, not '${raw}'`);
 }
 
 function int(flag: string, raw: string | undefined, fallback: number, min: number, max: number): number {

@@ -16,6 +16,9 @@ export interface RecruiterOptions {
   readonly k: number;
   /** A new query at most this often while work lasts (new volunteers come, others leave). */
   readonly refreshMs: number;
+  /** After queryNow(), the next query waits only until this long after the last one (default 1 s: the
+   *  server allows 2 queries/s per session, shared with subscribes). */
+  readonly soonMs?: number;
   readonly nowMs?: () => number;
 }
 
@@ -28,6 +31,8 @@ export interface RecruiterOptions {
 export class Recruiter {
   private lastQueryAtMs = Number.NEGATIVE_INFINITY;
   private inFlight = false;
+  /** Someone new may be online (queryNow): query again without waiting for refreshMs. */
+  private soon = false;
   private readonly wanted = new Set<string>();
   private readonly nowMs: () => number;
 
@@ -43,6 +48,12 @@ export class Recruiter {
     return [...this.wanted];
   }
 
+  /** New peers may be online (a directory watch saw one join): the next update() while working queries
+   *  again as soon as soonMs allows, instead of after refreshMs. */
+  queryNow(): void {
+    this.soon = true;
+  }
+
   /** Call whenever the owner looks at its work: recruits while `working`, releases everyone when not. */
   update(working: boolean): void {
     if (!working) {
@@ -52,8 +63,10 @@ export class Recruiter {
       return;
     }
     const nowMs = this.nowMs();
-    if (this.inFlight || nowMs - this.lastQueryAtMs < this.options.refreshMs) return;
+    const gapMs = this.soon ? (this.options.soonMs ?? 1_000) : this.options.refreshMs;
+    if (this.inFlight || nowMs - this.lastQueryAtMs < gapMs) return;
     this.lastQueryAtMs = nowMs;
+    this.soon = false;
     this.inFlight = true;
     this.deps
       .query(this.options.filter, this.options.k)

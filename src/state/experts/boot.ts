@@ -19,7 +19,7 @@ import { readHostAnyModel, saveHostAnyModel } from "./host-settings.ts";
 import { createExpertsStore, type ExpertsStore } from "./store.ts";
 import type { ManifestView } from "./types.ts";
 import type { VolunteerStore } from "../jobs/index.ts";
-import { keepExpertLinks } from "./overlay.ts";
+import { type ExpertLinks, keepExpertLinks } from "./overlay.ts";
 
 /**
  * The tab's part in the swarm mixture-of-experts, both roles at once (like jobs/boot.ts):
@@ -98,9 +98,10 @@ export function bootExperts(
       runner: lazyRunner(),
       manifest,
       hostRecords: options.hostRecords ?? null,
+      onWantsHosts: () => links.check(),
     });
+    const links: ExpertLinks = keepExpertLinks(win, swarm, jobs);
     store.attach(jobs);
-    keepExpertLinks(win, swarm, jobs);
 
     let timer: ReturnType<typeof setTimeout> | null = null;
     const publish = (stats: ExpertHostStats) => {

@@ -46,6 +46,8 @@ export interface ExpertsJobsDeps {
   /** Where the router's reputation records and bans live across sessions (IndexedDB); none: this session
    *  only. */
   readonly hostRecords?: ExpertHostStore | null;
+  /** Called when this tab starts wanting expert hosts (prefetch, a job): the overlay recruits them now. */
+  readonly onWantsHosts?: () => void;
 }
 
 /** The router's memory of hosts (storage/expert-host-repository.ts). */
@@ -69,7 +71,9 @@ const KEPT_FINISHED_JOBS = 4;
  * whether any row of the generic job ran on a volunteer ("swarm") or all ran in this tab ("local").
  */
 export class ExpertsJobs implements ExpertsJobRunner {
-  readonly #d: Required<Omit<ExpertsJobsDeps, "fetch">> & { fetch: typeof fetch };
+  readonly #d: Required<Omit<ExpertsJobsDeps, "fetch" | "onWantsHosts">> & { fetch: typeof fetch };
+  readonly #onWantsHosts: () => void;
+  #wantsHosts = false;
   /** The router's id of the classify job the view shows (a revision of it patches the view). */
   #viewJobId: string | null = null;
   /** The last finished classify jobs by router id (what a revision of one needs to describe it). */
@@ -94,6 +98,18 @@ export class ExpertsJobs implements ExpertsJobRunner {
       fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
     };
     this.#testSet = testSetLoader(this.#d.fetch);
+    this.#onWantsHosts = deps.onWantsHosts ?? (() => undefined);
+  }
+
+  /** Whether this tab wants expert hosts: the Experts view prefetched, or a job ran (the overlay recruits). */
+  get wantsHosts(): boolean {
+    return this.#wantsHosts || this.#routerInstance !== null;
+  }
+
+  #wantHosts(): void {
+    if (this.#wantsHosts) return;
+    this.#wantsHosts = true;
+    this.#onWantsHosts();
   }
 
   get router(): ExpertRouter | null {
@@ -124,6 +140,9 @@ export class ExpertsJobs implements ExpertsJobRunner {
    *  the form; measured 0.3–2.8 s of a first job's time before (bench:experts, timeline inputsMs). */
   prefetch(): void {
     if (this.#closed) return;
+    // Recruit hosts now, while the router loads its gate: they link, are offered experts as they open
+    // (volunteersChanged) and load them before the first job.
+    this.#wantHosts();
     this.#testSet(1).catch(() => undefined); // a failure is retried, and shown, by the job that needs it
     this.#ensureRouter()
       .then((router) => router.prefetch(this.#d.link.connectedPeerIds()))
@@ -171,6 +190,7 @@ export class ExpertsJobs implements ExpertsJobRunner {
     // The running job keeps its view; the new one is refused (the UI disables Run meanwhile).
     if (this.#classifyBusy) throw new ExpertError("unavailable", "a classify job is already running");
     this.#classifyBusy = true;
+    this.#wantHosts();
     const id = ++this.#seq;
     const started = performance.now();
     store.setState({ classify: emptyClassify(id, source) });

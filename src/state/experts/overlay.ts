@@ -1,17 +1,37 @@
 import { Recruiter } from "../../core/net/recruiter.ts";
 import type { Swarm } from "../../core/net/swarm.ts";
-import type { ExpertsJobs } from "./jobs.ts";
+import type { ExpertRouter } from "../../core/experts/router/index.ts";
 
 const HOSTS_HOLDER = "expert-hosts";
 const CHECK_MS = 2_000;
+/** Expert hosts are browser tabs (a Node volunteer only solves): the directory watch for newcomers. */
+const HOST_FILTER = { runtime: "browser" } as const;
+
+/** What the overlay reads of the experts jobs. */
+export interface ExpertLinksSource {
+  /** Whether this tab wants expert hosts: the Experts view opened (prefetch) or a job ran. */
+  readonly wantsHosts: boolean;
+  readonly router: ExpertRouter | null;
+}
+
+export interface ExpertLinks {
+  /** Look now (the view just opened, a job starts), not at the next periodic check. */
+  check(): void;
+}
 
 /**
- * The overlay for the experts view (issue 12): tabs dial on demand, so once this tab has a router (a job
- * ran, or the page prefetched) it recruits peers by directory query (hosts among them link and announce
- * themselves), and it wants the hosts its router knows and has not banned. A host the router no longer
- * lists is released, and its link closes once unused.
+ * The overlay for the experts view (issue 12): tabs dial on demand, so as soon as this tab wants hosts (the
+ * Experts view opened, or a job ran) it recruits peers by directory query (hosts among them link and
+ * announce themselves, and the router offers them experts at once: boot.ts, peer-open), and it wants the
+ * hosts its router knows and has not banned. A host the router no longer lists is released, and its link
+ * closes once unused.
+ *
+ * Newcomers are found at once, not at the next refresh: the tab subscribes to browser peers joining the
+ * directory and queries again when one does (measured before: a volunteer that came online after the view
+ * opened was found only by the 15 s refresh, so it loaded its experts while the first job ran, or never
+ * served it; bench:experts, first run).
  */
-export function keepExpertLinks(win: Window, swarm: Swarm, jobs: ExpertsJobs): void {
+export function keepExpertLinks(win: Window, swarm: Swarm, jobs: ExpertLinksSource): ExpertLinks {
   const recruiter = new Recruiter(
     {
       query: (filter, k) => swarm.directory.query(filter, k),
@@ -21,14 +41,32 @@ export function keepExpertLinks(win: Window, swarm: Swarm, jobs: ExpertsJobs): v
     { holder: "expert-recruits", filter: {}, k: 16, refreshMs: 15_000 },
   );
   let hosts = new Set<string>();
-  win.setInterval(() => {
-    const router = jobs.router;
-    recruiter.update(router !== null);
+  let watching = false;
+  const watch = () => {
+    watching = true;
+    let subscriptionId: string | null = null;
+    swarm.directory.onWatch((change) => {
+      if (change.id !== subscriptionId || change.joined.length === 0) return;
+      recruiter.queryNow();
+      check();
+    });
+    swarm.directory
+      .subscribe({ kind: "filter", filter: HOST_FILTER })
+      .then((subscribed) => (subscriptionId = subscribed.id))
+      // No watch (refused, or no session): newcomers are found by the periodic refresh instead.
+      .catch(() => undefined);
+  };
+  const check = () => {
+    const wants = jobs.wantsHosts;
+    if (wants && !watching) watch();
+    recruiter.update(wants);
     const next = new Set(
-      (router?.stats().hosts ?? []).filter((host) => !host.banned).map((host) => host.peerId),
+      (jobs.router?.stats().hosts ?? []).filter((host) => !host.banned).map((host) => host.peerId),
     );
     for (const peerId of next) if (!hosts.has(peerId)) swarm.mesh.want(peerId, HOSTS_HOLDER);
     for (const peerId of hosts) if (!next.has(peerId)) swarm.mesh.release(HOSTS_HOLDER, peerId);
     hosts = next;
-  }, CHECK_MS);
+  };
+  win.setInterval(check, CHECK_MS);
+  return { check };
 }

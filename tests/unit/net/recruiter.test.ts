@@ -72,4 +72,39 @@ describe("recruiter", () => {
     await flush();
     expect(wanted.size).toBe(0);
   });
+
+  it("queries again soon after queryNow (a newcomer joined), not before soonMs, then back to refreshMs", async () => {
+    let now = 0;
+    const { deps, answers, wanted } = fakeDeps();
+    const recruiter = new Recruiter(deps, {
+      holder: "experts",
+      filter: {},
+      k: 4,
+      refreshMs: 15_000,
+      soonMs: 1_000,
+      nowMs: () => now,
+    });
+    recruiter.update(true);
+    answers[0]!(peers("a"));
+    await flush();
+
+    recruiter.queryNow();
+    now = 999;
+    recruiter.update(true);
+    expect(answers).toHaveLength(1);
+    now = 1_000;
+    recruiter.update(true);
+    expect(answers).toHaveLength(2);
+    answers[1]!(peers("a", "b"));
+    await flush();
+    expect([...wanted.keys()]).toEqual(["a", "b"]);
+
+    // The newcomer was found: the next query waits for refreshMs again.
+    now = 2_000;
+    recruiter.update(true);
+    expect(answers).toHaveLength(2);
+    now = 16_000;
+    recruiter.update(true);
+    expect(answers).toHaveLength(3);
+  });
 });
