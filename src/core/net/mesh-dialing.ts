@@ -1,5 +1,6 @@
 import { LinkDemand } from "./link-demand.ts";
 import type { DialPolicy, MeshPeerInfo } from "./mesh-types.ts";
+import type { PeerLink } from "./peer-link.ts";
 
 /** What the dialing rules read about one current link. */
 export interface DialedLink {
@@ -58,4 +59,9 @@ export class MeshDialing {
   get unusedReason(): string {
     return `unused for ${this.unusedLinkMs} ms and not wanted`;
   }
+}
+
+/** What the dialing policy needs to know of a link. */
+export function dialedLink(link: PeerLink): DialedLink {
+  return { peerId: link.peerId, dialer: link.transport.dialer, open: link.state === "open" };
 }

@@ -1,4 +1,3 @@
-import { toBase64Url } from "../base/encoding.ts";
 import type { Identity } from "../identity/identity.ts";
 import { PEER_ID_PATTERN } from "../protocol/ids.ts";
 import {
@@ -11,7 +10,9 @@ import {
 import { signEnvelope } from "../identity/signed-envelope.ts";
 import { Emitter } from "../base/emitter.ts";
 import { LinkAdmission, type AdmissionRefusal } from "./link-admission.ts";
-import { MeshDialing, type DialedLink } from "./mesh-dialing.ts";
+import { dialedLink, MeshDialing } from "./mesh-dialing.ts";
+import { randomMessageId } from "./message-id.ts";
+import { keepAlive } from "./keep-alive.ts";
 import { MemoryBudget, type MemoryBudgetStats } from "./memory-budget.ts";
 import { admissionOptions, resolveMeshConfig, type MeshConfig } from "./mesh-config.ts";
 import { MeshTally } from "./mesh-tally.ts";
@@ -31,23 +32,12 @@ import { ReplayWindow } from "./replay-window.ts";
 import { checkSignedIntake } from "./signed-intake.ts";
 import type { LinkTransport, MeshTransport, TransportStatus } from "./transport.ts";
 
-export type {
-  BlobReceipt,
-  MeshCounters,
-  MeshEvents,
-  MeshOptions,
-  MeshPeerInfo,
-  OutgoingMessage,
-} from "./mesh-types.ts";
+export type { MeshEvents, MeshOptions } from "./mesh-types.ts";
 import { checkReceivedBlob, sendBlobVia } from "./blob-transfer.ts";
 import { debugSend } from "./debug-send.ts";
 
 /** How often `stats` fires at most: a flood must not turn into a UI update per dropped message. */
 const STATS_COALESCE_MS = 100;
-
-export function randomMessageId(): string {
-  return toBase64Url(crypto.getRandomValues(new Uint8Array(12)));
-}
 
 /**
  * The WebRTC mesh: one authenticated link per peer in the directory, up to `maxLinks`. The smaller peer id
@@ -503,22 +493,12 @@ export class Mesh {
 
   private onTick(): void {
     const now = this.options.nowMs();
-    for (const link of [...this.links.values()]) {
-      link.sweep();
-      if (link.state !== "open") continue;
-      if (now - link.lastReceivedAtMs > this.options.idleTimeoutMs) {
-        link.close(`no traffic for ${now - link.lastReceivedAtMs} ms`);
-        continue;
-      }
-      this.ping(link.peerId, this.options.pingIntervalMs).catch(() => undefined);
-    }
+    keepAlive([...this.links.values()], now, this.options.idleTimeoutMs, (peerId) => {
+      this.ping(peerId, this.options.pingIntervalMs).catch(() => undefined);
+    });
     for (const peerId of this.dialing.unused([...this.links.values()].map(dialedLink), now)) {
       this.links.get(peerId)?.close(this.dialing.unusedReason);
     }
     this.fillLinks();
   }
-}
-
-function dialedLink(link: PeerLink): DialedLink {
-  return { peerId: link.peerId, dialer: link.transport.dialer, open: link.state === "open" };
 }

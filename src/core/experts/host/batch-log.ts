@@ -1,3 +1,4 @@
+import { VerdictLog } from "../../base/verdict-log.ts";
 import type { XpBatchVerdictKind } from "../../protocol/experts.ts";
 import type { ModelSource } from "../models/runner.ts";
 
@@ -30,39 +31,15 @@ export interface HostBatchEntry {
 
 export const HOST_BATCH_LOG_LIMIT = 100;
 
-export class HostBatchLog {
-  readonly #limit: number;
-  #entries: HostBatchEntry[] = [];
-  /** Verdicts that matched no entry of the sender (unknown request, other requester, already judged). */
-  verdictsIgnored = 0;
-
+export class HostBatchLog extends VerdictLog<HostBatchEntry> {
   constructor(limit = HOST_BATCH_LOG_LIMIT) {
-    this.#limit = Math.max(1, Math.floor(limit));
-  }
-
-  /** Newest first; a new array after each change (views compare by identity). */
-  get entries(): readonly HostBatchEntry[] {
-    return this.#entries;
-  }
-
-  add(entry: HostBatchEntry): void {
-    this.#entries = [entry, ...this.#entries.slice(0, this.#limit - 1)];
+    super(limit);
   }
 
   /** Requester `from` says what its check of request `id` concluded; applies only to a "sent" entry of
    *  that requester. Returns whether it did. */
   applyVerdict(from: string, id: string, verdict: XpBatchVerdictKind): boolean {
-    const i = this.#entries.findIndex(
-      (e) => e.requestId === id && e.requesterId === from && e.outcome === "sent",
-    );
-    if (i < 0) {
-      this.verdictsIgnored++;
-      return false;
-    }
-    const next = [...this.#entries];
-    next[i] = { ...next[i]!, outcome: verdict };
-    this.#entries = next;
-    return true;
+    return this.judge(from, (e) => e.requestId === id, verdict);
   }
 }
 

@@ -1,3 +1,4 @@
+import { VerdictLog } from "../../base/verdict-log.ts";
 import type { UnitVerdictKind } from "../../protocol/jobs.ts";
 
 /**
@@ -26,23 +27,9 @@ export interface UnitLogEntry {
 
 export const UNIT_LOG_LIMIT = 100;
 
-export class UnitLog {
-  readonly #limit: number;
-  #entries: UnitLogEntry[] = [];
-  /** Verdicts that matched no entry of the sender (unknown unit, other requester, already judged). */
-  verdictsIgnored = 0;
-
+export class UnitLog extends VerdictLog<UnitLogEntry> {
   constructor(limit = UNIT_LOG_LIMIT) {
-    this.#limit = Math.max(1, Math.floor(limit));
-  }
-
-  /** Newest first; a new array after each change (views compare by identity). */
-  get entries(): readonly UnitLogEntry[] {
-    return this.#entries;
-  }
-
-  add(entry: UnitLogEntry): void {
-    this.#entries = [entry, ...this.#entries].slice(0, this.#limit);
+    super(limit);
   }
 
   /**
@@ -50,16 +37,6 @@ export class UnitLog {
    * entry of that requester; returns whether it did.
    */
   applyVerdict(from: string, unitId: string, attempt: number, verdict: UnitVerdictKind): boolean {
-    const i = this.#entries.findIndex(
-      (e) => e.unitId === unitId && e.attempt === attempt && e.requesterId === from && e.outcome === "sent",
-    );
-    if (i < 0) {
-      this.verdictsIgnored++;
-      return false;
-    }
-    const next = [...this.#entries];
-    next[i] = { ...next[i]!, outcome: verdict };
-    this.#entries = next;
-    return true;
+    return this.judge(from, (e) => e.unitId === unitId && e.attempt === attempt, verdict);
   }
 }
