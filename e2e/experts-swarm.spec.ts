@@ -29,6 +29,10 @@ import { FASHION_TEST_IMAGES as TEST_IMAGES } from "../src/node/fashion-mnist.ts
 // So each job forces one of its first batches onto the volunteers it is about (the ?test=1 hook's test-only
 // firstBatchTo), and each test first checks that they really got it, so a failure names the step that did
 // not happen.
+// What is tested here are the checks a job makes, so the requester runs with ?qualify=0: it does not send
+// newcomers sample batches before a job (router qualification.ts, tested in volunteer-app.spec.ts and
+// tests/unit/experts/router-qualification.test.ts), which would catch the liars (and kill the victim)
+// before the job these tests are about.
 // Tabs are heavy (each loads onnxruntime-web in a worker) and the machine has 2 cores: at most 4 are open.
 
 const MANIFEST = new URL("../public/models/manifest.json", import.meta.url).pathname;
@@ -122,7 +126,7 @@ test.beforeAll(async ({ browser }) => {
   test.skip(!existsSync(MANIFEST), "public/models is not built (npm run models:build)");
   test.setTimeout(60_000);
   [requester, ...volunteers] = await Promise.all([
-    openTab(browser, "/?test=1#/experts"),
+    openTab(browser, "/?test=1&qualify=0#/experts"),
     openTab(browser, "/?test=1"),
     openTab(browser, "/?test=1"),
   ]);

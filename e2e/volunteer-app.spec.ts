@@ -99,7 +99,7 @@ test("the unit log lists the expert batches a volunteer tab ran for another tab'
   test.skip(!existsSync(FASHION_TEST_IMAGES), "apt-get install dataset-fashion-mnist");
   test.skip(!existsSync(manifest), "public/models is not built (npm run models:build)");
   // ~20 s on an idle machine; the job's forced first batch may wait up to 25 s for vol's expert to load.
-  test.setTimeout(90_000);
+  test.setTimeout(150_000);
   const [requester, vol] = await Promise.all([
     openPeer(browser, "/?test=1#/experts"),
     openPeer(browser, "/?test=1"),
@@ -112,6 +112,21 @@ test("the unit log lists the expert batches a volunteer tab ran for another tab'
       .toBe("ready");
   }
   await waitForLinks(requester.page, [vol.peerId]);
+  // Before any job, the Experts view has the router check the newcomer on sample test images (router
+  // qualification.ts): it is trusted, and those batches are in its log, before the person clicks Run.
+  await expect
+    .poll(
+      () =>
+        requester.page.evaluate((id) => {
+          const router = window.openSwarm!.expertJobs!.state().router;
+          return router?.hosts.find((h) => h.peerId === id)?.trusted ?? false;
+        }, vol.peerId),
+      { timeout: 60_000 },
+    )
+    .toBe(true);
+  const qualified = await requester.page.evaluate(() => window.openSwarm!.expertJobs!.state().router!.totals);
+  expect(qualified.jobs).toBe(0);
+  expect(qualified.qualificationBatches).toBeGreaterThanOrEqual(10);
   // Force the work onto `vol`: one of the job's first batches goes to it (the test-only firstBatchTo, as
   // experts-swarm.spec.ts does), whatever the router would have chosen.
   const job = await requester.page.evaluate(

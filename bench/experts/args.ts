@@ -18,8 +18,10 @@ import { CodedError } from "../../src/core/base/coded-error.ts";
  *   --first-run-images N   images per first-run job (default 500)
  *   --skip-first-run, --skip-swarm, --skip-browser, --skip-native
  *   --first-run-start W    found (default): the first job starts as soon as the requester's router has every
- *                          volunteer; warm: once they have loaded the experts placed on them too (a person
- *                          who looks at the form for that long)
+ *                          volunteer; warm: once they have loaded the experts placed on them too; ready:
+ *                          once they are also trusted (the Experts view's hosts table shows "trusted" for
+ *                          each: they passed the checks before any job, router qualification.ts). warm and
+ *                          ready are a person who looks at the form for that long
  *   --quick                the smaller defaults above
  */
 export interface ExpertsBenchConfig {
@@ -33,7 +35,7 @@ export interface ExpertsBenchConfig {
   readonly swarmReps: number;
   readonly firstRuns: number;
   readonly firstRunImages: number;
-  readonly firstRunStart: "found" | "warm";
+  readonly firstRunStart: FirstRunStart;
   readonly skipFirstRun: boolean;
   readonly skipSwarm: boolean;
   readonly skipBrowser: boolean;
@@ -111,9 +113,11 @@ export function parseExpertsArgs(argv: readonly string[]): ParsedArgs {
   }
 }
 
-function firstRunStart(raw: string | undefined): "found" | "warm" {
-  if (raw === undefined || raw === "found" || raw === "warm") return raw ?? "found";
-  throw new ArgsError("bad_option", `--first-run-start is found or warm, not '${raw}'`);
+export type FirstRunStart = "found" | "warm" | "ready";
+
+function firstRunStart(raw: string | undefined): FirstRunStart {
+  if (raw === undefined || raw === "found" || raw === "warm" || raw === "ready") return raw ?? "found";
+  throw new ArgsError("bad_option", `--first-run-start is found, warm or ready, not '${raw}'`);
 }
 
 function int(flag: string, raw: string | undefined, fallback: number, min: number, max: number): number {

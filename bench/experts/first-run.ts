@@ -1,6 +1,7 @@
 import type { ClassifySnapshot } from "../../src/state/experts/jobs-test-hook.ts";
 import type { ClassifyJobTimeline } from "../../src/state/experts/types.ts";
 import type { Harness, Tab } from "../swarm/harness.ts";
+import type { FirstRunStart } from "./args.ts";
 import { median, perSecond } from "./stats.ts";
 
 /**
@@ -16,8 +17,8 @@ export interface FirstRunRepeat {
   /** From opening the Experts view until its router had every volunteer as a candidate (found, linked,
    *  heard from): the overlay's discovery. */
   readonly found_ms: number;
-  /** With --first-run-start warm: from opening the view until every volunteer had loaded the experts placed
-   *  on it (null when the job started once found). */
+  /** With --first-run-start warm (ready): from opening the view until every volunteer had loaded the experts
+   *  placed on it (and was trusted); null when the job started once found. */
   readonly warm_ms: number | null;
   /** Volunteers with every expert placed on them loaded when the first job started. */
   readonly warm_at_first_job: number;
@@ -36,7 +37,7 @@ export interface FirstRunSummary {
   readonly volunteer_tabs: number;
   readonly images: number;
   readonly repeats: FirstRunRepeat[];
-  readonly start: "found" | "warm";
+  readonly start: FirstRunStart;
   readonly found_ms_median: number | null;
   readonly warm_ms_median: number | null;
   readonly first_ms_median: number | null;
@@ -56,7 +57,7 @@ export async function measureFirstRuns(
   repeats: number,
   log: (line: string) => void,
   failures: string[],
-  start: "found" | "warm" = "found",
+  start: FirstRunStart = "found",
 ): Promise<FirstRunSummary> {
   const done: FirstRunRepeat[] = [];
   for (let r = 0; r < repeats; r++) {
@@ -67,11 +68,11 @@ export async function measureFirstRuns(
       const opened = performance.now();
       const requester = await harness.openTab(`first-run-${r + 1}-requester`, "#/experts");
       tabs.unshift(requester);
-      let warm = await waitFound(requester, tabs.slice(1), 30_000, false);
+      let warm = await waitFound(requester, tabs.slice(1), 30_000, false, false);
       const foundMs = performance.now() - opened;
       let warmMs: number | null = null;
-      if (start === "warm") {
-        warm = await waitFound(requester, tabs.slice(1), 30_000, true);
+      if (start !== "found") {
+        warm = await waitFound(requester, tabs.slice(1), 30_000, true, start === "ready");
         warmMs = performance.now() - opened;
       }
       const first = await classify(requester, images);
@@ -116,7 +117,7 @@ export async function measureFirstRuns(
     repeats: done,
     start,
     found_ms_median: median(done.map((d) => d.found_ms)),
-    warm_ms_median: start === "warm" ? median(done.map((d) => d.warm_ms ?? 0)) : null,
+    warm_ms_median: start !== "found" ? median(done.map((d) => d.warm_ms ?? 0)) : null,
     first_ms_median: firstMs,
     second_ms_median: secondMs,
     first_images_per_s_median: firstMs === null ? null : perSecond(images, firstMs),
@@ -160,10 +161,11 @@ async function waitFound(
   volunteers: readonly Tab[],
   timeoutMs: number,
   warm: boolean,
+  trusted: boolean,
 ): Promise<number> {
   const ids = volunteers.map((t) => t.peerId);
   await requester.page.waitForFunction(
-    ({ want, warm }) => {
+    ({ want, warm, trusted }) => {
       const router = window.openSwarm?.expertJobs?.state().router;
       if (!router || !want.every((id) => router.candidates.includes(id))) return false;
       // (No named functions in here: tsx would wrap them in a helper the page does not have.)
@@ -171,12 +173,16 @@ async function waitFound(
         !warm ||
         want.every((id) =>
           router.hosts.some(
-            (h) => h.peerId === id && h.placed.length > 0 && h.placed.every((e) => h.ready.includes(e)),
+            (h) =>
+              h.peerId === id &&
+              h.placed.length > 0 &&
+              h.placed.every((e) => h.ready.includes(e)) &&
+              (!trusted || h.trusted),
           ),
         )
       );
     },
-    { want: ids, warm },
+    { want: ids, warm, trusted },
     { timeout: timeoutMs, polling: 50 },
   );
   return requester.page.evaluate((want) => {

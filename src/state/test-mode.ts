@@ -35,6 +35,15 @@ export function testMaxLinks(search: string): number | undefined {
   return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
+/**
+ * `?qualify=0` under ?test=1: the Experts view does not send new hosts sample batches before a job
+ * (router qualification.ts), so an attack test can make a liar's first answers fall inside a job, where
+ * the job's own checks are what it tests. Default (and outside test mode): hosts are qualified.
+ */
+export function testQualifyHosts(search: string): boolean {
+  return !(isTestMode(search) && new URLSearchParams(search).get("qualify") === "0");
+}
+
 /** The faults this page injects, created when the runtime they go into starts. */
 export interface InjectedFaults {
   volunteer(): Promise<VolunteerFault | null>;

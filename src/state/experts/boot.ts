@@ -56,6 +56,8 @@ export interface BootExpertsOptions {
   readonly fault?: (() => Promise<ExpertHostFault | null>) | undefined;
   /** TEST ONLY (test-mode.ts): the provider this tab's host falsely announces (a lying client's claim). */
   readonly claimProvider?: (() => Promise<"webgpu" | "wasm" | null>) | undefined;
+  /** false: new hosts earn trust in jobs only (TEST ONLY: test-mode.ts testQualifyHosts). Default true. */
+  readonly qualifyHosts?: boolean;
 }
 
 export function bootedExperts(): BootedExperts | null {
@@ -98,6 +100,7 @@ export function bootExperts(
       runner: lazyRunner(),
       manifest,
       hostRecords: options.hostRecords ?? null,
+      qualifyHosts: options.qualifyHosts ?? true,
       onWantsHosts: () => links.check(),
     });
     const links: ExpertLinks = keepExpertLinks(win, swarm, jobs);

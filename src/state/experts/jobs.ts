@@ -46,6 +46,9 @@ export interface ExpertsJobsDeps {
   /** Where the router's reputation records and bans live across sessions (IndexedDB); none: this session
    *  only. */
   readonly hostRecords?: ExpertHostStore | null;
+  /** Whether new hosts get sample batches checked in full before the first job (router qualifyWith);
+   *  default true. */
+  readonly qualifyHosts?: boolean;
   /** Called when this tab starts wanting expert hosts (prefetch, a job): the overlay recruits them now. */
   readonly onWantsHosts?: () => void;
 }
@@ -57,6 +60,8 @@ export interface ExpertHostStore {
 }
 
 const UI_UPDATE_MS = 120;
+/** Test images given to the router as qualification samples (random rows of them go to new hosts). */
+const QUALIFICATION_SAMPLES = 1_000;
 /** How long a job waits for the volunteers just offered to answer their probe (placement needs them). */
 const PROBE_WAIT_MS = 3_000;
 /** Finished classify jobs remembered for their revisions (the router keeps as many: keepFinishedJobs). */
@@ -94,6 +99,7 @@ export class ExpertsJobs implements ExpertsJobRunner {
       hostWaitMs: 15_000,
       variant: "int8",
       hostRecords: null,
+      qualifyHosts: true,
       ...deps,
       fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
     };
@@ -143,9 +149,15 @@ export class ExpertsJobs implements ExpertsJobRunner {
     // Recruit hosts now, while the router loads its gate: they link, are offered experts as they open
     // (volunteersChanged) and load them before the first job.
     this.#wantHosts();
-    this.#testSet(1).catch(() => undefined); // a failure is retried, and shown, by the job that needs it
+    const samples = this.#testSet(QUALIFICATION_SAMPLES);
+    samples.catch(() => undefined); // a failure is retried, and shown, by the job that needs it
     this.#ensureRouter()
-      .then((router) => router.prefetch(this.#d.link.connectedPeerIds()))
+      .then((router) => {
+        router.prefetch(this.#d.link.connectedPeerIds());
+        // New hosts earn trust on test images while the person looks at the form (qualification.ts).
+        if (this.#d.qualifyHosts)
+          void samples.then((s) => router.qualifyWith(s.pixels, s.rows)).catch(() => undefined);
+      })
       .catch(() => undefined); // the first job tries again and shows the error
   }
 

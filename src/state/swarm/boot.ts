@@ -5,7 +5,7 @@ import { startSwarm, type Swarm } from "../../core/net/swarm.ts";
 import { bootExperts, type ExpertsStore } from "../experts/index.ts";
 import { bootJobs, type JobsStore, type VolunteerStore } from "../jobs/index.ts";
 import { createSwarmStore, type SwarmStore } from "./store.ts";
-import { injectedFaults, isTestMode, loadTestHook, testMaxLinks } from "../test-mode.ts";
+import { injectedFaults, isTestMode, loadTestHook, testMaxLinks, testQualifyHosts } from "../test-mode.ts";
 
 /**
  * One stored identity per browser profile, but several tabs: the directory accepts one session per peer id
@@ -80,6 +80,7 @@ export function bootSwarm(win: Window = window): BootedSwarm {
     fault: faults?.expertHost,
     claimProvider: faults?.expertHostClaim,
     hostRecords: new ExpertHostRepository(db),
+    qualifyHosts: testQualifyHosts(win.location.search),
   });
   void loadTestHook(win.location.search)?.then((install) => install(win, store, ready, booted));
   return { store, ready, jobs: booted.jobs, volunteer: booted.volunteer, experts: experts.store };

@@ -231,18 +231,36 @@ export class SessionPool {
   }
 }
 
+/** Rows of the warm-up batch: four times the router's default batch (64), a batch a host really gets. */
+const WARM_UP_ROWS = 256;
+/** Runs of that batch (see warmUp for the measurement behind both numbers). */
+const WARM_UP_RUNS = 4;
+
 /**
- * Runs one of the site's models once on a row of zeros as part of its load. A runtime's first run compiles
- * its kernels: ≈ 300 ms for onnxruntime-web's wasm on an idle core (the gate's first run, against 0.4–18 ms
- * for the next ones; more on a busy machine), paid otherwise by a first job's gate, canaries and first
- * batch on every host. Only the site's models (their cost is known and small); a model given as bytes runs
- * only when asked. A warm-up that fails changes nothing: the first real run reports the error.
+ * Runs one of the site's models on real-sized batches as part of its load, so a job never pays for the
+ * runtime's start. Two costs hide there. The first run compiles onnxruntime-web's kernels: ≈ 300 ms on an
+ * idle core (the gate's first run, against 0.4–18 ms for the next ones). Then V8 runs that wasm on its
+ * baseline compiler (Liftoff) until enough work has gone through a function to optimise it (TurboFan,
+ * compiled in the background): a single one-row run never gets there. Measured with `bench:experts
+ * --first-runs 3 --first-run-start warm` on an idle 2-core machine: with one one-row run, the first job of
+ * fresh tabs took 2.29× (2.17–3.04) the second; after a 20-image job first it was still 1.84×; after
+ * 4 × 256 rows at load, 1.39× (0.95–1.97), for ≈ 0.6 s more loading. The batch is a fixed pseudo-random
+ * pattern in [-0.5, 0.5) (not zeros, which an int8 kernel may take a shortcut on). Only the site's models
+ * (their cost is known and small); a model given as bytes runs only when asked. A warm-up that fails
+ * changes nothing: the first real run reports the error.
  */
 async function warmUp(session: RuntimeSession, io: ModelIo): Promise<void> {
   if (!(io.inputCols > 0)) return;
-  await session
-    .run(io.inputName, new Float32Array(io.inputCols), feedDims(io, io.inputCols, 1))
-    .catch(() => undefined);
+  const input = new Float32Array(io.inputCols * WARM_UP_ROWS);
+  for (let i = 0; i < input.length; i++) input[i] = ((i * 2_654_435_761) % 1_000) / 1_000 - 0.5;
+  const dims = feedDims(io, input.length, WARM_UP_ROWS);
+  for (let run = 0; run < WARM_UP_RUNS; run++) {
+    const ok = await session.run(io.inputName, input, dims).then(
+      () => true,
+      () => false,
+    );
+    if (!ok) return;
+  }
 }
 
 /**

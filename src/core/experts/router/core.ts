@@ -198,6 +198,8 @@ export function createRouterCore(options: ExpertRouterOptions): RouterCore {
       warmWaitMs: 0,
       warmWaitEndAtMs: 0,
       remoteBatches: 0,
+      qualificationBatches: 0,
+      qualificationRows: 0,
       disagreements: 0,
       retries: 0,
       liarsCaught: 0,

@@ -3,6 +3,7 @@ import { classifyJob } from "./jobs/classify.ts";
 import { createRouterCore, expertsOf, sleep, type RouterCore } from "./core.ts";
 import { BatchDispatcher } from "./dispatch/dispatch.ts";
 import { RowLedger } from "./verification/row-ledger.ts";
+import { HostQualifier } from "./verification/qualification.ts";
 import { runModelJob } from "./jobs/run-model.ts";
 import { routerStats } from "./stats.ts";
 import type {
@@ -47,12 +48,18 @@ export class ExpertRouter {
   readonly #core: RouterCore;
   readonly #ledger: RowLedger;
   readonly #dispatcher: BatchDispatcher;
+  readonly #qualifier: HostQualifier;
   readonly #offs: (() => void)[];
 
   constructor(options: ExpertRouterOptions) {
     this.#core = createRouterCore(options);
     this.#ledger = new RowLedger(this.#core);
     this.#dispatcher = new BatchDispatcher(this.#core, this.#ledger);
+    this.#qualifier = new HostQualifier(
+      this.#core,
+      this.#ledger,
+      this.#dispatcher.ask.bind(this.#dispatcher),
+    );
     this.#offs = [
       this.#core.o.link.onMessage((from, message) => this.#onMessage(from, message)),
       this.#core.o.link.onPeerClosed((peerId) => this.#onPeerClosed(peerId)),
@@ -89,6 +96,22 @@ export class ExpertRouter {
       for (let e = 0; e < shas.length; e++) void local.loadExpert(e).catch(() => undefined);
     }
     this.setVolunteers(peerIds);
+  }
+
+  /**
+   * Sample inputs (`rows` rows of the gate's input width, e.g. the test images the Experts view fetches for
+   * its form) that the router sends to hosts nobody trusts yet while no job runs, checking each answer in
+   * full, so that they are trusted before the first job instead of being checked in full inside it
+   * (verification/qualification.ts). Without samples, trust is earned in jobs only. The array is kept, not
+   * copied: do not change it.
+   */
+  qualifyWith(pixels: Float32Array, rows: number): void {
+    const core = this.#core;
+    if (core.closed || core.shas.length === 0) return;
+    core.local
+      .gate()
+      .then((gate) => this.#qualifier.setSamples({ pixels, rows, cols: gate.inputCols }))
+      .catch(() => undefined); // the first job loads the gate again and reports its error
   }
 
   /** Resolves once every volunteer offered has answered its probe or had probeGraceMs to (so placement

@@ -257,6 +257,10 @@ export interface RouterTotals {
   /** Rows accepted from a host before it was caught, recomputed by the requester (part of rowsDiscarded). */
   readonly redoneRows: number;
   readonly lateResults: number;
+  /** Batches of sample rows sent to untrusted hosts while no job ran, each checked in full, and their rows
+   *  (verification/qualification.ts; not part of any job's counts). */
+  readonly qualificationBatches: number;
+  readonly qualificationRows: number;
   /** Generic jobs (runModel) and their rows. The other counts above (remote, local, canaries, replication,
    *  liars...) cover the rows of both kinds of job. */
   readonly modelJobs: number;

@@ -34,7 +34,7 @@ export class BatchDispatcher {
     const input = job.inputsOf(e, positions);
     const rows = positions.length;
     const tried = new Set<string>();
-    const ask = this.#ask.bind(this);
+    const ask = this.ask.bind(this);
     for (let attempt = 0; attempt < core.o.maxRemoteAttempts; attempt++) {
       if (job.cancelled) return;
       const forced =
@@ -48,7 +48,7 @@ export class BatchDispatcher {
       }
       if (attempt > 0) core.totals.retries++;
       tried.add(entry.peerId);
-      const answer = await this.#ask(entry, model, input, rows, supply);
+      const answer = await this.ask(entry, model, input, rows, supply);
       if (!answer) continue;
       const verdict = await verifyAnswer(core, ledger, ask, model, input, rows, supply, answer, tried);
       if (job.cancelled) return;
@@ -72,7 +72,7 @@ export class BatchDispatcher {
 
   /** Sends the batch (with canaries, unless to this tab's own host) to a host; its answer without the
    *  canaries, or null when it failed or was caught (recorded either way). Releases the host's slot. */
-  async #ask(
+  async ask(
     entry: HostEntry,
     model: JobModel,
     input: Float32Array,
