@@ -1,6 +1,13 @@
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import { existsSync, readFileSync } from "node:fs";
 import type { RouterHostSnapshot, RouterTotals } from "../src/core/experts/router/types.ts";
+import {
+  classifyImages,
+  expectAllAnswered as expectAll,
+  expectSameAsWholeGraph as expectWholeGraph,
+  expertsReady,
+  routerHosts,
+} from "./support/experts.ts";
 import type { HostFaultSnapshot } from "../src/core/experts/host/faults.ts";
 import type { ClassifySnapshot } from "../src/state/experts/jobs-test-hook.ts";
 import { waitForLinks } from "./support/jobs.ts";
@@ -50,14 +57,7 @@ const peers: TestPeer[] = [];
 async function openTab(browser: Browser, path: string): Promise<TestPeer> {
   const peer = await openPeer(browser, path);
   peers.push(peer);
-  const status = await peer.page.evaluate(async () => {
-    const hook = window.openSwarm!.expertJobs;
-    if (!hook) return "no-hook";
-    await hook.ready;
-    for (let i = 0; i < 100 && hook.state().manifestStatus === "loading"; i++)
-      await new Promise((r) => setTimeout(r, 100));
-    return hook.state().manifestStatus;
-  });
+  const status = await expertsReady(peer.page);
   expect(status, "window.openSwarm.expertJobs and the site's model manifest").toBe("ready");
   return peer;
 }
@@ -65,11 +65,7 @@ async function openTab(browser: Browser, path: string): Promise<TestPeer> {
 /** Runs a classify job of the first `count` test images in the requester tab (resolves when it ended),
  *  one of its first batches forced onto each peer of `firstBatchTo` (test-only). */
 function classify(page: Page, count: number, firstBatchTo: readonly string[]): Promise<ClassifySnapshot> {
-  return page.evaluate(
-    ({ n, to, waitMs }) =>
-      window.openSwarm!.expertJobs!.classifyTestSet(n, { firstBatchTo: to, firstBatchWaitMs: waitMs }),
-    { n: count, to: [...firstBatchTo], waitMs: FIRST_BATCH_WAIT_MS },
-  );
+  return classifyImages(page, count, firstBatchTo, FIRST_BATCH_WAIT_MS);
 }
 
 /** What the tab's injected host fault did (null when the tab has none, or no host yet). */
@@ -93,27 +89,14 @@ function routerTotals(page: Page): Promise<RouterTotals> {
   return page.evaluate(() => window.openSwarm!.expertJobs!.state().router!.totals);
 }
 
-function routerHosts(page: Page): Promise<RouterHostSnapshot[]> {
-  return page.evaluate(() => [...(window.openSwarm!.expertJobs!.state().router?.hosts ?? [])]);
-}
-
 /** Every input answered: one prediction per image, each a class index. */
 function expectAllAnswered(job: ClassifySnapshot): void {
-  expect(job.error).toBeNull();
-  expect(job.phase).toBe("done");
-  expect(job.rows).toBe(IMAGES);
-  expect(job.rowsDone).toBe(IMAGES);
-  expect(job.predictions).toHaveLength(IMAGES);
-  for (const p of job.predictions!) expect(p >= 0 && p < 10 && Number.isInteger(p)).toBe(true);
+  expectAll(job, IMAGES);
 }
 
 /** The single-process moe-int8 graph on the same inputs, in the requester tab: 0 rows may differ. */
-async function expectSameAsWholeGraph(page: Page, job: ClassifySnapshot): Promise<void> {
-  const whole = await page.evaluate(() => window.openSwarm!.expertJobs!.wholeGraph());
-  expect(whole.rows).toBe(IMAGES);
-  expect(whole.mismatches).toBe(0);
-  expect(whole.predictions).toEqual(job.predictions);
-  expect(job.accuracy).toBe(whole.accuracy);
+function expectSameAsWholeGraph(page: Page, job: ClassifySnapshot): Promise<void> {
+  return expectWholeGraph(page, job, IMAGES);
 }
 
 /** The manifest's measured int8 accuracy on the 10,000 test images (a sanity bound for 1,000 of them). */

@@ -18,10 +18,12 @@ export interface NodePeer {
   kill(): void;
 }
 
-export function startNodePeer(args: readonly string[]): NodePeer {
+/** `env`: added to this process's environment (e.g. OPEN_SWARM_TEST_MODE=1 for a test-only fault). */
+export function startNodePeer(args: readonly string[], env: Readonly<Record<string, string>> = {}): NodePeer {
   const dir = mkdtempSync(path.join(tmpdir(), "open-swarm-node-peer-"));
   const child = spawn(process.execPath, [BIN, ...args, "--identity", path.join(dir, "identity.json")], {
     stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
   });
   const lines: string[] = [];
   const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
@@ -77,8 +79,9 @@ export function startNodePeer(args: readonly string[]): NodePeer {
 export async function startNodeVolunteer(
   baseUrl: string,
   extra: readonly string[] = [],
+  env: Readonly<Record<string, string>> = {},
 ): Promise<NodePeer & { peerId: string }> {
-  const peer = startNodePeer(["volunteer", "--server", baseUrl, ...extra]);
+  const peer = startNodePeer(["volunteer", "--server", baseUrl, ...extra], env);
   const joined = await peer.waitForLine(/^joined .* as (os[0-9a-f]+)$/);
   return Object.assign(peer, { peerId: /as (os[0-9a-f]+)$/.exec(joined)![1]! });
 }

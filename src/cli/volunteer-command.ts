@@ -1,10 +1,14 @@
-import type { Command } from "commander";
+import path from "node:path";
+import { type Command, Option } from "commander";
+import type { ExpertHostStats } from "../core/experts/host/index.ts";
+import { ExpertError } from "../core/experts/models/index.ts";
 import { SwarmError } from "../core/net/swarm.ts";
 import type { VolunteerSnapshot } from "../core/jobs/volunteer/index.ts";
 import { defaultIdentityPath, FileIdentityStore } from "../node/identity-file.ts";
 import type { NodeVolunteer } from "../node/volunteer.ts";
 import { EXIT_INPUT_ERROR, EXIT_OK, EXIT_SWARM_ERROR } from "./cli-error.ts";
 import type { CliIo } from "./io.ts";
+import { liveLine } from "./live-line.ts";
 import { parseCpuShare, parseServerUrl, parsePositiveInt } from "./swarm-options.ts";
 
 interface VolunteerCliOptions {
@@ -14,6 +18,9 @@ interface VolunteerCliOptions {
   threads?: number;
   maxUnits?: number;
   maxLinks?: number;
+  experts?: boolean;
+  modelsDir?: string;
+  testXpFault?: string;
 }
 
 const HELP_AFTER = `
@@ -21,22 +28,44 @@ Joins the swarm at --server as a volunteer (the same protocol and checks as a br
 solve units for any requester with the wasm kernels in a worker thread. The identity (an Ed25519 key) is
 kept in ~/.open-swarm/identity.json (mode 0600; a file others can read is refused) or --identity FILE.
 
-Ctrl-C leaves cleanly: held units are given back at once (their requester reissues them without waiting
-for the lease to expire), links and the directory session are closed. A second Ctrl-C exits at once.
+With --experts it also hosts experts for requesters' classify and ONNX jobs (onnxruntime-node, CPU): the
+site's models only, fetched from --server and checked against their sha256 as a tab does, kept in
+--models-dir (default: a models folder beside the identity file).
 
-Exit codes: 0 left cleanly, 1 bad options, 4 could not join the swarm (server unreachable, identity refused).
+Ctrl-C leaves cleanly: held units are given back at once (their requester reissues them without waiting
+for the lease to expire), requesters of hosted experts are told it paused, links and the directory session
+are closed. A second Ctrl-C exits at once.
+
+Exit codes: 0 left cleanly, 1 bad options, 4 could not join the swarm (server unreachable, identity refused,
+or with --experts a server without a model manifest).
 
 Example:
   open-swarm volunteer --server http://127.0.0.1:8080 --cpu-share 0.5
+  open-swarm volunteer --server http://127.0.0.1:8080 --experts
 `;
 
-/** The live line: units done, the current unit's progress and residual, peers linked (and the most at once). */
-export function volunteerLine(s: VolunteerSnapshot, peers: number, peakLinks: number): string {
+/** The live line: units done, the current unit's progress and residual, peers linked (and the most at once),
+ *  and with --experts the expert rows served (batches, and those the requesters' checks accepted). */
+export function volunteerLine(
+  s: VolunteerSnapshot,
+  peers: number,
+  peakLinks: number,
+  experts: ExpertHostStats | null = null,
+): string {
   const current = s.current
     ? `unit ${Math.round(s.current.progress * 100)}%` +
       (s.current.residual !== null ? ` residual ${s.current.residual.toExponential(2)}` : "")
     : s.status;
-  return `units done ${s.unitsDone}  ${current}  peers ${peers} (peak ${peakLinks})`;
+  return `units done ${s.unitsDone}  ${current}  peers ${peers} (peak ${peakLinks})${expertsPart(experts)}`;
+}
+
+function expertsPart(experts: ExpertHostStats | null): string {
+  if (!experts) return "";
+  const accepted = experts.log.filter((entry) => entry.outcome === "accepted").length;
+  return (
+    `  experts ${experts.hosted.length} hosted, rows served ${experts.rowsServed}` +
+    ` (${experts.batchesServed} batches, ${accepted} of the last ${experts.log.length} accepted)`
+  );
 }
 
 export function registerVolunteerCommand(
@@ -53,6 +82,11 @@ export function registerVolunteerCommand(
     .option("--threads <n>", "wasm threads per solve (default: by matrix size)", parsePositiveInt)
     .option("--max-units <k>", "leave after k units", parsePositiveInt)
     .option("--max-links <n>", "links held at most (default 64)", parsePositiveInt)
+    .option("--experts", "also host experts (the site's models, on onnxruntime-node)")
+    .option("--models-dir <dir>", "where --experts keeps verified model files (default: beside the identity)")
+    // TEST ONLY: a lying or dying expert host (core/experts/host/faults.ts), as a tab's ?xp-fault=. Refused
+    // unless OPEN_SWARM_TEST_MODE=1, so no real volunteer runs one by mistake.
+    .addOption(new Option("--test-xp-fault <mode>").hideHelp())
     .addHelpText("after", HELP_AFTER)
     .action(async (options: VolunteerCliOptions) => {
       setExitCode(await runVolunteer(options, io));
@@ -81,43 +115,43 @@ export function withJoinTimeout<T>(joining: Promise<T>): Promise<T> {
 
 async function runVolunteer(options: VolunteerCliOptions, io: CliIo): Promise<number> {
   const tty = io.stderr.isTTY === true;
-  let lastLine = "";
-  let lastState = "";
-  let lastPrintMs = -Infinity;
+  // Off a terminal, the state is the line without its running figures (unit progress, expert counts).
+  const live = liveLine(
+    io.stderr,
+    (line) => line.replace(/ unit \d+%.*? {2}/, " unit  ").replace(/ {2}experts .*/, ""),
+    PIPE_PROGRESS_MS,
+  );
   let volunteer: NodeVolunteer;
   try {
     // Loaded here, not at the top: it brings the native WebRTC module, which `solve` never needs.
     const { NodeVolunteer } = await import("../node/volunteer.ts");
+    const identityFile = options.identity ?? defaultIdentityPath();
+    const experts = options.experts
+      ? {
+          modelCacheDir: options.modelsDir ?? path.join(path.dirname(identityFile), "models"),
+          ...(options.testXpFault !== undefined ? { fault: await testFault(options.testXpFault) } : {}),
+        }
+      : undefined;
     volunteer = await withJoinTimeout(
       NodeVolunteer.start({
         server: options.server,
-        identityStore: new FileIdentityStore(options.identity ?? defaultIdentityPath()),
+        identityStore: new FileIdentityStore(identityFile),
         ...(options.cpuShare !== undefined ? { cpuShare: options.cpuShare } : {}),
         ...(options.threads !== undefined ? { threads: options.threads } : {}),
         ...(options.maxUnits !== undefined ? { maxUnits: options.maxUnits } : {}),
         ...(options.maxLinks !== undefined ? { maxLinks: options.maxLinks } : {}),
-        onChange: (snapshot, peers, peakLinks) => {
-          const line = volunteerLine(snapshot, peers, peakLinks);
-          if (line === lastLine) return;
-          lastLine = line;
-          // A terminal gets one rewritten line; a pipe (a log, a test) gets a line when the state changes
-          // (ignoring the progress figures) and at most one progress line per PIPE_PROGRESS_MS.
-          if (tty) return void io.stderr.write(`\r\x1b[2K${line}`);
-          const state = line.replace(/ unit \d+%.*? {2}/, " unit  ");
-          const nowMs = performance.now();
-          if (state === lastState && nowMs - lastPrintMs < PIPE_PROGRESS_MS) return;
-          lastState = state;
-          lastPrintMs = nowMs;
-          io.stderr.write(`${line}\n`);
-        },
+        ...(experts ? { experts } : {}),
+        onChange: (snapshot, peers, peakLinks, expertStats) =>
+          live.show(volunteerLine(snapshot, peers, peakLinks, expertStats)),
       }),
     );
   } catch (error) {
-    const code = error instanceof SwarmError ? error.code : "swarm_failed";
+    const swarmSide = error instanceof SwarmError || error instanceof ExpertError;
+    const code = swarmSide ? error.code : "swarm_failed";
     io.stderr.write(
       `open-swarm volunteer: error [${code}]: ${error instanceof Error ? error.message : String(error)}\n`,
     );
-    return error instanceof SwarmError ? EXIT_SWARM_ERROR : EXIT_INPUT_ERROR;
+    return swarmSide ? EXIT_SWARM_ERROR : EXIT_INPUT_ERROR;
   }
   io.stderr.write(`joined ${options.server} as ${volunteer.swarm.identity.peerId}\n`);
   let interrupts = 0;
@@ -130,8 +164,20 @@ async function runVolunteer(options: VolunteerCliOptions, io: CliIo): Promise<nu
   process.on("SIGINT", onSigint);
   process.on("SIGTERM", onSigint);
   await volunteer.finished;
+  live.flush();
   process.off("SIGINT", onSigint);
   process.off("SIGTERM", onSigint);
-  io.stderr.write(`${tty ? "\n" : ""}left the swarm after ${volunteer.snapshot().unitsDone} units\n`);
+  const served = volunteer.expertStats();
+  io.stderr.write(
+    `${tty ? "\n" : ""}left the swarm after ${volunteer.snapshot().unitsDone} units` +
+      (served ? `, ${served.rowsServed} expert rows in ${served.batchesServed} batches` : "") +
+      "\n",
+  );
   return EXIT_OK;
+}
+
+/** TEST ONLY (--test-xp-fault): HostFault refuses to exist unless the environment says test mode. */
+async function testFault(mode: string) {
+  const { HostFault } = await import("../core/experts/host/faults.ts");
+  return HostFault.create(mode, process.env["OPEN_SWARM_TEST_MODE"] === "1");
 }

@@ -1,8 +1,11 @@
 import { BlobCache } from "../core/base/blob-cache.ts";
+import type { ExpertHostFault, ExpertHostStats } from "../core/experts/host/index.ts";
+import { type ExpertLink, meshExpertLink } from "../core/experts/link/index.ts";
 import { meshJobLink, type JobLink } from "../core/jobs/job-link.ts";
 import { VolunteerRuntime, type VolunteerSnapshot } from "../core/jobs/volunteer/index.ts";
 import type { IdentityStore } from "../core/identity/keystore.ts";
 import type { Swarm } from "../core/net/swarm.ts";
+import type { NodeExpertHost } from "./expert-host.ts";
 import { startNodeSwarm } from "./node-swarm.ts";
 import { createNodeUnitSolver } from "./unit-solver.ts";
 
@@ -17,8 +20,22 @@ export interface NodeVolunteerOptions {
   readonly maxLinks?: number;
   /** Leave after this many units (undefined: run until stopped). */
   readonly maxUnits?: number;
-  /** `peakLinks`: the most links held at once so far (the mesh's counter). */
-  readonly onChange?: (snapshot: VolunteerSnapshot, peers: number, peakLinks: number) => void;
+  /** Also host experts (`--experts`; node/expert-host.ts): where verified model bytes are kept. */
+  readonly experts?: NodeVolunteerExperts;
+  /** `peakLinks`: the most links held at once so far (the mesh's counter); `experts`: the expert host's
+   *  stats (null without --experts). */
+  readonly onChange?: (
+    snapshot: VolunteerSnapshot,
+    peers: number,
+    peakLinks: number,
+    experts: ExpertHostStats | null,
+  ) => void;
+}
+
+export interface NodeVolunteerExperts {
+  readonly modelCacheDir: string;
+  /** TEST ONLY: a lying or dying host (core/experts/host/faults.ts). */
+  readonly fault?: ExpertHostFault;
 }
 
 /** How long a leaving volunteer waits for its give-backs to go out before it closes the links anyway. */
@@ -29,11 +46,14 @@ const LEAVE_FLUSH_MS = 3_000;
  * wasm kernels in a worker thread. `leave()` is the clean exit: pausing gives every held unit back
  * (unit-error "cancelled"/"declined", so the requester reissues it at once instead of waiting for the
  * lease to expire); the give-backs are flushed, then the links and the directory session are closed.
+ * With `experts`, it also hosts experts for requesters (the tab's ExpertHost, node/expert-host.ts); leaving
+ * tells them it paused (they reroute at once), answers its queued batches and unloads its models first.
  */
 export class NodeVolunteer {
   private readonly pending = new Set<Promise<unknown>>();
   private readonly runtime: VolunteerRuntime;
   private left = false;
+  private experts: NodeExpertHost | null = null;
   readonly finished: Promise<void>;
   private resolveFinished!: () => void;
 
@@ -62,7 +82,35 @@ export class NodeVolunteer {
       ...(options.threads !== undefined ? { cores: options.threads } : {}),
       ...(options.maxLinks !== undefined ? { mesh: { maxLinks: options.maxLinks } } : {}),
     });
-    return new NodeVolunteer(swarm, options);
+    const volunteer = new NodeVolunteer(swarm, options);
+    if (options.experts) {
+      try {
+        await volunteer.hostExperts(options.experts);
+      } catch (error) {
+        swarm.close();
+        throw error;
+      }
+    }
+    return volunteer;
+  }
+
+  /** The expert host's stats (null without --experts). */
+  expertStats(): ExpertHostStats | null {
+    return this.experts?.host.stats() ?? null;
+  }
+
+  private async hostExperts(experts: NodeVolunteerExperts): Promise<void> {
+    // Loaded only here: onnxruntime-node is a native module a solve-only volunteer never needs.
+    const { startNodeExpertHost } = await import("./expert-host.ts");
+    this.experts = await startNodeExpertHost({
+      server: this.options.server,
+      mesh: this.swarm.mesh,
+      link: this.trackedExperts(meshExpertLink(this.swarm.mesh)),
+      modelCacheDir: experts.modelCacheDir,
+      ...(this.options.threads !== undefined ? { threads: this.options.threads } : {}),
+      ...(experts.fault ? { fault: experts.fault } : {}),
+    });
+    this.experts.host.on("stats", () => this.changed(this.runtime.snapshot()));
   }
 
   snapshot(): VolunteerSnapshot {
@@ -74,10 +122,12 @@ export class NodeVolunteer {
     if (this.left) return this.finished;
     this.left = true;
     this.runtime.pause();
+    const hosting = this.experts?.close();
     const flush = Promise.allSettled([...this.pending]);
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([flush, new Promise((r) => (timer = setTimeout(r, LEAVE_FLUSH_MS)))]);
     clearTimeout(timer);
+    await hosting?.catch(() => undefined);
     this.runtime.close();
     this.swarm.close();
     this.resolveFinished();
@@ -85,22 +135,34 @@ export class NodeVolunteer {
 
   private changed(snapshot: VolunteerSnapshot): void {
     const mesh = this.swarm.mesh;
-    this.options.onChange?.(snapshot, mesh.connectedPeerIds().length, mesh.counters.peakLinks);
+    this.options.onChange?.(
+      snapshot,
+      mesh.connectedPeerIds().length,
+      mesh.counters.peakLinks,
+      this.expertStats(),
+    );
     const max = this.options.maxUnits;
     if (max !== undefined && snapshot.unitsDone >= max && !this.left) void this.leave();
   }
 
-  /** The job link with every outgoing message remembered until it settles (for leave's flush). */
+  /** Remembers an outgoing message until it settles (for leave's flush). */
+  private track<T>(promise: Promise<T>): Promise<T> {
+    this.pending.add(promise);
+    void promise.finally(() => this.pending.delete(promise)).catch(() => undefined);
+    return promise;
+  }
+
+  /** The job link with every outgoing message tracked. */
   private tracked(link: JobLink): JobLink {
-    const track = <T>(promise: Promise<T>): Promise<T> => {
-      this.pending.add(promise);
-      void promise.finally(() => this.pending.delete(promise)).catch(() => undefined);
-      return promise;
-    };
     return {
       ...link,
-      sendBody: (to, body) => track(link.sendBody(to, body)),
-      sendBlob: (to, bytes) => track(link.sendBlob(to, bytes)),
+      sendBody: (to, body) => this.track(link.sendBody(to, body)),
+      sendBlob: (to, bytes) => this.track(link.sendBlob(to, bytes)),
     };
+  }
+
+  /** The expert link with every outgoing message tracked (the `paused` and `shutting_down` of leave). */
+  private trackedExperts(link: ExpertLink): ExpertLink {
+    return { ...link, send: (to, message) => this.track(link.send(to, message)) };
   }
 }

@@ -1,17 +1,14 @@
 import { type ExpertLink, meshExpertLink } from "../../core/experts/link/index.ts";
 import {
+  announceOnLinks,
   ExpertHost,
   type ExpertHostFault,
   type ExpertHostStats,
   type HostRunner,
+  SITE_MANIFEST_PATH,
+  siteModelLookups,
 } from "../../core/experts/host/index.ts";
-import {
-  type FetchedManifest,
-  fetchManifest,
-  manifestByDigest,
-  manifestResolver,
-  type ModelSource,
-} from "../../core/experts/models/index.ts";
+import { type FetchedManifest, fetchManifest } from "../../core/experts/models/index.ts";
 import type { Swarm } from "../../core/net/swarm.ts";
 import { ExpertRunnerClient } from "../../../workers/experts/client.ts";
 import { ExpertsJobs, type ExpertHostStore } from "./jobs.ts";
@@ -43,7 +40,6 @@ export interface BootedExperts {
   readonly ready: Promise<ExpertsRuntime>;
 }
 
-export const MANIFEST_PATH = "/models/manifest.json";
 const HOST_STATS_MS = 200;
 
 let current: BootedExperts | null = null;
@@ -81,9 +77,7 @@ export function bootExperts(
     const host = new ExpertHost({
       link,
       runner: hostRunner,
-      resolveManifest: (sha256, file) => manifestEntry(fetched, sha256, file),
-      manifestByDigest: (sha256) =>
-        fetched ? manifestByDigest(fetched.manifest, (f) => new URL(f, fetched.url).href)(sha256) : undefined,
+      ...siteModelLookups(fetched),
       // A model that is not the site's gets a worker of its own: a time limit terminates it, and only it.
       isolatedRunner: () => new ExpertRunnerClient(),
       allowNonManifest: store.getState().hostAnyModel,
@@ -126,13 +120,9 @@ export function bootExperts(
       if (state.status !== previous.status) follow(state.status);
     });
 
-    // Tell every peer (this tab too) that an expert host runs here: routers place experts only on peers
-    // known to host (a Node volunteer that only solves is never waited on).
-    host.announce(link.connectedPeerIds());
-    swarm.mesh.on("peer-open", (event) => {
-      host.announce([event.peerId]);
-      jobs.volunteersChanged();
-    });
+    // Tell every peer (this tab too) that an expert host runs here (as a Node volunteer with --experts does).
+    announceOnLinks(host, link, swarm.mesh);
+    swarm.mesh.on("peer-open", () => jobs.volunteersChanged());
     swarm.mesh.on("peer-close", () => jobs.volunteersChanged());
     return { link, host, jobs, manifest: fetched };
   });
@@ -143,7 +133,7 @@ export function bootExperts(
 
 /** Fetches the manifest once; the store's manifest view says what happened. Null when there is none. */
 async function loadManifest(win: Window, store: ExpertsStore): Promise<FetchedManifest | null> {
-  const url = new URL(MANIFEST_PATH, win.location.origin).href;
+  const url = new URL(SITE_MANIFEST_PATH, win.location.origin).href;
   let status = 0;
   try {
     const fetched = await fetchManifest(url, async (u) => {
@@ -171,7 +161,7 @@ async function loadManifest(win: Window, store: ExpertsStore): Promise<FetchedMa
         ...store.getState().manifest,
         status: missing ? "missing" : "error",
         error: missing
-          ? `this site has no models (${MANIFEST_PATH} is missing: run npm run models:build)`
+          ? `this site has no models (${SITE_MANIFEST_PATH} is missing: run npm run models:build)`
           : error instanceof Error
             ? error.message
             : String(error),
@@ -179,15 +169,6 @@ async function loadManifest(win: Window, store: ExpertsStore): Promise<FetchedMa
     });
     return null;
   }
-}
-
-function manifestEntry(
-  fetched: FetchedManifest | null,
-  sha256: string,
-  file: string,
-): ModelSource | undefined {
-  if (!fetched) return undefined;
-  return manifestResolver(fetched.manifest, (f) => new URL(f, fetched.url).href)(sha256, file);
 }
 
 function namesFor(hosted: readonly string[], fetched: FetchedManifest | null): Record<string, string> {

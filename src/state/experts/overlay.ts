@@ -4,8 +4,10 @@ import type { ExpertRouter } from "../../core/experts/router/index.ts";
 
 const HOSTS_HOLDER = "expert-hosts";
 const CHECK_MS = 2_000;
-/** Expert hosts are browser tabs (a Node volunteer only solves): the directory watch for newcomers. */
-const HOST_FILTER = { runtime: "browser" } as const;
+/** The directory watch for newcomers: any peer, tab or Node (`open-swarm volunteer --experts` hosts
+ *  experts too; one that does not is linked, never offered an expert since it never announces hosting, and
+ *  released once unused). */
+const HOST_FILTER = {} as const;
 
 /** What the overlay reads of the experts jobs. */
 export interface ExpertLinksSource {
@@ -26,7 +28,7 @@ export interface ExpertLinks {
  * hosts its router knows and has not banned. A host the router no longer lists is released, and its link
  * closes once unused.
  *
- * Newcomers are found at once, not at the next refresh: the tab subscribes to browser peers joining the
+ * Newcomers are found at once, not at the next refresh: the tab subscribes to peers joining the
  * directory and queries again when one does (measured before: a volunteer that came online after the view
  * opened was found only by the 15 s refresh, so it loaded its experts while the first job ran, or never
  * served it; bench:experts, first run).

@@ -1,16 +1,16 @@
 /**
- * SessionRuntime over onnxruntime-node, so SessionPool (the expert worker's logic) runs in Node tests with a
- * real ONNX Runtime. "wasm" sessions are native CPU sessions here; "webgpu" sessions are CPU sessions too,
+ * The Node expert host's SessionRuntime (node/ort-session-runtime.ts, real onnxruntime-node) with test
+ * switches, so SessionPool (the expert worker's logic) runs in Node tests with a real ONNX Runtime. "wasm" sessions are native CPU sessions here; "webgpu" sessions are CPU sessions too,
  * recorded as asked. Fault switches (named as such) let a test make the runtime refuse to start, refuse
  * webgpu sessions, or slow runs down; counters show what reached the runtime.
  */
-import * as ort from "onnxruntime-node";
-import type { ExecutionProvider } from "../../../src/core/protocol/manifest.ts";
+import type { ExecutionProvider, ModelVariant } from "../../../src/core/protocol/manifest.ts";
 import type {
   GraphOptimization,
   RuntimeSession,
   SessionRuntime,
 } from "../../../src/core/experts/models/index.ts";
+import { NodeOrtRuntime } from "../../../src/node/ort-session-runtime.ts";
 
 export class NodeTestRuntime implements SessionRuntime {
   /** Fault: prepare() rejects for these providers. */
@@ -35,37 +35,33 @@ export class NodeTestRuntime implements SessionRuntime {
     return this.gpuAdapter;
   }
 
+  private readonly real = new NodeOrtRuntime();
+
   async createSession(
     bytes: Uint8Array,
     provider: ExecutionProvider,
     optimization: GraphOptimization,
+    variant?: ModelVariant,
   ): Promise<RuntimeSession> {
     if (provider === "webgpu" && this.faultWebgpuSessionFails) {
       throw new Error("fault injected: webgpu session creation failed");
     }
-    const session = await ort.InferenceSession.create(bytes, {
-      intraOpNumThreads: 1,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: optimization,
-    });
+    const session = await this.real.createSession(bytes, provider, optimization, variant);
     this.optimizations.push(optimization);
     this.created.push(provider);
     return {
-      inputMetadata: session.inputMetadata,
-      outputMetadata: session.outputMetadata,
+      ...session,
       run: async (inputName, data, dims) => {
         this.runs++;
         this.inFlight++;
         this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
         try {
           if (this.faultRunDelayMs > 0) await new Promise((r) => setTimeout(r, this.faultRunDelayMs));
-          const results = await session.run({ [inputName]: new ort.Tensor("float32", data, [...dims]) });
-          return Object.fromEntries(Object.entries(results).map(([name, t]) => [name, { data: t.data }]));
+          return await session.run(inputName, data, dims);
         } finally {
           this.inFlight--;
         }
       },
-      release: () => session.release(),
     };
   }
 }

@@ -5,3 +5,4 @@ export { ExpertHost } from "./host.ts";
 export type { ExpertHostStats, HostRunner } from "./types.ts";
 export type { ExpertHostFault } from "./host-fault.ts";
 export type { HostBatchEntry } from "./batch-log.ts";
+export { SITE_MANIFEST_PATH, announceOnLinks, siteModelLookups } from "./site-hosting.ts";

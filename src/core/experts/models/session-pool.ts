@@ -1,5 +1,5 @@
 import { realNowMs, type NowMs } from "../../base/clock.ts";
-import type { ExecutionProvider } from "../../protocol/manifest.ts";
+import type { ExecutionProvider, ModelVariant } from "../../protocol/manifest.ts";
 import { checkRunInput, describeModelIo, feedDims, type ModelIo, type ValueMetaLike } from "./input-shape.ts";
 import { loadVerifiedModel, sourceDigest, sourceLabel, type ModelBytesDeps } from "./model-bytes.ts";
 import { chooseProvider, type ProviderPreference } from "./provider-choice.ts";
@@ -27,11 +27,14 @@ export interface RuntimeSession {
 export interface SessionRuntime {
   /** Starts the runtime for `provider` (loads ORT's wasm, finds the GPU); rejects when it cannot. */
   prepare(provider: ExecutionProvider): Promise<void>;
-  /** `optimization` "disabled" for models given as bytes (see SessionPool.create). */
+  /** `optimization` "disabled" for models given as bytes (see SessionPool.create). `variant`: the manifest
+   *  entry's (undefined for bytes), for a runtime whose optimisations differ from onnxruntime-web's on it
+   *  (onnxruntime-node, node/ort-session-runtime.ts). */
   createSession(
     bytes: Uint8Array,
     provider: ExecutionProvider,
     optimization: GraphOptimization,
+    variant?: ModelVariant,
   ): Promise<RuntimeSession>;
   /** Whether a WebGPU adapter exists here (asked once by the pool). */
   webgpuAvailable(): Promise<boolean>;
@@ -158,18 +161,19 @@ export class SessionPool {
     // host checks such a graph's sizes first (graph/); this keeps folding from being the way around it.
     // Requester and host load the same bytes the same way, so their outputs still agree bit for bit.
     const optimization: GraphOptimization = source.kind === "bytes" ? "disabled" : "all";
+    const variant = entryOfManifest?.variant;
     const verified = await loadVerifiedModel(source, this.bytes, async (bytes) => {
       let session: RuntimeSession | null = null;
       if (provider === "webgpu") {
         try {
-          session = await this.runtime.createSession(bytes, "webgpu", optimization);
+          session = await this.runtime.createSession(bytes, "webgpu", optimization, variant);
         } catch (error) {
           // WebGPU can fail where wasm works (a missing kernel, a lost device): wasm decides about the bytes.
           [provider, reason] = ["wasm", `webgpu failed (${errorText(error)}); running on wasm`];
           await this.prepare("wasm");
         }
       }
-      session ??= await this.runtime.createSession(bytes, "wasm", optimization);
+      session ??= await this.runtime.createSession(bytes, "wasm", optimization, variant);
       try {
         return {
           session,
