@@ -15,7 +15,8 @@ import { NodeOrtRuntime } from "./ort-session-runtime.ts";
 export interface NodeExpertHostOptions {
   /** The server's origin: its manifest and model files are fetched from there, as a tab fetches them. */
   readonly server: string;
-  readonly mesh: Mesh;
+  /** Where links open (each new peer is told an expert host runs here). */
+  readonly mesh: Pick<Mesh, "on">;
   readonly link: ExpertLink;
   /** Where verified model bytes are kept between runs. */
   readonly modelCacheDir: string;

@@ -32,7 +32,7 @@ export function siteModelLookups(
  * as each new link opens: routers place experts only on peers that announced (a peer that only solves is
  * never waited on). Returns the unsubscribe.
  */
-export function announceOnLinks(host: ExpertHost, link: ExpertLink, mesh: Mesh): () => void {
+export function announceOnLinks(host: ExpertHost, link: ExpertLink, mesh: Pick<Mesh, "on">): () => void {
   host.announce(link.connectedPeerIds());
   return mesh.on("peer-open", (event) => host.announce([event.peerId]));
 }
