@@ -72,7 +72,9 @@ test("(a) a Node volunteer with --experts serves a browser requester's classify 
   const node = await startNodeHost();
   const job = await classifyImages(requester.page, IMAGES, [node.peerId], FIRST_BATCH_WAIT_MS);
   const failed = job.error ? ` (the job failed: ${job.error.message})` : "";
-  console.log(`(a) rows by source ${JSON.stringify(job.rowsBySource)}`);
+  console.log(
+    `(a) classify ${IMAGES}: ${job.elapsedMs?.toFixed(0)} ms, rows by source ${JSON.stringify(job.rowsBySource)}`,
+  );
 
   // Step 1: the Node host got work and its rows were kept.
   expect(job.rowsBySource[node.peerId] ?? 0, `rows accepted from the Node host${failed}`).toBeGreaterThan(0);
