@@ -85,8 +85,9 @@ test("(a) a Node volunteer with --experts serves a browser requester's classify 
   expect(host.banned).toBeNull();
   expect(host.canaryFailures).toBe(0);
   expect(host.rowsAccepted).toBeGreaterThan(0);
-  // Its own count (every row it ran, canaries included) covers what the requester credited it with.
   expect(await rowsServed(node)).toBeGreaterThan(0);
+  // The requester's batch-verdicts reached it: its line counts batches the requester accepted.
+  await node.waitForLine(/ [1-9]\d* of the last \d+ accepted/, 15_000);
 
   // Ctrl-C: the requester hears it paused (or its link closed) at once; the process exits cleanly.
   node.process.kill("SIGINT");
@@ -100,6 +101,7 @@ test("(a) a Node volunteer with --experts serves a browser requester's classify 
     )
     .toBe(true);
   expect(await node.exited).toBe(0);
+  // Its own count (every row it ran, canaries included) covers what the requester credited it with.
   const left = node.lines.find((l) => l.startsWith("left the swarm"))!;
   const served = Number(/, (\d+) expert rows/.exec(left)![1]);
   expect(served).toBeGreaterThanOrEqual(job.rowsBySource[node.peerId]!);

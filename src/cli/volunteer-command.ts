@@ -79,7 +79,11 @@ export function registerVolunteerCommand(
     .requiredOption("--server <url>", "the Open-Swarm server (http://host:port)", parseServerUrl)
     .option("--identity <file>", `the identity file (default ${defaultIdentityPath()})`)
     .option("--cpu-share <p>", "fraction of the time to compute, 0.1..1 (default 1)", parseCpuShare)
-    .option("--threads <n>", "wasm threads per solve (default: by matrix size)", parsePositiveInt)
+    .option(
+      "--threads <n>",
+      "wasm threads per solve (default: by matrix size); with --experts also ORT threads per model (default 1)",
+      parsePositiveInt,
+    )
     .option("--max-units <k>", "leave after k units", parsePositiveInt)
     .option("--max-links <n>", "links held at most (default 64)", parsePositiveInt)
     .option("--experts", "also host experts (the site's models, on onnxruntime-node)")
