@@ -18,7 +18,8 @@ export function expertsReady(page: Page): Promise<string> {
 }
 
 /** Runs a classify job of the first `count` test images in the tab (resolves when it ended), one of its
- *  first batches forced onto each peer of `firstBatchTo` (test-only), waiting up to `waitMs` for them. */
+ *  first batches forced onto each peer of `firstBatchTo` (test-only; none forced when empty), waiting up
+ *  to `waitMs` for them. */
 export function classifyImages(
   page: Page,
   count: number,
@@ -27,7 +28,10 @@ export function classifyImages(
 ): Promise<ClassifySnapshot> {
   return page.evaluate(
     ({ n, to, waitMs }) =>
-      window.openSwarm!.expertJobs!.classifyTestSet(n, { firstBatchTo: to, firstBatchWaitMs: waitMs }),
+      window.openSwarm!.expertJobs!.classifyTestSet(
+        n,
+        to.length > 0 ? { firstBatchTo: to, firstBatchWaitMs: waitMs } : {},
+      ),
     { n: count, to: [...firstBatchTo], waitMs },
   );
 }
