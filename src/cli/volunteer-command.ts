@@ -1,5 +1,5 @@
 import path from "node:path";
-import { type Command, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import type { ExpertHostStats } from "../core/experts/host/index.ts";
 import { ExpertError } from "../core/experts/models/index.ts";
 import { SwarmError } from "../core/net/swarm.ts";
@@ -90,7 +90,7 @@ export function registerVolunteerCommand(
     .option("--models-dir <dir>", "where --experts keeps verified model files (default: beside the identity)")
     // TEST ONLY: a lying or dying expert host (core/experts/host/faults.ts), as a tab's ?xp-fault=. Refused
     // unless OPEN_SWARM_TEST_MODE=1, so no real volunteer runs one by mistake.
-    .addOption(new Option("--test-xp-fault <mode>").hideHelp())
+    .addOption(new Option("--test-xp-fault <mode>").hideHelp().argParser(parseTestFaultMode))
     .addHelpText("after", HELP_AFTER)
     .action(async (options: VolunteerCliOptions) => {
       setExitCode(await runVolunteer(options, io));
@@ -180,7 +180,14 @@ async function runVolunteer(options: VolunteerCliOptions, io: CliIo): Promise<nu
   return EXIT_OK;
 }
 
-/** TEST ONLY (--test-xp-fault): HostFault refuses to exist unless the environment says test mode. */
+function parseTestFaultMode(mode: string): string {
+  if (process.env["OPEN_SWARM_TEST_MODE"] !== "1") {
+    throw new InvalidArgumentError("a test-only fault: refused unless OPEN_SWARM_TEST_MODE=1");
+  }
+  return mode;
+}
+
+/** TEST ONLY (--test-xp-fault): HostFault checks the mode (and refuses outside test mode too). */
 async function testFault(mode: string) {
   const { HostFault } = await import("../core/experts/host/faults.ts");
   return HostFault.create(mode, process.env["OPEN_SWARM_TEST_MODE"] === "1");
