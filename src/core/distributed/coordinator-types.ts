@@ -12,8 +12,9 @@ export interface DistributedOptions {
   /** Collect a consistent x every this many iterations (default 10); 0 = only at the start. */
   checkpointEvery?: number;
   /**
-   * "coordinator": workers send halo parts here to be forwarded; "peer": the transport delivers them
-   * (and the coordinator falls back to "coordinator" when the peer-routing audit finds an inconsistency).
+   * "coordinator": workers send halo parts here to be forwarded; "peer": the transport delivers them,
+   * except the parts of a pair without a link, relayed here (halo-relay.ts); the coordinator falls back to
+   * "coordinator" for everyone when the peer-routing audit finds an inconsistency.
    */
   haloRouting?: HaloRouting;
   /** Restarts allowed when the recursive residual claims convergence the certificate denies (default 5). */
@@ -59,6 +60,12 @@ export interface DistributedResult {
   blamed: number;
   /** Times peer halo routing fell back to coordinator routing (an inconsistent checkpoint; see audit.ts). */
   peerFallbacks: number;
+  /**
+   * Peer routing, pair by pair: halo parts the coordinator relayed because their sender had no link to the
+   * receiver (halo-relay.ts), and the distinct block pairs that needed it.
+   */
+  relayedHaloParts: number;
+  relayedHaloPairs: number;
   /** Halo routing at the end (a fallback turns "peer" into "coordinator"). */
   haloRouting: HaloRouting;
   /** Recursive ‖r‖/‖b‖ per iteration as the workers reported it (index = iteration). */

@@ -11,6 +11,7 @@ import type { BlockData, FromWorker, HaloPart, ToWorker } from "../protocol/dist
 import { scalarRuleFor } from "./scalar-rules.ts";
 import { BlockAuditor } from "./audit.ts";
 import { HaloMirror } from "./halo-mirror.ts";
+import { HaloRelay } from "./halo-relay.ts";
 import type {
   Blame,
   DistributedOptions,
@@ -59,6 +60,8 @@ export class Coordinator {
   private mirror: HaloMirror | null;
   private routing: HaloRouting;
   private peerFallbacks = 0;
+  /** Peer routing: parts of neighbours without a link, passed on here. */
+  private readonly relay: HaloRelay;
   /** Peer routing: each block's checkpoint r, audited against the whole iterate once it is complete. */
   private pendingR: (Float64Array | undefined)[] = [];
   private readonly auditor: BlockAuditor;
@@ -90,6 +93,7 @@ export class Coordinator {
       throw new JobError("invalid_spec", `tol ${options.tol} must be > 0 and maxIter ${options.maxIter} ≥ 1`);
     }
     this.partition = partitionRows(a, k); // throws JobError("invalid_partition") for a bad k
+    this.relay = new HaloRelay(this.partition);
     this.rule = scalarRuleFor(options.method);
     const x0 = options.x0 ?? new Float64Array(a.rows);
     this.checkpoints = new CheckpointStore(this.partition, x0, start);
@@ -235,7 +239,11 @@ export class Coordinator {
       if (added === "committed") this.options.onCheckpoint?.(this.checkpoints.committed);
       if (added === "refused") return this.fallBackToCoordinatorRouting();
     }
-    if (this.routing === "peer" || this.state !== "running") return [];
+    if (this.state !== "running") return [];
+    if (this.routing === "peer") {
+      const relayed = this.relay.relay(msg, this.epoch);
+      return typeof relayed === "string" ? this.fail(`block ${msg.block}: ${relayed}`) : relayed;
+    }
     if (msg.seq !== this.haloSeq) {
       this.halos = new Map();
       this.haloSeq = msg.seq;
@@ -388,6 +396,8 @@ export class Coordinator {
       driftRestarts: this.driftRestarts,
       blamed: this.blamed,
       peerFallbacks: this.peerFallbacks,
+      relayedHaloParts: this.relay.parts,
+      relayedHaloPairs: this.relay.pairs,
       haloRouting: this.routing,
       residualHistory: this.history,
       label: this.label,

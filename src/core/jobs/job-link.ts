@@ -52,6 +52,12 @@ export interface JobLink {
   onPeerClosed(listener: (peerId: string) => void): () => void;
   /** Peers with an open authenticated link, plus this tab. */
   connectedPeerIds(): string[];
+  /** True when `peerId` is this tab or has an open authenticated link now (a halo part goes straight to it then). */
+  isLinked(peerId: string): boolean;
+  /** `holder` has work with `peerId` (the overlay dials it, within its link cap: net/mesh.ts want). */
+  want(peerId: string, holder: string): void;
+  /** `holder` is done with `peerId` (or, without one, with every peer it wanted). */
+  release(holder: string, peerId?: string): void;
   close(): void;
 }
 
@@ -167,6 +173,9 @@ export function meshJobLink(mesh: Mesh): JobLink {
     onBlob: (l) => events.on("blob", (e) => l(e.from, e.sha256, e.bytes)),
     onPeerClosed: (l) => events.on("peer-close", l),
     connectedPeerIds: () => [selfId, ...mesh.connectedPeerIds()],
+    isLinked: (peerId) => peerId === selfId || mesh.connectedPeerIds().includes(peerId),
+    want: (peerId, holder) => mesh.want(peerId, holder),
+    release: (holder, peerId) => mesh.release(holder, peerId),
     close() {
       for (const off of offs) off();
       events.clear();

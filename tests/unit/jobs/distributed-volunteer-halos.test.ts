@@ -14,8 +14,9 @@ const SELF = `os${"b".repeat(32)}`;
 const REQUESTER = `os${"1".repeat(32)}`;
 const NEIGHBOUR = `os${"a".repeat(32)}`;
 
-function stubLink() {
+function stubLink(linked: ReadonlySet<string> = new Set([NEIGHBOUR])) {
   const sent: { to: string; env: DistEnvelope }[] = [];
+  const wanted = new Map<string, Set<string>>();
   let deliver: (from: string, env: DistEnvelope) => void = () => undefined;
   const link: JobLink = {
     selfId: SELF,
@@ -32,10 +33,17 @@ function stubLink() {
       return () => undefined;
     },
     onPeerClosed: () => () => undefined,
-    connectedPeerIds: () => [SELF],
+    connectedPeerIds: () => [SELF, ...linked],
+    isLinked: (peerId) => peerId === SELF || linked.has(peerId),
+    want: (peerId, holder) => wanted.set(holder, new Set([...(wanted.get(holder) ?? []), peerId])),
+    release: (holder, peerId) => {
+      if (peerId === undefined) wanted.delete(holder);
+      else wanted.get(holder)?.delete(peerId);
+    },
     close: () => undefined,
   };
-  return { link, sent, deliver: (from: string, env: DistEnvelope) => deliver(from, env) };
+  const wantedPeers = () => [...wanted.values()].flatMap((set) => [...set]);
+  return { link, sent, wantedPeers, deliver: (from: string, env: DistEnvelope) => deliver(from, env) };
 }
 
 describe("a block holder's peer-to-peer halos", () => {
@@ -96,5 +104,69 @@ describe("a block holder's peer-to-peer halos", () => {
     expect(toRequester()).toEqual(["dots"]);
     expect(volunteer.snapshot().rejected).toEqual({});
     volunteer.close();
+  });
+
+  it("without a link to its neighbour: wants one, sends that pair's parts to the requester, takes relayed ones", async () => {
+    const a = poisson2d(10);
+    const coordinator = new Coordinator(a, multiply(a, ones(a.cols)), 2, {
+      method: "pcg",
+      tol: 1e-8,
+      maxIter: 100,
+      haloRouting: "peer",
+    });
+    const data = coordinator.blockData(1);
+    // Forced: the neighbour is never linked (a cap reached, a dial failed), whatever the overlay does.
+    const { link, sent, wantedPeers, deliver } = stubLink(new Set());
+    const volunteer = new DistributedVolunteer(link);
+    const unit = { unitId: "job1/1", attempt: 1 };
+    deliver(REQUESTER, { kind: "init", ...unit, message: { heartbeatIntervalMs: 1_000, data } });
+    deliver(REQUESTER, {
+      kind: "peers",
+      ...unit,
+      message: {
+        v: 1,
+        type: "halo-peers",
+        epoch: 1,
+        routing: "peer",
+        holders: [
+          { block: 0, peerId: NEIGHBOUR, unitId: "job1/0", attempt: 1 },
+          { block: 1, peerId: SELF, ...unit },
+        ],
+      },
+    });
+    const outs = coordinator.start();
+    deliver(REQUESTER, { kind: "to", ...unit, message: outs.find((o) => o.to === 1)!.message });
+    const halosToRequester = () =>
+      sent
+        .filter((x) => x.to === REQUESTER)
+        .map((x) => x.env.message as { type: string; seq: number; parts: { toBlock: number }[] });
+    await until(() => halosToRequester().length === 1);
+    expect(wantedPeers()).toEqual([NEIGHBOUR]); // it asked the overlay for the link
+    expect(sent.filter((x) => x.to === NEIGHBOUR)).toEqual([]);
+    const [seq0] = halosToRequester();
+    expect(seq0!.type).toBe("halo");
+    expect(seq0!.parts.map((p) => p.toBlock)).toEqual([0]);
+    // The coordinator passes that part on to block 0 at once (no barrier in a peer-routed epoch).
+    const relayed = coordinator.onWorkerMessage(1, seq0);
+    expect(relayed.map((o) => [o.to, o.message.type])).toEqual([[0, "halo"]]);
+    // Block 0's part, relayed the same way, completes our exchange 0: the seq-1 halo follows.
+    const fromNeighbour = {
+      fromBlock: 0,
+      toBlock: 1,
+      epoch: 1,
+      seq: 0,
+      values: new Float64Array(data.haloOwners.length),
+    };
+    const relayedToUs = { v: 1, type: "halo", epoch: 1, seq: 0, parts: [fromNeighbour] };
+    deliver(REQUESTER, { kind: "to", ...unit, message: relayedToUs });
+    await until(() => halosToRequester().length === 2);
+    expect(halosToRequester()[1]!.seq).toBe(1);
+    // A second copy of a part already used (a resend after a link closed) is dropped, and counted.
+    deliver(REQUESTER, { kind: "to", ...unit, message: relayedToUs });
+    await until(() => Object.keys(volunteer.snapshot().rejected).length > 0);
+    expect(volunteer.snapshot().rejected).toEqual({ relayed_stale: 1 });
+    expect(volunteer.snapshot().halos).toEqual({ direct: 0, relayed: 2 });
+    volunteer.close();
+    expect(wantedPeers()).toEqual([]); // the block let go of its links
   });
 });

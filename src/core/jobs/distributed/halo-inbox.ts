@@ -31,19 +31,34 @@ const AHEAD_PER_SOURCE = 6;
  * from the authenticated peer named for their `fromBlock`, buffered until the worker waits for that
  * exchange (a neighbour may be one exchange ahead) and all its sources are in, then handed over as one
  * `halo` message. Parts of an epoch whose `halo-peers` has not arrived yet (a neighbour restarted first)
- * are kept unchecked, bounded, and checked when it arrives.
+ * are kept unchecked, bounded, and checked when it arrives. A part may also come relayed by the requester
+ * (`from` null: the neighbour had no link to us, halo-links.ts); the requester's coordinator checked its
+ * sender, so it needs no named peer.
  */
 export class HaloInbox {
   readonly #block: number;
   readonly #sources: readonly number[];
+  /** Blocks we send to or hear from: the holders we want a link with. */
+  readonly #neighbours: ReadonlySet<number>;
   #peers: HaloPeers | null = null;
   /** The exchange the worker waits for (its own halo of it went out); null when it waits for nothing. */
   #waiting: { epoch: number; seq: number } | null = null;
-  readonly #parts = new Map<string, { from: string; part: HaloPart }>();
+  /** The last exchange handed to the worker: a copy of its part arriving later (a resend) is stale. */
+  #taken: { epoch: number; seq: number } | null = null;
+  readonly #parts = new Map<string, { from: string | null; part: HaloPart }>();
 
-  constructor(block: number, haloOwners: ArrayLike<number>) {
+  constructor(block: number, haloOwners: ArrayLike<number>, exportTo: readonly number[] = []) {
     this.#block = block;
     this.#sources = [...new Set(Array.from(haloOwners))];
+    this.#neighbours = new Set([...this.#sources, ...exportTo]);
+  }
+
+  /** The peers holding our neighbouring blocks in the latest peer-routed epoch (none otherwise). */
+  neighbourPeers(): string[] {
+    const peers = this.#peers;
+    if (peers === null || peers.routing !== "peer") return [];
+    const ids = peers.holders.filter((h) => this.#neighbours.has(h.block)).map((h) => h.peerId);
+    return [...new Set(ids)];
   }
 
   /** Halo routing of `epoch` as the requester announced it (coordinator until told otherwise). */
@@ -66,8 +81,8 @@ export class HaloInbox {
     return dropped;
   }
 
-  /** A part a peer sent; null when kept, else why it was dropped. */
-  offer(from: string, raw: unknown): HaloRejection | null {
+  /** A part a peer sent (`from` null: relayed by the requester); null when kept, else why it was dropped. */
+  offer(from: string | null, raw: unknown): HaloRejection | null {
     const parsed = haloPartSchema.safeParse(raw);
     if (!parsed.success) return "malformed";
     const part = parsed.data;
@@ -77,6 +92,8 @@ export class HaloInbox {
     if (part.epoch === epoch && this.#wrongSender(from, part)) return "wrong_sender";
     const w = this.#waiting;
     if (w !== null && part.epoch === w.epoch && part.seq < w.seq) return "stale";
+    const t = this.#taken;
+    if (t !== null && part.epoch === t.epoch && part.seq <= t.seq) return "stale";
     const key = `${part.fromBlock}:${part.epoch}:${part.seq}`;
     if (this.#parts.has(key)) return "duplicate";
     if (this.#parts.size >= AHEAD_PER_SOURCE * this.#sources.length) return "overflow";
@@ -108,10 +125,12 @@ export class HaloInbox {
     }
     for (const key of keys) this.#parts.delete(key);
     this.#waiting = null;
+    this.#taken = w;
     return { v: DISTRIBUTED_PROTOCOL_VERSION, type: "halo", epoch: w.epoch, seq: w.seq, parts };
   }
 
-  #wrongSender(from: string, part: HaloPart): boolean {
+  #wrongSender(from: string | null, part: HaloPart): boolean {
+    if (from === null) return false;
     const h = this.#peers?.holders.find((x) => x.block === part.fromBlock);
     return h === undefined || h.peerId !== from;
   }

@@ -263,6 +263,8 @@ export class RequesterDistributedSolves {
       resumedFrom: result.resumedFrom,
       haloRouting: result.haloRouting,
       peerFallbacks: result.peerFallbacks,
+      relayedHaloParts: result.relayedHaloParts,
+      relayedHaloPairs: result.relayedHaloPairs,
       relResidual: result.relResidual,
       label: result.label,
     });

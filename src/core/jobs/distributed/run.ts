@@ -36,10 +36,10 @@ export interface DistributedRunOptions {
   readonly maxIter: number;
   readonly heartbeatIntervalMs: number;
   /**
-   * "peer": holders send halo parts straight to their neighbours (halo-inbox.ts), the requester only sees
-   * reductions and checkpoints; "coordinator" (default): every halo goes through the requester. Peer
-   * needs a link between neighbouring holders, which the overlay (net/mesh) does not open yet: until it
-   * does, the swarm keeps coordinator routing.
+   * "peer" (default): holders ask the overlay for links to their neighbours and send halo parts straight
+   * to them (halo-links.ts, halo-inbox.ts); a pair without a link sends through the requester, which
+   * relays (distributed/halo-relay.ts). The requester then mostly sees reductions and checkpoints.
+   * "coordinator": every halo goes through the requester.
    */
   readonly haloRouting?: HaloRouting;
   /** A persisted checkpoint of this solve (checkpoint-blob.ts): the solve resumes from it. */
@@ -73,7 +73,7 @@ export class DistributedRun {
       method: distributedMethodFor(options.a),
       tol: options.tol,
       maxIter: options.maxIter,
-      haloRouting: options.haloRouting ?? "coordinator",
+      haloRouting: options.haloRouting ?? "peer",
       ...(options.resume ? { x0: options.resume.x, startIteration: options.resume.iteration } : {}),
       ...(options.onCheckpoint ? { onCheckpoint: options.onCheckpoint } : {}),
       onIteration: (iteration, rel) => options.onIteration(iteration, rel),

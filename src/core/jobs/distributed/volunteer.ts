@@ -1,11 +1,13 @@
 import { z } from "zod";
 import {
+  DISTRIBUTED_PROTOCOL_VERSION,
   blockDataSchema,
   inThreadBlockHost,
   toWorkerSchema,
   type BlockHost,
   type BlockHostFactory,
   type FromWorker,
+  type HaloPart,
   type ToWorker,
 } from "../../distributed/index.ts";
 import type { JobBodyEvent, JobLink } from "../job-link.ts";
@@ -17,6 +19,7 @@ import {
 import type { DistEnvelope } from "../../protocol/distributed-frame.ts";
 import { haloPeersSchema } from "../../protocol/distributed-peers.ts";
 import { HaloInbox } from "./halo-inbox.ts";
+import { HaloLinks } from "./halo-links.ts";
 
 /**
  * The volunteer's side of a distributed solve: holds the row blocks requesters placed here (one
@@ -29,6 +32,9 @@ import { HaloInbox } from "./halo-inbox.ts";
  * (workers/distributed/), so the tab's main thread only moves messages; on this thread by default (tests).
  * A block's messages are stepped strictly in arrival order (one promise chain per block). A host that
  * fails gives the block back at once (unit-error) rather than heartbeating a block that computes nothing.
+ *
+ * Halos of a peer-routed epoch go straight to the neighbouring holders the requester named, over links
+ * this block asks the overlay for (halo-links.ts); a pair without a link sends through the requester.
  */
 
 /** Halo parts kept for blocks not initialised yet (all requesters together). */
@@ -52,14 +58,22 @@ interface HeldBlock {
   busyMs: number;
   /** Coordinator iteration of the latest `scalars` message (for the Contribute view). */
   iteration: number;
-  /** Its peer-to-peer halos. */
+  /** Its peer-to-peer halos: incoming, and the links they go out on. */
   readonly inbox: HaloInbox;
+  readonly links: HaloLinks;
 }
 
 export interface DistributedVolunteerSnapshot {
   readonly blocks: readonly { unitId: string; requesterId: string; steps: number; iteration: number }[];
   /** Dropped peer halo frames and requester frames, by reason (every rejection counted). */
   readonly rejected: Readonly<Record<string, number>>;
+  /** Halo parts of peer-routed epochs sent straight to a neighbour, and handed to the requester to relay. */
+  readonly halos: { readonly direct: number; readonly relayed: number };
+}
+
+/** A held block's key: a unit id is the requester's own, so two requesters' units never collide. */
+function keyOf(h: { readonly requesterId: string; readonly unitId: string }): string {
+  return `${h.requesterId}|${h.unitId}`;
 }
 
 /** A block let go (finished, cancelled, moved, or its requester left): for the volunteer's unit log. */
@@ -84,6 +98,8 @@ export class DistributedVolunteer {
   readonly #newHost: BlockHostFactory;
   #lastChangeMs = 0;
   readonly #rejected: Record<string, number> = {};
+  /** Halo parts of the blocks already let go (the held ones count in their HaloLinks). */
+  readonly #halosEnded = { direct: 0, relayed: 0 };
   /**
    * Halo parts for a block whose init has not arrived yet: a neighbour that restarted first may send its
    * halo before the requester's (large) block data reaches us. Replayed into the block's inbox at init;
@@ -121,7 +137,10 @@ export class DistributedVolunteer {
       link.onDist((from, env) => this.#onDist(from, env)),
       link.onBody((event) => this.#onBody(event)),
       link.onPeerClosed((peerId) => {
-        for (const [key, h] of [...this.#held]) if (h.requesterId === peerId) this.#drop(key);
+        for (const [key, h] of [...this.#held]) {
+          if (h.requesterId === peerId) this.#drop(key);
+          else this.#relay(h, h.links.lost(peerId)); // what the closing link may have lost
+        }
       }),
     );
   }
@@ -135,6 +154,10 @@ export class DistributedVolunteer {
         iteration: h.iteration,
       })),
       rejected: { ...this.#rejected },
+      halos: [...this.#held.values()].reduce(
+        (sum, h) => ({ direct: sum.direct + h.links.direct, relayed: sum.relayed + h.links.relayed }),
+        { ...this.#halosEnded },
+      ),
     };
   }
 
@@ -170,6 +193,9 @@ export class DistributedVolunteer {
     if (h === undefined) return;
     clearInterval(h.heartbeat);
     h.host.close();
+    h.links.close();
+    this.#halosEnded.direct += h.links.direct;
+    this.#halosEnded.relayed += h.links.relayed;
     this.#held.delete(key);
     const { requesterId, unitId, attempt, busyMs } = h;
     this.#onBlockEnd({ requesterId, unitId, attempt, ms: busyMs });
@@ -197,12 +223,25 @@ export class DistributedVolunteer {
       return this.#enqueue(key, h, () => {
         const dropped = h.inbox.setPeers(peers.data);
         if (dropped > 0) this.#reject("wrong_sender", dropped);
+        h.links.update(h.inbox.neighbourPeers());
         return Promise.resolve();
       });
     }
     const parsed = toWorkerSchema.safeParse(env.message);
     if (!parsed.success) return this.#reject("to_malformed"); // never reaches the worker
-    this.#step(key, h, parsed.data);
+    const msg = parsed.data;
+    if (msg.type !== "halo") return this.#step(key, h, msg);
+    // In the chain, after the epoch's halo-peers: in a peer-routed epoch these are parts the requester
+    // relayed for neighbours without a link to us, and join the inbox; otherwise the whole halo.
+    this.#enqueue(key, h, () => {
+      if (h.inbox.routingOf(msg.epoch) !== "peer") return this.#run(h, msg);
+      for (const part of msg.parts) {
+        const why = h.inbox.offer(null, part);
+        if (why !== null) this.#reject(`relayed_${why}`);
+      }
+      this.#pump(key, h);
+      return Promise.resolve();
+    });
   }
 
   /** A neighbouring holder's halo part for one of our blocks (unit and attempt name the block). */
@@ -227,39 +266,54 @@ export class DistributedVolunteer {
   }
 
   #step(key: string, h: HeldBlock, msg: ToWorker): void {
-    this.#enqueue(key, h, async () => {
-      const stepStart = this.#nowMs();
-      const honest = await h.host.step(msg);
-      const stepEnd = this.#nowMs();
-      h.busyMs += stepEnd - stepStart;
-      this.#onBusy(stepStart, stepEnd);
-      const reply = this.#corruptReply === null ? honest : this.#corruptReply(honest);
-      h.steps++;
-      if (msg.type === "scalars") h.iteration = msg.iteration;
-      const now = this.#nowMs();
-      if (now - this.#lastChangeMs >= 250) {
-        this.#lastChangeMs = now;
-        this.#onChange();
-      }
-      this.#reply(key, h, reply);
-    });
+    this.#enqueue(key, h, () => this.#run(h, msg));
   }
 
-  /** Halo parts go to the neighbours when the epoch routes them peer to peer; the rest to the requester. */
-  #reply(key: string, h: HeldBlock, reply: FromWorker): void {
+  /** Steps the block's worker with `msg` and answers (call it in the block's chain). */
+  async #run(h: HeldBlock, msg: ToWorker): Promise<void> {
+    const stepStart = this.#nowMs();
+    const honest = await h.host.step(msg);
+    const stepEnd = this.#nowMs();
+    h.busyMs += stepEnd - stepStart;
+    this.#onBusy(stepStart, stepEnd);
+    const reply = this.#corruptReply === null ? honest : this.#corruptReply(honest);
+    h.steps++;
+    if (msg.type === "scalars") h.iteration = msg.iteration;
+    const now = this.#nowMs();
+    if (now - this.#lastChangeMs >= 250) {
+      this.#lastChangeMs = now;
+      this.#onChange();
+    }
+    this.#reply(h, reply);
+  }
+
+  /**
+   * Halo parts go to the linked neighbours when the epoch routes them peer to peer (halo-links.ts); the
+   * requester gets the rest to relay, and the checkpoint (x and r, audited).
+   */
+  #reply(h: HeldBlock, reply: FromWorker): void {
     if (reply.type !== "halo") return this.#send(h.requesterId, h.unitId, h.attempt, reply);
     const deliveries = h.inbox.outgoing(reply);
     if (h.inbox.routingOf(reply.epoch) !== "peer")
       return this.#send(h.requesterId, h.unitId, h.attempt, reply);
-    for (const d of deliveries) {
+    const { direct, relayed } = h.links.route(deliveries);
+    for (const d of direct) {
       this.#link
         .sendDist(d.peerId, { kind: "halo", unitId: d.unitId, attempt: d.attempt, message: d.part })
-        .catch(() => undefined);
+        .catch(() => this.#relay(h, h.links.lost(d.peerId)));
     }
-    // The requester still gets the checkpoint (x and r, audited), without the parts.
-    if (reply.checkpoint !== undefined)
-      this.#send(h.requesterId, h.unitId, h.attempt, { ...reply, parts: [] });
-    this.#pump(key, h);
+    if (relayed.length > 0 || reply.checkpoint !== undefined)
+      this.#send(h.requesterId, h.unitId, h.attempt, { ...reply, parts: [...relayed] });
+    this.#pump(keyOf(h), h);
+  }
+
+  /** Parts of one exchange that a failed or closed link may have lost: the requester relays them. */
+  #relay(h: HeldBlock, parts: readonly HaloPart[]): void {
+    const first = parts[0];
+    if (first === undefined || this.#held.get(keyOf(h)) !== h) return;
+    const { fromBlock: block, epoch, seq } = first;
+    const message: FromWorker = { v: DISTRIBUTED_PROTOCOL_VERSION, type: "halo", block, epoch, seq, parts: [...parts] };
+    this.#send(h.requesterId, h.unitId, h.attempt, message);
   }
 
   #reject(reason: string, count = 1): void {
@@ -319,7 +373,12 @@ export class DistributedVolunteer {
       steps: 0,
       busyMs: 0,
       iteration: 0,
-      inbox: new HaloInbox(data.data.block, data.data.haloOwners),
+      inbox: new HaloInbox(
+        data.data.block,
+        data.data.haloOwners,
+        data.data.exports.map((e) => e.block),
+      ),
+      links: new HaloLinks(this.#link, `dist:${key}`),
     };
     this.#held.set(key, h);
     for (let i = 0; i < this.#orphans.length;) {

@@ -38,6 +38,9 @@ export interface DistributedStats {
   /** How halos travelled at the end, and how often peer routing fell back (distributed/coordinator.ts). */
   haloRouting: "peer" | "coordinator";
   peerFallbacks: number;
+  /** Peer routing: halo parts the requester relayed for holders without a link, and their block pairs. */
+  relayedHaloParts: number;
+  relayedHaloPairs: number;
   relResidual: number;
   label: string;
 }
