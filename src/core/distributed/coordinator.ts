@@ -242,7 +242,8 @@ export class Coordinator {
     if (this.state !== "running") return [];
     if (this.routing === "peer") {
       const relayed = this.relay.relay(msg, this.epoch);
-      return typeof relayed === "string" ? this.fail(`block ${msg.block}: ${relayed}`) : relayed;
+      // Its own block's parts, so a bad one names it alone: blamed, its block moves (no solve lost).
+      return typeof relayed === "string" ? this.suspend(msg.block, relayed) : relayed;
     }
     if (msg.seq !== this.haloSeq) {
       this.halos = new Map();

@@ -10,7 +10,8 @@ import type { RowPartition } from "./partition.ts";
  * exchange has no barrier here, so a relayed part costs one extra hop, never a wait for the other blocks.
  * Only a part of the sender's own block (the block comes from the authenticated placement), of the
  * current epoch and the message's exchange, addressed to a block that imports from it with the right
- * length is passed on. Each relayed part is counted, and each distinct pair that needed a relay.
+ * length is passed on; anything else is the sender's own doing, and the coordinator blames it (audit.ts).
+ * Each relayed part is counted, and each distinct pair that needed a relay.
  */
 export class HaloRelay {
   #parts = 0;

@@ -10,7 +10,7 @@ import { VolunteerRuntime } from "../../../src/core/jobs/volunteer/index.ts";
 import { generateKeyPair, identityFromKeyPair } from "../../../src/core/identity/identity.ts";
 import { OpenSwarmDb } from "../../../src/core/storage/db.ts";
 import { JobRepository } from "../../../src/core/storage/job-repository.ts";
-import { Mesh } from "../../../src/core/net/mesh.ts";
+import { Mesh, type MeshOptions } from "../../../src/core/net/mesh.ts";
 import { solve } from "../../../src/core/solver/solve.ts";
 import { MemoryHub, MemoryTransport } from "../net/memory-transport.ts";
 
@@ -72,13 +72,20 @@ export async function until(condition: () => boolean, timeoutMs = 10_000): Promi
   }
 }
 
-/** n connected peers, each with a volunteer runtime (optionally faulty). */
+/**
+ * n peers, each with a volunteer runtime (optionally faulty). Linked: every pair ("all", default), or
+ * only peer 0 (the requester) with each other peer ("star": it wants them, as a requester wants its
+ * volunteers; with the overlay's on-demand dialing, other links open only when someone asks).
+ */
 export async function startPeers(
   n: number,
   options: {
     fault?: (index: number) => VolunteerFault | null;
     /** Where peer `index` runs distributed blocks (default: on its thread). */
     blockHost?: (index: number) => BlockHostFactory | undefined;
+    /** Mesh options of peer `index` (the overlay: dialPolicy "on-demand", maxLinks). */
+    mesh?: (index: number) => Partial<MeshOptions>;
+    links?: "all" | "star";
   } = {},
 ): Promise<TestPeer[]> {
   const hub = new MemoryHub();
@@ -87,7 +94,11 @@ export async function startPeers(
   );
   const peers: TestPeer[] = [];
   for (const [i, identity] of ids.entries()) {
-    const mesh = new Mesh({ identity, transport: new MemoryTransport(hub, identity.peerId) });
+    const mesh = new Mesh({
+      ...options.mesh?.(i),
+      identity,
+      transport: new MemoryTransport(hub, identity.peerId),
+    });
     await mesh.start();
     const link = meshJobLink(mesh);
     const cache = new BlobCache();
@@ -111,6 +122,15 @@ export async function startPeers(
   }
   const infos = ids.map((id) => ({ peerId: id.peerId, publicKey: id.publicKey, joinedAtMs: 1 }));
   for (const p of peers) p.mesh.updatePeers(infos);
+  if (options.links === "star") {
+    const [hub0, ...others] = peers;
+    for (const q of others) hub0!.mesh.want(q.mesh.peerId, "test-requester");
+    // Both ends: one end may see the link open first.
+    await until(() =>
+      others.every((q) => hub0!.link.isLinked(q.mesh.peerId) && q.link.isLinked(hub0!.mesh.peerId)),
+    );
+    return peers;
+  }
   await Promise.all(
     peers.flatMap((p) => peers.filter((q) => q !== p).map((q) => p.mesh.waitForPeer(q.mesh.peerId, 5_000))),
   );

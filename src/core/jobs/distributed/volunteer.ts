@@ -312,7 +312,14 @@ export class DistributedVolunteer {
     const first = parts[0];
     if (first === undefined || this.#held.get(keyOf(h)) !== h) return;
     const { fromBlock: block, epoch, seq } = first;
-    const message: FromWorker = { v: DISTRIBUTED_PROTOCOL_VERSION, type: "halo", block, epoch, seq, parts: [...parts] };
+    const message: FromWorker = {
+      v: DISTRIBUTED_PROTOCOL_VERSION,
+      type: "halo",
+      block,
+      epoch,
+      seq,
+      parts: [...parts],
+    };
     this.#send(h.requesterId, h.unitId, h.attempt, message);
   }
 
