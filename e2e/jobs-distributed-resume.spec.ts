@@ -46,8 +46,10 @@ test("a distributed solve whose requester reloads resumes from the checkpoint (f
   expect((await waitForJobEnd(requester.page, coldId, 60_000)).job!.status).toBe("done");
   const cold = (await stats(coldId))!;
   expect(cold.resumedFrom).toBe(0);
-  // Coordinator halo routing in the app until the overlay links neighbouring holders (run.ts).
-  expect(cold.haloRouting).toBe("coordinator");
+  // Peer halo routing by default: the holders linked to each other through the overlay (halo-links.ts),
+  // and no checkpoint audit found a reason to fall back to coordinator routing.
+  expect(cold.haloRouting).toBe("peer");
+  expect(cold.peerFallbacks).toBe(0);
 
   // The second solve. Forced: the moment a checkpoint a quarter of the way is in IndexedDB (and the solve
   // still runs), the requester's runtime stops in the same task, so the reload cannot land after the end.
