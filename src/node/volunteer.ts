@@ -1,7 +1,8 @@
 import { BlobCache } from "../core/base/blob-cache.ts";
 import type { ExpertHostFault, ExpertHostStats } from "../core/experts/host/index.ts";
 import { type ExpertLink, meshExpertLink } from "../core/experts/link/index.ts";
-import { meshJobLink, type JobLink } from "../core/jobs/job-link.ts";
+import type { JobLink } from "../core/jobs/job-link.ts";
+import { swarmJobLink } from "../core/jobs/swarm-job-link.ts";
 import { VolunteerRuntime, type VolunteerSnapshot } from "../core/jobs/volunteer/index.ts";
 import type { IdentityStore } from "../core/identity/keystore.ts";
 import type { Swarm } from "../core/net/swarm.ts";
@@ -62,7 +63,7 @@ export class NodeVolunteer {
     private readonly options: NodeVolunteerOptions,
   ) {
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
-    const link = this.tracked(meshJobLink(swarm.mesh));
+    const link = this.tracked(swarmJobLink(swarm));
     this.runtime = new VolunteerRuntime({
       link,
       cache: new BlobCache(),

@@ -211,7 +211,8 @@ export class DirectoryClient {
 
   /**
    * Subscribes to joins and leaves of a filter's peers or of given ids (`onWatch` reports them under the
-   * returned id); resolves with the watched peers online now. Subscriptions end with the session.
+   * returned id); resolves with the watched peers online now (given ids: known from now on, like a
+   * query's). Subscriptions end with the session.
    */
   async subscribe(
     watch: Watch,
@@ -223,6 +224,10 @@ export class DirectoryClient {
       return { v: DIRECTORY_PROTOCOL_VERSION, type: "subscribe", id, watch };
     });
     if (answer.kind !== "subscribed") throw new DirectoryQueryError("invalid_message", "unexpected answer");
+    if (watch.kind === "peers") {
+      this.addPeers(answer.value); // the server acquainted us: the mesh may link with them
+      this.publishPeers();
+    }
     return { id: subscriptionId, online: answer.value };
   }
 

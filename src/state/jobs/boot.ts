@@ -4,7 +4,7 @@ import {
   type VolunteerFault,
   VolunteerRuntime,
 } from "../../core/jobs/volunteer/index.ts";
-import { meshJobLink } from "../../core/jobs/job-link.ts";
+import { swarmJobLink } from "../../core/jobs/swarm-job-link.ts";
 import { RequesterRuntime, swarmVolunteers, volunteerRecruiter } from "../../core/jobs/requester/index.ts";
 import type { OpenSwarmDb } from "../../core/storage/db.ts";
 import { JobRepository } from "../../core/storage/job-repository.ts";
@@ -64,7 +64,7 @@ export function bootJobs(
   const jobs = createJobsStore({ notices: createFinishNotices(browserNotifications(win), storageOf(win)) });
   const volunteer = createVolunteerStore();
   const ready = swarmReady.then(async (swarm) => {
-    const link = meshJobLink(swarm.mesh);
+    const link = swarmJobLink(swarm);
     const cache = new BlobCache();
     const fault = (await options.fault?.()) ?? null;
     const volunteerRuntime = new VolunteerRuntime({
