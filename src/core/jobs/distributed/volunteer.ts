@@ -20,6 +20,7 @@ import type { DistEnvelope } from "../../protocol/distributed-frame.ts";
 import { haloPeersSchema } from "../../protocol/distributed-peers.ts";
 import { HaloInbox } from "./halo-inbox.ts";
 import { HaloLinks } from "./halo-links.ts";
+import { OrphanParts } from "./orphan-parts.ts";
 
 /**
  * The volunteer's side of a distributed solve: holds the row blocks requesters placed here (one
@@ -100,12 +101,8 @@ export class DistributedVolunteer {
   readonly #rejected: Record<string, number> = {};
   /** Halo parts of the blocks already let go (the held ones count in their HaloLinks). */
   readonly #halosEnded = { direct: 0, relayed: 0 };
-  /**
-   * Halo parts for a block whose init has not arrived yet: a neighbour that restarted first may send its
-   * halo before the requester's (large) block data reaches us. Replayed into the block's inbox at init;
-   * bounded, the oldest evicted (and counted) first.
-   */
-  readonly #orphans: { from: string; unitId: string; attempt: number; part: unknown }[] = [];
+  /** Halo parts for blocks whose init has not arrived yet (a neighbour restarted first). */
+  readonly #orphans = new OrphanParts(MAX_ORPHAN_PARTS);
 
   /**
    * `nowMs` is the volunteer runtime's injected clock (it paces the change notifications). `corruptReply`
@@ -252,11 +249,8 @@ export class DistributedVolunteer {
       if (why !== null) return this.#reject(why);
       return this.#pump(key, h);
     }
-    if (this.#orphans.length >= MAX_ORPHAN_PARTS) {
-      this.#orphans.shift();
-      this.#reject("orphan_evicted");
-    }
-    this.#orphans.push({ from, unitId: env.unitId, attempt: env.attempt, part: env.message });
+    const orphan = { from, unitId: env.unitId, attempt: env.attempt, part: env.message };
+    if (this.#orphans.keep(orphan)) this.#reject("orphan_evicted");
   }
 
   /** Steps the worker with the halo it waits for, once every neighbour's part is in. */
@@ -388,13 +382,7 @@ export class DistributedVolunteer {
       links: new HaloLinks(this.#link, `dist:${key}`),
     };
     this.#held.set(key, h);
-    for (let i = 0; i < this.#orphans.length;) {
-      const o = this.#orphans[i]!;
-      if (o.unitId !== h.unitId || o.attempt !== h.attempt) {
-        i++;
-        continue;
-      }
-      this.#orphans.splice(i, 1);
+    for (const o of this.#orphans.take(h.unitId, h.attempt)) {
       const why = h.inbox.offer(o.from, o.part);
       if (why !== null) this.#reject(why);
     }
