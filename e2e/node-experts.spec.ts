@@ -8,7 +8,7 @@ import {
   expertsReady,
   routerHosts,
 } from "./support/experts.ts";
-import { startNodeVolunteer, type NodePeer } from "./support/node-peer.ts";
+import { killNodePeers, startNodeVolunteer, type NodePeer } from "./support/node-peer.ts";
 import { closePeers, openPeer, type TestPeer } from "./support/peers.ts";
 
 // `open-swarm volunteer --experts` (a Node peer hosting experts on onnxruntime-node) serving a browser
@@ -39,6 +39,7 @@ test.beforeAll(async ({ browser }) => {
 
 test.afterEach(() => {
   for (const node of nodes) node.kill();
+  killNodePeers();
   nodes = [];
 });
 

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { jobsReady, volunteerState, submitJob, waitForJobEnd, waitForLinks } from "./support/jobs.ts";
-import { startNodePeer, startNodeVolunteer, type NodePeer } from "./support/node-peer.ts";
+import { killNodePeers, startNodePeer, startNodeVolunteer, type NodePeer } from "./support/node-peer.ts";
 import { closePeers, openPeer, type TestPeer } from "./support/peers.ts";
 
 // Headless Node peers (bin/open-swarm.mjs, libwebrtc data channels) in the same swarm as browser tabs, over
@@ -15,6 +15,7 @@ let nodes: NodePeer[] = [];
 test.afterEach(async () => {
   await closePeers(tabs);
   for (const n of nodes) n.kill();
+  killNodePeers();
   tabs = [];
   nodes = [];
 });

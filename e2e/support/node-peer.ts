@@ -18,6 +18,20 @@ export interface NodePeer {
   kill(): void;
 }
 
+/** Every Node peer started and not exited yet: a test that fails while starting several (a Promise.all
+ *  that rejects on the first) still gets all of them killed (killNodePeers), so none lingers in the
+ *  directory for the next test to recruit. */
+const live = new Set<NodePeer>();
+process.once("exit", () => killNodePeers());
+
+/** SIGKILLs every Node peer still running (an afterEach's safety net). */
+export function killNodePeers(): void {
+  for (const peer of [...live]) peer.kill();
+}
+
+/** How long a Node peer may take to join: its start (tsx, wasm, WebRTC) took over 30 s at load 25. */
+const JOIN_TIMEOUT_MS = 120_000;
+
 /** `env`: added to this process's environment (e.g. OPEN_SWARM_TEST_MODE=1 for a test-only fault). */
 export function startNodePeer(args: readonly string[], env: Readonly<Record<string, string>> = {}): NodePeer {
   const dir = mkdtempSync(path.join(tmpdir(), "open-swarm-node-peer-"));
@@ -44,11 +58,12 @@ export function startNodePeer(args: readonly string[], env: Readonly<Record<stri
   child.stderr.on("data", onText);
   const exited = new Promise<number | null>((resolve) =>
     child.on("exit", (code) => {
+      live.delete(peer);
       rmSync(dir, { recursive: true, force: true });
       resolve(code);
     }),
   );
-  return {
+  const peer: NodePeer = {
     process: child,
     lines,
     exited,
@@ -73,6 +88,8 @@ export function startNodePeer(args: readonly string[], env: Readonly<Record<stri
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     },
   };
+  live.add(peer);
+  return peer;
 }
 
 /** Starts `open-swarm volunteer` and waits until it joined; returns it with its peer id. */
@@ -82,6 +99,6 @@ export async function startNodeVolunteer(
   env: Readonly<Record<string, string>> = {},
 ): Promise<NodePeer & { peerId: string }> {
   const peer = startNodePeer(["volunteer", "--server", baseUrl, ...extra], env);
-  const joined = await peer.waitForLine(/^joined .* as (os[0-9a-f]+)$/);
+  const joined = await peer.waitForLine(/^joined .* as (os[0-9a-f]+)$/, JOIN_TIMEOUT_MS);
   return Object.assign(peer, { peerId: /as (os[0-9a-f]+)$/.exec(joined)![1]! });
 }
