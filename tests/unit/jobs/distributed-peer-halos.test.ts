@@ -5,35 +5,13 @@ import type { VolunteerFault } from "../../../src/core/jobs/volunteer/volunteer-
 import type { SubmitInput } from "../../../src/core/jobs/requester/runtime.ts";
 import { encodeDistPayload, type DistEnvelope } from "../../../src/core/protocol/distributed-frame.ts";
 import { relativeResidual } from "../../../src/core/solver/certificate.ts";
-import { poisson2d } from "../../../src/core/sparse/generators.ts";
-import { multiply, ones } from "../../../src/core/sparse/ops.ts";
-import {
-  CAPS,
-  cleanup,
-  freshDbName,
-  openRepo,
-  startPeers,
-  startRequester,
-  until,
-} from "./runtime-helpers.ts";
+import { cleanup, freshDbName, openRepo, startPeers, startRequester, until } from "./runtime-helpers.ts";
+import { DIST_TOL, distributedPoisson, volunteersOf } from "./distributed-helpers.ts";
 
 afterEach(cleanup);
 
-const TOL = 1e-8;
-
-function distributed(): SubmitInput {
-  const a = poisson2d(40);
-  return {
-    name: "poisson2d-40",
-    kind: "distributed-solve",
-    a,
-    rhs: [multiply(a, ones(a.cols))],
-    method: "cg",
-    tol: TOL,
-    maxIter: 5_000,
-    blocks: 3,
-  };
-}
+const TOL = DIST_TOL;
+const distributed = (): SubmitInput => distributedPoisson(40, 3);
 
 /** Bytes a dist frame puts on the wire: its JSON header payload and its binary attachment. */
 function wireBytes(env: DistEnvelope): number {
@@ -77,7 +55,7 @@ async function solveCounting(routing: HaloRouting) {
   };
   const rt = await startRequester(req!, openRepo(freshDbName()), {
     link: counted,
-    volunteers: () => vols.map((p) => ({ peerId: p.mesh.peerId, capabilities: CAPS })),
+    volunteers: () => volunteersOf(vols),
     distributedHaloRouting: routing,
   });
   const input = distributed();
@@ -136,7 +114,7 @@ describe("peer-to-peer halos between block holders", () => {
     // are enough, so the liar holds one (and its neighbour is the honest one).
     const rt = await startRequester(req, openRepo(freshDbName()), {
       distributedHaloRouting: "peer",
-      volunteers: () => [honest, lying].map((p) => ({ peerId: p.mesh.peerId, capabilities: CAPS })),
+      volunteers: () => volunteersOf([honest, lying]),
     });
     const input = { ...distributed(), blocks: 2 };
     const id = await rt.submit(input);
