@@ -3,6 +3,7 @@
  * of the volunteers are killed at random. The phase itself is bench/scale/node-jobs.ts; this file is its
  * slot and its figures' shape (a phase that cannot run reports every figure null with the reason).
  */
+import type { LatencyBreakdown } from "./latency-breakdown.ts";
 import { runNodeJobsPhase } from "./node-jobs.ts";
 
 export interface JobsFigures {
@@ -13,11 +14,17 @@ export interface JobsFigures {
   job_latency_ms_p50: number | null;
   job_latency_ms_p99: number | null;
   coordination_ms_per_unit: number | null;
+  /** Where the slow jobs' time went (latency-breakdown.ts). */
+  job_latency_breakdown: LatencyBreakdown | null;
 }
 
 export interface JobsPhaseContext {
   /** The repository to run the server and the Node peers from. */
   readonly repoDir: string;
+  /** Smaller runs (a diagnosis): volunteers wanted, requester processes, jobs each. Defaults 20, 4, 50. */
+  readonly volunteers?: number;
+  readonly requesters?: number;
+  readonly jobsPerRequester?: number;
 }
 
 /** Runs the phase (starting its own server) and returns its figures. */
@@ -42,6 +49,7 @@ export async function runJobsPhase(
         job_latency_ms_p50: null,
         job_latency_ms_p99: null,
         coordination_ms_per_unit: null,
+        job_latency_breakdown: null,
       },
       notMeasured: JOBS_NOT_MEASURED,
     };

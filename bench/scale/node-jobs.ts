@@ -14,6 +14,7 @@ import { seededRandom } from "../../src/core/base/seeded-random.ts";
 import { median, percentile } from "../experts/stats.ts";
 import { startServerProcess, stopServerProcess } from "../server-process.ts";
 import type { JobsFigures, JobsPhaseContext } from "./jobs-phase.ts";
+import { latencyBreakdown, type Kill, type LatencyBreakdown } from "./latency-breakdown.ts";
 import type { JobLine, SummaryLine } from "./requester-child.ts";
 
 const WANTED_VOLUNTEERS = 20;
@@ -43,12 +44,31 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** The slow tail, printed: which jobs, and where their time went. */
+function printBreakdown(b: LatencyBreakdown): void {
+  console.log(`  jobs: slowest 5 % (≥ ${b.tailFromMs} ms): ${JSON.stringify(b.tailCauses)}`);
+  for (const j of b.tail) {
+    const noticed =
+      j.noticedAfterKillMs === null ? "" : `, lease ended ${j.noticedAfterKillMs} ms after SIGKILL`;
+    console.log(
+      `    ${j.latencyMs} ms: ${j.cause} (wait ${j.waitMs}, compute ${j.serviceMs}, verify ${j.afterMs}${noticed})`,
+    );
+    for (const lost of j.lost) console.log(`      ${lost}`);
+  }
+  console.log(
+    `  jobs: ${b.jobsHitByKills} lost a unit to a killed volunteer (p50 ${b.hitLatencyMsP50} ms; others ${b.otherLatencyMsP50} ms); SIGKILL to reissue: ${JSON.stringify(b.noticed)}`,
+  );
+}
+
 export async function runNodeJobsPhase(context: JobsPhaseContext): Promise<JobsFigures> {
+  const wanted = context.volunteers ?? WANTED_VOLUNTEERS;
+  const requestersN = context.requesters ?? REQUESTERS;
+  const jobsPerRequester = context.jobsPerRequester ?? JOBS_PER_REQUESTER;
   const volunteersN = Math.max(
     2,
-    Math.min(WANTED_VOLUNTEERS, Math.floor((freemem() / 2 ** 20 - RESERVE_MB) / VOLUNTEER_MB)),
+    Math.min(wanted, Math.floor((freemem() / 2 ** 20 - RESERVE_MB) / VOLUNTEER_MB)),
   );
-  if (volunteersN < WANTED_VOLUNTEERS) {
+  if (volunteersN < wanted) {
     console.log(`  jobs: only ${volunteersN} volunteers: free memory ${Math.round(freemem() / 2 ** 20)} MB`);
   }
   const dir = mkdtempSync(path.join(tmpdir(), "open-swarm-scale-jobs-"));
@@ -69,17 +89,23 @@ export async function runNodeJobsPhase(context: JobsPhaseContext): Promise<JobsF
         path.join(dir, `volunteer-${i}.json`),
       ]);
       procs.push(proc);
+      let peerId = "";
       const joined = new Promise<void>((resolve, reject) => {
-        lines(proc, (line) => /^joined /.test(line) && resolve());
+        lines(proc, (line) => {
+          const said = /^joined \S+ as (\S+)/.exec(line);
+          if (!said) return;
+          peerId = said[1]!;
+          resolve();
+        });
         proc.once("exit", (code) => reject(new Error(`volunteer ${i} exited with ${code} before joining`)));
       });
-      return { proc, joined };
+      return { proc, joined, peerId: () => peerId };
     });
     const joinStart = Date.now();
     await withTimeout(Promise.all(volunteers.map((v) => v.joined)), JOIN_TIMEOUT_MS, "volunteers joining");
     console.log(`  jobs: ${volunteersN} volunteers joined in ${Date.now() - joinStart} ms`);
 
-    const jobsTotal = REQUESTERS * JOBS_PER_REQUESTER;
+    const jobsTotal = requestersN * jobsPerRequester;
     const seed = Number(process.env["SCALE_SEED"] ?? Date.now() % 1_000_000);
     const rng = seededRandom(seed);
     const killsN = Math.floor(volunteersN / 5);
@@ -87,7 +113,8 @@ export async function runNodeJobsPhase(context: JobsPhaseContext): Promise<JobsF
     const killAt = Array.from({ length: killsN }, () => 1 + Math.floor(rng() * jobsTotal * 0.8)).sort(
       (x, y) => x - y,
     );
-    const alive = volunteers.map((v) => v.proc);
+    const alive = [...volunteers];
+    const kills: Kill[] = [];
     const jobs: JobLine[] = [];
     const summaries: SummaryLine[] = [];
     const onJob = (line: JobLine): void => {
@@ -95,12 +122,13 @@ export async function runNodeJobsPhase(context: JobsPhaseContext): Promise<JobsF
       while (killAt.length > 0 && jobs.length >= killAt[0]!) {
         killAt.shift();
         const victim = alive.splice(Math.floor(rng() * alive.length), 1)[0]!;
-        victim.kill("SIGKILL");
+        kills.push({ peerId: victim.peerId(), atMs: Date.now() });
+        victim.proc.kill("SIGKILL");
         console.log(`  jobs: SIGKILL a volunteer after ${jobs.length} jobs`);
       }
     };
     const phaseStart = Date.now();
-    const requesters = Array.from({ length: REQUESTERS }, (_, i) => {
+    const requesters = Array.from({ length: requestersN }, (_, i) => {
       const proc = child(context.repoDir, [
         "--import",
         "tsx",
@@ -112,7 +140,7 @@ export async function runNodeJobsPhase(context: JobsPhaseContext): Promise<JobsF
         "--store",
         path.join(dir, `store-${i}`),
         "--jobs",
-        String(JOBS_PER_REQUESTER),
+        String(jobsPerRequester),
         "--concurrency",
         String(CONCURRENCY),
         "--seed",
@@ -143,7 +171,10 @@ export async function runNodeJobsPhase(context: JobsPhaseContext): Promise<JobsF
     );
     console.log(`  jobs: ${jobs.length} ended in ${Date.now() - phaseStart} ms`);
 
-    const latencies = jobs.filter((j) => j.status === "done").map((j) => j.latencyMs);
+    const done = jobs.filter((j) => j.status === "done");
+    const latencies = done.map((j) => j.latencyMs);
+    const breakdown = latencyBreakdown(done, kills);
+    printBreakdown(breakdown);
     const cpuMs = summaries.reduce((sum, s) => sum + s.cpuMs, 0);
     const units = summaries.reduce((sum, s) => sum + s.units, 0);
     const round = (v: number | null, digits = 1) => (v === null ? null : Number(v.toFixed(digits)));
@@ -154,7 +185,9 @@ export async function runNodeJobsPhase(context: JobsPhaseContext): Promise<JobsF
       wrong_results_accepted: jobs.filter((j) => j.wrong).length,
       job_latency_ms_p50: round(median(latencies), 0),
       job_latency_ms_p99: round(percentile(latencies, 0.99), 0),
-      coordination_ms_per_unit: summaries.length === REQUESTERS && units > 0 ? round(cpuMs / units, 2) : null,
+      coordination_ms_per_unit:
+        summaries.length === requestersN && units > 0 ? round(cpuMs / units, 2) : null,
+      job_latency_breakdown: breakdown,
     };
   } finally {
     for (const proc of procs) if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");

@@ -13,6 +13,7 @@ import { randomRhs } from "../../src/core/sparse/problem.ts";
 import { FileIdentityStore } from "../../src/node/identity-file.ts";
 import { FileJobStore } from "../../src/node/file-job-store.ts";
 import { NodeRequester } from "../../src/node/requester.ts";
+import { jobTiming, type JobTiming } from "./latency-breakdown.ts";
 
 /** ||b - A x|| / ||b||, computed here from the job's own A and b. */
 export function relResidual(a: CsrMatrix, x: Float64Array, b: Float64Array): number {
@@ -39,6 +40,8 @@ export interface JobLine {
   /** null when the job did not end done (nothing was accepted). */
   readonly relResidual: number | null;
   readonly wrong: boolean;
+  /** Where the latency went (latency-breakdown.ts); null when no unit has a result. */
+  readonly timing: JobTiming | null;
 }
 
 export interface SummaryLine {
@@ -73,7 +76,10 @@ async function main(): Promise<void> {
   });
   process.stdout.write(`${JSON.stringify({ event: "ready", peerId: requester.swarm.identity.peerId })}\n`);
 
-  const waiting = new Map<string, { b: Float64Array; startMs: number; resolve: () => void }>();
+  const waiting = new Map<
+    string,
+    { b: Float64Array; startMs: number; submitWallMs: number; resolve: () => void }
+  >();
   let units = 0;
   check = (): void => {
     for (const [jobId, w] of waiting) {
@@ -81,17 +87,25 @@ async function main(): Promise<void> {
       if (!job || job.status === "running") continue;
       waiting.delete(jobId);
       const latencyMs = performance.now() - w.startMs;
-      const jobUnits = requester.runtime.units(jobId).length;
-      units += jobUnits;
-      void finish(jobId, job.status, latencyMs, jobUnits, w.b).then(w.resolve);
+      const jobUnits = requester.runtime.units(jobId);
+      units += jobUnits.length;
+      const timing = jobTiming(w.submitWallMs, Date.now(), jobUnits);
+      void finish(jobId, job.status, latencyMs, jobUnits.length, w.b, timing).then(w.resolve);
     }
   };
-  const finish = async (jobId: string, status: string, latencyMs: number, n: number, b: Float64Array) => {
+  const finish = async (
+    jobId: string,
+    status: string,
+    latencyMs: number,
+    n: number,
+    b: Float64Array,
+    timing: JobTiming | null,
+  ) => {
     let rel: number | null = null;
     if (status === "done")
       rel = relResidual(a, (await requester.runtime.certifiedSolutions(jobId)).xs[0]!, b);
     const wrong = rel !== null && !(rel <= tol * WRONG_FACTOR);
-    const line: JobLine = { event: "job", status, latencyMs, units: n, relResidual: rel, wrong };
+    const line: JobLine = { event: "job", status, latencyMs, units: n, relResidual: rel, wrong, timing };
     process.stdout.write(`${JSON.stringify(line)}\n`);
   };
   // A slow tick too, as NodeRequester.finished does: a job may end without a change event of its own.
@@ -105,6 +119,7 @@ async function main(): Promise<void> {
       next++;
       const b = randomRhs(a.rows, rng);
       const startMs = performance.now();
+      const submitWallMs = Date.now();
       const jobId = await requester.runtime.submit({
         name: `scale ${next}`,
         kind: "solve",
@@ -115,7 +130,7 @@ async function main(): Promise<void> {
         maxIter: 5_000,
       });
       await new Promise<void>((resolve) => {
-        waiting.set(jobId, { b, startMs, resolve });
+        waiting.set(jobId, { b, startMs, submitWallMs, resolve });
         check();
       });
     }

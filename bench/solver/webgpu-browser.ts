@@ -84,7 +84,7 @@ export type Probe = z.infer<typeof Probe>;
 
 /**
  * A: Int32 header [rows, cols, nnz, n], then values (f64), b (f64), rowPtr (i32), colIdx (i32): the f64
- * parts first so their offsets stay 8-byte aligned (the layout e2e/webgpu-solver.spec.ts uses too).
+ * parts first so their offsets stay 8-byte aligned (the layout e2e/support/webgpu-solver-server.ts uses too).
  */
 function systemBlob(a: CsrMatrix, b: Float64Array): Buffer {
   const nnz = a.rowPtr[a.rows]!;

@@ -21,6 +21,7 @@ interface VolunteerCliOptions {
   experts?: boolean;
   modelsDir?: string;
   testXpFault?: string;
+  json?: boolean;
 }
 
 const HELP_AFTER = `
@@ -45,18 +46,21 @@ Example:
 `;
 
 /** The live line: units done, the current unit's progress and residual, peers linked (and the most at once),
- *  and with --experts the expert rows served (batches, and those the requesters' checks accepted). */
+ *  signaling frames refused when there were any (floods: offers and candidates over their caps), and with
+ *  --experts the expert rows served (batches, and those the requesters' checks accepted). */
 export function volunteerLine(
   s: VolunteerSnapshot,
   peers: number,
   peakLinks: number,
   experts: ExpertHostStats | null = null,
+  signalingRejected = 0,
 ): string {
   const current = s.current
     ? `unit ${Math.round(s.current.progress * 100)}%` +
       (s.current.residual !== null ? ` residual ${s.current.residual.toExponential(2)}` : "")
     : s.status;
-  return `units done ${s.unitsDone}  ${current}  peers ${peers} (peak ${peakLinks})${expertsPart(experts)}`;
+  const refused = signalingRejected > 0 ? `  signaling refused ${signalingRejected}` : "";
+  return `units done ${s.unitsDone}  ${current}  peers ${peers} (peak ${peakLinks})${refused}${expertsPart(experts)}`;
 }
 
 function expertsPart(experts: ExpertHostStats | null): string {
@@ -86,6 +90,7 @@ export function registerVolunteerCommand(
     )
     .option("--max-units <k>", "leave after k units", parsePositiveInt)
     .option("--max-links <n>", "links held at most (default 64)", parsePositiveInt)
+    .option("--json", "on leaving, print a JSON summary on stdout (units, links, signaling rejections)")
     .option("--experts", "also host experts (the site's models, on onnxruntime-node)")
     .option("--models-dir <dir>", "where --experts keeps verified model files (default: beside the identity)")
     // TEST ONLY: a lying or dying expert host (core/experts/host/faults.ts), as a tab's ?xp-fault=. Refused
@@ -125,7 +130,7 @@ async function runVolunteer(options: VolunteerCliOptions, io: CliIo): Promise<nu
     (line) => line.replace(/ unit \d+%.*? {2}/, " unit  ").replace(/ {2}experts .*/, ""),
     PIPE_PROGRESS_MS,
   );
-  let volunteer: NodeVolunteer;
+  let volunteer: NodeVolunteer | undefined;
   try {
     // Loaded here, not at the top: it brings the native WebRTC module, which `solve` never needs.
     const { NodeVolunteer } = await import("../node/volunteer.ts");
@@ -146,7 +151,9 @@ async function runVolunteer(options: VolunteerCliOptions, io: CliIo): Promise<nu
         ...(options.maxLinks !== undefined ? { maxLinks: options.maxLinks } : {}),
         ...(experts ? { experts } : {}),
         onChange: (snapshot, peers, peakLinks, expertStats) =>
-          live.show(volunteerLine(snapshot, peers, peakLinks, expertStats)),
+          live.show(
+            volunteerLine(snapshot, peers, peakLinks, expertStats, volunteer?.signaling().rejected ?? 0),
+          ),
       }),
     );
   } catch (error) {
@@ -177,6 +184,7 @@ async function runVolunteer(options: VolunteerCliOptions, io: CliIo): Promise<nu
       (served ? `, ${served.rowsServed} expert rows in ${served.batchesServed} batches` : "") +
       "\n",
   );
+  if (options.json) io.stdout.write(`${JSON.stringify(volunteerSummary(volunteer))}\n`);
   return EXIT_OK;
 }
 
@@ -191,4 +199,16 @@ function parseTestFaultMode(mode: string): string {
 async function testFault(mode: string) {
   const { HostFault } = await import("../core/experts/host/faults.ts");
   return HostFault.create(mode, process.env["OPEN_SWARM_TEST_MODE"] === "1");
+}
+
+/** The --json summary: what the volunteer did, and every signaling frame it refused, by cause. */
+function volunteerSummary(volunteer: NodeVolunteer): Record<string, unknown> {
+  const snapshot = volunteer.snapshot();
+  return {
+    peerId: volunteer.swarm.identity.peerId,
+    unitsDone: snapshot.unitsDone,
+    peakLinks: volunteer.swarm.mesh.counters.peakLinks,
+    expertRowsServed: volunteer.expertStats()?.rowsServed ?? null,
+    signaling: volunteer.signaling(),
+  };
 }

@@ -4,6 +4,7 @@ import type { IdentityStore } from "../core/identity/keystore.ts";
 import { probeEnvironmentFrom } from "../core/env/capabilities-probe.ts";
 import type { WebSocketConstructor } from "../core/net/directory-client.ts";
 import { startSwarm, type Swarm, type SwarmOptions } from "../core/net/swarm.ts";
+import type { SignalGuardLimits } from "./signal-guard.ts";
 import { NodeWebRtcTransport } from "./webrtc-transport.ts";
 
 export interface NodeSwarmOptions {
@@ -13,7 +14,12 @@ export interface NodeSwarmOptions {
   /** Cores this peer announces (its --threads, or the machine's). */
   readonly cores?: number;
   readonly mesh?: SwarmOptions["mesh"];
+  /** Caps on what remote peers may make this peer hold while they negotiate (signal-guard.ts). */
+  readonly signalLimits?: Partial<SignalGuardLimits>;
 }
+
+/** A Node swarm and its transport (whose signaling counters the volunteer reports). */
+export type NodeSwarm = Swarm & { readonly transport: NodeWebRtcTransport };
 
 /**
  * A Node peer's link cap: more than a tab's 32 (a server or a desktop holds more connections than a tab),
@@ -27,7 +33,7 @@ export const NODE_MAX_LINKS = 64;
  * the core count from the OS. Like a tab it runs the overlay ("on-demand": it dials only the peers it has
  * work with, and unused links close).
  */
-export function startNodeSwarm(options: NodeSwarmOptions): Promise<Swarm> {
+export async function startNodeSwarm(options: NodeSwarmOptions): Promise<NodeSwarm> {
   const environment = probeEnvironmentFrom({
     ...globalThis,
     WebAssembly: globalThis.WebAssembly,
@@ -36,12 +42,18 @@ export function startNodeSwarm(options: NodeSwarmOptions): Promise<Swarm> {
     SharedArrayBuffer: globalThis.SharedArrayBuffer,
     navigator: { hardwareConcurrency: options.cores ?? availableParallelism() },
   });
-  return startSwarm({
+  let transport: NodeWebRtcTransport | null = null;
+  const swarm = await startSwarm({
     origin: options.server,
     identityStore: options.identityStore,
     environment,
     WebSocketImpl: WebSocket as unknown as WebSocketConstructor,
-    createTransport: (transport) => new NodeWebRtcTransport(transport),
+    createTransport: (transportOptions) =>
+      (transport = new NodeWebRtcTransport({
+        ...transportOptions,
+        ...(options.signalLimits ? { signalLimits: options.signalLimits } : {}),
+      })),
     mesh: { dialPolicy: "on-demand", maxLinks: NODE_MAX_LINKS, ...options.mesh },
   });
+  return Object.assign(swarm, { transport: transport! });
 }

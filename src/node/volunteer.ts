@@ -5,9 +5,9 @@ import type { JobLink } from "../core/jobs/job-link.ts";
 import { swarmJobLink } from "../core/jobs/swarm-job-link.ts";
 import { VolunteerRuntime, type VolunteerSnapshot } from "../core/jobs/volunteer/index.ts";
 import type { IdentityStore } from "../core/identity/keystore.ts";
-import type { Swarm } from "../core/net/swarm.ts";
 import type { NodeExpertHost } from "./expert-host.ts";
-import { startNodeSwarm } from "./node-swarm.ts";
+import { startNodeSwarm, type NodeSwarm } from "./node-swarm.ts";
+import type { SignalGuardSnapshot } from "./signal-guard.ts";
 import { createNodeUnitSolver } from "./unit-solver.ts";
 
 export interface NodeVolunteerOptions {
@@ -59,7 +59,7 @@ export class NodeVolunteer {
   private resolveFinished!: () => void;
 
   private constructor(
-    readonly swarm: Swarm,
+    readonly swarm: NodeSwarm,
     private readonly options: NodeVolunteerOptions,
   ) {
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
@@ -116,6 +116,11 @@ export class NodeVolunteer {
 
   snapshot(): VolunteerSnapshot {
     return this.runtime.snapshot();
+  }
+
+  /** Signaling frames refused by cause (floods of offers and candidates): printed by --json and the line. */
+  signaling(): SignalGuardSnapshot {
+    return this.swarm.transport.signaling();
   }
 
   /** Gives held units back, waits (bounded) for those messages to go out, then closes everything. */

@@ -1,7 +1,4 @@
-import wrtc from "@roamhq/wrtc";
 import { WebSocket } from "ws";
-import type { SendChannel } from "../core/net/backpressure.ts";
-import { fingerprintFromSdp, type ChannelFingerprints } from "../core/net/handshake.ts";
 import type { PeerJsTransportOptions } from "../core/net/peerjs-transport.ts";
 import {
   TransportError,
@@ -10,6 +7,8 @@ import {
   type TransportStatus,
 } from "../core/net/transport.ts";
 import { parseSignal, type SignalMessage } from "./peerjs-signal.ts";
+import { SignalGuard, type SignalGuardLimits, type SignalGuardSnapshot } from "./signal-guard.ts";
+import { NodeLink, type NodeLinkHost } from "./webrtc-link.ts";
 
 /**
  * The mesh's transport in Node: libwebrtc (@roamhq/wrtc, the WebRTC stack Chromium ships) for the data
@@ -17,24 +16,23 @@ import { parseSignal, type SignalMessage } from "./peerjs-signal.ts";
  * `navigator`; speaking its wire protocol instead means a browser tab dialing a Node peer (and back) sees
  * an ordinary PeerJS peer: OFFER/ANSWER/CANDIDATE with `serialization: "raw"`, `reliable: true`, and the
  * data channel labelled with the connection id. Why libwebrtc: see docs/ARCHITECTURE.md (Node peers).
+ * What any peer may send us through the relay is bounded by a SignalGuard (signal-guard.ts).
  */
 
 const HEARTBEAT_MS = 5_000;
 /** PeerJS's version string the PeerServer logs; the server accepts any. */
 const PEERJS_VERSION = "1.5.5";
-/** A dial whose channel is not open by then is abandoned (PeerJS has no such timeout; the mesh has one too). */
-const CONNECT_TIMEOUT_MS = 30_000;
-/** Signaling messages for one connection kept before its offer arrives (a flood must not grow memory). */
-const MAX_EARLY_MESSAGES = 64;
-
-type WrtcPeerConnection = InstanceType<typeof wrtc.RTCPeerConnection>;
-type WrtcDataChannel = ReturnType<WrtcPeerConnection["createDataChannel"]>;
 
 function randomConnectionId(): string {
   return `dc_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
 }
 
-export class NodeWebRtcTransport implements MeshTransport {
+export interface NodeTransportOptions extends PeerJsTransportOptions {
+  /** Caps on what remote peers may make us hold (defaults: DEFAULT_SIGNAL_LIMITS). */
+  readonly signalLimits?: Partial<SignalGuardLimits>;
+}
+
+export class NodeWebRtcTransport implements MeshTransport, NodeLinkHost {
   readonly localPeerId: string;
   private socket: WebSocket | null = null;
   private heartbeat: ReturnType<typeof setInterval> | null = null;
@@ -44,11 +42,22 @@ export class NodeWebRtcTransport implements MeshTransport {
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private reconnectAttempts = 0;
   private closed = false;
-  /** Rejections counted by cause (bad signaling JSON, unknown connection, ...): every drop is counted. */
-  readonly rejected = new Map<string, number>();
+  /** @internal Admission of what remote peers send; every drop is counted there, by cause. */
+  readonly guard: SignalGuard;
 
-  constructor(private readonly options: PeerJsTransportOptions) {
+  constructor(private readonly options: NodeTransportOptions) {
     this.localPeerId = options.peerId;
+    this.guard = new SignalGuard(options.signalLimits);
+  }
+
+  /** Peer connections held now, negotiating or open (each is native memory, threads and sockets). */
+  get linkCount(): number {
+    return this.links.size;
+  }
+
+  /** Signaling rejections by cause, and what the caps hold now and held at most. */
+  signaling(): SignalGuardSnapshot {
+    return this.guard.snapshot();
   }
 
   start(): Promise<void> {
@@ -140,7 +149,7 @@ export class NodeWebRtcTransport implements MeshTransport {
       };
       socket.on("message", (raw: Buffer) => {
         const message = parseSignal(raw.toString("utf8"));
-        if (!message) return this.count("bad_signal");
+        if (!message) return this.guard.count("badSignal");
         if (message.type === "OPEN") {
           this.openSeen = true;
           this.reconnectAttempts = 0;
@@ -183,28 +192,27 @@ export class NodeWebRtcTransport implements MeshTransport {
       for (const link of this.links.values()) if (link.remotePeerId === src) link.fail("peer left");
       return;
     }
-    if (!src || !connectionId) return this.count("no_connection_id");
+    if (!src || !connectionId) return this.guard.count("noConnectionId");
     const existing = this.links.get(connectionId);
     if (existing) {
-      if (existing.remotePeerId !== src) return this.count("wrong_source");
+      if (existing.remotePeerId !== src) return this.guard.count("wrongSource");
       existing.handleSignal(message);
       return;
     }
-    if (message.type !== "OFFER") return this.count("unknown_connection");
+    if (message.type !== "OFFER") return this.guard.count("unknownConnection");
     const payload = message.payload;
     if (payload?.type !== "data" || payload.serialization !== "raw") {
       // Other serializations would hand us decoded objects instead of our frames (as peerjs-transport.ts).
-      return this.count("not_raw");
+      return this.guard.count("notRaw");
     }
+    if (payload.sdp?.type !== "offer") return this.guard.count("badSignal");
+    // Checked before anything is allocated: an admitted offer costs a native peer connection.
+    if (this.guard.checkOffer(src, payload.sdp.sdp.length) !== "admit") return;
     const link = new NodeLink(this, src, connectionId, false);
     this.track(link);
+    this.guard.admitted(link);
     for (const listener of this.connectionListeners) listener(link);
     link.handleSignal(message);
-  }
-
-  /** @internal */
-  count(reason: string): void {
-    this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1);
   }
 
   private dropSocket(): void {
@@ -233,176 +241,5 @@ export class NodeWebRtcTransport implements MeshTransport {
 
   private setStatus(status: TransportStatus, detail: string | null): void {
     for (const listener of this.statusListeners) listener(status, detail);
-  }
-}
-
-/** One RTCPeerConnection with one reliable, ordered data channel: a LinkTransport. */
-class NodeLink implements LinkTransport {
-  private readonly pc: WrtcPeerConnection;
-  private dc: WrtcDataChannel | null = null;
-  private readonly openListeners: (() => void)[] = [];
-  private readonly dataListeners: ((data: unknown) => void)[] = [];
-  private readonly closeListeners: ((reason: string) => void)[] = [];
-  private closedReason: string | null = null;
-  private remoteDescribed = false;
-  private readonly earlyCandidates: unknown[] = [];
-  private readonly timeout: ReturnType<typeof setTimeout>;
-
-  constructor(
-    private readonly transport: NodeWebRtcTransport,
-    readonly remotePeerId: string,
-    readonly connectionId: string,
-    readonly dialer: boolean,
-  ) {
-    const iceServers = transport.iceServers.map(({ urls, username, credential }) => ({
-      urls,
-      ...(username !== undefined ? { username } : {}),
-      ...(credential !== undefined ? { credential } : {}),
-    }));
-    this.pc = new wrtc.RTCPeerConnection({ iceServers });
-    this.pc.onicecandidate = (event) => {
-      if (!event.candidate?.candidate) return;
-      this.signal("CANDIDATE", { candidate: event.candidate.toJSON() });
-    };
-    this.pc.oniceconnectionstatechange = () => {
-      const state = this.pc.iceConnectionState;
-      if (state === "failed" || state === "closed") this.fail(`ICE ${state}`);
-    };
-    this.pc.ondatachannel = (event) => this.attach(event.channel);
-    this.timeout = setTimeout(() => {
-      if (this.channel === null) this.fail("connect timeout");
-    }, CONNECT_TIMEOUT_MS);
-  }
-
-  get channel(): SendChannel | null {
-    const dc = this.dc;
-    return this.closedReason === null && dc?.readyState === "open" ? (dc as unknown as SendChannel) : null;
-  }
-
-  fingerprints(): ChannelFingerprints {
-    return {
-      local: fingerprintFromSdp(this.pc.localDescription?.sdp),
-      remote: fingerprintFromSdp(this.pc.remoteDescription?.sdp),
-    };
-  }
-
-  onOpen(listener: () => void): void {
-    this.openListeners.push(listener);
-  }
-
-  onData(listener: (data: unknown) => void): void {
-    this.dataListeners.push(listener);
-  }
-
-  onClose(listener: (reason: string) => void): void {
-    this.closeListeners.push(listener);
-  }
-
-  close(): void {
-    this.fail("closed locally");
-  }
-
-  startAsDialer(): void {
-    this.attach(this.pc.createDataChannel(this.connectionId, { ordered: true }));
-    void this.run(async () => {
-      const offer = await this.pc.createOffer();
-      await this.pc.setLocalDescription(offer);
-      this.signal("OFFER", {
-        sdp: { type: "offer", sdp: offer.sdp },
-        label: this.connectionId,
-        reliable: true,
-        serialization: "raw",
-        metadata: null,
-      });
-    });
-  }
-
-  handleSignal(message: SignalMessage): void {
-    const payload = message.payload;
-    if (!payload) return;
-    if (message.type === "OFFER" && !this.dialer && payload.sdp) {
-      const sdp = payload.sdp;
-      void this.run(async () => {
-        await this.pc.setRemoteDescription({ type: "offer", sdp: sdp.sdp });
-        await this.remoteSet();
-        const answer = await this.pc.createAnswer();
-        await this.pc.setLocalDescription(answer);
-        this.signal("ANSWER", { sdp: { type: "answer", sdp: answer.sdp } });
-      });
-    } else if (message.type === "ANSWER" && this.dialer && payload.sdp && !this.remoteDescribed) {
-      const sdp = payload.sdp;
-      void this.run(async () => {
-        await this.pc.setRemoteDescription({ type: "answer", sdp: sdp.sdp });
-        await this.remoteSet();
-      });
-    } else if (message.type === "CANDIDATE" && payload.candidate) {
-      if (!this.remoteDescribed) {
-        if (this.earlyCandidates.length < MAX_EARLY_MESSAGES) this.earlyCandidates.push(payload.candidate);
-        else this.transport.count("candidate_flood");
-        return;
-      }
-      void this.addCandidate(payload.candidate);
-    } else {
-      this.transport.count("unexpected_signal");
-    }
-  }
-
-  fail(reason: string): void {
-    if (this.closedReason !== null) return;
-    this.closedReason = reason;
-    clearTimeout(this.timeout);
-    this.transport.untrack(this);
-    try {
-      this.dc?.close();
-      this.pc.close();
-    } catch {
-      // Closing a half-negotiated connection can throw; it is being abandoned either way.
-    }
-    for (const listener of this.closeListeners) listener(reason);
-  }
-
-  private attach(dc: WrtcDataChannel): void {
-    if (this.dc !== null || this.closedReason !== null) return void dc.close();
-    this.dc = dc;
-    dc.binaryType = "arraybuffer";
-    dc.onopen = () => {
-      clearTimeout(this.timeout);
-      for (const listener of this.openListeners) listener();
-    };
-    dc.onmessage = (event: { data: unknown }) => {
-      for (const listener of this.dataListeners) listener(event.data);
-    };
-    dc.onclose = () => this.fail("connection closed");
-  }
-
-  private async remoteSet(): Promise<void> {
-    this.remoteDescribed = true;
-    for (const candidate of this.earlyCandidates.splice(0)) await this.addCandidate(candidate);
-  }
-
-  private async addCandidate(candidate: unknown): Promise<void> {
-    try {
-      await this.pc.addIceCandidate(candidate as ConstructorParameters<typeof wrtc.RTCIceCandidate>[0]);
-    } catch {
-      this.transport.count("bad_candidate");
-    }
-  }
-
-  private signal(type: "OFFER" | "ANSWER" | "CANDIDATE", payload: Record<string, unknown>): void {
-    this.transport.sendSignal({
-      type,
-      dst: this.remotePeerId,
-      payload: { ...payload, type: "data", connectionId: this.connectionId },
-    });
-  }
-
-  /** Negotiation steps: a failure (bad SDP from the remote, say) closes this link, nothing else. */
-  private async run(step: () => Promise<void>): Promise<void> {
-    try {
-      await step();
-    } catch (error) {
-      this.transport.count("negotiation_failed");
-      this.fail(`negotiation failed: ${error instanceof Error ? error.message : String(error)}`);
-    }
   }
 }

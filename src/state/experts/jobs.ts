@@ -10,25 +10,15 @@ import type { ExpertLink } from "../../core/experts/link/index.ts";
 import {
   ExpertError,
   type FetchedManifest,
-  manifestByDigest,
   manifestSource,
   type ModelRunner,
-  type ModelSource,
 } from "../../core/experts/models/index.ts";
 import type { ModelVariant } from "../../core/protocol/manifest.ts";
-import { sha256Hex } from "../../core/base/digest.ts";
-import {
-  BatchError,
-  checkBatchFits,
-  looksLikeOnnx,
-  MAX_MODEL_FILE_BYTES,
-  parseInputBatch,
-  type InputBatch,
-} from "./batch.ts";
+import { runGenericJob } from "./generic-job.ts";
 import { ExpertsInputError, testSetLoader, uploadedInput, type ClassifyInput } from "./inputs.ts";
 import type { ExpertsJobRunner } from "./store.ts";
 import { emptyClassify, outcome, patchClassify, toJobError } from "./classify-view.ts";
-import type { ClassifyFilesOptions, ClassifyJobView, ExpertsState, GenericJobView } from "./types.ts";
+import type { ClassifyFilesOptions, ClassifyJobView, ExpertsState } from "./types.ts";
 
 export interface ExpertsJobsDeps {
   readonly store: StoreApi<ExpertsState>;
@@ -359,110 +349,28 @@ export class ExpertsJobs implements ExpertsJobRunner {
     if (router) this.#d.store.setState({ router: router.stats(), provider: router.stats().localProvider });
   }
 
-  // ---- generic ONNX job ------------------------------------------------------------------------------------
+  // ---- generic ONNX job (generic-job.ts) --------------------------------------------------------------------
 
   async runGeneric(modelFile: File, batchFile: File): Promise<void> {
-    const store = this.#d.store;
     if (this.#genericBusy) throw new ExpertError("unavailable", "a generic job is already running");
     this.#genericBusy = true;
-    const id = ++this.#seq;
-    const started = performance.now();
-    const base: GenericJobView = {
-      id,
-      modelName: modelFile.name,
-      modelSha256: "",
-      modelBytes: modelFile.size,
-      inputName: batchFile.name,
-      inputShape: [],
-      phase: "loading-inputs",
-      rows: 0,
-      rowsDone: 0,
-      startedAtMs: Date.now(),
-      elapsedMs: null,
-      error: null,
-      mode: "local",
-      rowsBySource: {},
-      outputs: [],
-      routerJobId: null,
-      revised: null,
-    };
-    store.setState({ generic: base });
-    const patch = (p: Partial<GenericJobView>) => {
-      const current = store.getState().generic;
-      if (current?.id === id) store.setState({ generic: { ...current, ...p } });
-    };
     this.#genericOutputs = null;
+    const d = this.#d;
     try {
-      if (modelFile.size > MAX_MODEL_FILE_BYTES) {
-        throw new BatchError(
-          "too_large",
-          `${modelFile.name} is ${modelFile.size} bytes; models are limited to ${MAX_MODEL_FILE_BYTES / 1024 / 1024} MiB`,
-        );
-      }
-      const modelBytes = new Uint8Array(await modelFile.arrayBuffer());
-      if (!looksLikeOnnx(modelBytes)) {
-        throw new ExpertsInputError(
-          "not_onnx",
-          `${modelFile.name} is not an ONNX model (an ONNX file is a protobuf ModelProto starting with its IR version)`,
-        );
-      }
-      const batch: InputBatch = parseInputBatch(
-        batchFile.name,
-        new Uint8Array(await batchFile.arrayBuffer()),
-      );
-      patch({ inputShape: batch.shape, rows: batch.rows, phase: "loading-models" });
-      const sha256 = await sha256Hex(modelBytes);
-      patch({ modelSha256: sha256 });
-      // One of the site's own models is run as the site's (hosts load it from their copy, all optimisations
-      // on); any other is sent as bytes, which every runner loads without graph optimisation.
-      const fetched = await this.#d.manifest;
-      const source: ModelSource = (fetched &&
-        manifestByDigest(fetched.manifest, (f) => new URL(f, fetched.url).href)(sha256)) ?? {
-        kind: "bytes",
-        sha256,
-        bytes: modelBytes,
-        label: modelFile.name,
-      };
-      let loaded;
-      try {
-        loaded = await this.#d.runner.load(source);
-      } catch (error) {
-        if (error instanceof ExpertError && error.code === "corrupt_model") {
-          throw new ExpertsInputError(
-            "not_onnx",
-            `${modelFile.name} is not a valid ONNX model: ${error.message}`,
-          );
-        }
-        throw error;
-      }
-      checkBatchFits(batch, loaded);
-      const router = await this.#ensureRouter();
-      router.setVolunteers(this.#d.link.connectedPeerIds());
-      patch({ phase: "waiting-for-hosts" });
-      let lastUpdate = 0;
-      const result = await router.runModel(source, batch.data, batch.rows, {
-        onStage: (stage) => patch({ phase: stage === "running" ? "running" : "waiting-for-hosts" }),
-        onProgress: (p) => {
-          const now = performance.now();
-          if (now - lastUpdate < UI_UPDATE_MS && p.rowsDone < p.rows) return;
-          lastUpdate = now;
-          patch({ rowsDone: p.rowsDone });
+      await runGenericJob(
+        {
+          store: d.store,
+          runner: d.runner,
+          manifest: d.manifest,
+          link: d.link,
+          router: () => this.#ensureRouter(),
+          onOutputs: (outputs) => (this.#genericOutputs = outputs),
+          publishStats: () => this.#publishStats(),
         },
-      });
-      const outputs = new Map(result.outputNames.map((name) => [name, result.outputs[name]!]));
-      this.#genericOutputs = outputs;
-      patch({
-        phase: "done",
-        rowsDone: batch.rows,
-        routerJobId: result.jobId,
-        mode: Object.keys(result.rowsBySource).some((source) => source !== "local") ? "swarm" : "local",
-        rowsBySource: result.rowsBySource,
-        outputs: result.outputNames.map((name) => ({ name, cols: result.outputs[name]!.cols })),
-        elapsedMs: performance.now() - started,
-      });
-      this.#publishStats();
-    } catch (error) {
-      patch({ phase: "failed", error: toJobError(error, "generic"), elapsedMs: performance.now() - started });
+        ++this.#seq,
+        modelFile,
+        batchFile,
+      );
     } finally {
       this.#genericBusy = false;
     }

@@ -2,35 +2,13 @@ import { afterEach, describe, expect, it } from "vitest";
 import { inThreadBlockHost, type BlockHost } from "../../../src/core/distributed/index.ts";
 import type { SubmitInput } from "../../../src/core/jobs/requester/runtime.ts";
 import { relativeResidual } from "../../../src/core/solver/certificate.ts";
-import { poisson2d } from "../../../src/core/sparse/generators.ts";
-import { multiply, ones } from "../../../src/core/sparse/ops.ts";
-import {
-  CAPS,
-  cleanup,
-  freshDbName,
-  openRepo,
-  startPeers,
-  startRequester,
-  until,
-} from "./runtime-helpers.ts";
+import { cleanup, freshDbName, openRepo, startPeers, startRequester, until } from "./runtime-helpers.ts";
+import { DIST_TOL, distributedPoisson, volunteersOf } from "./distributed-helpers.ts";
 
 afterEach(cleanup);
 
-const TOL = 1e-8;
-
-function distributed(): SubmitInput {
-  const a = poisson2d(30);
-  return {
-    name: "poisson2d-30",
-    kind: "distributed-solve",
-    a,
-    rhs: [multiply(a, ones(a.cols))],
-    method: "cg",
-    tol: TOL,
-    maxIter: 5_000,
-    blocks: 2,
-  };
-}
+const TOL = DIST_TOL;
+const distributed = (): SubmitInput => distributedPoisson(30, 2);
 
 /** A host off this thread as the volunteer sees one: every answer comes a macrotask later. */
 function laterHost(options: { failAtStep?: number } = {}): BlockHost {
@@ -57,7 +35,7 @@ describe("distributed blocks on an asynchronous host", () => {
     const peers = await startPeers(3, { blockHost: () => () => laterHost() });
     const [req, v1, v2] = peers as [(typeof peers)[0], (typeof peers)[0], (typeof peers)[0]];
     const rt = await startRequester(req, openRepo(freshDbName()), {
-      volunteers: () => [v1, v2].map((p) => ({ peerId: p.mesh.peerId, capabilities: CAPS })),
+      volunteers: () => volunteersOf([v1, v2]),
     });
     const input = distributed();
     const id = await rt.submit(input);
@@ -75,7 +53,7 @@ describe("distributed blocks on an asynchronous host", () => {
     const peers = await startPeers(4, { blockHost: () => factory });
     const [req, ...vols] = peers as [(typeof peers)[0], ...(typeof peers)[number][]];
     const rt = await startRequester(req, openRepo(freshDbName()), {
-      volunteers: () => vols.map((p) => ({ peerId: p.mesh.peerId, capabilities: CAPS })),
+      volunteers: () => volunteersOf(vols),
       // A failed block must move at once: no heartbeat timeout could move it within this test.
       scheduler: { heartbeatTimeoutMs: 120_000 },
     });

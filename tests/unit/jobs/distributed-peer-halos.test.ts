@@ -2,38 +2,16 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { VolunteerFault } from "../../../src/core/jobs/volunteer/volunteer-fault.ts";
 import type { SubmitInput } from "../../../src/core/jobs/requester/runtime.ts";
 import { relativeResidual } from "../../../src/core/solver/certificate.ts";
-import { poisson2d } from "../../../src/core/sparse/generators.ts";
-import { multiply, ones } from "../../../src/core/sparse/ops.ts";
-import {
-  CAPS,
-  cleanup,
-  freshDbName,
-  openRepo,
-  startPeers,
-  startRequester,
-  until,
-} from "./runtime-helpers.ts";
+import { cleanup, freshDbName, openRepo, startPeers, startRequester, until } from "./runtime-helpers.ts";
+import { DIST_TOL, distributedPoisson, volunteersOf } from "./distributed-helpers.ts";
 
 afterEach(cleanup);
 
 // The requester's traffic with peer halos, and what happens when a pair has no link, on the overlay:
 // distributed-overlay-halos.test.ts. Here, on a full mesh: a holder that lies only to its neighbours.
 
-const TOL = 1e-8;
-
-function distributed(): SubmitInput {
-  const a = poisson2d(40);
-  return {
-    name: "poisson2d-40",
-    kind: "distributed-solve",
-    a,
-    rhs: [multiply(a, ones(a.cols))],
-    method: "cg",
-    tol: TOL,
-    maxIter: 5_000,
-    blocks: 3,
-  };
-}
+const TOL = DIST_TOL;
+const distributed = (): SubmitInput => distributedPoisson(40, 3);
 
 describe("peer-to-peer halos between block holders", () => {
   it("a holder lying only to its neighbours: the routing falls back, the audit names it, it is banned", async () => {
@@ -54,7 +32,7 @@ describe("peer-to-peer halos between block holders", () => {
     // are enough, so the liar holds one (and its neighbour is the honest one).
     const rt = await startRequester(req, openRepo(freshDbName()), {
       distributedHaloRouting: "peer",
-      volunteers: () => [honest, lying].map((p) => ({ peerId: p.mesh.peerId, capabilities: CAPS })),
+      volunteers: () => volunteersOf([honest, lying]),
     });
     const input = { ...distributed(), blocks: 2 };
     const id = await rt.submit(input);

@@ -2,35 +2,13 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { SubmitInput } from "../../../src/core/jobs/requester/runtime.ts";
 import type { JobLink } from "../../../src/core/jobs/job-link.ts";
 import { relativeResidual } from "../../../src/core/solver/certificate.ts";
-import { poisson2d } from "../../../src/core/sparse/generators.ts";
-import { multiply, ones } from "../../../src/core/sparse/ops.ts";
-import {
-  CAPS,
-  cleanup,
-  freshDbName,
-  openRepo,
-  startPeers,
-  startRequester,
-  until,
-} from "./runtime-helpers.ts";
+import { cleanup, freshDbName, openRepo, startPeers, startRequester, until } from "./runtime-helpers.ts";
+import { DIST_TOL, distributedPoisson, volunteersOf } from "./distributed-helpers.ts";
 
 afterEach(cleanup);
 
-const TOL = 1e-8;
-
-function distributed(): SubmitInput {
-  const a = poisson2d(40);
-  return {
-    name: "poisson2d-40",
-    kind: "distributed-solve",
-    a,
-    rhs: [multiply(a, ones(a.cols))],
-    method: "cg",
-    tol: TOL,
-    maxIter: 5_000,
-    blocks: 2,
-  };
-}
+const TOL = DIST_TOL;
+const distributed = (): SubmitInput => distributedPoisson(40, 2);
 
 describe("a distributed solve whose requester restarts", () => {
   it("resumes from the persisted checkpoint: fewer iterations after the restart than a cold solve", async () => {
@@ -39,7 +17,7 @@ describe("a distributed solve whose requester restarts", () => {
       Awaited<ReturnType<typeof startPeers>>[0],
       Awaited<ReturnType<typeof startPeers>>[0],
     ];
-    const volunteers = () => [v1, v2].map((p) => ({ peerId: p.mesh.peerId, capabilities: CAPS }));
+    const volunteers = () => volunteersOf([v1, v2]);
     const input = distributed();
 
     // The cold solve's iteration count, read from a run of the same system.

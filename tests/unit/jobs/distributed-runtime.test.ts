@@ -1,32 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { SubmitInput } from "../../../src/core/jobs/requester/runtime.ts";
-import { poisson2d } from "../../../src/core/sparse/generators.ts";
-import { multiply, ones } from "../../../src/core/sparse/ops.ts";
-import {
-  CAPS,
-  cleanup,
-  freshDbName,
-  openRepo,
-  startPeers,
-  startRequester,
-  until,
-} from "./runtime-helpers.ts";
+import { cleanup, freshDbName, openRepo, startPeers, startRequester, until } from "./runtime-helpers.ts";
+import { distributedPoisson, volunteersOf } from "./distributed-helpers.ts";
 
 afterEach(cleanup);
 
-function distributed(blocks: number): SubmitInput {
-  const a = poisson2d(40);
-  return {
-    name: "poisson2d-40",
-    kind: "distributed-solve",
-    a,
-    rhs: [multiply(a, ones(a.cols))],
-    method: "cg",
-    tol: 1e-8,
-    maxIter: 5_000,
-    blocks,
-  };
-}
+const distributed = (blocks: number): SubmitInput => distributedPoisson(40, blocks);
 
 /** ‖b − A x‖/‖b‖ computed here, independently of the runtime. */
 function residual(input: SubmitInput, x: Float64Array): number {
@@ -49,7 +28,7 @@ describe("distributed solve over the mesh", () => {
     const [req, v1, v2] = peers as [(typeof peers)[0], (typeof peers)[0], (typeof peers)[0]];
     // Only the two remote peers volunteer: every halo and reduction crosses the (in-memory) mesh.
     const rt = await startRequester(req, openRepo(freshDbName()), {
-      volunteers: () => [v1, v2].map((p) => ({ peerId: p.mesh.peerId, capabilities: CAPS })),
+      volunteers: () => volunteersOf([v1, v2]),
     });
     const input = distributed(2);
     const id = await rt.submit(input);
@@ -86,7 +65,7 @@ describe("distributed solve over the mesh", () => {
     ];
     const present = new Set([v1, v2]);
     const rt = await startRequester(req, openRepo(freshDbName()), {
-      volunteers: () => [...present].map((p) => ({ peerId: p.mesh.peerId, capabilities: CAPS })),
+      volunteers: () => volunteersOf([...present]),
     });
     const input = distributed(2);
     const id = await rt.submit(input);
@@ -136,7 +115,7 @@ describe("distributed solve and a pausing volunteer", () => {
       (typeof peers)[0],
     ];
     const rt = await startRequester(req, openRepo(freshDbName()), {
-      volunteers: () => [v1, v2, v3].map((p) => ({ peerId: p.mesh.peerId, capabilities: CAPS })),
+      volunteers: () => volunteersOf([v1, v2, v3]),
     });
     const id = await rt.submit(distributed(2));
     await until(() => (rt.residualSeries(id)[0]?.points.length ?? 0) >= 25, 30_000);

@@ -3,15 +3,8 @@ import { FaultInjection } from "../../../src/core/jobs/volunteer/fault-injection
 import { poisson2d } from "../../../src/core/sparse/generators.ts";
 import { multiply, ones } from "../../../src/core/sparse/ops.ts";
 import { relativeResidual } from "../../../src/core/solver/certificate.ts";
-import {
-  CAPS,
-  cleanup,
-  freshDbName,
-  openRepo,
-  startPeers,
-  startRequester,
-  until,
-} from "./runtime-helpers.ts";
+import { cleanup, freshDbName, openRepo, startPeers, startRequester, until } from "./runtime-helpers.ts";
+import { volunteersOf } from "./distributed-helpers.ts";
 import { seededRandom } from "./helpers.ts";
 
 afterEach(cleanup);
@@ -28,7 +21,7 @@ describe("distributed solve sabotage (issue 10, item 8)", () => {
     // Forced: two volunteers for two blocks, and blocks of one solve go to distinct volunteers while there
     // are enough, so the liar holds one.
     const rt = await startRequester(req, openRepo(freshDbName()), {
-      volunteers: () => [honest, lying].map((p) => ({ peerId: p.mesh.peerId, capabilities: CAPS })),
+      volunteers: () => volunteersOf([honest, lying]),
     });
     const a = poisson2d(40);
     const b = multiply(a, ones(a.cols));

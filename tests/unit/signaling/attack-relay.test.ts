@@ -2,7 +2,15 @@ import { randomBytes } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { DirectoryClient } from "../../../src/core/net/directory-client.ts";
 import { DEFAULT_CONFIG } from "../../../signaling/config.ts";
-import { newClient, newIdentity, RawSocket, startTestServer, waitFor, type TestServer } from "./helpers.ts";
+import {
+  newClient,
+  newIdentity,
+  registerRawPeerJs,
+  startTestServer,
+  waitFor,
+  type RawSocket,
+  type TestServer,
+} from "./helpers.ts";
 
 // Attack tests for issue 10 item 1: a joined client floods the PeerJS relay.
 let t: TestServer;
@@ -29,16 +37,8 @@ async function joined(server: TestServer = t): Promise<DirectoryClient> {
 }
 
 async function registerPeerJs(client: DirectoryClient, server: TestServer = t): Promise<RawSocket> {
-  const url = new URL("/peerjs/peerjs", server.baseUrl.replace(/^http/, "ws"));
-  url.search = new URLSearchParams({
-    key: "peerjs",
-    id: client.self!.peerId,
-    token: client.sessionToken!,
-  }).toString();
-  const raw = new RawSocket(url.toString());
+  const raw = await registerRawPeerJs(server.baseUrl, client);
   raws.push(raw);
-  await raw.opened;
-  await raw.waitForType("OPEN");
   return raw;
 }
 

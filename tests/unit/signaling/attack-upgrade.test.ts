@@ -3,7 +3,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import type { DirectoryClient } from "../../../src/core/net/directory-client.ts";
 import { addressKey, clientAddress, isLoopback } from "../../../signaling/limits/client-address.ts";
-import { newClient, newIdentity, RawSocket, startTestServer, type TestServer } from "./helpers.ts";
+import {
+  newClient,
+  newIdentity,
+  registerRawPeerJs,
+  startTestServer,
+  type RawSocket,
+  type TestServer,
+} from "./helpers.ts";
 
 // Attack tests for issue 10 items 2 and 4: registration hijack by parameter pollution, spoofed
 // X-Forwarded-For, and one IPv6 /64 posing as many addresses.
@@ -26,12 +33,8 @@ function peerJsUrl(t: TestServer, query: string): string {
 }
 
 async function registerPeerJs(t: TestServer, client: DirectoryClient): Promise<RawSocket> {
-  const raw = new RawSocket(
-    peerJsUrl(t, `key=peerjs&id=${client.self!.peerId}&token=${client.sessionToken!}`),
-  );
+  const raw = await registerRawPeerJs(t.baseUrl, client);
   raws.push(raw);
-  await raw.opened;
-  await raw.waitForType("OPEN");
   return raw;
 }
 

@@ -139,6 +139,28 @@ export class RawSocket {
 }
 
 /**
+ * Registers a joined directory client with the PeerServer over a raw socket (a modified client speaking the
+ * wire protocol itself); resolves once the server said OPEN. The caller closes the socket.
+ */
+export async function registerRawPeerJs(baseUrl: string, client: DirectoryClient): Promise<RawSocket> {
+  const url = new URL("/peerjs/peerjs", baseUrl.replace(/^http/, "ws"));
+  url.search = new URLSearchParams({
+    key: "peerjs",
+    id: client.self!.peerId,
+    token: client.sessionToken!,
+  }).toString();
+  const raw = new RawSocket(url.toString());
+  try {
+    await raw.opened;
+    await raw.waitForType("OPEN");
+  } catch (error) {
+    raw.ws.terminate();
+    throw error;
+  }
+  return raw;
+}
+
+/**
  * Opens a WebSocket and reports the HTTP status it was refused with, or "open". An opened socket is
  * closed at once, or pushed to `hold` to keep it open (as an attacker holding connections would).
  */

@@ -4,6 +4,7 @@ import {
   newClient,
   newIdentity,
   RawSocket,
+  registerRawPeerJs,
   startTestServer,
   tryUpgrade,
   waitFor,
@@ -39,12 +40,8 @@ async function joined(): Promise<DirectoryClient> {
 }
 
 async function registerPeerJs(client: DirectoryClient): Promise<RawSocket> {
-  const raw = new RawSocket(
-    peerJsUrl({ key: "peerjs", id: client.self!.peerId, token: client.sessionToken! }),
-  );
+  const raw = await registerRawPeerJs(t.baseUrl, client);
   raws.push(raw);
-  await raw.opened;
-  await raw.waitForType("OPEN");
   return raw;
 }
 
