@@ -8,7 +8,7 @@ import { poisson2d } from "../src/core/sparse/generators.ts";
 import { parseMatrixMarketVector } from "../src/core/sparse/matrix-market.ts";
 import { multiply, ones } from "../src/core/sparse/ops.ts";
 import { randomRhs } from "../src/core/sparse/problem.ts";
-import { storedCheckpointIteration, storedJob, storedUnits } from "./support/job-store-file.ts";
+import { storedCheckpointIteration, storedJobs, storedUnits } from "./support/job-store-file.ts";
 import { startNodePeer, startNodeVolunteer, type NodePeer } from "./support/node-peer.ts";
 
 // `open-swarm submit --resume` (issue 12): Node peers only, no browser. The real server (Playwright's
@@ -154,7 +154,7 @@ test("submit --distribute 2, SIGKILLed, resumes from its persisted checkpoint (f
   submit.process.kill("SIGKILL");
   expect(await submit.exited).toBeNull();
   for (const h of holders) h.process.kill("SIGCONT");
-  expect(storedJob(store, jobId)?.status).toBe("running");
+  expect(storedJobs(store)[jobId]?.status).toBe("running");
   const checkpoint = storedCheckpointIteration(store, jobId);
   expect(checkpoint).toBeGreaterThanOrEqual(halfway);
 
@@ -180,4 +180,37 @@ test("submit --distribute 2, SIGKILLed, resumes from its persisted checkpoint (f
   const a = poisson2d(100);
   const x = parseMatrixMarketVector(readFileSync(out, "utf8"));
   expect(relativeResidual(a, x, multiply(a, ones(a.cols)))).toBeLessThanOrEqual(TOL);
+});
+
+test("submit --distribute K with fewer than K volunteers online fails clearly in --volunteer-wait, keeping no job", async ({
+  baseURL,
+}) => {
+  test.setTimeout(60_000);
+  // One volunteer online, three wanted: the requester can never link three.
+  const one = await startNodeVolunteer(baseURL!);
+  nodes.push(one);
+  const store = path.join(work, "store");
+  const submit = startNodePeer([
+    "submit",
+    "poisson2d-50",
+    "--distribute",
+    "3",
+    "--volunteer-wait",
+    "3",
+    "--server",
+    baseURL!,
+    "--store",
+    store,
+    "--json",
+  ]);
+  nodes.push(submit);
+  expect(await submit.exited).toBe(4);
+  const error = (
+    JSON.parse(submit.lines.find((l) => l.startsWith("{"))!) as { error: { code: string; message: string } }
+  ).error;
+  expect(error.code).toBe("too_few_volunteers");
+  expect(error.message).toMatch(/over 3 volunteers, but [0-2] found in 3 s/);
+  // Nothing was submitted: no job in the store to resume or to clean up.
+  expect(submit.lines.some((l) => l.startsWith("job "))).toBe(false);
+  expect(storedJobs(store)).toEqual({});
 });

@@ -20,14 +20,14 @@ export function storedUnits(store: string, jobId: string): WorkUnit[] {
   }
 }
 
-export function storedJob(store: string, jobId: string): SolveJob | undefined {
+/** The jobs in the store, by id (none when nothing was ever written). */
+export function storedJobs(store: string): Record<string, SolveJob> {
   try {
-    const state = JSON.parse(readFileSync(path.join(store, "state.json"), "utf8")) as {
-      jobs: Record<string, SolveJob>;
-    };
-    return state.jobs[jobId];
+    return (
+      JSON.parse(readFileSync(path.join(store, "state.json"), "utf8")) as { jobs: Record<string, SolveJob> }
+    ).jobs;
   } catch {
-    return undefined;
+    return {};
   }
 }
 
