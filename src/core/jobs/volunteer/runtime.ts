@@ -51,6 +51,9 @@ export interface VolunteerRuntimeOptions {
   readonly onChange?: (snapshot: VolunteerSnapshot) => void;
 }
 
+/** The `current.backend` of a snapshot while a distributed block is what this volunteer computes. */
+export const BLOCK_BACKEND = "js (distributed block)";
+
 const clipDetail = (s: string): string => (s.length > MAX_DETAIL_CHARS ? s.slice(0, MAX_DETAIL_CHARS) : s);
 
 export class VolunteerRuntime {
@@ -177,7 +180,7 @@ export class VolunteerRuntime {
               progress: 0,
               iteration: block.iteration,
               residual: null,
-              backend: "js (distributed block)",
+              backend: BLOCK_BACKEND,
             },
       unitsDone: this.#unitsDone,
       requestersServed: this.#served,
