@@ -46,7 +46,7 @@ export interface VolunteerRuntimeOptions {
   readonly progressIntervalMs?: number;
   /** Longest idle pause the duty cycle inserts (default 30 s). */
   readonly maxIdleMs?: number;
-  /** Where distributed-solve blocks run (default: this thread; a tab passes Web Workers, Node worker threads). */
+  /** Where distributed-solve blocks run (default: this thread; a tab passes Web Workers, Node threads). */
   readonly blockHost?: BlockHostFactory;
   readonly onChange?: (snapshot: VolunteerSnapshot) => void;
 }
