@@ -31,7 +31,7 @@ export function storedJobs(store: string): Record<string, SolveJob> {
   }
 }
 
-/** The iteration of the job's persisted distributed checkpoint (jobs/distributed/checkpoint-blob.ts), or 0. */
+/** The iteration of the job's persisted distributed checkpoint (jobs/distributed/checkpoint-blob.ts); 0: none. */
 export function storedCheckpointIteration(store: string, jobId: string): number {
   try {
     const bytes = readFileSync(path.join(store, "blobs", encodeURIComponent(`dist-checkpoint/${jobId}`)));

@@ -179,7 +179,8 @@ function checkOptions(matrix: string | undefined, options: SubmitCliOptions): vo
   if (options.distribute !== undefined && (options.randomRhs ?? 1) > 1) {
     throw new CliError(
       "invalid_option",
-      `a distributed solve takes one right-hand side, not ${options.randomRhs}: drop --distribute to solve them as a batch`,
+      `a distributed solve takes one right-hand side, not ${options.randomRhs}: ` +
+        "drop --distribute to solve them as a batch",
     );
   }
 }

@@ -23,5 +23,6 @@ export function submitProgressLine(requester: NodeRequester, job: SolveJob): str
       : `iteration ${progress.iteration}  residual ${progress.relResidual?.toExponential(2) ?? "-"}`;
   const resumed = requester.runtime.distributedCheckpoint(job.id).resumedFrom ?? 0;
   const from = resumed > 0 ? ` (resumed from ${resumed})` : "";
-  return `${iteration}${from}  blocks ${leased.length}/${units.length} on ${holders.size} volunteer(s)  linked ${linked}`;
+  const blocks = `blocks ${leased.length}/${units.length} on ${holders.size} volunteer(s)`;
+  return `${iteration}${from}  ${blocks}  linked ${linked}`;
 }

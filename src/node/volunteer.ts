@@ -45,9 +45,10 @@ const LEAVE_FLUSH_MS = 3_000;
 
 /**
  * A headless volunteer: the tab's VolunteerRuntime (same protocol, same checks) on a Node swarm, with the
- * wasm kernels in a worker thread and each distributed block in a worker thread of its own. `leave()` is the clean exit: pausing gives every held unit back
- * (unit-error "cancelled"/"declined", so the requester reissues it at once instead of waiting for the
- * lease to expire); the give-backs are flushed, then the links and the directory session are closed.
+ * wasm kernels in a worker thread and each distributed block in a worker thread of its own. `leave()` is
+ * the clean exit: pausing gives every held unit back (unit-error "cancelled"/"declined", so the requester
+ * reissues it at once instead of waiting for the lease to expire); the give-backs are flushed, then the
+ * links and the directory session are closed.
  * With `experts`, it also hosts experts for requesters (the tab's ExpertHost, node/expert-host.ts); leaving
  * tells them it paused (they reroute at once), answers its queued batches and unloads its models first.
  */
