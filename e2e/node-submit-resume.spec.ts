@@ -190,19 +190,8 @@ test("submit --distribute K with fewer than K volunteers online fails clearly in
   const one = await startNodeVolunteer(baseURL!);
   nodes.push(one);
   const store = path.join(work, "store");
-  const submit = startNodePeer([
-    "submit",
-    "poisson2d-50",
-    "--distribute",
-    "3",
-    "--volunteer-wait",
-    "3",
-    "--server",
-    baseURL!,
-    "--store",
-    store,
-    "--json",
-  ]);
+  const args = "submit poisson2d-50 --distribute 3 --volunteer-wait 3 --json".split(" ");
+  const submit = startNodePeer([...args, "--server", baseURL!, "--store", store]);
   nodes.push(submit);
   expect(await submit.exited).toBe(4);
   const error = (

@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { inThreadBlockHost, type BlockHost } from "../../../src/core/distributed/index.ts";
+import { Coordinator, inThreadBlockHost, type BlockHost } from "../../../src/core/distributed/index.ts";
 import type { SubmitInput } from "../../../src/core/jobs/requester/runtime.ts";
 import { relativeResidual } from "../../../src/core/solver/certificate.ts";
 import { poisson2d } from "../../../src/core/sparse/generators.ts";
 import { multiply, ones } from "../../../src/core/sparse/ops.ts";
+import { workerThreadBlockHost } from "../../../src/node/block-host.ts";
 import {
   CAPS,
   cleanup,
@@ -14,7 +15,18 @@ import {
   until,
 } from "./runtime-helpers.ts";
 
-afterEach(cleanup);
+/** Worker-thread hosts made by a test (the Node volunteer's factory), to count them and close them. */
+const threadHosts: BlockHost[] = [];
+afterEach(() => {
+  for (const host of threadHosts.splice(0)) host.close();
+  cleanup();
+});
+
+function threadHost(): BlockHost {
+  const host = workerThreadBlockHost();
+  threadHosts.push(host);
+  return host;
+}
 
 const TOL = 1e-8;
 
@@ -91,4 +103,40 @@ describe("distributed blocks on an asynchronous host", () => {
     const [x] = await rt.solutions(id);
     expect(relativeResidual(input.a, x!, input.rhs[0]!)).toBeLessThanOrEqual(TOL);
   }, 30_000);
+});
+
+describe("distributed blocks in worker threads (the Node volunteer's host, src/node/block-host.ts)", () => {
+  it("solves a distributed job with each block in its own thread, and x is certified", async () => {
+    const peers = await startPeers(3, { blockHost: (i) => (i === 0 ? undefined : threadHost) });
+    const [req, v1, v2] = peers as [(typeof peers)[0], (typeof peers)[0], (typeof peers)[0]];
+    const rt = await startRequester(req, openRepo(freshDbName()), {
+      volunteers: () => [v1, v2].map((p) => ({ peerId: p.mesh.peerId, capabilities: CAPS })),
+    });
+    const input = distributed();
+    const id = await rt.submit(input);
+    await until(() => rt.scheduler.job(id)?.status !== "running", 30_000);
+    expect(rt.scheduler.job(id)!.status).toBe("done");
+    // One thread per held block: the two volunteers made (at least) one host each.
+    expect(threadHosts.length).toBeGreaterThanOrEqual(2);
+    const [x] = await rt.solutions(id);
+    expect(relativeResidual(input.a, x!, input.rhs[0]!)).toBeLessThanOrEqual(TOL);
+  }, 30_000);
+
+  it("answers bad block data with an error message from the thread, and a closed host rejects", async () => {
+    const host = threadHost();
+    const refused = await host.init({ not: "block data" });
+    expect(refused).toMatchObject({ type: "error", code: "bad_message" });
+
+    const a = poisson2d(8);
+    const coordinator = new Coordinator(a, multiply(a, ones(a.cols)), 2, {
+      method: "pcg",
+      tol: TOL,
+      maxIter: 100,
+    });
+    expect(await host.init(coordinator.blockData(0))).toBeNull();
+    // A step the worker cannot use is answered (validated in the thread), never thrown.
+    expect(await host.step({ type: "nonsense" })).toMatchObject({ type: "error" });
+    host.close();
+    await expect(host.step({ type: "nonsense" })).rejects.toThrow(/closed/);
+  }, 20_000);
 });
