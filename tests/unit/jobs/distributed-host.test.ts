@@ -1,5 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { Coordinator, inThreadBlockHost, type BlockHost } from "../../../src/core/distributed/index.ts";
+import {
+  Coordinator,
+  inThreadBlockHost,
+  type BlockHost,
+  type BlockHostFactory,
+} from "../../../src/core/distributed/index.ts";
 import type { SubmitInput } from "../../../src/core/jobs/requester/runtime.ts";
 import { relativeResidual } from "../../../src/core/solver/certificate.ts";
 import { poisson2d } from "../../../src/core/sparse/generators.ts";
@@ -64,16 +69,22 @@ function laterHost(options: { failAtStep?: number } = {}): BlockHost {
   };
 }
 
+/** The distributed job on two volunteers whose blocks run on `host`; resolves once the job ended. */
+async function solveOnTwoVolunteers(host: BlockHostFactory) {
+  const peers = await startPeers(3, { blockHost: (i) => (i === 0 ? undefined : host) });
+  const [req, v1, v2] = peers as [(typeof peers)[0], (typeof peers)[0], (typeof peers)[0]];
+  const rt = await startRequester(req, openRepo(freshDbName()), {
+    volunteers: () => [v1, v2].map((p) => ({ peerId: p.mesh.peerId, capabilities: CAPS })),
+  });
+  const input = distributed();
+  const id = await rt.submit(input);
+  await until(() => rt.scheduler.job(id)?.status !== "running", 30_000);
+  return { rt, id, input };
+}
+
 describe("distributed blocks on an asynchronous host", () => {
   it("steps each block in order when every answer comes later, and certifies x", async () => {
-    const peers = await startPeers(3, { blockHost: () => () => laterHost() });
-    const [req, v1, v2] = peers as [(typeof peers)[0], (typeof peers)[0], (typeof peers)[0]];
-    const rt = await startRequester(req, openRepo(freshDbName()), {
-      volunteers: () => [v1, v2].map((p) => ({ peerId: p.mesh.peerId, capabilities: CAPS })),
-    });
-    const input = distributed();
-    const id = await rt.submit(input);
-    await until(() => rt.scheduler.job(id)?.status !== "running", 30_000);
+    const { rt, id, input } = await solveOnTwoVolunteers(() => laterHost());
     expect(rt.scheduler.job(id)!.status).toBe("done");
     expect(rt.distributedStats(id)!.failovers).toBe(0);
     const [x] = await rt.solutions(id);
@@ -107,14 +118,7 @@ describe("distributed blocks on an asynchronous host", () => {
 
 describe("distributed blocks in worker threads (the Node volunteer's host, src/node/block-host.ts)", () => {
   it("solves a distributed job with each block in its own thread, and x is certified", async () => {
-    const peers = await startPeers(3, { blockHost: (i) => (i === 0 ? undefined : threadHost) });
-    const [req, v1, v2] = peers as [(typeof peers)[0], (typeof peers)[0], (typeof peers)[0]];
-    const rt = await startRequester(req, openRepo(freshDbName()), {
-      volunteers: () => [v1, v2].map((p) => ({ peerId: p.mesh.peerId, capabilities: CAPS })),
-    });
-    const input = distributed();
-    const id = await rt.submit(input);
-    await until(() => rt.scheduler.job(id)?.status !== "running", 30_000);
+    const { rt, id, input } = await solveOnTwoVolunteers(threadHost);
     expect(rt.scheduler.job(id)!.status).toBe("done");
     // One thread per held block: the two volunteers made (at least) one host each.
     expect(threadHosts.length).toBeGreaterThanOrEqual(2);
