@@ -52,7 +52,7 @@ async function jobIdOf(peer: NodePeer): Promise<string> {
 test("submit --resume after a SIGKILL completes the job, and units verified before are not recomputed", async ({
   baseURL,
 }) => {
-  test.setTimeout(60_000);
+  test.setTimeout(90_000); // ~15 s idle; the margin is for a loaded CI machine
   const store = path.join(work, "store");
   const identity = path.join(work, "requester.json");
   const seed = 4242;
@@ -124,7 +124,7 @@ test("submit --resume after a SIGKILL completes the job, and units verified befo
 test("submit --distribute 2, SIGKILLed, resumes from its persisted checkpoint (fewer iterations than a restart)", async ({
   baseURL,
 }) => {
-  test.setTimeout(60_000);
+  test.setTimeout(90_000); // ~15 s idle; the margin is for a loaded CI machine
   const holders = await Promise.all([startNodeVolunteer(baseURL!), startNodeVolunteer(baseURL!)]);
   nodes.push(...holders);
   const args = ["poisson2d-100", "--distribute", "2", "--server", baseURL!, "--json", "--tol", String(TOL)];
@@ -185,7 +185,7 @@ test("submit --distribute 2, SIGKILLed, resumes from its persisted checkpoint (f
 test("submit --distribute K with fewer than K volunteers online fails clearly in --volunteer-wait, keeping no job", async ({
   baseURL,
 }) => {
-  test.setTimeout(60_000);
+  test.setTimeout(90_000); // ~15 s idle; the margin is for a loaded CI machine
   // One volunteer online, three wanted: the requester can never link three.
   const one = await startNodeVolunteer(baseURL!);
   nodes.push(one);
