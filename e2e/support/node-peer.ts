@@ -32,10 +32,18 @@ export function killNodePeers(): void {
 /** How long a Node peer may take to join: its start (tsx, wasm, WebRTC) took over 30 s at load 25. */
 const JOIN_TIMEOUT_MS = 120_000;
 
-/** `env`: added to this process's environment (e.g. OPEN_SWARM_TEST_MODE=1 for a test-only fault). */
-export function startNodePeer(args: readonly string[], env: Readonly<Record<string, string>> = {}): NodePeer {
+/**
+ * `env`: added to this process's environment (e.g. OPEN_SWARM_TEST_MODE=1 for a test-only fault).
+ * `identity`: a file kept across runs (a requester that resumes is the same peer); default: a new one.
+ */
+export function startNodePeer(
+  args: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+  options: { identity?: string } = {},
+): NodePeer {
   const dir = mkdtempSync(path.join(tmpdir(), "open-swarm-node-peer-"));
-  const child = spawn(process.execPath, [BIN, ...args, "--identity", path.join(dir, "identity.json")], {
+  const identity = options.identity ?? path.join(dir, "identity.json");
+  const child = spawn(process.execPath, [BIN, ...args, "--identity", identity], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...env },
   });

@@ -12,7 +12,13 @@ export const EXIT_SWARM_ERROR = 4;
 export const EXIT_INTERNAL_ERROR = 3;
 
 /** Failures that belong to the command line itself (files, backends), next to core's InputError. */
-export type CliErrorCode = "file_not_found" | "file_unreadable" | "write_failed" | "backend_unavailable";
+export type CliErrorCode =
+  | "file_not_found"
+  | "file_unreadable"
+  | "write_failed"
+  | "backend_unavailable"
+  /** Options that cannot go together (commander's own usage errors are reported with this code too). */
+  | "invalid_option";
 
 export class CliError extends CodedError<CliErrorCode> {
   override readonly name = "CliError";

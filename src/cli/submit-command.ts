@@ -1,21 +1,20 @@
-import { writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
 import { seededRandom } from "../core/base/seeded-random.ts";
-import type { SolveJob } from "../core/jobs/model.ts";
 import { SwarmError } from "../core/net/swarm.ts";
-import { writeMatrixMarketVector } from "../core/sparse/matrix-market.ts";
 import { randomRhs } from "../core/sparse/problem.ts";
 import { defaultIdentityPath, FileIdentityStore } from "../node/identity-file.ts";
 import { FileJobStore } from "../node/file-job-store.ts";
 import type { NodeRequester } from "../node/requester.ts";
-import { CliError, describeFsError, EXIT_NOT_CONVERGED, EXIT_OK, EXIT_SWARM_ERROR } from "./cli-error.ts";
+import { CliError, EXIT_SWARM_ERROR } from "./cli-error.ts";
 import { reportFailure } from "./failure.ts";
 import type { CliIo } from "./io.ts";
 import { loadMatrix, loadRhs } from "./read-inputs.ts";
 import { DEFAULT_MAX_ITER, DEFAULT_TOL, parseTolerance } from "./solve-options.ts";
-import { parsePositiveInt, parseServerUrl } from "./swarm-options.ts";
+import { submitProgressLine } from "./submit-progress.ts";
+import { reportSubmit } from "./submit-report.ts";
+import { parseBlocks, parsePositiveInt, parseServerUrl, TooFewVolunteers } from "./swarm-options.ts";
 import { withJoinTimeout } from "./volunteer-command.ts";
 
 interface SubmitCliOptions {
@@ -23,6 +22,8 @@ interface SubmitCliOptions {
   rhs?: string;
   randomRhs?: number;
   seed?: number;
+  distribute?: number;
+  volunteerWait: number;
   out?: string;
   json?: boolean;
   resume?: string;
@@ -32,20 +33,31 @@ interface SubmitCliOptions {
   maxIter: number;
 }
 
+/** How long --distribute waits for its K volunteers by default. */
+const DEFAULT_VOLUNTEER_WAIT_S = 30;
+
 const HELP_AFTER = `
 Submits a sparse solve to the swarm at --server as a headless requester (the Dashboard's requester:
 same placement, and every result is verified here with our own residual before it is accepted), waits for
 it and writes the solutions. MATRIX is a Matrix Market file or a generated name (poisson2d-K). Without
 --rhs or --random-rhs, b = A*1. --random-rhs N makes N seeded random right-hand sides (one unit each).
 
+--distribute K solves one system as a distributed solve over K volunteers (the Dashboard's "distribute":
+A is split into K row blocks, one per volunteer, and this requester coordinates their iterations; x is
+certified here at the end). It waits up to --volunteer-wait seconds for K volunteers and fails with
+too_few_volunteers (exit 4) if fewer are found. The progress line shows iteration, residual and blocks.
+
 The job is kept in ~/.open-swarm/jobs (--store DIR): after Ctrl-C or a crash, --resume JOB_ID picks it up
-where it stopped (verified units are not recomputed).
+where it stopped: verified units are not recomputed, and a distributed solve continues from its last
+persisted checkpoint.
 
 Exit codes: 0 every unit verified, 2 the job failed (some unit could not be solved or verified), 1 bad
-input or options, 4 could not join the swarm, 130 interrupted (the job is kept for --resume).
+input or options, 4 could not join the swarm or too few volunteers, 130 interrupted (the job is kept for
+--resume).
 
-Example:
+Examples:
   open-swarm submit ../shared/matrices/bcsstk13.mtx --random-rhs 8 --server http://127.0.0.1:8080 --json
+  open-swarm submit poisson2d-300 --distribute 4 --server http://127.0.0.1:8080
 `;
 
 export function registerSubmitCommand(
@@ -61,6 +73,13 @@ export function registerSubmitCommand(
     .option("--rhs <file>", "right-hand side (Matrix Market vector)")
     .option("--random-rhs <n>", "n seeded random right-hand sides", parsePositiveInt)
     .option("--seed <n>", "seed of --random-rhs (default: random, printed)", parsePositiveInt)
+    .option("--distribute <k>", "a distributed solve over k volunteers (2..64 row blocks)", parseBlocks)
+    .option(
+      "--volunteer-wait <s>",
+      "with --distribute: seconds to find k volunteers",
+      parsePositiveInt,
+      DEFAULT_VOLUNTEER_WAIT_S,
+    )
     .option("--tol <t>", "relative residual to reach", parseTolerance, DEFAULT_TOL)
     .option("--max-iter <n>", "iterations per right-hand side", parsePositiveInt, DEFAULT_MAX_ITER)
     .option("--out <file>", "write the solution (Matrix Market; one file per rhs as FILE.k with several)")
@@ -74,14 +93,6 @@ export function registerSubmitCommand(
     });
 }
 
-/** The progress line: units verified of all, and volunteers linked. */
-function unitsLine(requester: NodeRequester, jobId: string): string {
-  const units = requester.runtime.units(jobId);
-  const done = units.filter((u) => u.status === "done").length;
-  const volunteers = requester.swarm.mesh.connectedPeerIds().length;
-  return `units verified ${done}/${units.length}  volunteers ${volunteers}`;
-}
-
 async function runSubmit(matrix: string | undefined, options: SubmitCliOptions, io: CliIo): Promise<number> {
   const json = options.json === true;
   const started = performance.now();
@@ -92,12 +103,7 @@ async function runSubmit(matrix: string | undefined, options: SubmitCliOptions, 
     interrupted = true;
   };
   try {
-    if (!options.resume && matrix === undefined) {
-      throw new CliError("file_not_found", "a MATRIX argument is needed (or --resume JOB_ID)");
-    }
-    if (options.rhs !== undefined && options.randomRhs !== undefined) {
-      throw new CliError("file_unreadable", "--rhs and --random-rhs exclude each other");
-    }
+    checkOptions(matrix, options);
     // Loaded here, not at the top: it brings the native WebRTC module, which `solve` never needs.
     const { NodeRequester } = await import("../node/requester.ts");
     requester = await withJoinTimeout(
@@ -105,33 +111,19 @@ async function runSubmit(matrix: string | undefined, options: SubmitCliOptions, 
         server: options.server,
         identityStore: new FileIdentityStore(options.identity ?? defaultIdentityPath()),
         store: new FileJobStore(options.store ?? path.join(homedir(), ".open-swarm", "jobs")),
+        ...(options.distribute !== undefined ? { recruit: options.distribute } : {}),
         onError: (message) => io.stderr.write(`open-swarm submit: ${message}\n`),
       }),
     );
     let jobId = options.resume;
+    let verifiedBefore = 0;
     if (jobId === undefined) {
-      const { a } = loadMatrix(matrix!);
-      let rhs: Float64Array[];
-      let rhsSeed: number | undefined;
-      if (options.randomRhs !== undefined) {
-        rhsSeed = options.seed ?? Math.floor(Math.random() * 0x7fff_ffff);
-        const rng = seededRandom(rhsSeed);
-        rhs = Array.from({ length: options.randomRhs }, () => randomRhs(a.rows, rng));
-      } else {
-        rhs = [loadRhs(options.rhs, a)];
-      }
-      jobId = await requester.runtime.submit({
-        name: path.basename(matrix!),
-        kind: rhs.length > 1 ? "multi-rhs" : "solve",
-        a,
-        rhs,
-        method: "cg",
-        tol: options.tol,
-        maxIter: options.maxIter,
-        ...(rhsSeed !== undefined ? { rhsSeed } : {}),
-      });
+      jobId = await submitNew(requester, matrix!, options, io);
     } else if (!requester.job(jobId)) {
       throw new CliError("file_not_found", `no running job ${jobId} in the store`);
+    } else {
+      verifiedBefore = requester.runtime.units(jobId).filter((u) => u.status === "done").length;
+      io.stderr.write(`resuming ${jobId}: ${verifiedBefore} unit(s) verified before\n`);
     }
     io.stderr.write(`job ${jobId} (resume with --resume ${jobId})\n`);
     process.on("SIGINT", onSigint);
@@ -139,8 +131,9 @@ async function runSubmit(matrix: string | undefined, options: SubmitCliOptions, 
     let last = "";
     const live = requester;
     const end = await Promise.race([
-      live.finished(jobId, () => {
-        const line = unitsLine(live, jobId!);
+      live.finished(jobId, (job) => {
+        if (job === undefined) return;
+        const line = submitProgressLine(live, job);
         if (line === last) return;
         last = line;
         io.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
@@ -155,9 +148,10 @@ async function runSubmit(matrix: string | undefined, options: SubmitCliOptions, 
       await requester.close();
       return 130;
     }
-    return await report(requester, end, options, io, performance.now() - started);
+    const report = { unitsVerifiedBefore: verifiedBefore, ...pick(options) };
+    return await reportSubmit(requester, end, report, io, performance.now() - started);
   } catch (error) {
-    if (error instanceof SwarmError) {
+    if (error instanceof SwarmError || error instanceof TooFewVolunteers) {
       io.stderr.write(`open-swarm submit: error [${error.code}]: ${error.message}\n`);
       if (json)
         io.stdout.write(`${JSON.stringify({ error: { code: error.code, message: error.message } })}\n`);
@@ -170,47 +164,71 @@ async function runSubmit(matrix: string | undefined, options: SubmitCliOptions, 
   }
 }
 
-async function report(
+const pick = (o: SubmitCliOptions): { out?: string; json?: boolean } => ({
+  ...(o.out !== undefined ? { out: o.out } : {}),
+  ...(o.json !== undefined ? { json: o.json } : {}),
+});
+
+function checkOptions(matrix: string | undefined, options: SubmitCliOptions): void {
+  if (!options.resume && matrix === undefined) {
+    throw new CliError("file_not_found", "a MATRIX argument is needed (or --resume JOB_ID)");
+  }
+  if (options.rhs !== undefined && options.randomRhs !== undefined) {
+    throw new CliError("invalid_option", "--rhs and --random-rhs exclude each other");
+  }
+  if (options.distribute !== undefined && (options.randomRhs ?? 1) > 1) {
+    throw new CliError(
+      "invalid_option",
+      `a distributed solve takes one right-hand side, not ${options.randomRhs}: ` +
+        "drop --distribute to solve them as a batch",
+    );
+  }
+}
+
+/** Reads the inputs, finds the volunteers a distributed solve needs, submits; returns the job id. */
+async function submitNew(
   requester: NodeRequester,
-  job: SolveJob,
+  matrix: string,
   options: SubmitCliOptions,
   io: CliIo,
-  ms: number,
-): Promise<number> {
-  const units = requester.runtime.units(job.id);
-  const volunteers = [...new Set(units.flatMap((u) => (u.result ? [u.result.volunteerId] : [])))];
-  const ok = job.status === "done";
-  let worst: number | null = null;
-  if (ok) {
-    const { xs, relResiduals } = await requester.runtime.certifiedSolutions(job.id);
-    worst = Math.max(...relResiduals);
-    if (options.out !== undefined) {
-      xs.forEach((x, k) => {
-        const file = xs.length === 1 ? options.out! : `${options.out!}.${k}`;
-        try {
-          writeFileSync(file, writeMatrixMarketVector(x));
-        } catch (e) {
-          throw new CliError("write_failed", `cannot write ${file}: ${describeFsError(e).text}`);
-        }
-      });
+): Promise<string> {
+  const { a } = loadMatrix(matrix);
+  let rhs: Float64Array[];
+  let rhsSeed: number | undefined;
+  if (options.randomRhs !== undefined) {
+    rhsSeed = options.seed ?? Math.floor(Math.random() * 0x7fff_ffff);
+    const rng = seededRandom(rhsSeed);
+    rhs = Array.from({ length: options.randomRhs }, () => randomRhs(a.rows, rng));
+  } else {
+    rhs = [loadRhs(options.rhs, a)];
+  }
+  const k = options.distribute;
+  if (k !== undefined) {
+    io.stderr.write(`finding ${k} volunteers (up to ${options.volunteerWait} s)\n`);
+    const found = await requester.awaitVolunteers(k, options.volunteerWait * 1000);
+    if (found < k) {
+      requester.stopGathering();
+      throw new TooFewVolunteers(
+        "too_few_volunteers",
+        `a distributed solve over ${k} volunteers, but ${found} found in ${options.volunteerWait} s ` +
+          `(start more with 'open-swarm volunteer', lower --distribute, or raise --volunteer-wait)`,
+      );
     }
   }
-  const summary = {
-    job_id: job.id,
-    status: job.status,
-    units: units.length,
-    units_done: units.filter((u) => u.status === "done").length,
-    volunteers,
-    worst_rel_residual: worst,
-    message: job.outcome?.message ?? null,
-    ms: Math.round(ms),
-  };
-  if (options.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
-  else
-    io.stdout.write(
-      `${job.status}: ${summary.units_done}/${summary.units} units verified` +
-        (worst !== null ? `, worst relative residual ${worst.toExponential(2)}` : "") +
-        `, ${volunteers.length} volunteer(s), ${(ms / 1000).toFixed(1)} s\n`,
-    );
-  return ok ? EXIT_OK : EXIT_NOT_CONVERGED;
+  try {
+    return await requester.runtime.submit({
+      name: path.basename(matrix),
+      kind: k !== undefined ? "distributed-solve" : rhs.length > 1 ? "multi-rhs" : "solve",
+      a,
+      rhs,
+      method: "cg",
+      tol: options.tol,
+      maxIter: options.maxIter,
+      ...(k !== undefined ? { blocks: k } : {}),
+      ...(rhsSeed !== undefined ? { rhsSeed } : {}),
+    });
+  } finally {
+    // The job runs now (or was refused): the runtime's recruiter keeps or releases the links.
+    requester.stopGathering();
+  }
 }

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "commander";
+import { CodedError } from "../core/base/coded-error.ts";
 
 /** Option parsers shared by the swarm commands (volunteer, submit). */
 export function parseServerUrl(value: string): string {
@@ -23,3 +24,19 @@ export function parseCpuShare(value: string): number {
 }
 
 export { parsePositiveInt } from "./solve-options.ts";
+
+/** Most row blocks of `submit --distribute`, as the Dashboard's form (and one directory query's k). */
+const MAX_DISTRIBUTE = 64;
+
+export function parseBlocks(value: string): number {
+  const k = Number(value);
+  if (!Number.isInteger(k) || k < 2 || k > MAX_DISTRIBUTE) {
+    throw new InvalidArgumentError(`an integer from 2 to ${MAX_DISTRIBUTE} (volunteers, one row block each)`);
+  }
+  return k;
+}
+
+/** `submit --distribute K` found fewer than K volunteers in time (exit 4, like the other swarm errors). */
+export class TooFewVolunteers extends CodedError<"too_few_volunteers"> {
+  override readonly name = "TooFewVolunteers";
+}

@@ -3,7 +3,7 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import type { ExpertHostStats } from "../core/experts/host/index.ts";
 import { ExpertError } from "../core/experts/models/index.ts";
 import { SwarmError } from "../core/net/swarm.ts";
-import type { VolunteerSnapshot } from "../core/jobs/volunteer/index.ts";
+import { BLOCK_BACKEND, type VolunteerSnapshot } from "../core/jobs/volunteer/index.ts";
 import { defaultIdentityPath, FileIdentityStore } from "../node/identity-file.ts";
 import type { NodeVolunteer } from "../node/volunteer.ts";
 import { EXIT_INPUT_ERROR, EXIT_OK, EXIT_SWARM_ERROR } from "./cli-error.ts";
@@ -45,9 +45,10 @@ Example:
   open-swarm volunteer --server http://127.0.0.1:8080 --experts
 `;
 
-/** The live line: units done, the current unit's progress and residual, peers linked (and the most at once),
- *  signaling frames refused when there were any (floods: offers and candidates over their caps), and with
- *  --experts the expert rows served (batches, and those the requesters' checks accepted). */
+/** The live line: units done, the current unit's progress and residual (or the iteration of a distributed
+ *  block it holds), peers linked (and the most at once), signaling frames refused when there were any
+ *  (floods: offers and candidates over their caps), and with --experts the expert rows served (batches, and
+ *  those the requesters' checks accepted). */
 export function volunteerLine(
   s: VolunteerSnapshot,
   peers: number,
@@ -55,10 +56,14 @@ export function volunteerLine(
   experts: ExpertHostStats | null = null,
   signalingRejected = 0,
 ): string {
-  const current = s.current
-    ? `unit ${Math.round(s.current.progress * 100)}%` +
-      (s.current.residual !== null ? ` residual ${s.current.residual.toExponential(2)}` : "")
-    : s.status;
+  const c = s.current;
+  const current =
+    c === null
+      ? s.status
+      : c.backend === BLOCK_BACKEND
+        ? `block iteration ${c.iteration ?? 0}`
+        : `unit ${Math.round(c.progress * 100)}%` +
+          (c.residual !== null ? ` residual ${c.residual.toExponential(2)}` : "");
   const refused = signalingRejected > 0 ? `  signaling refused ${signalingRejected}` : "";
   return `units done ${s.unitsDone}  ${current}  peers ${peers} (peak ${peakLinks})${refused}${expertsPart(experts)}`;
 }
@@ -127,7 +132,11 @@ async function runVolunteer(options: VolunteerCliOptions, io: CliIo): Promise<nu
   // Off a terminal, the state is the line without its running figures (unit progress, expert counts).
   const live = liveLine(
     io.stderr,
-    (line) => line.replace(/ unit \d+%.*? {2}/, " unit  ").replace(/ {2}experts .*/, ""),
+    (line) =>
+      line
+        .replace(/ unit \d+%.*? {2}/, " unit  ")
+        .replace(/ block iteration \d+ {2}/, " block  ")
+        .replace(/ {2}experts .*/, ""),
     PIPE_PROGRESS_MS,
   );
   let volunteer: NodeVolunteer | undefined;

@@ -5,6 +5,7 @@ import type { JobLink } from "../core/jobs/job-link.ts";
 import { swarmJobLink } from "../core/jobs/swarm-job-link.ts";
 import { VolunteerRuntime, type VolunteerSnapshot } from "../core/jobs/volunteer/index.ts";
 import type { IdentityStore } from "../core/identity/keystore.ts";
+import { workerThreadBlockHost } from "./block-host.ts";
 import type { NodeExpertHost } from "./expert-host.ts";
 import { startNodeSwarm, type NodeSwarm } from "./node-swarm.ts";
 import type { SignalGuardSnapshot } from "./signal-guard.ts";
@@ -44,9 +45,10 @@ const LEAVE_FLUSH_MS = 3_000;
 
 /**
  * A headless volunteer: the tab's VolunteerRuntime (same protocol, same checks) on a Node swarm, with the
- * wasm kernels in a worker thread. `leave()` is the clean exit: pausing gives every held unit back
- * (unit-error "cancelled"/"declined", so the requester reissues it at once instead of waiting for the
- * lease to expire); the give-backs are flushed, then the links and the directory session are closed.
+ * wasm kernels in a worker thread and each distributed block in a worker thread of its own. `leave()` is
+ * the clean exit: pausing gives every held unit back (unit-error "cancelled"/"declined", so the requester
+ * reissues it at once instead of waiting for the lease to expire); the give-backs are flushed, then the
+ * links and the directory session are closed.
  * With `experts`, it also hosts experts for requesters (the tab's ExpertHost, node/expert-host.ts); leaving
  * tells them it paused (they reroute at once), answers its queued batches and unloads its models first.
  */
@@ -68,6 +70,8 @@ export class NodeVolunteer {
       link,
       cache: new BlobCache(),
       solver: createNodeUnitSolver(options.threads),
+      // Distributed-solve blocks compute in worker threads, off the thread that heartbeats and links.
+      blockHost: workerThreadBlockHost,
       webgpu: false,
       ...(options.maxUnits !== undefined ? { maxHeld: Math.max(1, Math.min(8, options.maxUnits)) } : {}),
       onChange: (snapshot) => this.changed(snapshot),

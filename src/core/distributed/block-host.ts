@@ -3,9 +3,10 @@ import { createBlockWorker } from "./worker.ts";
 
 /**
  * Where a volunteer's BlockWorker runs: on this thread, or off it (a Web Worker in the browser,
- * workers/distributed/; worker_threads in Node later). Asynchronous because off-thread calls are, and
- * calls are answered in the order made (a host never reorders one block's messages). Same contract as
- * BlockWorker: inputs are validated by the worker, bad ones answered with an `error` message, never a throw.
+ * workers/distributed/; a worker thread in Node, src/node/block-host.ts). Asynchronous because off-thread
+ * calls are, and calls are answered in the order made (a host never reorders one block's messages). Same
+ * contract as BlockWorker: inputs are validated by the worker, bad ones answered with an `error` message,
+ * never a throw.
  */
 export interface BlockHost {
   /** Takes ownership of a block; resolves to an error message, or null when ready for `restart`. */

@@ -1,11 +1,30 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { inThreadBlockHost, type BlockHost } from "../../../src/core/distributed/index.ts";
+import {
+  Coordinator,
+  inThreadBlockHost,
+  type BlockHost,
+  type BlockHostFactory,
+} from "../../../src/core/distributed/index.ts";
 import type { SubmitInput } from "../../../src/core/jobs/requester/runtime.ts";
 import { relativeResidual } from "../../../src/core/solver/certificate.ts";
+import { poisson2d } from "../../../src/core/sparse/generators.ts";
+import { multiply, ones } from "../../../src/core/sparse/ops.ts";
+import { workerThreadBlockHost } from "../../../src/node/block-host.ts";
 import { cleanup, freshDbName, openRepo, startPeers, startRequester, until } from "./runtime-helpers.ts";
 import { DIST_TOL, distributedPoisson, volunteersOf } from "./distributed-helpers.ts";
 
-afterEach(cleanup);
+/** Worker-thread hosts made by a test (the Node volunteer's factory), to count them and close them. */
+const threadHosts: BlockHost[] = [];
+afterEach(() => {
+  for (const host of threadHosts.splice(0)) host.close();
+  cleanup();
+});
+
+function threadHost(): BlockHost {
+  const host = workerThreadBlockHost();
+  threadHosts.push(host);
+  return host;
+}
 
 const TOL = DIST_TOL;
 const distributed = (): SubmitInput => distributedPoisson(30, 2);
@@ -30,16 +49,22 @@ function laterHost(options: { failAtStep?: number } = {}): BlockHost {
   };
 }
 
+/** The distributed job on two volunteers whose blocks run on `host`; resolves once the job ended. */
+async function solveOnTwoVolunteers(host: BlockHostFactory) {
+  const peers = await startPeers(3, { blockHost: (i) => (i === 0 ? undefined : host) });
+  const [req, v1, v2] = peers as [(typeof peers)[0], (typeof peers)[0], (typeof peers)[0]];
+  const rt = await startRequester(req, openRepo(freshDbName()), {
+    volunteers: () => volunteersOf([v1, v2]),
+  });
+  const input = distributed();
+  const id = await rt.submit(input);
+  await until(() => rt.scheduler.job(id)?.status !== "running", 30_000);
+  return { rt, id, input };
+}
+
 describe("distributed blocks on an asynchronous host", () => {
   it("steps each block in order when every answer comes later, and certifies x", async () => {
-    const peers = await startPeers(3, { blockHost: () => () => laterHost() });
-    const [req, v1, v2] = peers as [(typeof peers)[0], (typeof peers)[0], (typeof peers)[0]];
-    const rt = await startRequester(req, openRepo(freshDbName()), {
-      volunteers: () => volunteersOf([v1, v2]),
-    });
-    const input = distributed();
-    const id = await rt.submit(input);
-    await until(() => rt.scheduler.job(id)?.status !== "running", 30_000);
+    const { rt, id, input } = await solveOnTwoVolunteers(() => laterHost());
     expect(rt.scheduler.job(id)!.status).toBe("done");
     expect(rt.distributedStats(id)!.failovers).toBe(0);
     const [x] = await rt.solutions(id);
@@ -69,4 +94,33 @@ describe("distributed blocks on an asynchronous host", () => {
     const [x] = await rt.solutions(id);
     expect(relativeResidual(input.a, x!, input.rhs[0]!)).toBeLessThanOrEqual(TOL);
   }, 30_000);
+});
+
+describe("distributed blocks in worker threads (the Node volunteer's host, src/node/block-host.ts)", () => {
+  it("solves a distributed job with each block in its own thread, and x is certified", async () => {
+    const { rt, id, input } = await solveOnTwoVolunteers(threadHost);
+    expect(rt.scheduler.job(id)!.status).toBe("done");
+    // One thread per held block: the two volunteers made (at least) one host each.
+    expect(threadHosts.length).toBeGreaterThanOrEqual(2);
+    const [x] = await rt.solutions(id);
+    expect(relativeResidual(input.a, x!, input.rhs[0]!)).toBeLessThanOrEqual(TOL);
+  }, 30_000);
+
+  it("answers bad block data with an error message from the thread, and a closed host rejects", async () => {
+    const host = threadHost();
+    const refused = await host.init({ not: "block data" });
+    expect(refused).toMatchObject({ type: "error", code: "bad_message" });
+
+    const a = poisson2d(8);
+    const coordinator = new Coordinator(a, multiply(a, ones(a.cols)), 2, {
+      method: "pcg",
+      tol: TOL,
+      maxIter: 100,
+    });
+    expect(await host.init(coordinator.blockData(0))).toBeNull();
+    // A step the worker cannot use is answered (validated in the thread), never thrown.
+    expect(await host.step({ type: "nonsense" })).toMatchObject({ type: "error" });
+    host.close();
+    await expect(host.step({ type: "nonsense" })).rejects.toThrow(/closed/);
+  }, 20_000);
 });

@@ -20,14 +20,17 @@ export function swarmVolunteers(swarm: Swarm, includeSelf: boolean): VolunteerIn
   return list;
 }
 
-/** Volunteers a requester wants while it has a running job: 16 from the directory, refreshed every 15 s. */
-export function volunteerRecruiter(swarm: Swarm): Recruiter {
+/**
+ * Volunteers a requester wants while it has a running job: `k` (default 16) from the directory, refreshed
+ * every 15 s. A requester that needs more at once (a distributed solve over more blocks) asks for more.
+ */
+export function volunteerRecruiter(swarm: Swarm, k = 16): Recruiter {
   return new Recruiter(
     {
       query: (filter, k) => swarm.directory.query(filter, k),
       want: (peerId, holder) => swarm.mesh.want(peerId, holder),
       release: (holder, peerId) => swarm.mesh.release(holder, peerId),
     },
-    { holder: "jobs", filter: {}, k: 16, refreshMs: 15_000 },
+    { holder: "jobs", filter: {}, k, refreshMs: 15_000 },
   );
 }

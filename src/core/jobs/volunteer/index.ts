@@ -1,5 +1,5 @@
 /** The volunteer's side of swarm jobs: take a unit, solve it, report progress and the result (runtime.ts). */
-export { VolunteerRuntime } from "./runtime.ts";
+export { BLOCK_BACKEND, VolunteerRuntime } from "./runtime.ts";
 export { residualProgress } from "./held-unit.ts";
 export type { VisibilitySource } from "./pause-state.ts";
 export type { VolunteerSnapshot } from "./snapshot.ts";

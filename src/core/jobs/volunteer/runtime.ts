@@ -46,10 +46,13 @@ export interface VolunteerRuntimeOptions {
   readonly progressIntervalMs?: number;
   /** Longest idle pause the duty cycle inserts (default 30 s). */
   readonly maxIdleMs?: number;
-  /** Where distributed-solve blocks run (default: this thread; a browser passes a Web Worker host). */
+  /** Where distributed-solve blocks run (default: this thread; a tab passes Web Workers, Node threads). */
   readonly blockHost?: BlockHostFactory;
   readonly onChange?: (snapshot: VolunteerSnapshot) => void;
 }
+
+/** The `current.backend` of a snapshot while a distributed block is what this volunteer computes. */
+export const BLOCK_BACKEND = "js (distributed block)";
 
 const clipDetail = (s: string): string => (s.length > MAX_DETAIL_CHARS ? s.slice(0, MAX_DETAIL_CHARS) : s);
 
@@ -177,7 +180,7 @@ export class VolunteerRuntime {
               progress: 0,
               iteration: block.iteration,
               residual: null,
-              backend: "js (distributed block)",
+              backend: BLOCK_BACKEND,
             },
       unitsDone: this.#unitsDone,
       requestersServed: this.#served,
