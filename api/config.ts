@@ -27,6 +27,8 @@ export interface ApiConfig {
   minUpdateMs: number;
   /** Answer callers other than this machine (off by default: a solve costs the server CPU). */
   allowRemote: boolean;
+  /** Load one solver thread at mount, so the first session's first update is not delayed by it. */
+  warm: boolean;
 }
 
 export const DEFAULT_API_CONFIG: Readonly<ApiConfig> = {
@@ -44,6 +46,7 @@ export const DEFAULT_API_CONFIG: Readonly<ApiConfig> = {
   xInlineMax: 10_000,
   minUpdateMs: 20,
   allowRemote: false,
+  warm: true,
 };
 
 export const API_ENV_VARS = {

@@ -18,6 +18,7 @@ export function mountApi(app: Express, context: AppContext, partial: Partial<Api
   const config: ApiConfig = { ...DEFAULT_API_CONFIG, ...partial };
   const { metrics, logger } = context;
   const manager = new SessionManager(config, metrics, logger);
+  if (config.warm) manager.warm();
   const limits = new ApiLimits(config, context.trustProxy);
   const router = express.Router();
   // Only the API's own paths: the rest of /api/v1 (health, config, metrics, datasets) keeps its rules.
