@@ -7,7 +7,7 @@ import { SessionManager } from "./session-manager.ts";
 import { mountSessionRoutes } from "./session-routes.ts";
 import { mountStreamRoutes } from "./stream-routes.ts";
 
-export { DEFAULT_API_CONFIG, apiConfigFromEnv, type ApiConfig } from "./config.ts";
+export { apiConfigFromEnv, type ApiConfig } from "./config.ts";
 
 /**
  * The solve API on the server's app, under /api/v1 (docs/ARCHITECTURE.md, "The solve API"): solve-stream,

@@ -9,7 +9,6 @@ import type { z } from "zod";
 import { isInputError, type InputLimits } from "../src/core/sparse/errors.ts";
 import { parseLinearSystemRequest } from "../src/core/sparse/linear-system-request.ts";
 import type { CsrMatrix } from "../src/core/sparse/csr.ts";
-import { isSolverError } from "../src/core/solver/errors.ts";
 import { singularityOf } from "../src/core/solver/singularity.ts";
 import { ApiError } from "./errors.ts";
 import { solveRequestSchema, type ApiSolveOptions, type SolveRequestBody } from "./schemas.ts";
@@ -106,10 +105,4 @@ export function parseSolveRequest(json: unknown, limits: InputLimits): ParsedSol
     method: body.method,
     options: body.options,
   };
-}
-
-/** A solver error raised in the thread (bad option for the method, ...) as the API reports it. */
-export function solverFailure(error: unknown): { code: string; message: string } {
-  if (isSolverError(error)) return { code: error.code, message: error.message };
-  return { code: "solver_failed", message: error instanceof Error ? error.message : String(error) };
 }
