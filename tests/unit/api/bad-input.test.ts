@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestServer } from "../signaling/helpers.ts";
-import { post, startApiServer, tridiagonalRequest } from "./helpers.ts";
+import { post, startApiServer, tridiagonalRequest, until } from "./helpers.ts";
 
 // The issue's "Bad input" against the real server: each a specific 4xx {error: {code, message, path?}},
 // counted in the server's metrics, and the server keeps answering (a good solve runs after all of them).
@@ -185,6 +185,20 @@ describe("limits", () => {
       expect(limited.server.metrics().rejected.http["api_rate_limited"]).toBe(1);
     } finally {
       await limited.close();
+    }
+  });
+
+  it("a finished session is removed after its TTL (status 404, counted as expired)", async () => {
+    const short = await startApiServer({ sessionTtlMs: 100 });
+    try {
+      const res = await post(short.baseUrl, "/api/v1/solve-stream", tridiagonalRequest(10));
+      const id = res.headers.get("x-session-id")!;
+      expect(await res.text()).toContain('"type":"solve_result"');
+      await until(async () => (await fetch(`${short.baseUrl}/api/v1/status/${id}`)).status === 404);
+      expect(short.server.metrics().api.sessionsExpired).toBe(1);
+      expect(short.server.metrics().api.sessionsOpen).toBe(0);
+    } finally {
+      await short.close();
     }
   });
 });
