@@ -21,7 +21,7 @@ describe("backpressure", () => {
     const res = await post(
       t.baseUrl,
       "/api/v1/solve-stream",
-      slowRequest(100, { x_partial_count: 1000 }),
+      slowRequest(200, { x_partial_count: 1000 }),
       {},
       controller.signal,
     );

@@ -39,7 +39,8 @@ export function tridiagonalRequest(n: number, extra: Record<string, unknown> = {
 
 /**
  * A solve that cannot finish for many seconds whatever the machine: Jacobi on the 2-D Poisson matrix
- * (k×k grid) to 1e-14, which needs ~ 35 / (π²/k²) iterations, over 10⁵ for k = 150 (each ~10⁵ flops).
+ * (k×k grid) to 1e-14 needs about 32 / (π²/(k+1)²) iterations of ~5k² flops each: for k = 150 over 10⁵
+ * iterations on 22 500 rows, tens of seconds, while the tests that use it act within the first update.
  */
 export function slowRequest(k: number, options: Record<string, unknown> = {}): Record<string, unknown> {
   const a = poisson2d(k);

@@ -90,7 +90,7 @@ describe("solve-stream (NDJSON)", () => {
 
   it("a client that disconnects mid-stream leaves no session behind (and no running solve)", async () => {
     const controller = new AbortController();
-    const res = await post(t.baseUrl, "/api/v1/solve-stream", slowRequest(100), {}, controller.signal);
+    const res = await post(t.baseUrl, "/api/v1/solve-stream", slowRequest(150), {}, controller.signal);
     const id = res.headers.get("x-session-id")!;
     const lines = ndjsonLines(res);
     const first = await lines.next();

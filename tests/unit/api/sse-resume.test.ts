@@ -72,7 +72,7 @@ describe("solve-stream as SSE", () => {
     const res = await post(
       t.baseUrl,
       "/api/v1/solve-stream",
-      slowRequest(100, { detach: false }),
+      slowRequest(150, { detach: false }),
       SSE,
       owner.signal,
     );
