@@ -7,12 +7,7 @@ import { post, startApiServer, tridiagonalRequest, until } from "./helpers.ts";
 let t: TestServer;
 
 beforeAll(async () => {
-  t = await startApiServer({
-    maxBodyBytes: 64 * 1024,
-    maxRows: 100_000,
-    requestBurst: 1_000,
-    requestRatePerS: 1_000,
-  });
+  t = await startApiServer({ maxBodyBytes: 64 * 1024, maxRows: 100_000 });
 });
 afterAll(async () => {
   await t.close();

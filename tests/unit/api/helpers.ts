@@ -2,9 +2,14 @@ import { mountApi, type ApiConfig } from "../../../api/index.ts";
 import { poisson2d } from "../../../src/core/sparse/generators.ts";
 import { startTestServer, type TestServer } from "../signaling/helpers.ts";
 
-/** The real server on a loopback port with the solve API mounted, as api/main.ts mounts it. */
+/**
+ * The real server on a loopback port with the solve API mounted, as api/main.ts mounts it. The request
+ * rate limit is raised (tests poll status while waiting on conditions, as often as the machine allows);
+ * the limits test sets its own.
+ */
 export function startApiServer(api: Partial<ApiConfig> = {}): Promise<TestServer> {
-  return startTestServer({ configureApp: (app, context) => mountApi(app, context, api) });
+  const config = { requestRatePerS: 10_000, requestBurst: 10_000, ...api };
+  return startTestServer({ configureApp: (app, context) => mountApi(app, context, config) });
 }
 
 /** A solve_request body: tridiagonal [-1, 4, -1] of size n (diagonally dominant: every method converges). */
