@@ -95,6 +95,21 @@ module.exports = {
       from: { path: "^signaling/" },
       to: { path: "^(src|kernels|workers)/", pathNot: "^src/core/(base|protocol|identity)/" },
     },
+    {
+      name: "api-sits-on-top",
+      comment:
+        "The solve API (api/) is mounted by the server's process entry: it may import the core's solver layers, the kernels and signaling, and nothing below may import it.",
+      severity: "error",
+      from: { path: "^(src|kernels|workers|signaling)/" },
+      to: { path: "^api/" },
+    },
+    {
+      name: "api-imports-core-kernels-signaling",
+      comment: "api/ runs in the server process: no app, state, CLI, Node-peer, worker, bench or test code.",
+      severity: "error",
+      from: { path: "^api/" },
+      to: { path: "^(src/(app|state|cli|node)|workers|bench|scripts|e2e|tests)/" },
+    },
   ],
   options: {
     doNotFollow: { path: "node_modules" },

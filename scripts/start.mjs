@@ -41,7 +41,7 @@ if (!existsSync(builtIndex) || statSync(builtIndex).mtimeMs < sourcesMtime) {
   run(["run", "build"]);
 }
 
-const server = spawn(process.execPath, ["--import", "tsx", join(root, "signaling", "main.ts")], {
+const server = spawn(process.execPath, ["--import", "tsx", join(root, "api", "main.ts")], {
   cwd: root,
   stdio: "inherit",
   env: { ...process.env, STATIC_DIR: process.env.STATIC_DIR ?? join(root, "dist") },

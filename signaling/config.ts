@@ -1,5 +1,6 @@
 import type { Express } from "express";
 import type { Logger } from "pino";
+import type { ServerMetrics } from "./metrics.ts";
 import { z } from "zod";
 import { MAX_DIRECTORY_PEERS, MAX_DIRECTORY_SAMPLE_PEERS } from "../src/core/protocol/directory.ts";
 
@@ -90,8 +91,22 @@ export interface ServerConfig {
   turnTtlS: number;
   /** Bearer token that opens /api/v1/metrics to remote callers; without it only loopback callers see it. */
   metricsToken: string | undefined;
-  /** Mount more routes (e.g. the HTTP job API) before the static files and the SPA fallback. */
-  configureApp?: (app: Express) => void;
+  /**
+   * Mount more routes (the solve API, api/) before the static files and the SPA fallback. What it returns
+   * is closed with the server.
+   */
+  configureApp?: (app: Express, context: AppContext) => MountedApp | void;
+}
+
+/** What a mounted extension (configureApp) gets from the server: its counters, its log, its proxy rule. */
+export interface AppContext {
+  readonly metrics: ServerMetrics;
+  readonly logger: Logger;
+  readonly trustProxy: boolean;
+}
+
+export interface MountedApp {
+  close(): Promise<void>;
 }
 
 export const DEFAULT_CONFIG: Readonly<Omit<ServerConfig, "logger" | "configureApp">> = {

@@ -22,6 +22,23 @@ export class ServerMetrics {
   queriesAnswered = 0;
   queriesRefused = 0;
   readonly upgradesAccepted = { directory: 0, peerjs: 0 };
+  /** The solve API (api/): sessions by how they ended, iteration updates written to clients, and those
+   *  coalesced away for a slow reader. Refusals go to rejectHttp like every other HTTP refusal. */
+  readonly api = {
+    sessionsStarted: 0,
+    sessionsConverged: 0,
+    sessionsFailed: 0,
+    sessionsCancelled: 0,
+    sessionsExpired: 0,
+    updatesStreamed: 0,
+    updatesCoalesced: 0,
+    verifications: 0,
+  };
+  /** Sessions held now (running or kept for their TTL) and solves running; the API sets it when mounted. */
+  apiGauges: () => { sessionsOpen: number; solvesRunning: number } = () => ({
+    sessionsOpen: 0,
+    solvesRunning: 0,
+  });
   private readonly rejectedUpgrades = new Map<string, number>();
   private readonly rejectedMessages = new Map<string, number>();
   private readonly rejectedPeerjs = new Map<string, number>();
@@ -77,6 +94,7 @@ export class ServerMetrics {
       queries: { answered: this.queriesAnswered, refused: this.queriesRefused },
       peerRecordsOut: { ...this.peerRecordsOut },
       upgradesAccepted: { ...this.upgradesAccepted },
+      api: { ...this.api, ...this.apiGauges() },
       rejected: {
         upgrades: Object.fromEntries(this.rejectedUpgrades),
         messages: Object.fromEntries(this.rejectedMessages),
@@ -125,6 +143,7 @@ export interface MetricsSnapshot extends MetricsGauges {
     watched: number;
   };
   upgradesAccepted: { directory: number; peerjs: number };
+  api: ServerMetrics["api"] & ReturnType<ServerMetrics["apiGauges"]>;
   /**
    * Refused WebSocket upgrades by reason, directory frames answered with an error by code, PeerJS frames
    * dropped by the relay guard by reason, refused HTTP requests by reason.

@@ -4,7 +4,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { z } from "zod";
-import { resolveConfig, type ServerConfig } from "./config.ts";
+import { resolveConfig, type MountedApp, type ServerConfig } from "./config.ts";
 import { DirectoryRegistry } from "./directory/registry.ts";
 import { createDirectoryService } from "./directory/service.ts";
 import { datasetsRouter } from "./datasets.ts";
@@ -99,7 +99,8 @@ export async function startServer(partial: Partial<ServerConfig> = {}): Promise<
     }),
   );
   app.use("/api/v1/datasets", datasetsRouter());
-  config.configureApp?.(app);
+  const context = { metrics, logger, trustProxy: config.trustProxy };
+  const mounted = config.configureApp?.(app, context) as MountedApp | undefined;
   app.use("/api", apiNotFound);
   app.use(staticApp(config.staticDir, logger));
   app.use(errorHandler(logger, metrics));
@@ -125,6 +126,7 @@ export async function startServer(partial: Partial<ServerConfig> = {}): Promise<
     metrics: snapshot,
     close() {
       closing ??= new Promise<void>((resolve) => {
+        void mounted?.close();
         dispatcher.close();
         directory.close();
         registry.close();

@@ -1,0 +1,81 @@
+import { z } from "zod";
+
+/** The solve API's limits (env names in API_ENV_VARS; README "HTTP API" lists them). */
+export interface ApiConfig {
+  /** Largest JSON body, bytes. */
+  maxBodyBytes: number;
+  maxRows: number;
+  maxNnz: number;
+  /** Requests per second per client address (token bucket) and the burst. */
+  requestRatePerS: number;
+  requestBurst: number;
+  /** Open solve streams per client address. */
+  maxStreamsPerAddress: number;
+  /** Solves running at once (one solver thread each); more get 503 server_busy. */
+  maxRunningSolves: number;
+  /** Sessions held at once (running, or finished and kept for their TTL); more get 503. */
+  maxSessions: number;
+  /** A finished session (status, x, verify, replay) is kept this long, then removed. */
+  sessionTtlMs: number;
+  /** A running solve is stopped (reason time_limit) after this long. */
+  maxSolveMs: number;
+  /** Events kept per session for Last-Event-ID replay. */
+  replayEvents: number;
+  /** Above this n, solve_result links to GET /api/v1/sessions/:id/x instead of carrying x. */
+  xInlineMax: number;
+  /** Iteration updates are posted by the solver thread at most this often. */
+  minUpdateMs: number;
+  /** Answer callers other than this machine (off by default: a solve costs the server CPU). */
+  allowRemote: boolean;
+  /** Load one solver thread at mount, so the first session's first update is not delayed by it. */
+  warm: boolean;
+}
+
+export const DEFAULT_API_CONFIG: Readonly<ApiConfig> = {
+  maxBodyBytes: 32 * 1024 * 1024,
+  maxRows: 1_000_000,
+  maxNnz: 10_000_000,
+  requestRatePerS: 10,
+  requestBurst: 40,
+  maxStreamsPerAddress: 4,
+  maxRunningSolves: 4,
+  maxSessions: 256,
+  sessionTtlMs: 10 * 60_000,
+  maxSolveMs: 10 * 60_000,
+  replayEvents: 512,
+  xInlineMax: 10_000,
+  minUpdateMs: 20,
+  allowRemote: false,
+  warm: true,
+};
+
+export const API_ENV_VARS = {
+  API_MAX_BODY_BYTES: "maxBodyBytes",
+  API_MAX_ROWS: "maxRows",
+  API_MAX_NNZ: "maxNnz",
+  API_REQUEST_RATE_PER_S: "requestRatePerS",
+  API_REQUEST_BURST: "requestBurst",
+  API_MAX_STREAMS_PER_ADDRESS: "maxStreamsPerAddress",
+  API_MAX_RUNNING_SOLVES: "maxRunningSolves",
+  API_MAX_SESSIONS: "maxSessions",
+  API_SESSION_TTL_MS: "sessionTtlMs",
+  API_MAX_SOLVE_MS: "maxSolveMs",
+  API_REPLAY_EVENTS: "replayEvents",
+  API_X_INLINE_MAX: "xInlineMax",
+} as const satisfies Record<string, keyof ApiConfig>;
+
+const positiveInt = z.coerce.number().int().positive();
+
+/** The API's config from the environment; a bad value is an error that names the variable. */
+export function apiConfigFromEnv(env: NodeJS.ProcessEnv): ApiConfig {
+  const config: ApiConfig = { ...DEFAULT_API_CONFIG };
+  for (const [name, key] of Object.entries(API_ENV_VARS)) {
+    const raw = env[name];
+    if (raw === undefined || raw === "") continue;
+    const parsed = positiveInt.safeParse(raw);
+    if (!parsed.success) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+    config[key] = parsed.data;
+  }
+  config.allowRemote = env["API_ALLOW_REMOTE"] === "1" || env["API_ALLOW_REMOTE"] === "true";
+  return config;
+}

@@ -1,0 +1,49 @@
+import express, { type Express } from "express";
+import type { AppContext, MountedApp } from "../signaling/config.ts";
+import { DEFAULT_API_CONFIG, type ApiConfig } from "./config.ts";
+import { ApiError, apiErrorHandler } from "./errors.ts";
+import { ApiLimits } from "./limits.ts";
+import { SessionManager } from "./session-manager.ts";
+import { mountSessionRoutes } from "./session-routes.ts";
+import { mountStreamRoutes } from "./stream-routes.ts";
+
+export { apiConfigFromEnv, type ApiConfig } from "./config.ts";
+
+/**
+ * The solve API on the server's app, under /api/v1 (docs/ARCHITECTURE.md, "The solve API"): solve-stream,
+ * sessions/:id/events, status, verify, sessions/:id/x. The server calls this through its configureApp hook
+ * (api/main.ts), so the signaling server itself never imports the solver.
+ */
+export function mountApi(app: Express, context: AppContext, partial: Partial<ApiConfig> = {}): MountedApp {
+  const config: ApiConfig = { ...DEFAULT_API_CONFIG, ...partial };
+  const { metrics, logger } = context;
+  const manager = new SessionManager(config, metrics, logger);
+  if (config.warm) manager.warm();
+  const limits = new ApiLimits(config, context.trustProxy);
+  const router = express.Router();
+  // Only the API's own paths: the rest of /api/v1 (health, config, metrics, datasets) keeps its rules.
+  const paths = ["/solve-stream", "/sessions", "/status", "/verify"];
+  router.use(paths, limits.admit);
+  // POST bodies are JSON, up to the limit; anything else is refused before it is read.
+  router.post(paths, (req, _res, next) => {
+    if (req.is("application/json") !== "application/json") {
+      throw new ApiError(415, "unsupported_media_type", "send the body as Content-Type: application/json");
+    }
+    next();
+  });
+  router.use(paths, express.json({ limit: config.maxBodyBytes }));
+  mountStreamRoutes(router, { config, manager, limits, onCoalesced: () => metrics.api.updatesCoalesced++ });
+  mountSessionRoutes(router, manager, metrics);
+  router.use(apiErrorHandler(metrics, (error) => logger.error({ event: "api_error", error: String(error) })));
+  app.use("/api/v1", router);
+  logger.info(
+    { event: "api_mounted", allowRemote: config.allowRemote },
+    config.allowRemote ? "solve API open to every address" : "solve API answers loopback callers only",
+  );
+  return {
+    async close() {
+      limits.close();
+      await manager.close();
+    },
+  };
+}

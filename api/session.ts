@@ -1,0 +1,152 @@
+import type { CsrMatrix } from "../src/core/sparse/csr.ts";
+import { nnzOf } from "../src/core/sparse/csr.ts";
+import { EventLog, type SessionEvent } from "./event-log.ts";
+import { probeResidual, type ProbeResult } from "./probe.ts";
+import type { ApiSolveOptions } from "./schemas.ts";
+import type { ThreadUpdate } from "./solve-messages.ts";
+import type { ThreadOutcome } from "./solver-pool.ts";
+
+export type SessionState = "running" | "converged" | "not_converged" | "failed" | "cancelled";
+
+/** Where this session's iterations run: the server's own threads for now (the swarm requester comes next). */
+const WHERE = "server";
+
+/**
+ * One solve-stream session: the system, the latest iterate the solver thread handed over, the event log
+ * clients stream from (and resume from), and its end. Events are built here from what the thread posts;
+ * verification_result probes are computed here, on the server's copy of A and b, not by the solver.
+ */
+export class Session {
+  readonly createdAtMs = Date.now();
+  finishedAtMs: number | null = null;
+  state: SessionState = "running";
+  iteration = 0;
+  residualNorm: number | null = null;
+  /** The latest full iterate and the iteration it belongs to (null before the first one arrives). */
+  x: Float64Array | null = null;
+  xIteration = 0;
+  result: Record<string, unknown> | null = null;
+  readonly events: EventLog;
+  private readonly listeners = new Set<(event: SessionEvent) => void>();
+  private readonly endListeners = new Set<() => void>();
+
+  constructor(
+    readonly id: string,
+    readonly a: CsrMatrix,
+    readonly b: Float64Array,
+    readonly method: string,
+    readonly options: ApiSolveOptions,
+    replayCapacity: number,
+    /** Above this n, solve_result links to GET /api/v1/sessions/:id/x instead of carrying x. */
+    private readonly xInlineMax: number,
+  ) {
+    this.events = new EventLog(replayCapacity);
+  }
+
+  get n(): number {
+    return this.a.rows;
+  }
+
+  get nnz(): number {
+    return nnzOf(this.a);
+  }
+
+  get running(): boolean {
+    return this.state === "running";
+  }
+
+  /** Subscribes to events appended from now on; returns the unsubscribe. */
+  listen(onEvent: (event: SessionEvent) => void, onEnd: () => void): () => void {
+    this.listeners.add(onEvent);
+    this.endListeners.add(onEnd);
+    return () => {
+      this.listeners.delete(onEvent);
+      this.endListeners.delete(onEnd);
+    };
+  }
+
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
+  /** Random-probe verification of the latest iterate (null before there is one). */
+  verify(probeCount: number): (ProbeResult & { session_id: string; iteration: number }) | null {
+    if (this.x === null) return null;
+    const probe = probeResidual(this.a, this.b, this.x, probeCount);
+    return { session_id: this.id, iteration: this.xIteration, ...probe };
+  }
+
+  onUpdate(u: ThreadUpdate): void {
+    this.iteration = u.iteration;
+    this.residualNorm = u.residualNorm;
+    if (u.x !== null) {
+      this.x = u.x;
+      this.xIteration = u.iteration;
+    }
+    this.append("iteration_update", {
+      session_id: this.id,
+      iteration: u.iteration,
+      timestamp: new Date().toISOString(),
+      method: u.method,
+      residual_norm: u.residualNorm,
+      convergence_rate: u.convergenceRate,
+      x_partial: Array.from(u.xHead),
+      performance: u.performance,
+      where: WHERE,
+    });
+    if (u.verify && u.x !== null) {
+      const check = this.verify(this.options.probe_count);
+      if (check !== null)
+        this.append("verification_result", { ...check, timestamp: new Date().toISOString(), where: WHERE });
+    }
+  }
+
+  /** The thread's last word: the final event, the state, and the end of every client's stream. */
+  finish(outcome: ThreadOutcome, cancelled: boolean): void {
+    if (!this.running) return;
+    this.finishedAtMs = Date.now();
+    if (outcome.ok) {
+      this.x = outcome.x;
+      this.xIteration = outcome.iterations;
+      this.iteration = outcome.iterations;
+      this.residualNorm = outcome.relResidual;
+      this.state = outcome.converged ? "converged" : cancelled ? "cancelled" : "not_converged";
+      const inline = this.n <= this.xInlineMax;
+      this.result = {
+        session_id: this.id,
+        converged: outcome.converged,
+        reason: outcome.reason,
+        iterations: outcome.iterations,
+        relative_residual: outcome.relResidual,
+        certificate: {
+          kind: "relative_residual",
+          value: outcome.relResidual,
+          tolerance: this.options.tolerance,
+          note: "‖b − A x‖₂ / ‖b‖₂ recomputed in f64 from A, b and the returned x, independently of the iteration",
+        },
+        method_path: outcome.methodPath,
+        backend: outcome.backend,
+        ms: Math.round(outcome.ms * 1000) / 1000,
+        n: this.n,
+        where: WHERE,
+        ...(inline ? { x: Array.from(outcome.x) } : { x_url: `/api/v1/sessions/${this.id}/x` }),
+      };
+    } else {
+      this.state = cancelled ? "cancelled" : "failed";
+      this.result = {
+        session_id: this.id,
+        converged: false,
+        iterations: this.iteration,
+        error: { code: cancelled ? "cancelled" : outcome.code, message: outcome.message },
+        where: WHERE,
+      };
+    }
+    this.append("solve_result", this.result);
+    for (const end of [...this.endListeners]) end();
+  }
+
+  private append(type: SessionEvent["type"], data: Record<string, unknown>): void {
+    const event = this.events.append(type, JSON.stringify({ type, ...data }));
+    for (const listener of [...this.listeners]) listener(event);
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * bench:api (issue 13, part 1 figures): the real server with the solve API on 127.0.0.1, solves in its
+ * solver threads. Measures the time from the request to the first iteration_update line (seed target
+ * < 100 ms), the gap between consecutive updates (p50/p99), verify latency for 100 probe rows (p50/p99,
+ * seed target < 5 ms), and the solver's own time with a streaming client against a detached session no
+ * client reads (ratio, goal ≤ 1.05). Problems: 2-D Poisson, CG and Jacobi (CASES below).
+ * Usage: npm run bench:api [-- --json FILE] [-- --runs N]
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { mountApi } from "../api/index.ts";
+import { startServer } from "../signaling/server.ts";
+import { poisson2d } from "../src/core/sparse/generators.ts";
+
+const args = process.argv.slice(2);
+const jsonAt = args.indexOf("--json");
+const runsAt = args.indexOf("--runs");
+const RUNS = runsAt >= 0 ? Number(args[runsAt + 1]) : 10;
+
+const dir = mkdtempSync(path.join(tmpdir(), "bench-api-"));
+writeFileSync(path.join(dir, "index.html"), "<!doctype html>");
+const server = await startServer({
+  port: 0,
+  host: "127.0.0.1",
+  staticDir: dir,
+  logLevel: "silent",
+  configureApp: (app, context) => mountApi(app, context, { requestRatePerS: 1_000, requestBurst: 1_000 }),
+});
+
+/** A 2-D Poisson system (k×k grid, 5-point stencil) as a solve_request body. */
+function body(k: number, method: string, options: Record<string, unknown>): string {
+  const a = poisson2d(k);
+  return JSON.stringify({
+    matrix: {
+      rows: a.rows,
+      cols: a.cols,
+      format: "csr",
+      data: {
+        values: Array.from(a.values),
+        row_pointers: Array.from(a.rowPtr),
+        col_indices: Array.from(a.colIdx),
+      },
+    },
+    vector: Array.from({ length: a.rows }, (_, i) => 1 + (i % 7)),
+    method,
+    options,
+  });
+}
+
+const percentile = (xs: number[], p: number): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+};
+const round = (v: number): number => Math.round(v * 1000) / 1000;
+
+/** One streamed solve: ms to the first update line, gaps between update lines, the solver's own ms. */
+async function streamed(
+  payload: string,
+): Promise<{ first: number; gaps: number[]; solveMs: number; id: string }> {
+  const t0 = performance.now();
+  const res = await fetch(`${server.url}/api/v1/solve-stream`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: payload,
+  });
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  let first = NaN;
+  let last = NaN;
+  const gaps: number[] = [];
+  let result: Record<string, unknown> | null = null;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffered += value;
+    let nl;
+    while ((nl = buffered.indexOf("\n")) >= 0) {
+      const line = JSON.parse(buffered.slice(0, nl)) as Record<string, unknown>;
+      buffered = buffered.slice(nl + 1);
+      const now = performance.now();
+      if (line["type"] === "iteration_update") {
+        if (Number.isNaN(first)) first = now - t0;
+        else gaps.push(now - last);
+        last = now;
+      }
+      if (line["type"] === "solve_result") result = line;
+    }
+  }
+  return { first, gaps, solveMs: result!["ms"] as number, id: result!["session_id"] as string };
+}
+
+/** The same solve detached with no client reading: the solver's own ms, from status once it ends. */
+async function detached(payload: string): Promise<number> {
+  const controller = new AbortController();
+  const res = await fetch(`${server.url}/api/v1/solve-stream`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: payload,
+    signal: controller.signal,
+  });
+  const id = res.headers.get("x-session-id")!;
+  controller.abort();
+  for (;;) {
+    const status = (await (await fetch(`${server.url}/api/v1/status/${id}`)).json()) as {
+      state: string;
+      result: { ms: number } | null;
+    };
+    if (status.state !== "running") return status.result!.ms;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const report: Record<string, unknown> = { runs: RUNS };
+const CASES = [
+  { name: "cg poisson2d-100 (n 10⁴) to 1e-10", k: 100, method: "cg", tolerance: 1e-10 },
+  { name: "jacobi poisson2d-40 (n 1600) to 1e-6", k: 40, method: "jacobi", tolerance: 1e-6 },
+];
+for (const { name, k, method, tolerance } of CASES) {
+  const options = { tolerance, max_iterations: 1_000_000 };
+  const payload = body(k, method, options);
+  const detachedPayload = body(k, method, { ...options, detach: true });
+  const firsts: number[] = [];
+  const gaps: number[] = [];
+  const withClient: number[] = [];
+  const without: number[] = [];
+  let lastId = "";
+  for (let run = 0; run < RUNS; run++) {
+    const s = await streamed(payload);
+    firsts.push(s.first);
+    gaps.push(...s.gaps);
+    withClient.push(s.solveMs);
+    lastId = s.id;
+    without.push(await detached(detachedPayload));
+  }
+  const verify: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    const t0 = performance.now();
+    const res = await fetch(`${server.url}/api/v1/verify`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ session_id: lastId, probe_count: 100 }),
+    });
+    await res.json();
+    verify.push(performance.now() - t0);
+  }
+  const median = (xs: number[]): number => percentile(xs, 50);
+  report[name] = {
+    first_update_ms: { p50: round(median(firsts)), p99: round(percentile(firsts, 99)) },
+    update_gap_ms: { p50: round(median(gaps)), p99: round(percentile(gaps, 99)), count: gaps.length },
+    verify_100_rows_ms: { p50: round(median(verify)), p99: round(percentile(verify, 99)) },
+    solve_ms_streamed_p50: round(median(withClient)),
+    solve_ms_detached_p50: round(median(without)),
+    ratio_streamed_over_detached: round(median(withClient) / median(without)),
+  };
+  console.log(name, JSON.stringify(report[name]));
+}
+if (jsonAt >= 0) writeFileSync(args[jsonAt + 1]!, `${JSON.stringify(report, null, 2)}\n`);
+await server.close();
+rmSync(dir, { recursive: true, force: true });
+process.exit(0);

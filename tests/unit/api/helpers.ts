@@ -1,0 +1,140 @@
+import { mountApi, type ApiConfig } from "../../../api/index.ts";
+import { poisson2d } from "../../../src/core/sparse/generators.ts";
+import { startTestServer, type TestServer } from "../signaling/helpers.ts";
+
+/**
+ * The real server on a loopback port with the solve API mounted, as api/main.ts mounts it. The request
+ * rate limit is raised (tests poll status while waiting on conditions, as often as the machine allows);
+ * the limits test sets its own.
+ */
+export function startApiServer(api: Partial<ApiConfig> = {}): Promise<TestServer> {
+  const config = { requestRatePerS: 10_000, requestBurst: 10_000, ...api };
+  return startTestServer({ configureApp: (app, context) => mountApi(app, context, config) });
+}
+
+/** A solve_request body: tridiagonal [-1, 4, -1] of size n (diagonally dominant: every method converges). */
+export function tridiagonalRequest(n: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const rowPointers = [0];
+  const colIndices: number[] = [];
+  const values: number[] = [];
+  for (let i = 0; i < n; i++) {
+    for (const [j, v] of [
+      [i - 1, -1],
+      [i, 4],
+      [i + 1, -1],
+    ] as const) {
+      if (j < 0 || j >= n) continue;
+      colIndices.push(j);
+      values.push(v);
+    }
+    rowPointers.push(values.length);
+  }
+  return {
+    matrix: {
+      rows: n,
+      cols: n,
+      format: "csr",
+      data: { values, row_pointers: rowPointers, col_indices: colIndices },
+    },
+    vector: Array.from({ length: n }, (_, i) => 1 + (i % 7)),
+    method: "cg",
+    ...extra,
+  };
+}
+
+/**
+ * A solve that cannot finish for many seconds whatever the machine: Jacobi on the 2-D Poisson matrix
+ * (k×k grid) to 1e-14 needs about 32 / (π²/(k+1)²) iterations of ~5k² flops each: for k = 150 over 10⁵
+ * iterations on 22 500 rows, tens of seconds, while the tests that use it act within the first update.
+ */
+export function slowRequest(k: number, options: Record<string, unknown> = {}): Record<string, unknown> {
+  const a = poisson2d(k);
+  return {
+    matrix: {
+      rows: a.rows,
+      cols: a.cols,
+      format: "csr",
+      data: {
+        values: Array.from(a.values),
+        row_pointers: Array.from(a.rowPtr),
+        col_indices: Array.from(a.colIdx),
+      },
+    },
+    vector: Array.from({ length: a.rows }, () => 1),
+    method: "jacobi",
+    options: { tolerance: 1e-14, max_iterations: 10_000_000, ...options },
+  };
+}
+
+export function post(
+  base: string,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+  signal?: AbortSignal,
+): Promise<Response> {
+  return fetch(`${base}${path}`, {
+    method: "POST",
+    ...(signal ? { signal } : {}),
+    headers: { "Content-Type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+/** Reads NDJSON lines from a streaming response as they arrive. */
+export async function* ndjsonLines(res: Response): AsyncGenerator<Record<string, unknown>> {
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffered += value;
+    let newline;
+    while ((newline = buffered.indexOf("\n")) >= 0) {
+      const line = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      if (line.trim() !== "") yield JSON.parse(line) as Record<string, unknown>;
+    }
+  }
+}
+
+export interface SseEvent {
+  id: number;
+  event: string;
+  data: Record<string, unknown>;
+}
+
+/** Reads SSE events (id, event, data) from a streaming response as they arrive. */
+export async function* sseEvents(res: Response): AsyncGenerator<SseEvent> {
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffered += value;
+    let end;
+    while ((end = buffered.indexOf("\n\n")) >= 0) {
+      const block = buffered.slice(0, end);
+      buffered = buffered.slice(end + 2);
+      const field = (name: string): string =>
+        block
+          .split("\n")
+          .find((l) => l.startsWith(`${name}: `))
+          ?.slice(name.length + 2) ?? "";
+      yield {
+        id: Number(field("id")),
+        event: field("event"),
+        data: JSON.parse(field("data")) as Record<string, unknown>,
+      };
+    }
+  }
+}
+
+/** Polls `check` until it returns true (generous timeout; no fixed sleeps in the tests). */
+export async function until(check: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

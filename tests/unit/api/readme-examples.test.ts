@@ -1,0 +1,75 @@
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TestServer } from "../signaling/helpers.ts";
+import { startApiServer } from "./helpers.ts";
+
+// The README's HTTP API examples, extracted and run as printed with bash and curl against the real server:
+// only the address changes (localhost:8080 -> this test's loopback port).
+const run = promisify(execFile);
+let t: TestServer;
+
+function readmeExamples(): string[] {
+  const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
+  const start = readme.indexOf("<!-- api-examples -->");
+  expect(start).toBeGreaterThan(0);
+  const section = readme.slice(start, readme.indexOf("\n## ", start));
+  return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
+}
+
+async function sh(script: string): Promise<string> {
+  const local = script.replaceAll("http://localhost:8080", t.baseUrl);
+  const { stdout } = await run("bash", ["-e", "-o", "pipefail", "-c", local], { timeout: 30_000 });
+  return stdout;
+}
+
+beforeAll(async () => {
+  t = await startApiServer();
+});
+afterAll(async () => {
+  await t.close();
+});
+
+describe("README curl examples", () => {
+  const [stream, sse, seed] = readmeExamples();
+
+  it("streams a CSR solve to a certified solve_result", async () => {
+    const lines = (await sh(stream!))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.some((l) => l["type"] === "verification_result")).toBe(true);
+    const last = lines.at(-1)!;
+    expect(last).toMatchObject({ type: "solve_result", converged: true });
+    const x = last["x"] as number[];
+    // [4 -1 0; -1 4 -1; 0 -1 4] x = [1 2 3]: x = [13/28, 6/7, 27/28].
+    expect(x[0]).toBeCloseTo(13 / 28, 9);
+    expect(x[1]).toBeCloseTo(6 / 7, 9);
+    expect(x[2]).toBeCloseTo(27 / 28, 9);
+  });
+
+  it("streams COO as SSE, then status and verify of that session", async () => {
+    const [status, verify] = (await sh(sse!))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(status).toMatchObject({ state: "converged", n: 3 });
+    expect(verify).toMatchObject({
+      type: "verification_result",
+      probe_count: 3,
+      rows: [0, 1, 2],
+      finite: true,
+    });
+    expect(verify!["max_abs_residual"]).toBeLessThan(1e-8);
+  });
+
+  it("answers the seed's wrong example with 400 naming the mismatches", async () => {
+    const out = (await sh(seed!)).trim();
+    expect(out.endsWith(" 400")).toBe(true);
+    const body = JSON.parse(out.slice(0, -4)) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe("ambiguous_format");
+    expect(body.error.message).toContain("expects row_pointers + col_indices");
+    expect(body.error.message).toContain("vector has 3 entries but rows = 1000");
+  });
+});
