@@ -3,7 +3,6 @@ import { toBase64Url } from "../base/encoding.ts";
 import type { Capabilities } from "../protocol/capabilities.ts";
 import {
   DIRECTORY_CLOSE_CODES,
-  DIRECTORY_PATH,
   DIRECTORY_PROTOCOL_VERSION,
   decodeDirectoryServerFrame,
   joinChallengeBytes,
@@ -20,27 +19,15 @@ import {
   type QueryResult,
   type WatchChange,
 } from "./directory-queries.ts";
+import { detach, type WebSocketConstructor, type WebSocketLike } from "./directory-socket.ts";
+
+export { directoryUrlFor, type WebSocketConstructor, type WebSocketLike } from "./directory-socket.ts";
 
 /**
  * Client of the signaling server's directory: proves this peer's identity, keeps the list of online peers
  * current, and holds the session token PeerJS needs. Runs in a tab, a worker or Node: the WebSocket
  * constructor is a parameter (Node 20 has no stable global WebSocket; pass the `ws` package's).
  */
-
-/** Handler types are declared method-style so that both DOM and `ws` event types are accepted. */
-type Handler<E> = { bivarianceHack(event: E): void }["bivarianceHack"];
-
-/** The part of the WebSocket API this client uses: satisfied by the DOM WebSocket and by `ws`. */
-export interface WebSocketLike {
-  readonly readyState: number;
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-  onopen: Handler<unknown> | null;
-  onmessage: Handler<{ data: unknown }> | null;
-  onclose: Handler<{ code: number; reason: string }> | null;
-  onerror: Handler<unknown> | null;
-}
-export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
 export type DirectoryStatus = "connecting" | "connected" | "disconnected";
 
@@ -83,15 +70,6 @@ const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([
   DIRECTORY_CLOSE_CODES.replaced,
 ]);
 const CLIENT_HEARTBEAT_CLOSE_CODE = 4000;
-
-/** Converts the site's origin (http/https) to the directory's WebSocket URL (ws/wss). */
-export function directoryUrlFor(httpOrigin: string): string {
-  const url = new URL(DIRECTORY_PATH, httpOrigin);
-  if (url.protocol === "http:") url.protocol = "ws:";
-  else if (url.protocol === "https:") url.protocol = "wss:";
-  else throw new Error(`directoryUrlFor: expected an http(s) origin, got '${httpOrigin}'`);
-  return url.toString();
-}
 
 interface Pending {
   resolve: () => void;
@@ -520,14 +498,4 @@ export class DirectoryClient {
       else p.resolve();
     }
   }
-}
-
-/** Stops listening to a socket we are abandoning. */
-function detach(socket: WebSocketLike): void {
-  socket.onopen = null;
-  socket.onmessage = null;
-  socket.onclose = null;
-  // Keep an error handler: `ws` emits an error when a connecting socket is closed, and an EventEmitter
-  // 'error' without a listener throws.
-  socket.onerror = () => {};
 }
