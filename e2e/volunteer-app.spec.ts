@@ -144,10 +144,15 @@ test("the unit log lists the expert batches a volunteer tab ran for another tab'
   await expect
     .poll(async () => (await host()).log.filter((e) => e.outcome === "accepted").length)
     .toBeGreaterThan(0);
-  const { log, rowsServed } = await host();
-  expect(log.every((e) => e.requesterId === requester.peerId)).toBe(true);
   const row = '[data-testid="unit-log-row"][data-kind="experts"]';
   const rows = vol.page.locator(row);
+  // A batch still out when the job ended (a last qualification batch) may land after a first read: wait
+  // until the page and the host's log agree, then read both.
+  await expect
+    .poll(async () => (await rows.count()) === (await host()).log.length, { timeout: 30_000 })
+    .toBe(true);
+  const { log, rowsServed } = await host();
+  expect(log.every((e) => e.requesterId === requester.peerId)).toBe(true);
   await expect(rows).toHaveCount(log.length);
   // Every batch whose result left the host (whatever its verdict by now) adds up to the rows it served.
   const sentRows = await vol.page
