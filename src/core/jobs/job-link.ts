@@ -31,13 +31,23 @@ export interface JobBodyEvent {
   /** The verified signer (or this tab, for loopback). */
   readonly from: string;
   readonly body: JobBody;
-  /** The signed envelope as received (JSON), for audit; null for loopback. */
+  /** The signed envelope as received (JSON), for audit, on unit results only (what is stored); else null. */
   readonly envelope: string | null;
+}
+
+/** A blob sent along with a body; its digest is known to the sender (job inputs and results are by digest). */
+export interface JobBlob {
+  readonly sha256: string;
+  readonly bytes: Uint8Array;
 }
 
 export interface JobLink {
   readonly selfId: string;
-  sendBody(to: string, body: JobBody): Promise<void>;
+  /**
+   * Sends a signed body; `attach` are small blobs that travel in the same message (net/signed-blobs.ts)
+   * and reach onBlob listeners just before the body, as if sent with sendBlob first (but unacknowledged).
+   */
+  sendBody(to: string, body: JobBody, attach?: readonly JobBlob[]): Promise<void>;
   /** Resolves once the peer acknowledged the bytes (their SHA-256 matched). */
   sendBlob(to: string, bytes: Uint8Array): Promise<void>;
   onBody(listener: (event: JobBodyEvent) => void): () => void;
@@ -126,11 +136,10 @@ export function meshJobLink(mesh: Mesh): JobLink {
     }),
     mesh.on("signed", (event) => {
       if (!isJobBody(event.body)) return;
-      events.emit("body", {
-        from: event.from,
-        body: jobBodyOf(event.body),
-        envelope: JSON.stringify(event.envelope),
-      });
+      const body = jobBodyOf(event.body);
+      // Serialised for the results only: they are the bodies stored for audit (intake.ts).
+      const envelope = body.type === "unit-result" ? JSON.stringify(event.envelope) : null;
+      events.emit("body", { from: event.from, body, envelope });
     }),
     mesh.on("blob", (event) => {
       if (event.label === JOB_BLOB_LABEL)
@@ -143,12 +152,19 @@ export function meshJobLink(mesh: Mesh): JobLink {
   const later = (fn: () => void): void => void Promise.resolve().then(fn);
   return {
     selfId,
-    async sendBody(to, body) {
+    async sendBody(to, body, attach = []) {
       if (to === selfId) {
-        later(() => events.emit("body", { from: selfId, body, envelope: null }));
+        later(() => {
+          for (const b of attach) events.emit("blob", { from: selfId, sha256: b.sha256, bytes: b.bytes });
+          events.emit("body", { from: selfId, body, envelope: null });
+        });
         return;
       }
-      await mesh.sendSigned(to, body);
+      await mesh.sendSigned(
+        to,
+        body,
+        attach.map((b) => ({ bytes: b.bytes, sha256: b.sha256, label: JOB_BLOB_LABEL })),
+      );
     },
     async sendBlob(to, bytes) {
       if (to === selfId) {

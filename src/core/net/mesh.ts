@@ -6,6 +6,7 @@ import {
   type PeerMessage,
   type SignedBodyInput,
   type SignedEnvelope,
+  type SignedMessage,
 } from "../protocol/peer.ts";
 import { signEnvelope } from "../identity/signed-envelope.ts";
 import { Emitter } from "../base/emitter.ts";
@@ -30,6 +31,7 @@ import { RedialSchedule } from "./redial-schedule.ts";
 import { PeerLink, type LinkHooks, type LinkState, type LinkStats, type Rejection } from "./peer-link.ts";
 import { ReplayWindow } from "./replay-window.ts";
 import { checkSignedIntake } from "./signed-intake.ts";
+import { withBlobs, type AttachedBlob } from "./signed-blobs.ts";
 import type { LinkTransport, MeshTransport, TransportStatus } from "./transport.ts";
 
 export type { MeshEvents, MeshOptions } from "./mesh-types.ts";
@@ -212,10 +214,11 @@ export class Mesh {
     return signEnvelope(this.identity, body, { to, ...correlation });
   }
 
-  /** Signs `body` for `peerId` and sends it; resolves with the envelope once it is queued on the channel. */
-  async sendSigned(peerId: string, body: SignedBodyInput): Promise<SignedEnvelope> {
+  /** Signs `body` for `peerId` and sends it, `blobs` attached (signed-blobs.ts); resolves once it is queued. */
+  async sendSigned(peerId: string, body: SignedBodyInput, blobs: readonly AttachedBlob[] = []) {
     const envelope = await this.signEnvelope(body, peerId);
-    await this.send(peerId, envelope);
+    const { message, attachment } = await withBlobs(envelope, blobs);
+    await this.send(peerId, message, attachment);
     return envelope;
   }
 
@@ -430,7 +433,7 @@ export class Mesh {
   private async onMessage(link: PeerLink, message: PeerMessage, attachment: Uint8Array): Promise<void> {
     switch (message.type) {
       case "signed":
-        return this.onSigned(link, message);
+        return this.onSigned(link, message, attachment);
       case "blob":
         return this.onBlob(link, message, attachment);
       case "ping":
@@ -452,10 +455,11 @@ export class Mesh {
     this.statsChanged();
   }
 
-  private async onSigned(link: PeerLink, envelope: SignedEnvelope): Promise<void> {
+  private async onSigned(link: PeerLink, message: SignedMessage, attachment: Uint8Array): Promise<void> {
     const o = this.options;
     const result = await checkSignedIntake(
-      envelope,
+      message,
+      attachment,
       this.peerId,
       { maxAgeMs: o.maxMessageAgeMs, maxSkewMs: o.maxClockSkewMs },
       this.replay,
@@ -464,6 +468,10 @@ export class Mesh {
     if (!result.ok) {
       this.onRejected(link.peerId, { kind: result.kind, code: result.code, detail: result.detail });
       return;
+    }
+    for (const blob of result.blobs) {
+      this.tally.totals.blobsReceived++;
+      this.emitter.emit("blob", { from: link.peerId, id: message.id ?? "attached", ...blob });
     }
     this.emitter.emit("signed", {
       via: link.peerId,

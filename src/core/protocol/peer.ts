@@ -73,6 +73,28 @@ export const signedEnvelopeSchema = z.strictObject({
   sig: signatureSchema,
 });
 
+/**
+ * Small blobs may ride in the attachment of a signed message instead of travelling as `blob` messages of
+ * their own (a work unit's right-hand side with its assignment, its solution with its result): one message
+ * instead of three (blob, blob-ack, body), each of which costs both main threads a send or a receive.
+ * `blobs` lists them in attachment order; the receiver hashes each against its `sha256` (after the
+ * signature passed) and drops the whole message if one differs. No acknowledgement: the body's fate is theirs.
+ */
+export const MAX_ATTACHED_BLOBS = 16;
+export const MAX_ATTACHED_BLOB_BYTES = 1024 * 1024;
+export const attachedBlobSchema = z.strictObject({
+  sha256: sha256HexSchema,
+  byteLength: z.number().int().min(0).max(MAX_ATTACHED_BLOB_BYTES),
+  label: z.string().max(128).optional(),
+});
+export type AttachedBlobMeta = z.infer<typeof attachedBlobSchema>;
+
+/** A signed envelope on the wire, with the blobs in its attachment (the envelope alone is what is signed). */
+export const signedMessageSchema = z.strictObject({
+  ...signedEnvelopeSchema.shape,
+  blobs: z.array(attachedBlobSchema).min(1).max(MAX_ATTACHED_BLOBS).optional(),
+});
+
 /** A binary payload in the frame's attachment; the receiver checks its SHA-256 and answers `blob-ack`. */
 export const blobSchema = z.strictObject({
   ...header,
@@ -115,7 +137,7 @@ export const peerMessageSchema = z.discriminatedUnion("type", [
   helloProofSchema,
   pingSchema,
   pongSchema,
-  signedEnvelopeSchema,
+  signedMessageSchema,
   blobSchema,
   blobAckSchema,
 ]);
@@ -123,6 +145,7 @@ export const peerMessageSchema = z.discriminatedUnion("type", [
 export type Hello = z.infer<typeof helloSchema>;
 export type HelloProof = z.infer<typeof helloProofSchema>;
 export type SignedEnvelope = z.infer<typeof signedEnvelopeSchema>;
+export type SignedMessage = z.infer<typeof signedMessageSchema>;
 export type BlobMessage = z.infer<typeof blobSchema>;
 export type PeerMessage = z.infer<typeof peerMessageSchema>;
 
@@ -177,7 +200,8 @@ export type PeerParseResult =
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set(peerMessageSchema.options.map((o) => o.shape.type.value));
 
-/** Parses a reassembled frame (header + attachment). `blob` carries an attachment of its byteLength;
+/** Parses a reassembled frame (header + attachment). `blob` carries an attachment of its byteLength,
+ *  `signed` exactly the blobs it lists (none without `blobs`);
  *  `dist` may carry one (its typed arrays), bounded by MAX_BLOB_BYTES; `xp` exactly the bytes of the rows
  *  its body announces. */
 export function parsePeerMessage(
@@ -209,6 +233,15 @@ export function parsePeerMessage(
         ok: false,
         code: "attachment_size_mismatch",
         detail: `blob declares ${message.byteLength} bytes, attachment has ${attachment.length}`,
+      };
+    }
+  } else if (message.type === "signed") {
+    const declared = (message.blobs ?? []).reduce((sum, b) => sum + b.byteLength, 0);
+    if (declared > MAX_ATTACHED_BLOB_BYTES || attachment.length !== declared) {
+      return {
+        ok: false,
+        code: "attachment_size_mismatch",
+        detail: `signed message declares ${declared} bytes of blobs (cap ${MAX_ATTACHED_BLOB_BYTES}), attachment has ${attachment.length}`,
       };
     }
   } else if (message.type === "dist") {

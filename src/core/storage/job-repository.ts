@@ -9,6 +9,7 @@ import {
 } from "../jobs/job-store.ts";
 import { resumeUnits, type SchedulerChanges } from "../jobs/scheduler/index.ts";
 import type { JobBlobRow, OpenSwarmDb } from "./db.ts";
+import { saveBatchNative } from "./native-batch.ts";
 
 /** The jobs layer's JobStore in IndexedDB (Dexie): jobs, units, returned results (solution vectors stored
  * as Float64Arrays), reputation per volunteer, and the job inputs by digest. */
@@ -30,26 +31,13 @@ export class JobRepository implements JobStore {
     });
   }
 
+  /** One transaction, in plain IndexedDB (native-batch.ts): the requester's hot write path. */
   async saveBatch(batch: StoreBatch): Promise<void> {
-    const db = this.#db;
     const { blobs, results, verified, changes } = batch;
     const changed = changes.jobs.length + changes.units.length + changes.reputation.length;
     if (blobs.length + results.length + verified.length + changed === 0) return;
-    await db.transaction("rw", [db.jobBlobs, db.results, db.jobs, db.units, db.reputation], async () => {
-      if (blobs.length > 0) {
-        await db.jobBlobs.bulkPut(
-          blobs.map((b) => ({ sha256: b.sha256, bytes: b.bytes, storedAtMs: b.nowMs })),
-        );
-      }
-      if (results.length > 0) await db.results.bulkPut([...results]);
-      for (const v of verified) {
-        const changes = { verified: true, relResiduals: [...v.relResiduals] };
-        await db.results.update([v.unitId, v.attempt], changes);
-      }
-      if (changes.jobs.length > 0) await db.jobs.bulkPut(changes.jobs);
-      if (changes.units.length > 0) await db.units.bulkPut(changes.units);
-      if (changes.reputation.length > 0) await db.reputation.bulkPut(changes.reputation);
-    });
+    if (!this.#db.isOpen()) await this.#db.open();
+    await saveBatchNative(this.#db.backendDB(), batch);
   }
 
   async saveJob(job: SolveJob, units: readonly WorkUnit[] = []): Promise<void> {

@@ -14,9 +14,12 @@ export interface AssignerContext {
   readonly onError?: (message: string) => void;
 }
 
+/** Inputs attached to an assignment, together at most (a larger matrix goes as a blob of its own). */
+const ATTACH_MAX_BYTES = 256 * 1024;
+
 /**
  * Carries out the scheduler's "assign" and "cancel" actions on the swarm: an assignment is a signed body
- * and then the input blobs the volunteer does not have yet (blob-sender.ts); a row block of a distributed
+ * with the small input blobs the volunteer does not have yet, then the large ones (blob-sender.ts); a row block of a distributed
  * solve goes to jobs/distributed. An assignment that cannot be sent hands the unit back to the scheduler
  * as if the volunteer had disconnected.
  */
@@ -51,9 +54,13 @@ export class Assigner {
         return;
       }
       const body = assignBody(job, unit, action);
-      // The body first, so the volunteer starts heartbeating while the inputs are on their way.
-      await link.sendBody(volunteerId, body);
-      for (const ref of [body.task.matrix, ...body.task.rhs]) await blobs.ensure(volunteerId, ref.sha256);
+      const refs = [body.task.matrix, ...body.task.rhs];
+      // Small inputs in the assignment's own message; the body before any large one, so the volunteer
+      // starts heartbeating while the rest is on its way.
+      await blobs.attach(volunteerId, refs, ATTACH_MAX_BYTES, (attached) =>
+        link.sendBody(volunteerId, body, attached),
+      );
+      for (const ref of refs) await blobs.ensure(volunteerId, ref.sha256);
     } catch (error) {
       const unit = scheduler.unit(unitId);
       if (unit?.status === "leased" && unit.lease?.attempt === attempt) {

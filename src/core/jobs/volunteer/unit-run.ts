@@ -18,8 +18,8 @@ import type { VolunteerFault } from "./volunteer-fault.ts";
 /**
  * Running one held unit, start to end: fetch its inputs by digest, validate them (payload.ts: inputs that
  * fail are answered "invalid_input" and never run), solve one right-hand side after another in the solver
- * worker (progress to the requester at most every `progressIntervalMs`), then send the solutions as blobs
- * and the signed unit-result. The runtime (runtime.ts) decides which unit runs and when.
+ * worker (progress to the requester at most every `progressIntervalMs`, the first one after that long),
+ * then send the signed unit-result with its solutions (attached, or as blobs before it when large). The runtime (runtime.ts) decides which unit runs and when.
  */
 export interface UnitRunOptions {
   readonly link: JobLink;
@@ -42,6 +42,9 @@ export interface UnitRunOptions {
   ) => void;
   readonly sendError: (unit: HeldUnit, code: UnitErrorCode, detail: string) => void;
 }
+
+/** Solutions attached to the result message, together at most (more go as blobs of their own first). */
+const ATTACH_MAX_BYTES = 256 * 1024;
 
 export class UnitRunner {
   /** The decoded matrix of the most recent unit: consecutive units of a multi-rhs job share it. */
@@ -113,20 +116,28 @@ export class UnitRunner {
       blobs.push(bytes);
       solutions.push(toWireSolution(reported, await blobRefOf(bytes)));
     }
-    // Blobs first: when the signed result arrives, its solutions are already at the requester.
-    for (const bytes of blobs) {
-      await this.o.link.sendBlob(unit.requesterId, bytes);
-      if (stopped(unit)) return false;
+    // Small solutions travel in the result's own message; larger ones as blobs first, so that when the
+    // signed result arrives its solutions are already at the requester.
+    const attach = blobs.reduce((sum, b) => sum + b.length, 0) <= ATTACH_MAX_BYTES;
+    if (!attach) {
+      for (const bytes of blobs) {
+        await this.o.link.sendBlob(unit.requesterId, bytes);
+        if (stopped(unit)) return false;
+      }
     }
-    await this.o.link.sendBody(unit.requesterId, {
-      type: "unit-result",
-      jv: JOB_PROTOCOL_VERSION,
-      unitId: unit.unitId,
-      attempt: unit.attempt,
-      backend: this.lastBackend,
-      computeMs,
-      solutions,
-    });
+    await this.o.link.sendBody(
+      unit.requesterId,
+      {
+        type: "unit-result",
+        jv: JOB_PROTOCOL_VERSION,
+        unitId: unit.unitId,
+        attempt: unit.attempt,
+        backend: this.lastBackend,
+        computeMs,
+        solutions,
+      },
+      attach ? blobs.map((bytes, i) => ({ sha256: solutions[i]!.x.sha256, bytes })) : [],
+    );
     return true;
   }
 
