@@ -166,7 +166,7 @@ export class NodeVolunteer {
   private tracked(link: JobLink): JobLink {
     return {
       ...link,
-      sendBody: (to, body) => this.track(link.sendBody(to, body)),
+      sendBody: (to, body, attach) => this.track(link.sendBody(to, body, attach)),
       sendBlob: (to, bytes) => this.track(link.sendBlob(to, bytes)),
     };
   }
