@@ -87,7 +87,6 @@ export const attachedBlobSchema = z.strictObject({
   byteLength: z.number().int().min(0).max(MAX_ATTACHED_BLOB_BYTES),
   label: z.string().max(128).optional(),
 });
-export type AttachedBlobMeta = z.infer<typeof attachedBlobSchema>;
 
 /** A signed envelope on the wire, with the blobs in its attachment (the envelope alone is what is signed). */
 export const signedMessageSchema = z.strictObject({

@@ -14,6 +14,7 @@ import {
 } from "../../../src/core/jobs/scheduler/scheduler.ts";
 import { planJob, type JobPlan } from "../../../src/core/jobs/split.ts";
 import type { CsrMatrix } from "../../../src/core/sparse/csr.ts";
+import type { ResultRow } from "../../../src/core/jobs/job-store.ts";
 import { parseMatrixMarket } from "../../../src/core/sparse/matrix-market.ts";
 import { seededRandom } from "../../../src/node/seeded-random.ts";
 
@@ -111,4 +112,19 @@ export function ofType<T extends SchedulerAction["type"]>(
   type: T,
 ): Extract<SchedulerAction, { type: T }>[] {
   return actions.filter((a): a is Extract<SchedulerAction, { type: T }> => a.type === type);
+}
+
+/** A stored, unverified result of job-1 with one small solution (for the write-path tests). */
+export function resultRow(unitId: string, attempt: number, envelope: string | null = null): ResultRow {
+  return {
+    unitId,
+    attempt,
+    jobId: "job-1",
+    volunteerId: "os-volunteer",
+    receivedAtMs: 1,
+    xs: [Float64Array.of(1, 2, 3)],
+    relResiduals: null,
+    verified: false,
+    envelope,
+  };
 }

@@ -2,6 +2,7 @@ import "fake-indexeddb/auto";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ResultRow, StoreBatch } from "../../../src/core/jobs/job-store.ts";
 import type { WorkUnit } from "../../../src/core/jobs/model.ts";
+import { resultRow } from "./helpers.ts";
 import { cleanup, freshDbName, openRepo } from "./runtime-helpers.ts";
 
 /** JobRepository.saveBatch in plain IndexedDB (storage/native-batch.ts), read back through Dexie. */
@@ -9,19 +10,7 @@ afterEach(cleanup);
 
 const NO_CHANGES: StoreBatch["changes"] = { jobs: [], units: [], reputation: [] };
 
-function row(unitId: string, attempt: number): ResultRow {
-  return {
-    unitId,
-    attempt,
-    jobId: "job-1",
-    volunteerId: "os-volunteer",
-    receivedAtMs: 1,
-    xs: [Float64Array.of(1, 2, 3)],
-    relResiduals: null,
-    verified: false,
-    envelope: "{}",
-  };
-}
+const row = (unitId: string, attempt: number): ResultRow => resultRow(unitId, attempt, "{}");
 
 function unit(id: string): WorkUnit {
   return {

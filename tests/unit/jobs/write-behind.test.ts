@@ -5,7 +5,7 @@ import type { SubmitInput } from "../../../src/core/jobs/requester/runtime.ts";
 import { WriteBehind } from "../../../src/core/jobs/requester/write-behind.ts";
 import type { SchedulerChanges } from "../../../src/core/jobs/scheduler/scheduler.ts";
 import { poisson2d } from "../../../src/core/sparse/generators.ts";
-import { seededRandom } from "./helpers.ts";
+import { resultRow, seededRandom } from "./helpers.ts";
 import { cleanup, freshDbName, openRepo, startPeers, startRequester, until } from "./runtime-helpers.ts";
 
 /**
@@ -18,19 +18,7 @@ afterEach(cleanup);
 const NEVER_MS = 3_600_000;
 const NO_CHANGES: SchedulerChanges = { jobs: [], units: [], reputation: [] };
 
-function row(unitId: string, attempt: number): ResultRow {
-  return {
-    unitId,
-    attempt,
-    jobId: "job-1",
-    volunteerId: "os-volunteer",
-    receivedAtMs: 1,
-    xs: [Float64Array.of(1, 2, 3)],
-    relResiduals: null,
-    verified: false,
-    envelope: null,
-  };
-}
+const row = (unitId: string, attempt: number): ResultRow => resultRow(unitId, attempt);
 
 /** The real repository, recording each batch; `gate` (if set) holds the next save until it resolves. */
 function recordingRepo() {
