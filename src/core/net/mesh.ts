@@ -2,11 +2,9 @@ import type { Identity } from "../identity/identity.ts";
 import { PEER_ID_PATTERN } from "../protocol/ids.ts";
 import {
   PEER_PROTOCOL_VERSION,
-  type BlobMessage,
   type PeerMessage,
   type SignedBodyInput,
   type SignedEnvelope,
-  type SignedMessage,
 } from "../protocol/peer.ts";
 import { signEnvelope } from "../identity/signed-envelope.ts";
 import { Emitter } from "../base/emitter.ts";
@@ -30,12 +28,12 @@ import { PendingRequests, type Reply } from "./pending-requests.ts";
 import { RedialSchedule } from "./redial-schedule.ts";
 import { PeerLink, type LinkHooks, type LinkState, type LinkStats, type Rejection } from "./peer-link.ts";
 import { ReplayWindow } from "./replay-window.ts";
-import { checkSignedIntake } from "./signed-intake.ts";
+import { MeshIntake } from "./mesh-intake.ts";
 import { withBlobs, type AttachedBlob } from "./signed-blobs.ts";
 import type { LinkTransport, MeshTransport, TransportStatus } from "./transport.ts";
 
 export type { MeshEvents, MeshOptions } from "./mesh-types.ts";
-import { checkReceivedBlob, sendBlobVia } from "./blob-transfer.ts";
+import { sendBlobVia } from "./blob-transfer.ts";
 import { debugSend } from "./debug-send.ts";
 
 /** How often `stats` fires at most: a flood must not turn into a UI update per dropped message. */
@@ -64,6 +62,7 @@ export class Mesh {
   private readonly dialing: MeshDialing;
   private readonly options: MeshConfig;
   private readonly linkHooks: LinkHooks;
+  private readonly intake: MeshIntake;
   private transportStatus: TransportStatus = "connecting";
   private tick: ReturnType<typeof setInterval> | null = null;
   private statsTimer: ReturnType<typeof setTimeout> | null = null;
@@ -90,10 +89,22 @@ export class Mesh {
     this.redials = new RedialSchedule(this.options.redialBaseMs, this.options.redialMaxMs);
     this.linkHooks = {
       authenticated: (link) => this.onAuthenticated(link),
-      message: (link, message, attachment) => this.onMessage(link, message, attachment),
+      message: (link, message, attachment) => this.intake.onMessage(link, message, attachment),
       rejected: (link, rejection) => this.onRejected(link.peerId, rejection),
       closed: (link, reason, previous) => this.onLinkClosed(link, reason, previous),
     };
+    this.intake = new MeshIntake({
+      peerId: options.identity.peerId,
+      options: o,
+      emitter: this.emitter,
+      tally: this.tally,
+      pending: this.pending,
+      replay: this.replay,
+      send: (peerId, message) => this.send(peerId, message),
+      touch: (peerId, type) => this.touch(peerId, type),
+      rejected: (peerId, rejection) => this.onRejected(peerId, rejection),
+      statsChanged: () => this.statsChanged(),
+    });
     this.transport.onStatus((status, detail) => {
       this.transportStatus = status;
       this.emitter.emit("status", { status, detail });
@@ -427,76 +438,6 @@ export class Mesh {
       this.statsTimer = null;
       if (!this.closed) this.emitter.emit("stats", null);
     }, STATS_COALESCE_MS);
-  }
-
-  /** Runs one message at a time per link (peer-link.ts waits for it); its bytes are held until it returns. */
-  private async onMessage(link: PeerLink, message: PeerMessage, attachment: Uint8Array): Promise<void> {
-    switch (message.type) {
-      case "signed":
-        return this.onSigned(link, message, attachment);
-      case "blob":
-        return this.onBlob(link, message, attachment);
-      case "ping":
-        // Pings are rate-limited per link before they get here (a pong each is all they cost).
-        this.send(link.peerId, { type: "pong", replyTo: message.id }).catch(() => undefined);
-        break;
-      default:
-        break;
-    }
-    this.accept(link, message, attachment);
-  }
-
-  private accept(link: PeerLink, message: PeerMessage, attachment: Uint8Array): void {
-    this.tally.totals.messagesReceived++;
-    this.touch(link.peerId, message.type);
-    if (message.replyTo !== undefined)
-      this.pending.resolve(link.peerId, message.replyTo, { message, attachment });
-    this.emitter.emit("message", { from: link.peerId, message, attachment });
-    this.statsChanged();
-  }
-
-  private async onSigned(link: PeerLink, message: SignedMessage, attachment: Uint8Array): Promise<void> {
-    const o = this.options;
-    const result = await checkSignedIntake(
-      message,
-      attachment,
-      this.peerId,
-      { maxAgeMs: o.maxMessageAgeMs, maxSkewMs: o.maxClockSkewMs },
-      this.replay,
-      o.nowMs(),
-    );
-    if (!result.ok) {
-      this.onRejected(link.peerId, { kind: result.kind, code: result.code, detail: result.detail });
-      return;
-    }
-    for (const blob of result.blobs) {
-      this.tally.totals.blobsReceived++;
-      this.emitter.emit("blob", { from: link.peerId, id: message.id ?? "attached", ...blob });
-    }
-    this.emitter.emit("signed", {
-      via: link.peerId,
-      from: result.envelope.from,
-      envelope: result.envelope,
-      body: result.body,
-    });
-    this.accept(link, result.envelope, new Uint8Array(0));
-  }
-
-  /** A blob that got here fit the memory budget (it was refused at its first frame otherwise). */
-  private async onBlob(link: PeerLink, blob: BlobMessage, bytes: Uint8Array): Promise<void> {
-    const { ok, sha256, ack } = await checkReceivedBlob(blob, bytes);
-    this.send(link.peerId, ack).catch(() => undefined);
-    if (!ok) {
-      this.onRejected(link.peerId, {
-        kind: "invalid",
-        code: "blob_hash_mismatch",
-        detail: `blob ${blob.id} hashes to ${sha256}`,
-      });
-      return;
-    }
-    this.tally.totals.blobsReceived++;
-    this.emitter.emit("blob", { from: link.peerId, id: blob.id, sha256, bytes, label: blob.label ?? null });
-    this.accept(link, blob, bytes);
   }
 
   private onTick(): void {
