@@ -1,8 +1,6 @@
 import { availableParallelism } from "node:os";
 import { parentPort } from "node:worker_threads";
-import { pickKernels } from "../kernels/pick-kernels.ts";
-import { nnzOf } from "../src/core/sparse/csr.ts";
-import { solve } from "../src/core/solver/solve.ts";
+import { solveWithPickedKernels } from "../kernels/solve-with-picked-kernels.ts";
 import type { IterationUpdate } from "../src/core/solver/types.ts";
 import type { ThreadReply, ThreadSolveRequest, ThreadUpdate } from "./solve-messages.ts";
 
@@ -41,57 +39,36 @@ function updatePoster(request: ThreadSolveRequest): (u: IterationUpdate) => void
 }
 
 async function run(request: ThreadSolveRequest): Promise<ThreadReply> {
-  const { a, b, stop } = request;
-  const picked = await pickKernels({
-    choice: "auto",
-    threads: undefined,
-    nnz: nnzOf(a),
-    cores: availableParallelism(),
-  });
-  try {
-    const r = solve(
-      a,
-      b,
-      {
-        method: request.method,
-        tol: request.tol,
-        maxIter: request.maxIter,
-        updateEvery: request.updateEvery,
-        includeXPartial: true,
-        timeLimitMs: request.timeLimitMs,
-        onUpdate: updatePoster(request),
-        signal: {
-          get aborted() {
-            return Atomics.load(stop, 0) === 1;
-          },
-        } as AbortSignal,
-        ...(request.preconditioner !== undefined ? { preconditioner: request.preconditioner } : {}),
-      },
-      picked.kernels,
-    );
-    return {
-      kind: "done",
-      ok: true,
-      x: r.x,
-      converged: r.converged,
-      reason: r.reason,
-      iterations: r.iterations,
-      relResidual: r.relResidual,
-      methodPath: [...r.methodPath],
-      backend: r.backend,
-      ms: r.ms,
-    };
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    return {
-      kind: "done",
-      ok: false,
-      code: typeof code === "string" ? code : "solver_failed",
-      message: error instanceof Error ? error.message : String(error),
-    };
-  } finally {
-    picked.kernels.dispose();
-  }
+  const outcome = await solveWithPickedKernels(
+    request.a,
+    request.b,
+    {
+      method: request.method,
+      tol: request.tol,
+      maxIter: request.maxIter,
+      updateEvery: request.updateEvery,
+      includeXPartial: true,
+      timeLimitMs: request.timeLimitMs,
+      onUpdate: updatePoster(request),
+      ...(request.preconditioner !== undefined ? { preconditioner: request.preconditioner } : {}),
+    },
+    request.stop,
+    { threads: undefined, cores: availableParallelism() },
+  );
+  if (!outcome.ok) return { kind: "done", ...outcome };
+  const r = outcome.result;
+  return {
+    kind: "done",
+    ok: true,
+    x: r.x,
+    converged: r.converged,
+    reason: r.reason,
+    iterations: r.iterations,
+    relResidual: r.relResidual,
+    methodPath: [...r.methodPath],
+    backend: r.backend,
+    ms: r.ms,
+  };
 }
 
 parentPort?.on("message", (request: ThreadSolveRequest) => {

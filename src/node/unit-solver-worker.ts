@@ -1,10 +1,8 @@
 import { parentPort } from "node:worker_threads";
 import { availableParallelism } from "node:os";
-import { solve } from "../core/solver/solve.ts";
-import { nnzOf, type CsrMatrix } from "../core/sparse/csr.ts";
-import type { SolveOptions } from "../core/solver/types.ts";
+import type { CsrMatrix } from "../core/sparse/csr.ts";
 import type { UnitSolveOptions } from "../core/jobs/volunteer/unit-solver.ts";
-import { pickKernels } from "../../kernels/pick-kernels.ts";
+import { solveWithPickedKernels } from "../../kernels/solve-with-picked-kernels.ts";
 
 /**
  * The Node volunteer's solver thread: one solve at a time with the wasm kernels (kernels/pick-kernels.ts,
@@ -39,53 +37,37 @@ export type SolveReply =
   | { readonly kind: "done"; readonly ok: false; readonly code: string; readonly message: string };
 
 async function run(request: SolveRequest): Promise<SolveReply> {
-  const { a, b, options, stop } = request;
-  const picked = await pickKernels({
-    choice: "auto",
-    threads: request.threads,
-    nnz: nnzOf(a),
-    cores: availableParallelism(),
-  });
-  const solveOptions: SolveOptions = {
-    method: options.method,
-    tol: options.tol,
-    maxIter: options.maxIter,
-    updateEvery: options.updateEvery,
-    onUpdate: (u) =>
-      parentPort?.postMessage({ kind: "progress", iteration: u.iteration, relResidual: u.residual_norm }),
-    signal: {
-      get aborted() {
-        return Atomics.load(stop, 0) === 1;
-      },
-    } as AbortSignal,
-    ...(options.preconditioner !== undefined ? { preconditioner: options.preconditioner } : {}),
+  const { options } = request;
+  const outcome = await solveWithPickedKernels(
+    request.a,
+    request.b,
+    {
+      method: options.method,
+      tol: options.tol,
+      maxIter: options.maxIter,
+      updateEvery: options.updateEvery,
+      onUpdate: (u) =>
+        parentPort?.postMessage({ kind: "progress", iteration: u.iteration, relResidual: u.residual_norm }),
+      ...(options.preconditioner !== undefined ? { preconditioner: options.preconditioner } : {}),
+    },
+    request.stop,
+    { threads: request.threads, cores: availableParallelism() },
+  );
+  if (!outcome.ok) return { kind: "done", ...outcome };
+  const r = outcome.result;
+  return {
+    kind: "done",
+    ok: true,
+    solved: {
+      x: r.x,
+      converged: r.converged,
+      iterations: r.iterations,
+      relResidual: r.relResidual,
+      methodPath: [...r.methodPath],
+      backend: r.backend,
+      ms: r.ms,
+    },
   };
-  try {
-    const r = solve(a, b, solveOptions, picked.kernels);
-    return {
-      kind: "done",
-      ok: true,
-      solved: {
-        x: r.x,
-        converged: r.converged,
-        iterations: r.iterations,
-        relResidual: r.relResidual,
-        methodPath: [...r.methodPath],
-        backend: r.backend,
-        ms: r.ms,
-      },
-    };
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    return {
-      kind: "done",
-      ok: false,
-      code: typeof code === "string" ? code : "solver_failed",
-      message: error instanceof Error ? error.message : String(error),
-    };
-  } finally {
-    picked.kernels.dispose();
-  }
 }
 
 parentPort?.on("message", (request: SolveRequest) => {
