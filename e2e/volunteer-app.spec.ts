@@ -124,6 +124,8 @@ test("the unit log lists the expert batches a volunteer tab ran for another tab'
       { timeout: 60_000 },
     )
     .toBe(true);
+  // The note beside Run says so (before, it said how many were still loading or being checked).
+  await expect(requester.page.getByTestId("volunteer-readiness")).toHaveText(/^\d+ volunteers? ready$/);
   const qualified = await requester.page.evaluate(() => window.openSwarm!.expertJobs!.state().router!.totals);
   expect(qualified.jobs).toBe(0);
   expect(qualified.qualificationBatches).toBeGreaterThanOrEqual(10);

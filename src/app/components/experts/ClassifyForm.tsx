@@ -1,6 +1,8 @@
 import { useState, type FormEvent } from "react";
 import { type ClassifyFilesOptions, MAX_CLASSIFY_ROWS } from "../../../state/experts/index.ts";
 import { useExperts } from "../../hooks/use-experts.ts";
+import { useSwarm } from "../../hooks/use-swarm.ts";
+import { volunteerReadiness } from "./volunteer-readiness.ts";
 
 const DEFAULT_COUNT = 1000;
 const running = (phase: string | undefined): boolean =>
@@ -11,6 +13,9 @@ export function ClassifyForm() {
   const actions = useExperts((s) => s.actions);
   const phase = useExperts((s) => s.classify?.phase);
   const manifestReady = useExperts((s) => s.manifest.status === "ready");
+  const hosts = useExperts((s) => s.router?.hosts ?? null);
+  const selfId = useSwarm((s) => s.self?.peerId ?? null);
+  const readiness = volunteerReadiness(hosts, selfId);
   const [source, setSource] = useState<"test-set" | "upload">("test-set");
   const [count, setCount] = useState(String(DEFAULT_COUNT));
   const [files, setFiles] = useState<File[]>([]);
@@ -128,6 +133,16 @@ export function ClassifyForm() {
           {busy ? "Classifying…" : "Run"}
         </button>
         {!manifestReady && <span className="muted">waiting for the models…</span>}
+        {manifestReady && readiness.text !== null && (
+          <span
+            className="muted"
+            data-testid="volunteer-readiness"
+            data-ready={readiness.ready}
+            data-getting-ready={readiness.loading + readiness.checking}
+          >
+            {readiness.text}
+          </span>
+        )}
       </div>
       {formError && (
         <p className="error" role="alert" data-testid="classify-form-error">
