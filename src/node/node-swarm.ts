@@ -14,6 +14,8 @@ export interface NodeSwarmOptions {
   /** Cores this peer announces (its --threads, or the machine's). */
   readonly cores?: number;
   readonly mesh?: SwarmOptions["mesh"];
+  /** false: a requester-only peer (`open-swarm submit`): announced so, never recruited for work. */
+  readonly volunteer?: boolean;
   /** Caps on what remote peers may make this peer hold while they negotiate (signal-guard.ts). */
   readonly signalLimits?: Partial<SignalGuardLimits>;
 }
@@ -54,6 +56,7 @@ export async function startNodeSwarm(options: NodeSwarmOptions): Promise<NodeSwa
         ...(options.signalLimits ? { signalLimits: options.signalLimits } : {}),
       })),
     mesh: { dialPolicy: "on-demand", maxLinks: NODE_MAX_LINKS, ...options.mesh },
+    ...(options.volunteer === false ? { volunteer: false } : {}),
   });
   return Object.assign(swarm, { transport: transport! });
 }

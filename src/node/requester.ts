@@ -36,7 +36,11 @@ export class NodeRequester {
   ) {}
 
   static async start(options: NodeRequesterOptions): Promise<NodeRequester> {
-    const swarm = await startNodeSwarm({ server: options.server, identityStore: options.identityStore });
+    const swarm = await startNodeSwarm({
+      server: options.server,
+      identityStore: options.identityStore,
+      volunteer: false,
+    });
     try {
       const recruiter = volunteerRecruiter(swarm, options.recruit);
       const gathering = { value: false };

@@ -33,6 +33,8 @@ export interface SwarmOptions {
   /** Enables Mesh.debugSendRaw (the page's ?test=1 hook). */
   enableDebug?: boolean;
   mesh?: Omit<MeshOptions, "identity" | "transport" | "enableDebug">;
+  /** false: this peer takes no work (a headless requester): announced so, never recruited. */
+  volunteer?: boolean;
   /** Replaces PeerJS (a Node volunteer brings its own WebRTC). */
   createTransport?: (options: PeerJsTransportOptions) => MeshTransport;
 }
@@ -87,7 +89,11 @@ export async function startSwarm(options: SwarmOptions): Promise<Swarm> {
   } catch (error) {
     throw new SwarmError("identity_failed", `could not load or create the identity: ${String(error)}`);
   }
-  const probe = await probeCapabilities(options.environment ?? probeEnvironmentFrom(globalThis));
+  const probed = await probeCapabilities(options.environment ?? probeEnvironmentFrom(globalThis));
+  const probe =
+    options.volunteer === false
+      ? { ...probed, capabilities: { ...probed.capabilities, volunteer: false } }
+      : probed;
   const directory = new DirectoryClient({
     url: directoryUrlFor(options.origin),
     identity,

@@ -23,6 +23,10 @@ export const capabilitiesSchema = z.object({
   benchmarkMflops: z.number().nonnegative().max(1e7),
   /** Where the peer runs: a browser tab or a headless Node volunteer. */
   runtime: z.enum(["browser", "node"]),
+  /** false: a requester that takes no work (`open-swarm submit`, the API's requester): recruiters and
+   *  directory queries for `volunteers` leave it out, so no unit waits on a peer that will never run it.
+   *  Absent: it volunteers (every tab does). */
+  volunteer: z.boolean().optional(),
   /** Working on a unit for someone now (directory queries can ask for `notBusy`). Absent: not busy. */
   busy: z.boolean().optional(),
   /** Names of the experts this peer hosts (directory queries can ask for them). Absent: none. */

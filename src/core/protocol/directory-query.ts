@@ -38,6 +38,8 @@ export const peerFilterSchema = z
     minMflops: z.number().nonnegative().max(1e7).optional(),
     /** Hosts every one of these experts. */
     experts: z.array(expertNameSchema).min(1).max(MAX_FILTER_EXPERTS).optional(),
+    /** true: only peers that take work (not `volunteer: false`, a requester-only peer). */
+    volunteers: z.boolean().optional(),
     /** true: only peers that do not report themselves busy. */
     notBusy: z.boolean().optional(),
   })
@@ -63,6 +65,7 @@ export function peerMatches(capabilities: Capabilities, filter: PeerFilter): boo
   if (filter.runtime !== undefined && capabilities.runtime !== filter.runtime) return false;
   if (filter.minMflops !== undefined && capabilities.benchmarkMflops < filter.minMflops) return false;
   if (filter.notBusy === true && capabilities.busy === true) return false;
+  if (filter.volunteers === true && capabilities.volunteer === false) return false;
   if (filter.experts !== undefined) {
     const hosted = capabilities.experts ?? [];
     if (!filter.experts.every((name) => hosted.includes(name))) return false;

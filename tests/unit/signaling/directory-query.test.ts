@@ -53,6 +53,9 @@ describe("query language", () => {
     expect(peerMatches({ ...cpu, busy: true }, { notBusy: true })).toBe(false);
     expect(peerMatches({ ...cpu, busy: false }, { notBusy: true })).toBe(true);
     expect(peerMatches(cpu, { notBusy: true })).toBe(true);
+    expect(peerMatches({ ...cpu, volunteer: false }, { volunteers: true })).toBe(false);
+    expect(peerMatches({ ...cpu, volunteer: false }, {})).toBe(true);
+    expect(peerMatches(cpu, { volunteers: true })).toBe(true);
   });
 
   it("keys a filter the same whatever the field and list order", () => {
@@ -141,6 +144,21 @@ describe("directory queries", () => {
     }
     expect((await asker.query({ webgpu: true, minCores: 64 }, 5)).matched).toBe(0);
     expect(t.server.metrics().queries.answered).toBeGreaterThanOrEqual(2);
+  });
+
+  it("a query for volunteers leaves out requester-only peers (volunteer: false)", async () => {
+    const volunteers = await Promise.all(Array.from({ length: 3 }, () => join()));
+    const requesters = await Promise.all(
+      Array.from({ length: 3 }, () => join(capabilities({ volunteer: false }))),
+    );
+    const asker = await join(capabilities({ volunteer: false }));
+    const result = await asker.query({ volunteers: true }, 64);
+    const found = new Set(result.peers.map((p) => p.peerId));
+    for (const v of volunteers) expect(found.has(idOf(v))).toBe(true);
+    for (const r of requesters) expect(found.has(idOf(r))).toBe(false);
+    // Without the field, everyone matches: the requesters are still listed as peers.
+    const all = new Set((await asker.query({}, 64)).peers.map((p) => p.peerId));
+    for (const r of requesters) expect(all.has(idOf(r))).toBe(true);
   });
 
   it("refuses a bad query with a specific code and keeps the session", async () => {

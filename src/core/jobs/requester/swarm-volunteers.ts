@@ -13,7 +13,8 @@ export function swarmVolunteers(swarm: Swarm, includeSelf: boolean): VolunteerIn
     ? [{ peerId: swarm.identity.peerId, capabilities: volunteerCapabilitiesFrom(swarm.capabilities) }]
     : [];
   for (const peer of swarm.directory.peers) {
-    if (connected.has(peer.peerId)) {
+    // A requester-only peer linked for another reason (it asked us for work) is no candidate.
+    if (connected.has(peer.peerId) && peer.capabilities.volunteer !== false) {
       list.push({ peerId: peer.peerId, capabilities: volunteerCapabilitiesFrom(peer.capabilities) });
     }
   }
@@ -31,6 +32,6 @@ export function volunteerRecruiter(swarm: Swarm, k = 16): Recruiter {
       want: (peerId, holder) => swarm.mesh.want(peerId, holder),
       release: (holder, peerId) => swarm.mesh.release(holder, peerId),
     },
-    { holder: "jobs", filter: {}, k, refreshMs: 15_000 },
+    { holder: "jobs", filter: { volunteers: true }, k, refreshMs: 15_000 },
   );
 }
