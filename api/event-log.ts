@@ -2,7 +2,8 @@
 export interface SessionEvent {
   /** 1, 2, 3, ... per session: the SSE `id:` a client resumes from with Last-Event-ID. */
   readonly id: number;
-  readonly type: "iteration_update" | "verification_result" | "solve_result";
+  readonly type:
+    "iteration_update" | "verification_result" | "update_applied" | "update_rejected" | "solve_result";
   /** The event's JSON line (with `type`), serialised once however many clients read it. */
   readonly json: string;
 }

@@ -19,6 +19,13 @@ function frame(format: StreamFormat, event: SessionEvent): string {
     : `id: ${event.id}\nevent: ${event.type}\ndata: ${event.json}\n\n`;
 }
 
+/** Progress replaces older progress of its kind; an update's outcome (one per accepted POST) is never replaced. */
+function coalescingKey(event: SessionEvent): string {
+  return event.type === "iteration_update" || event.type === "verification_result"
+    ? event.type
+    : `${event.type}:${event.id}`;
+}
+
 /**
  * One client's stream of a session's events, with backpressure: while the socket's buffer is full
  * (`write` returned false), new events wait in `pending`, ONE per type — a newer iteration_update replaces
@@ -26,7 +33,7 @@ function frame(format: StreamFormat, event: SessionEvent): string {
  * slows the solve; the final solve_result is never dropped. Sending resumes on 'drain'.
  */
 export class EventStream {
-  private readonly pending = new Map<SessionEvent["type"], SessionEvent>();
+  private readonly pending = new Map<string, SessionEvent>();
   private blocked = false;
   private ended = false;
 
@@ -47,8 +54,9 @@ export class EventStream {
   send(event: SessionEvent): void {
     if (this.ended) return;
     if (this.blocked) {
-      if (this.pending.has(event.type)) this.onCoalesced();
-      this.pending.set(event.type, event);
+      const key = coalescingKey(event);
+      if (this.pending.has(key)) this.onCoalesced();
+      this.pending.set(key, event);
       return;
     }
     this.blocked = !this.res.write(frame(this.format, event));

@@ -5,7 +5,8 @@ import { ApiError, apiErrorHandler } from "./errors.ts";
 import { ApiLimits } from "./limits.ts";
 import { SessionManager } from "./session-manager.ts";
 import { mountSessionRoutes } from "./session-routes.ts";
-import { mountStreamRoutes } from "./stream-routes.ts";
+import { mountStreamRoutes, unknownSession } from "./stream-routes.ts";
+import { mountCostRoutes } from "./cost-routes.ts";
 
 export { apiConfigFromEnv, type ApiConfig } from "./config.ts";
 
@@ -22,7 +23,7 @@ export function mountApi(app: Express, context: AppContext, partial: Partial<Api
   const limits = new ApiLimits(config, context.trustProxy);
   const router = express.Router();
   // Only the API's own paths: the rest of /api/v1 (health, config, metrics, datasets) keeps its rules.
-  const paths = ["/solve-stream", "/sessions", "/status", "/verify"];
+  const paths = ["/solve-stream", "/sessions", "/status", "/verify", "/swarm/costs"];
   router.use(paths, limits.admit);
   // POST bodies are JSON, up to the limit; anything else is refused before it is read.
   router.post(paths, (req, _res, next) => {
@@ -34,6 +35,7 @@ export function mountApi(app: Express, context: AppContext, partial: Partial<Api
   router.use(paths, express.json({ limit: config.maxBodyBytes }));
   mountStreamRoutes(router, { config, manager, limits, onCoalesced: () => metrics.api.updatesCoalesced++ });
   mountSessionRoutes(router, manager, metrics);
+  mountCostRoutes(router, (id) => manager.store.get(id) ?? throwError(unknownSession()), metrics);
   router.use(apiErrorHandler(metrics, (error) => logger.error({ event: "api_error", error: String(error) })));
   app.use("/api/v1", router);
   logger.info(
@@ -46,4 +48,8 @@ export function mountApi(app: Express, context: AppContext, partial: Partial<Api
       await manager.close();
     },
   };
+}
+
+function throwError(error: Error): never {
+  throw error;
 }

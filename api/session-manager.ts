@@ -72,6 +72,7 @@ export class SessionManager {
         minUpdateMs: this.config.minUpdateMs,
         xEveryMs: X_EVERY_MS,
         verifyEvery: options.verification_interval,
+        mailbox: session.mailbox,
       },
       (update) => {
         if (!session.running) return;
@@ -79,6 +80,7 @@ export class SessionManager {
         this.metrics.api.updatesStreamed++;
         if (update.verify) this.metrics.api.verifications++;
       },
+      (event) => session.onLive(event),
     );
     this.store.add(session);
     this.running.set(session.id, solve);

@@ -1,5 +1,12 @@
 import type { CsrMatrix } from "../src/core/sparse/csr.ts";
 import { nnzOf } from "../src/core/sparse/csr.ts";
+import {
+  applyUpdates,
+  createUpdateMailbox,
+  postToMailbox,
+  type LiveUpdateEvent,
+  type SystemUpdates,
+} from "../src/core/solver/updates/index.ts";
 import { EventLog, type SessionEvent } from "./event-log.ts";
 import { probeResidual, type ProbeResult } from "./probe.ts";
 import type { ApiSolveOptions } from "./schemas.ts";
@@ -27,13 +34,20 @@ export class Session {
   xIteration = 0;
   result: Record<string, unknown> | null = null;
   readonly events: EventLog;
+  /** Where POST /swarm/costs leaves an update for the solver thread (one slot; see postUpdates). */
+  readonly mailbox = createUpdateMailbox();
+  /** Updates posted and not yet applied or refused by the solver, by their sequence number. */
+  private readonly posted = new Map<number, SystemUpdates>();
+  private nextSeq = 1;
+  /** The system x is being solved for: the request's, then each applied update's (verify probes it). */
+  private system: { a: CsrMatrix; b: Float64Array };
   private readonly listeners = new Set<(event: SessionEvent) => void>();
   private readonly endListeners = new Set<() => void>();
 
   constructor(
     readonly id: string,
-    readonly a: CsrMatrix,
-    readonly b: Float64Array,
+    a: CsrMatrix,
+    b: Float64Array,
     readonly method: string,
     readonly options: ApiSolveOptions,
     replayCapacity: number,
@@ -41,6 +55,50 @@ export class Session {
     private readonly xInlineMax: number,
   ) {
     this.events = new EventLog(replayCapacity);
+    this.system = { a, b };
+  }
+
+  get a(): CsrMatrix {
+    return this.system.a;
+  }
+
+  get b(): Float64Array {
+    return this.system.b;
+  }
+
+  /**
+   * Hands a cost update to the running solve: "posted" (its outcome arrives as an update_applied or
+   * update_rejected event with this seq), "busy" (the previous one is not taken yet: the solver takes one
+   * at each iteration boundary), "closed" (the solve has returned), "too_large".
+   */
+  postUpdates(
+    updates: SystemUpdates,
+  ): { result: "posted"; seq: number } | { result: "busy" | "closed" | "too_large" } {
+    if (!this.running) return { result: "closed" };
+    const seq = this.nextSeq;
+    const result = postToMailbox(this.mailbox, seq, updates);
+    if (result !== "posted") return { result };
+    this.nextSeq++;
+    this.posted.set(seq, updates);
+    return { result, seq };
+  }
+
+  /** The solver applied (or refused) a posted update: the server's copy of the system follows it. */
+  onLive(event: LiveUpdateEvent): void {
+    const updates = this.posted.get(event.seq);
+    this.posted.delete(event.seq);
+    if (event.type === "update_applied" && updates !== undefined) {
+      const next = applyUpdates(this.system.a, this.system.b, updates);
+      this.system = { a: next.a, b: next.b };
+      // The iterate held so far belongs to the old system: a probe must not judge it against the new one.
+      this.x = null;
+    }
+    this.append(event.type, {
+      session_id: this.id,
+      ...event,
+      timestamp: new Date().toISOString(),
+      where: WHERE,
+    });
   }
 
   get n(): number {

@@ -1,5 +1,6 @@
 import type { CsrMatrix } from "../src/core/sparse/csr.ts";
 import type { MethodName, PreconditionerName } from "../src/core/protocol/solver-names.ts";
+import type { LiveUpdateEvent } from "../src/core/solver/updates/index.ts";
 
 /** What the server posts to a solver thread (api/solve-worker.ts) to start one solve. */
 export interface ThreadSolveRequest {
@@ -21,6 +22,15 @@ export interface ThreadSolveRequest {
   readonly verifyEvery: number;
   /** 1 = stop (SharedArrayBuffer, so it reaches a busy thread). */
   readonly stop: Int32Array;
+  /** Cost updates posted while the solve runs (core solver/updates/mailbox.ts: shared memory, read by the
+   *  loop itself, since the thread cannot take messages until the solve returns). */
+  readonly mailbox: SharedArrayBuffer;
+}
+
+/** An update of A or b was applied to the running solve (warm restart from the current x), or refused. */
+export interface ThreadLiveEvent {
+  readonly kind: "live";
+  readonly event: LiveUpdateEvent;
 }
 
 export interface ThreadUpdate {
@@ -57,4 +67,4 @@ export interface ThreadFailed {
   readonly message: string;
 }
 
-export type ThreadReply = ThreadUpdate | ThreadSolved | ThreadFailed;
+export type ThreadReply = ThreadUpdate | ThreadLiveEvent | ThreadSolved | ThreadFailed;

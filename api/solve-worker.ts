@@ -2,7 +2,8 @@ import { availableParallelism } from "node:os";
 import { parentPort } from "node:worker_threads";
 import { solveWithPickedKernels } from "../kernels/solve-with-picked-kernels.ts";
 import type { IterationUpdate } from "../src/core/solver/types.ts";
-import type { ThreadReply, ThreadSolveRequest, ThreadUpdate } from "./solve-messages.ts";
+import { mailboxSource } from "../src/core/solver/updates/index.ts";
+import type { ThreadLiveEvent, ThreadReply, ThreadSolveRequest, ThreadUpdate } from "./solve-messages.ts";
 
 /**
  * One API solve at a time in this thread, with the wasm kernels (kernels/pick-kernels.ts), so the server's
@@ -50,6 +51,10 @@ async function run(request: ThreadSolveRequest): Promise<ThreadReply> {
       includeXPartial: true,
       timeLimitMs: request.timeLimitMs,
       onUpdate: updatePoster(request),
+      liveUpdates: {
+        source: mailboxSource(request.mailbox),
+        onEvent: (event) => parentPort?.postMessage({ kind: "live", event } satisfies ThreadLiveEvent),
+      },
       ...(request.preconditioner !== undefined ? { preconditioner: request.preconditioner } : {}),
     },
     request.stop,

@@ -1,10 +1,11 @@
 import { Worker } from "node:worker_threads";
-import type { ThreadReply, ThreadSolveRequest, ThreadUpdate } from "./solve-messages.ts";
+import type { LiveUpdateEvent } from "../src/core/solver/updates/index.ts";
+import type { ThreadLiveEvent, ThreadReply, ThreadSolveRequest, ThreadUpdate } from "./solve-messages.ts";
 
 /** After a stop, how long a thread may take to notice before it is terminated (and not reused). */
 const STOP_GRACE_MS = 1_000;
 
-export type ThreadOutcome = Exclude<ThreadReply, ThreadUpdate>;
+export type ThreadOutcome = Exclude<ThreadReply, ThreadUpdate | ThreadLiveEvent>;
 
 export interface RunningSolve {
   readonly done: Promise<ThreadOutcome>;
@@ -41,7 +42,11 @@ export class SolverPool {
     if (this.idle.length === 0 && !this.closed) this.idle.push(this.spawn());
   }
 
-  run(request: Omit<ThreadSolveRequest, "stop">, onUpdate: (u: ThreadUpdate) => void): RunningSolve {
+  run(
+    request: Omit<ThreadSolveRequest, "stop">,
+    onUpdate: (u: ThreadUpdate) => void,
+    onLive: (event: LiveUpdateEvent) => void = () => undefined,
+  ): RunningSolve {
     if (this.full || this.closed) throw new Error("solver pool is full");
     const thread = this.idle.pop() ?? this.spawn();
     this.busy++;
@@ -66,6 +71,7 @@ export class SolverPool {
       };
       const onMessage = (reply: ThreadReply): void => {
         if (reply.kind === "update") onUpdate(reply);
+        else if (reply.kind === "live") onLive(reply.event);
         else finish(reply, true);
       };
       const onError = (error: Error): void =>

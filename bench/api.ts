@@ -3,7 +3,8 @@
  * solver threads. Measures the time from the request to the first iteration_update line (seed target
  * < 100 ms), the gap between consecutive updates (p50/p99), verify latency for 100 probe rows (p50/p99,
  * seed target < 5 ms), and the solver's own time with a streaming client against a detached session no
- * client reads (ratio, goal ≤ 1.05). Problems: 2-D Poisson, CG and Jacobi (CASES below).
+ * client reads (ratio, goal ≤ 1.05), and cost updates into a running solve: POST /swarm/costs to the
+ * update_applied line (seed target < 2 ms + one iteration). Problems: 2-D Poisson, CG and Jacobi (CASES below).
  * Usage: npm run bench:api [-- --json FILE] [-- --runs N]
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -155,6 +156,67 @@ for (const { name, k, method, tolerance } of CASES) {
   };
   console.log(name, JSON.stringify(report[name]));
 }
+/**
+ * Cost updates into a running solve (POST /swarm/costs): from sending the POST to reading the session's
+ * update_applied line, i.e. HTTP in, the solver taking the update at its next iteration boundary, the warm
+ * restart's setup (a copy of A's values, O(nnz)), and the event back out on the stream. One long Jacobi
+ * solve (it cannot converge to 1e-14 in the time it runs); `count` updates one after the other, each to one
+ * entry of b; the solver's own per-iteration time is read from its iteration_update lines beside it.
+ */
+async function costUpdates(k: number, count: number): Promise<Record<string, unknown>> {
+  const controller = new AbortController();
+  const res = await fetch(`${server.url}/api/v1/solve-stream`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: body(k, "jacobi", { tolerance: 1e-14, max_iterations: 10_000_000, x_partial_count: 0 }),
+    signal: controller.signal,
+  });
+  const id = res.headers.get("x-session-id")!;
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const applied = new Map<number, number>();
+  const iterationMs: number[] = [];
+  let buffered = "";
+  let wake: () => void = () => undefined;
+  const pump = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read().catch(() => ({ value: "", done: true }));
+      if (done) return;
+      buffered += value;
+      let nl;
+      while ((nl = buffered.indexOf("\n")) >= 0) {
+        const line = JSON.parse(buffered.slice(0, nl)) as Record<string, unknown>;
+        buffered = buffered.slice(nl + 1);
+        if (line["type"] === "update_applied") applied.set(line["seq"] as number, performance.now());
+        if (line["type"] === "iteration_update")
+          iterationMs.push((line["performance"] as { iteration_time_ms: number }).iteration_time_ms);
+        wake();
+      }
+    }
+  })();
+  const latencies: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t0 = performance.now();
+    const posted = await fetch(`${server.url}/api/v1/swarm/costs`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ session_id: id, delta_costs: [{ index: (i * 7919) % (k * k), delta: 1 }] }),
+    });
+    const { seq } = (await posted.json()) as { seq: number };
+    while (!applied.has(seq)) await new Promise<void>((resolve) => (wake = resolve));
+    latencies.push(applied.get(seq)! - t0);
+  }
+  controller.abort();
+  await pump;
+  return {
+    problem: `jacobi poisson2d-${k} (n ${k * k})`,
+    updates: count,
+    post_to_applied_ms: { p50: round(percentile(latencies, 50)), p99: round(percentile(latencies, 99)) },
+    solver_iteration_ms_p50: round(percentile(iterationMs, 50)),
+  };
+}
+
+report["cost_update"] = await costUpdates(100, 50);
+console.log("cost update", JSON.stringify(report["cost_update"]));
 if (jsonAt >= 0) writeFileSync(args[jsonAt + 1]!, `${JSON.stringify(report, null, 2)}\n`);
 await server.close();
 rmSync(dir, { recursive: true, force: true });

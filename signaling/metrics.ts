@@ -33,6 +33,8 @@ export class ServerMetrics {
     updatesStreamed: 0,
     updatesCoalesced: 0,
     verifications: 0,
+    /** POST /swarm/costs updates handed to a running solve. */
+    costUpdates: 0,
   };
   /** Sessions held now (running or kept for their TTL) and solves running; the API sets it when mounted. */
   apiGauges: () => { sessionsOpen: number; solvesRunning: number } = () => ({
