@@ -8,11 +8,12 @@ import { resolveConfig, type MountedApp, type ServerConfig } from "./config.ts";
 import { DirectoryRegistry } from "./directory/registry.ts";
 import { createDirectoryService } from "./directory/service.ts";
 import { datasetsRouter } from "./datasets.ts";
-import { apiNotFound, apiRouter, errorHandler, staticApp } from "./http-app.ts";
+import { apiNotFound, apiRouter, errorHandler, metricsAllowed, staticApp } from "./http-app.ts";
 import { securityHeaders } from "./http-security.ts";
 import { createLogger, LogThrottle } from "./logger.ts";
 import { ServerMetrics, type MetricsSnapshot } from "./metrics.ts";
 import { mountPeerServer } from "./peerjs.ts";
+import { PrometheusMetrics } from "./prometheus.ts";
 import { installUpgradeDispatcher } from "./upgrade.ts";
 
 export interface RunningServer {
@@ -23,6 +24,8 @@ export interface RunningServer {
   /** The underlying server, e.g. to inspect listeners; do not add another 'upgrade' listener to it. */
   readonly httpServer: Server;
   metrics(): MetricsSnapshot;
+  /** Graceful drain before close (SIGTERM): /api/v1/ready turns 503, the mounted API finishes or ends its streams. */
+  drain(): Promise<void>;
   /** Closes every socket and stops listening. */
   close(): Promise<void>;
 }
@@ -47,6 +50,9 @@ export async function startServer(partial: Partial<ServerConfig> = {}): Promise<
   app.disable("x-powered-by");
   app.use(securityHeaders);
   const httpServer = createServer(app);
+  // Set below, once every part exists; the HTTP timer must be first so it sees every request.
+  let prometheus: PrometheusMetrics | null = null;
+  app.use((req, res, next) => (prometheus ? prometheus.observeHttp(req, res, next) : next()));
 
   const peerjs = mountPeerServer(app, httpServer, {
     config,
@@ -77,7 +83,22 @@ export async function startServer(partial: Partial<ServerConfig> = {}): Promise<
       uptimeS: Math.round((Date.now() - startedAtMs) / 1000),
     });
 
+  prometheus = new PrometheusMetrics({ snapshot, peersByRuntime: () => registry.peersByRuntime() });
+  const promText = prometheus;
+  let draining = false;
+
   // Order matters: headers, PeerJS (mounted above), the API, whatever the integrator mounts, the app.
+  app.get("/metrics", (req, res, next) => {
+    if (
+      !metricsAllowed(req, res, {
+        metricsToken: config.metricsToken,
+        trustProxy: config.trustProxy,
+        counters: metrics,
+      })
+    )
+      return;
+    promText.text().then((text) => res.type(promText.contentType).send(text), next);
+  });
   app.use(
     "/api/v1",
     apiRouter({
@@ -96,11 +117,12 @@ export async function startServer(partial: Partial<ServerConfig> = {}): Promise<
       peerCount: () => registry.size,
       uptimeS: () => Math.round((Date.now() - startedAtMs) / 1000),
       metrics: snapshot,
+      ready: () => !draining && (mounted?.ready?.() ?? true),
     }),
   );
   app.use("/api/v1/datasets", datasetsRouter());
   const context = { metrics, logger, trustProxy: config.trustProxy };
-  const mounted = config.configureApp?.(app, context) as MountedApp | undefined;
+  const mounted: MountedApp | undefined = config.configureApp?.(app, context) ?? undefined;
   app.use("/api", apiNotFound);
   app.use(staticApp(config.staticDir, logger));
   app.use(errorHandler(logger, metrics));
@@ -124,6 +146,10 @@ export async function startServer(partial: Partial<ServerConfig> = {}): Promise<
     logger,
     httpServer,
     metrics: snapshot,
+    async drain() {
+      draining = true;
+      await mounted?.drain?.();
+    },
     close() {
       closing ??= new Promise<void>((resolve) => {
         void mounted?.close();
