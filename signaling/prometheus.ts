@@ -65,7 +65,7 @@ export class PrometheusMetrics {
   constructor(deps: PrometheusDeps) {
     const r = this.registry;
     const s = deps.snapshot;
-    collectDefaultMetrics({ register: r, prefix: "open_swarm_process_" });
+    collectDefaultMetrics({ register: r, prefix: "open_swarm_" });
     mirroredGauge(r, "open_swarm_peers", "Peers online in the directory, by runtime", ["runtime"], () =>
       Object.entries(deps.peersByRuntime()).map(([runtime, n]) => [{ runtime }, n]),
     );

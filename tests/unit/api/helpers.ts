@@ -1,5 +1,6 @@
 import { expect } from "vitest";
 import { mountApi, type ApiConfig } from "../../../api/index.ts";
+import type { ServerConfig } from "../../../signaling/config.ts";
 import { poisson2d } from "../../../src/core/sparse/generators.ts";
 import { startTestServer, type TestServer } from "../signaling/helpers.ts";
 
@@ -8,9 +9,18 @@ import { startTestServer, type TestServer } from "../signaling/helpers.ts";
  * rate limit is raised (tests poll status while waiting on conditions, as often as the machine allows);
  * the limits test sets its own.
  */
-export function startApiServer(api: Partial<ApiConfig> = {}): Promise<TestServer> {
-  const config = { requestRatePerS: 10_000, requestBurst: 10_000, ...api };
-  return startTestServer({ configureApp: (app, context) => mountApi(app, context, config) });
+export function startApiServer(
+  api: Partial<ApiConfig> = {},
+  server: Partial<ServerConfig> = {},
+): Promise<TestServer> {
+  const config = {
+    requestRatePerS: 10_000,
+    requestBurst: 10_000,
+    keyRequestRatePerS: 10_000,
+    keyRequestBurst: 10_000,
+    ...api,
+  };
+  return startTestServer({ ...server, configureApp: (app, context) => mountApi(app, context, config) });
 }
 
 /** A solve_request body: tridiagonal [-1, 4, -1] of size n (diagonally dominant: every method converges). */
