@@ -150,6 +150,10 @@ export class SessionManager {
   /** Ends every running session with a server_shutdown result; resolves once each has its final event. */
   async shutdownRunning(): Promise<number> {
     const sessions = [...this.running.keys()].flatMap((id) => this.store.get(id) ?? []);
+    for (const s of sessions) {
+      // A detached session may have no client to read its last event: the operator's log names it.
+      this.logger.warn({ event: "api_session_lost", session: s.id.slice(0, 8), detach: s.options.detach });
+    }
     await Promise.all(sessions.map((session) => this.cancel(session, false, "shutdown")));
     return sessions.length;
   }

@@ -24,7 +24,7 @@ export interface RunningServer {
   /** The underlying server, e.g. to inspect listeners; do not add another 'upgrade' listener to it. */
   readonly httpServer: Server;
   metrics(): MetricsSnapshot;
-  /** Graceful drain before close (SIGTERM): /api/v1/ready turns 503, the mounted API finishes or ends its streams. */
+  /** Graceful drain before close (SIGTERM): /api/v1/ready turns 503, the mounted API ends its streams. */
   drain(): Promise<void>;
   /** Closes every socket and stops listening. */
   close(): Promise<void>;
@@ -50,9 +50,12 @@ export async function startServer(partial: Partial<ServerConfig> = {}): Promise<
   app.disable("x-powered-by");
   app.use(securityHeaders);
   const httpServer = createServer(app);
-  // Set below, once every part exists; the HTTP timer must be first so it sees every request.
-  let prometheus: PrometheusMetrics | null = null;
-  app.use((req, res, next) => (prometheus ? prometheus.observeHttp(req, res, next) : next()));
+  // First, so it times every request; its values are read from the snapshot (below) at scrape time only.
+  const prometheus = new PrometheusMetrics({
+    snapshot: () => snapshot(),
+    peersByRuntime: () => registry.peersByRuntime(),
+  });
+  app.use(prometheus.observeHttp);
 
   const peerjs = mountPeerServer(app, httpServer, {
     config,
@@ -83,21 +86,14 @@ export async function startServer(partial: Partial<ServerConfig> = {}): Promise<
       uptimeS: Math.round((Date.now() - startedAtMs) / 1000),
     });
 
-  prometheus = new PrometheusMetrics({ snapshot, peersByRuntime: () => registry.peersByRuntime() });
-  const promText = prometheus;
   let draining = false;
 
   // Order matters: headers, PeerJS (mounted above), the API, whatever the integrator mounts, the app.
+  // Prometheus text, under the same rule as the JSON view (loopback or METRICS_TOKEN).
   app.get("/metrics", (req, res, next) => {
-    if (
-      !metricsAllowed(req, res, {
-        metricsToken: config.metricsToken,
-        trustProxy: config.trustProxy,
-        counters: metrics,
-      })
-    )
-      return;
-    promText.text().then((text) => res.type(promText.contentType).send(text), next);
+    const access = { metricsToken: config.metricsToken, trustProxy: config.trustProxy, counters: metrics };
+    if (!metricsAllowed(req, res, access)) return;
+    prometheus.text().then((text) => res.type(prometheus.contentType).send(text), next);
   });
   app.use(
     "/api/v1",
