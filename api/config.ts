@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { apiKeysFromEnv, type ApiKey } from "./keys.ts";
 
 /** The solve API's limits (env names in API_ENV_VARS; README "HTTP API" lists them). */
 export interface ApiConfig {
@@ -11,6 +12,10 @@ export interface ApiConfig {
   requestBurst: number;
   /** Open solve streams per client address. */
   maxStreamsPerAddress: number;
+  /** The same per API key (whatever address it is used from). */
+  keyRequestRatePerS: number;
+  keyRequestBurst: number;
+  maxStreamsPerKey: number;
   /** Solves running at once (one solver thread each); more get 503 server_busy. */
   maxRunningSolves: number;
   /** Sessions held at once (running, or finished and kept for their TTL); more get 503. */
@@ -25,8 +30,10 @@ export interface ApiConfig {
   xInlineMax: number;
   /** Iteration updates are posted by the solver thread at most this often. */
   minUpdateMs: number;
-  /** Answer callers other than this machine (off by default: a solve costs the server CPU). */
-  allowRemote: boolean;
+  /** The API keys (keys.ts); none: the API answers callers on this machine only. */
+  keys: readonly ApiKey[];
+  /** On SIGTERM, running streams get this long to finish before they are ended (drain.ts). */
+  drainMs: number;
   /** Load one solver thread at mount, so the first session's first update is not delayed by it. */
   warm: boolean;
 }
@@ -38,6 +45,9 @@ export const DEFAULT_API_CONFIG: Readonly<ApiConfig> = {
   requestRatePerS: 10,
   requestBurst: 40,
   maxStreamsPerAddress: 4,
+  keyRequestRatePerS: 10,
+  keyRequestBurst: 40,
+  maxStreamsPerKey: 4,
   maxRunningSolves: 4,
   maxSessions: 256,
   sessionTtlMs: 10 * 60_000,
@@ -45,7 +55,8 @@ export const DEFAULT_API_CONFIG: Readonly<ApiConfig> = {
   replayEvents: 512,
   xInlineMax: 10_000,
   minUpdateMs: 20,
-  allowRemote: false,
+  keys: [],
+  drainMs: 30_000,
   warm: true,
 };
 
@@ -56,17 +67,21 @@ export const API_ENV_VARS = {
   API_REQUEST_RATE_PER_S: "requestRatePerS",
   API_REQUEST_BURST: "requestBurst",
   API_MAX_STREAMS_PER_ADDRESS: "maxStreamsPerAddress",
+  API_KEY_REQUEST_RATE_PER_S: "keyRequestRatePerS",
+  API_KEY_REQUEST_BURST: "keyRequestBurst",
+  API_MAX_STREAMS_PER_KEY: "maxStreamsPerKey",
   API_MAX_RUNNING_SOLVES: "maxRunningSolves",
   API_MAX_SESSIONS: "maxSessions",
   API_SESSION_TTL_MS: "sessionTtlMs",
   API_MAX_SOLVE_MS: "maxSolveMs",
   API_REPLAY_EVENTS: "replayEvents",
   API_X_INLINE_MAX: "xInlineMax",
+  API_DRAIN_MS: "drainMs",
 } as const satisfies Record<string, keyof ApiConfig>;
 
 const positiveInt = z.coerce.number().int().positive();
 
-/** The API's config from the environment; a bad value is an error that names the variable. */
+/** The API's config from the environment; a bad value (or key entry) is an error that names it. */
 export function apiConfigFromEnv(env: NodeJS.ProcessEnv): ApiConfig {
   const config: ApiConfig = { ...DEFAULT_API_CONFIG };
   for (const [name, key] of Object.entries(API_ENV_VARS)) {
@@ -76,6 +91,10 @@ export function apiConfigFromEnv(env: NodeJS.ProcessEnv): ApiConfig {
     if (!parsed.success) throw new Error(`${name} must be a positive integer, got "${raw}"`);
     config[key] = parsed.data;
   }
-  config.allowRemote = env["API_ALLOW_REMOTE"] === "1" || env["API_ALLOW_REMOTE"] === "true";
+  if (env["API_ALLOW_REMOTE"] !== undefined) {
+    // Anonymous remote solves are gone: a remote caller is a key holder now (say so, not silently ignore).
+    throw new Error("API_ALLOW_REMOTE is no longer read: give remote callers keys with OPEN_SWARM_API_KEYS");
+  }
+  config.keys = apiKeysFromEnv(env);
   return config;
 }

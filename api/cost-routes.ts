@@ -1,4 +1,4 @@
-import type { Router } from "express";
+import type { Response, Router } from "express";
 import { z } from "zod";
 import { DEFAULT_MAILBOX_CAPACITY, type SystemUpdates } from "../src/core/solver/updates/index.ts";
 import type { ServerMetrics } from "../signaling/metrics.ts";
@@ -66,16 +66,17 @@ export function systemUpdatesOf(body: CostUpdateBody, n: number): SystemUpdates 
   };
 }
 
-/** POST /swarm/costs: 202 with the update's seq; its outcome comes on the session's stream. */
+/** POST /swarm/costs (scope submit, own sessions): 202 with the update's seq; its outcome comes on the stream. */
 export function mountCostRoutes(
   router: Router,
-  sessionOf: (id: string) => Session,
+  /** The caller's own session (or any, for admin), else 404 (access.ts sessionFor). */
+  sessionOf: (res: Response, id: string) => Session,
   metrics: ServerMetrics,
 ): void {
   router.post("/swarm/costs", (req, res) => {
     const parsed = costUpdateSchema.safeParse(req.body);
     if (!parsed.success) throw zodError(parsed.error);
-    const session = sessionOf(parsed.data.session_id);
+    const session = sessionOf(res, parsed.data.session_id);
     const updates = systemUpdatesOf(parsed.data, session.n);
     const posted = session.postUpdates(updates);
     switch (posted.result) {

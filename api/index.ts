@@ -1,11 +1,13 @@
 import express, { type Express } from "express";
 import type { AppContext, MountedApp } from "../signaling/config.ts";
+import { authenticate, sessionFor } from "./access.ts";
 import { DEFAULT_API_CONFIG, type ApiConfig } from "./config.ts";
+import { Drain } from "./drain.ts";
 import { ApiError, apiErrorHandler } from "./errors.ts";
 import { ApiLimits } from "./limits.ts";
 import { SessionManager } from "./session-manager.ts";
 import { mountSessionRoutes } from "./session-routes.ts";
-import { mountStreamRoutes, unknownSession } from "./stream-routes.ts";
+import { mountStreamRoutes } from "./stream-routes.ts";
 import { mountCostRoutes } from "./cost-routes.ts";
 
 export { apiConfigFromEnv, type ApiConfig } from "./config.ts";
@@ -21,10 +23,12 @@ export function mountApi(app: Express, context: AppContext, partial: Partial<Api
   const manager = new SessionManager(config, metrics, logger);
   if (config.warm) manager.warm();
   const limits = new ApiLimits(config, context.trustProxy);
+  const drain = new Drain(manager, config.drainMs, logger);
   const router = express.Router();
   // Only the API's own paths: the rest of /api/v1 (health, config, metrics, datasets) keeps its rules.
+  // Who calls (key or loopback) first, then that caller's and its address's rate (access.ts, limits.ts).
   const paths = ["/solve-stream", "/sessions", "/status", "/verify", "/swarm/costs"];
-  router.use(paths, limits.admit);
+  router.use(paths, authenticate(config.keys, context.trustProxy), limits.admit);
   // POST bodies are JSON, up to the limit; anything else is refused before it is read.
   router.post(paths, (req, _res, next) => {
     if (req.is("application/json") !== "application/json") {
@@ -33,23 +37,29 @@ export function mountApi(app: Express, context: AppContext, partial: Partial<Api
     next();
   });
   router.use(paths, express.json({ limit: config.maxBodyBytes }));
-  mountStreamRoutes(router, { config, manager, limits, onCoalesced: () => metrics.api.updatesCoalesced++ });
-  mountSessionRoutes(router, manager, metrics);
-  mountCostRoutes(router, (id) => manager.store.get(id) ?? throwError(unknownSession()), metrics);
+  mountStreamRoutes(router, {
+    config,
+    manager,
+    limits,
+    drain,
+    onCoalesced: () => metrics.api.updatesCoalesced++,
+  });
+  mountSessionRoutes(router, manager);
+  mountCostRoutes(router, (res, id) => sessionFor(res, manager.store, id, "submit"), metrics);
   router.use(apiErrorHandler(metrics, (error) => logger.error({ event: "api_error", error: String(error) })));
   app.use("/api/v1", router);
   logger.info(
-    { event: "api_mounted", allowRemote: config.allowRemote },
-    config.allowRemote ? "solve API open to every address" : "solve API answers loopback callers only",
+    { event: "api_mounted", keys: config.keys.length },
+    config.keys.length > 0
+      ? `solve API: ${config.keys.length} API key(s) configured; every caller sends Authorization: Bearer KEY`
+      : "solve API: no API keys configured (OPEN_SWARM_API_KEYS), so it answers loopback callers only",
   );
   return {
+    ready: () => !drain.draining,
+    drain: () => drain.run(),
     async close() {
       limits.close();
       await manager.close();
     },
   };
-}
-
-function throwError(error: Error): never {
-  throw error;
 }

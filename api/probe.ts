@@ -61,3 +61,26 @@ export function probeResidual(a: CsrMatrix, b: Float64Array, x: Float64Array, co
     ms: performance.now() - start,
   };
 }
+
+/**
+ * How far the probe estimate may exceed the tolerance and still pass. The estimate comes from k rows, so a
+ * residual that happens to sit in the probed rows reads up to a few times larger than the full ‖r‖/‖b‖ the
+ * certificate bounds; a factor of 10 passes a converged x and fails an iterate that is far from it.
+ */
+export const PROBE_SLACK = 10;
+
+export interface ProbeVerdict {
+  readonly passed: boolean;
+  readonly threshold: number;
+  readonly threshold_rule: string;
+}
+
+/** Judges a probe against the session's tolerance: finite residuals, estimate ≤ PROBE_SLACK × tolerance. */
+export function judgeProbe(probe: ProbeResult, tolerance: number): ProbeVerdict {
+  const threshold = PROBE_SLACK * tolerance;
+  return {
+    passed: probe.finite && probe.estimated_relative_residual <= threshold,
+    threshold,
+    threshold_rule: `passed when every probed residual is finite and estimated_relative_residual <= ${PROBE_SLACK} x the session's tolerance (${tolerance})`,
+  };
+}

@@ -19,8 +19,12 @@ export class SessionManager {
   readonly store: SessionStore;
   private readonly pool: SolverPool;
   private readonly running = new Map<string, RunningSolve>();
-  /** Sessions stopped by cancel(), so their end is reported as cancelled whatever the thread says. */
-  private readonly cancelled = new Set<string>();
+  /** Sessions stopped by cancel() or shutdown(), so their end is reported as such whatever the thread says. */
+  private readonly stopped = new Map<string, "cancelled" | "shutdown">();
+  /** Each running session's end (its solve done and its final event appended). */
+  private readonly ends = new Map<string, Promise<void>>();
+  /** Set by drain(): new sessions are refused with 503 draining. */
+  draining = false;
 
   constructor(
     private readonly config: ApiConfig,
@@ -37,7 +41,15 @@ export class SessionManager {
     this.pool.warm();
   }
 
-  start(parsed: ParsedSolve): Session {
+  /** Starts `parsed` for `owner` (access.ts Caller.owner). */
+  start(parsed: ParsedSolve, owner: string): Session {
+    if (this.draining) {
+      throw new ApiError(
+        503,
+        "draining",
+        "the server is shutting down and takes no new sessions; retry on another",
+      );
+    }
     if (this.pool.full) {
       throw new ApiError(
         503,
@@ -51,6 +63,7 @@ export class SessionManager {
     const { a, b, method, options } = parsed;
     const session = new Session(
       randomToken(),
+      owner,
       a,
       b,
       method,
@@ -58,6 +71,10 @@ export class SessionManager {
       this.config.replayEvents,
       this.config.xInlineMax,
     );
+    session.onVerified = (passed) => {
+      this.metrics.api.verifications++;
+      if (!passed) this.metrics.api.verificationsFailed++;
+    };
     const solve = this.pool.run(
       {
         a,
@@ -78,38 +95,73 @@ export class SessionManager {
         if (!session.running) return;
         session.onUpdate(update);
         this.metrics.api.updatesStreamed++;
-        if (update.verify) this.metrics.api.verifications++;
       },
       (event) => session.onLive(event),
     );
     this.store.add(session);
     this.running.set(session.id, solve);
     this.metrics.api.sessionsStarted++;
-    solve.done.then(
+    const ended = solve.done.then(
       (outcome) => {
         this.running.delete(session.id);
-        const cancelled = this.cancelled.delete(session.id);
-        session.finish(outcome, cancelled || (outcome.ok && outcome.reason === "cancelled"));
+        this.ends.delete(session.id);
+        const stopped = this.stopped.get(session.id);
+        this.stopped.delete(session.id);
+        const cancelled = outcome.ok && outcome.reason === "cancelled";
+        session.finish(outcome, stopped ?? (cancelled ? "cancelled" : "solved"));
         this.countEnd(session);
       },
       (error: unknown) => this.logger.error({ event: "api_solve_error", error: String(error) }),
     );
+    this.ends.set(session.id, ended);
     this.logger.info({ event: "api_session_started", session: session.id.slice(0, 8), n: a.rows, method });
     return session;
   }
 
-  /** Stops a running session; `remove` also forgets it at once (its client left: nothing stays behind). */
-  cancel(session: Session, remove: boolean): void {
+  /**
+   * Stops a running session; `remove` also forgets it at once (its client left: nothing stays behind).
+   * Resolves once its final event is appended.
+   */
+  cancel(session: Session, remove: boolean, why: "cancelled" | "shutdown" = "cancelled"): Promise<void> {
     const solve = this.running.get(session.id);
     if (solve !== undefined) {
-      this.cancelled.add(session.id);
+      this.stopped.set(session.id, why);
       solve.stop();
     }
     if (remove) this.store.delete(session.id);
+    return this.ends.get(session.id) ?? Promise.resolve();
+  }
+
+  /** Solves running now. */
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  /** Resolves when no session is running, or after `ms`, whichever comes first. */
+  async idle(ms: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+    const deadline = Date.now() + ms;
+    // A session cannot start while draining, so the set only shrinks; loop in case one was mid-start.
+    while (this.ends.size > 0 && Date.now() < deadline) {
+      await Promise.race([Promise.allSettled([...this.ends.values()]), timeout]);
+    }
+    clearTimeout(timer);
+  }
+
+  /** Ends every running session with a server_shutdown result; resolves once each has its final event. */
+  async shutdownRunning(): Promise<number> {
+    const sessions = [...this.running.keys()].flatMap((id) => this.store.get(id) ?? []);
+    for (const s of sessions) {
+      // A detached session may have no client to read its last event: the operator's log names it.
+      this.logger.warn({ event: "api_session_lost", session: s.id.slice(0, 8), detach: s.options.detach });
+    }
+    await Promise.all(sessions.map((session) => this.cancel(session, false, "shutdown")));
+    return sessions.length;
   }
 
   async close(): Promise<void> {
-    for (const session of this.store.close()) this.cancel(session, false);
+    for (const session of this.store.close()) void this.cancel(session, false);
     await this.pool.close();
   }
 
@@ -117,6 +169,7 @@ export class SessionManager {
     const counters = this.metrics.api;
     if (session.state === "converged") counters.sessionsConverged++;
     else if (session.state === "cancelled") counters.sessionsCancelled++;
+    else if (session.state === "shutdown") counters.sessionsShutdown++;
     else counters.sessionsFailed++;
   }
 }

@@ -1,21 +1,20 @@
 import type { Router } from "express";
-import type { ServerMetrics } from "../signaling/metrics.ts";
+import { sessionFor } from "./access.ts";
 import { ApiError } from "./errors.ts";
 import { zodError } from "./request.ts";
 import { verifyRequestSchema } from "./schemas.ts";
 import type { SessionManager } from "./session-manager.ts";
-import { unknownSession } from "./stream-routes.ts";
 
-/** GET /status/:id, POST /verify, GET /sessions/:id/x: a session's state, a fresh probe, its solution. */
-export function mountSessionRoutes(router: Router, manager: SessionManager, metrics: ServerMetrics): void {
-  const sessionOf = (id: string | undefined) => {
-    const session = manager.store.get(id ?? "");
-    if (session === undefined) throw unknownSession();
-    return session;
-  };
+/**
+ * GET /status/:id (read), POST /verify (submit), GET /sessions/:id/x (read), DELETE /sessions/:id (submit
+ * for one's own, admin for any): a session's state, a fresh judged probe, its solution, its cancel. A key
+ * reaches only its own sessions (access.ts); admin reaches all.
+ */
+export function mountSessionRoutes(router: Router, manager: SessionManager): void {
+  const { store } = manager;
 
   router.get("/status/:session_id", (req, res) => {
-    const s = sessionOf(req.params.session_id);
+    const s = sessionFor(res, store, req.params.session_id, "read");
     res.setHeader("Cache-Control", "no-store");
     res.json({
       session_id: s.id,
@@ -38,7 +37,7 @@ export function mountSessionRoutes(router: Router, manager: SessionManager, metr
   router.post("/verify", (req, res) => {
     const parsed = verifyRequestSchema.safeParse(req.body);
     if (!parsed.success) throw zodError(parsed.error);
-    const s = sessionOf(parsed.data.session_id);
+    const s = sessionFor(res, store, parsed.data.session_id, "submit");
     const check = s.verify(parsed.data.probe_count);
     if (check === null) {
       throw new ApiError(
@@ -47,12 +46,19 @@ export function mountSessionRoutes(router: Router, manager: SessionManager, metr
         "the session has no iterate yet; ask again after its first update",
       );
     }
-    metrics.api.verifications++;
     res.json({ type: "verification_result", ...check, state: s.state, timestamp: new Date().toISOString() });
   });
 
   router.get("/sessions/:session_id/x", (req, res) => {
-    const s = sessionOf(req.params.session_id);
+    const s = sessionFor(res, store, req.params.session_id, "read");
+    if (s.state === "failed") {
+      const error = (s.result?.["error"] ?? {}) as { code?: string; message?: string };
+      throw new ApiError(
+        409,
+        "session_failed",
+        `the session failed and has no solution: ${error.code ?? "error"}: ${error.message ?? "see GET /api/v1/status/:id"}`,
+      );
+    }
     if (s.running || s.x === null) {
       throw new ApiError(
         409,
@@ -61,5 +67,14 @@ export function mountSessionRoutes(router: Router, manager: SessionManager, metr
       );
     }
     res.json({ session_id: s.id, state: s.state, n: s.n, iteration: s.xIteration, x: Array.from(s.x) });
+  });
+
+  // Cancel a running session (it stays for its TTL, state cancelled), or forget a finished one at once.
+  router.delete("/sessions/:session_id", async (req, res) => {
+    const s = sessionFor(res, store, req.params.session_id, "submit");
+    const wasRunning = s.running;
+    if (wasRunning) await manager.cancel(s, false);
+    else store.delete(s.id);
+    res.json({ session_id: s.id, state: s.state, cancelled: wasRunning, removed: !wasRunning });
   });
 }

@@ -8,12 +8,15 @@ import {
   type SystemUpdates,
 } from "../src/core/solver/updates/index.ts";
 import { EventLog, type SessionEvent } from "./event-log.ts";
-import { probeResidual, type ProbeResult } from "./probe.ts";
+import { judgeProbe, probeResidual, type ProbeResult, type ProbeVerdict } from "./probe.ts";
 import type { ApiSolveOptions } from "./schemas.ts";
 import type { ThreadUpdate } from "./solve-messages.ts";
 import type { ThreadOutcome } from "./solver-pool.ts";
 
-export type SessionState = "running" | "converged" | "not_converged" | "failed" | "cancelled";
+export type SessionState = "running" | "converged" | "not_converged" | "failed" | "cancelled" | "shutdown";
+
+/** Why a session ended: its solve's own end, a cancel (client left, DELETE), or the server shutting down. */
+export type SessionEnd = "solved" | "cancelled" | "shutdown";
 
 /** Where this session's iterations run: the server's own threads for now (the swarm requester comes next). */
 const WHERE = "server";
@@ -46,6 +49,8 @@ export class Session {
 
   constructor(
     readonly id: string,
+    /** Who started it (access.ts Caller.owner): only they, or an admin key, may see it. */
+    readonly owner: string,
     a: CsrMatrix,
     b: Float64Array,
     readonly method: string,
@@ -127,12 +132,19 @@ export class Session {
     return this.listeners.size;
   }
 
-  /** Random-probe verification of the latest iterate (null before there is one). */
-  verify(probeCount: number): (ProbeResult & { session_id: string; iteration: number }) | null {
+  /** Random-probe verification of the latest iterate, judged against the tolerance (null before one). */
+  verify(
+    probeCount: number,
+  ): (ProbeResult & ProbeVerdict & { session_id: string; iteration: number }) | null {
     if (this.x === null) return null;
     const probe = probeResidual(this.a, this.b, this.x, probeCount);
-    return { session_id: this.id, iteration: this.xIteration, ...probe };
+    const verdict = judgeProbe(probe, this.options.tolerance);
+    this.onVerified(verdict.passed);
+    return { session_id: this.id, iteration: this.xIteration, ...probe, ...verdict };
   }
+
+  /** Told of every verification's verdict (the manager counts them in the metrics). */
+  onVerified: (passed: boolean) => void = () => undefined;
 
   onUpdate(u: ThreadUpdate): void {
     this.iteration = u.iteration;
@@ -160,10 +172,14 @@ export class Session {
   }
 
   /** The thread's last word: the final event, the state, and the end of every client's stream. */
-  finish(outcome: ThreadOutcome, cancelled: boolean): void {
+  finish(outcome: ThreadOutcome, end: SessionEnd): void {
     if (!this.running) return;
     this.finishedAtMs = Date.now();
-    if (outcome.ok) {
+    const cancelled = end === "cancelled";
+    if (end === "shutdown") {
+      this.state = "shutdown";
+      this.result = shutdownResult(this, outcome.ok ? outcome.x : this.x, this.n <= this.xInlineMax);
+    } else if (outcome.ok) {
       this.x = outcome.x;
       this.xIteration = outcome.iterations;
       this.iteration = outcome.iterations;
@@ -207,4 +223,28 @@ export class Session {
     const event = this.events.append(type, JSON.stringify({ type, ...data }));
     for (const listener of [...this.listeners]) listener(event);
   }
+}
+
+/**
+ * The last event of a session the server ended because it is shutting down (drain.ts): it says so, names
+ * the session, and says the session is lost with the server (status, verify and x are not served again),
+ * carrying the last iterate when it is small enough to inline, so a detached client loses nothing it can't
+ * see here.
+ */
+function shutdownResult(s: Session, x: Float64Array | null, inline: boolean): Record<string, unknown> {
+  const carried = inline && x !== null;
+  return {
+    session_id: s.id,
+    converged: false,
+    reason: "server_shutdown",
+    iterations: s.iteration,
+    relative_residual: null,
+    error: {
+      code: "server_shutdown",
+      message: `the server is shutting down and ended session ${s.id} before it finished; the session is lost (its status and x will not be served again)${carried ? "; x below is its last iterate, not a solution" : "; its last iterate is lost with it"}`,
+    },
+    lost: true,
+    where: WHERE,
+    ...(carried ? { x: Array.from(x), x_is: "last_iterate" } : {}),
+  };
 }

@@ -1,5 +1,7 @@
 import type { Request, Response, Router } from "express";
+import { requireScope, sessionFor } from "./access.ts";
 import type { ApiConfig } from "./config.ts";
+import type { Drain } from "./drain.ts";
 import { ApiError } from "./errors.ts";
 import { EventStream, formatOf } from "./event-stream.ts";
 import type { ApiLimits } from "./limits.ts";
@@ -11,6 +13,7 @@ export interface StreamDeps {
   readonly config: ApiConfig;
   readonly manager: SessionManager;
   readonly limits: ApiLimits;
+  readonly drain: Drain;
   readonly onCoalesced: () => void;
 }
 
@@ -60,28 +63,29 @@ function lastEventId(req: Request): number {
  * Last-Event-ID on (SSE resume); a watcher leaving never cancels.
  */
 export function mountStreamRoutes(router: Router, deps: StreamDeps): void {
-  const { manager, limits } = deps;
+  const { manager, limits, drain } = deps;
   router.post("/solve-stream", (req, res) => {
+    const caller = requireScope(res, "submit");
     const parsed = parseSolveRequest(req.body, { maxRows: deps.config.maxRows, maxNnz: deps.config.maxNnz });
-    const release = limits.openStream(req);
+    const release = limits.openStream(req, res);
     let session: Session;
     try {
-      session = manager.start(parsed);
+      session = manager.start(parsed, caller.owner);
     } catch (error) {
       release();
       throw error;
     }
     res.setHeader("X-Session-Id", session.id);
+    drain.track(res);
     const stream = new EventStream(res, formatOf(req.header("accept")), deps.onCoalesced);
     pipe(session, stream, 0, res, () => {
       release();
-      if (session.running && !session.options.detach) manager.cancel(session, true);
+      if (session.running && !session.options.detach) void manager.cancel(session, true);
     });
   });
 
   router.get("/sessions/:id/events", (req, res) => {
-    const session = manager.store.get(req.params.id ?? "");
-    if (session === undefined) throw unknownSession();
+    const session = sessionFor(res, manager.store, req.params.id, "read");
     const afterId = lastEventId(req);
     if (session.events.since(afterId) === null) {
       throw new ApiError(
@@ -90,16 +94,9 @@ export function mountStreamRoutes(router: Router, deps: StreamDeps): void {
         `events after ${afterId} have left the replay buffer (${deps.config.replayEvents} events); status and x are still available`,
       );
     }
-    const release = limits.openStream(req);
+    const release = limits.openStream(req, res);
+    drain.track(res);
     const stream = new EventStream(res, formatOf(req.header("accept")), deps.onCoalesced);
     pipe(session, stream, afterId, res, release);
   });
-}
-
-export function unknownSession(): ApiError {
-  return new ApiError(
-    404,
-    "unknown_session",
-    "no such session (it never existed, was cancelled, or expired)",
-  );
 }

@@ -107,6 +107,10 @@ export interface AppContext {
 
 export interface MountedApp {
   close(): Promise<void>;
+  /** False while the extension takes no new work (draining): GET /api/v1/ready answers 503. */
+  ready?(): boolean;
+  /** Graceful drain before close (SIGTERM): finish or end running work, within the extension's grace. */
+  drain?(): Promise<void>;
 }
 
 export const DEFAULT_CONFIG: Readonly<Omit<ServerConfig, "logger" | "configureApp">> = {

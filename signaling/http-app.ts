@@ -1,4 +1,10 @@
-import express, { type ErrorRequestHandler, type RequestHandler, type Router } from "express";
+import express, {
+  type ErrorRequestHandler,
+  type Request,
+  type RequestHandler,
+  type Response,
+  type Router,
+} from "express";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Logger } from "pino";
@@ -22,12 +28,32 @@ export interface ApiDeps {
   readonly peerCount: () => number;
   readonly uptimeS: () => number;
   readonly metrics: () => MetricsSnapshot;
+  /** False while the server drains (SIGTERM): GET /ready answers 503 so a load balancer stops sending. */
+  readonly ready: () => boolean;
   readonly counters: ServerMetrics;
   readonly logger: Logger;
   readonly throttle: LogThrottle;
 }
 
-/** GET /api/v1/health, /config, /metrics; POST /api/v1/csp-report. */
+/**
+ * Metrics show who is online and how the server is being probed: this machine, or the operator's
+ * METRICS_TOKEN as a bearer. Refusals are counted (and answered 403) here.
+ */
+export function metricsAllowed(
+  req: Request,
+  res: Response,
+  deps: Pick<ApiDeps, "metricsToken" | "trustProxy" | "counters">,
+): boolean {
+  const bearer = bearerOf(req);
+  const tokenOk =
+    deps.metricsToken !== undefined && bearer !== null && secretEquals(bearer, deps.metricsToken);
+  if (tokenOk || isLoopback(clientAddress(req, deps.trustProxy))) return true;
+  deps.counters.rejectHttp("metrics_forbidden");
+  res.status(403).json({ error: "forbidden", message: "metrics are for loopback callers or METRICS_TOKEN" });
+  return false;
+}
+
+/** GET /api/v1/health, /ready, /config, /metrics; POST /api/v1/csp-report. */
 export function apiRouter(deps: ApiDeps): Router {
   const router = express.Router();
   const publicIceServers = deps.iceServers.filter((s) => s.credential === undefined);
@@ -54,19 +80,15 @@ export function apiRouter(deps: ApiDeps): Router {
     const minted = deps.turn ? [turnCredentials(deps.turn, peerId, Date.now())] : [];
     res.json({ iceServers: [...deps.iceServers, ...minted] });
   });
-  // Metrics show who is online and how the server is being probed: this machine, or the operator's token.
+  // For load balancers: 200 while the directory and the API take work, 503 once draining.
+  router.get("/ready", (_req, res) => {
+    res.setHeader("Cache-Control", "no-store");
+    if (deps.ready()) res.json({ ready: true });
+    else res.status(503).json({ ready: false, reason: "draining" });
+  });
+  // The JSON view (benches, tests); Prometheus text is GET /metrics (prometheus.ts), same rule.
   router.get("/metrics", (req, res) => {
-    const bearer = bearerOf(req);
-    const tokenOk =
-      deps.metricsToken !== undefined && bearer !== null && secretEquals(bearer, deps.metricsToken);
-    if (!tokenOk && !isLoopback(clientAddress(req, deps.trustProxy))) {
-      deps.counters.rejectHttp("metrics_forbidden");
-      res
-        .status(403)
-        .json({ error: "forbidden", message: "metrics are for loopback callers or METRICS_TOKEN" });
-      return;
-    }
-    res.json(deps.metrics());
+    if (metricsAllowed(req, res, deps)) res.json(deps.metrics());
   });
   // CSP violation reports (the policy's report-uri): small JSON, counted by directive, logged throttled.
   router.post(

@@ -29,12 +29,16 @@ export class ServerMetrics {
     sessionsConverged: 0,
     sessionsFailed: 0,
     sessionsCancelled: 0,
+    /** Ended by a graceful drain that ran out of grace (their final event says so). */
+    sessionsShutdown: 0,
     sessionsExpired: 0,
     updatesStreamed: 0,
     updatesCoalesced: 0,
     verifications: 0,
     /** POST /swarm/costs updates handed to a running solve. */
     costUpdates: 0,
+    /** Of those, judged failed: probes above the threshold the session's tolerance states (probe.ts). */
+    verificationsFailed: 0,
   };
   /** Sessions held now (running or kept for their TTL) and solves running; the API sets it when mounted. */
   apiGauges: () => { sessionsOpen: number; solvesRunning: number } = () => ({

@@ -4,7 +4,7 @@ import { startServer } from "./server.ts";
 
 /**
  * The server as a process: configuration from the environment (see signaling/README.md), `extra` on top
- * (api/main.ts mounts the solve API this way), a startup line, and a clean stop on SIGINT/SIGTERM.
+ * (api/main.ts mounts the solve API this way), a startup line, and a drain then a clean stop on SIGINT/SIGTERM.
  */
 export async function runServer(extra: Partial<ServerConfig> = {}): Promise<void> {
   let config;
@@ -28,8 +28,14 @@ export async function runServer(extra: Partial<ServerConfig> = {}): Promise<void
     if (stopping) process.exit(1); // a second Ctrl-C forces it
     stopping = true;
     server.logger.info({ event: "shutdown", signal });
-    // The `peer` package keeps its own timers running after close, so exit explicitly.
-    void server.close().finally(() => process.exit(0));
+    // Drain first (ready turns 503, running API streams finish or end with a server_shutdown event, within
+    // the API's grace, API_DRAIN_MS), then close. The `peer` package keeps its own timers running after
+    // close, so exit explicitly.
+    void server
+      .drain()
+      .catch((error: unknown) => server.logger.error({ event: "drain_failed", error: String(error) }))
+      .then(() => server.close())
+      .finally(() => process.exit(0));
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));

@@ -8,11 +8,12 @@ import { resolveConfig, type MountedApp, type ServerConfig } from "./config.ts";
 import { DirectoryRegistry } from "./directory/registry.ts";
 import { createDirectoryService } from "./directory/service.ts";
 import { datasetsRouter } from "./datasets.ts";
-import { apiNotFound, apiRouter, errorHandler, staticApp } from "./http-app.ts";
+import { apiNotFound, apiRouter, errorHandler, metricsAllowed, staticApp } from "./http-app.ts";
 import { securityHeaders } from "./http-security.ts";
 import { createLogger, LogThrottle } from "./logger.ts";
 import { ServerMetrics, type MetricsSnapshot } from "./metrics.ts";
 import { mountPeerServer } from "./peerjs.ts";
+import { PrometheusMetrics } from "./prometheus.ts";
 import { installUpgradeDispatcher } from "./upgrade.ts";
 
 export interface RunningServer {
@@ -23,6 +24,8 @@ export interface RunningServer {
   /** The underlying server, e.g. to inspect listeners; do not add another 'upgrade' listener to it. */
   readonly httpServer: Server;
   metrics(): MetricsSnapshot;
+  /** Graceful drain before close (SIGTERM): /api/v1/ready turns 503, the mounted API ends its streams. */
+  drain(): Promise<void>;
   /** Closes every socket and stops listening. */
   close(): Promise<void>;
 }
@@ -47,6 +50,12 @@ export async function startServer(partial: Partial<ServerConfig> = {}): Promise<
   app.disable("x-powered-by");
   app.use(securityHeaders);
   const httpServer = createServer(app);
+  // First, so it times every request; its values are read from the snapshot (below) at scrape time only.
+  const prometheus = new PrometheusMetrics({
+    snapshot: () => snapshot(),
+    peersByRuntime: () => registry.peersByRuntime(),
+  });
+  app.use(prometheus.observeHttp);
 
   const peerjs = mountPeerServer(app, httpServer, {
     config,
@@ -77,7 +86,15 @@ export async function startServer(partial: Partial<ServerConfig> = {}): Promise<
       uptimeS: Math.round((Date.now() - startedAtMs) / 1000),
     });
 
+  let draining = false;
+
   // Order matters: headers, PeerJS (mounted above), the API, whatever the integrator mounts, the app.
+  // Prometheus text, under the same rule as the JSON view (loopback or METRICS_TOKEN).
+  app.get("/metrics", (req, res, next) => {
+    const access = { metricsToken: config.metricsToken, trustProxy: config.trustProxy, counters: metrics };
+    if (!metricsAllowed(req, res, access)) return;
+    prometheus.text().then((text) => res.type(prometheus.contentType).send(text), next);
+  });
   app.use(
     "/api/v1",
     apiRouter({
@@ -96,11 +113,12 @@ export async function startServer(partial: Partial<ServerConfig> = {}): Promise<
       peerCount: () => registry.size,
       uptimeS: () => Math.round((Date.now() - startedAtMs) / 1000),
       metrics: snapshot,
+      ready: () => !draining && (mounted?.ready?.() ?? true),
     }),
   );
   app.use("/api/v1/datasets", datasetsRouter());
   const context = { metrics, logger, trustProxy: config.trustProxy };
-  const mounted = config.configureApp?.(app, context) as MountedApp | undefined;
+  const mounted: MountedApp | undefined = config.configureApp?.(app, context) ?? undefined;
   app.use("/api", apiNotFound);
   app.use(staticApp(config.staticDir, logger));
   app.use(errorHandler(logger, metrics));
@@ -124,6 +142,10 @@ export async function startServer(partial: Partial<ServerConfig> = {}): Promise<
     logger,
     httpServer,
     metrics: snapshot,
+    async drain() {
+      draining = true;
+      await mounted?.drain?.();
+    },
     close() {
       closing ??= new Promise<void>((resolve) => {
         void mounted?.close();

@@ -80,6 +80,16 @@ export class DirectoryRegistry {
     return this.entries.size;
   }
 
+  /** Peers online by self-reported runtime (Prometheus `open_swarm_peers`; one pass, at scrape time). */
+  peersByRuntime(): Record<string, number> {
+    const counts: Record<string, number> = { browser: 0, node: 0 };
+    for (const { session } of this.entries.values()) {
+      const runtime = session.peer.capabilities.runtime;
+      counts[runtime] = (counts[runtime] ?? 0) + 1;
+    }
+    return counts;
+  }
+
   /** How many other peers a session should be told are online. */
   get othersOnline(): number {
     return Math.max(0, this.entries.size - 1);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestServer } from "../signaling/helpers.ts";
-import { post, startApiServer, tridiagonalRequest, until } from "./helpers.ts";
+import { post, refused, startApiServer, tridiagonalRequest, until } from "./helpers.ts";
 
 // The "Bad input" against the real server: each a specific 4xx {error: {code, message, path?}},
 // counted in the server's metrics, and the server keeps answering (a good solve runs after all of them).
@@ -12,18 +12,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t.close();
 });
-
-interface ApiErrorBody {
-  error: { code: string; message: string; path?: string };
-}
-
-async function refused(res: Response, status: number, code: string): Promise<ApiErrorBody["error"]> {
-  expect(res.status).toBe(status);
-  const body = (await res.json()) as ApiErrorBody;
-  expect(body.error.code).toBe(code);
-  expect(body.error.message.length).toBeGreaterThan(0);
-  return body.error;
-}
 
 const solveStream = (body: unknown): Promise<Response> => post(t.baseUrl, "/api/v1/solve-stream", body);
 

@@ -1,4 +1,6 @@
+import { expect } from "vitest";
 import { mountApi, type ApiConfig } from "../../../api/index.ts";
+import type { ServerConfig } from "../../../signaling/config.ts";
 import { poisson2d } from "../../../src/core/sparse/generators.ts";
 import { startTestServer, type TestServer } from "../signaling/helpers.ts";
 
@@ -7,9 +9,18 @@ import { startTestServer, type TestServer } from "../signaling/helpers.ts";
  * rate limit is raised (tests poll status while waiting on conditions, as often as the machine allows);
  * the limits test sets its own.
  */
-export function startApiServer(api: Partial<ApiConfig> = {}): Promise<TestServer> {
-  const config = { requestRatePerS: 10_000, requestBurst: 10_000, ...api };
-  return startTestServer({ configureApp: (app, context) => mountApi(app, context, config) });
+export function startApiServer(
+  api: Partial<ApiConfig> = {},
+  server: Partial<ServerConfig> = {},
+): Promise<TestServer> {
+  const config = {
+    requestRatePerS: 10_000,
+    requestBurst: 10_000,
+    keyRequestRatePerS: 10_000,
+    keyRequestBurst: 10_000,
+    ...api,
+  };
+  return startTestServer({ ...server, configureApp: (app, context) => mountApi(app, context, config) });
 }
 
 /** A solve_request body: tridiagonal [-1, 4, -1] of size n (diagonally dominant: every method converges). */
@@ -137,4 +148,39 @@ export async function until(check: () => Promise<boolean> | boolean, timeoutMs =
     if (Date.now() > deadline) throw new Error("condition not met in time");
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+interface ApiErrorBody {
+  error: { code: string; message: string; path?: string };
+}
+
+/** Asserts an API refusal: its status, its code, a message; returns the error. */
+export async function refused(res: Response, status: number, code: string): Promise<ApiErrorBody["error"]> {
+  expect(res.status).toBe(status);
+  const body = (await res.json()) as ApiErrorBody;
+  expect(body.error.code).toBe(code);
+  expect(body.error.message.length).toBeGreaterThan(0);
+  return body.error;
+}
+
+/** `Authorization: Bearer KEY` (plus any other headers). */
+export function bearer(key: string, headers: Record<string, string> = {}): Record<string, string> {
+  return { Authorization: `Bearer ${key}`, ...headers };
+}
+
+/** A GET (or DELETE) with headers. */
+export function call(
+  base: string,
+  path: string,
+  headers: Record<string, string> = {},
+  method = "GET",
+): Promise<Response> {
+  return fetch(`${base}${path}`, { method, headers });
+}
+
+/** Reads a whole NDJSON stream; returns its lines. */
+export async function collectLines(res: Response): Promise<Record<string, unknown>[]> {
+  const lines: Record<string, unknown>[] = [];
+  for await (const line of ndjsonLines(res)) lines.push(line);
+  return lines;
 }

@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestServer } from "../signaling/helpers.ts";
-import { ndjsonLines, post, slowRequest, startApiServer, tridiagonalRequest, until } from "./helpers.ts";
+import {
+  collectLines as collect,
+  ndjsonLines,
+  post,
+  slowRequest,
+  startApiServer,
+  tridiagonalRequest,
+  until,
+} from "./helpers.ts";
 
 // POST /api/v1/solve-stream against the real server on a loopback port: the NDJSON events of a real solve
 // in a solver thread (wasm kernels), verification probes recomputed from x, x inline or by URL, status and
@@ -13,12 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t.close();
 });
-
-async function collect(res: Response): Promise<Record<string, unknown>[]> {
-  const lines: Record<string, unknown>[] = [];
-  for await (const line of ndjsonLines(res)) lines.push(line);
-  return lines;
-}
 
 describe("solve-stream (NDJSON)", () => {
   it("streams iteration updates, verification probes of the iterate and a certified solve_result", async () => {
