@@ -101,7 +101,21 @@ describe("API keys", () => {
       404,
       "unknown_session",
     );
-    expect(rejected("unknown_session") - before).toBe(8);
+    // A cost update to another key's session is the same 404; a read key lacks the scope to post one.
+    const costs = { session_id: id, delta_costs: [{ index: 0, delta: 1 }] };
+    await refused(await post(t.baseUrl, "/api/v1/swarm/costs", costs, bearer(BOB)), 404, "unknown_session");
+    await refused(
+      await post(t.baseUrl, "/api/v1/swarm/costs", costs, bearer(READER)),
+      403,
+      "insufficient_scope",
+    );
+    // The owner gets through to the session (finished, so the update is refused for that reason).
+    await refused(
+      await post(t.baseUrl, "/api/v1/swarm/costs", costs, bearer(ALICE)),
+      409,
+      "session_finished",
+    );
+    expect(rejected("unknown_session") - before).toBe(9);
     // The owner may forget its finished session; then it is gone for everyone.
     const removed = await call(t.baseUrl, `/api/v1/sessions/${id}`, bearer(ALICE), "DELETE");
     expect(await removed.json()).toMatchObject({ session_id: id, removed: true, cancelled: false });
