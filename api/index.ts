@@ -9,6 +9,7 @@ import { SessionManager } from "./session-manager.ts";
 import { mountSessionRoutes } from "./session-routes.ts";
 import { mountStreamRoutes } from "./stream-routes.ts";
 import { mountCostRoutes } from "./cost-routes.ts";
+import { mountNodesRoutes } from "./nodes-routes.ts";
 
 export { apiConfigFromEnv, type ApiConfig } from "./config.ts";
 
@@ -27,7 +28,7 @@ export function mountApi(app: Express, context: AppContext, partial: Partial<Api
   const router = express.Router();
   // Only the API's own paths: the rest of /api/v1 (health, config, metrics, datasets) keeps its rules.
   // Who calls (key or loopback) first, then that caller's and its address's rate (access.ts, limits.ts).
-  const paths = ["/solve-stream", "/sessions", "/status", "/verify", "/swarm/costs"];
+  const paths = ["/solve-stream", "/sessions", "/status", "/verify", "/swarm", "/nodes"];
   router.use(paths, authenticate(config.keys, context.trustProxy), limits.admit);
   // POST bodies are JSON, up to the limit; anything else is refused before it is read.
   router.post(paths, (req, _res, next) => {
@@ -46,6 +47,7 @@ export function mountApi(app: Express, context: AppContext, partial: Partial<Api
   });
   mountSessionRoutes(router, manager);
   mountCostRoutes(router, (res, id) => sessionFor(res, manager.store, id, "submit"), metrics);
+  mountNodesRoutes(router, context.directory, metrics);
   router.use(apiErrorHandler(metrics, (error) => logger.error({ event: "api_error", error: String(error) })));
   app.use("/api/v1", router);
   logger.info(

@@ -1,3 +1,4 @@
+import type { DirectoryPeer } from "../src/core/protocol/directory.ts";
 import type { Express } from "express";
 import type { Logger } from "pino";
 import type { ServerMetrics } from "./metrics.ts";
@@ -103,6 +104,15 @@ export interface AppContext {
   readonly metrics: ServerMetrics;
   readonly logger: Logger;
   readonly trustProxy: boolean;
+  /** Who is online, read-only (the API's /swarm and /nodes). */
+  readonly directory: DirectoryView;
+}
+
+/** A read-only view of the directory for an extension: what each peer announced, as announced. */
+export interface DirectoryView {
+  readonly size: number;
+  peers(): IterableIterator<DirectoryPeer>;
+  get(peerId: string): DirectoryPeer | undefined;
 }
 
 export interface MountedApp {

@@ -4,7 +4,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { z } from "zod";
-import { resolveConfig, type MountedApp, type ServerConfig } from "./config.ts";
+import { resolveConfig, type AppContext, type MountedApp, type ServerConfig } from "./config.ts";
 import { DirectoryRegistry } from "./directory/registry.ts";
 import { createDirectoryService } from "./directory/service.ts";
 import { datasetsRouter } from "./datasets.ts";
@@ -117,7 +117,18 @@ export async function startServer(partial: Partial<ServerConfig> = {}): Promise<
     }),
   );
   app.use("/api/v1/datasets", datasetsRouter());
-  const context = { metrics, logger, trustProxy: config.trustProxy };
+  const context: AppContext = {
+    metrics,
+    logger,
+    trustProxy: config.trustProxy,
+    directory: {
+      get size() {
+        return registry.size;
+      },
+      peers: () => registry.peers(),
+      get: (peerId) => registry.get(peerId)?.peer,
+    },
+  };
   const mounted: MountedApp | undefined = config.configureApp?.(app, context) ?? undefined;
   app.use("/api", apiNotFound);
   app.use(staticApp(config.staticDir, logger));

@@ -90,6 +90,11 @@ export class DirectoryRegistry {
     return counts;
   }
 
+  /** Every peer online, as it announced itself (one pass; for the API's /swarm and /nodes). */
+  *peers(): IterableIterator<DirectoryPeer> {
+    for (const { session } of this.entries.values()) yield session.peer;
+  }
+
   /** How many other peers a session should be told are online. */
   get othersOnline(): number {
     return Math.max(0, this.entries.size - 1);
