@@ -18,6 +18,8 @@ export interface ApiConfig {
   maxStreamsPerKey: number;
   /** Solves running at once (one solver thread each); more get 503 server_busy. */
   maxRunningSolves: number;
+  /** Solves waiting for a thread when all maxRunningSolves are busy; past this, 503 server_busy. */
+  maxQueuedSolves: number;
   /** Sessions held at once (running, or finished and kept for their TTL); more get 503. */
   maxSessions: number;
   /** A finished session (status, x, verify, replay) is kept this long, then removed. */
@@ -49,6 +51,7 @@ export const DEFAULT_API_CONFIG: Readonly<ApiConfig> = {
   keyRequestBurst: 40,
   maxStreamsPerKey: 4,
   maxRunningSolves: 4,
+  maxQueuedSolves: 128,
   maxSessions: 256,
   sessionTtlMs: 10 * 60_000,
   maxSolveMs: 10 * 60_000,
@@ -70,6 +73,7 @@ export const API_ENV_VARS = {
   API_KEY_REQUEST_RATE_PER_S: "keyRequestRatePerS",
   API_KEY_REQUEST_BURST: "keyRequestBurst",
   API_MAX_STREAMS_PER_KEY: "maxStreamsPerKey",
+  API_MAX_QUEUED_SOLVES: "maxQueuedSolves",
   API_MAX_RUNNING_SOLVES: "maxRunningSolves",
   API_MAX_SESSIONS: "maxSessions",
   API_SESSION_TTL_MS: "sessionTtlMs",

@@ -6,6 +6,7 @@ import { ApiError } from "./errors.ts";
 import type { ParsedSolve } from "./request.ts";
 import { Session } from "./session.ts";
 import { SessionStore } from "./session-store.ts";
+import { SolveQueue } from "./solve-queue.ts";
 import { SolverPool, type RunningSolve } from "./solver-pool.ts";
 
 /** A full iterate rides along with an update at most this often (the server keeps it for verify and x). */
@@ -18,6 +19,7 @@ const X_EVERY_MS = 100;
 export class SessionManager {
   readonly store: SessionStore;
   private readonly pool: SolverPool;
+  private readonly queue: SolveQueue;
   private readonly running = new Map<string, RunningSolve>();
   /** Sessions stopped by cancel() or shutdown(), so their end is reported as such whatever the thread says. */
   private readonly stopped = new Map<string, "cancelled" | "shutdown">();
@@ -33,6 +35,7 @@ export class SessionManager {
   ) {
     this.store = new SessionStore(config.sessionTtlMs, metrics);
     this.pool = new SolverPool(config.maxRunningSolves, 2);
+    this.queue = new SolveQueue(this.pool, config.maxQueuedSolves);
     metrics.apiGauges = () => ({ sessionsOpen: this.store.size, solvesRunning: this.pool.running });
   }
 
@@ -50,11 +53,11 @@ export class SessionManager {
         "the server is shutting down and takes no new sessions; retry on another",
       );
     }
-    if (this.pool.full) {
+    if (this.queue.full) {
       throw new ApiError(
         503,
         "server_busy",
-        `${this.pool.running} solves are running, the most this server runs at once`,
+        `${this.queue.running} solves are running and ${this.queue.queued} waiting for a thread, the most this server holds`,
       );
     }
     if (this.store.size >= this.config.maxSessions) {
@@ -75,7 +78,8 @@ export class SessionManager {
       this.metrics.api.verifications++;
       if (!passed) this.metrics.api.verificationsFailed++;
     };
-    const solve = this.pool.run(
+    // Runs now on a free thread, or waits in arrival order for one (solve-queue.ts).
+    const solve = this.queue.run(
       {
         a,
         b,

@@ -4,7 +4,8 @@
  * < 100 ms), the gap between consecutive updates (p50/p99), verify latency for 100 probe rows (p50/p99,
  * seed target < 5 ms), and the solver's own time with a streaming client against a detached session no
  * client reads (ratio, goal ≤ 1.05), and cost updates into a running solve: POST /swarm/costs to the
- * update_applied line (seed target < 2 ms + one iteration). Problems: 2-D Poisson, CG and Jacobi (CASES below).
+ * update_applied line (seed target < 2 ms + one iteration), and 200 concurrent light streams (all converged,
+ * RSS). Problems: 2-D Poisson, CG and Jacobi (CASES below).
  * Usage: npm run bench:api [-- --json FILE] [-- --runs N]
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -12,6 +13,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { mountApi } from "../api/index.ts";
 import { startServer } from "../signaling/server.ts";
+import type { CsrMatrix } from "../src/core/sparse/csr.ts";
 import { poisson2d } from "../src/core/sparse/generators.ts";
 
 const args = process.argv.slice(2);
@@ -26,12 +28,19 @@ const server = await startServer({
   host: "127.0.0.1",
   staticDir: dir,
   logLevel: "silent",
-  configureApp: (app, context) => mountApi(app, context, { requestRatePerS: 1_000, requestBurst: 1_000 }),
+  configureApp: (app, context) =>
+    mountApi(app, context, {
+      requestRatePerS: 1_000,
+      requestBurst: 1_000,
+      // 200 concurrent streams from this one address: the per-address caps are the production defaults' job.
+      maxStreamsPerAddress: 256,
+      maxQueuedSolves: 256,
+      maxSessions: 512,
+    }),
 });
 
-/** A 2-D Poisson system (k×k grid, 5-point stencil) as a solve_request body. */
-function body(k: number, method: string, options: Record<string, unknown>): string {
-  const a = poisson2d(k);
+/** A system with b_i = 1 + (i mod 7) as a solve_request body. */
+function requestBody(a: CsrMatrix, method: string, options: Record<string, unknown>): string {
   return JSON.stringify({
     matrix: {
       rows: a.rows,
@@ -47,6 +56,11 @@ function body(k: number, method: string, options: Record<string, unknown>): stri
     method,
     options,
   });
+}
+
+/** A 2-D Poisson system (k×k grid, 5-point stencil) as a solve_request body. */
+function body(k: number, method: string, options: Record<string, unknown>): string {
+  return requestBody(poisson2d(k), method, options);
 }
 
 const percentile = (xs: number[], p: number): number => {
@@ -215,6 +229,68 @@ async function costUpdates(k: number, count: number): Promise<Record<string, unk
   };
 }
 
+/** The [-1, 4, -1] tridiagonal matrix of size n (diagonally dominant: CG converges in a few dozen steps). */
+function tridiagonalMatrix(n: number): CsrMatrix {
+  const rowPtr = new Int32Array(n + 1);
+  const colIdx = new Int32Array(3 * n - 2);
+  const values = new Float64Array(3 * n - 2);
+  let p = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = Math.max(0, i - 1); j <= Math.min(n - 1, i + 1); j++) {
+      colIdx[p] = j;
+      values[p++] = j === i ? 4 : -1;
+    }
+    rowPtr[i + 1] = p;
+  }
+  return { rows: n, cols: n, rowPtr, colIdx, values };
+}
+
+/**
+ * `count` light streams at once (n = 10⁴ tridiagonal CG): all must converge (they queue for the solver
+ * threads, solve-queue.ts); each one's time from request to solve_result, the whole burst's wall time, and
+ * this process's RSS (server and clients share it: the growth is the figure) before, at peak and after.
+ */
+async function concurrentStreams(count: number, n: number): Promise<Record<string, unknown>> {
+  const payload = requestBody(tridiagonalMatrix(n), "cg", { tolerance: 1e-10 });
+  const rssBefore = process.memoryUsage().rss;
+  let rssPeak = rssBefore;
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 20);
+  const t0 = performance.now();
+  const outcomes = await Promise.all(
+    Array.from({ length: count }, async () => {
+      const start = performance.now();
+      const res = await fetch(`${server.url}/api/v1/solve-stream`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: payload,
+      });
+      if (res.status !== 200) return { converged: false, ms: performance.now() - start, status: res.status };
+      const text = await res.text();
+      const last = JSON.parse(text.trim().split("\n").at(-1)!) as { converged?: boolean };
+      return { converged: last.converged === true, ms: performance.now() - start, status: 200 };
+    }),
+  );
+  const wallMs = performance.now() - t0;
+  clearInterval(sampler);
+  const ms = outcomes.map((o) => o.ms);
+  return {
+    streams: count,
+    n,
+    converged: outcomes.filter((o) => o.converged).length,
+    refused: outcomes.filter((o) => o.status !== 200).length,
+    wall_ms: Math.round(wallMs),
+    request_to_result_ms: { p50: round(percentile(ms, 50)), p99: round(percentile(ms, 99)) },
+    rss_mb: {
+      before: Math.round(rssBefore / 2 ** 20),
+      peak: Math.round(rssPeak / 2 ** 20),
+      after: Math.round(process.memoryUsage().rss / 2 ** 20),
+    },
+    note: "server and the 200 clients in one process (RSS is both); sessions wait for the 4 solver threads in a queue",
+  };
+}
+
+report["concurrent_streams"] = await concurrentStreams(200, 10_000);
+console.log("200 concurrent streams", JSON.stringify(report["concurrent_streams"]));
 report["cost_update"] = await costUpdates(100, 50);
 console.log("cost update", JSON.stringify(report["cost_update"]));
 if (jsonAt >= 0) writeFileSync(args[jsonAt + 1]!, `${JSON.stringify(report, null, 2)}\n`);
