@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import type { RequestHandler, Response } from "express";
 import { bearerOf } from "../signaling/http-security.ts";
 import { clientAddress, isLoopback } from "../signaling/limits/client-address.ts";
@@ -22,42 +23,56 @@ export interface Caller {
 const LOCAL_CALLER: Caller = { owner: "loopback", keyId: null, scopes: new Set(API_SCOPES) };
 
 /**
- * Authenticates every API request: `Authorization: Bearer KEY` when keys are configured (401
- * missing_api_key / invalid_api_key), loopback callers only when none is (403 api_keys_required). The
- * caller is left in res.locals for the routes' scope and ownership checks.
+ * Who calls, from the request alone (an HTTP request or a WebSocket upgrade): `Authorization: Bearer KEY`
+ * when keys are configured (401 missing_api_key / invalid_api_key), loopback callers only when none is (403
+ * api_keys_required). Throws the ApiError to answer.
  */
-export function authenticate(keys: readonly ApiKey[], trustProxy: boolean): RequestHandler {
-  return (req, res, next) => {
-    if (keys.length === 0) {
-      if (!isLoopback(clientAddress(req, trustProxy))) {
-        throw new ApiError(
-          403,
-          "api_keys_required",
-          "this server has no API keys configured, so its API answers this machine only; set OPEN_SWARM_API_KEYS=KEY:submit+read (or OPEN_SWARM_API_KEYS_FILE) and send Authorization: Bearer KEY",
-        );
-      }
-      res.locals["caller"] = LOCAL_CALLER;
-      next();
-      return;
-    }
-    const presented = bearerOf(req);
-    if (presented === null) {
-      res.setHeader("WWW-Authenticate", 'Bearer realm="open-swarm"');
+export function identifyCaller(req: IncomingMessage, keys: readonly ApiKey[], trustProxy: boolean): Caller {
+  if (keys.length === 0) {
+    if (!isLoopback(clientAddress(req, trustProxy))) {
       throw new ApiError(
-        401,
-        "missing_api_key",
-        "send Authorization: Bearer KEY (an API key of this server)",
+        403,
+        "api_keys_required",
+        "this server has no API keys configured, so its API answers this machine only; set OPEN_SWARM_API_KEYS=KEY:submit+read (or OPEN_SWARM_API_KEYS_FILE) and send Authorization: Bearer KEY",
       );
     }
-    const key = findKey(keys, presented);
-    if (key === null) {
-      res.setHeader("WWW-Authenticate", 'Bearer realm="open-swarm", error="invalid_token"');
-      throw new ApiError(401, "invalid_api_key", "the bearer is not an API key of this server");
+    return LOCAL_CALLER;
+  }
+  const presented = bearerOf(req);
+  if (presented === null) {
+    throw new ApiError(401, "missing_api_key", "send Authorization: Bearer KEY (an API key of this server)");
+  }
+  const key = findKey(keys, presented);
+  if (key === null) throw new ApiError(401, "invalid_api_key", "the bearer is not an API key of this server");
+  return { owner: `key:${key.id}`, keyId: key.id, scopes: key.scopes };
+}
+
+/** Authenticates every API request (identifyCaller) and leaves the caller in res.locals for the routes. */
+export function authenticate(keys: readonly ApiKey[], trustProxy: boolean): RequestHandler {
+  return (req, res, next) => {
+    try {
+      res.locals["caller"] = identifyCaller(req, keys, trustProxy);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) {
+        const detail = error.code === "invalid_api_key" ? ', error="invalid_token"' : "";
+        res.setHeader("WWW-Authenticate", `Bearer realm="open-swarm"${detail}`);
+      }
+      throw error;
     }
-    const caller: Caller = { owner: `key:${key.id}`, keyId: key.id, scopes: key.scopes };
-    res.locals["caller"] = caller;
     next();
   };
+}
+
+function hasScope(caller: Caller, scope: ApiScope): boolean {
+  return caller.scopes.has(scope) || caller.scopes.has("admin");
+}
+
+/** The session `id` if `caller` may see it (its own, or any with admin); else the 404 of a missing one. */
+export function ownSession(caller: Caller, store: SessionStore, id: string): Session {
+  const session = store.get(id);
+  if (session === undefined) throw unknownSession();
+  if (session.owner !== caller.owner && !caller.scopes.has("admin")) throw unknownSession();
+  return session;
 }
 
 export function callerOf(res: Response): Caller {
@@ -69,8 +84,12 @@ export function callerOf(res: Response): Caller {
 
 /** Throws 403 insufficient_scope unless the caller has `scope` (admin has every scope). */
 export function requireScope(res: Response, scope: ApiScope): Caller {
-  const caller = callerOf(res);
-  if (!caller.scopes.has(scope) && !caller.scopes.has("admin")) {
+  return checkScope(callerOf(res), scope);
+}
+
+/** `caller`, or 403 insufficient_scope naming the scope it lacks. */
+export function checkScope(caller: Caller, scope: ApiScope): Caller {
+  if (!hasScope(caller, scope)) {
     throw new ApiError(
       403,
       "insufficient_scope",
@@ -90,9 +109,5 @@ export function sessionFor(
   id: string | undefined,
   scope: ApiScope,
 ): Session {
-  const caller = requireScope(res, scope);
-  const session = store.get(id ?? "");
-  if (session === undefined) throw unknownSession();
-  if (session.owner !== caller.owner && !caller.scopes.has("admin")) throw unknownSession();
-  return session;
+  return ownSession(requireScope(res, scope), store, id ?? "");
 }

@@ -10,6 +10,7 @@ import { mountSessionRoutes } from "./session-routes.ts";
 import { mountStreamRoutes } from "./stream-routes.ts";
 import { mountCostRoutes } from "./cost-routes.ts";
 import { mountNodesRoutes } from "./nodes-routes.ts";
+import { apiWebSocket } from "./ws.ts";
 
 export { apiConfigFromEnv, type ApiConfig } from "./config.ts";
 
@@ -56,10 +57,18 @@ export function mountApi(app: Express, context: AppContext, partial: Partial<Api
       ? `solve API: ${config.keys.length} API key(s) configured; every caller sends Authorization: Bearer KEY`
       : "solve API: no API keys configured (OPEN_SWARM_API_KEYS), so it answers loopback callers only",
   );
+  const websocket = apiWebSocket({
+    keys: config.keys,
+    trustProxy: context.trustProxy,
+    store: manager.store,
+    metrics,
+  });
   return {
+    websocket,
     ready: () => !drain.draining,
     drain: () => drain.run(),
     async close() {
+      websocket.close();
       limits.close();
       await manager.close();
     },

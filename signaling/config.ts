@@ -1,3 +1,6 @@
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import type { WebSocket } from "ws";
 import type { DirectoryPeer } from "../src/core/protocol/directory.ts";
 import type { Express } from "express";
 import type { Logger } from "pino";
@@ -108,6 +111,23 @@ export interface AppContext {
   readonly directory: DirectoryView;
 }
 
+/** Refusing an upgrade: the HTTP status, a reason counted in the metrics, a message for the caller. */
+export interface UpgradeRefusal {
+  readonly status: number;
+  readonly reason: string;
+  readonly message: string;
+}
+
+/**
+ * An extension's WebSocket path. The server's one upgrade dispatcher (upgrade.ts) applies its per-address
+ * connection and rate limits first, then hands the request over: the extension authenticates it and opens
+ * the socket (counted against the address until it closes), or refuses it.
+ */
+export interface ExtensionWebSocket {
+  readonly path: string;
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): WebSocket | null | UpgradeRefusal;
+}
+
 /** A read-only view of the directory for an extension: what each peer announced, as announced. */
 export interface DirectoryView {
   readonly size: number;
@@ -117,6 +137,8 @@ export interface DirectoryView {
 
 export interface MountedApp {
   close(): Promise<void>;
+  /** A WebSocket endpoint of the extension (the API's /api/v1/ws), behind the server's upgrade limits. */
+  websocket?: ExtensionWebSocket;
   /** False while the extension takes no new work (draining): GET /api/v1/ready answers 503. */
   ready?(): boolean;
   /** Graceful drain before close (SIGTERM): finish or end running work, within the extension's grace. */

@@ -21,7 +21,7 @@ export class ServerMetrics {
   /** Directory queries answered, and refused for coming too fast (also counted as rejected `rate_limited`). */
   queriesAnswered = 0;
   queriesRefused = 0;
-  readonly upgradesAccepted = { directory: 0, peerjs: 0 };
+  readonly upgradesAccepted = { directory: 0, peerjs: 0, extension: 0 };
   /** The solve API (api/): sessions by how they ended, iteration updates written to clients, and those
    *  coalesced away for a slow reader. Refusals go to rejectHttp like every other HTTP refusal. */
   readonly api = {
@@ -148,7 +148,7 @@ export interface MetricsSnapshot extends MetricsGauges {
     queried: number;
     watched: number;
   };
-  upgradesAccepted: { directory: number; peerjs: number };
+  upgradesAccepted: { directory: number; peerjs: number; extension: number };
   api: ServerMetrics["api"] & ReturnType<ServerMetrics["apiGauges"]>;
   /**
    * Refused WebSocket upgrades by reason, directory frames answered with an error by code, PeerJS frames

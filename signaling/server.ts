@@ -74,6 +74,7 @@ export async function startServer(partial: Partial<ServerConfig> = {}): Promise<
     metrics,
     logger,
     throttle,
+    extension: () => mounted?.websocket,
   });
 
   const snapshot = (): MetricsSnapshot =>

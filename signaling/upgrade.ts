@@ -3,7 +3,7 @@ import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import type { WebSocket } from "ws";
 import { DIRECTORY_PATH, PEERJS_KEY } from "../src/core/protocol/directory.ts";
-import type { ServerConfig } from "./config.ts";
+import type { ExtensionWebSocket, ServerConfig } from "./config.ts";
 import type { DirectoryRegistry } from "./directory/registry.ts";
 import type { DirectoryService } from "./directory/service.ts";
 import { rejectUpgrade } from "./http-reject.ts";
@@ -25,6 +25,8 @@ export interface UpgradeDispatcherDeps {
   readonly metrics: ServerMetrics;
   readonly logger: Logger;
   readonly throttle: LogThrottle;
+  /** The extension's WebSocket endpoint, if it has one (read at each upgrade: mounted after this). */
+  readonly extension?: () => ExtensionWebSocket | undefined;
 }
 
 export interface UpgradeDispatcher {
@@ -77,8 +79,15 @@ export function installUpgradeDispatcher(server: Server, deps: UpgradeDispatcher
       refuse(socket, ip, 400, "bad_url", "malformed request URL");
       return;
     }
+    const extension = deps.extension?.();
     const route =
-      url.pathname === DIRECTORY_PATH ? "directory" : url.pathname === PEERJS_WS_PATH ? "peerjs" : null;
+      url.pathname === DIRECTORY_PATH
+        ? "directory"
+        : url.pathname === PEERJS_WS_PATH
+          ? "peerjs"
+          : extension !== undefined && url.pathname === extension.path
+            ? "extension"
+            : null;
     if (!route) {
       refuse(socket, ip, 404, "unknown_path", "no WebSocket endpoint at this path");
       return;
@@ -95,6 +104,15 @@ export function installUpgradeDispatcher(server: Server, deps: UpgradeDispatcher
     }
     if (!rateLimiter.take(key)) {
       refuse(socket, ip, 429, "rate_limited", `at most ${config.upgradeRatePerS} connections/s per address`);
+      return;
+    }
+    if (route === "extension") {
+      const opened = extension!.handleUpgrade(req, socket, head);
+      if (opened !== null && "status" in opened) {
+        refuse(socket, ip, opened.status, opened.reason, opened.message);
+        return;
+      }
+      if (track(opened, key)) metrics.upgradesAccepted.extension++;
       return;
     }
     if (route === "directory") {
