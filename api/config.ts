@@ -1,5 +1,11 @@
 import { z } from "zod";
 import { apiKeysFromEnv, type ApiKey } from "./keys.ts";
+import {
+  DEFAULT_SWARM_SETTINGS,
+  defaultSwarmDataDir,
+  swarmSettingsFromEnv,
+  type SwarmSettings,
+} from "./swarm-config.ts";
 
 /** The solve API's limits (env names in API_ENV_VARS; README "HTTP API" lists them). */
 export interface ApiConfig {
@@ -38,6 +44,8 @@ export interface ApiConfig {
   drainMs: number;
   /** Load one solver thread at mount, so the first session's first update is not delayed by it. */
   warm: boolean;
+  /** The server's swarm requester: hand sessions to volunteers (api/swarm-config.ts). */
+  swarm: SwarmSettings;
 }
 
 export const DEFAULT_API_CONFIG: Readonly<ApiConfig> = {
@@ -61,6 +69,7 @@ export const DEFAULT_API_CONFIG: Readonly<ApiConfig> = {
   keys: [],
   drainMs: 30_000,
   warm: true,
+  swarm: { ...DEFAULT_SWARM_SETTINGS, dataDir: defaultSwarmDataDir() },
 };
 
 export const API_ENV_VARS = {
@@ -100,5 +109,6 @@ export function apiConfigFromEnv(env: NodeJS.ProcessEnv): ApiConfig {
     throw new Error("API_ALLOW_REMOTE is no longer read: give remote callers keys with OPEN_SWARM_API_KEYS");
   }
   config.keys = apiKeysFromEnv(env);
+  config.swarm = swarmSettingsFromEnv(env);
   return config;
 }

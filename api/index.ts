@@ -11,6 +11,8 @@ import { mountStreamRoutes } from "./stream-routes.ts";
 import { mountCostRoutes } from "./cost-routes.ts";
 import { mountNodesRoutes } from "./nodes-routes.ts";
 import { apiWebSocket } from "./ws.ts";
+import type { SwarmSettings } from "./swarm-config.ts";
+import { ServerSwarm } from "./swarm-requester.ts";
 
 export { apiConfigFromEnv, type ApiConfig } from "./config.ts";
 
@@ -19,10 +21,20 @@ export { apiConfigFromEnv, type ApiConfig } from "./config.ts";
  * sessions/:id/events, status, verify, sessions/:id/x. The server calls this through its configureApp hook
  * (api/main.ts), so the signaling server itself never imports the solver.
  */
-export function mountApi(app: Express, context: AppContext, partial: Partial<ApiConfig> = {}): MountedApp {
-  const config: ApiConfig = { ...DEFAULT_API_CONFIG, ...partial };
+export function mountApi(
+  app: Express,
+  context: AppContext,
+  partial: Partial<Omit<ApiConfig, "swarm">> & { swarm?: Partial<SwarmSettings> } = {},
+): MountedApp {
+  const config: ApiConfig = {
+    ...DEFAULT_API_CONFIG,
+    ...partial,
+    swarm: { ...DEFAULT_API_CONFIG.swarm, ...partial.swarm },
+  };
   const { metrics, logger } = context;
-  const manager = new SessionManager(config, metrics, logger);
+  // The swarm requester joins at the first session that may use it (api/swarm-requester.ts says why).
+  const swarm = config.swarm.enabled ? new ServerSwarm(config.swarm, metrics, logger) : null;
+  const manager = new SessionManager(config, metrics, logger, swarm);
   if (config.warm) manager.warm();
   const limits = new ApiLimits(config, context.trustProxy);
   const drain = new Drain(manager, config.drainMs, logger);

@@ -29,8 +29,9 @@ export const solveOptionsSchema = z
     probe_count: z.number().int().positive().max(MAX_PROBES).default(16),
     /** Entries of x at the head of each iteration_update (x_partial). */
     x_partial_count: z.number().int().nonnegative().max(MAX_X_PARTIAL).default(10),
-    /** Accepted; this server computes every session itself for now (every event says where: "server"). */
-    swarm_enabled: z.boolean().default(false),
+    /** true (default): a volunteer computes the session when one is online, else the server's threads;
+     *  false: always the server's threads. Every event says where (api/swarm-solve.ts). */
+    swarm_enabled: z.boolean().default(true),
     /** Keep solving when the client disconnects (status, verify, x and event replay stay available). */
     detach: z.boolean().default(false),
   })

@@ -7,20 +7,26 @@ import type { ParsedSolve } from "./request.ts";
 import { Session } from "./session.ts";
 import { SessionStore } from "./session-store.ts";
 import { SolveQueue } from "./solve-queue.ts";
-import { SolverPool, type RunningSolve } from "./solver-pool.ts";
+import { SolverPool } from "./solver-pool.ts";
+import type { ThreadUpdate } from "./solve-messages.ts";
+import { solveOnSwarm, type SessionRun, type SolveRequest } from "./swarm-solve.ts";
+import type { ServerSwarm } from "./swarm-requester.ts";
+import { ON_SERVER, type Where } from "./where.ts";
 
 /** A full iterate rides along with an update at most this often (the server keeps it for verify and x). */
 const X_EVERY_MS = 100;
 
 /**
- * Starts sessions on the solver threads, ends them (finished, cancelled, server closing) and keeps the
+ * Starts sessions on a volunteer (api/swarm-solve.ts, when the swarm requester runs and the session allows
+ * it) or on the solver threads, ends them (finished, cancelled, server closing) and keeps the
  * store and the metrics true: every session is counted once by how it ended.
  */
 export class SessionManager {
   readonly store: SessionStore;
   private readonly pool: SolverPool;
   private readonly queue: SolveQueue;
-  private readonly running = new Map<string, RunningSolve>();
+  /** Sessions running, on the threads (or queued for one) or on the swarm. */
+  private readonly running = new Map<string, SessionRun>();
   /** Sessions stopped by cancel() or shutdown(), so their end is reported as such whatever the thread says. */
   private readonly stopped = new Map<string, "cancelled" | "shutdown">();
   /** Each running session's end (its solve done and its final event appended). */
@@ -32,6 +38,8 @@ export class SessionManager {
     private readonly config: ApiConfig,
     private readonly metrics: ServerMetrics,
     private readonly logger: Logger,
+    /** The server's swarm requester (null: every session computes on the server). */
+    private readonly swarm: ServerSwarm | null = null,
   ) {
     this.store = new SessionStore(config.sessionTtlMs, metrics);
     this.pool = new SolverPool(config.maxRunningSolves, 2);
@@ -44,8 +52,11 @@ export class SessionManager {
     this.pool.warm();
   }
 
-  /** Starts `parsed` for `owner` (access.ts Caller.owner). */
-  start(parsed: ParsedSolve, owner: string): Session {
+  /**
+   * Starts `parsed` for `owner` (access.ts Caller.owner). `origin`: where the server answers its own
+   * requester (the address the request arrived at); null keeps the session on the threads.
+   */
+  start(parsed: ParsedSolve, owner: string, origin: string | null = null): Session {
     if (this.draining) {
       throw new ApiError(
         503,
@@ -78,41 +89,55 @@ export class SessionManager {
       this.metrics.api.verifications++;
       if (!passed) this.metrics.api.verificationsFailed++;
     };
-    // Runs now on a free thread, or waits in arrival order for one (solve-queue.ts).
-    const solve = this.queue.run(
-      {
-        a,
-        b,
-        method,
-        tol: options.tolerance,
-        maxIter: options.max_iterations,
-        preconditioner: options.preconditioner,
-        timeLimitMs: this.config.maxSolveMs,
-        updateEvery: Math.min(10, options.verification_interval),
-        xHead: options.x_partial_count,
-        minUpdateMs: this.config.minUpdateMs,
-        xEveryMs: X_EVERY_MS,
-        verifyEvery: options.verification_interval,
-        mailbox: session.mailbox,
-      },
-      (update) => {
-        if (!session.running) return;
-        session.onUpdate(update);
-        this.metrics.api.updatesStreamed++;
-      },
-      (event) => session.onLive(event),
-    );
+    const request: SolveRequest = {
+      a,
+      b,
+      method,
+      tol: options.tolerance,
+      maxIter: options.max_iterations,
+      preconditioner: options.preconditioner,
+      timeLimitMs: this.config.maxSolveMs,
+      updateEvery: Math.min(10, options.verification_interval),
+      xHead: options.x_partial_count,
+      minUpdateMs: this.config.minUpdateMs,
+      xEveryMs: X_EVERY_MS,
+      verifyEvery: options.verification_interval,
+      mailbox: session.mailbox,
+    };
+    const onUpdate = (update: ThreadUpdate, where: Where): void => {
+      if (!session.running) return;
+      session.onUpdate(update, where);
+      this.metrics.api.updatesStreamed++;
+    };
+    // On the threads: now on a free one, or in arrival order once one is free (solve-queue.ts).
+    const onServer = (r: SolveRequest, u: (update: ThreadUpdate) => void) =>
+      this.queue.run(r, u, (event) => session.onLive(event));
+    let solve: SessionRun;
+    if (this.swarm !== null && origin !== null && options.swarm_enabled) {
+      const deps = { swarm: this.swarm, settings: this.config.swarm, origin, sessionId: session.id };
+      const onSwarm = solveOnSwarm(
+        request,
+        { ...deps, onServer, metrics: this.metrics, logger: this.logger },
+        onUpdate,
+      );
+      // A cost update applies on the server's threads (a volunteer's unit is a fixed system).
+      session.onUpdatesPosted = () => onSwarm.toServer("a cost update was posted");
+      solve = onSwarm;
+    } else {
+      const run = onServer(request, (u) => onUpdate(u, ON_SERVER));
+      solve = { done: run.done.then((outcome) => ({ outcome, where: ON_SERVER })), stop: () => run.stop() };
+    }
     this.store.add(session);
     this.running.set(session.id, solve);
     this.metrics.api.sessionsStarted++;
     const ended = solve.done.then(
-      (outcome) => {
+      ({ outcome, where }) => {
         this.running.delete(session.id);
         this.ends.delete(session.id);
         const stopped = this.stopped.get(session.id);
         this.stopped.delete(session.id);
         const cancelled = outcome.ok && outcome.reason === "cancelled";
-        session.finish(outcome, stopped ?? (cancelled ? "cancelled" : "solved"));
+        session.finish(outcome, stopped ?? (cancelled ? "cancelled" : "solved"), where);
         this.countEnd(session);
       },
       (error: unknown) => this.logger.error({ event: "api_solve_error", error: String(error) }),
@@ -166,6 +191,7 @@ export class SessionManager {
 
   async close(): Promise<void> {
     for (const session of this.store.close()) void this.cancel(session, false);
+    await this.swarm?.close();
     await this.pool.close();
   }
 

@@ -29,7 +29,7 @@ export function mountSessionRoutes(router: Router, manager: SessionManager): voi
       detach: s.options.detach,
       clients: s.listenerCount,
       last_event_id: s.events.lastId,
-      where: "server",
+      where: s.where,
       result: s.result,
     });
   });

@@ -12,14 +12,12 @@ import { judgeProbe, probeResidual, type ProbeResult, type ProbeVerdict } from "
 import type { ApiSolveOptions } from "./schemas.ts";
 import type { ThreadUpdate } from "./solve-messages.ts";
 import type { ThreadOutcome } from "./solver-pool.ts";
+import { ON_SERVER, type Where } from "./where.ts";
 
 export type SessionState = "running" | "converged" | "not_converged" | "failed" | "cancelled" | "shutdown";
 
 /** Why a session ended: its solve's own end, a cancel (client left, DELETE), or the server shutting down. */
 export type SessionEnd = "solved" | "cancelled" | "shutdown";
-
-/** Where this session's iterations run: the server's own threads for now (the swarm requester comes next). */
-const WHERE = "server";
 
 /**
  * One solve-stream session: the system, the latest iterate the solver thread handed over, the event log
@@ -36,6 +34,10 @@ export class Session {
   x: Float64Array | null = null;
   xIteration = 0;
   result: Record<string, unknown> | null = null;
+  /** Called when a cost update was posted (a swarm session then comes back to the server's threads). */
+  onUpdatesPosted: (() => void) | null = null;
+  /** Where the latest event's iterations ran (status shows it). */
+  where: Where = ON_SERVER;
   readonly events: EventLog;
   /** Where POST /swarm/costs leaves an update for the solver thread (one slot; see postUpdates). */
   readonly mailbox = createUpdateMailbox();
@@ -85,6 +87,7 @@ export class Session {
     if (result !== "posted") return { result };
     this.nextSeq++;
     this.posted.set(seq, updates);
+    this.onUpdatesPosted?.();
     return { result, seq };
   }
 
@@ -102,7 +105,8 @@ export class Session {
       session_id: this.id,
       ...event,
       timestamp: new Date().toISOString(),
-      where: WHERE,
+      // Updates are applied by the server's threads only (a swarm session comes back to them first).
+      where: ON_SERVER,
     });
   }
 
@@ -146,7 +150,9 @@ export class Session {
   /** Told of every verification's verdict (the manager counts them in the metrics). */
   onVerified: (passed: boolean) => void = () => undefined;
 
-  onUpdate(u: ThreadUpdate): void {
+  /** `where`: the server's threads, or the volunteer that reported it (api/swarm-solve.ts). */
+  onUpdate(u: ThreadUpdate, where: Where = ON_SERVER): void {
+    this.where = where;
     this.iteration = u.iteration;
     this.residualNorm = u.residualNorm;
     if (u.x !== null) {
@@ -162,18 +168,19 @@ export class Session {
       convergence_rate: u.convergenceRate,
       x_partial: Array.from(u.xHead),
       performance: u.performance,
-      where: WHERE,
+      where,
     });
     if (u.verify && u.x !== null) {
       const check = this.verify(this.options.probe_count);
       if (check !== null)
-        this.append("verification_result", { ...check, timestamp: new Date().toISOString(), where: WHERE });
+        this.append("verification_result", { ...check, timestamp: new Date().toISOString(), where });
     }
   }
 
   /** The thread's last word: the final event, the state, and the end of every client's stream. */
-  finish(outcome: ThreadOutcome, end: SessionEnd): void {
+  finish(outcome: ThreadOutcome, end: SessionEnd, where: Where = ON_SERVER): void {
     if (!this.running) return;
+    this.where = where;
     this.finishedAtMs = Date.now();
     const cancelled = end === "cancelled";
     if (end === "shutdown") {
@@ -202,7 +209,7 @@ export class Session {
         backend: outcome.backend,
         ms: Math.round(outcome.ms * 1000) / 1000,
         n: this.n,
-        where: WHERE,
+        where,
         ...(inline ? { x: Array.from(outcome.x) } : { x_url: `/api/v1/sessions/${this.id}/x` }),
       };
     } else {
@@ -212,7 +219,7 @@ export class Session {
         converged: false,
         iterations: this.iteration,
         error: { code: cancelled ? "cancelled" : outcome.code, message: outcome.message },
-        where: WHERE,
+        where,
       };
     }
     this.append("solve_result", this.result);
@@ -244,7 +251,7 @@ function shutdownResult(s: Session, x: Float64Array | null, inline: boolean): Re
       message: `the server is shutting down and ended session ${s.id} before it finished; the session is lost (its status and x will not be served again)${carried ? "; x below is its last iterate, not a solution" : "; its last iterate is lost with it"}`,
     },
     lost: true,
-    where: WHERE,
+    where: s.where,
     ...(carried ? { x: Array.from(x), x_is: "last_iterate" } : {}),
   };
 }

@@ -42,6 +42,14 @@ function pipe(
   });
 }
 
+/** This server as its own requester dials it: the address and port the request arrived at. */
+function ownOrigin(req: Request): string | null {
+  const { localAddress, localPort } = req.socket;
+  if (localAddress === undefined || localPort === undefined) return null;
+  const host = localAddress.startsWith("::ffff:") ? localAddress.slice(7) : localAddress;
+  return `http://${host.includes(":") ? `[${host}]` : host}:${localPort}`;
+}
+
 function lastEventId(req: Request): number {
   const query = req.query["last_event_id"];
   const raw = req.header("last-event-id") ?? (typeof query === "string" ? query : "0");
@@ -70,7 +78,7 @@ export function mountStreamRoutes(router: Router, deps: StreamDeps): void {
     const release = limits.openStream(req, res);
     let session: Session;
     try {
-      session = manager.start(parsed, caller.owner);
+      session = manager.start(parsed, caller.owner, ownOrigin(req));
     } catch (error) {
       release();
       throw error;

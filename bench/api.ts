@@ -28,6 +28,8 @@ const server = await startServer({
   host: "127.0.0.1",
   staticDir: dir,
   logLevel: "silent",
+  // The threads' figures: no volunteer here, and the swarm requester's lazy join would only delay the
+  // first session (bench/api-swarm.ts measures the swarm path).
   configureApp: (app, context) =>
     mountApi(app, context, {
       requestRatePerS: 1_000,
@@ -36,6 +38,7 @@ const server = await startServer({
       maxStreamsPerAddress: 256,
       maxQueuedSolves: 256,
       maxSessions: 512,
+      swarm: { enabled: false },
     }),
 });
 

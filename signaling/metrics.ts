@@ -39,6 +39,14 @@ export class ServerMetrics {
     costUpdates: 0,
     /** Of those, judged failed: probes above the threshold the session's tolerance states (probe.ts). */
     verificationsFailed: 0,
+    /** The swarm requester (api/swarm-*.ts): sessions handed to a volunteer, certified there, taken back to
+     *  the server (no volunteer held the unit, the job failed), volunteer results the server's residual
+     *  check rejected, and joins that failed. */
+    swarmSessions: 0,
+    swarmCertified: 0,
+    swarmFallbacks: 0,
+    swarmResultsRejected: 0,
+    swarmJoinFailures: 0,
   };
   /** Sessions held now (running or kept for their TTL) and solves running; the API sets it when mounted. */
   apiGauges: () => { sessionsOpen: number; solvesRunning: number } = () => ({

@@ -3,7 +3,11 @@ import type { ExpertHostFault, ExpertHostStats } from "../core/experts/host/inde
 import { type ExpertLink, meshExpertLink } from "../core/experts/link/index.ts";
 import type { JobLink } from "../core/jobs/job-link.ts";
 import { swarmJobLink } from "../core/jobs/swarm-job-link.ts";
-import { VolunteerRuntime, type VolunteerSnapshot } from "../core/jobs/volunteer/index.ts";
+import {
+  VolunteerRuntime,
+  type VolunteerFault,
+  type VolunteerSnapshot,
+} from "../core/jobs/volunteer/index.ts";
 import type { IdentityStore } from "../core/identity/keystore.ts";
 import { workerThreadBlockHost } from "./block-host.ts";
 import type { NodeExpertHost } from "./expert-host.ts";
@@ -22,6 +26,9 @@ export interface NodeVolunteerOptions {
   readonly maxLinks?: number;
   /** Leave after this many units (undefined: run until stopped). */
   readonly maxUnits?: number;
+  /** TEST ONLY: a lying volunteer (core/jobs/volunteer/fault-injection.ts, which refuses outside test mode):
+   *  tests/unit/api/swarm.test.ts proves the server's requester never returns its results. */
+  readonly fault?: VolunteerFault;
   /** Also host experts (`--experts`; node/expert-host.ts): where verified model bytes are kept. */
   readonly experts?: NodeVolunteerExperts;
   /** `peakLinks`: the most links held at once so far (the mesh's counter); `experts`: the expert host's
@@ -73,6 +80,7 @@ export class NodeVolunteer {
       // Distributed-solve blocks compute in worker threads, off the thread that heartbeats and links.
       blockHost: workerThreadBlockHost,
       webgpu: false,
+      ...(options.fault ? { fault: options.fault } : {}),
       ...(options.maxUnits !== undefined ? { maxHeld: Math.max(1, Math.min(8, options.maxUnits)) } : {}),
       onChange: (snapshot) => this.changed(snapshot),
     });

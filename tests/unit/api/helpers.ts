@@ -1,24 +1,28 @@
 import { expect } from "vitest";
-import { mountApi, type ApiConfig } from "../../../api/index.ts";
+import { mountApi } from "../../../api/index.ts";
 import type { ServerConfig } from "../../../signaling/config.ts";
 import { poisson2d } from "../../../src/core/sparse/generators.ts";
 import { startTestServer, type TestServer } from "../signaling/helpers.ts";
 
+type MountOptions = NonNullable<Parameters<typeof mountApi>[2]>;
+
 /**
  * The real server on a loopback port with the solve API mounted, as api/main.ts mounts it. The request
  * rate limit is raised (tests poll status while waiting on conditions, as often as the machine allows);
- * the limits test sets its own.
+ * the limits test sets its own. The swarm requester is off unless a test turns it on (swarm.test.ts):
+ * the other tests are about the server's own threads.
  */
 export function startApiServer(
-  api: Partial<ApiConfig> = {},
+  api: MountOptions = {},
   server: Partial<ServerConfig> = {},
 ): Promise<TestServer> {
-  const config = {
+  const config: MountOptions = {
     requestRatePerS: 10_000,
     requestBurst: 10_000,
     keyRequestRatePerS: 10_000,
     keyRequestBurst: 10_000,
     ...api,
+    swarm: { enabled: false, ...api.swarm },
   };
   return startTestServer({ ...server, configureApp: (app, context) => mountApi(app, context, config) });
 }
@@ -75,6 +79,23 @@ export function slowRequest(k: number, options: Record<string, unknown> = {}): R
     method: "jacobi",
     options: { tolerance: 1e-14, max_iterations: 10_000_000, ...options },
   };
+}
+
+/** ‖b − A x‖ / ‖b‖ from the request body itself (csr), independently of the server. */
+export function relativeResidualOf(body: Record<string, unknown>, x: readonly number[]): number {
+  const { data, rows } = (body as { matrix: { rows: number; data: Record<string, number[]> } }).matrix;
+  const b = (body as { vector: number[] }).vector;
+  let r2 = 0;
+  let b2 = 0;
+  for (let i = 0; i < rows; i++) {
+    let s = 0;
+    for (let k = data["row_pointers"]![i]!; k < data["row_pointers"]![i + 1]!; k++) {
+      s += data["values"]![k]! * x[data["col_indices"]![k]!]!;
+    }
+    r2 += (b[i]! - s) ** 2;
+    b2 += b[i]! ** 2;
+  }
+  return Math.sqrt(r2 / b2);
 }
 
 export function post(
