@@ -38,6 +38,14 @@ export const DEFAULT_BACKPRESSURE: Readonly<BackpressureOptions> = {
   drainTimeoutMs: 15_000,
 };
 
+/**
+ * While waiting for `bufferedamountlow`, the buffer is also read this often: node-webrtc (@roamhq/wrtc, the
+ * Node peers' WebRTC) never fires that event (node-webrtc issue #305), so a Node sender waited for nothing
+ * and every transfer past the high-water mark stalled until drain_timeout (a 5.4 MB matrix sent by the
+ * server's requester never arrived). In a browser the event comes first and the poll costs a timer.
+ */
+export const DRAIN_POLL_MS = 5;
+
 export type BackpressureErrorCode = "channel_closed" | "drain_timeout" | "send_failed";
 
 export class BackpressureError extends CodedError<BackpressureErrorCode> {
@@ -72,6 +80,7 @@ function waitForDrain(channel: SendChannel, options: Readonly<BackpressureOption
   return new Promise<void>((resolve, reject) => {
     const cleanup = (): void => {
       clearTimeout(timer);
+      clearInterval(poll);
       channel.removeEventListener("bufferedamountlow", onLow);
       channel.removeEventListener("close", onClose);
     };
@@ -92,11 +101,16 @@ function waitForDrain(channel: SendChannel, options: Readonly<BackpressureOption
         ),
       );
     }, options.drainTimeoutMs);
+    // Drained (or closed) without an event: the check before waiting, and the poll while waiting.
+    const check = (): void => {
+      if (channel.bufferedAmount <= options.lowWaterMarkBytes) onLow();
+      else if (channel.readyState !== "open") onClose();
+    };
+    const poll = setInterval(check, DRAIN_POLL_MS);
     channel.bufferedAmountLowThreshold = options.lowWaterMarkBytes;
     channel.addEventListener("bufferedamountlow", onLow);
     channel.addEventListener("close", onClose);
     // The buffer may have drained between the caller's check and the listener: the event would not fire.
-    if (channel.bufferedAmount <= options.lowWaterMarkBytes) onLow();
-    else if (channel.readyState !== "open") onClose();
+    check();
   });
 }

@@ -30,6 +30,21 @@ describe("sendWithBackpressure", () => {
     expect(received()).toBe(sent);
   });
 
+  it("still drains when the channel never fires bufferedamountlow (node-webrtc, as Node peers use it)", async () => {
+    const { sender, received } = openPair(32 * 1024);
+    // Fault injection: this channel swallows bufferedamountlow listeners, as @roamhq/wrtc never fires it.
+    const add = sender.addEventListener.bind(sender);
+    sender.addEventListener = (type, listener) => {
+      if (type !== "bufferedamountlow") add(type, listener);
+    };
+    const options = { highWaterMarkBytes: 128 * 1024, lowWaterMarkBytes: 32 * 1024, drainTimeoutMs: 2000 };
+    const sent = await sendWithBackpressure(sender, frames(100, 16 * 1024), options);
+    expect(sent).toBe(100 * 16 * 1024);
+    expect(sender.maxBufferedAmount).toBeLessThanOrEqual(128 * 1024);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(received()).toBe(sent);
+  });
+
   it("fails with drain_timeout when the channel stops draining", async () => {
     const { sender } = openPair(0);
     const options = { highWaterMarkBytes: 64 * 1024, lowWaterMarkBytes: 16 * 1024, drainTimeoutMs: 100 };
