@@ -1,0 +1,153 @@
+/**
+ * What the API answers, as zod schemas: the source of the OpenAPI document's responses and stream events
+ * (api/openapi.ts). The server builds these bodies in session.ts and session-routes.ts; the OpenAPI test
+ * parses real answers with these (strict) schemas, so a field added or renamed there fails it until it is
+ * documented here. Numbers the solver computes may be non-finite, which JSON writes as null: nullable.
+ */
+import { z } from "zod";
+
+const timestamp = z.string().describe("ISO 8601 time on the server");
+const where = z.string().describe('where the work ran: "server" (its own solver threads) for now');
+const solverNumber = z.number().nullable().describe("null when the solver's value was not finite");
+
+export const errorBodySchema = z.strictObject({
+  error: z.strictObject({
+    code: z.string().describe("snake_case, stable: branch on it"),
+    message: z.string().describe("for people: says what is wrong and what to send instead"),
+    path: z.string().optional().describe("the request field at fault, dotted (matrix.data.col_indices)"),
+  }),
+});
+
+export const iterationUpdateSchema = z.strictObject({
+  type: z.literal("iteration_update"),
+  session_id: z.string(),
+  iteration: z.number().int(),
+  timestamp,
+  method: z.string(),
+  residual_norm: solverNumber,
+  convergence_rate: solverNumber,
+  x_partial: z.array(z.number().nullable()).describe("the first options.x_partial_count entries of x"),
+  performance: z.strictObject({
+    iteration_time_ms: z.number(),
+    flops: z.number(),
+    memory_bytes: z.number(),
+  }),
+  where,
+});
+
+const probeFields = {
+  session_id: z.string(),
+  iteration: z.number().int().describe("the iteration of the probed iterate"),
+  probe_count: z.number().int(),
+  rows: z.array(z.number().int()).describe("rows chosen at random by the server after x existed"),
+  residuals: z.array(z.number().nullable()).describe("b_i − (A x)_i for each probed row"),
+  max_abs_residual: solverNumber,
+  estimated_relative_residual: solverNumber.describe("‖r‖/‖b‖ estimated from the probed rows"),
+  finite: z.boolean(),
+  ms: z.number(),
+  timestamp,
+};
+
+export const verificationEventSchema = z.strictObject({
+  type: z.literal("verification_result"),
+  ...probeFields,
+  where,
+});
+
+const certificateSchema = z.strictObject({
+  kind: z.literal("relative_residual"),
+  value: solverNumber,
+  tolerance: z.number(),
+  note: z.string(),
+});
+
+export const solveResultSchema = z.strictObject({
+  type: z.literal("solve_result").optional().describe("present on the stream, absent in status.result"),
+  session_id: z.string(),
+  converged: z.boolean(),
+  reason: z.string().optional(),
+  iterations: z.number().int(),
+  relative_residual: solverNumber.optional(),
+  certificate: certificateSchema.optional(),
+  method_path: z.array(z.string()).optional(),
+  backend: z.string().optional(),
+  ms: z.number().optional(),
+  n: z.number().int().optional(),
+  where,
+  x: z.array(z.number().nullable()).optional().describe("the solution, when n ≤ the server's x inline limit"),
+  x_url: z.string().optional().describe("GET this for x when n is above the inline limit"),
+  error: z.strictObject({ code: z.string(), message: z.string() }).optional(),
+});
+
+/** One line of the NDJSON stream (the `data:` of one SSE event, whose `event:` is its type). */
+export const streamEventSchema = z.discriminatedUnion("type", [
+  iterationUpdateSchema,
+  verificationEventSchema,
+  solveResultSchema.extend({ type: z.literal("solve_result") }),
+]);
+
+export const SESSION_STATES = ["running", "converged", "not_converged", "failed", "cancelled"] as const;
+
+export const statusResponseSchema = z.strictObject({
+  session_id: z.string(),
+  state: z.enum(SESSION_STATES),
+  method: z.string(),
+  n: z.number().int(),
+  nnz: z.number().int(),
+  iteration: z.number().int(),
+  residual_norm: solverNumber,
+  created_at: timestamp,
+  elapsed_ms: z.number(),
+  detach: z.boolean(),
+  clients: z.number().int().describe("streams reading this session now"),
+  last_event_id: z.number().int().describe("resume from here with Last-Event-ID"),
+  where,
+  result: solveResultSchema.nullable().describe("the solve_result once the session has ended"),
+});
+
+export const verifyResponseSchema = z.strictObject({
+  type: z.literal("verification_result"),
+  ...probeFields,
+  state: z.enum(SESSION_STATES),
+});
+
+export const solutionResponseSchema = z.strictObject({
+  session_id: z.string(),
+  state: z.enum(SESSION_STATES),
+  n: z.number().int(),
+  iteration: z.number().int(),
+  x: z.array(z.number().nullable()),
+});
+
+/** GET /api/v1/health (signaling/http-app.ts). */
+export const healthResponseSchema = z.strictObject({
+  status: z.literal("ok"),
+  peers: z.number().int().describe("peers joined to the directory now"),
+  uptimeS: z.number(),
+  version: z.string(),
+});
+
+/** GET /api/v1/config: ICE servers (TURN credentials only for a joined peer's bearer). */
+export const configResponseSchema = z.strictObject({
+  iceServers: z.array(
+    z.object({
+      urls: z.union([z.string(), z.array(z.string())]),
+      username: z.string().optional(),
+      credential: z.string().optional(),
+    }),
+  ),
+});
+
+/** Bodies the signaling routes answer without the API's error shape (they predate it). */
+export const legacyErrorSchema = z.object({ error: z.string(), message: z.string().optional() });
+
+/** GET /api/v1/metrics: counters since start; their names are the server's (signaling/metrics.ts). */
+export const metricsResponseSchema = z.record(z.string(), z.unknown());
+
+/** GET /api/v1/datasets/fashion-mnist: which files this server has. */
+export const datasetListSchema = z.object({
+  dataset: z.string(),
+  available: z.boolean(),
+  files: z.array(z.object({ name: z.string(), file: z.string(), available: z.boolean(), url: z.string() })),
+  install: z.string().optional(),
+});

@@ -1,0 +1,226 @@
+/**
+ * Every HTTP route under /api/v1, once: method, path, the zod schemas of its request and answers, and the
+ * error codes it may answer. The OpenAPI document (openapi.ts) is generated from this table and nothing
+ * else; tests/unit/api-openapi.test.ts walks the server's mounted routes and fails on any that is not
+ * here (or here and not mounted), so the document cannot drift from the server. The request schemas are
+ * the very ones the routes validate with (schemas.ts).
+ */
+import type { z } from "zod";
+import {
+  configResponseSchema,
+  datasetListSchema,
+  errorBodySchema,
+  healthResponseSchema,
+  legacyErrorSchema,
+  metricsResponseSchema,
+  solutionResponseSchema,
+  statusResponseSchema,
+  streamEventSchema,
+  verifyResponseSchema,
+} from "./response-schemas.ts";
+import { solveRequestSchema, verifyRequestSchema } from "./schemas.ts";
+
+export type HttpMethod = "get" | "post";
+
+export interface RouteSpec {
+  readonly method: HttpMethod;
+  /** Under /api/v1, OpenAPI style (`/status/{session_id}`). */
+  readonly path: string;
+  readonly operationId: string;
+  readonly summary: string;
+  readonly tag: "solve" | "server" | "docs";
+  readonly request?: z.ZodType;
+  /** The 200 answer: a JSON body, a stream of events (NDJSON or SSE), or another media type. */
+  readonly response:
+    | { readonly kind: "json"; readonly schema: z.ZodType }
+    | { readonly kind: "events"; readonly schema: z.ZodType }
+    | { readonly kind: "raw"; readonly mediaType: string; readonly description: string };
+  /** Error codes (`error.code` of the `{error}` body) by HTTP status. */
+  readonly errors: Readonly<Record<number, readonly string[]>>;
+  /** Errors answered in the older `{error: "code"}` shape (signaling routes). */
+  readonly legacyErrors?: boolean;
+}
+
+/** Every API route passes limits.admit: loopback only unless opened, a request rate per address. */
+const ADMIT = { 403: ["remote_forbidden"], 429: ["rate_limited"] } as const;
+/** Every API POST reads a JSON body first (index.ts, errors.ts). */
+const BODY = {
+  400: ["invalid_request", "malformed_json", "bad_request"],
+  413: ["body_too_large"],
+  415: ["unsupported_media_type", "unsupported_encoding"],
+} as const;
+/** sparse/linear-system-request.ts and api/request.ts: a matrix or vector the solver cannot take. */
+const SYSTEM_CODES = [
+  "parse_error",
+  "unsupported_format",
+  "ambiguous_format",
+  "count_mismatch",
+  "index_out_of_range",
+  "non_finite",
+  "vector_length",
+  "not_square",
+  "singular_matrix",
+] as const;
+const UNKNOWN = { 404: ["unknown_session"] } as const;
+
+export const ROUTES: readonly RouteSpec[] = [
+  {
+    method: "post",
+    path: "/solve-stream",
+    operationId: "solveStream",
+    summary:
+      "Solve A x = b and stream the session: iteration_update lines, a verification_result every verification_interval iterations, one solve_result last. NDJSON (default) or SSE (Accept: text/event-stream, with id: for Last-Event-ID). The session id is in the X-Session-Id header. Disconnecting cancels the session unless options.detach.",
+    tag: "solve",
+    request: solveRequestSchema,
+    response: { kind: "events", schema: streamEventSchema },
+    errors: {
+      ...ADMIT,
+      ...BODY,
+      400: [...BODY[400], ...SYSTEM_CODES],
+      413: [...BODY[413], "too_large"],
+      429: [...ADMIT[429], "too_many_streams"],
+      503: ["server_busy", "too_many_sessions"],
+    },
+  },
+  {
+    method: "get",
+    path: "/sessions/{session_id}/events",
+    operationId: "sessionEvents",
+    summary:
+      "(Re)attach to a session's events from Last-Event-ID (header or ?last_event_id=) on; leaving never cancels it.",
+    tag: "solve",
+    response: { kind: "events", schema: streamEventSchema },
+    errors: {
+      ...ADMIT,
+      ...UNKNOWN,
+      400: ["bad_last_event_id"],
+      410: ["replay_expired"],
+      429: [...ADMIT[429], "too_many_streams"],
+    },
+  },
+  {
+    method: "get",
+    path: "/status/{session_id}",
+    operationId: "sessionStatus",
+    summary: "A session's state, iteration, residual and, once it has ended, its solve_result.",
+    tag: "solve",
+    response: { kind: "json", schema: statusResponseSchema },
+    errors: { ...ADMIT, ...UNKNOWN },
+  },
+  {
+    method: "post",
+    path: "/verify",
+    operationId: "verify",
+    summary:
+      "Random-probe verification of the session's current x: probe_count rows' residuals, computed now.",
+    tag: "solve",
+    request: verifyRequestSchema,
+    response: { kind: "json", schema: verifyResponseSchema },
+    errors: { ...ADMIT, ...BODY, ...UNKNOWN, 409: ["no_iterate_yet"] },
+  },
+  {
+    method: "get",
+    path: "/sessions/{session_id}/x",
+    operationId: "sessionSolution",
+    summary: "The finished session's x (solve_result links here when n is above the inline limit).",
+    tag: "solve",
+    response: { kind: "json", schema: solutionResponseSchema },
+    errors: { ...ADMIT, ...UNKNOWN, 409: ["not_finished"] },
+  },
+  {
+    method: "get",
+    path: "/openapi.json",
+    operationId: "openapi",
+    summary: "This document (OpenAPI 3.1), generated from the schemas the server validates with.",
+    tag: "docs",
+    response: { kind: "raw", mediaType: "application/json", description: "an OpenAPI 3.1 document" },
+    errors: {},
+  },
+  {
+    method: "get",
+    path: "/docs",
+    operationId: "docs",
+    summary: "A page that renders this document (no third-party script: the server's CSP allows none).",
+    tag: "docs",
+    response: { kind: "raw", mediaType: "text/html", description: "the API reference page" },
+    errors: {},
+  },
+  {
+    method: "get",
+    path: "/docs/{asset}",
+    operationId: "docsAsset",
+    summary: "The page's script and style (docs.js, docs.css).",
+    tag: "docs",
+    response: { kind: "raw", mediaType: "text/javascript", description: "the asset" },
+    errors: { 404: ["not_found"] },
+  },
+  {
+    method: "get",
+    path: "/health",
+    operationId: "health",
+    summary: "Liveness, peers joined to the directory now, uptime and version.",
+    tag: "server",
+    response: { kind: "json", schema: healthResponseSchema },
+    errors: {},
+  },
+  {
+    method: "get",
+    path: "/config",
+    operationId: "config",
+    summary:
+      "ICE servers for WebRTC; TURN credentials only with Authorization: Bearer <peerId>.<directory session token>.",
+    tag: "server",
+    response: { kind: "json", schema: configResponseSchema },
+    errors: { 401: ["bad_session"] },
+    legacyErrors: true,
+  },
+  {
+    method: "get",
+    path: "/metrics",
+    operationId: "metrics",
+    summary: "The server's counters since start (loopback callers, or Authorization: Bearer METRICS_TOKEN).",
+    tag: "server",
+    response: { kind: "json", schema: metricsResponseSchema },
+    errors: { 403: ["forbidden"] },
+    legacyErrors: true,
+  },
+  {
+    method: "post",
+    path: "/csp-report",
+    operationId: "cspReport",
+    summary: "Where browsers report Content-Security-Policy violations (counted by directive).",
+    tag: "server",
+    response: { kind: "raw", mediaType: "text/plain", description: "204, no body" },
+    errors: { 400: ["bad_request"] },
+    legacyErrors: true,
+  },
+  {
+    method: "get",
+    path: "/datasets/fashion-mnist",
+    operationId: "datasetList",
+    summary: "Which Fashion-MNIST test files this server has (the app's image classification demo).",
+    tag: "server",
+    response: { kind: "json", schema: datasetListSchema },
+    errors: {},
+  },
+  {
+    method: "get",
+    path: "/datasets/fashion-mnist/{name}",
+    operationId: "datasetFile",
+    summary: "One Fashion-MNIST file (t10k-images, t10k-labels), as Debian's package ships it (gzip IDX).",
+    tag: "server",
+    response: { kind: "raw", mediaType: "application/gzip", description: "the file's bytes" },
+    errors: { 404: ["unknown_dataset_file", "dataset_not_installed"] },
+    legacyErrors: true,
+  },
+];
+
+/** The error body schema of a route's refusals. */
+export function errorSchemaOf(route: RouteSpec): z.ZodType {
+  return route.legacyErrors === true ? legacyErrorSchema : errorBodySchema;
+}
+
+/** `/status/{session_id}` -> `/status/:session_id` (Express's spelling). */
+export function expressPath(path: string): string {
+  return path.replace(/\{([a-z_]+)\}/g, ":$1");
+}
