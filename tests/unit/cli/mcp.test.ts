@@ -1,0 +1,175 @@
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import type { CallToolResult, Progress } from "@modelcontextprotocol/sdk/types.js";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mountApi } from "../../../api/index.ts";
+import { startTestServer, type TestServer } from "../signaling/helpers.ts";
+import { post, tridiagonalRequest } from "../api/helpers.ts";
+
+// `open-swarm mcp` as an MCP client runs it: the real CLI spawned over stdio, driven by the SDK's own
+// client, against the real server (solve API mounted) on a loopback port. The key is taken from the
+// environment and must reach the server as a bearer token (the server's requests are recorded, not altered).
+const BIN = fileURLToPath(new URL("../../../bin/open-swarm.mjs", import.meta.url));
+const KEY = "mcp-test-key";
+const X_INLINE_MAX = 100;
+
+let t: TestServer;
+let client: Client;
+const authorizations: (string | undefined)[] = [];
+
+beforeAll(async () => {
+  const api = { requestRatePerS: 10_000, requestBurst: 10_000 };
+  t = await startTestServer({
+    configureApp: (app, context) => {
+      app.use("/api/v1", (req, _res, next) => {
+        authorizations.push(req.headers.authorization);
+        next();
+      });
+      return mountApi(app, context, api);
+    },
+  });
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [BIN, "mcp", "--server", t.baseUrl, "--x-inline-max", String(X_INLINE_MAX), "--progress-ms", "1"],
+    env: { ...getDefaultEnvironment(), OPEN_SWARM_API_KEY: KEY },
+    stderr: "ignore",
+  });
+  client = new Client({ name: "open-swarm-test", version: "1.0.0" });
+  await client.connect(transport);
+}, 60_000);
+afterAll(async () => {
+  await client.close();
+  await t.close();
+});
+
+type Structured = Record<string, unknown>;
+
+/** ‖b − A x‖ / ‖b‖ of a tridiagonalRequest system, computed here from the request and x. */
+function relativeResidual(request: Record<string, unknown>, x: readonly number[]): number {
+  const {
+    row_pointers: ptr,
+    col_indices: col,
+    values,
+  } = (request["matrix"] as { data: Record<string, number[]> }).data as {
+    row_pointers: number[];
+    col_indices: number[];
+    values: number[];
+  };
+  const b = request["vector"] as number[];
+  let r2 = 0;
+  let b2 = 0;
+  for (let i = 0; i < b.length; i++) {
+    let ax = 0;
+    for (let k = ptr[i]!; k < ptr[i + 1]!; k++) ax += values[k]! * x[col[k]!]!;
+    r2 += (b[i]! - ax) ** 2;
+    b2 += b[i]! ** 2;
+  }
+  return Math.sqrt(r2 / b2);
+}
+
+describe("open-swarm mcp (stdio, the SDK's client)", () => {
+  it("lists the tools, with the server's own request schemas as their inputs", async () => {
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name).sort()).toEqual(["job_status", "solve", "swarm_status", "verify"]);
+    const doc = (await (await fetch(`${t.baseUrl}/api/v1/openapi.json`)).json()) as {
+      paths: Record<string, { post: { requestBody: { content: Record<string, { schema: unknown }> } } }>;
+    };
+    const solve = tools.find((tool) => tool.name === "solve")!;
+    expect(solve.inputSchema).toEqual(
+      doc.paths["/solve-stream"]!.post.requestBody.content["application/json"]!.schema,
+    );
+    expect(solve.inputSchema.required).toEqual(["matrix", "vector"]);
+  });
+
+  it("solves with progress notifications, returns x by URL when large, and A·x ≈ b", async () => {
+    const n = 200;
+    // Jacobi on [-1, 4, -1] halves the error each iteration: ~35 iterations to 1e-10, and the update at
+    // iteration 10 (verification_interval) is always posted, so at least one progress notification is due.
+    const request = tridiagonalRequest(n, {
+      method: "jacobi",
+      options: { tolerance: 1e-10, verification_interval: 10 },
+    });
+    const progress: Progress[] = [];
+    const result = (await client.callTool({ name: "solve", arguments: request }, undefined, {
+      onprogress: (p) => progress.push(p),
+    })) as CallToolResult;
+    expect(result.isError).toBeFalsy();
+    const solved = result.structuredContent as Structured;
+    expect(solved).toMatchObject({ converged: true, where: "server", n });
+    expect(solved["relative_residual"] as number).toBeLessThanOrEqual(1e-10);
+    expect((solved["certificate"] as Structured)["value"]).toBe(solved["relative_residual"]);
+    expect(progress.length).toBeGreaterThan(0);
+    for (let i = 1; i < progress.length; i++)
+      expect(progress[i]!.progress).toBeGreaterThan(progress[i - 1]!.progress);
+    expect(progress.at(-1)!.progress).toBeLessThanOrEqual(solved["iterations"] as number);
+    expect(progress[0]!.message).toMatch(/^iteration \d+, residual /);
+    // n = 200 > --x-inline-max 100: x by URL, fetched with the same key.
+    expect(solved["x"]).toBeUndefined();
+    const xUrl = solved["x_url"] as string;
+    expect(xUrl.startsWith(`${t.baseUrl}/api/v1/sessions/`)).toBe(true);
+    const { x } = (await (await fetch(xUrl)).json()) as { x: number[] };
+    expect(x.length).toBe(n);
+    expect(relativeResidual(request, x)).toBeLessThanOrEqual(1e-9);
+    expect(authorizations).toContain(`Bearer ${KEY}`);
+    expect(authorizations.filter((a) => a !== undefined && a !== `Bearer ${KEY}`)).toEqual([]);
+
+    // The same session through job_status and verify.
+    const status = (await client.callTool({
+      name: "job_status",
+      arguments: { session_id: solved["session_id"] },
+    })) as CallToolResult;
+    expect(status.structuredContent).toMatchObject({ session_id: solved["session_id"], state: "converged" });
+    expect((status.structuredContent as { result: Structured }).result["x_url"]).toBe(xUrl);
+    const verify = (await client.callTool({
+      name: "verify",
+      arguments: { session_id: solved["session_id"], probe_count: 5 },
+    })) as CallToolResult;
+    expect(verify.structuredContent).toMatchObject({
+      type: "verification_result",
+      probe_count: 5,
+      finite: true,
+    });
+  });
+
+  it("returns a small x inline, without progress when none was asked for", async () => {
+    const request = tridiagonalRequest(20);
+    const result = (await client.callTool({ name: "solve", arguments: request })) as CallToolResult;
+    const solved = result.structuredContent as { converged: boolean; x: number[] };
+    expect(solved.converged).toBe(true);
+    expect(solved.x.length).toBe(20);
+    expect(relativeResidual(request, solved.x)).toBeLessThanOrEqual(1e-7);
+  });
+
+  it("hands the API's refusals back as tool errors with its code and message", async () => {
+    const bad = tridiagonalRequest(3, { vector: [1, 2] });
+    const direct = (await (await post(t.baseUrl, "/api/v1/solve-stream", bad)).json()) as {
+      error: { code: string; message: string };
+    };
+    const result = (await client.callTool({ name: "solve", arguments: bad })) as CallToolResult;
+    expect(result.isError).toBe(true);
+    expect((result.structuredContent as { error: Structured }).error).toMatchObject({
+      code: direct.error.code,
+      message: direct.error.message,
+      status: 400,
+    });
+    expect(result.content).toEqual([{ type: "text", text: `${direct.error.code}: ${direct.error.message}` }]);
+
+    const unknown = (await client.callTool({
+      name: "job_status",
+      arguments: { session_id: "no-such-session" },
+    })) as CallToolResult;
+    expect(unknown.isError).toBe(true);
+    expect((unknown.structuredContent as { error: Structured }).error).toMatchObject({
+      code: "unknown_session",
+      status: 404,
+    });
+  });
+
+  it("reports the swarm from the server's health, and says what is missing", async () => {
+    const result = (await client.callTool({ name: "swarm_status", arguments: {} })) as CallToolResult;
+    const health = (await (await fetch(`${t.baseUrl}/api/v1/health`)).json()) as { peers: number };
+    expect(result.structuredContent).toMatchObject({ source: "/api/v1/health", peers_online: health.peers });
+    expect((result.structuredContent as Structured)["missing"]).toMatch(/GET \/api\/v1\/swarm/);
+  });
+});
