@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mountApi } from "../../../api/index.ts";
 import { startTestServer, type TestServer } from "../signaling/helpers.ts";
-import { post, tridiagonalRequest } from "../api/helpers.ts";
+import { post, slowRequest, tridiagonalRequest, until } from "../api/helpers.ts";
 
 // `open-swarm mcp` as an MCP client runs it: the real CLI spawned over stdio, driven by the SDK's own
 // client, against the real server (solve API mounted) on a loopback port. The key is taken from the
@@ -164,6 +164,25 @@ describe("open-swarm mcp (stdio, the SDK's client)", () => {
       code: "unknown_session",
       status: 404,
     });
+  });
+
+  it("cancels the server's session when the client cancels the call", async () => {
+    const before = t.server.metrics().api;
+    const controller = new AbortController();
+    let progressed = false;
+    // A solve that runs for tens of seconds (helpers.ts); cancelled as soon as it has reported progress.
+    const call = client.callTool({ name: "solve", arguments: slowRequest(150) }, undefined, {
+      signal: controller.signal,
+      onprogress: () => {
+        progressed = true;
+        controller.abort();
+      },
+    });
+    await expect(call).rejects.toThrow();
+    expect(progressed).toBe(true);
+    await until(() => t.server.metrics().api.sessionsCancelled === before.sessionsCancelled + 1);
+    await until(() => t.server.metrics().api.solvesRunning === 0);
+    expect(t.server.metrics().api.sessionsOpen).toBe(before.sessionsOpen);
   });
 
   it("reports the swarm from the server's health, and says what is missing", async () => {
