@@ -21,8 +21,8 @@ job_status, swarm_status; their input schemas are the server's own (GET /api/v1/
 from --key or ${KEY_ENV}, is sent as Authorization: Bearer KEY.
 
 An MCP client configuration (e.g. claude_desktop_config.json):
-  { "mcpServers": { "open-swarm": { "command": "npx",
-      "args": ["open-swarm", "mcp", "--server", "http://127.0.0.1:8080"],
+  { "mcpServers": { "open-swarm": { "command": "node",
+      "args": ["/path/to/open-swarm/bin/open-swarm.mjs", "mcp", "--server", "http://127.0.0.1:8080"],
       "env": { "${KEY_ENV}": "k1" } } } }
 `;
 
