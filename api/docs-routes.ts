@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import type { Router } from "express";
 import { ApiError } from "./errors.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
+import { mountPathOf } from "./route-table.ts";
 
 /** The page's files, read once at mount (a few KB), with the type each is served as. */
 const PAGE_FILES = {
@@ -19,23 +20,24 @@ function readPage(name: PageFile): string {
 /**
  * GET /openapi.json (generated once from the route table) and GET /docs, the page that renders it: a
  * static page and its script and style from this origin, because the server's Content-Security-Policy
- * (signaling/http-security.ts) allows no inline or third-party script and no CDN.
+ * (signaling/http-security.ts) allows no inline or third-party script and no CDN. Their paths are read
+ * from the route table, like the document's.
  */
 export function mountDocsRoutes(router: Router): void {
   const document = JSON.stringify(buildOpenApiDocument());
   const files = new Map(Object.keys(PAGE_FILES).map((name) => [name, readPage(name as PageFile)]));
   const send = (name: PageFile) => files.get(name) ?? "";
 
-  router.get("/openapi.json", (_req, res) => {
+  router.get(mountPathOf("openapi"), (_req, res) => {
     res.setHeader("Cache-Control", "no-cache");
     res.type("application/json").send(document);
   });
-  router.get("/docs", (_req, res) => {
+  router.get(mountPathOf("docs"), (_req, res) => {
     res.setHeader("Cache-Control", "no-cache");
     res.type(PAGE_FILES["index.html"]).send(send("index.html"));
   });
-  router.get("/docs/:asset", (req, res) => {
-    const asset = req.params.asset;
+  router.get(mountPathOf("docsAsset"), (req, res) => {
+    const asset = req.params["asset"];
     if (asset !== "docs.js" && asset !== "docs.css") {
       throw new ApiError(404, "not_found", "the docs page has docs.js and docs.css only");
     }

@@ -224,3 +224,13 @@ export function errorSchemaOf(route: RouteSpec): z.ZodType {
 export function expressPath(path: string): string {
   return path.replace(/\{([a-z_]+)\}/g, ":$1");
 }
+
+/**
+ * The Express path of the route `operationId`, for routes registered from the table (docs-routes.ts); an
+ * unknown id is a programming error, thrown at mount.
+ */
+export function mountPathOf(operationId: string): string {
+  const route = ROUTES.find((r) => r.operationId === operationId);
+  if (route === undefined) throw new Error(`no route ${operationId} in api/route-table.ts`);
+  return expressPath(route.path);
+}
