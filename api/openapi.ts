@@ -84,7 +84,7 @@ function operationOf(route: RouteSpec): JsonSchema {
     ...(route.operationId === "sessionEvents" ? RESUME_PARAMETERS : []),
   ];
   const errorSchema = jsonSchemaOf(errorSchemaOf(route), "output");
-  const responses: Record<string, JsonSchema> = { "200": successResponse(route) };
+  const responses: Record<string, JsonSchema> = { [String(route.status ?? 200)]: successResponse(route) };
   for (const [status, codes] of Object.entries(route.errors)) {
     responses[status] = {
       description: `error.code: ${codes.join(", ")}`,
@@ -96,6 +96,10 @@ function operationOf(route: RouteSpec): JsonSchema {
     operationId: route.operationId,
     summary: route.summary,
     tags: [route.tag],
+    // A key with the scope (or admin); none from loopback while the server has no keys configured.
+    ...(route.scope
+      ? { description: `Needs an API key with the "${route.scope}" scope.`, security: [{ apiKey: [] }, {}] }
+      : {}),
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(route.request
       ? {
@@ -130,6 +134,16 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[] = ROUTES): Jso
         "The solve API and the server's own routes, on the signaling server's port. Errors are JSON with a 4xx (503 when full): `{error: {code, message, path?}}`; each response lists its codes in x-error-codes.",
     },
     servers: [{ url: "/api/v1" }],
+    components: {
+      securitySchemes: {
+        apiKey: {
+          type: "http",
+          scheme: "bearer",
+          description:
+            "Authorization: Bearer KEY, a key of OPEN_SWARM_API_KEYS (KEY:SCOPES, scopes read, submit, admin). A key sees only its own sessions (admin: all). Without keys configured the API answers loopback callers only, with no key.",
+        },
+      },
+    },
     tags: [
       { name: "solve", description: "sparse linear solves, streamed, verified by random probes" },
       { name: "server", description: "the signaling server's health, config, metrics and data" },

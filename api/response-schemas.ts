@@ -10,6 +10,15 @@ const timestamp = z.string().describe("ISO 8601 time on the server");
 const where = z.string().describe('where the work ran: "server" (its own solver threads) for now');
 const solverNumber = z.number().nullable().describe("null when the solver's value was not finite");
 
+export const SESSION_STATES = [
+  "running",
+  "converged",
+  "not_converged",
+  "failed",
+  "cancelled",
+  "shutdown",
+] as const;
+
 export const errorBodySchema = z.strictObject({
   error: z.strictObject({
     code: z.string().describe("snake_case, stable: branch on it"),
@@ -45,6 +54,9 @@ const probeFields = {
   estimated_relative_residual: solverNumber.describe("‖r‖/‖b‖ estimated from the probed rows"),
   finite: z.boolean(),
   ms: z.number(),
+  passed: z.boolean().describe("the probe's verdict against the session's tolerance"),
+  threshold: z.number(),
+  threshold_rule: z.string(),
   timestamp,
 };
 
@@ -77,16 +89,67 @@ export const solveResultSchema = z.strictObject({
   x: z.array(z.number().nullable()).optional().describe("the solution, when n ≤ the server's x inline limit"),
   x_url: z.string().optional().describe("GET this for x when n is above the inline limit"),
   error: z.strictObject({ code: z.string(), message: z.string() }).optional(),
+  lost: z.boolean().optional().describe("the server shut down before the session finished"),
+  x_is: z.literal("last_iterate").optional().describe("with lost: x is the last iterate, not a solution"),
+});
+
+/** POST /swarm/costs took effect at an iteration boundary (warm restart from the current x). */
+export const updateAppliedSchema = z.strictObject({
+  type: z.literal("update_applied"),
+  session_id: z.string(),
+  seq: z.number().int().describe("the seq POST /swarm/costs answered"),
+  iteration: z.number().int(),
+  matrixEntries: z.number().int(),
+  rhsEntries: z.number().int(),
+  newEntries: z.number().int().describe("entries outside A's pattern, inserted"),
+  residualBefore: solverNumber,
+  residualAfter: solverNumber.describe("‖b − A x‖/‖b‖ of the current x on the updated system"),
+  timestamp,
+  where,
+});
+
+export const updateRejectedSchema = z.strictObject({
+  type: z.literal("update_rejected"),
+  session_id: z.string(),
+  seq: z.number().int(),
+  iteration: z.number().int(),
+  code: z.string(),
+  message: z.string(),
+  timestamp,
+  where,
 });
 
 /** One line of the NDJSON stream (the `data:` of one SSE event, whose `event:` is its type). */
 export const streamEventSchema = z.discriminatedUnion("type", [
   iterationUpdateSchema,
   verificationEventSchema,
+  updateAppliedSchema,
+  updateRejectedSchema,
   solveResultSchema.extend({ type: z.literal("solve_result") }),
 ]);
 
-export const SESSION_STATES = ["running", "converged", "not_converged", "failed", "cancelled"] as const;
+/** POST /swarm/costs: accepted (202); the outcome comes on the stream with this seq. */
+export const costAcceptedSchema = z.strictObject({
+  session_id: z.string(),
+  seq: z.number().int(),
+  matrix_entries: z.number().int(),
+  rhs_entries: z.number().int(),
+  note: z.string(),
+});
+
+/** DELETE /sessions/:id: a running session cancelled, or a finished one forgotten. */
+export const sessionDeletedSchema = z.strictObject({
+  session_id: z.string(),
+  state: z.enum(SESSION_STATES),
+  cancelled: z.boolean(),
+  removed: z.boolean(),
+});
+
+/** GET /ready: 200 {ready: true} while the server takes work, 503 {ready: false, reason} when draining. */
+export const readyResponseSchema = z.strictObject({
+  ready: z.boolean(),
+  reason: z.string().optional(),
+});
 
 export const statusResponseSchema = z.strictObject({
   session_id: z.string(),

@@ -6,13 +6,17 @@
  * the very ones the routes validate with (schemas.ts).
  */
 import type { z } from "zod";
+import { costUpdateSchema } from "./cost-routes.ts";
 import {
   configResponseSchema,
+  costAcceptedSchema,
   datasetListSchema,
   errorBodySchema,
   healthResponseSchema,
   legacyErrorSchema,
   metricsResponseSchema,
+  readyResponseSchema,
+  sessionDeletedSchema,
   solutionResponseSchema,
   statusResponseSchema,
   streamEventSchema,
@@ -20,7 +24,7 @@ import {
 } from "./response-schemas.ts";
 import { solveRequestSchema, verifyRequestSchema } from "./schemas.ts";
 
-export type HttpMethod = "get" | "post";
+export type HttpMethod = "get" | "post" | "delete";
 
 export interface RouteSpec {
   readonly method: HttpMethod;
@@ -30,6 +34,10 @@ export interface RouteSpec {
   readonly summary: string;
   readonly tag: "solve" | "server" | "docs";
   readonly request?: z.ZodType;
+  /** The API key scope the route needs (access.ts; admin has every scope); absent: no key needed. */
+  readonly scope?: "read" | "submit";
+  /** The success status, when not 200. */
+  readonly status?: number;
   /** The 200 answer: a JSON body, a stream of events (NDJSON or SSE), or another media type. */
   readonly response:
     | { readonly kind: "json"; readonly schema: z.ZodType }
@@ -41,8 +49,15 @@ export interface RouteSpec {
   readonly legacyErrors?: boolean;
 }
 
-/** Every API route passes limits.admit: loopback only unless opened, a request rate per address. */
-const ADMIT = { 403: ["remote_forbidden"], 429: ["rate_limited"] } as const;
+/**
+ * Every API route passes access.ts (an API key, or loopback when the server has none) and limits.admit
+ * (request rates per address and per key).
+ */
+const ADMIT = {
+  401: ["missing_api_key", "invalid_api_key"],
+  403: ["api_keys_required", "insufficient_scope"],
+  429: ["rate_limited", "key_rate_limited"],
+} as const;
 /** Every API POST reads a JSON body first (index.ts, errors.ts). */
 const BODY = {
   400: ["invalid_request", "malformed_json", "bad_request"],
@@ -68,6 +83,7 @@ export const ROUTES: readonly RouteSpec[] = [
     method: "post",
     path: "/solve-stream",
     operationId: "solveStream",
+    scope: "submit",
     summary:
       "Solve A x = b and stream the session: iteration_update lines, a verification_result every verification_interval iterations, one solve_result last. NDJSON (default) or SSE (Accept: text/event-stream, with id: for Last-Event-ID). The session id is in the X-Session-Id header. Disconnecting cancels the session unless options.detach.",
     tag: "solve",
@@ -79,13 +95,14 @@ export const ROUTES: readonly RouteSpec[] = [
       400: [...BODY[400], ...SYSTEM_CODES],
       413: [...BODY[413], "too_large"],
       429: [...ADMIT[429], "too_many_streams"],
-      503: ["server_busy", "too_many_sessions"],
+      503: ["server_busy", "too_many_sessions", "draining"],
     },
   },
   {
     method: "get",
     path: "/sessions/{session_id}/events",
     operationId: "sessionEvents",
+    scope: "read",
     summary:
       "(Re)attach to a session's events from Last-Event-ID (header or ?last_event_id=) on; leaving never cancels it.",
     tag: "solve",
@@ -102,6 +119,7 @@ export const ROUTES: readonly RouteSpec[] = [
     method: "get",
     path: "/status/{session_id}",
     operationId: "sessionStatus",
+    scope: "read",
     summary: "A session's state, iteration, residual and, once it has ended, its solve_result.",
     tag: "solve",
     response: { kind: "json", schema: statusResponseSchema },
@@ -111,6 +129,7 @@ export const ROUTES: readonly RouteSpec[] = [
     method: "post",
     path: "/verify",
     operationId: "verify",
+    scope: "submit",
     summary:
       "Random-probe verification of the session's current x: probe_count rows' residuals, computed now.",
     tag: "solve",
@@ -122,10 +141,42 @@ export const ROUTES: readonly RouteSpec[] = [
     method: "get",
     path: "/sessions/{session_id}/x",
     operationId: "sessionSolution",
+    scope: "read",
     summary: "The finished session's x (solve_result links here when n is above the inline limit).",
     tag: "solve",
     response: { kind: "json", schema: solutionResponseSchema },
     errors: { ...ADMIT, ...UNKNOWN, 409: ["not_finished"] },
+  },
+  {
+    method: "delete",
+    path: "/sessions/{session_id}",
+    operationId: "sessionDelete",
+    scope: "submit",
+    summary:
+      "Cancel a running session (kept for its TTL, state cancelled), or forget a finished one at once.",
+    tag: "solve",
+    response: { kind: "json", schema: sessionDeletedSchema },
+    errors: { ...ADMIT, ...UNKNOWN },
+  },
+  {
+    method: "post",
+    path: "/swarm/costs",
+    operationId: "costUpdate",
+    scope: "submit",
+    status: 202,
+    summary:
+      "Cost updates for a running session (delta_costs and rhs_updates on b, matrix_updates on A), applied at the solver's next iteration boundary with a warm restart; the stream says update_applied or update_rejected with the answered seq.",
+    tag: "solve",
+    request: costUpdateSchema,
+    response: { kind: "json", schema: costAcceptedSchema },
+    errors: {
+      ...ADMIT,
+      ...BODY,
+      ...UNKNOWN,
+      400: [...BODY[400], "index_out_of_range"],
+      409: ["update_pending", "session_finished"],
+      413: [...BODY[413], "update_too_large"],
+    },
   },
   {
     method: "get",
@@ -161,6 +212,16 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: "Liveness, peers joined to the directory now, uptime and version.",
     tag: "server",
     response: { kind: "json", schema: healthResponseSchema },
+    errors: {},
+  },
+  {
+    method: "get",
+    path: "/ready",
+    operationId: "ready",
+    summary:
+      "For load balancers: 200 while the directory and the API take work, 503 {ready: false} when draining.",
+    tag: "server",
+    response: { kind: "json", schema: readyResponseSchema },
     errors: {},
   },
   {
