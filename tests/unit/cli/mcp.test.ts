@@ -3,32 +3,23 @@ import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotoc
 import type { CallToolResult, Progress } from "@modelcontextprotocol/sdk/types.js";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mountApi } from "../../../api/index.ts";
-import { startTestServer, type TestServer } from "../signaling/helpers.ts";
-import { post, slowRequest, tridiagonalRequest, until } from "../api/helpers.ts";
+import { parseApiKeys } from "../../../api/keys.ts";
+import type { TestServer } from "../signaling/helpers.ts";
+import { post, slowRequest, startApiServer, tridiagonalRequest, until } from "../api/helpers.ts";
 
 // `open-swarm mcp` as an MCP client runs it: the real CLI spawned over stdio, driven by the SDK's own
-// client, against the real server (solve API mounted) on a loopback port. The key is taken from the
-// environment and must reach the server as a bearer token (the server's requests are recorded, not altered).
+// client, against the real server (solve API mounted, with an API key configured, so a call without the
+// key is refused) on a loopback port. The key reaches the MCP server through its environment.
 const BIN = fileURLToPath(new URL("../../../bin/open-swarm.mjs", import.meta.url));
-const KEY = "mcp-test-key";
+const KEY = "mcp-test-key-0123456789";
+const AUTH = { Authorization: `Bearer ${KEY}` };
 const X_INLINE_MAX = 100;
 
 let t: TestServer;
 let client: Client;
-const authorizations: (string | undefined)[] = [];
 
 beforeAll(async () => {
-  const api = { requestRatePerS: 10_000, requestBurst: 10_000 };
-  t = await startTestServer({
-    configureApp: (app, context) => {
-      app.use("/api/v1", (req, _res, next) => {
-        authorizations.push(req.headers.authorization);
-        next();
-      });
-      return mountApi(app, context, api);
-    },
-  });
+  t = await startApiServer({ keys: parseApiKeys([`${KEY}:submit+read`]) });
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [BIN, "mcp", "--server", t.baseUrl, "--x-inline-max", String(X_INLINE_MAX), "--progress-ms", "1"],
@@ -39,7 +30,7 @@ beforeAll(async () => {
   await client.connect(transport);
 }, 60_000);
 afterAll(async () => {
-  await client.close();
+  await client?.close();
   await t.close();
 });
 
@@ -108,11 +99,11 @@ describe("open-swarm mcp (stdio, the SDK's client)", () => {
     expect(solved["x"]).toBeUndefined();
     const xUrl = solved["x_url"] as string;
     expect(xUrl.startsWith(`${t.baseUrl}/api/v1/sessions/`)).toBe(true);
-    const { x } = (await (await fetch(xUrl)).json()) as { x: number[] };
+    const { x } = (await (await fetch(xUrl, { headers: AUTH })).json()) as { x: number[] };
     expect(x.length).toBe(n);
     expect(relativeResidual(request, x)).toBeLessThanOrEqual(1e-9);
-    expect(authorizations).toContain(`Bearer ${KEY}`);
-    expect(authorizations.filter((a) => a !== undefined && a !== `Bearer ${KEY}`)).toEqual([]);
+    // The server refuses a call without the key: the MCP server's calls above carried it.
+    expect((await fetch(xUrl)).status).toBe(401);
 
     // The same session through job_status and verify.
     const status = (await client.callTool({
@@ -143,7 +134,7 @@ describe("open-swarm mcp (stdio, the SDK's client)", () => {
 
   it("hands the API's refusals back as tool errors with its code and message", async () => {
     const bad = tridiagonalRequest(3, { vector: [1, 2] });
-    const direct = (await (await post(t.baseUrl, "/api/v1/solve-stream", bad)).json()) as {
+    const direct = (await (await post(t.baseUrl, "/api/v1/solve-stream", bad, AUTH)).json()) as {
       error: { code: string; message: string };
     };
     const result = (await client.callTool({ name: "solve", arguments: bad })) as CallToolResult;
