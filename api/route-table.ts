@@ -295,3 +295,9 @@ export function mountPathOf(operationId: string): string {
   if (route === undefined) throw new Error(`no route ${operationId} in api/route-table.ts`);
   return expressPath(route.path);
 }
+
+/** A path parameter of a route mounted from the table (Express types them loosely: string | string[]). */
+export function pathParam(params: Readonly<Record<string, string | string[] | undefined>>, name: string) {
+  const value = params[name];
+  return typeof value === "string" ? value : undefined;
+}
