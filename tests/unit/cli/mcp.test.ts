@@ -36,7 +36,7 @@ afterAll(async () => {
 
 type Structured = Record<string, unknown>;
 
-/** ‖b − A x‖ / ‖b‖ of a tridiagonalRequest system, computed here from the request and x. */
+/** ‖b − A x‖ / ‖b‖ of a CSR solve request, computed here from the request and x. */
 function relativeResidual(request: Record<string, unknown>, x: readonly number[]): number {
   const {
     row_pointers: ptr,
@@ -74,13 +74,13 @@ describe("open-swarm mcp (stdio, the SDK's client)", () => {
   });
 
   it("solves with progress notifications, returns x by URL when large, and A·x ≈ b", async () => {
-    const n = 200;
-    // Jacobi on [-1, 4, -1] halves the error each iteration: ~35 iterations to 1e-10, and the update at
-    // iteration 10 (verification_interval) is always posted, so at least one progress notification is due.
-    const request = tridiagonalRequest(n, {
-      method: "jacobi",
-      options: { tolerance: 1e-10, verification_interval: 10 },
-    });
+    // Jacobi on the 2-D Poisson matrix (40×40 grid) needs thousands of iterations to 1e-6, so the solve
+    // runs on long after its first update (iteration 10: the solver thread always posts its first): the
+    // progress notifications reach the client well before the result, however loaded the machine (the
+    // SDK's client handles a notification a microtask later than a response read in the same chunk, and
+    // drops it if the call has ended by then).
+    const request = slowRequest(40, { tolerance: 1e-6, verification_interval: 1000 });
+    const n = 1600;
     const progress: Progress[] = [];
     const result = (await client.callTool({ name: "solve", arguments: request }, undefined, {
       onprogress: (p) => progress.push(p),
@@ -88,7 +88,7 @@ describe("open-swarm mcp (stdio, the SDK's client)", () => {
     expect(result.isError ? result.content : "ok").toBe("ok");
     const solved = result.structuredContent as Structured;
     expect(solved).toMatchObject({ converged: true, where: "server", n });
-    expect(solved["relative_residual"] as number).toBeLessThanOrEqual(1e-10);
+    expect(solved["relative_residual"] as number).toBeLessThanOrEqual(1e-6);
     expect((solved["certificate"] as Structured)["value"]).toBe(solved["relative_residual"]);
     expect(progress.length).toBeGreaterThan(0);
     for (let i = 1; i < progress.length; i++)
@@ -101,7 +101,7 @@ describe("open-swarm mcp (stdio, the SDK's client)", () => {
     expect(xUrl.startsWith(`${t.baseUrl}/api/v1/sessions/`)).toBe(true);
     const { x } = (await (await fetch(xUrl, { headers: AUTH })).json()) as { x: number[] };
     expect(x.length).toBe(n);
-    expect(relativeResidual(request, x)).toBeLessThanOrEqual(1e-9);
+    expect(relativeResidual(request, x)).toBeLessThanOrEqual(1.01e-6);
     // The server refuses a call without the key: the MCP server's calls above carried it.
     expect((await fetch(xUrl)).status).toBe(401);
 
