@@ -38,6 +38,17 @@ function pathParameters(path: string): JsonSchema[] {
   }));
 }
 
+function queryParameters(route: RouteSpec): JsonSchema[] {
+  if (route.query === undefined) return [];
+  const object = jsonSchemaOf(route.query, "input") as { properties?: Record<string, JsonSchema> };
+  return Object.entries(object.properties ?? {}).map(([name, schema]) => ({
+    name,
+    in: "query",
+    required: false,
+    schema,
+  }));
+}
+
 const RESUME_PARAMETERS: readonly JsonSchema[] = [
   {
     name: "Last-Event-ID",
@@ -81,6 +92,7 @@ function successResponse(route: RouteSpec): JsonSchema {
 function operationOf(route: RouteSpec): JsonSchema {
   const parameters = [
     ...pathParameters(route.path),
+    ...queryParameters(route),
     ...(route.operationId === "sessionEvents" ? RESUME_PARAMETERS : []),
   ];
   const errorSchema = jsonSchemaOf(errorSchemaOf(route), "output");
@@ -146,6 +158,7 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[] = ROUTES): Jso
     },
     tags: [
       { name: "solve", description: "sparse linear solves, streamed, verified by random probes" },
+      { name: "swarm", description: "the peers online and what they announced" },
       { name: "server", description: "the signaling server's health, config, metrics and data" },
       { name: "docs", description: "this document" },
     ],

@@ -214,3 +214,42 @@ export const datasetListSchema = z.object({
   files: z.array(z.object({ name: z.string(), file: z.string(), available: z.boolean(), url: z.string() })),
   install: z.string().optional(),
 });
+
+/** One node as GET /nodes and /nodes/:id show it (nodes-routes.ts): what it announced, self-reported. */
+export const nodeSchema = z.strictObject({
+  peer_id: z.string(),
+  joined_at: timestamp,
+  runtime: z.enum(["browser", "node"]),
+  volunteer: z.boolean(),
+  busy: z.boolean(),
+  cores: z.number().int(),
+  benchmark_mflops: z.number(),
+  webgpu: z.boolean(),
+  wasm: z.boolean(),
+  experts: z.array(z.string()),
+});
+
+export const nodesResponseSchema = z.strictObject({
+  total: z.number().int(),
+  nodes: z.array(nodeSchema),
+  next: z.string().nullable().describe("pass as ?after= for the next page; null on the last"),
+});
+
+/** GET /swarm: the directory's peers by kind and the server's own sessions. */
+export const swarmResponseSchema = z.strictObject({
+  peers: z.strictObject({
+    total: z.number().int(),
+    browser: z.number().int(),
+    node: z.number().int(),
+    volunteers: z.number().int(),
+    requester_only: z.number().int(),
+    busy: z.number().int(),
+    webgpu: z.number().int(),
+  }),
+  volunteer_cores: z.number(),
+  volunteer_benchmark_mflops: z.number(),
+  expert_hosts: z.number().int(),
+  api: z.strictObject({ sessions_open: z.number().int(), solves_running: z.number().int() }),
+  self_reported: z.literal(true),
+  note: z.string(),
+});

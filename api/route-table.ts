@@ -7,6 +7,7 @@
  */
 import type { z } from "zod";
 import { costUpdateSchema } from "./cost-routes.ts";
+import { nodesQuerySchema } from "./nodes-routes.ts";
 import {
   configResponseSchema,
   costAcceptedSchema,
@@ -15,11 +16,14 @@ import {
   healthResponseSchema,
   legacyErrorSchema,
   metricsResponseSchema,
+  nodeSchema,
+  nodesResponseSchema,
   readyResponseSchema,
   sessionDeletedSchema,
   solutionResponseSchema,
   statusResponseSchema,
   streamEventSchema,
+  swarmResponseSchema,
   verifyResponseSchema,
 } from "./response-schemas.ts";
 import { solveRequestSchema, verifyRequestSchema } from "./schemas.ts";
@@ -32,8 +36,10 @@ export interface RouteSpec {
   readonly path: string;
   readonly operationId: string;
   readonly summary: string;
-  readonly tag: "solve" | "server" | "docs";
+  readonly tag: "solve" | "swarm" | "server" | "docs";
   readonly request?: z.ZodType;
+  /** Query parameters (a zod object: each key one parameter). */
+  readonly query?: z.ZodObject;
   /** The API key scope the route needs (access.ts; admin has every scope); absent: no key needed. */
   readonly scope?: "read" | "submit";
   /** The success status, when not 200. */
@@ -177,6 +183,38 @@ export const ROUTES: readonly RouteSpec[] = [
       409: ["update_pending", "session_finished"],
       413: [...BODY[413], "update_too_large"],
     },
+  },
+  {
+    method: "get",
+    path: "/swarm",
+    operationId: "swarm",
+    scope: "read",
+    summary:
+      "The swarm as the directory sees it: peers by kind and capability (self-reported), volunteer cores and benchmark, expert hosts, and this server's API sessions.",
+    tag: "swarm",
+    response: { kind: "json", schema: swarmResponseSchema },
+    errors: { ...ADMIT },
+  },
+  {
+    method: "get",
+    path: "/nodes",
+    operationId: "nodes",
+    scope: "read",
+    summary: "The peers online, a page at a time in peer id order (what each announced to the directory).",
+    tag: "swarm",
+    query: nodesQuerySchema,
+    response: { kind: "json", schema: nodesResponseSchema },
+    errors: { ...ADMIT, 400: ["invalid_request"] },
+  },
+  {
+    method: "get",
+    path: "/nodes/{peer_id}",
+    operationId: "node",
+    scope: "read",
+    summary: "One peer online.",
+    tag: "swarm",
+    response: { kind: "json", schema: nodeSchema },
+    errors: { ...ADMIT, 404: ["unknown_node"] },
   },
   {
     method: "get",

@@ -15,7 +15,8 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
   verify:
     "Random-probe verification of a session's current x: the residuals of probe_count rows the server picks at random, computed now.",
   job_status: "A solve session's state, iteration, residual and, once ended, its result.",
-  swarm_status: "The swarm as the server sees it: peers online, and what the server does not report yet.",
+  swarm_status:
+    "The swarm as the server sees it: peers online by kind and capability (self-reported), volunteer cores, expert hosts, the server's own sessions.",
 };
 
 const TOOL_NAMES = ["solve", "verify", "job_status", "swarm_status"] as const;

@@ -5,9 +5,11 @@ import { mountApi } from "../../../api/index.ts";
 import {
   configResponseSchema,
   healthResponseSchema,
+  nodesResponseSchema,
   solutionResponseSchema,
   statusResponseSchema,
   streamEventSchema,
+  swarmResponseSchema,
   verifyResponseSchema,
 } from "../../../api/response-schemas.ts";
 import { expressPath, ROUTES } from "../../../api/route-table.ts";
@@ -135,6 +137,8 @@ describe("documented answers match real ones", () => {
     verifyResponseSchema.parse(await verify.json());
     healthResponseSchema.parse(await get("/api/v1/health"));
     configResponseSchema.parse(await get("/api/v1/config"));
+    swarmResponseSchema.parse(await get("/api/v1/swarm"));
+    nodesResponseSchema.parse(await get("/api/v1/nodes"));
   });
 });
 

@@ -176,10 +176,14 @@ describe("open-swarm mcp (stdio, the SDK's client)", () => {
     expect(t.server.metrics().api.sessionsOpen).toBe(before.sessionsOpen);
   });
 
-  it("reports the swarm from the server's health, and says what is missing", async () => {
+  it("reports the swarm from the server's GET /api/v1/swarm (its document lists it)", async () => {
     const result = (await client.callTool({ name: "swarm_status", arguments: {} })) as CallToolResult;
     const health = (await (await fetch(`${t.baseUrl}/api/v1/health`)).json()) as { peers: number };
-    expect(result.structuredContent).toMatchObject({ source: "/api/v1/health", peers_online: health.peers });
-    expect((result.structuredContent as Structured)["missing"]).toMatch(/GET \/api\/v1\/swarm/);
+    expect(result.isError ? result.content : "ok").toBe("ok");
+    expect(result.structuredContent).toMatchObject({
+      source: "/api/v1/swarm",
+      peers: { total: health.peers },
+      self_reported: true,
+    });
   });
 });
