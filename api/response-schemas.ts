@@ -7,7 +7,12 @@
 import { z } from "zod";
 
 const timestamp = z.string().describe("ISO 8601 time on the server");
-const where = z.string().describe('where the work ran: "server" (its own solver threads) for now');
+const where = z
+  .union([
+    z.literal("server"),
+    z.strictObject({ kind: z.literal("volunteer"), peer: z.string(), verified: z.boolean() }),
+  ])
+  .describe('where the iterations ran (api/where.ts): "server" (its own threads) or a volunteer');
 const solverNumber = z.number().nullable().describe("null when the solver's value was not finite");
 
 export const SESSION_STATES = [
@@ -225,7 +230,7 @@ export const nodeSchema = z.strictObject({
   cores: z.number().int(),
   benchmark_mflops: z.number(),
   webgpu: z.boolean(),
-  wasm: z.boolean(),
+  wasm: z.strictObject({ simd: z.boolean(), threads: z.boolean() }),
   experts: z.array(z.string()),
 });
 
