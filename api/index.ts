@@ -2,6 +2,7 @@ import express, { type Express } from "express";
 import type { AppContext, MountedApp } from "../signaling/config.ts";
 import { authenticate, sessionFor } from "./access.ts";
 import { DEFAULT_API_CONFIG, type ApiConfig } from "./config.ts";
+import { mountDocsRoutes } from "./docs-routes.ts";
 import { Drain } from "./drain.ts";
 import { ApiError, apiErrorHandler } from "./errors.ts";
 import { ApiLimits } from "./limits.ts";
@@ -18,7 +19,7 @@ export { apiConfigFromEnv, type ApiConfig } from "./config.ts";
 
 /**
  * The solve API on the server's app, under /api/v1 (docs/ARCHITECTURE.md, "The solve API"): solve-stream,
- * sessions/:id/events, status, verify, sessions/:id/x. The server calls this through its configureApp hook
+ * sessions/:id/events, status, verify, sessions/:id/x, and its OpenAPI document and docs page. The server calls this through its configureApp hook
  * (api/main.ts), so the signaling server itself never imports the solver.
  */
 export function mountApi(
@@ -61,6 +62,7 @@ export function mountApi(
   mountSessionRoutes(router, manager);
   mountCostRoutes(router, (res, id) => sessionFor(res, manager.store, id, "submit"), metrics);
   mountNodesRoutes(router, context.directory, metrics);
+  mountDocsRoutes(router);
   router.use(apiErrorHandler(metrics, (error) => logger.error({ event: "api_error", error: String(error) })));
   app.use("/api/v1", router);
   logger.info(

@@ -4,6 +4,7 @@ import { ApiError } from "./errors.ts";
 import { zodError } from "./request.ts";
 import { verifyRequestSchema } from "./schemas.ts";
 import type { SessionManager } from "./session-manager.ts";
+import { mountPathOf, pathParam } from "./route-table.ts";
 
 /**
  * GET /status/:id (read), POST /verify (submit), GET /sessions/:id/x (read), DELETE /sessions/:id (submit
@@ -13,8 +14,8 @@ import type { SessionManager } from "./session-manager.ts";
 export function mountSessionRoutes(router: Router, manager: SessionManager): void {
   const { store } = manager;
 
-  router.get("/status/:session_id", (req, res) => {
-    const s = sessionFor(res, store, req.params.session_id, "read");
+  router.get(mountPathOf("sessionStatus"), (req, res) => {
+    const s = sessionFor(res, store, pathParam(req.params, "session_id"), "read");
     res.setHeader("Cache-Control", "no-store");
     res.json({
       session_id: s.id,
@@ -34,7 +35,7 @@ export function mountSessionRoutes(router: Router, manager: SessionManager): voi
     });
   });
 
-  router.post("/verify", (req, res) => {
+  router.post(mountPathOf("verify"), (req, res) => {
     const parsed = verifyRequestSchema.safeParse(req.body);
     if (!parsed.success) throw zodError(parsed.error);
     const s = sessionFor(res, store, parsed.data.session_id, "submit");
@@ -49,8 +50,8 @@ export function mountSessionRoutes(router: Router, manager: SessionManager): voi
     res.json({ type: "verification_result", ...check, state: s.state, timestamp: new Date().toISOString() });
   });
 
-  router.get("/sessions/:session_id/x", (req, res) => {
-    const s = sessionFor(res, store, req.params.session_id, "read");
+  router.get(mountPathOf("sessionSolution"), (req, res) => {
+    const s = sessionFor(res, store, pathParam(req.params, "session_id"), "read");
     if (s.state === "failed") {
       const error = (s.result?.["error"] ?? {}) as { code?: string; message?: string };
       throw new ApiError(
@@ -70,8 +71,8 @@ export function mountSessionRoutes(router: Router, manager: SessionManager): voi
   });
 
   // Cancel a running session (it stays for its TTL, state cancelled), or forget a finished one at once.
-  router.delete("/sessions/:session_id", async (req, res) => {
-    const s = sessionFor(res, store, req.params.session_id, "submit");
+  router.delete(mountPathOf("sessionDelete"), async (req, res) => {
+    const s = sessionFor(res, store, pathParam(req.params, "session_id"), "submit");
     const wasRunning = s.running;
     if (wasRunning) await manager.cancel(s, false);
     else store.delete(s.id);

@@ -8,6 +8,7 @@ import type { ApiLimits } from "./limits.ts";
 import { parseSolveRequest } from "./request.ts";
 import type { Session } from "./session.ts";
 import type { SessionManager } from "./session-manager.ts";
+import { mountPathOf, pathParam } from "./route-table.ts";
 
 export interface StreamDeps {
   readonly config: ApiConfig;
@@ -72,7 +73,7 @@ function lastEventId(req: Request): number {
  */
 export function mountStreamRoutes(router: Router, deps: StreamDeps): void {
   const { manager, limits, drain } = deps;
-  router.post("/solve-stream", (req, res) => {
+  router.post(mountPathOf("solveStream"), (req, res) => {
     const caller = requireScope(res, "submit");
     const parsed = parseSolveRequest(req.body, { maxRows: deps.config.maxRows, maxNnz: deps.config.maxNnz });
     const release = limits.openStream(req, res);
@@ -92,8 +93,8 @@ export function mountStreamRoutes(router: Router, deps: StreamDeps): void {
     });
   });
 
-  router.get("/sessions/:id/events", (req, res) => {
-    const session = sessionFor(res, manager.store, req.params.id, "read");
+  router.get(mountPathOf("sessionEvents"), (req, res) => {
+    const session = sessionFor(res, manager.store, pathParam(req.params, "session_id"), "read");
     const afterId = lastEventId(req);
     if (session.events.since(afterId) === null) {
       throw new ApiError(

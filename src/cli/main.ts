@@ -1,5 +1,5 @@
 /**
- * The `open-swarm` command line. Subcommands register themselves here; today: solve, volunteer, submit.
+ * The `open-swarm` command line. Subcommands register themselves here; today: solve, volunteer, submit, mcp.
  * (start and bench belong here too, each in its own *-command.ts.)
  */
 import { readFileSync } from "node:fs";
@@ -7,6 +7,7 @@ import { pathToFileURL } from "node:url";
 import { Command, CommanderError } from "commander";
 import { EXIT_INPUT_ERROR, EXIT_OK } from "./cli-error.ts";
 import { processIo, type CliIo } from "./io.ts";
+import { registerMcpCommand } from "./mcp-command.ts";
 import { registerSolveCommand } from "./solve-command.ts";
 import { registerSubmitCommand } from "./submit-command.ts";
 import { registerVolunteerCommand } from "./volunteer-command.ts";
@@ -34,6 +35,7 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
   registerSolveCommand(program, io, setExitCode);
   registerVolunteerCommand(program, io, setExitCode);
   registerSubmitCommand(program, io, setExitCode);
+  registerMcpCommand(program, io, packageVersion());
   return program;
 }
 
