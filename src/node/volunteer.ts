@@ -141,10 +141,17 @@ export class NodeVolunteer {
     this.left = true;
     this.runtime.pause();
     const hosting = this.experts?.close();
+    const deadline = Date.now() + LEAVE_FLUSH_MS;
     const flush = Promise.allSettled([...this.pending]);
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([flush, new Promise((r) => (timer = setTimeout(r, LEAVE_FLUSH_MS)))]);
     clearTimeout(timer);
+    // A sent message is only queued on its data channel; closing the connection now would drop what is
+    // still buffered (a last result, lost under load: e2e node-submit-resume saw 2 of 3 arrive). Wait for
+    // the channels to transmit it, within the same bound.
+    while (this.swarm.mesh.unsentBytes() > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
     await hosting?.catch(() => undefined);
     this.runtime.close();
     this.swarm.close();

@@ -134,6 +134,13 @@ export class Mesh {
     return [...this.links.values()].map((link) => link.stats);
   }
 
+  /** Bytes handed to the links' data channels and not yet transmitted (a peer leaving waits for 0). */
+  unsentBytes(): number {
+    let bytes = 0;
+    for (const link of this.links.values()) bytes += link.transport.channel?.bufferedAmount ?? 0;
+    return bytes;
+  }
+
   connectedPeerIds(): string[] {
     return [...this.links.values()].filter((l) => l.state === "open").map((l) => l.peerId);
   }
