@@ -12,6 +12,7 @@ import path from "node:path";
 import { mountApi } from "../api/index.ts";
 import { startServer } from "../signaling/server.ts";
 import { poisson2d } from "../src/core/sparse/generators.ts";
+import { solveRequest } from "./api-support/request-body.ts";
 import { FileIdentityStore } from "../src/node/identity-file.ts";
 import { NodeVolunteer } from "../src/node/volunteer.ts";
 
@@ -42,21 +43,9 @@ const volunteer = await NodeVolunteer.start({
 
 const a = poisson2d(K);
 const bodyOf = (swarm: boolean): string =>
-  JSON.stringify({
-    matrix: {
-      rows: a.rows,
-      cols: a.cols,
-      format: "csr",
-      data: {
-        values: Array.from(a.values),
-        row_pointers: Array.from(a.rowPtr),
-        col_indices: Array.from(a.colIdx),
-      },
-    },
-    vector: Array.from({ length: a.rows }, () => 1),
-    method: "cg",
-    options: { tolerance: 1e-10, max_iterations: 100_000, swarm_enabled: swarm },
-  });
+  JSON.stringify(
+    solveRequest(a, "cg", { tolerance: 1e-10, max_iterations: 100_000, swarm_enabled: swarm }, () => 1),
+  );
 
 interface Run {
   firstUpdateMs: number;

@@ -15,6 +15,7 @@ import { mountApi } from "../api/index.ts";
 import { startServer } from "../signaling/server.ts";
 import type { CsrMatrix } from "../src/core/sparse/csr.ts";
 import { poisson2d } from "../src/core/sparse/generators.ts";
+import { solveRequest } from "./api-support/request-body.ts";
 
 const args = process.argv.slice(2);
 const jsonAt = args.indexOf("--json");
@@ -44,21 +45,7 @@ const server = await startServer({
 
 /** A system with b_i = 1 + (i mod 7) as a solve_request body. */
 function requestBody(a: CsrMatrix, method: string, options: Record<string, unknown>): string {
-  return JSON.stringify({
-    matrix: {
-      rows: a.rows,
-      cols: a.cols,
-      format: "csr",
-      data: {
-        values: Array.from(a.values),
-        row_pointers: Array.from(a.rowPtr),
-        col_indices: Array.from(a.colIdx),
-      },
-    },
-    vector: Array.from({ length: a.rows }, (_, i) => 1 + (i % 7)),
-    method,
-    options,
-  });
+  return JSON.stringify(solveRequest(a, method, options));
 }
 
 /** A 2-D Poisson system (k×k grid, 5-point stencil) as a solve_request body. */

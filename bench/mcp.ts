@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { mountApi } from "../api/index.ts";
 import { startServer } from "../signaling/server.ts";
 import { poisson2d } from "../src/core/sparse/generators.ts";
+import { solveRequest } from "./api-support/request-body.ts";
 
 const args = process.argv.slice(2);
 const jsonAt = args.indexOf("--json");
@@ -34,21 +35,7 @@ const server = await startServer({
 });
 
 const a = poisson2d(K);
-const request = {
-  matrix: {
-    rows: a.rows,
-    cols: a.cols,
-    format: "csr",
-    data: {
-      values: Array.from(a.values),
-      row_pointers: Array.from(a.rowPtr),
-      col_indices: Array.from(a.colIdx),
-    },
-  },
-  vector: Array.from({ length: a.rows }, (_, i) => 1 + (i % 7)),
-  method: "cg",
-  options: { tolerance: 1e-8 },
-};
+const request = solveRequest(a, "cg", { tolerance: 1e-8 });
 
 const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)]!;
 

@@ -1,0 +1,28 @@
+import type { CsrMatrix } from "../../src/core/sparse/csr.ts";
+
+/**
+ * A solve_request body for the API benches: A in CSR (row_pointers + col_indices), b_i = 1 + (i mod 7)
+ * unless `b` is given, the method and options as the API takes them.
+ */
+export function solveRequest(
+  a: CsrMatrix,
+  method: string,
+  options: Record<string, unknown>,
+  b: (i: number) => number = (i) => 1 + (i % 7),
+): Record<string, unknown> {
+  return {
+    matrix: {
+      rows: a.rows,
+      cols: a.cols,
+      format: "csr",
+      data: {
+        values: Array.from(a.values),
+        row_pointers: Array.from(a.rowPtr),
+        col_indices: Array.from(a.colIdx),
+      },
+    },
+    vector: Array.from({ length: a.rows }, (_, i) => b(i)),
+    method,
+    options,
+  };
+}
