@@ -12,7 +12,7 @@ import path from "node:path";
 import { mountApi } from "../api/index.ts";
 import { startServer } from "../signaling/server.ts";
 import { poisson2d } from "../src/core/sparse/generators.ts";
-import { solveRequest } from "./api-support/request-body.ts";
+import { solveRequest } from "../src/core/sparse/solve-request-body.ts";
 import { FileIdentityStore } from "../src/node/identity-file.ts";
 import { NodeVolunteer } from "../src/node/volunteer.ts";
 

@@ -15,7 +15,7 @@ import { mountApi } from "../api/index.ts";
 import { startServer } from "../signaling/server.ts";
 import type { CsrMatrix } from "../src/core/sparse/csr.ts";
 import { poisson2d } from "../src/core/sparse/generators.ts";
-import { solveRequest } from "./api-support/request-body.ts";
+import { solveRequest } from "../src/core/sparse/solve-request-body.ts";
 
 const args = process.argv.slice(2);
 const jsonAt = args.indexOf("--json");

@@ -6,6 +6,7 @@ import { mountApi } from "../api/index.ts";
 import { startServer, type RunningServer } from "../signaling/server.ts";
 import { relativeResidual } from "../src/core/solver/certificate.ts";
 import { poisson2d } from "../src/core/sparse/generators.ts";
+import { solveRequest } from "../src/core/sparse/solve-request-body.ts";
 import { jobsReady, volunteerState } from "./support/jobs.ts";
 import { closePeers, openPeer, type TestPeer } from "./support/peers.ts";
 
@@ -44,21 +45,7 @@ test("a volunteer tab computes a solve-stream session; every event names the tab
   // A 2-D Poisson system (40×40 grid) as a solve_request; b = 1.
   const a = poisson2d(40);
   const b = new Float64Array(a.rows).fill(1);
-  const body = {
-    matrix: {
-      rows: a.rows,
-      cols: a.cols,
-      format: "csr",
-      data: {
-        values: Array.from(a.values),
-        row_pointers: Array.from(a.rowPtr),
-        col_indices: Array.from(a.colIdx),
-      },
-    },
-    vector: Array.from(b),
-    method: "cg",
-    options: { tolerance: 1e-10 },
-  };
+  const body = solveRequest(a, "cg", { tolerance: 1e-10 }, (i) => b[i]!);
   const res = await fetch(`${origin}/api/v1/solve-stream`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },

@@ -2,6 +2,7 @@ import { expect } from "vitest";
 import { mountApi } from "../../../api/index.ts";
 import type { ServerConfig } from "../../../signaling/config.ts";
 import { poisson2d } from "../../../src/core/sparse/generators.ts";
+import { solveRequest } from "../../../src/core/sparse/solve-request-body.ts";
 import { startTestServer, type TestServer } from "../signaling/helpers.ts";
 
 type MountOptions = NonNullable<Parameters<typeof mountApi>[2]>;
@@ -63,22 +64,12 @@ export function tridiagonalRequest(n: number, extra: Record<string, unknown> = {
  * iterations on 22 500 rows, tens of seconds, while the tests that use it act within the first update.
  */
 export function slowRequest(k: number, options: Record<string, unknown> = {}): Record<string, unknown> {
-  const a = poisson2d(k);
-  return {
-    matrix: {
-      rows: a.rows,
-      cols: a.cols,
-      format: "csr",
-      data: {
-        values: Array.from(a.values),
-        row_pointers: Array.from(a.rowPtr),
-        col_indices: Array.from(a.colIdx),
-      },
-    },
-    vector: Array.from({ length: a.rows }, () => 1),
-    method: "jacobi",
-    options: { tolerance: 1e-14, max_iterations: 10_000_000, ...options },
-  };
+  return solveRequest(
+    poisson2d(k),
+    "jacobi",
+    { tolerance: 1e-14, max_iterations: 10_000_000, ...options },
+    () => 1,
+  );
 }
 
 /** ‖b − A x‖ / ‖b‖ from the request body itself (csr), independently of the server. */

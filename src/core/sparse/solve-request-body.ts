@@ -1,8 +1,9 @@
-import type { CsrMatrix } from "../../src/core/sparse/csr.ts";
+import type { CsrMatrix } from "./csr.ts";
 
 /**
- * A solve_request body for the API benches: A in CSR (row_pointers + col_indices), b_i = 1 + (i mod 7)
- * unless `b` is given, the method and options as the API takes them.
+ * A solve_request body (the API's JSON, read back by linear-system-request.ts): A in CSR (row_pointers +
+ * col_indices), b_i = b(i) (default 1 + (i mod 7)), the method and options as the API takes them. For the
+ * API's benches and tests, which send real systems.
  */
 export function solveRequest(
   a: CsrMatrix,
