@@ -156,6 +156,33 @@ describe(`experts verification under attack (${fixture.label})`, () => {
     expect(differingRows(revised.logits, await reference(x1, 600))).toBe(0);
   });
 
+  it("rows a banned host gave jobs too old to keep stay as delivered, counted past revision", async () => {
+    // The router keeps one finished job; the turncoat is honest for its first 40 answers (more than two
+    // small jobs can ask of it), so it is caught in a later job, with its rows in older ones released.
+    const turncoat = HostFault.create("perturb", true, { afterRequests: 40 });
+    const s = start([{ id: "h1" }, { id: "turncoat", fault: turncoat }], {
+      batchRows: 32,
+      keepFinishedJobs: 1,
+    });
+    await s.router.waitForHosts(10_000);
+    const rowsKept: number[] = [];
+    for (let seed = 40; banned(s, "turncoat") === null; seed++) {
+      expect(rowsKept.length, "jobs before the turncoat was caught").toBeLessThan(30);
+      const result = await s.router.classify(fixture.inputs(200, seed), 200, forced("turncoat"));
+      rowsKept.push(result.rowsBySource["turncoat"] ?? 0);
+    }
+    // Caught in the last job (its rows there recomputed); kept for revision: the one job before it.
+    const caughtIn = rowsKept.length - 1;
+    expect(rowsKept[caughtIn]).toBe(0);
+    expect(caughtIn).toBeGreaterThanOrEqual(2);
+    const pastRevision = rowsKept.slice(0, caughtIn - 1).reduce((a, b) => a + b, 0);
+    expect(pastRevision).toBeGreaterThan(0);
+    const host = () => s.router.stats().hosts.find((h) => h.peerId === "turncoat")!;
+    await expect.poll(() => host().rowsAccepted, { timeout: 10_000 }).toBe(pastRevision);
+    expect(host().rowsPastRevision).toBe(pastRevision);
+    expect(s.router.stats().revisableJobs).toBe(1);
+  });
+
   it("bans and reputation persist in IndexedDB: a reloaded requester never sends the liar anything", async () => {
     const name = `xp-attacks-${Date.now()}`;
     const db1 = new OpenSwarmDb(name);

@@ -64,6 +64,15 @@ export function RouterHostTable() {
                 <td className="num">{h.requests}</td>
                 <td className="num" data-testid="router-host-rows">
                   {h.rowsAccepted}
+                  {h.banned !== null && h.rowsPastRevision > 0 && (
+                    <span
+                      className="muted"
+                      title={`rows this host gave jobs older than the last ${router.revisableJobs}: they were delivered before it was caught, and are no longer kept to be recomputed`}
+                    >
+                      {" "}
+                      ({h.rowsPastRevision} past revision)
+                    </span>
+                  )}
                 </td>
                 <td className="num">{Math.round(h.share * 100)} %</td>
                 <td className="num">{ms(h.p50Ms)}</td>

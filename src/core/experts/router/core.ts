@@ -223,7 +223,18 @@ function reputationOf(r: ExpertHostRecord): ReputationRecord {
 /** Keeps a finished job (the newest keepFinishedJobs) for revision if a host it used is banned later. */
 export function keepFinished(core: RouterCore, job: Job, assemble: FinishedJob["assemble"]): void {
   core.finished.push({ job, assemble, revisedBy: new Set(), rowsRevised: 0 });
-  while (core.finished.length > core.o.keepFinishedJobs) core.finished.shift();
+  while (core.finished.length > core.o.keepFinishedJobs) release(core, core.finished.shift()!.job);
+}
+
+/** A finished job the router stops keeping: its hosts' rows in it are past revision from now on, and each
+ *  host's figures say so (a host banned later still shows those rows accepted, and why). A revision already
+ *  under way completes, and takes back what it recomputes (row-ledger.ts). */
+function release(core: RouterCore, job: Job): void {
+  job.released = true;
+  for (const [source, rows] of job.bySource) {
+    const entry = source === "local" ? undefined : core.registry.get(source);
+    if (entry) entry.stats.rowsPastRevision += rows;
+  }
 }
 
 /** A host with a free slot for the model (its slot taken), or null when none is usable (or the router is

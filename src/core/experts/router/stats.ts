@@ -42,5 +42,6 @@ export function routerStats(core: RouterCore): RouterStatsSnapshot {
     })),
     totals: { ...core.totals, lateResults: [...calls.late.values()].reduce((a, b) => a + b, 0) },
     inFlight: calls.inFlight(),
+    revisableJobs: o.keepFinishedJobs,
   };
 }

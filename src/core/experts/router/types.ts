@@ -277,4 +277,7 @@ export interface RouterStatsSnapshot {
   readonly experts: readonly RouterExpertSnapshot[];
   readonly totals: RouterTotals;
   readonly inFlight: number;
+  /** Finished jobs the router keeps, newest first, to recompute what a host banned later gave them (older
+   *  results stay as delivered: their rows are each host's rowsPastRevision). */
+  readonly revisableJobs: number;
 }

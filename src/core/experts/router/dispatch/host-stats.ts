@@ -9,6 +9,9 @@ export interface HostStatsSnapshot {
   readonly requests: number;
   readonly rowsSent: number;
   readonly rowsAccepted: number;
+  /** Of rowsAccepted, the rows in finished jobs the router no longer keeps (core.ts keepFinished): past
+   *  revision if this host is caught later. */
+  readonly rowsPastRevision: number;
   readonly failures: number;
   readonly timeouts: number;
   readonly errors: number;
@@ -29,6 +32,7 @@ export class HostStats {
   requests = 0;
   rowsSent = 0;
   rowsAccepted = 0;
+  rowsPastRevision = 0;
   failures = 0;
   timeouts = 0;
   errors = 0;
@@ -97,6 +101,7 @@ export class HostStats {
       requests: this.requests,
       rowsSent: this.rowsSent,
       rowsAccepted: this.rowsAccepted,
+      rowsPastRevision: this.rowsPastRevision,
       failures: this.failures,
       timeouts: this.timeouts,
       errors: this.errors,

@@ -49,6 +49,9 @@ export class Job {
   readonly redo: Promise<void>[] = [];
   /** Set when the caller gave up (runModel's signal): batches stop where they are. */
   cancelled = false;
+  /** Set when the router stopped keeping this finished job (core.ts keepFinished): a host banned later
+   *  leaves its rows here, and they are counted as past revision. */
+  released = false;
   readonly #accepted = new Map<string, AcceptedBatch[]>();
   readonly #remaining: Uint8Array;
   #rowsDone = 0;

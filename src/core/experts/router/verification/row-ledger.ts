@@ -87,6 +87,7 @@ export class RowLedger {
       if (model.expert !== null) perExpert[model.expert]!.local += n;
       const entry = registry.get(source);
       if (entry) entry.stats.rowsAccepted -= n;
+      if (entry && job.released) entry.stats.rowsPastRevision -= n;
       rowsByHost.set(source, (rowsByHost.get(source) ?? 0) - n);
       rowsByHost.set("local", (rowsByHost.get("local") ?? 0) + n);
       emitter.emit("stats", null);
