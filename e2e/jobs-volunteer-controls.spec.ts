@@ -28,34 +28,53 @@ test("pause stops the running unit within 1 s and the requester reissues it", as
   // Only the other tab computes at first: the requester's own volunteer is paused.
   await requester.page.evaluate(() => window.openSwarm!.volunteer.getState().actions.pause());
 
+  // The pause must land while the unit runs: from the test process, a poll sees the first iteration a few
+  // hundred ms late on a busy machine, and a solve that finished meanwhile is a different situation (its
+  // result was sent before the pause). So the volunteer tab pauses itself, in its own store listener, at its
+  // first progress report, and records how long its worker took to stop.
+  await vol.page.evaluate(() => {
+    const store = window.openSwarm!.volunteer;
+    const probe: { iteration: number | null; stoppedAfterMs: number | null } = {
+      iteration: null,
+      stoppedAfterMs: null,
+    };
+    (window as unknown as { pauseProbe: typeof probe }).pauseProbe = probe;
+    let pausedAt = 0;
+    const unsubscribe = store.subscribe((state) => {
+      if (probe.iteration === null && (state.current?.iteration ?? 0) > 0) {
+        probe.iteration = state.current!.iteration;
+        pausedAt = performance.now();
+        queueMicrotask(() => store.getState().actions.pause());
+      } else if (probe.iteration !== null && state.current === null) {
+        // `current` clears when the solver's outcome is in, i.e. when the worker really stopped.
+        probe.stoppedAfterMs = performance.now() - pausedAt;
+        unsubscribe();
+      }
+    });
+  });
+
   const jobId = await submitJob(requester.page, {
-    name: "poisson2d-250, a few seconds of CG",
+    name: "poisson2d-300, a few seconds of CG",
     kind: "solve",
-    matrix: { kind: "generated", name: "poisson2d-250" },
+    matrix: { kind: "generated", name: "poisson2d-300" },
     rhs: { kind: "random", count: 1 },
     method: "cg",
     tol: 1e-10,
     maxIter: 50_000,
   });
+  const probe = async () =>
+    vol.page.evaluate(
+      () =>
+        (window as unknown as { pauseProbe: { iteration: number | null; stoppedAfterMs: number | null } })
+          .pauseProbe,
+    );
   await expect
-    .poll(async () => (await volunteerState(vol.page)).current?.iteration ?? 0, {
-      timeout: 30_000,
-      intervals: [50],
+    .poll(async () => (await probe()).stoppedAfterMs, {
+      timeout: 45_000,
+      message: "the volunteer paused mid-unit",
     })
-    .toBeGreaterThan(0);
-
-  const stoppedAfterMs = await vol.page.evaluate(async () => {
-    const store = window.openSwarm!.volunteer;
-    const start = performance.now();
-    store.getState().actions.pause();
-    // `current` clears when the solver's outcome is in, i.e. when the worker really stopped.
-    while (store.getState().current !== null) {
-      if (performance.now() - start > 5_000) return Infinity;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    return performance.now() - start;
-  });
-  expect(stoppedAfterMs).toBeLessThan(1_000);
+    .not.toBeNull();
+  expect((await probe()).stoppedAfterMs!).toBeLessThan(1_000);
   expect((await volunteerState(vol.page)).status).toBe("paused");
 
   // The requester took the unit back (not charged) and the paused tab declines it; resuming the
@@ -68,6 +87,17 @@ test("pause stops the running unit within 1 s and the requester reissues it", as
       }, jobId),
     )
     .toContain("declined:false");
+  // The volunteer's own attempt ended as cancelled by its pause (not by a result it had sent already).
+  const history = await requester.page.evaluate(
+    (id) => (window.openSwarm!.jobs.runtime()?.units(id) ?? []).flatMap((u) => u.history),
+    jobId,
+  );
+  expect(
+    history.some(
+      (h) => h.volunteerId === vol.peerId && h.outcome === "declined" && h.detail.startsWith("cancelled"),
+    ),
+    JSON.stringify(history),
+  ).toBe(true);
   expect((await jobSnapshot(requester.page, jobId)).job!.status).toBe("running");
   await requester.page.evaluate(() => window.openSwarm!.volunteer.getState().actions.resume());
   const end = await waitForJobEnd(requester.page, jobId, 60_000);
