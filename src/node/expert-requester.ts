@@ -75,9 +75,7 @@ export class NodeExpertRequester {
     const manifestUrl = new URL(SITE_MANIFEST_PATH, options.server).href;
     const fetched = await fetchManifest(manifestUrl, (url) => fetch(url));
     const variant = options.variant ?? "int8";
-    const link = options.swarm
-      ? meshExpertLink(options.swarm.mesh)
-      : new MemoryExpertHub().link("server");
+    const link = options.swarm ? meshExpertLink(options.swarm.mesh) : new MemoryExpertHub().link("server");
     const router = new ExpertRouter({
       link,
       local: nodeSessionRunner({
@@ -125,7 +123,12 @@ export class NodeExpertRequester {
     rows: number,
     options: ExpertJobOptions = {},
   ): Promise<RunModelResult> {
-    const source: ModelSource = { kind: "bytes", sha256: await sha256Hex(model), bytes: model, label: "upload" };
+    const source: ModelSource = {
+      kind: "bytes",
+      sha256: await sha256Hex(model),
+      bytes: model,
+      label: "upload",
+    };
     await this.#ready(options.signal);
     return this.router.runModel(source, input, rows, {
       ...(options.signal ? { signal: options.signal } : {}),
