@@ -144,6 +144,33 @@ describe.runIf(manifest !== null && fashionTestImages(1) !== null)("the server's
     await expect(experts.classify(pixels, rows, control(early.signal))).rejects.toBe(reason);
   });
 
+  it("without the swarm computes every row on the server, identically; bad input is a specific error", async () => {
+    const alone = new ServerExperts({
+      swarm: null,
+      settings: { dataDir: tempDir() },
+      origin: () => server.baseUrl,
+      logger: pino({ level: "silent" }),
+    });
+    try {
+      const rows = 50;
+      const pixels = fashionTestImages(rows)!;
+      const result = await alone.classify(pixels, rows, control());
+      const moe = manifestSources(manifest!, "int8").moe;
+      const reference = await wholeGraphLogits(new OrtNodeRunner(MODELS_DIR), moe, pixels, rows, 784);
+      expect(differingRows(result.logits, reference)).toBe(0);
+      expect(Object.keys(result.rowsBySource)).toEqual(["local"]);
+      await expect(alone.classify(pixels, rows + 1, control())).rejects.toMatchObject({ code: "bad_input" });
+      const nan = pixels.slice();
+      nan[7] = Number.NaN;
+      await expect(alone.classify(nan, rows, control())).rejects.toMatchObject({ code: "bad_input" });
+      await expect(alone.runModel(new Uint8Array([1, 2, 3]), pixels, rows, control())).rejects.toMatchObject({
+        code: "corrupt_model",
+      });
+    } finally {
+      await alone.close();
+    }
+  });
+
   it("runs an uploaded ONNX model on a batch, with outputs identical to the model run by onnxruntime-node", async () => {
     const bytes = new Uint8Array(readFileSync(path.join(MODELS_DIR, "expert-3-fp32.onnx")));
     const rows = 100;
