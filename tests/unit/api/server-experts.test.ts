@@ -116,12 +116,16 @@ describe.runIf(manifest !== null && fashionTestImages(1) !== null)("the server's
     const controller = new AbortController();
     const reason = new Error("cancelled by the test");
     const servedBefore = volunteer.expertStats()!.batchesServed;
+    // Requests the server's router sent the volunteer so far.
+    const sent = () => experts.stats()?.hosts.find((h) => h.peerId === peerId)?.requests ?? 0;
     let servedAtAbort = -1;
+    let sentAtAbort = -1;
     // Aborted the moment the volunteer has served this job's first batch (its forced one): the job is
     // then dispatching, and at most maxInFlightPerHost of its ~50 batches for the volunteer are out.
     onHostStats = (stats) => {
       if (servedAtAbort >= 0 || stats.batchesServed === servedBefore) return;
       servedAtAbort = stats.batchesServed;
+      sentAtAbort = sent();
       controller.abort(reason);
     };
     const job = experts.classify(pixels, rows, {
@@ -135,6 +139,8 @@ describe.runIf(manifest !== null && fashionTestImages(1) !== null)("the server's
       const host = volunteer.expertStats()!;
       return experts.stats()!.inFlight === 0 && host.queuedRequests === 0;
     });
+    // Not one request after the abort; what was out was answered (and dropped).
+    expect(sent()).toBe(sentAtAbort);
     const servedAfterAbort = volunteer.expertStats()!.batchesServed - servedAtAbort;
     // Only requests already sent when it aborted (the router keeps at most 2 out per host: core.ts).
     expect(servedAfterAbort).toBeLessThanOrEqual(2);

@@ -31,19 +31,24 @@ describe(`classify cancelled by its signal (${fixture.label})`, () => {
     const controller = new AbortController();
     const reason = new Error("cancelled by the test");
     const served = () => [...swarm!.hosts.values()].reduce((n, h) => n + h.stats().batchesServed, 0);
+    const sent = () => swarm!.router.stats().hosts.reduce((n, h) => n + h.requests, 0);
     let servedAtAbort = -1;
+    let sentAtAbort = -1;
     // Aborted the moment a host has served this job's first batch: the job is dispatching, with at most
     // maxInFlightPerHost (2) requests out per host, of far more batches.
     for (const host of swarm.hosts.values()) {
       host.on("stats", () => {
         if (servedAtAbort >= 0 || served() === 0) return;
         servedAtAbort = served();
+        sentAtAbort = sent();
         controller.abort(reason);
       });
     }
     await expect(swarm.router.classify(x, rows, { signal: controller.signal })).rejects.toBe(reason);
     expect(servedAtAbort).toBeGreaterThan(0);
     await until("the requests out to finish", () => swarm!.router.stats().inFlight === 0);
+    // Not one request after the abort; what was out (at most 2 per host) was answered, and dropped.
+    expect(sent()).toBe(sentAtAbort);
     expect(served() - servedAtAbort).toBeLessThanOrEqual(2 * swarm.hosts.size);
     expect(swarm.router.stats().totals.rowsClassified).toBe(0);
 
