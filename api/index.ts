@@ -14,6 +14,8 @@ import { mountNodesRoutes } from "./nodes-routes.ts";
 import { apiWebSocket } from "./ws.ts";
 import type { SwarmSettings } from "./swarm-config.ts";
 import { ServerSwarm } from "./swarm-requester.ts";
+import { ServerExperts } from "./server-experts.ts";
+import { ownOrigin } from "./own-origin.ts";
 
 export { apiConfigFromEnv, type ApiConfig } from "./config.ts";
 
@@ -40,6 +42,14 @@ export function mountApi(
   const limits = new ApiLimits(config, context.trustProxy);
   const drain = new Drain(manager, config.drainMs, logger);
   const router = express.Router();
+  // The classify and onnx jobs' requester (api/server-experts.ts), made at the first such job; it fetches
+  // the models from, and joins the swarm through, the server's own address, learnt from a request.
+  let origin: string | null = null;
+  router.use((req, _res, next) => {
+    origin ??= ownOrigin(req);
+    next();
+  });
+  const experts = new ServerExperts({ swarm, settings: config.swarm, origin: () => origin, logger });
   // Only the API's own paths: the rest of /api/v1 (health, config, metrics, datasets) keeps its rules.
   // Who calls (key or loopback) first, then that caller's and its address's rate (access.ts, limits.ts).
   const paths = ["/solve-stream", "/sessions", "/status", "/verify", "/swarm", "/nodes"];
@@ -84,6 +94,7 @@ export function mountApi(
     async close() {
       websocket.close();
       limits.close();
+      await experts.close();
       await manager.close();
     },
   };

@@ -9,6 +9,7 @@ import { parseSolveRequest } from "./request.ts";
 import type { Session } from "./session.ts";
 import type { SessionManager } from "./session-manager.ts";
 import { mountPathOf, pathParam } from "./route-table.ts";
+import { ownOrigin } from "./own-origin.ts";
 
 export interface StreamDeps {
   readonly config: ApiConfig;
@@ -41,14 +42,6 @@ function pipe(
     unlisten();
     onClose();
   });
-}
-
-/** This server as its own requester dials it: the address and port the request arrived at. */
-function ownOrigin(req: Request): string | null {
-  const { localAddress, localPort } = req.socket;
-  if (localAddress === undefined || localPort === undefined) return null;
-  const host = localAddress.startsWith("::ffff:") ? localAddress.slice(7) : localAddress;
-  return `http://${host.includes(":") ? `[${host}]` : host}:${localPort}`;
 }
 
 function lastEventId(req: Request): number {

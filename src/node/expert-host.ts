@@ -7,10 +7,9 @@ import {
   siteModelLookups,
 } from "../core/experts/host/index.ts";
 import type { ExpertLink } from "../core/experts/link/index.ts";
-import { type FetchedManifest, fetchManifest, SessionPool } from "../core/experts/models/index.ts";
+import { type FetchedManifest, fetchManifest } from "../core/experts/models/index.ts";
 import type { Mesh } from "../core/net/mesh.ts";
-import { FileModelCache } from "./model-file-cache.ts";
-import { NodeOrtRuntime } from "./ort-session-runtime.ts";
+import { nodeSessionRunner } from "./node-session-runner.ts";
 
 export interface NodeExpertHostOptions {
   /** The server's origin: its manifest and model files are fetched from there, as a tab fetches them. */
@@ -35,26 +34,17 @@ export interface NodeExpertHost {
 
 /**
  * `open-swarm volunteer --experts`: the tab's ExpertHost (same protocol, limits and checks) on a Node peer.
- * Only the ORT binding differs: core's SessionPool (what the tab's expert worker runs: bytes fetched by URL
- * and checked against their sha256, graph inputs checked, the site's models warmed up as they load) over
- * onnxruntime-node, with the bytes cached on disk. The manifest is the server's own, fetched as a tab
+ * Only the ORT binding differs (node-session-runner.ts: core's SessionPool over onnxruntime-node, the bytes
+ * cached on disk). The manifest is the server's own, fetched as a tab
  * fetches it; a server without one cannot be hosted for (an ExpertError says why, nothing starts).
  * Models that are not the site's are refused (not_in_manifest), a tab's default.
  */
 export async function startNodeExpertHost(options: NodeExpertHostOptions): Promise<NodeExpertHost> {
   const manifest = await fetchManifest(new URL(SITE_MANIFEST_PATH, options.server).href, (url) => fetch(url));
-  const pool = new SessionPool(
-    new NodeOrtRuntime(options.threads ?? 1),
-    { cache: new FileModelCache(options.modelCacheDir), fetch: (url, init) => fetch(url, init) },
-    { preference: "wasm" },
-  );
-  const runner: HostRunner = {
-    // What the sessions really run on (native CPU); display only, a requester never trusts it.
-    provider: "cpu",
-    load: (source) => pool.load(source),
-    run: (sha256, input, rows) => pool.run(sha256, input, rows),
-    unload: (sha256) => pool.unload(sha256),
-  };
+  const runner: HostRunner = nodeSessionRunner({
+    modelCacheDir: options.modelCacheDir,
+    ...(options.threads !== undefined ? { threads: options.threads } : {}),
+  });
   const host = new ExpertHost({
     link: options.link,
     runner,

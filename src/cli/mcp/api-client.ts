@@ -109,6 +109,11 @@ export class ApiClient {
     return res.json();
   }
 
+  async deleteJson(path: string, signal?: AbortSignal): Promise<unknown> {
+    const res = await this.call(path, { method: "DELETE", ...(signal ? { signal } : {}) });
+    return res.json();
+  }
+
   /** POSTs `body` and yields each NDJSON line of the answer as it arrives (aborting ends the stream). */
   async *postNdjson(
     path: string,

@@ -6,7 +6,8 @@ import {
   type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
 import { ApiCallError, type ApiClient } from "./api-client.ts";
-import { runSolve, shrinkResult, type SolveToolOptions } from "./solve-tool.ts";
+import { CLASSIFY_POLL_MS, runClassify } from "./classify-tool.ts";
+import { runSolve, shrinkResult, type SolveProgress, type SolveToolOptions } from "./solve-tool.ts";
 import { loadToolSchemas, type ToolSchemas } from "./tool-schemas.ts";
 
 const DESCRIPTIONS: Readonly<Record<string, string>> = {
@@ -17,9 +18,11 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
   job_status: "A solve session's state, iteration, residual and, once ended, its result.",
   swarm_status:
     "The swarm as the server sees it: peers online by kind and capability (self-reported), volunteer cores, expert hosts, the server's own sessions.",
+  classify_images:
+    "Classify 28×28 grayscale images (Fashion-MNIST: clothing, shoes, bags) with the swarm's mixture of experts: each image is 784 numbers in [0, 1] (pixel/255, row-major, light object on a dark background). Reports progress when asked; returns the job id and predictions (class indices; class names when the server gives them).",
 };
 
-const TOOL_NAMES = ["solve", "verify", "job_status", "swarm_status"] as const;
+const TOOL_NAMES = ["solve", "verify", "job_status", "swarm_status", "classify_images"] as const;
 
 function textResult(value: Record<string, unknown>, isError = false): CallToolResult {
   return { content: [{ type: "text", text: JSON.stringify(value) }], structuredContent: value, isError };
@@ -95,19 +98,23 @@ export function createMcpServer(client: ApiClient, options: SolveToolOptions, ve
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const { name, arguments: args } = request.params;
     const token = request.params._meta?.progressToken;
+    // Progress notifications only when the client asked for them (it sent a progress token).
+    const onProgress =
+      token === undefined
+        ? null
+        : (p: SolveProgress) =>
+            extra.sendNotification({
+              method: "notifications/progress",
+              params: { progressToken: token, ...p },
+            });
     try {
       switch (name) {
-        case "solve": {
-          const onProgress =
-            token === undefined
-              ? null
-              : (p: { progress: number; message: string }) =>
-                  extra.sendNotification({
-                    method: "notifications/progress",
-                    params: { progressToken: token, ...p },
-                  });
+        case "solve":
           return textResult(await runSolve(client, args ?? {}, options, extra.signal, onProgress));
-        }
+        case "classify_images":
+          return textResult(
+            await runClassify(client, args ?? {}, { pollMs: CLASSIFY_POLL_MS }, extra.signal, onProgress),
+          );
         case "verify":
           return textResult(
             (await client.postJson("/api/v1/verify", args ?? {}, extra.signal)) as Record<string, unknown>,

@@ -10,6 +10,32 @@ export interface ToolSchemas {
   readonly fallbackReason: string | null;
 }
 
+/** Values per image of classify_images: a 28×28 Fashion-MNIST picture, row-major, pixel/255. */
+export const IMAGE_VALUES = 784;
+/** Images in one classify_images call (the arguments travel in the agent's context: 1000 are ~4 MB). */
+export const MAX_IMAGES = 1_000;
+
+/** The tool's input schema (the jobs endpoint's classify body, without its `kind`). */
+const CLASSIFY_INPUT_SCHEMA: JsonSchema = {
+  type: "object",
+  properties: {
+    images: {
+      type: "array",
+      minItems: 1,
+      maxItems: MAX_IMAGES,
+      description: `rows of ${IMAGE_VALUES} pixel values in [0, 1] (28×28, row-major, pixel/255; white on black as Fashion-MNIST)`,
+      items: {
+        type: "array",
+        minItems: IMAGE_VALUES,
+        maxItems: IMAGE_VALUES,
+        items: { type: "number", minimum: 0, maximum: 1 },
+      },
+    },
+  },
+  required: ["images"],
+  additionalProperties: false,
+};
+
 const ANY_OBJECT: JsonSchema = { type: "object" };
 const NO_ARGUMENTS: JsonSchema = { type: "object", properties: {}, additionalProperties: false };
 
@@ -59,6 +85,7 @@ export async function loadToolSchemas(client: ApiClient): Promise<ToolSchemas> {
         verify: ANY_OBJECT,
         job_status: sessionIdSchema({}),
         swarm_status: NO_ARGUMENTS,
+        classify_images: CLASSIFY_INPUT_SCHEMA,
       },
       hasSwarmRoute: false,
       fallbackReason: (error as Error).message,
@@ -70,6 +97,8 @@ export async function loadToolSchemas(client: ApiClient): Promise<ToolSchemas> {
       verify: requestBodyOf(doc, "/verify"),
       job_status: sessionIdSchema(doc),
       swarm_status: NO_ARGUMENTS,
+      // Written here, not read from the document: POST /api/v1/jobs takes several kinds of job in one body.
+      classify_images: CLASSIFY_INPUT_SCHEMA,
     },
     hasSwarmRoute: doc.paths?.["/swarm"]?.["get"] !== undefined,
     fallbackReason: null,

@@ -10,13 +10,13 @@ import {
 } from "../../core/experts/host/index.ts";
 import { type FetchedManifest, fetchManifest } from "../../core/experts/models/index.ts";
 import type { Swarm } from "../../core/net/swarm.ts";
+import { type ExpertLinks, keepExpertLinks } from "../../core/experts/router/index.ts";
 import { ExpertRunnerClient } from "../../../workers/experts/client.ts";
 import { ExpertsJobs, type ExpertHostStore } from "./jobs.ts";
 import { readHostAnyModel, saveHostAnyModel } from "./host-settings.ts";
 import { createExpertsStore, type ExpertsStore } from "./store.ts";
 import type { ManifestView } from "./types.ts";
 import type { VolunteerStore } from "../jobs/index.ts";
-import { type ExpertLinks, keepExpertLinks } from "./overlay.ts";
 
 /**
  * The tab's part in the swarm mixture-of-experts, both roles at once (like jobs/boot.ts):
@@ -97,7 +97,7 @@ export function bootExperts(
       qualifyHosts: options.qualifyHosts ?? true,
       onWantsHosts: () => links.check(),
     });
-    const links: ExpertLinks = keepExpertLinks(win, swarm, jobs);
+    const links: ExpertLinks = keepExpertLinks(swarm, jobs);
     store.attach(jobs);
 
     let timer: ReturnType<typeof setTimeout> | null = null;

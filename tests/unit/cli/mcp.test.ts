@@ -62,7 +62,13 @@ function relativeResidual(request: Record<string, unknown>, x: readonly number[]
 describe("open-swarm mcp (stdio, the SDK's client)", () => {
   it("lists the tools, with the server's own request schemas as their inputs", async () => {
     const { tools } = await client.listTools();
-    expect(tools.map((tool) => tool.name).sort()).toEqual(["job_status", "solve", "swarm_status", "verify"]);
+    expect(tools.map((tool) => tool.name).sort()).toEqual([
+      "classify_images",
+      "job_status",
+      "solve",
+      "swarm_status",
+      "verify",
+    ]);
     const doc = (await (await fetch(`${t.baseUrl}/api/v1/openapi.json`)).json()) as {
       paths: Record<string, { post: { requestBody: { content: Record<string, { schema: unknown }> } } }>;
     };

@@ -6,3 +6,4 @@ export type * from "./types.ts";
 export { MAX_CLASSIFY_ROWS, MAX_RUN_MODEL_ROWS } from "./jobs/generic.ts";
 export { argmaxRows, combineExperts } from "./jobs/combine.ts";
 export { gatherRows, routeRows } from "./jobs/routing.ts";
+export { keepExpertLinks, type ExpertLinks } from "./expert-links.ts";

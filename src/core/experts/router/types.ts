@@ -79,6 +79,9 @@ export interface ExpertHostRecord extends ReputationRecord {
 
 export interface ClassifyOptions {
   readonly onProgress?: (progress: RouterProgress) => void;
+  /** Aborting stops the job (as RunModelOptions.signal): classify rejects with the signal's reason, no
+   *  further batch is sent to a host nor computed here, and answers still in flight are dropped. */
+  readonly signal?: AbortSignal;
   /** TEST ONLY (like faults.ts, and reached only through the ?test=1 hook's classifyTestSet(n,
    *  { firstBatchTo })): forces the job's first batches onto named hosts. */
   readonly testFirstBatchTo?: TestFirstBatchTo;

@@ -41,6 +41,8 @@ export async function classifyJob(
 ): Promise<ClassifyResult> {
   const { o, local, shas, registry, totals, perExpert, emitter } = core;
   const started = openJob(core);
+  const signal = options.signal;
+  signal?.throwIfAborted();
   if (Number.isInteger(rows) && rows > MAX_CLASSIFY_ROWS) {
     throw new ExpertError(
       "bad_input",
@@ -55,6 +57,7 @@ export async function classifyJob(
   const jobId = nextJobId(core, "job");
   const gateStarted = o.nowMs();
   const { weights, chosen } = await local.runGate(pixels, rows);
+  signal?.throwIfAborted();
   const gateMs = o.nowMs() - gateStarted;
   const gateDoneMs = o.nowMs() - started;
   // This job's share of the router's running totals, for its timeline.
@@ -110,13 +113,18 @@ export async function classifyJob(
   // asks for one.
   const firstTo = forceFirstBatches(order, forced);
   const canariesDoneMs = o.nowMs() - started;
-  await runJob(core, job, () =>
-    Promise.all([
-      ...localOnly.map((e) =>
-        ledger.computeLocally(job, e, allPositions(routing.rowsOf[e]!.length), "fallback"),
-      ),
-      ...order.map((b) => dispatcher.runBatch(job, b.e, b.positions, b.supply, firstTo.get(b) ?? null)),
-    ]),
+  signal?.throwIfAborted();
+  await runJob(
+    core,
+    job,
+    () =>
+      Promise.all([
+        ...localOnly.map((e) =>
+          ledger.computeLocally(job, e, allPositions(routing.rowsOf[e]!.length), "fallback"),
+        ),
+        ...order.map((b) => dispatcher.runBatch(job, b.e, b.positions, b.supply, firstTo.get(b) ?? null)),
+      ]),
+    signal,
   );
 
   totals.rowsClassified += rows;

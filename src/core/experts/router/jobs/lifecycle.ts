@@ -64,7 +64,8 @@ export function batchesOf(positions: Int32Array, batchRows: number): Int32Array[
 /**
  * Runs a job's batches (`start` sends them) to the end: the job is listed as running meanwhile, so a host
  * caught lying has what it gave it recomputed here, and those recomputations are waited for. With a signal,
- * an abort rejects at once with its reason. However the job ends, its batches stop where they are.
+ * an abort rejects at once with its reason, and no batch is sent or computed after it. However the job
+ * ends, its batches stop where they are.
  */
 export async function runJob(
   core: RouterCore,
@@ -73,6 +74,10 @@ export async function runJob(
   signal?: AbortSignal,
 ): Promise<void> {
   core.jobs.add(job);
+  // Stopped the moment the signal aborts, not once the rejection has propagated: a slot freed in between
+  // must not send one more of its batches.
+  const stop = (): void => void (job.cancelled = true);
+  signal?.addEventListener("abort", stop, { once: true });
   try {
     const work = start().then(async () => {
       while (job.redo.length > 0) await Promise.all(job.redo.splice(0));
@@ -84,6 +89,7 @@ export async function runJob(
       await work;
     }
   } finally {
+    signal?.removeEventListener("abort", stop);
     job.cancelled = true;
     core.jobs.delete(job);
     core.persist(); // the reputation this job earned or cost, to the caller's store

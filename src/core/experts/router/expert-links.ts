@@ -1,6 +1,6 @@
-import { Recruiter } from "../../core/net/recruiter.ts";
-import type { Swarm } from "../../core/net/swarm.ts";
-import type { ExpertRouter } from "../../core/experts/router/index.ts";
+import { Recruiter } from "../../net/recruiter.ts";
+import type { Swarm } from "../../net/swarm.ts";
+import type { ExpertRouter } from "./router.ts";
 
 const HOSTS_HOLDER = "expert-hosts";
 const CHECK_MS = 2_000;
@@ -9,9 +9,9 @@ const CHECK_MS = 2_000;
  *  released once unused). */
 const HOST_FILTER = {} as const;
 
-/** What the overlay reads of the experts jobs. */
+/** What the overlay reads of the requester (a tab's experts jobs, the server's expert requester). */
 export interface ExpertLinksSource {
-  /** Whether this tab wants expert hosts: the Experts view opened (prefetch) or a job ran. */
+  /** Whether the requester wants expert hosts: the Experts view opened (prefetch) or a job ran. */
   readonly wantsHosts: boolean;
   readonly router: ExpertRouter | null;
 }
@@ -19,21 +19,24 @@ export interface ExpertLinksSource {
 export interface ExpertLinks {
   /** Look now (the view just opened, a job starts), not at the next periodic check. */
   check(): void;
+  /** Stops the periodic check and the directory watch, and releases every link it wanted. */
+  close(): void;
 }
 
 /**
- * The overlay for the experts view (issue 12): tabs dial on demand, so as soon as this tab wants hosts (the
+ * The overlay of an expert requester (issue 12; a tab's Experts view, and the server's requester: Node and
+ * the browser alike, hence in the core): peers dial on demand, so as soon as the requester wants hosts (the
  * Experts view opened, or a job ran) it recruits peers by directory query (hosts among them link and
- * announce themselves, and the router offers them experts at once: boot.ts, peer-open), and it wants the
- * hosts its router knows and has not banned. A host the router no longer lists is released, and its link
- * closes once unused.
+ * announce themselves, and the router offers them experts at once: state/experts/boot.ts, peer-open), and
+ * it wants the hosts its router knows and has not banned. A host the router no longer lists is released,
+ * and its link closes once unused.
  *
- * Newcomers are found at once, not at the next refresh: the tab subscribes to peers joining the
+ * Newcomers are found at once, not at the next refresh: the requester subscribes to peers joining the
  * directory and queries again when one does (measured before: a volunteer that came online after the view
  * opened was found only by the 15 s refresh, so it loaded its experts while the first job ran, or never
  * served it; bench:experts, first run).
  */
-export function keepExpertLinks(win: Window, swarm: Swarm, jobs: ExpertLinksSource): ExpertLinks {
+export function keepExpertLinks(swarm: Swarm, jobs: ExpertLinksSource): ExpertLinks {
   const recruiter = new Recruiter(
     {
       query: (filter, k) => swarm.directory.query(filter, k),
@@ -44,10 +47,12 @@ export function keepExpertLinks(win: Window, swarm: Swarm, jobs: ExpertLinksSour
   );
   let hosts = new Set<string>();
   let watching = false;
+  let closed = false;
+  let offWatch: (() => void) | null = null;
+  let subscriptionId: string | null = null;
   const watch = () => {
     watching = true;
-    let subscriptionId: string | null = null;
-    swarm.directory.onWatch((change) => {
+    offWatch = swarm.directory.onWatch((change) => {
       if (change.id !== subscriptionId || change.joined.length === 0) return;
       recruiter.queryNow();
       check();
@@ -59,6 +64,7 @@ export function keepExpertLinks(win: Window, swarm: Swarm, jobs: ExpertLinksSour
       .catch(() => undefined);
   };
   const check = () => {
+    if (closed) return;
     const wants = jobs.wantsHosts;
     if (wants && !watching) watch();
     recruiter.update(wants);
@@ -69,6 +75,18 @@ export function keepExpertLinks(win: Window, swarm: Swarm, jobs: ExpertLinksSour
     for (const peerId of hosts) if (!next.has(peerId)) swarm.mesh.release(HOSTS_HOLDER, peerId);
     hosts = next;
   };
-  win.setInterval(check, CHECK_MS);
-  return { check };
+  const timer = setInterval(check, CHECK_MS);
+  return {
+    check,
+    close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(timer);
+      offWatch?.();
+      if (subscriptionId !== null) swarm.directory.unsubscribe(subscriptionId);
+      recruiter.update(false);
+      for (const peerId of hosts) swarm.mesh.release(HOSTS_HOLDER, peerId);
+      hosts = new Set();
+    },
+  };
 }
