@@ -49,13 +49,16 @@ export interface NodeVolunteerExperts {
 
 /** How long a leaving volunteer waits for its give-backs to go out before it closes the links anyway. */
 const LEAVE_FLUSH_MS = 3_000;
+/** How long it waits, besides, for its requesters to say they received (and stored) the results it sent. */
+const LEAVE_VERDICT_MS = 10_000;
 
 /**
  * A headless volunteer: the tab's VolunteerRuntime (same protocol, same checks) on a Node swarm, with the
  * wasm kernels in a worker thread and each distributed block in a worker thread of its own. `leave()` is
  * the clean exit: pausing gives every held unit back (unit-error "cancelled"/"declined", so the requester
- * reissues it at once instead of waiting for the lease to expire); the give-backs are flushed, then the
- * links and the directory session are closed.
+ * reissues it at once instead of waiting for the lease to expire); the give-backs are flushed, the verdicts
+ * on the results it sent are waited for (bounded: they say the requester stored them), then the links and
+ * the directory session are closed.
  * With `experts`, it also hosts experts for requesters (the tab's ExpertHost, node/expert-host.ts); leaving
  * tells them it paused (they reroute at once), answers its queued batches and unloads its models first.
  */
@@ -152,10 +155,24 @@ export class NodeVolunteer {
     while (this.swarm.mesh.unsentBytes() > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 10));
     }
+    // Transmitted is not yet received: closing the connection drops what the transport has not delivered
+    // (a loaded run still lost a last result this way). A requester answers each result with a unit-verdict
+    // once it has stored it; wait for those of the requesters still linked, within a bound (a requester may
+    // stay silent: the verdict is display only, and nothing else waits on it).
+    const verdictDeadline = Date.now() + LEAVE_VERDICT_MS;
+    while (this.#awaitingVerdicts() && Date.now() < verdictDeadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
     await hosting?.catch(() => undefined);
     this.runtime.close();
     this.swarm.close();
     this.resolveFinished();
+  }
+
+  /** A result this volunteer sent has no verdict yet, and its requester is still linked. */
+  #awaitingVerdicts(): boolean {
+    const linked = new Set(this.swarm.mesh.connectedPeerIds());
+    return this.runtime.snapshot().log.some((e) => e.outcome === "sent" && linked.has(e.requesterId));
   }
 
   private changed(snapshot: VolunteerSnapshot): void {
