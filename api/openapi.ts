@@ -159,6 +159,7 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[] = ROUTES): Jso
     tags: [
       { name: "solve", description: "sparse linear solves, streamed, verified by random probes" },
       { name: "swarm", description: "the peers online and what they announced" },
+      { name: "admin", description: "operator actions (admin scope): bans at the directory" },
       { name: "server", description: "the signaling server's health, config, metrics and data" },
       { name: "docs", description: "this document" },
     ],
