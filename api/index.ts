@@ -17,6 +17,7 @@ import type { SwarmSettings } from "./swarm-config.ts";
 import { ServerSwarm } from "./swarm-requester.ts";
 import { ServerExperts } from "./server-experts.ts";
 import { ownOrigin } from "./own-origin.ts";
+import { unitOutcomes } from "./swarm-units.ts";
 
 export { apiConfigFromEnv, type ApiConfig } from "./config.ts";
 
@@ -39,6 +40,7 @@ export function mountApi(
   // The swarm requester joins at the first session that may use it (api/swarm-requester.ts says why).
   const swarm = config.swarm.enabled ? new ServerSwarm(config.swarm, metrics, logger) : null;
   const manager = new SessionManager(config, metrics, logger, swarm);
+  metrics.apiUnits = () => unitOutcomes(swarm, metrics.api);
   if (config.warm) manager.warm();
   const limits = new ApiLimits(config, context.trustProxy);
   const drain = new Drain(manager, config.drainMs, logger);

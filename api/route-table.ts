@@ -6,12 +6,7 @@
  * the very ones the routes validate with (schemas.ts).
  */
 import type { z } from "zod";
-import {
-  banCreatedSchema,
-  banLiftedSchema,
-  banListSchema,
-  banRequestSchema,
-} from "./admin-routes.ts";
+import { banCreatedSchema, banLiftedSchema, banListSchema, banRequestSchema } from "./admin-routes.ts";
 import { costUpdateSchema } from "./cost-routes.ts";
 import { nodesQuerySchema } from "./nodes-routes.ts";
 import {

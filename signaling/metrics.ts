@@ -1,3 +1,22 @@
+/**
+ * How a unit the API's swarm requester sent ended, as /metrics labels it (a fixed set): each attempt on a
+ * volunteer ends verified, rejected (the residual check refused it), timed_out (deadline or heartbeats),
+ * disconnected, volunteer_error, not_converged, declined or cancelled; recomputed_on_server counts the
+ * sessions taken back to the server's threads.
+ */
+export const API_UNIT_OUTCOMES = [
+  "verified",
+  "rejected",
+  "timed_out",
+  "disconnected",
+  "volunteer_error",
+  "not_converged",
+  "declined",
+  "cancelled",
+  "recomputed_on_server",
+] as const;
+export type ApiUnitOutcome = (typeof API_UNIT_OUTCOMES)[number];
+
 /** Counters since start, served by GET /api/v1/metrics. Keys come from fixed sets, never from peers. */
 export class ServerMetrics {
   joins = 0;
@@ -62,7 +81,7 @@ export class ServerMetrics {
    * Units the API's swarm requester sent to volunteers, by how each attempt ended (verified, rejected,
    * timed_out, ...), and sessions it took back to the server (recomputed_on_server); the API sets it.
    */
-  apiUnits: () => Readonly<Record<string, number>> = () => ({});
+  apiUnits: () => Readonly<Partial<Record<ApiUnitOutcome, number>>> = () => ({});
   private readonly rejectedUpgrades = new Map<string, number>();
   private readonly rejectedMessages = new Map<string, number>();
   private readonly rejectedPeerjs = new Map<string, number>();
@@ -172,7 +191,7 @@ export interface MetricsSnapshot extends MetricsGauges {
   };
   upgradesAccepted: { directory: number; peerjs: number; extension: number };
   bans: ServerMetrics["bans"];
-  apiUnits: Record<string, number>;
+  apiUnits: Partial<Record<ApiUnitOutcome, number>>;
   api: ServerMetrics["api"] & ReturnType<ServerMetrics["apiGauges"]>;
   /**
    * Refused WebSocket upgrades by reason, directory frames answered with an error by code, PeerJS frames

@@ -56,6 +56,7 @@ export async function startServer(partial: Partial<ServerConfig> = {}): Promise<
   const prometheus = new PrometheusMetrics({
     snapshot: () => snapshot(),
     peersByRuntime: () => registry.peersByRuntime(),
+    peers: () => registry.peers(),
   });
   app.use(prometheus.observeHttp);
 
