@@ -50,7 +50,8 @@ async function main() {
     document.getElementById("description").textContent = doc.info.description;
     const sections = [];
     for (const [path, item] of Object.entries(doc.paths)) {
-      for (const [method, op] of Object.entries(item)) sections.push(renderOperation(path, method, op, doc.components?.schemas ?? {}));
+      for (const [method, op] of Object.entries(item))
+        sections.push(renderOperation(path, method, op, doc.components?.schemas ?? {}));
     }
     target.replaceChildren(...sections);
   } catch (error) {
