@@ -11,11 +11,13 @@ import { mountSessionRoutes } from "./session-routes.ts";
 import { mountStreamRoutes } from "./stream-routes.ts";
 import { mountCostRoutes } from "./cost-routes.ts";
 import { mountNodesRoutes } from "./nodes-routes.ts";
+import { mountAdminRoutes } from "./admin-routes.ts";
 import { apiWebSocket } from "./ws.ts";
 import type { SwarmSettings } from "./swarm-config.ts";
 import { ServerSwarm } from "./swarm-requester.ts";
 import { ServerExperts } from "./server-experts.ts";
 import { ownOrigin } from "./own-origin.ts";
+import { unitOutcomes } from "./swarm-units.ts";
 
 export { apiConfigFromEnv, type ApiConfig } from "./config.ts";
 
@@ -38,6 +40,7 @@ export function mountApi(
   // The swarm requester joins at the first session that may use it (api/swarm-requester.ts says why).
   const swarm = config.swarm.enabled ? new ServerSwarm(config.swarm, metrics, logger) : null;
   const manager = new SessionManager(config, metrics, logger, swarm);
+  metrics.apiUnits = () => unitOutcomes(swarm, metrics.api);
   if (config.warm) manager.warm();
   const limits = new ApiLimits(config, context.trustProxy);
   const drain = new Drain(manager, config.drainMs, logger);
@@ -52,7 +55,7 @@ export function mountApi(
   const experts = new ServerExperts({ swarm, settings: config.swarm, origin: () => origin, logger });
   // Only the API's own paths: the rest of /api/v1 (health, config, metrics, datasets) keeps its rules.
   // Who calls (key or loopback) first, then that caller's and its address's rate (access.ts, limits.ts).
-  const paths = ["/solve-stream", "/sessions", "/status", "/verify", "/swarm", "/nodes"];
+  const paths = ["/solve-stream", "/sessions", "/status", "/verify", "/swarm", "/nodes", "/admin"];
   router.use(paths, authenticate(config.keys, context.trustProxy), limits.admit);
   // POST bodies are JSON, up to the limit; anything else is refused before it is read.
   router.post(paths, (req, _res, next) => {
@@ -72,6 +75,7 @@ export function mountApi(
   mountSessionRoutes(router, manager);
   mountCostRoutes(router, (res, id) => sessionFor(res, manager.store, id, "submit"), metrics);
   mountNodesRoutes(router, context.directory, metrics);
+  mountAdminRoutes(router, context.bans, logger);
   mountDocsRoutes(router);
   router.use(apiErrorHandler(metrics, (error) => logger.error({ event: "api_error", error: String(error) })));
   app.use("/api/v1", router);

@@ -4,30 +4,9 @@
  * schema, no generator dependency. Built once per server (it depends on nothing at run time).
  */
 import { readFileSync } from "node:fs";
-import { z } from "zod";
+import { jsonSchemaOf, type JsonSchema } from "./json-schema.ts";
+import { WS_DOC_PATH, wsComponentSchemas, wsOperation } from "./openapi-ws.ts";
 import { errorSchemaOf, ROUTES, type RouteSpec } from "./route-table.ts";
-
-type JsonSchema = Record<string, unknown>;
-
-/**
- * JSON Schema of a zod schema, as the request reads it ("input": defaults optional) or the server writes
- * it ("output"). The protocol's number arrays are z.custom (their elements are checked later, fast, by
- * sparse/linear-system-request.ts); they are the only z.custom in these schemas, so one rule maps them.
- */
-export function jsonSchemaOf(schema: z.ZodType, io: "input" | "output"): JsonSchema {
-  const json = z.toJSONSchema(schema, {
-    target: "draft-2020-12",
-    io,
-    unrepresentable: "any",
-    override: (ctx) => {
-      if (ctx.zodSchema._zod.def.type === "custom") {
-        Object.assign(ctx.jsonSchema, { type: "array", items: { type: "number" } });
-      }
-    },
-  }) as JsonSchema;
-  delete json["$schema"];
-  return json;
-}
 
 function pathParameters(path: string): JsonSchema[] {
   return [...path.matchAll(/\{([a-z_]+)\}/g)].map((m) => ({
@@ -137,6 +116,8 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[] = ROUTES): Jso
   for (const route of routes) {
     (paths[route.path] ??= {})[route.method] = operationOf(route);
   }
+  // The WebSocket endpoint is not an HTTP route of the table: described apart (openapi-ws.ts).
+  paths[WS_DOC_PATH] = { get: wsOperation() };
   return {
     openapi: "3.1.0",
     info: {
@@ -147,6 +128,7 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[] = ROUTES): Jso
     },
     servers: [{ url: "/api/v1" }],
     components: {
+      schemas: wsComponentSchemas(),
       securitySchemes: {
         apiKey: {
           type: "http",
@@ -159,6 +141,7 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[] = ROUTES): Jso
     tags: [
       { name: "solve", description: "sparse linear solves, streamed, verified by random probes" },
       { name: "swarm", description: "the peers online and what they announced" },
+      { name: "admin", description: "operator actions (admin scope): bans at the directory" },
       { name: "server", description: "the signaling server's health, config, metrics and data" },
       { name: "docs", description: "this document" },
     ],

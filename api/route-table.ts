@@ -6,6 +6,7 @@
  * the very ones the routes validate with (schemas.ts).
  */
 import type { z } from "zod";
+import { banCreatedSchema, banLiftedSchema, banListSchema, banRequestSchema } from "./admin-routes.ts";
 import { costUpdateSchema } from "./cost-routes.ts";
 import { nodesQuerySchema } from "./nodes-routes.ts";
 import {
@@ -36,12 +37,12 @@ export interface RouteSpec {
   readonly path: string;
   readonly operationId: string;
   readonly summary: string;
-  readonly tag: "solve" | "swarm" | "server" | "docs";
+  readonly tag: "solve" | "swarm" | "admin" | "server" | "docs";
   readonly request?: z.ZodType;
   /** Query parameters (a zod object: each key one parameter). */
   readonly query?: z.ZodObject;
   /** The API key scope the route needs (access.ts; admin has every scope); absent: no key needed. */
-  readonly scope?: "read" | "submit";
+  readonly scope?: "read" | "submit" | "admin";
   /** The success status, when not 200. */
   readonly status?: number;
   /** The 200 answer: a JSON body, a stream of events (NDJSON or SSE), or another media type. */
@@ -215,6 +216,39 @@ export const ROUTES: readonly RouteSpec[] = [
     tag: "swarm",
     response: { kind: "json", schema: nodeSchema },
     errors: { ...ADMIT, 404: ["unknown_node"] },
+  },
+  {
+    method: "post",
+    path: "/admin/bans",
+    operationId: "banPeer",
+    scope: "admin",
+    status: 201,
+    summary:
+      "Ban a peer id at the directory: its joins are refused (error banned, which its app shows), its live session and PeerJS registration are closed, it leaves directory answers and /nodes. Banning again replaces the reason and expiry. Held in memory: a server restart lifts every ban.",
+    tag: "admin",
+    request: banRequestSchema,
+    response: { kind: "json", schema: banCreatedSchema },
+    errors: { ...ADMIT, ...BODY, 409: ["ban_list_full"] },
+  },
+  {
+    method: "get",
+    path: "/admin/bans",
+    operationId: "bans",
+    scope: "admin",
+    summary: "The bans in force, oldest first.",
+    tag: "admin",
+    response: { kind: "json", schema: banListSchema },
+    errors: { ...ADMIT },
+  },
+  {
+    method: "delete",
+    path: "/admin/bans/{peer_id}",
+    operationId: "liftBan",
+    scope: "admin",
+    summary: "Lift a ban: the peer id may join again.",
+    tag: "admin",
+    response: { kind: "json", schema: banLiftedSchema },
+    errors: { ...ADMIT, 404: ["unknown_ban"] },
   },
   {
     method: "get",

@@ -42,6 +42,14 @@ export class ServerSwarm {
     return this.#requester?.swarm.identity.peerId ?? null;
   }
 
+  /**
+   * How the requester's attempts on volunteers ended since it joined (its scheduler's read-only counts:
+   * verified, invalid-result, heartbeat-timeout, ...); empty before the join.
+   */
+  attemptEnds(): Readonly<Record<string, number>> {
+    return this.#requester?.runtime.scheduler.attemptEnds() ?? {};
+  }
+
   /** A join is under way. */
   get joining(): boolean {
     return this.#joining !== null;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { SESSION_STATES, streamEventSchema } from "./response-schemas.ts";
 
 /** Most sessions one WebSocket may follow at once. */
 export const MAX_WS_SUBSCRIPTIONS = 16;
@@ -26,3 +27,31 @@ export const wsClientMessageSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("ping"), id: requestId }).strict(),
 ]);
 export type WsClientMessage = z.infer<typeof wsClientMessageSchema>;
+
+const state = z.enum(SESSION_STATES);
+
+/**
+ * What the server sends on /api/v1/ws (JSON text frames): the answers to subscribe, unsubscribe and ping
+ * (with the client's `id`), each followed session's events (the very events of the NDJSON/SSE streams,
+ * with their ids for a later `last_event_id`), `ended` when a followed session ends, and `error` for a
+ * refused message (the socket stays open). ws.ts sends nothing else; the OpenAPI document's `x-websocket`
+ * is generated from this schema and the client one above.
+ */
+export const wsServerMessageSchema = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("subscribed"), id: requestId, session_id: sessionId, state }),
+  z.strictObject({
+    type: z.literal("event"),
+    session_id: sessionId,
+    event_id: z.number().int().nonnegative(),
+    event: streamEventSchema,
+  }),
+  z.strictObject({ type: z.literal("ended"), session_id: sessionId, state }),
+  z.strictObject({ type: z.literal("unsubscribed"), id: requestId, session_id: sessionId }),
+  z.strictObject({ type: z.literal("pong"), id: requestId }),
+  z.strictObject({
+    type: z.literal("error"),
+    id: requestId.optional(),
+    error: z.strictObject({ code: z.string(), message: z.string() }),
+  }),
+]);
+export type WsServerMessage = z.input<typeof wsServerMessageSchema>;

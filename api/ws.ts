@@ -14,6 +14,7 @@ import {
   MAX_WS_SUBSCRIPTIONS,
   wsClientMessageSchema,
   type WsClientMessage,
+  type WsServerMessage,
 } from "./ws-messages.ts";
 
 export const WS_PATH = "/api/v1/ws";
@@ -66,7 +67,8 @@ export function apiWebSocket(deps: WsDeps): ExtensionWebSocket & { close(): void
 function serve(ws: WebSocket, caller: Caller, deps: WsDeps): void {
   const subscriptions = new Map<string, () => void>();
   const bucket = new TokenBucket(2 * MESSAGES_PER_S, MESSAGES_PER_S, () => performance.now());
-  const send = (message: Record<string, unknown>): void => {
+  // Typed with the documented schema (ws-messages.ts): a frame the document does not describe won't compile.
+  const send = (message: Exclude<WsServerMessage, { type: "event" }>): void => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
   };
   const refuse = (id: string | undefined, code: string, message: string): void => {

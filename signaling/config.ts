@@ -5,6 +5,7 @@ import type { DirectoryPeer } from "../src/core/protocol/directory.ts";
 import type { Express } from "express";
 import type { Logger } from "pino";
 import type { ServerMetrics } from "./metrics.ts";
+import type { BanOutcome, PeerBan } from "./directory/bans.ts";
 import { z } from "zod";
 import { MAX_DIRECTORY_PEERS, MAX_DIRECTORY_SAMPLE_PEERS } from "../src/core/protocol/directory.ts";
 
@@ -109,6 +110,16 @@ export interface AppContext {
   readonly trustProxy: boolean;
   /** Who is online, read-only (the API's /swarm and /nodes). */
   readonly directory: DirectoryView;
+  /** The directory's ban list (the API's admin routes): bans hold for the life of the process. */
+  readonly bans: BanControl;
+}
+
+/** Banning peer ids at the directory (directory/bans.ts): refused at join, a live session closed. */
+export interface BanControl {
+  /** null when the list is full (MAX_BANS) and the id is not on it. */
+  ban(peerId: string, reason: string, ttlS: number | null): BanOutcome | null;
+  lift(peerId: string): boolean;
+  list(): PeerBan[];
 }
 
 /** Refusing an upgrade: the HTTP status, a reason counted in the metrics, a message for the caller. */

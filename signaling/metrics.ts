@@ -1,3 +1,22 @@
+/**
+ * How a unit the API's swarm requester sent ended, as /metrics labels it (a fixed set): each attempt on a
+ * volunteer ends verified, rejected (the residual check refused it), timed_out (deadline or heartbeats),
+ * disconnected, volunteer_error, not_converged, declined or cancelled; recomputed_on_server counts the
+ * sessions taken back to the server's threads.
+ */
+export const API_UNIT_OUTCOMES = [
+  "verified",
+  "rejected",
+  "timed_out",
+  "disconnected",
+  "volunteer_error",
+  "not_converged",
+  "declined",
+  "cancelled",
+  "recomputed_on_server",
+] as const;
+export type ApiUnitOutcome = (typeof API_UNIT_OUTCOMES)[number];
+
 /** Counters since start, served by GET /api/v1/metrics. Keys come from fixed sets, never from peers. */
 export class ServerMetrics {
   joins = 0;
@@ -22,6 +41,11 @@ export class ServerMetrics {
   queriesAnswered = 0;
   queriesRefused = 0;
   readonly upgradesAccepted = { directory: 0, peerjs: 0, extension: 0 };
+  /**
+   * Admin bans (directory/bans.ts): bans added and lifted, joins refused for a ban (also counted as
+   * rejected `banned`), live sessions a ban closed.
+   */
+  readonly bans = { added: 0, lifted: 0, joinsRefused: 0, sessionsClosed: 0 };
   /** The solve API (api/): sessions by how they ended, iteration updates written to clients, and those
    *  coalesced away for a slow reader. Refusals go to rejectHttp like every other HTTP refusal. */
   readonly api = {
@@ -53,6 +77,11 @@ export class ServerMetrics {
     sessionsOpen: 0,
     solvesRunning: 0,
   });
+  /**
+   * Units the API's swarm requester sent to volunteers, by how each attempt ended (verified, rejected,
+   * timed_out, ...), and sessions it took back to the server (recomputed_on_server); the API sets it.
+   */
+  apiUnits: () => Readonly<Partial<Record<ApiUnitOutcome, number>>> = () => ({});
   private readonly rejectedUpgrades = new Map<string, number>();
   private readonly rejectedMessages = new Map<string, number>();
   private readonly rejectedPeerjs = new Map<string, number>();
@@ -108,7 +137,9 @@ export class ServerMetrics {
       queries: { answered: this.queriesAnswered, refused: this.queriesRefused },
       peerRecordsOut: { ...this.peerRecordsOut },
       upgradesAccepted: { ...this.upgradesAccepted },
+      bans: { ...this.bans },
       api: { ...this.api, ...this.apiGauges() },
+      apiUnits: { ...this.apiUnits() },
       rejected: {
         upgrades: Object.fromEntries(this.rejectedUpgrades),
         messages: Object.fromEntries(this.rejectedMessages),
@@ -132,6 +163,8 @@ export interface MetricsGauges {
   peerjsPendingBytes: number;
   /** Directory subscriptions held now. */
   subscriptions: number;
+  /** Admin bans in force now. */
+  bansActive: number;
   uptimeS: number;
 }
 
@@ -157,6 +190,8 @@ export interface MetricsSnapshot extends MetricsGauges {
     watched: number;
   };
   upgradesAccepted: { directory: number; peerjs: number; extension: number };
+  bans: ServerMetrics["bans"];
+  apiUnits: Partial<Record<ApiUnitOutcome, number>>;
   api: ServerMetrics["api"] & ReturnType<ServerMetrics["apiGauges"]>;
   /**
    * Refused WebSocket upgrades by reason, directory frames answered with an error by code, PeerJS frames

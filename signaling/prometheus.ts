@@ -1,6 +1,9 @@
 import type { Request, RequestHandler } from "express";
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import type { DirectoryPeer } from "../src/core/protocol/directory.ts";
 import type { MetricsSnapshot } from "./metrics.ts";
+import { mirroredCounter, mirroredGauge, one, type Labels } from "./prometheus-mirror.ts";
+import { registerSwarmSeries } from "./prometheus-swarm.ts";
 
 /**
  * GET /metrics in Prometheus text format (prom-client), read from the same counters as the JSON view at
@@ -13,50 +16,9 @@ export interface PrometheusDeps {
   readonly snapshot: () => MetricsSnapshot;
   /** Peers online by self-reported runtime (browser | node: the protocol's enum). */
   readonly peersByRuntime: () => Readonly<Record<string, number>>;
+  /** Every peer online, as announced (volunteers vs requester-only, at scrape time). */
+  readonly peers: () => Iterable<DirectoryPeer>;
 }
-
-type Labels = Record<string, string>;
-
-/** A counter whose value is the snapshot's at scrape time (prom-client counters only go up: reset+inc). */
-function mirroredCounter(
-  registry: Registry,
-  name: string,
-  help: string,
-  labelNames: string[],
-  read: () => Array<[Labels, number]>,
-): void {
-  new Counter({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [labels, value] of read()) this.inc(labels, value);
-    },
-  });
-}
-
-function mirroredGauge(
-  registry: Registry,
-  name: string,
-  help: string,
-  labelNames: string[],
-  read: () => Array<[Labels, number]>,
-): void {
-  new Gauge({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [labels, value] of read()) this.set(labels, value);
-    },
-  });
-}
-
-const one = (value: number): Array<[Labels, number]> => [[{}, value]];
 
 export class PrometheusMetrics {
   readonly registry = new Registry();
@@ -142,6 +104,7 @@ export class PrometheusMetrics {
         ];
       },
     );
+    registerSwarmSeries(r, { snapshot: s, peers: deps.peers });
     this.requestSeconds = new Histogram({
       name: "open_swarm_http_request_duration_seconds",
       help: "HTTP request durations by method, route pattern and status class (streams: until their end)",

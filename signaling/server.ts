@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { resolveConfig, type AppContext, type MountedApp, type ServerConfig } from "./config.ts";
+import { DirectoryBans } from "./directory/bans.ts";
 import { DirectoryRegistry } from "./directory/registry.ts";
 import { createDirectoryService } from "./directory/service.ts";
 import { datasetsRouter } from "./datasets.ts";
@@ -45,6 +46,7 @@ export async function startServer(partial: Partial<ServerConfig> = {}): Promise<
     metrics,
   });
   const throttle = new LogThrottle();
+  const bans = new DirectoryBans(registry, metrics, logger);
 
   const app = express();
   app.disable("x-powered-by");
@@ -54,6 +56,7 @@ export async function startServer(partial: Partial<ServerConfig> = {}): Promise<
   const prometheus = new PrometheusMetrics({
     snapshot: () => snapshot(),
     peersByRuntime: () => registry.peersByRuntime(),
+    peers: () => registry.peers(),
   });
   app.use(prometheus.observeHttp);
 
@@ -64,13 +67,14 @@ export async function startServer(partial: Partial<ServerConfig> = {}): Promise<
     throttle,
     isJoined: (peerId) => registry.get(peerId) !== undefined,
   });
-  const directory = createDirectoryService({ config, registry, metrics, logger, throttle });
+  const directory = createDirectoryService({ config, registry, bans, metrics, logger, throttle });
   registry.onSessionEnded((peerId) => peerjs.terminate(peerId));
   const dispatcher = installUpgradeDispatcher(httpServer, {
     config,
     directory,
     peerjs,
     registry,
+    bans,
     metrics,
     logger,
     throttle,
@@ -84,6 +88,7 @@ export async function startServer(partial: Partial<ServerConfig> = {}): Promise<
       peerjsConnections: peerjs.connectionCount,
       peerjsPendingBytes: peerjs.pendingBytes,
       subscriptions: registry.subscriptionCount,
+      bansActive: bans.size,
       uptimeS: Math.round((Date.now() - startedAtMs) / 1000),
     });
 
@@ -129,6 +134,7 @@ export async function startServer(partial: Partial<ServerConfig> = {}): Promise<
       peers: () => registry.peers(),
       get: (peerId) => registry.get(peerId)?.peer,
     },
+    bans,
   };
   const mounted: MountedApp | undefined = config.configureApp?.(app, context) ?? undefined;
   app.use("/api", apiNotFound);

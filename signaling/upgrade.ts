@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { WebSocket } from "ws";
 import { DIRECTORY_PATH, PEERJS_KEY } from "../src/core/protocol/directory.ts";
 import type { ExtensionWebSocket, ServerConfig } from "./config.ts";
+import type { DirectoryBans } from "./directory/bans.ts";
 import type { DirectoryRegistry } from "./directory/registry.ts";
 import type { DirectoryService } from "./directory/service.ts";
 import { rejectUpgrade } from "./http-reject.ts";
@@ -22,6 +23,7 @@ export interface UpgradeDispatcherDeps {
   readonly directory: DirectoryService;
   readonly peerjs: PeerJsBridge;
   readonly registry: DirectoryRegistry;
+  readonly bans: Pick<DirectoryBans, "get">;
   readonly metrics: ServerMetrics;
   readonly logger: Logger;
   readonly throttle: LogThrottle;
@@ -131,6 +133,11 @@ export function installUpgradeDispatcher(server: Server, deps: UpgradeDispatcher
     const token = params.get("token");
     if (!id || !token || params.get("key") !== PEERJS_KEY) {
       refuse(socket, ip, 400, "peerjs_bad_params", "PeerJS needs id, token and key=peerjs");
+      return;
+    }
+    // A banned id has no session either; said first, so its owner learns why rather than "join first".
+    if (deps.bans.get(id) !== undefined) {
+      refuse(socket, ip, 403, "peerjs_banned", "this peer id is banned by the server's operator");
       return;
     }
     if (!registry.get(id)) {

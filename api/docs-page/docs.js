@@ -16,7 +16,7 @@ function schemaBlock(title, schema) {
   return details;
 }
 
-function renderOperation(path, method, op) {
+function renderOperation(path, method, op, schemas) {
   const section = element("section", undefined, "operation");
   section.id = op.operationId;
   const heading = element("h2");
@@ -24,6 +24,14 @@ function renderOperation(path, method, op) {
   section.append(heading, element("p", op.summary));
   const body = op.requestBody?.content?.["application/json"]?.schema;
   if (body !== undefined) section.append(schemaBlock("Request body (application/json)", body));
+  // The WebSocket endpoint (x-websocket): how to use it, and what each side sends (component schemas).
+  const ws = op["x-websocket"];
+  if (ws !== undefined) {
+    section.append(element("p", op.description));
+    const named = (ref) => schemas[ref.$ref.replace("#/components/schemas/", "")];
+    section.append(schemaBlock("The client sends (JSON text frames)", named(ws.client)));
+    section.append(schemaBlock("The server sends", named(ws.server)));
+  }
   for (const [status, response] of Object.entries(op.responses)) {
     for (const [mediaType, media] of Object.entries(response.content ?? {})) {
       section.append(schemaBlock(`${status} ${mediaType}: ${response.description}`, media.schema));
@@ -42,7 +50,8 @@ async function main() {
     document.getElementById("description").textContent = doc.info.description;
     const sections = [];
     for (const [path, item] of Object.entries(doc.paths)) {
-      for (const [method, op] of Object.entries(item)) sections.push(renderOperation(path, method, op));
+      for (const [method, op] of Object.entries(item))
+        sections.push(renderOperation(path, method, op, doc.components?.schemas ?? {}));
     }
     target.replaceChildren(...sections);
   } catch (error) {

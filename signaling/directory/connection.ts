@@ -19,12 +19,15 @@ import { TokenBucket } from "../limits/token-bucket.ts";
 import type { LogThrottle } from "../logger.ts";
 import type { ServerMetrics } from "../metrics.ts";
 import { randomToken } from "../random-token.ts";
+import { banMessage, type DirectoryBans } from "./bans.ts";
 import type { DirectoryRegistry, DirectorySession } from "./registry.ts";
 import { UpdateThrottle } from "./update-throttle.ts";
 import { SessionQueries } from "./queries.ts";
 
 export interface DirectoryConnectionContext {
   readonly registry: DirectoryRegistry;
+  /** Peer ids the operator banned: refused at join. */
+  readonly bans: Pick<DirectoryBans, "get">;
   readonly metrics: ServerMetrics;
   readonly logger: Logger;
   readonly throttle: LogThrottle;
@@ -245,6 +248,13 @@ export class DirectoryConnection implements DirectorySession {
     }
     // The socket may have closed while the signature was being checked.
     if (this.state !== "verifying") return;
+    // Checked once the key is proven: a ban is on the id, and only its key holder learns of it.
+    const ban = this.ctx.bans.get(peerId);
+    if (ban !== undefined) {
+      this.ctx.metrics.bans.joinsRefused++;
+      this.refuseJoin("banned", banMessage(ban), peerId, DIRECTORY_CLOSE_CODES.banned);
+      return;
+    }
 
     const { registry, metrics, logger, config } = this.ctx;
     const existing = registry.get(peerId);
@@ -294,12 +304,17 @@ export class DirectoryConnection implements DirectorySession {
     logger.info({ event: "join", peerId, ip: this.ip, peers: registry.size });
   }
 
-  private refuseJoin(code: DirectoryErrorCode, message: string, claimedPeerId: string): void {
+  private refuseJoin(
+    code: DirectoryErrorCode,
+    message: string,
+    claimedPeerId: string,
+    closeCode: number = DIRECTORY_CLOSE_CODES.authFailed,
+  ): void {
     if (this.state !== "verifying") return;
     this.ctx.metrics.rejectMessage(code);
     this.log(code, { claimedPeerId });
-    // A nonce is good for one attempt: a failed proof ends the connection.
-    this.evict(code, message, DIRECTORY_CLOSE_CODES.authFailed);
+    // A nonce is good for one attempt: a failed proof (or a banned id) ends the connection.
+    this.evict(code, message, closeCode);
   }
 
   /** Answers an invalid frame with an error, counts it, and closes the socket after too many. */

@@ -64,9 +64,11 @@ const FATAL_ERROR_CODES: ReadonlySet<DirectoryErrorCode> = new Set([
   "id_mismatch",
   "session_replaced",
   "invalid_message",
+  "banned",
 ]);
 const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([
   DIRECTORY_CLOSE_CODES.authFailed,
+  DIRECTORY_CLOSE_CODES.banned,
   DIRECTORY_CLOSE_CODES.replaced,
 ]);
 const CLIENT_HEARTBEAT_CLOSE_CODE = 4000;
@@ -342,9 +344,11 @@ export class DirectoryClient {
         if (message.id !== undefined && this.queries.fail(message.id, message.code, message.message)) return;
         const error = new DirectoryClientError(message.code, message.message);
         this.lastServerError = error;
-        // Before the welcome these mean our join can never succeed; after it, only a takeover is final.
+        // Before the welcome these mean our join can never succeed; after it, only a takeover or a ban
+        // (the operator closed this session) is final.
         const fatal =
           message.code === "session_replaced" ||
+          message.code === "banned" ||
           (this.status !== "connected" && FATAL_ERROR_CODES.has(message.code));
         if (fatal) {
           this.fatalError = error;

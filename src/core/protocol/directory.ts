@@ -61,16 +61,22 @@ export const DIRECTORY_ERROR_CODES = [
   "invalid_query",
   "too_many_subscriptions",
   "unknown_subscription",
+  /** The server's operator banned this peer id (admin API): refused at join, a live session is closed. */
+  "banned",
 ] as const;
 export type DirectoryErrorCode = (typeof DIRECTORY_ERROR_CODES)[number];
 
-/** WebSocket close codes the server uses; a client must not reconnect after `authFailed` or `replaced`. */
+/**
+ * WebSocket close codes the server uses; a client must not reconnect after `authFailed`, `banned` or
+ * `replaced`.
+ */
 export const DIRECTORY_CLOSE_CODES = {
   normal: 1000,
   goingAway: 1001,
   tryAgainLater: 1013,
   tooManyInvalid: 4400,
   authFailed: 4401,
+  banned: 4403,
   joinTimeout: 4408,
   replaced: 4409,
   tooSlow: 4429,

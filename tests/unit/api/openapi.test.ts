@@ -12,9 +12,12 @@ import {
   swarmResponseSchema,
   verifyResponseSchema,
 } from "../../../api/response-schemas.ts";
+import { jsonSchemaOf } from "../../../api/json-schema.ts";
 import { expressPath, ROUTES } from "../../../api/route-table.ts";
+import { wsClientMessageSchema, wsServerMessageSchema } from "../../../api/ws-messages.ts";
 import { CONTENT_SECURITY_POLICY } from "../../../signaling/http-security.ts";
 import { startTestServer, type TestServer } from "../signaling/helpers.ts";
+import { WebSocket } from "ws";
 import { ndjsonLines, post, tridiagonalRequest } from "./helpers.ts";
 
 // GET /api/v1/openapi.json against the real server: a valid OpenAPI 3.1 document (checked by a validator
@@ -84,9 +87,12 @@ describe("GET /api/v1/openapi.json", () => {
     const mounted = mountedRoutes(router.stack, "")
       .filter((r) => r.split(" ")[1]!.startsWith("/api/v1/"))
       .sort();
+    // The WebSocket endpoint is an upgrade, not an Express route: checked on its own below.
     const documented = Object.entries(doc.paths)
       .flatMap(([path, item]) =>
-        Object.keys(item).map((m) => `${m.toUpperCase()} ${anyParam(`/api/v1${expressPath(path)}`)}`),
+        Object.entries(item)
+          .filter(([, op]) => op["x-websocket"] === undefined)
+          .map(([m]) => `${m.toUpperCase()} ${anyParam(`/api/v1${expressPath(path)}`)}`),
       )
       .sort();
     expect(mounted.length).toBeGreaterThanOrEqual(10);
@@ -111,6 +117,30 @@ describe("GET /api/v1/openapi.json", () => {
       "x-error-codes"
     ] as string[];
     expect(documented).toContain(error.code);
+  });
+});
+
+describe("/api/v1/ws in the document", () => {
+  it("is a GET upgrade whose x-websocket messages are the server's own zod schemas, and it opens there", async () => {
+    const op = doc.paths["/ws"]!["get"]! as Record<string, Record<string, unknown>>;
+    expect(Object.keys(op["responses"]!)).toContain("101");
+    const ws = op["x-websocket"] as { client: { $ref: string }; server: { $ref: string } };
+    const schemas = (doc as unknown as { components: { schemas: Record<string, unknown> } }).components
+      .schemas;
+    const resolve = (ref: string): unknown => schemas[ref.replace("#/components/schemas/", "")];
+    expect(resolve(ws.client.$ref)).toEqual(jsonSchemaOf(wsClientMessageSchema, "input"));
+    expect(resolve(ws.server.$ref)).toEqual(jsonSchemaOf(wsServerMessageSchema, "output"));
+    const clientTypes = JSON.stringify(resolve(ws.client.$ref));
+    for (const type of ["subscribe", "unsubscribe", "ping"]) expect(clientTypes).toContain(`"${type}"`);
+    // The documented path is where the server listens: a ping there gets a pong the schema accepts.
+    const socket = new WebSocket(`${t.baseUrl.replace("http", "ws")}/api/v1/ws`);
+    const pong = await new Promise<unknown>((resolve, reject) => {
+      socket.once("open", () => socket.send(JSON.stringify({ type: "ping", id: "p1" })));
+      socket.once("message", (data) => resolve(JSON.parse(String(data))));
+      socket.once("error", reject);
+    });
+    socket.close();
+    expect(wsServerMessageSchema.parse(pong)).toEqual({ type: "pong", id: "p1" });
   });
 });
 

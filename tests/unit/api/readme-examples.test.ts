@@ -32,7 +32,7 @@ afterAll(async () => {
 });
 
 describe("README curl examples", () => {
-  const [stream, sse, seed] = readmeExamples();
+  const [stream, sse, seed, costs, ban] = readmeExamples();
 
   it("streams a CSR solve to a certified solve_result", async () => {
     const lines = (await sh(stream!))
@@ -71,5 +71,28 @@ describe("README curl examples", () => {
     expect(body.error.code).toBe("ambiguous_format");
     expect(body.error.message).toContain("expects row_pointers + col_indices");
     expect(body.error.message).toContain("vector has 3 entries but rows = 1000");
+  });
+
+  it("posts a cost update into a detached running session, sees it applied, and cancels it", async () => {
+    const [accepted, applied, deleted] = (await sh(costs!)).trim().split("\n");
+    expect(accepted!.endsWith(" 202")).toBe(true);
+    const answer = JSON.parse(accepted!.slice(0, -4)) as { session_id: string; seq: number };
+    expect(answer).toMatchObject({ seq: 1, matrix_entries: 1, rhs_entries: 1 });
+    expect(JSON.parse(applied!)).toMatchObject({ type: "update_applied", seq: 1 });
+    expect(JSON.parse(deleted!)).toMatchObject({ session_id: answer.session_id });
+    // The session was running when the update came (detached, not cancelled by curl leaving), then cancelled.
+    const status = await fetch(`${t.baseUrl}/api/v1/status/${answer.session_id}`);
+    expect(((await status.json()) as { state: string }).state).toBe("cancelled");
+    expect(t.server.metrics().api.costUpdates).toBe(1);
+  }, 60_000);
+
+  it("bans a peer id, lists the ban, and lifts it", async () => {
+    const [created, listed, lifted] = (await sh(ban!)).trim().split("\n");
+    expect(created!.endsWith(" 201")).toBe(true);
+    const id = "os0123456789abcdef0123456789abcdef";
+    expect(JSON.parse(created!.slice(0, -4))).toMatchObject({ peer_id: id, reason: "sent wrong results" });
+    expect(JSON.parse(listed!)).toMatchObject({ total: 1, bans: [{ peer_id: id }] });
+    expect(JSON.parse(lifted!)).toEqual({ peer_id: id, lifted: true });
+    expect(t.server.metrics().bans).toMatchObject({ added: 1, lifted: 1 });
   });
 });

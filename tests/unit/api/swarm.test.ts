@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { FaultInjection } from "../../../src/core/jobs/volunteer/fault-injection.ts";
 import { post, relativeResidualOf, tridiagonalRequest } from "./helpers.ts";
+import { scrapeMetrics, value } from "./prometheus-text.ts";
 import {
   closeAfterEach,
   collect,
@@ -39,6 +40,10 @@ describe("solve-stream on the swarm (server requester, real Node volunteer)", ()
     expect(Object.values(volunteer.snapshot().resultsSent).reduce((s, n) => s + n, 0)).toBeGreaterThan(0);
     expect(relativeResidualOf(body, result["x"] as number[])).toBeLessThan(1e-9);
     expect(t.server.metrics().api.swarmCertified).toBe(1);
+    // /metrics counts the unit the requester sent as verified (its scheduler's count, not the session's).
+    const { samples } = await scrapeMetrics(t.baseUrl);
+    expect(value(samples, "open_swarm_api_units_total", { outcome: "verified" })).toBe(1);
+    expect(value(samples, "open_swarm_api_units_total", { outcome: "recomputed_on_server" })).toBe(0);
     const status = (await (
       await fetch(`${t.baseUrl}/api/v1/status/${String(result["session_id"])}`)
     ).json()) as Line;
@@ -72,5 +77,15 @@ describe("solve-stream on the swarm (server requester, real Node volunteer)", ()
       (u) => (u["where"] as { verified?: boolean }).verified === true,
     );
     expect(certified).toEqual([]);
+    // /metrics: the liar's attempts as rejected units and swarm_result verification failures, the
+    // session as recomputed on the server; as many as the run itself counted.
+    const { samples } = await scrapeMetrics(t.baseUrl);
+    const rejected = t.server.metrics().api.swarmResultsRejected;
+    expect(value(samples, "open_swarm_api_units_total", { outcome: "rejected" })).toBeGreaterThanOrEqual(1);
+    expect(value(samples, "open_swarm_verification_failures_total", { source: "swarm_result" })).toBe(
+      rejected,
+    );
+    expect(value(samples, "open_swarm_api_units_total", { outcome: "recomputed_on_server" })).toBe(1);
+    expect(value(samples, "open_swarm_api_units_total", { outcome: "verified" })).toBe(0);
   }, 30_000);
 });

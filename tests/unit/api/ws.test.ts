@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { parseApiKeys } from "../../../api/keys.ts";
+import { wsServerMessageSchema } from "../../../api/ws-messages.ts";
 import type { TestServer } from "../signaling/helpers.ts";
 import { bearer, collectLines, post, slowRequest, startApiServer, tridiagonalRequest } from "./helpers.ts";
 
@@ -22,6 +23,9 @@ afterAll(async () => {
   await t.close();
 });
 
+/** Every frame any socket of this file received: all must match the documented schema (last test). */
+const everyFrame: Record<string, unknown>[] = [];
+
 /** A client socket with a queue of received frames and a way to wait for one that matches. */
 async function connect(key: string | null): Promise<{
   ws: WebSocket;
@@ -34,7 +38,9 @@ async function connect(key: string | null): Promise<{
   const frames: Record<string, unknown>[] = [];
   const waiters: (() => void)[] = [];
   ws.on("message", (data) => {
-    frames.push(JSON.parse(String(data)) as Record<string, unknown>);
+    const frame = JSON.parse(String(data)) as Record<string, unknown>;
+    frames.push(frame);
+    everyFrame.push(frame);
     for (const w of waiters.splice(0)) w();
   });
   await new Promise<void>((resolve, reject) => {
@@ -125,4 +131,11 @@ describe("/api/v1/ws", () => {
     await expect(connect(null)).rejects.toThrow(/401/);
     expect(t.server.metrics().rejected.upgrades["api_missing_api_key"]).toBeGreaterThanOrEqual(1);
   }, 30_000);
+
+  it("sent only frames its OpenAPI x-websocket schema describes (wsServerMessageSchema, strict)", () => {
+    for (const frame of everyFrame)
+      expect(() => wsServerMessageSchema.parse(frame), JSON.stringify(frame)).not.toThrow();
+    const types = new Set(everyFrame.map((f) => f["type"]));
+    for (const type of ["subscribed", "event", "ended", "pong", "error"]) expect(types).toContain(type);
+  });
 });

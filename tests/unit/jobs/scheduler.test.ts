@@ -154,6 +154,22 @@ describe("scheduler: leases", () => {
     expect(s.unit("job1/0")!.history[0]!.outcome).toBe("heartbeat-timeout");
   });
 
+  it("counts how attempts end (read-only figures for operators): a timeout, then one verified result", () => {
+    const clock = new ManualClock();
+    const s = newScheduler(clock, 1, { heartbeatTimeoutMs: 10_000 });
+    addPlan(s, multiRhsPlan("job1", 1));
+    s.volunteersChanged([volunteer(1), volunteer(2)]);
+    assigns(s.tick());
+    expect(s.attemptEnds()).toEqual({});
+    clock.advance(10_001);
+    const [second] = assigns(s.tick());
+    expect(s.onResult("job1/0", second!.attempt, second!.volunteerId)).toBe("accept-for-verification");
+    expect(s.onVerified("job1/0", second!.attempt, { ok: true })).toBe(true);
+    // A repeated verdict is ignored, and not counted twice.
+    expect(s.onVerified("job1/0", second!.attempt, { ok: true })).toBe(false);
+    expect(s.attemptEnds()).toEqual({ "heartbeat-timeout": 1, verified: 1 });
+  });
+
   it("ignores heartbeats from the wrong volunteer and tells a stale attempt's volunteer to stop", () => {
     const clock = new ManualClock();
     const s = newScheduler(clock);

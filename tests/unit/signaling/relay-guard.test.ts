@@ -141,6 +141,7 @@ function gauges() {
     peerjsConnections: 0,
     peerjsPendingBytes: 0,
     subscriptions: 0,
+    bansActive: 0,
     uptimeS: 0,
   };
 }

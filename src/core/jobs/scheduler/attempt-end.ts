@@ -37,6 +37,7 @@ export function endAttempt(
   end: EndAttempt,
 ): void {
   const now = b.now();
+  b.countEnd(end.outcome);
   const next: WorkUnit = {
     ...u,
     status: "pending",

@@ -1,10 +1,13 @@
 import type { CancelReason } from "../../protocol/jobs.ts";
-import type { SolveJob, WorkUnit } from "../model.ts";
+import type { AttemptOutcome, SolveJob, WorkUnit } from "../model.ts";
 import { PendingQueue } from "./pending-queue.ts";
 import type { ReputationBook } from "../../trust/reputation.ts";
 import type { SchedulerConfig } from "./config.ts";
 import type { SchedulerAction, SchedulerChanges } from "./types.ts";
 import type { VolunteerState } from "./volunteers.ts";
+
+/** How one attempt ended: verified, or one of the outcomes that reissue (or fail) the unit. */
+export type AttemptEnd = AttemptOutcome | "verified";
 
 /**
  * The scheduler's records and indexes, its outbox of actions, and the journal of records changed since the
@@ -27,10 +30,19 @@ export class SchedulerBook {
   readonly outbox: SchedulerAction[] = [];
   readonly dirtyJobs = new Set<string>();
   readonly dirtyUnits = new Set<string>();
+  /**
+   * How attempts ended since this scheduler was made: a verified result, or each AttemptOutcome. Read-only
+   * figures for operators (the API server's Prometheus series); nothing decides on them or persists them.
+   */
+  readonly attemptEnds = new Map<AttemptEnd, number>();
 
   constructor(config: SchedulerConfig, reputation: ReputationBook) {
     this.config = config;
     this.reputation = reputation;
+  }
+
+  countEnd(end: AttemptEnd): void {
+    this.attemptEnds.set(end, (this.attemptEnds.get(end) ?? 0) + 1);
   }
 
   now(): number {

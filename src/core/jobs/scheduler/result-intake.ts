@@ -88,6 +88,7 @@ export function verified(
     const v = b.volunteers.get(volunteerId);
     if (v !== undefined) updateSpeed(v, u.result.workFlops, u.result.elapsedMs, b.config.alpha);
     b.put({ ...u, status: "done" });
+    b.countEnd("verified");
     unitTerminal(b, u.jobId);
     // Converged here: whoever said this unit does not converge was wrong (claims.ts).
     takeBackFromNewlyBanned(b, penaliseClaims(b, u, b.now()));

@@ -6,7 +6,7 @@ import type { SolveJob, VolunteerInfo, VolunteerView, WorkUnit } from "../model.
 import { assignPending } from "./placement.ts";
 import { ReputationBook } from "../../trust/reputation.ts";
 import { heartbeat, provenFault, result, unitError, verified } from "./result-intake.ts";
-import { SchedulerBook } from "./book.ts";
+import { SchedulerBook, type AttemptEnd } from "./book.ts";
 import { resolveConfig } from "./config.ts";
 import type {
   HeartbeatVerdict,
@@ -211,6 +211,11 @@ export class Scheduler {
 
   unitsOf(jobId: string): WorkUnit[] {
     return (this.#book.jobUnits.get(jobId) ?? []).map((id) => this.#book.units.get(id)!);
+  }
+
+  /** How many attempts ended each way since this scheduler was made (verified, invalid-result, ...). */
+  attemptEnds(): Partial<Record<AttemptEnd, number>> {
+    return Object.fromEntries(this.#book.attemptEnds);
   }
 
   volunteers(): VolunteerView[] {
