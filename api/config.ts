@@ -1,4 +1,5 @@
-import { z } from "zod";
+import { readPositiveInts } from "./env-ints.ts";
+import { DEFAULT_JOB_SETTINGS, jobSettingsFromEnv, type JobSettings } from "./jobs/job-config.ts";
 import { apiKeysFromEnv, type ApiKey } from "./keys.ts";
 import {
   DEFAULT_SWARM_SETTINGS,
@@ -46,6 +47,8 @@ export interface ApiConfig {
   warm: boolean;
   /** The server's swarm requester: hand sessions to volunteers (api/swarm-config.ts). */
   swarm: SwarmSettings;
+  /** POST /api/v1/jobs: volunteer wait, jobs per key, TTL, results cap (api/jobs/job-config.ts). */
+  jobs: JobSettings;
 }
 
 export const DEFAULT_API_CONFIG: Readonly<ApiConfig> = {
@@ -70,6 +73,7 @@ export const DEFAULT_API_CONFIG: Readonly<ApiConfig> = {
   drainMs: 30_000,
   warm: true,
   swarm: { ...DEFAULT_SWARM_SETTINGS, dataDir: defaultSwarmDataDir() },
+  jobs: { ...DEFAULT_JOB_SETTINGS },
 };
 
 export const API_ENV_VARS = {
@@ -92,23 +96,16 @@ export const API_ENV_VARS = {
   API_DRAIN_MS: "drainMs",
 } as const satisfies Record<string, keyof ApiConfig>;
 
-const positiveInt = z.coerce.number().int().positive();
-
 /** The API's config from the environment; a bad value (or key entry) is an error that names it. */
 export function apiConfigFromEnv(env: NodeJS.ProcessEnv): ApiConfig {
   const config: ApiConfig = { ...DEFAULT_API_CONFIG };
-  for (const [name, key] of Object.entries(API_ENV_VARS)) {
-    const raw = env[name];
-    if (raw === undefined || raw === "") continue;
-    const parsed = positiveInt.safeParse(raw);
-    if (!parsed.success) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-    config[key] = parsed.data;
-  }
+  readPositiveInts(env, API_ENV_VARS, config);
   if (env["API_ALLOW_REMOTE"] !== undefined) {
     // Anonymous remote solves are gone: a remote caller is a key holder now (say so, not silently ignore).
     throw new Error("API_ALLOW_REMOTE is no longer read: give remote callers keys with OPEN_SWARM_API_KEYS");
   }
   config.keys = apiKeysFromEnv(env);
   config.swarm = swarmSettingsFromEnv(env);
+  config.jobs = jobSettingsFromEnv(env);
   return config;
 }

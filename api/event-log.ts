@@ -1,9 +1,17 @@
-/** One event of a session, as both wire formats carry it: NDJSON `{type, ...data}`, SSE `id/event/data`. */
+/**
+ * One event of a session, as both wire formats carry it: NDJSON `{type, ...data}`, SSE `id/event/data`; or
+ * of a job (api/jobs/job.ts: `job_update`, its status whenever it changed, over /api/v1/ws).
+ */
 export interface SessionEvent {
   /** 1, 2, 3, ... per session: the SSE `id:` a client resumes from with Last-Event-ID. */
   readonly id: number;
   readonly type:
-    "iteration_update" | "verification_result" | "update_applied" | "update_rejected" | "solve_result";
+    | "iteration_update"
+    | "verification_result"
+    | "update_applied"
+    | "update_rejected"
+    | "solve_result"
+    | "job_update";
   /** The event's JSON line (with `type`), serialised once however many clients read it. */
   readonly json: string;
 }

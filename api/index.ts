@@ -18,23 +18,34 @@ import { ServerSwarm } from "./swarm-requester.ts";
 import { ServerExperts } from "./server-experts.ts";
 import { ownOrigin } from "./own-origin.ts";
 import { unitOutcomes } from "./swarm-units.ts";
+import type { ExpertJobs } from "./jobs/expert-jobs.ts";
+import type { JobSettings } from "./jobs/job-config.ts";
+import { JobManager } from "./jobs/job-manager.ts";
+import { mountJobRoutes } from "./jobs/job-routes.ts";
 
 export { apiConfigFromEnv, type ApiConfig } from "./config.ts";
+export type { ExpertJobControl, ExpertJobs } from "./jobs/expert-jobs.ts";
 
 /**
  * The solve API on the server's app, under /api/v1 (docs/ARCHITECTURE.md, "The solve API"): solve-stream,
  * sessions/:id/events, status, verify, sessions/:id/x, and its OpenAPI document and docs page. The server calls this through its configureApp hook
- * (api/main.ts), so the signaling server itself never imports the solver.
+ * (api/main.ts), so the signaling server itself never imports the solver. `experts`: the server's
+ * mixture-of-experts requester for classify and onnx jobs (absent: those answer 501 not_available).
  */
 export function mountApi(
   app: Express,
   context: AppContext,
-  partial: Partial<Omit<ApiConfig, "swarm">> & { swarm?: Partial<SwarmSettings> } = {},
+  partial: Partial<Omit<ApiConfig, "swarm" | "jobs">> & {
+    swarm?: Partial<SwarmSettings>;
+    jobs?: Partial<JobSettings>;
+  } = {},
+  experts?: ExpertJobs,
 ): MountedApp {
   const config: ApiConfig = {
     ...DEFAULT_API_CONFIG,
     ...partial,
     swarm: { ...DEFAULT_API_CONFIG.swarm, ...partial.swarm },
+    jobs: { ...DEFAULT_API_CONFIG.jobs, ...partial.jobs },
   };
   const { metrics, logger } = context;
   // The swarm requester joins at the first session that may use it (api/swarm-requester.ts says why).
@@ -52,10 +63,19 @@ export function mountApi(
     origin ??= ownOrigin(req);
     next();
   });
-  const experts = new ServerExperts({ swarm, settings: config.swarm, origin: () => origin, logger });
+  const serverExperts = new ServerExperts({ swarm, settings: config.swarm, origin: () => origin, logger });
+  const jobs = new JobManager({
+    config,
+    metrics,
+    logger,
+    swarm,
+    runOnThreads: (request, onUpdate) => manager.runOnThreads(request, onUpdate),
+    experts: experts ?? serverExperts,
+    draining: () => drain.draining,
+  });
   // Only the API's own paths: the rest of /api/v1 (health, config, metrics, datasets) keeps its rules.
   // Who calls (key or loopback) first, then that caller's and its address's rate (access.ts, limits.ts).
-  const paths = ["/solve-stream", "/sessions", "/status", "/verify", "/swarm", "/nodes", "/admin"];
+  const paths = ["/solve-stream", "/sessions", "/status", "/verify", "/swarm", "/nodes", "/admin", "/jobs"];
   router.use(paths, authenticate(config.keys, context.trustProxy), limits.admit);
   // POST bodies are JSON, up to the limit; anything else is refused before it is read.
   router.post(paths, (req, _res, next) => {
@@ -76,6 +96,7 @@ export function mountApi(
   mountCostRoutes(router, (res, id) => sessionFor(res, manager.store, id, "submit"), metrics);
   mountNodesRoutes(router, context.directory, metrics);
   mountAdminRoutes(router, context.bans, logger);
+  mountJobRoutes(router, jobs, config.jobs.maxResultValues);
   mountDocsRoutes(router);
   router.use(apiErrorHandler(metrics, (error) => logger.error({ event: "api_error", error: String(error) })));
   app.use("/api/v1", router);
@@ -89,6 +110,7 @@ export function mountApi(
     keys: config.keys,
     trustProxy: context.trustProxy,
     store: manager.store,
+    jobs: jobs.store,
     metrics,
   });
   return {
@@ -98,7 +120,9 @@ export function mountApi(
     async close() {
       websocket.close();
       limits.close();
-      await experts.close();
+      // Jobs first: a solve job's turn on the threads or the swarm ends before those close.
+      await jobs.close();
+      await serverExperts.close();
       await manager.close();
     },
   };

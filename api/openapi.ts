@@ -140,6 +140,11 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[] = ROUTES): Jso
     },
     tags: [
       { name: "solve", description: "sparse linear solves, streamed, verified by random probes" },
+      {
+        name: "jobs",
+        description:
+          "jobs: solves (several right-hand sides, distributed) and expert batches, polled or followed",
+      },
       { name: "swarm", description: "the peers online and what they announced" },
       { name: "admin", description: "operator actions (admin scope): bans at the directory" },
       { name: "server", description: "the signaling server's health, config, metrics and data" },

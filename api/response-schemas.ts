@@ -258,3 +258,96 @@ export const swarmResponseSchema = z.strictObject({
   self_reported: z.literal(true),
   note: z.string(),
 });
+
+// ── jobs (api/jobs/) ────────────────────────────────────────────────────────────────────────────────
+
+const jobLinksSchema = z.strictObject({
+  self: z.string(),
+  results: z.string(),
+  events: z.string().describe("the WebSocket: send {type: subscribe, id, job_id}"),
+});
+export const JOB_STATUSES = ["queued", "running", "done", "failed", "cancelled"] as const;
+
+export const jobAcceptedSchema = z.strictObject({
+  job_id: z.string(),
+  status: z.enum(JOB_STATUSES),
+  kind: z.enum(["solve", "classify", "onnx"]),
+  links: jobLinksSchema,
+});
+
+export const jobViewSchema = z.strictObject({
+  job_id: z.string(),
+  kind: z.enum(["solve", "classify", "onnx"]),
+  status: z.enum(JOB_STATUSES),
+  created_at: timestamp,
+  finished_at: timestamp.nullable(),
+  elapsed_ms: z.number(),
+  progress: z.strictObject({
+    of: z
+      .enum(["units", "rows"])
+      .describe("solve jobs count units (right-hand sides or row blocks), experts rows"),
+    done: z.number().int(),
+    total: z.number().int(),
+  }),
+  computed_on: z
+    .enum(["swarm", "server", "experts"])
+    .nullable()
+    .describe("volunteers through the server's requester, the server's threads, or the experts"),
+  units: z
+    .array(
+      z.strictObject({
+        index: z.number().int(),
+        status: z.enum(["pending", "running", "done", "failed"]),
+        where: where.nullable(),
+      }),
+    )
+    .describe("a solve job's units and where each ran (verified: certified by the server)"),
+  rows_by_source: z
+    .record(z.string(), z.number())
+    .nullable()
+    .describe('an expert job\'s rows by the host that computed them ("local": the server)'),
+  notes: z.array(z.string()).describe("why the job ran where it did (e.g. computed on the server: ...)"),
+  errors: z.array(z.strictObject({ code: z.string(), message: z.string() })),
+  links: jobLinksSchema,
+});
+
+export const jobListSchema = z.strictObject({ jobs: z.array(jobViewSchema) });
+
+const jobResultsBase = { job_id: z.string(), status: z.literal("done") };
+export const jobResultsSchema = z.union([
+  z.strictObject({
+    ...jobResultsBase,
+    kind: z.literal("solve"),
+    n: z.number().int(),
+    tolerance: z.number(),
+    rhs_seed: z.number().int().optional(),
+    rel_residuals: z.array(z.number()).describe("‖b − A x‖/‖b‖ of each x, computed by the server"),
+    x: z.array(z.array(z.number())).describe("one solution per right-hand side, in order"),
+  }),
+  z.strictObject({
+    ...jobResultsBase,
+    kind: z.literal("classify"),
+    rows: z.number().int(),
+    predictions: z.array(z.number().int()),
+    classes: z.number().int(),
+    logits: z.array(z.number()).describe("[rows, classes], row-major"),
+    rows_per_expert: z.array(z.number().int()),
+  }),
+  z.strictObject({
+    ...jobResultsBase,
+    kind: z.literal("onnx"),
+    rows: z.number().int(),
+    model_sha256: z.string(),
+    output_names: z.array(z.string()),
+    outputs: z.record(z.string(), z.strictObject({ cols: z.number().int(), data: z.array(z.number()) })),
+  }),
+]);
+
+export const jobDeletedSchema = z.strictObject({
+  job_id: z.string(),
+  status: z.enum(JOB_STATUSES),
+  cancelled: z.boolean(),
+  removed: z.boolean(),
+});
+
+export const jobEventSchema = jobViewSchema.extend({ type: z.literal("job_update") });

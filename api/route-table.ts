@@ -15,6 +15,11 @@ import {
   datasetListSchema,
   errorBodySchema,
   healthResponseSchema,
+  jobAcceptedSchema,
+  jobDeletedSchema,
+  jobListSchema,
+  jobResultsSchema,
+  jobViewSchema,
   legacyErrorSchema,
   metricsResponseSchema,
   nodeSchema,
@@ -28,6 +33,7 @@ import {
   verifyResponseSchema,
 } from "./response-schemas.ts";
 import { solveRequestSchema, verifyRequestSchema } from "./schemas.ts";
+import { jobRequestSchema } from "./jobs/job-schemas.ts";
 
 export type HttpMethod = "get" | "post" | "delete";
 
@@ -37,7 +43,7 @@ export interface RouteSpec {
   readonly path: string;
   readonly operationId: string;
   readonly summary: string;
-  readonly tag: "solve" | "swarm" | "admin" | "server" | "docs";
+  readonly tag: "solve" | "jobs" | "swarm" | "admin" | "server" | "docs";
   readonly request?: z.ZodType;
   /** Query parameters (a zod object: each key one parameter). */
   readonly query?: z.ZodObject;
@@ -84,6 +90,7 @@ const SYSTEM_CODES = [
   "singular_matrix",
 ] as const;
 const UNKNOWN = { 404: ["unknown_session"] } as const;
+const UNKNOWN_JOB = { 404: ["unknown_job"] } as const;
 
 export const ROUTES: readonly RouteSpec[] = [
   {
@@ -184,6 +191,74 @@ export const ROUTES: readonly RouteSpec[] = [
       409: ["update_pending", "session_finished"],
       413: [...BODY[413], "update_too_large"],
     },
+  },
+  {
+    method: "post",
+    path: "/jobs",
+    operationId: "jobCreate",
+    scope: "submit",
+    status: 202,
+    summary:
+      "Start a job: kind solve (a matrix with vector, rhs rows or random_rhs, optionally distribute: K volunteers; on the swarm when volunteers link, else on the server, said in notes), classify (images: rows of 784 floats in [0, 1]) or onnx (model: base64 ONNX, input rows of cols numbers) on the server's experts. Answers at once with the job's links.",
+    tag: "jobs",
+    request: jobRequestSchema,
+    response: { kind: "json", schema: jobAcceptedSchema },
+    errors: {
+      ...ADMIT,
+      ...BODY,
+      400: [...BODY[400], ...SYSTEM_CODES, "unknown_kind"],
+      413: [...BODY[413], "too_large"],
+      429: [...ADMIT[429], "too_many_jobs"],
+      501: ["not_available"],
+      503: ["server_busy", "draining"],
+    },
+  },
+  {
+    method: "get",
+    path: "/jobs",
+    operationId: "jobList",
+    scope: "read",
+    summary: "The caller's jobs (every job for an admin key), running or kept for their TTL.",
+    tag: "jobs",
+    response: { kind: "json", schema: jobListSchema },
+    errors: { ...ADMIT },
+  },
+  {
+    method: "get",
+    path: "/jobs/{job_id}",
+    operationId: "jobStatus",
+    scope: "read",
+    summary: "A job's status, progress (units or rows done of total), where each unit ran, notes and errors.",
+    tag: "jobs",
+    response: { kind: "json", schema: jobViewSchema },
+    errors: { ...ADMIT, ...UNKNOWN_JOB },
+  },
+  {
+    method: "get",
+    path: "/jobs/{job_id}/results",
+    operationId: "jobResults",
+    scope: "read",
+    summary:
+      "A done job's results: every x and its certificate (solve), predictions and logits (classify), the model's outputs (onnx). Up to API_MAX_RESULT_VALUES numbers.",
+    tag: "jobs",
+    response: { kind: "json", schema: jobResultsSchema },
+    errors: {
+      ...ADMIT,
+      ...UNKNOWN_JOB,
+      409: ["not_finished", "job_failed", "job_cancelled"],
+      413: ["results_too_large"],
+    },
+  },
+  {
+    method: "delete",
+    path: "/jobs/{job_id}",
+    operationId: "jobDelete",
+    scope: "submit",
+    summary:
+      "Cancel a running job (kept for its TTL, status cancelled; an admin key may cancel any), or forget a finished one.",
+    tag: "jobs",
+    response: { kind: "json", schema: jobDeletedSchema },
+    errors: { ...ADMIT, ...UNKNOWN_JOB },
   },
   {
     method: "get",

@@ -7,7 +7,7 @@ import type { ParsedSolve } from "./request.ts";
 import { Session } from "./session.ts";
 import { SessionStore } from "./session-store.ts";
 import { SolveQueue } from "./solve-queue.ts";
-import { SolverPool } from "./solver-pool.ts";
+import { SolverPool, type RunningSolve } from "./solver-pool.ts";
 import type { ThreadUpdate } from "./solve-messages.ts";
 import { solveOnSwarm, type SessionRun, type SolveRequest } from "./swarm-solve.ts";
 import type { ServerSwarm } from "./swarm-requester.ts";
@@ -159,6 +159,21 @@ export class SessionManager {
     }
     if (remove) this.store.delete(session.id);
     return this.ends.get(session.id) ?? Promise.resolve();
+  }
+
+  /**
+   * Runs one system on the solver threads, queued behind the sessions' solves when all are busy (jobs,
+   * api/jobs/server-solve.ts); throws 503 server_busy when the queue is full too.
+   */
+  runOnThreads(request: SolveRequest, onUpdate: (u: ThreadUpdate) => void): RunningSolve {
+    if (this.queue.full) {
+      throw new ApiError(
+        503,
+        "server_busy",
+        `${this.queue.running} solves are running and ${this.queue.queued} waiting`,
+      );
+    }
+    return this.queue.run(request, onUpdate, () => undefined);
   }
 
   /** Solves running now. */

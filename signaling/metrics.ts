@@ -71,6 +71,15 @@ export class ServerMetrics {
     swarmFallbacks: 0,
     swarmResultsRejected: 0,
     swarmJoinFailures: 0,
+    /** POST /api/v1/jobs (api/jobs/): jobs by how they ended, where solve jobs were computed, and finished
+     *  ones the TTL sweep removed. */
+    jobsStarted: 0,
+    jobsDone: 0,
+    jobsFailed: 0,
+    jobsCancelled: 0,
+    jobsExpired: 0,
+    jobsOnSwarm: 0,
+    jobsOnServer: 0,
   };
   /** Sessions held now (running or kept for their TTL) and solves running; the API sets it when mounted. */
   apiGauges: () => { sessionsOpen: number; solvesRunning: number } = () => ({
