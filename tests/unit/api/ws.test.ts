@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WebSocket } from "ws";
 import { parseApiKeys } from "../../../api/keys.ts";
 import { wsServerMessageSchema } from "../../../api/ws-messages.ts";
 import type { TestServer } from "../signaling/helpers.ts";
+import { connectWs } from "./ws-client.ts";
 import { bearer, collectLines, post, slowRequest, startApiServer, tridiagonalRequest } from "./helpers.ts";
 
 // /api/v1/ws against the real server: a key follows its own running session and gets the same events as
@@ -26,39 +26,7 @@ afterAll(async () => {
 /** Every frame any socket of this file received: all must match the documented schema (last test). */
 const everyFrame: Record<string, unknown>[] = [];
 
-/** A client socket with a queue of received frames and a way to wait for one that matches. */
-async function connect(key: string | null): Promise<{
-  ws: WebSocket;
-  next: (match: (m: Record<string, unknown>) => boolean) => Promise<Record<string, unknown>>;
-  frames: Record<string, unknown>[];
-}> {
-  const ws = new WebSocket(`${t.baseUrl.replace("http", "ws")}/api/v1/ws`, {
-    headers: key === null ? {} : bearer(key),
-  });
-  const frames: Record<string, unknown>[] = [];
-  const waiters: (() => void)[] = [];
-  ws.on("message", (data) => {
-    const frame = JSON.parse(String(data)) as Record<string, unknown>;
-    frames.push(frame);
-    everyFrame.push(frame);
-    for (const w of waiters.splice(0)) w();
-  });
-  await new Promise<void>((resolve, reject) => {
-    ws.once("open", () => resolve());
-    ws.once("error", reject);
-  });
-  let seen = 0;
-  const next = async (match: (m: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> => {
-    for (;;) {
-      while (seen < frames.length) {
-        const frame = frames[seen++]!;
-        if (match(frame)) return frame;
-      }
-      await new Promise<void>((resolve) => waiters.push(resolve));
-    }
-  };
-  return { ws, next, frames };
-}
+const connect = (key: string | null) => connectWs(t.baseUrl, key, (frame) => everyFrame.push(frame));
 
 const ofType = (type: string) => (m: Record<string, unknown>) => m["type"] === type;
 
