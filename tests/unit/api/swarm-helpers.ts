@@ -45,6 +45,8 @@ export async function startSwarmServer(): Promise<TestServer> {
       linkWaitMs: 30_000,
       unheldFallbackMs: 300,
     },
+    // Jobs wait for their volunteers (K of them for a distributed job) as long as sessions do.
+    jobs: { linkWaitMs: 30_000 },
   });
   return server;
 }
