@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseApiKeys } from "../../../api/keys.ts";
+import { jobEventSchema } from "../../../api/response-schemas.ts";
 import type { TestServer } from "../signaling/helpers.ts";
 import { bearer, call, post, refused, startApiServer } from "./helpers.ts";
 import {
@@ -132,6 +133,8 @@ describe("jobs and keys", () => {
     const ended = await c.next((m) => m["type"] === "ended");
     expect(ended).toEqual({ type: "ended", job_id: id, status: "done" });
     const updates = c.frames.filter((m) => m["type"] === "event").map((m) => m["event"] as Doc);
+    // Each as documented (response-schemas.ts), strict.
+    for (const update of updates) jobEventSchema.parse(update);
     // Replayed from the job's log or live: the last one is the done status, with every unit on the server.
     expect(updates.at(-1)).toMatchObject({
       type: "job_update",

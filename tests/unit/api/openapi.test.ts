@@ -5,6 +5,11 @@ import { mountApi } from "../../../api/index.ts";
 import {
   configResponseSchema,
   healthResponseSchema,
+  jobAcceptedSchema,
+  jobDeletedSchema,
+  jobListSchema,
+  jobResultsSchema,
+  jobViewSchema,
   nodesResponseSchema,
   solutionResponseSchema,
   statusResponseSchema,
@@ -18,7 +23,8 @@ import { wsClientMessageSchema, wsServerMessageSchema } from "../../../api/ws-me
 import { CONTENT_SECURITY_POLICY } from "../../../signaling/http-security.ts";
 import { startTestServer, type TestServer } from "../signaling/helpers.ts";
 import { WebSocket } from "ws";
-import { ndjsonLines, post, tridiagonalRequest } from "./helpers.ts";
+import { ndjsonLines, post, tridiagonalRequest, until } from "./helpers.ts";
+import { rhsRows, tridiagonalJob } from "./jobs-helpers.ts";
 
 // GET /api/v1/openapi.json against the real server: a valid OpenAPI 3.1 document (checked by a validator
 // of the official schemas), listing every route the server has mounted under /api/v1 and no route it has
@@ -169,6 +175,20 @@ describe("documented answers match real ones", () => {
     configResponseSchema.parse(await get("/api/v1/config"));
     swarmResponseSchema.parse(await get("/api/v1/swarm"));
     nodesResponseSchema.parse(await get("/api/v1/nodes"));
+  });
+});
+
+describe("documented job answers match real ones", () => {
+  it("accepts a job's 202, status, list, results and delete answers", async () => {
+    const res = await post(t.baseUrl, "/api/v1/jobs", tridiagonalJob(20, { rhs: rhsRows(20, 2) }));
+    expect(res.status).toBe(202);
+    const { job_id: id } = jobAcceptedSchema.parse(await res.json());
+    const get = async (path: string) => (await fetch(`${t.baseUrl}${path}`)).json() as Promise<unknown>;
+    await until(async () => jobViewSchema.parse(await get(`/api/v1/jobs/${id}`)).status === "done");
+    jobListSchema.parse(await get("/api/v1/jobs"));
+    expect(jobResultsSchema.parse(await get(`/api/v1/jobs/${id}/results`))).toMatchObject({ kind: "solve" });
+    const deleted = await fetch(`${t.baseUrl}/api/v1/jobs/${id}`, { method: "DELETE" });
+    jobDeletedSchema.parse(await deleted.json());
   });
 });
 
