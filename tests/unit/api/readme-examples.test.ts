@@ -32,7 +32,7 @@ afterAll(async () => {
 });
 
 describe("README curl examples", () => {
-  const [stream, sse, seed, costs, ban] = readmeExamples();
+  const [stream, sse, seed, costs, ban, job] = readmeExamples();
 
   it("streams a CSR solve to a certified solve_result", async () => {
     const lines = (await sh(stream!))
@@ -94,5 +94,20 @@ describe("README curl examples", () => {
     expect(JSON.parse(listed!)).toMatchObject({ total: 1, bans: [{ peer_id: id }] });
     expect(JSON.parse(lifted!)).toEqual({ peer_id: id, lifted: true });
     expect(t.server.metrics().bans).toMatchObject({ added: 1, lifted: 1 });
+  });
+
+  it("submits a two-rhs job, polls it, fetches both x and forgets it", async () => {
+    const [results, deleted] = (await sh(job!))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(results).toMatchObject({ kind: "solve", status: "done", n: 3 });
+    const [x1, x2] = results!["x"] as number[][];
+    // b = [1 2 3]: x = [13/28, 6/7, 27/28]; b = [3 2 1] is its mirror image.
+    [13 / 28, 6 / 7, 27 / 28].forEach((v, i) => {
+      expect(x1![i]).toBeCloseTo(v, 9);
+      expect(x2![2 - i]).toBeCloseTo(v, 9);
+    });
+    expect(deleted).toMatchObject({ job_id: results!["job_id"], status: "done", removed: true });
   });
 });
