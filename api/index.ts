@@ -24,7 +24,7 @@ import { JobManager } from "./jobs/job-manager.ts";
 import { mountJobRoutes } from "./jobs/job-routes.ts";
 
 export { apiConfigFromEnv, type ApiConfig } from "./config.ts";
-export type { ExpertJobControl, ExpertJobs } from "./jobs/expert-jobs.ts";
+export type { ExpertJobs } from "./jobs/expert-jobs.ts";
 
 /**
  * The solve API on the server's app, under /api/v1 (docs/ARCHITECTURE.md, "The solve API"): solve-stream,

@@ -105,4 +105,3 @@ export const jobRequestSchema = z.discriminatedUnion("kind", [
 export type SolveJobBody = z.infer<typeof solveJobSchema>;
 export type ClassifyJobBody = z.infer<typeof classifyJobSchema>;
 export type OnnxJobBody = z.infer<typeof onnxJobSchema>;
-export type JobRequestBody = z.infer<typeof jobRequestSchema>;
