@@ -85,3 +85,16 @@ export async function jobResults(
 ): Promise<Response> {
   return call(base, `/api/v1/jobs/${id}/results`, headers);
 }
+
+/** Where each unit of a job ran, from its status. */
+export const unitsWhere = (status: Doc): unknown[] => (status["units"] as Doc[]).map((u) => u["where"]);
+
+/** Submits a job, waits until it has ended; returns its final status and, if done, its x vectors. */
+export async function runJob(base: string, body: Doc): Promise<{ status: Doc; x: number[][] }> {
+  const accepted = await submitJob(base, body);
+  const id = String(accepted["job_id"]);
+  const status = await jobWhen(base, id, finished);
+  if (status["status"] !== "done") return { status, x: [] };
+  const results = (await (await jobResults(base, id)).json()) as { x: number[][] };
+  return { status, x: results.x };
+}
