@@ -9,7 +9,9 @@ import {
   post,
   refused,
   slowRequest,
+  KEYS,
   startApiServer,
+  startKeyedApiServer,
   tridiagonalRequest,
   until,
 } from "./helpers.ts";
@@ -18,18 +20,12 @@ import {
 // need a key too): 401 without or with a wrong key, 403 naming the scope a key lacks, a key never sees
 // another key's session (404, exactly like a missing one), admin sees and cancels any, and the per-key
 // stream limit holds whatever address the key comes from.
-const ALICE = "alice-key-0123456789";
-const BOB = "bob-key-012345678901";
-const READER = "reader-key-012345678";
-const ADMIN = "admin-key-0123456789";
+const { ALICE, BOB, READER, ADMIN } = KEYS;
 
 let t: TestServer;
 
 beforeAll(async () => {
-  t = await startApiServer({
-    keys: parseApiKeys([`${ALICE}:submit+read`, `${BOB}:submit+read`, `${READER}:read`, `${ADMIN}:admin`]),
-    maxStreamsPerKey: 1,
-  });
+  t = await startKeyedApiServer({ maxStreamsPerKey: 1 });
 });
 afterAll(async () => {
   await t.close();

@@ -1,5 +1,6 @@
 import { expect } from "vitest";
 import { mountApi } from "../../../api/index.ts";
+import { parseApiKeys } from "../../../api/keys.ts";
 import type { ServerConfig } from "../../../signaling/config.ts";
 import { poisson2d } from "../../../src/core/sparse/generators.ts";
 import { solveRequest } from "../../../src/core/sparse/solve-request-body.ts";
@@ -26,6 +27,26 @@ export function startApiServer(
     swarm: { enabled: false, ...api.swarm },
   };
   return startTestServer({ ...server, configureApp: (app, context) => mountApi(app, context, config) });
+}
+
+/** The keys of the tests about keys: two submit+read users, a read-only key, an admin. */
+export const KEYS = {
+  ALICE: "alice-key-0123456789",
+  BOB: "bob-key-012345678901",
+  READER: "reader-key-012345678",
+  ADMIN: "admin-key-0123456789",
+} as const;
+
+/** startApiServer with the KEYS configured (so loopback callers need a key too). */
+export function startKeyedApiServer(api: MountOptions = {}): Promise<TestServer> {
+  const { ALICE, BOB, READER, ADMIN } = KEYS;
+  const keys = parseApiKeys([
+    `${ALICE}:submit+read`,
+    `${BOB}:submit+read`,
+    `${READER}:read`,
+    `${ADMIN}:admin`,
+  ]);
+  return startApiServer({ keys, ...api });
 }
 
 /** A solve_request body: tridiagonal [-1, 4, -1] of size n (diagonally dominant: every method converges). */

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseApiKeys } from "../../../api/keys.ts";
 import { jobEventSchema } from "../../../api/response-schemas.ts";
 import type { TestServer } from "../signaling/helpers.ts";
-import { bearer, call, post, refused, startApiServer } from "./helpers.ts";
+import { bearer, call, KEYS, post, refused, startKeyedApiServer } from "./helpers.ts";
 import {
   finished,
   jobResults,
@@ -21,17 +20,11 @@ import { connectWs } from "./ws-client.ts";
 // the volunteers): a multi-rhs job on the server's threads that says so, each x checked here; DELETE of a
 // running job; a key never sees another key's job (404), admin cancels any; bad inputs each a specific
 // 4xx; classify and onnx without experts 501; a WebSocket subscriber follows a job to its end.
-const ALICE = "alice-key-0123456789";
-const BOB = "bob-key-012345678901";
-const READER = "reader-key-012345678";
-const ADMIN = "admin-key-0123456789";
+const { ALICE, BOB, READER, ADMIN } = KEYS;
 let t: TestServer;
 
 beforeAll(async () => {
-  t = await startApiServer({
-    keys: parseApiKeys([`${ALICE}:submit+read`, `${BOB}:submit+read`, `${READER}:read`, `${ADMIN}:admin`]),
-    jobs: { maxJobsPerOwner: 6 },
-  });
+  t = await startKeyedApiServer({ jobs: { maxJobsPerOwner: 6 } });
 });
 afterAll(async () => {
   await t.close();
