@@ -26,7 +26,8 @@ export async function runSolveJob(job: Job, input: SolveJobInput, deps: SolveJob
   try {
     let solutions: Solutions | null = null;
     if (deps.swarm !== null && input.swarmEnabled) {
-      const outcome = await solveOnSwarmJob(job, input, deps.swarm);
+      // DELETE need not wait for a join or a link wait to time out: those see the signal and submit nothing.
+      const outcome = await Promise.race([solveOnSwarmJob(job, input, deps.swarm), whenAborted(signal)]);
       if (outcome.kind === "cancelled") throw signal.reason ?? new Error("cancelled");
       if (outcome.kind === "time_limit") throw new JobSolveError("time_limit", outcome.message);
       if (outcome.kind === "done") {
@@ -48,6 +49,13 @@ export async function runSolveJob(job: Job, input: SolveJobInput, deps: SolveJob
     if (signal.aborted) job.finish("cancelled", null);
     else job.finish("failed", null, asCoded(error));
   }
+}
+
+function whenAborted(signal: AbortSignal): Promise<{ kind: "cancelled" }> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve({ kind: "cancelled" });
+    else signal.addEventListener("abort", () => resolve({ kind: "cancelled" }), { once: true });
+  });
 }
 
 function solveResults(input: SolveJobInput, { xs, relResiduals }: Solutions): JobResults {

@@ -48,7 +48,7 @@ export async function solveOnSwarmJob(
   const k = input.distribute ?? 1;
   let jobId: string;
   try {
-    const linked = await requester.awaitVolunteers(k, linkWaitMs);
+    const linked = await requester.awaitVolunteers(k, linkWaitMs, signal);
     if (signal.aborted) return { kind: "cancelled" };
     if (linked < k) {
       const reason = `${linked} of the ${k} volunteer(s) needed linked within ${linkWaitMs} ms`;
@@ -97,9 +97,13 @@ class SwarmWatch {
     private readonly jobId: string,
   ) {
     this.outcome = new Promise((resolve) => (this.#resolve = resolve));
-    job.abort.signal.addEventListener("abort", this.#onAbort, { once: true });
     this.#unwatch = deps.swarm.watch(() => this.#check());
-    this.#check();
+    // Cancelled while the runtime took the job: cancel it there at once.
+    if (job.abort.signal.aborted) void this.#leave({ kind: "cancelled" });
+    else {
+      job.abort.signal.addEventListener("abort", this.#onAbort, { once: true });
+      this.#check();
+    }
   }
 
   #check(): void {

@@ -73,14 +73,16 @@ export class NodeRequester {
   /**
    * Recruits volunteers through the directory until `k` are linked or `timeoutMs` passed, and resolves
    * with how many are linked then. They stay wanted until the next job that runs ends (or `stopGathering`).
+   * An aborted `signal` ends the wait at once (resolving with the count then).
    */
-  awaitVolunteers(k: number, timeoutMs: number): Promise<number> {
+  awaitVolunteers(k: number, timeoutMs: number, signal?: AbortSignal): Promise<number> {
     this.gathering.value = true;
     return new Promise((resolve) => {
       const deadline = performance.now() + timeoutMs;
       const check = (): void => {
         const linked = this.volunteerCount();
-        if (linked >= k || performance.now() >= deadline) {
+        if (linked >= k || performance.now() >= deadline || signal?.aborted === true) {
+          signal?.removeEventListener("abort", check);
           clearInterval(timer);
           resolve(linked);
           return;
@@ -90,6 +92,7 @@ export class NodeRequester {
         this.recruiter.update(true);
       };
       const timer = setInterval(check, RECRUIT_POLL_MS);
+      signal?.addEventListener("abort", check);
       check();
     });
   }

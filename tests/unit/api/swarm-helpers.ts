@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach } from "vitest";
+import type { JobSettings } from "../../../api/jobs/job-config.ts";
 import type { VolunteerFault } from "../../../src/core/jobs/volunteer/index.ts";
 import { FileIdentityStore } from "../../../src/node/identity-file.ts";
 import { NodeVolunteer } from "../../../src/node/volunteer.ts";
@@ -35,7 +36,7 @@ function tempDir(): string {
 }
 
 /** The API with its swarm requester on; a unit nobody holds any more goes back to the server after 300 ms. */
-export async function startSwarmServer(): Promise<TestServer> {
+export async function startSwarmServer(jobs: Partial<JobSettings> = {}): Promise<TestServer> {
   server = await startApiServer({
     // Joining and linking get CI-load allowances; a unit once held and then unheld comes back at once.
     swarm: {
@@ -46,7 +47,7 @@ export async function startSwarmServer(): Promise<TestServer> {
       unheldFallbackMs: 300,
     },
     // Jobs wait for their volunteers (K of them for a distributed job) as long as sessions do.
-    jobs: { linkWaitMs: 30_000 },
+    jobs: { linkWaitMs: 30_000, ...jobs },
   });
   return server;
 }
