@@ -29,8 +29,8 @@ export type { ExpertJobs } from "./jobs/expert-jobs.ts";
 /**
  * The solve API on the server's app, under /api/v1 (docs/ARCHITECTURE.md, "The solve API"): solve-stream,
  * sessions/:id/events, status, verify, sessions/:id/x, and its OpenAPI document and docs page. The server calls this through its configureApp hook
- * (api/main.ts), so the signaling server itself never imports the solver. `experts`: the server's
- * mixture-of-experts requester for classify and onnx jobs (absent: those answer 501 not_available).
+ * (api/main.ts), so the signaling server itself never imports the solver. REST jobs (api/jobs/) run solves
+ * on the swarm or the threads, and classify/onnx on the experts (`partial.experts`).
  */
 export function mountApi(
   app: Express,
@@ -38,14 +38,17 @@ export function mountApi(
   partial: Partial<Omit<ApiConfig, "swarm" | "jobs">> & {
     swarm?: Partial<SwarmSettings>;
     jobs?: Partial<JobSettings>;
+    /** The classify and onnx jobs' experts: default the server's own (ServerExperts); null: none (those
+     *  jobs answer 501 not_available); tests may give a stand-in. */
+    experts?: ExpertJobs | null;
   } = {},
-  experts?: ExpertJobs,
 ): MountedApp {
+  const { experts, ...settings } = partial;
   const config: ApiConfig = {
     ...DEFAULT_API_CONFIG,
-    ...partial,
-    swarm: { ...DEFAULT_API_CONFIG.swarm, ...partial.swarm },
-    jobs: { ...DEFAULT_API_CONFIG.jobs, ...partial.jobs },
+    ...settings,
+    swarm: { ...DEFAULT_API_CONFIG.swarm, ...settings.swarm },
+    jobs: { ...DEFAULT_API_CONFIG.jobs, ...settings.jobs },
   };
   const { metrics, logger } = context;
   // The swarm requester joins at the first session that may use it (api/swarm-requester.ts says why).
@@ -70,7 +73,7 @@ export function mountApi(
     logger,
     swarm,
     runOnThreads: (request, onUpdate) => manager.runOnThreads(request, onUpdate),
-    experts: experts ?? serverExperts,
+    experts: experts === undefined ? serverExperts : (experts ?? undefined),
     draining: () => drain.draining,
   });
   // Only the API's own paths: the rest of /api/v1 (health, config, metrics, datasets) keeps its rules.

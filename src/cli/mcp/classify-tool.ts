@@ -81,12 +81,16 @@ export async function runClassify(
       const status = await client.getJson(path, signal);
       if (!isRecord(status)) throw new ApiCallError("bad_response", `GET ${path} sent no job object`, 0);
       const state = String(status["status"]);
-      const done = Number(status["rows_done"]);
+      // The job's status (api/jobs/job.ts): progress {of: "rows", done, total} and errors [{code, message}].
+      const progress = isRecord(status["progress"]) ? status["progress"] : {};
+      const done = Number(progress["done"] ?? status["rows_done"]);
       if (onProgress !== null && Number.isFinite(done) && done > lastDone) {
         lastDone = done;
         await onProgress({ progress: done, message: `${done} of ${images.length} images classified` });
       }
-      if (state === "failed" || state === "cancelled") throw jobError(id, state, status["error"]);
+      const errors = Array.isArray(status["errors"]) ? (status["errors"] as unknown[]) : [];
+      if (state === "failed" || state === "cancelled")
+        throw jobError(id, state, status["error"] ?? errors[0]);
       if (FINISHED.has(state)) break;
       await wait(options.pollMs, signal);
     }

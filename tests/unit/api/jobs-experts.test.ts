@@ -73,8 +73,8 @@ const experts = new StandInExperts();
 let t: TestServer;
 
 beforeAll(async () => {
-  const config = { requestRatePerS: 10_000, requestBurst: 10_000, swarm: { enabled: false } };
-  t = await startTestServer({ configureApp: (app, context) => mountApi(app, context, config, experts) });
+  const config = { requestRatePerS: 10_000, requestBurst: 10_000, swarm: { enabled: false }, experts };
+  t = await startTestServer({ configureApp: (app, context) => mountApi(app, context, config) });
 });
 afterAll(async () => {
   await t.close();

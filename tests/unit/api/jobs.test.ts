@@ -24,7 +24,8 @@ const { ALICE, BOB, READER, ADMIN } = KEYS;
 let t: TestServer;
 
 beforeAll(async () => {
-  t = await startKeyedApiServer({ jobs: { maxJobsPerOwner: 6 } });
+  // No experts (null): classify and onnx answer 501 (the server's own would compute them).
+  t = await startKeyedApiServer({ jobs: { maxJobsPerOwner: 6 }, experts: null });
 });
 afterAll(async () => {
   await t.close();
