@@ -77,9 +77,12 @@ export async function runClassify(
   const path = `/api/v1/jobs/${encodeURIComponent(id)}`;
   try {
     let lastDone = -1;
+    // Where the rows ran (the finished job's status has it; the results hold the predictions only).
+    let rowsBySource: unknown = null;
     for (;;) {
       const status = await client.getJson(path, signal);
       if (!isRecord(status)) throw new ApiCallError("bad_response", `GET ${path} sent no job object`, 0);
+      rowsBySource = status["rows_by_source"] ?? rowsBySource;
       const state = String(status["status"]);
       // The job's status (api/jobs/job.ts): progress {of: "rows", done, total} and errors [{code, message}].
       const progress = isRecord(status["progress"]) ? status["progress"] : {};
@@ -98,7 +101,7 @@ export async function runClassify(
     if (!isRecord(results) || !Array.isArray(results["predictions"])) {
       throw new ApiCallError("bad_response", `GET ${path}/results sent no predictions`, 0);
     }
-    return { job_id: id, ...results };
+    return { job_id: id, rows_by_source: rowsBySource, ...results };
   } catch (error) {
     // The call was cancelled: so is the job (best effort; the server's own TTL ends it otherwise).
     if (signal.aborted) await client.deleteJson(path).catch(() => undefined);

@@ -1,11 +1,22 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { CallToolResult, Progress } from "@modelcontextprotocol/sdk/types.js";
+import { symlinkSync } from "node:fs";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseApiKeys } from "../../../api/keys.ts";
 import type { TestServer } from "../signaling/helpers.ts";
 import { post, slowRequest, startApiServer, tridiagonalRequest, until } from "../api/helpers.ts";
+import { argmaxRows } from "../../../src/core/experts/router/index.ts";
+import { OrtNodeRunner } from "../../../src/node/ort-node-runner.ts";
+import {
+  fashionTestImages,
+  loadManifest,
+  manifestSources,
+  MODELS_DIR,
+  wholeGraphLogits,
+} from "../experts/router-fixtures.ts";
 
 // `open-swarm mcp` as an MCP client runs it: the real CLI spawned over stdio, driven by the SDK's own
 // client, against the real server (solve API mounted, with an API key configured, so a call without the
@@ -20,6 +31,8 @@ let client: Client;
 
 beforeAll(async () => {
   t = await startApiServer({ keys: parseApiKeys([`${KEY}:submit+read`]) });
+  // Served as a deployed server serves its build's public/models (the server's experts fetch them).
+  symlinkSync(MODELS_DIR, path.join(t.staticDir, "models"));
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [BIN, "mcp", "--server", t.baseUrl, "--x-inline-max", String(X_INLINE_MAX), "--progress-ms", "1"],
@@ -181,6 +194,30 @@ describe("open-swarm mcp (stdio, the SDK's client)", () => {
     await until(() => t.server.metrics().api.solvesRunning === 0);
     expect(t.server.metrics().api.sessionsOpen).toBe(before.sessionsOpen);
   });
+
+  it.runIf(loadManifest() !== null && fashionTestImages(1) !== null)(
+    "classifies images through the server's REST jobs, exactly as the whole model graph does",
+    async () => {
+      const rows = 24;
+      const pixels = fashionTestImages(rows)!;
+      const images = Array.from({ length: rows }, (_, r) => [...pixels.subarray(r * 784, (r + 1) * 784)]);
+      const result = (await client.callTool({
+        name: "classify_images",
+        arguments: { images },
+      })) as CallToolResult;
+      expect(result.isError ? result.content : "ok").toBe("ok");
+      const out = result.structuredContent as {
+        predictions: number[];
+        rows_by_source: Record<string, number>;
+      };
+      // No volunteer hosts experts here: the server computed every expert row itself.
+      expect(Object.keys(out.rows_by_source)).toEqual(["local"]);
+      const moe = manifestSources(loadManifest()!, "int8").moe;
+      const logits = await wholeGraphLogits(new OrtNodeRunner(MODELS_DIR), moe, pixels, rows, 784);
+      expect(out.predictions).toEqual([...argmaxRows(logits, 10)]);
+    },
+    60_000,
+  );
 
   it("reports the swarm from the server's GET /api/v1/swarm (its document lists it)", async () => {
     const result = (await client.callTool({ name: "swarm_status", arguments: {} })) as CallToolResult;
