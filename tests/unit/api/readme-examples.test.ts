@@ -5,17 +5,24 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestServer } from "../signaling/helpers.ts";
 import { startApiServer } from "./helpers.ts";
 
-// The README's HTTP API examples, extracted and run as printed with bash and curl against the real server:
-// only the address changes (localhost:8080 -> this test's loopback port).
+// The HTTP API examples of docs/API.md (and the one the README shows, which must be one of them), extracted
+// and run as printed with bash and curl against the real server: only the address changes (localhost:8080 ->
+// this test's loopback port).
 const run = promisify(execFile);
 let t: TestServer;
 
-function readmeExamples(): string[] {
-  const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
-  const start = readme.indexOf("<!-- api-examples -->");
-  expect(start).toBeGreaterThan(0);
-  const section = readme.slice(start, readme.indexOf("\n## ", start));
+/** The ```sh blocks of `file` from its `marker` to the next section (## heading). */
+function shBlocks(file: string, marker: string): string[] {
+  const text = readFileSync(new URL(`../../../${file}`, import.meta.url), "utf8");
+  const start = text.indexOf(marker);
+  expect(start, `${marker} in ${file}`).toBeGreaterThan(0);
+  const end = text.indexOf("\n## ", start);
+  const section = text.slice(start, end < 0 ? undefined : end);
   return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
+}
+
+function readmeExamples(): string[] {
+  return shBlocks("docs/API.md", "<!-- api-examples -->");
 }
 
 async function sh(script: string): Promise<string> {
@@ -33,6 +40,12 @@ afterAll(async () => {
 
 describe("README curl examples", () => {
   const [stream, sse, seed, costs, ban, job] = readmeExamples();
+
+  it("the README's own example is one of docs/API.md's (so it runs as printed too)", () => {
+    const shown = shBlocks("README.md", "<!-- api-readme-example -->");
+    expect(shown).toHaveLength(1);
+    expect(readmeExamples()).toContain(shown[0]);
+  });
 
   it("streams a CSR solve to a certified solve_result", async () => {
     const lines = (await sh(stream!))
