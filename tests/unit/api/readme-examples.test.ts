@@ -39,7 +39,7 @@ afterAll(async () => {
 });
 
 describe("README curl examples", () => {
-  const [stream, sse, seed, costs, ban, job] = readmeExamples();
+  const [stream, sse, seed, costs, ban, job, overview] = readmeExamples();
 
   it("the README's own example is one of docs/API.md's (so it runs as printed too)", () => {
     const shown = shBlocks("README.md", "<!-- api-readme-example -->");
@@ -122,5 +122,15 @@ describe("README curl examples", () => {
       expect(x2![2 - i]).toBeCloseTo(v, 9);
     });
     expect(deleted).toMatchObject({ job_id: results!["job_id"], status: "done", removed: true });
+  });
+
+  it("shows the swarm, the peers, readiness and the OpenAPI document", async () => {
+    const [swarm, nodes, ready, openapi] = (await sh(overview!)).trim().split("\n");
+    expect(JSON.parse(swarm!)).toMatchObject({ self_reported: true });
+    expect(JSON.parse(nodes!)).toHaveProperty("nodes");
+    expect(ready).toBe("200");
+    const doc = JSON.parse(openapi!) as { openapi: string; paths: number };
+    expect(doc.openapi).toMatch(/^3\.1/);
+    expect(doc.paths).toBeGreaterThan(10);
   });
 });
