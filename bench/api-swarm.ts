@@ -6,13 +6,11 @@
  * swarm session also pays for the requester's lazy join, reported apart.
  * Usage: npx tsx bench/api-swarm.ts [--runs N] [--k K] [--json FILE]
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { mountApi } from "../api/index.ts";
-import { startServer } from "../signaling/server.ts";
 import { poisson2d } from "../src/core/sparse/generators.ts";
 import { solveRequest } from "../src/core/sparse/solve-request-body.ts";
+import { startBenchApiServer } from "./api-server.ts";
 import { FileIdentityStore } from "../src/node/identity-file.ts";
 import { NodeVolunteer } from "../src/node/volunteer.ts";
 
@@ -25,16 +23,9 @@ const RUNS = arg("--runs", 5);
 const K = arg("--k", 100);
 const jsonAt = args.indexOf("--json");
 
-const dir = mkdtempSync(path.join(tmpdir(), "bench-api-swarm-"));
-writeFileSync(path.join(dir, "index.html"), "<!doctype html>");
-const server = await startServer({
-  port: 0,
-  host: "127.0.0.1",
-  staticDir: dir,
-  logLevel: (process.env["LOG_LEVEL"] as "info" | undefined) ?? "silent",
-  configureApp: (app, context) =>
-    mountApi(app, context, { requestRatePerS: 1_000, requestBurst: 1_000, swarm: { dataDir: dir } }),
-});
+// The server requester's identity file in the bench's scratch directory (a fresh peer each run).
+const bench = await startBenchApiServer("api-swarm", (dir) => ({ swarm: { dataDir: dir } }));
+const { server, dir } = bench;
 const origin = `http://127.0.0.1:${server.port}`;
 const volunteer = await NodeVolunteer.start({
   server: origin,
@@ -115,6 +106,5 @@ const report = {
 console.log(JSON.stringify(report, null, 2));
 if (jsonAt >= 0) writeFileSync(args[jsonAt + 1]!, `${JSON.stringify(report, null, 2)}\n`);
 await volunteer.leave();
-await server.close();
-rmSync(dir, { recursive: true, force: true });
+await bench.close();
 process.exit(0);

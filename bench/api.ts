@@ -8,40 +8,27 @@
  * RSS). Problems: 2-D Poisson, CG and Jacobi (CASES below).
  * Usage: npm run bench:api [-- --json FILE] [-- --runs N]
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { mountApi } from "../api/index.ts";
-import { startServer } from "../signaling/server.ts";
+import { writeFileSync } from "node:fs";
 import type { CsrMatrix } from "../src/core/sparse/csr.ts";
 import { poisson2d } from "../src/core/sparse/generators.ts";
 import { solveRequest } from "../src/core/sparse/solve-request-body.ts";
+import { startBenchApiServer } from "./api-server.ts";
 
 const args = process.argv.slice(2);
 const jsonAt = args.indexOf("--json");
 const runsAt = args.indexOf("--runs");
 const RUNS = runsAt >= 0 ? Number(args[runsAt + 1]) : 10;
 
-const dir = mkdtempSync(path.join(tmpdir(), "bench-api-"));
-writeFileSync(path.join(dir, "index.html"), "<!doctype html>");
-const server = await startServer({
-  port: 0,
-  host: "127.0.0.1",
-  staticDir: dir,
-  logLevel: "silent",
-  // The threads' figures: no volunteer here, and the swarm requester's lazy join would only delay the
-  // first session (bench/api-swarm.ts measures the swarm path).
-  configureApp: (app, context) =>
-    mountApi(app, context, {
-      requestRatePerS: 1_000,
-      requestBurst: 1_000,
-      // 200 concurrent streams from this one address: the per-address caps are the production defaults' job.
-      maxStreamsPerAddress: 256,
-      maxQueuedSolves: 256,
-      maxSessions: 512,
-      swarm: { enabled: false },
-    }),
+// The threads' figures: no volunteer here, and the swarm requester's lazy join would only delay the first
+// session (bench/api-swarm.ts measures the swarm path).
+const bench = await startBenchApiServer("api", {
+  // 200 concurrent streams from this one address: the per-address caps are the production defaults' job.
+  maxStreamsPerAddress: 256,
+  maxQueuedSolves: 256,
+  maxSessions: 512,
+  swarm: { enabled: false },
 });
+const { server } = bench;
 
 /** A system with b_i = 1 + (i mod 7) as a solve_request body. */
 function requestBody(a: CsrMatrix, method: string, options: Record<string, unknown>): string {
@@ -284,6 +271,5 @@ console.log("200 concurrent streams", JSON.stringify(report["concurrent_streams"
 report["cost_update"] = await costUpdates(100, 50);
 console.log("cost update", JSON.stringify(report["cost_update"]));
 if (jsonAt >= 0) writeFileSync(args[jsonAt + 1]!, `${JSON.stringify(report, null, 2)}\n`);
-await server.close();
-rmSync(dir, { recursive: true, force: true });
+await bench.close();
 process.exit(0);

@@ -9,14 +9,11 @@
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
+import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { mountApi } from "../api/index.ts";
-import { startServer } from "../signaling/server.ts";
 import { poisson2d } from "../src/core/sparse/generators.ts";
 import { solveRequest } from "../src/core/sparse/solve-request-body.ts";
+import { startBenchApiServer } from "./api-server.ts";
 
 const args = process.argv.slice(2);
 const jsonAt = args.indexOf("--json");
@@ -24,15 +21,8 @@ const runsAt = args.indexOf("--runs");
 const RUNS = runsAt >= 0 ? Number(args[runsAt + 1]) : 5;
 const K = 100;
 
-const dir = mkdtempSync(path.join(tmpdir(), "bench-mcp-"));
-writeFileSync(path.join(dir, "index.html"), "<!doctype html>");
-const server = await startServer({
-  port: 0,
-  host: "127.0.0.1",
-  staticDir: dir,
-  logLevel: "silent",
-  configureApp: (app, context) => mountApi(app, context, { requestRatePerS: 1_000, requestBurst: 1_000 }),
-});
+const bench = await startBenchApiServer("mcp");
+const { server } = bench;
 
 const a = poisson2d(K);
 const request = solveRequest(a, "cg", { tolerance: 1e-8 });
@@ -85,8 +75,7 @@ for (let run = 0; run < RUNS; run++) {
   mcpRuns.push({ firstMs, totalMs: performance.now() - started });
 }
 await client.close();
-await server.close();
-rmSync(dir, { recursive: true, force: true });
+await bench.close();
 
 const report = {
   problem: `poisson2d-${K} (n = ${a.rows}), cg, tolerance 1e-8`,
